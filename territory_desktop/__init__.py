@@ -1,0 +1,3 @@
+"""Territory Desktop: desktop GIS for sales territory management."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,76 @@
+"""A Plan: which territory each unit (and each overridden account) belongs to in one scenario.
+
+The plan is the model the canvas, tables and KPIs listen to: every change, from a brush stroke, an
+undo, the optimiser or an import, goes through :meth:`Plan.assign` and fires ``assignment_changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+Listener = Callable[[list[str]], None]
+
+
+class Plan:
+    """Unit -> territory assignment plus account overrides, with change listeners (no Qt)."""
+
+    def __init__(self, units: Mapping[str, str | None] | None = None,
+                 account_overrides: Mapping[str, str] | None = None) -> None:
+        self._unit_territory: dict[str, str | None] = dict(units or {})
+        self._account_overrides: dict[str, str] = dict(account_overrides or {})
+        self._listeners: list[Listener] = []
+        self._account_listeners: list[Listener] = []
+
+    # ---- reading
+    def territory_of(self, unit_id: str) -> str | None:
+        return self._unit_territory.get(unit_id)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return dict(self._unit_territory)
+
+    def account_overrides(self) -> dict[str, str]:
+        return dict(self._account_overrides)
+
+    def units_of(self, territory_id: str) -> list[str]:
+        return [u for u, t in self._unit_territory.items() if t == territory_id]
+
+    def __len__(self) -> int:
+        return len(self._unit_territory)
+
+    # ---- listening
+    def on_assignment_changed(self, listener: Listener) -> None:
+        """Call ``listener(unit_ids)`` after every change of unit assignments."""
+        self._listeners.append(listener)
+
+    def on_account_override_changed(self, listener: Listener) -> None:
+        self._account_listeners.append(listener)
+
+    # ---- changing
+    def assign(self, unit_ids: Iterable[str], territory_id: str | None) -> dict[str, str | None]:
+        """Assign units to ``territory_id`` (None = orphan). Returns the previous territory of each."""
+        return self.assign_many({u: territory_id for u in unit_ids})
+
+    def assign_many(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Apply ``unit -> territory`` changes at once (one notification). Returns the previous values."""
+        previous = {u: self._unit_territory.get(u) for u in changes}
+        changed = [u for u, t in changes.items() if previous[u] != t]
+        for u in changed:
+            self._unit_territory[u] = changes[u]
+        if changed:
+            for listener in list(self._listeners):
+                listener(changed)
+        return previous
+
+    def set_account_overrides(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Set (or clear with None) account -> territory overrides. Returns previous values."""
+        previous = {a: self._account_overrides.get(a) for a in changes}
+        for a, t in changes.items():
+            if t is None:
+                self._account_overrides.pop(a, None)
+            else:
+                self._account_overrides[a] = t
+        changed = [a for a in changes if previous[a] != changes[a]]
+        if changed:
+            for listener in list(self._account_listeners):
+                listener(changed)
+        return previous

@@ -1,0 +1,88 @@
+"""The in-memory project: geographic units, accounts, reps, territories, scenarios and history.
+
+Geometry is kept in EPSG:4326 (longitude/latitude), the CRS of the project file. Engines that need
+metres reproject through ``services`` adapters.
+
+Tables (pandas / GeoPandas, one row per record):
+
+- ``units``: GeoDataFrame, ``unit_id`` unique, MultiPolygon geometry, fields of ``UNIT_FIELDS`` plus any
+  extra numeric attribute columns.
+- ``accounts``: GeoDataFrame, Point geometry, fields of ``ACCOUNT_FIELDS`` (``unit_id`` from placement).
+- ``reps``: GeoDataFrame, Point geometry at the rep's home, fields of ``REP_FIELDS``.
+- ``territories``: DataFrame with ``scenario_id, territory_id, name, colour, rep_id, parent_id, level,
+  kind, rule``; ``level`` is territory/district/region (roll-up via ``parent_id``); ``kind`` is
+  "geographic" or "account" (defined by an attribute ``rule``).
+- ``scenarios``: DataFrame ``scenario_id, name, description, parent_id, created``.
+- ``plans``: scenario_id -> :class:`Plan`.
+- ``sales``, ``visits``, ``opportunities``: history tables (may be empty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from .fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field, field_names
+from .plan import Plan
+
+CRS = "EPSG:4326"
+
+TERRITORY_COLUMNS = ["scenario_id", "territory_id", "name", "colour", "rep_id", "parent_id", "level", "kind", "rule"]
+SCENARIO_COLUMNS = ["scenario_id", "name", "description", "parent_id", "created"]
+SALES_COLUMNS = ["account_id", "period", "product", "amount"]
+VISIT_COLUMNS = ["account_id", "rep_id", "date", "minutes", "outcome", "note"]
+OPPORTUNITY_COLUMNS = ["opportunity_id", "account_id", "rep_id", "created", "closed", "stage", "amount", "won"]
+
+
+def empty_frame(fields: tuple[Field, ...], geometry: bool = True) -> pd.DataFrame:
+    df = pd.DataFrame({f.name: pd.Series(dtype=_dtype(f.kind)) for f in fields})
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=CRS)) if geometry else df
+
+
+def _dtype(kind: str) -> str:
+    return {"text": "object", "real": "float64", "int": "int64", "bool": "bool"}[kind]
+
+
+@dataclass
+class Project:
+    """Everything a planner edits, as one object. See the module docstring for the tables."""
+
+    name: str = "Untitled"
+    units: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(UNIT_FIELDS))
+    accounts: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(ACCOUNT_FIELDS))
+    reps: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(REP_FIELDS))
+    territories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TERRITORY_COLUMNS))
+    scenarios: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        [{"scenario_id": "base", "name": "Base", "description": "", "parent_id": None, "created": ""}],
+        columns=SCENARIO_COLUMNS))
+    plans: dict[str, Plan] = field(default_factory=lambda: {"base": Plan()})
+    active_scenario: str = "base"
+    sales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SALES_COLUMNS))
+    visits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VISIT_COLUMNS))
+    opportunities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPPORTUNITY_COLUMNS))
+    #: names of tables changed since the last save ("units", "accounts", ..., "plans")
+    dirty: set[str] = field(default_factory=set)
+
+    @property
+    def plan(self) -> Plan:
+        """The plan of the active scenario."""
+        return self.plans[self.active_scenario]
+
+    def scenario_territories(self, scenario_id: str | None = None, level: str = "territory") -> pd.DataFrame:
+        sid = scenario_id or self.active_scenario
+        t = self.territories
+        return t[(t["scenario_id"] == sid) & (t["level"] == level)]
+
+    def mark_dirty(self, *tables: str) -> None:
+        self.dirty.update(tables)
+
+    def unit_fields(self) -> list[str]:
+        return field_names(UNIT_FIELDS)
+
+    def account_fields(self) -> list[str]:
+        return field_names(ACCOUNT_FIELDS)
+
+    def rep_fields(self) -> list[str]:
+        return field_names(REP_FIELDS)

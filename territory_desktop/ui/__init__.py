@@ -1,0 +1,1 @@
+"""Everything Qt: main window, map canvas, panels, dialogs, undo commands, workers."""
