@@ -1,0 +1,64 @@
+"""PyVRP backend (hybrid genetic search). Breaks are not modelled here; ``solve.py`` places them."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+from pyvrp import solve as pyvrp_solve
+from pyvrp.stop import MaxRuntime, MultipleCriteria
+
+from ...models import StopFlag
+from .instance import BIG, RoutingInstance, RoutingResult
+
+
+class _StopFlagCriterion:
+    """PyVRP stopping criterion that fires when the user's StopFlag is set."""
+
+    def __init__(self, stop: StopFlag | None) -> None:
+        self.stop = stop
+
+    def __call__(self, best_cost: float) -> bool:  # noqa: ARG002 - PyVRP's signature
+        return self.stop is not None and self.stop.is_set()
+
+
+def to_problem_data(inst: RoutingInstance) -> ProblemData:
+    """Translate our instance into PyVRP's ProblemData (location i = node i)."""
+    n1 = inst.num_clients + 1
+    locations = [Location(x=0, y=0) for _ in range(n1)]
+    cap = [] if inst.capacity is None else [int(inst.capacity)]
+    dem = (lambda i: [int(inst.demand[i])]) if inst.capacity is not None and inst.demand is not None \
+        else (lambda i: [0] if cap else [])
+    clients = [Client(location=i, delivery=dem(i), service_duration=int(inst.service[i]),
+                      tw_early=int(inst.tw_early[i]), tw_late=int(min(inst.tw_late[i], BIG)),
+                      required=bool(inst.required[i]),
+                      prize=0 if inst.required[i] else int(inst.skip_cost[i]))
+               for i in range(1, n1)]
+    depots = [Depot(location=0, tw_early=int(inst.tw_early[0]), tw_late=int(min(inst.tw_late[0], BIG)))]
+    by_distance = inst.objective == "distance"
+    vt = VehicleType(num_available=inst.num_vehicles, capacity=cap,
+                     tw_early=int(inst.tw_early[0]), tw_late=int(min(inst.tw_late[0], BIG)),
+                     shift_duration=int(inst.max_duration) if inst.max_duration is not None else BIG,
+                     unit_distance_cost=1 if by_distance else 0, unit_duration_cost=0 if by_distance else 1)
+    dist = np.ascontiguousarray(inst.distance, dtype=np.int64)
+    dur = np.ascontiguousarray(inst.duration, dtype=np.int64)
+    return ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=[vt],
+                       distance_matrices=[dist], duration_matrices=[dur])
+
+
+def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0,
+                stop: StopFlag | None = None) -> RoutingResult | None:
+    """Solve with PyVRP for ``time_limit`` seconds; None if no feasible solution was found."""
+    t0 = time.perf_counter()
+    data = to_problem_data(inst)
+    crit = MultipleCriteria([MaxRuntime(time_limit), _StopFlagCriterion(stop)])
+    res = pyvrp_solve(data, stop=crit, seed=seed, collect_stats=False, display=False)
+    best = res.best
+    if not best.is_feasible():
+        return None
+    routes = [[int(a.idx) + 1 for a in route if a.is_client()] for route in best.routes()]
+    visited = {v for r in routes for v in r}
+    skipped = [i for i in range(1, inst.num_clients + 1) if i not in visited]
+    return RoutingResult(routes=routes, skipped=skipped, distance=int(best.distance()),
+                         duration=int(best.duration()), seconds=time.perf_counter() - t0, backend="pyvrp")
