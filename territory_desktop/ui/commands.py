@@ -1,0 +1,170 @@
+"""Undo commands over the Plan and Project, and the Qt bridge re-emitting Plan changes as signals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand
+
+from ..models import Plan, Project
+
+ASSIGN_ID = 1001
+
+
+class PlanBridge(QObject):
+    """Re-emits a Plan's listener calls as Qt signals (``assignmentChanged(unit_ids)``)."""
+
+    assignmentChanged = Signal(list)
+    accountOverridesChanged = Signal(list)
+
+    def __init__(self, plan: Plan, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self.active = True
+        plan.on_assignment_changed(self._units)
+        plan.on_account_override_changed(self._accounts)
+
+    def _units(self, unit_ids: list[str]) -> None:
+        if self.active:
+            self.assignmentChanged.emit(list(unit_ids))
+
+    def _accounts(self, account_ids: list[str]) -> None:
+        if self.active:
+            self.accountOverridesChanged.emit(list(account_ids))
+
+    def detach(self) -> None:
+        """Stop forwarding (the Plan has no unsubscribe; the bridge goes quiet instead)."""
+        self.active = False
+
+
+class AssignUnitsCommand(QUndoCommand):
+    """Assign units to territories. Commands of the same ``stroke`` merge into one undo step."""
+
+    def __init__(self, project: Project, changes: Mapping[str, str | None], text: str = "",
+                 stroke: int | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.plan = project.plan
+        self.new: dict[str, str | None] = dict(changes)
+        self.old: dict[str, str | None] | None = None
+        self.stroke = stroke
+        self._text = text
+        self._update_text()
+
+    def _update_text(self) -> None:
+        n = len(self.new)
+        self.setText(self._text or f"Assign {n} unit{'s' if n != 1 else ''}")
+
+    def redo(self) -> None:
+        previous = self.plan.assign_many(self.new)
+        if self.old is None:
+            self.old = previous
+        self.project.mark_dirty("plans")
+
+    def undo(self) -> None:
+        self.plan.assign_many(self.old or {})
+        self.project.mark_dirty("plans")
+
+    def id(self) -> int:
+        return ASSIGN_ID if self.stroke is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, AssignUnitsCommand) or other.stroke != self.stroke or self.stroke is None:
+            return False
+        for unit, territory in (other.old or {}).items():
+            self.old.setdefault(unit, territory)  # the state before the whole stroke
+        self.new.update(other.new)
+        self._text = ""
+        self._update_text()
+        self.setText(f"Brush: {len(self.new)} unit{'s' if len(self.new) != 1 else ''}")
+        return True
+
+
+class AccountOverrideCommand(QUndoCommand):
+    """Move accounts to a territory regardless of their unit (None clears the override)."""
+
+    def __init__(self, project: Project, changes: Mapping[str, str | None], text: str = "") -> None:
+        super().__init__(text or f"Move {len(changes)} account(s)")
+        self.project = project
+        self.new = dict(changes)
+        self.old: dict[str, str | None] | None = None
+
+    def redo(self) -> None:
+        previous = self.project.plan.set_account_overrides(self.new)
+        if self.old is None:
+            self.old = previous
+        self.project.mark_dirty("plans")
+
+    def undo(self) -> None:
+        self.project.plan.set_account_overrides(self.old or {})
+        self.project.mark_dirty("plans")
+
+
+class ProjectEditCommand(QUndoCommand):
+    """Run ``edit(project)`` (a services.editing call); undo restores territories, units' locks,
+    assignments and overrides as they were (snapshot), firing the Plan's listeners."""
+
+    def __init__(self, project: Project, edit: Callable[[Project], object], text: str,
+                 after: Callable[[], None] | None = None) -> None:
+        super().__init__(text)
+        self.project = project
+        self.edit = edit
+        self.after = after
+        self.before_state: tuple | None = None
+        self.after_state: tuple | None = None
+        self.result: object = None
+
+    def _snapshot(self) -> tuple:
+        p = self.project
+        locked = p.units["locked"].copy() if "locked" in p.units else None
+        return (p.territories.copy(), locked, p.plan.as_dict(), p.plan.account_overrides())
+
+    def _restore(self, state: tuple) -> None:
+        p = self.project
+        territories, locked, units, overrides = state
+        p.territories = territories.copy()
+        if locked is not None:
+            p.units["locked"] = locked.to_numpy()
+        p.plan.assign_many(units)
+        current = p.plan.account_overrides()
+        clear = {a: None for a in current if a not in overrides}
+        p.plan.set_account_overrides({**clear, **overrides})
+        p.mark_dirty("territories", "units", "plans")
+        if self.after:
+            self.after()
+
+    def apply_first(self) -> object:
+        """Run the edit now (errors propagate to the caller, nothing is pushed); then push the command."""
+        self.before_state = self._snapshot()
+        try:
+            self.result = self.edit(self.project)
+        except Exception:
+            self._restore(self.before_state)
+            raise
+        self.after_state = self._snapshot()
+        self.project.mark_dirty("territories", "units", "plans")
+        self._skip_redo = True
+        if self.after:
+            self.after()
+        return self.result
+
+    def redo(self) -> None:
+        if getattr(self, "_skip_redo", False):
+            self._skip_redo = False
+            return
+        if self.after_state is None:
+            self.apply_first()
+            self._skip_redo = False
+        else:
+            self._restore(self.after_state)
+
+    def undo(self) -> None:
+        if self.before_state is not None:
+            self._restore(self.before_state)
+
+
+def frame_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """True when two territory tables hold the same rows (used by tests and the modified flag)."""
+    return a.reset_index(drop=True).equals(b.reset_index(drop=True))

@@ -1,0 +1,78 @@
+"""Geometry helpers for drawing: projection to a flat display CRS and shapely -> QPainterPath.
+
+Project geometry is EPSG:4326; the map is drawn in metres (EPSG:5070 US Albers for US data, a local
+Lambert azimuthal equal-area projection elsewhere) so shapes are not stretched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import shapely
+from pyqtgraph.functions import arrayToQPath
+from PySide6.QtGui import QPainterPath
+
+US_ALBERS = "EPSG:5070"
+
+
+def display_crs(bounds: tuple[float, float, float, float]) -> str:
+    """Pick the display CRS for lon/lat ``bounds`` (minx, miny, maxx, maxy): US Albers if the data
+    lies within the conterminous-US envelope, else a local equal-area projection centred on the data."""
+    minx, miny, maxx, maxy = bounds
+    if not np.all(np.isfinite(bounds)):
+        return US_ALBERS
+    if minx >= -130 and maxx <= -60 and miny >= 20 and maxy <= 55:
+        return US_ALBERS
+    lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
+    return f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84 +units=m +no_defs"
+
+
+def project_geometries(geoms: np.ndarray, crs: str, source: str = "EPSG:4326") -> np.ndarray:
+    """Reproject an array of shapely geometries from ``source`` to ``crs`` (vectorised)."""
+    if crs == source or len(geoms) == 0:
+        return np.asarray(geoms)
+    transformer = pyproj.Transformer.from_crs(source, crs, always_xy=True)
+
+    def _tx(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms), _tx)
+
+
+def geometries_to_path(geoms: np.ndarray | list, flip_y: bool = True) -> QPainterPath:
+    """One QPainterPath holding every ring of ``geoms`` (polygons, multipolygons or lines), built
+    in one vectorised call. ``flip_y`` negates y so north is up in Qt's y-down coordinates."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_empty(geoms)] if len(geoms) else geoms
+    if len(geoms) == 0:
+        return QPainterPath()
+    polygonal = shapely.get_type_id(geoms)
+    rings = []
+    poly_mask = np.isin(polygonal, (3, 6))
+    if poly_mask.any():
+        parts = shapely.get_parts(geoms[poly_mask])
+        rings.append(shapely.get_rings(parts))
+    line_mask = np.isin(polygonal, (1, 2, 5))
+    if line_mask.any():
+        rings.append(shapely.get_parts(geoms[line_mask]))
+    if not rings:
+        return QPainterPath()
+    rings_arr = np.concatenate(rings)
+    coords, index = shapely.get_coordinates(rings_arr, return_index=True)
+    if len(coords) == 0:
+        return QPainterPath()
+    connect = np.ones(len(coords), dtype=np.int32)
+    connect[0] = 0
+    connect[1:][index[1:] != index[:-1]] = 0
+    x = np.ascontiguousarray(coords[:, 0])
+    y = np.ascontiguousarray(-coords[:, 1] if flip_y else coords[:, 1])
+    return arrayToQPath(x, y, connect=connect, finiteCheck=False)
+
+
+def points_xy(geoms: np.ndarray, flip_y: bool = True) -> np.ndarray:
+    """(n, 2) array of point coordinates in drawing space (y negated when ``flip_y``)."""
+    xy = shapely.get_coordinates(np.asarray(geoms, dtype=object))
+    if flip_y and len(xy):
+        xy = xy * np.array([1.0, -1.0])
+    return xy

@@ -1,0 +1,274 @@
+"""The map renderer: paints a :class:`MapScene` and its overlays on ANY QPainter for a view extent.
+
+The canvas widget, the screenshot command and the print engine (QPdfWriter pages) all use it.
+Layers are drawn bottom to top in ``MapRenderer.layers`` order; each has visibility and opacity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen, QTransform
+
+from .scene import MapScene
+
+#: units are outlined once they are at least this many pixels across on screen
+UNIT_OUTLINE_MIN_PX = 7.0
+
+
+@dataclass
+class Layer:
+    """One drawable layer: ``key`` names the painter method, ``title`` is shown in the layer panel."""
+
+    key: str
+    title: str
+    visible: bool = True
+    opacity: float = 1.0
+
+
+@dataclass
+class Overlay:
+    """Highlighted geometry drawn above the layers (selection, validation problems)."""
+
+    path: QPainterPath = field(default_factory=QPainterPath)
+    fill: QColor = field(default_factory=lambda: QColor(255, 230, 0, 90))
+    pen: QColor = field(default_factory=lambda: QColor(20, 20, 20))
+    width: float = 2.0
+
+
+def default_layers() -> list[Layer]:
+    return [
+        Layer("basemap", "Basemap (OpenStreetMap tiles)", visible=False),
+        Layer("units", "Units (territory fill)", opacity=0.85),
+        Layer("choropleth", "Choropleth", visible=False, opacity=0.85),
+        Layer("heatmap", "Account density", visible=False, opacity=0.75),
+        Layer("context", "State outlines"),
+        Layer("territories", "Territory outlines"),
+        Layer("accounts", "Accounts", visible=False),
+        Layer("reps", "Rep homes"),
+        Layer("labels", "Territory labels"),
+    ]
+
+
+def stroke_thick(painter: QPainter, paths: list[QPainterPath], colour: QColor, width: float) -> None:
+    """Stroke ``paths`` about ``width`` device pixels wide with antialiased 1-px cosmetic passes shifted
+    by sub-pixel offsets: Qt's antialiased stroker is ~10x slower for pens wider than 1 px."""
+    pen = QPen(colour, 1.0)
+    pen.setCosmetic(True)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    base = painter.transform()
+    offsets = [(0.0, 0.0)] if width <= 1.2 else [(0.0, 0.0), (0.7, 0.7)] if width <= 2.2 else \
+        [(0.0, 0.0), (0.9, 0.0), (0.0, 0.9), (0.9, 0.9)]
+    for dx, dy in offsets:
+        painter.setTransform(base * QTransform.fromTranslate(dx, dy))
+        for path in paths:
+            painter.drawPath(path)
+    painter.setTransform(base)
+
+
+def view_transform(extent: QRectF, target: QRectF) -> QTransform:
+    """Transform from drawing space ``extent`` onto pixel rectangle ``target`` (uniform scale, centred)."""
+    sx = target.width() / max(extent.width(), 1e-12)
+    sy = target.height() / max(extent.height(), 1e-12)
+    s = min(sx, sy)
+    cx, cy = extent.center().x(), extent.center().y()
+    t = QTransform()
+    t.translate(target.center().x(), target.center().y())
+    t.scale(s, s)
+    t.translate(-cx, -cy)
+    return t
+
+
+class MapRenderer:
+    """Draws territory fills (dissolved, LOD-simplified), unit outlines, context layers and overlays."""
+
+    def __init__(self, scene: MapScene) -> None:
+        self.scene = scene
+        self.layers = default_layers()
+        self.overlays: dict[str, Overlay] = {}
+        self.extras: dict[str, object] = {}  # layer key -> painter object with paint(painter, view)
+        self.background = QColor("#f4f6f8")
+        self.outline_colour = QColor("#30343a")
+        self.unit_outline_colour = QColor(255, 255, 255, 170)
+        self._outline_cache: dict[tuple[int, int], QPainterPath] = {}
+
+    def layer(self, key: str) -> Layer:
+        return next(layer for layer in self.layers if layer.key == key)
+
+    # ---- painting
+    def paint(self, painter: QPainter, extent: QRectF, target: QRectF) -> None:
+        """Paint the map of drawing-space ``extent`` into pixel rectangle ``target`` of ``painter``."""
+        painter.save()
+        painter.setClipRect(target)
+        painter.fillRect(target, self.background)
+        transform = view_transform(extent, target)
+        px = 1.0 / transform.m11()
+        visible = transform.inverted()[0].mapRect(target)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        view = RenderView(transform, visible, px, target, painter.transform())
+        for layer in self.layers:
+            if not layer.visible or layer.opacity <= 0:
+                continue
+            painter.save()
+            painter.setOpacity(layer.opacity)
+            painter.setTransform(transform, True)
+            method = getattr(self, f"_paint_{layer.key}", None)
+            if method is not None:
+                method(painter, view)
+            elif layer.key in self.extras:
+                self.extras[layer.key].paint(painter, view)
+            painter.restore()
+        painter.save()
+        painter.setTransform(transform, True)
+        for overlay in self.overlays.values():
+            if overlay.path.isEmpty():
+                continue
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(overlay.fill))
+            painter.drawPath(overlay.path)
+            stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
+        painter.restore()
+        painter.restore()
+
+    def _visible_keys(self, view: RenderView) -> list:
+        rect = view.visible
+        out = []
+        for key in self.scene.drawn_keys():
+            geom = self.scene.territory_geometry(key)
+            if geom is None:
+                continue
+            x0, y0, x1, y1 = geom.bounds
+            if x1 < rect.left() or x0 > rect.right() or y1 < rect.top() or y0 > rect.bottom():
+                continue
+            out.append(key)
+        return out
+
+    def _paint_units(self, painter: QPainter, view: RenderView) -> None:
+        if self.layer("choropleth").visible and "choropleth" in self.extras:
+            return  # the choropleth replaces the territory fill
+        scene = self.scene
+        level = scene.level_for(view.px)
+        painter.setPen(Qt.PenStyle.NoPen)
+        # the antialiased territory outlines cover the fill edges, so the fill need not be antialiased
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.layer("territories").visible)
+        for key in self._visible_keys(view):
+            painter.setBrush(scene.colour_of(key))
+            painter.drawPath(scene.territory_path(key, level))
+        self._paint_unit_outlines(painter, view)
+
+    def _paint_unit_outlines(self, painter: QPainter, view: RenderView) -> None:
+        scene = self.scene
+        if scene.median_unit_size / view.px < UNIT_OUTLINE_MIN_PX:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pen = QPen(self.unit_outline_colour, 1.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for path in self._unit_outline_paths(view):
+            painter.drawPath(path)
+
+    def _unit_outline_paths(self, view: RenderView) -> list[QPainterPath]:
+        """Unit outlines of grid cells overlapping the view (cells of ~ 1/16 of the extent, cached)."""
+        import shapely
+
+        from .geometry import geometries_to_path
+
+        scene = self.scene
+        x0, y0, x1, y1 = scene.extent
+        n = 16
+        cw, ch = (x1 - x0) / n or 1.0, (y1 - y0) / n or 1.0
+        if not hasattr(self, "_cell_of"):
+            c = shapely.get_coordinates(shapely.centroid(scene.geoms)) if len(scene.geoms) else np.zeros((0, 2))
+            ix = np.clip(((c[:, 0] - x0) / cw).astype(int), 0, n - 1)
+            iy = np.clip(((c[:, 1] - y0) / ch).astype(int), 0, n - 1)
+            self._cell_of = ix * n + iy
+            self._cell_bounds = {}
+            for cell in np.unique(self._cell_of):
+                members = np.flatnonzero(self._cell_of == cell)
+                self._cell_bounds[int(cell)] = (members, shapely.total_bounds(scene.geoms[members]))
+        level = scene.level_for(view.px)
+        rect = view.visible
+        paths = []
+        for cell, (members, b) in self._cell_bounds.items():
+            if b[2] < rect.left() or b[0] > rect.right() or b[3] < rect.top() or b[1] > rect.bottom():
+                continue
+            path = self._outline_cache.get((cell, level))
+            if path is None:
+                geoms = scene.geoms[members]
+                tol = scene.tolerances[level]
+                if tol > 0:
+                    geoms = shapely.simplify(geoms, tol)
+                path = geometries_to_path(geoms, flip_y=False)
+                self._outline_cache[(cell, level)] = path
+            paths.append(path)
+        return paths
+
+    def _paint_territories(self, painter: QPainter, view: RenderView) -> None:
+        scene = self.scene
+        level = scene.level_for(view.px)
+        paths = [scene.territory_path(key, level) for key in self._visible_keys(view) if key is not None]
+        stroke_thick(painter, paths, self.outline_colour, 1.7)
+
+    def _paint_labels(self, painter: QPainter, view: RenderView) -> None:
+        scene = self.scene
+        painter.save()
+        painter.setTransform(view.base)
+        placed: list[QRectF] = []
+        dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        for key in self._visible_keys(view):
+            if key is None:
+                continue
+            anchor = scene.label_point(key)
+            if anchor is None:
+                continue
+            geom = scene.territory_geometry(key)
+            width_px = (geom.bounds[2] - geom.bounds[0]) / view.px
+            image = self._label_image(scene.names.get(key, str(key)), dpr)
+            w, h = image.width() / dpr, image.height() / dpr
+            if w > width_px * 1.2:
+                continue
+            p = view.transform.map(QPointF(*anchor))
+            rect = QRectF(p.x() - w / 2, p.y() - h / 2, w, h)
+            if any(rect.intersects(r) for r in placed):
+                continue
+            placed.append(rect)
+            painter.drawImage(rect, image)
+        painter.restore()
+
+    def _label_image(self, text: str, dpr: float) -> QImage:
+        """The label ``text`` with a white halo, rendered once and cached (device pixel ratio ``dpr``)."""
+        cache = self.__dict__.setdefault("_label_cache", {})
+        image = cache.get((text, dpr))
+        if image is None:
+            font = QFont()
+            font.setPointSizeF(8.5)
+            font.setBold(True)
+            metrics = QFontMetricsF(font)
+            w, h = metrics.horizontalAdvance(text) + 6, metrics.height() + 4
+            image = QImage(int(w * dpr) + 1, int(h * dpr) + 1, QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(Qt.GlobalColor.transparent)
+            p = QPainter(image)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            path = QPainterPath()
+            path.addText(3, 2 + metrics.ascent(), font, text)
+            p.strokePath(path, QPen(QColor(255, 255, 255, 230), 3.0))
+            p.fillPath(path, QColor("#1d2125"))
+            p.end()
+            cache[(text, dpr)] = image
+        return image
+
+
+@dataclass
+class RenderView:
+    """What a layer needs to paint: drawing->pixel transform, visible drawing rect, pixel size (m/px)."""
+
+    transform: QTransform
+    visible: QRectF
+    px: float
+    target: QRectF
+    base: QTransform  # the painter's transform before the map transform (device pixels)

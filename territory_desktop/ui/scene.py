@@ -1,0 +1,208 @@
+"""The map's drawable data, Qt-free except for cached QPainterPaths: projected units, dissolved
+territories at several levels of detail, spatial index.
+
+Drawing space is the display CRS in metres with y negated (north up in Qt's y-down coordinates).
+Only territories touched by an assignment change are dissolved and re-pathed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import shapely
+from PySide6.QtGui import QColor, QPainterPath
+
+from ..models import Project
+from .geometry import display_crs, geometries_to_path, project_geometries
+
+#: colours for territories without one (ColorBrewer Set3 + Paired, readable under black labels)
+PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+           "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6",
+           "#e5c494", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#d9d9d9"]
+ORPHAN = None
+#: simplification tolerances, as fractions of the full-extent pixel size (0 = exact geometry)
+LOD_FACTORS = (0.6, 0.15, 0.03, 0.0)
+
+
+def palette_colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+class MapScene:
+    """Units and territories of one project/scenario prepared for fast drawing and hit-testing."""
+
+    def __init__(self, project: Project, full_px: float | None = None) -> None:
+        self.project = project
+        units = project.units
+        self.unit_ids = units["unit_id"].astype(str).to_numpy(dtype=object)
+        self.index_of = {u: i for i, u in enumerate(self.unit_ids)}
+        raw = units.geometry.to_numpy() if len(units) else np.array([], dtype=object)
+        bounds = units.total_bounds if len(units) else (np.nan,) * 4
+        self.crs = display_crs(tuple(float(b) for b in bounds))
+        projected = project_geometries(raw, self.crs)
+        # flip y once: drawing space
+        self.geoms = shapely.transform(projected, lambda xy: xy * np.array([1.0, -1.0])) \
+            if len(projected) else projected
+        self.tree = shapely.STRtree(self.geoms)
+        if len(self.geoms):
+            self.extent = tuple(shapely.total_bounds(self.geoms))
+        else:
+            self.extent = (-1.0, -1.0, 1.0, 1.0)
+        areas = shapely.area(self.geoms) if len(self.geoms) else np.array([1.0])
+        self.median_unit_size = float(np.sqrt(np.median(areas))) if len(areas) else 1.0
+        w = self.extent[2] - self.extent[0]
+        h = self.extent[3] - self.extent[1]
+        self.full_px = full_px or max(w / 1600.0, h / 1000.0, 1e-9)
+        self.tolerances = [f * self.full_px for f in LOD_FACTORS]
+        self.locked = units["locked"].fillna(False).astype(bool).to_numpy() if "locked" in units else \
+            np.zeros(len(units), bool)
+        self._territory_geom: dict[str | None, object] = {}
+        self._paths: dict[tuple[str | None, int], QPainterPath] = {}
+        self._labels: dict[str | None, tuple[float, float]] = {}
+        self.colours: dict[str | None, QColor] = {}
+        self.names: dict[str, str] = {}
+        self.refresh_territory_table()
+        self.unit_territory = np.array([project.plan.territory_of(u) for u in self.unit_ids], dtype=object)
+        self._dissolve(self.territory_keys())
+
+    # ---- territories
+    def refresh_territory_table(self) -> None:
+        """Re-read names and colours of the active scenario's territories."""
+        terr = self.project.scenario_territories()
+        self.colours = {ORPHAN: QColor("#e4e4e4")}
+        self.names = {}
+        for i, row in enumerate(terr.itertuples()):
+            colour = row.colour if isinstance(row.colour, str) and QColor(row.colour).isValid() \
+                else palette_colour(i)
+            self.colours[str(row.territory_id)] = QColor(colour)
+            self.names[str(row.territory_id)] = str(row.name) if pd.notna(row.name) else str(row.territory_id)
+
+    def territory_keys(self) -> list[str | None]:
+        return list(dict.fromkeys(self.unit_territory.tolist()))
+
+    def colour_of(self, territory_id: str | None) -> QColor:
+        if territory_id not in self.colours:
+            self.colours[territory_id] = QColor(palette_colour(len(self.colours)))
+        return self.colours[territory_id]
+
+    def units_of(self, territory_id: str | None) -> np.ndarray:
+        """Indices of the units of a territory (None = orphan units)."""
+        if territory_id is None:
+            return np.flatnonzero(pd.isna(self.unit_territory))
+        return np.flatnonzero(self.unit_territory == territory_id)
+
+    def _dissolve(self, keys: Iterable[str | None]) -> None:
+        if len(self.unit_territory) == 0:
+            return
+        codes, uniques = pd.factorize(pd.Series(self.unit_territory), use_na_sentinel=True)
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], np.arange(-1, len(uniques) + 1))
+        position = {None: 0} | {k: i + 1 for i, k in enumerate(uniques)}
+        for key in set(keys):
+            i = position.get(key)
+            members = order[starts[i]:starts[i + 1]] if i is not None else np.array([], dtype=int)
+            self._set_geom(key, members)
+
+    def _set_geom(self, key: str | None, members: np.ndarray) -> None:
+        for level in range(len(self.tolerances)):
+            self._paths.pop((key, level), None)
+        self._labels.pop(key, None)
+        if len(members) == 0:
+            self._territory_geom.pop(key, None)
+            return
+        geoms = self.geoms[members]
+        merged = shapely.coverage_union_all(geoms)
+        if not shapely.is_valid(merged):
+            merged = shapely.union_all(shapely.make_valid(geoms))
+        self._territory_geom[key] = merged
+
+    def territory_geometry(self, key: str | None):
+        """Dissolved geometry of a territory in drawing space (None if it has no units)."""
+        return self._territory_geom.get(key)
+
+    def territory_path(self, key: str | None, level: int) -> QPainterPath:
+        """Cached path of a dissolved territory at LOD ``level`` (index into ``tolerances``)."""
+        path = self._paths.get((key, level))
+        if path is None:
+            geom = self._territory_geom.get(key)
+            if geom is None:
+                path = QPainterPath()
+            else:
+                tol = self.tolerances[level]
+                if tol > 0:
+                    geom = shapely.simplify(geom, tol, preserve_topology=True)
+                path = geometries_to_path([geom], flip_y=False)
+            self._paths[(key, level)] = path
+        return path
+
+    def label_point(self, key: str | None) -> tuple[float, float] | None:
+        """A point inside the largest part of a territory, for its label (drawing space)."""
+        if key not in self._labels:
+            geom = self._territory_geom.get(key)
+            if geom is None:
+                return None
+            parts = shapely.get_parts(geom)
+            biggest = parts[int(np.argmax(shapely.area(parts)))]
+            p = shapely.point_on_surface(biggest)
+            self._labels[key] = (p.x, p.y)
+        return self._labels[key]
+
+    def drawn_keys(self) -> list[str | None]:
+        return [k for k in self._territory_geom]
+
+    def apply_assignment(self, unit_ids: Iterable[str]) -> set[str | None]:
+        """Sync with the plan for ``unit_ids``; re-dissolve only touched territories. Returns them."""
+        plan = self.project.plan
+        idx = np.array([self.index_of[u] for u in unit_ids if u in self.index_of], dtype=int)
+        if len(idx) == 0:
+            return set()
+        old = set(self.unit_territory[idx].tolist())
+        new_vals = np.array([plan.territory_of(u) for u in self.unit_ids[idx]], dtype=object)
+        self.unit_territory[idx] = new_vals
+        touched = {None if (k is None or (isinstance(k, float) and np.isnan(k))) else k
+                   for k in old | set(new_vals.tolist())}
+        self._dissolve(touched)
+        return touched
+
+    def rebuild_all(self) -> None:
+        """Re-read the whole plan (scenario switch, territory merge/delete)."""
+        self.refresh_territory_table()
+        plan = self.project.plan
+        self.unit_territory = np.array([plan.territory_of(u) for u in self.unit_ids], dtype=object)
+        self._territory_geom.clear()
+        self._paths.clear()
+        self._labels.clear()
+        self._dissolve(self.territory_keys())
+
+    def level_for(self, px: float) -> int:
+        """LOD level for a pixel size ``px`` (map units per pixel): coarsest tolerance below ~0.7 px."""
+        for level, tol in enumerate(self.tolerances):
+            if tol <= 0.7 * px:
+                return level
+        return len(self.tolerances) - 1
+
+    # ---- hit testing (drawing space coordinates)
+    def units_at(self, x: float, y: float) -> np.ndarray:
+        return self.tree.query(shapely.points(x, y), predicate="intersects")
+
+    def units_in_rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        return self.tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)),
+                               predicate="intersects")
+
+    def units_in_polygon(self, xy: np.ndarray) -> np.ndarray:
+        """Units whose interior point lies inside the lasso polygon ``xy`` ((n, 2) drawing coords)."""
+        if len(xy) < 3:
+            return np.array([], dtype=int)
+        poly = shapely.make_valid(shapely.polygons(np.vstack([xy, xy[:1]])))
+        cand = self.tree.query(poly, predicate="intersects")
+        if len(cand) == 0:
+            return cand
+        inside = shapely.contains_xy(poly, *shapely.get_coordinates(
+            shapely.point_on_surface(self.geoms[cand])).T)
+        return cand[inside]
+
+    def units_in_circle(self, x: float, y: float, radius: float) -> np.ndarray:
+        return self.tree.query(shapely.buffer(shapely.points(x, y), radius, quad_segs=4),
+                               predicate="intersects")
