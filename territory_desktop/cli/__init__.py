@@ -54,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except TerritoryError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line.strip()}" if line is str(exc).splitlines()[0] else f"  {line.strip()}",
-                  file=sys.stderr)
+        first, *rest = str(exc).splitlines() or [type(exc).__name__]
+        print(f"error: {first}", file=sys.stderr)
+        for line in rest:
+            print(f"  {line.strip()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -61,6 +61,15 @@ class Plan:
                 listener(changed)
         return previous
 
+    def remove_units(self, unit_ids: Iterable[str]) -> None:
+        """Forget units that no longer exist in the project (after a re-import of units)."""
+        gone = [u for u in unit_ids if u in self._unit_territory]
+        for u in gone:
+            del self._unit_territory[u]
+        if gone:
+            for listener in list(self._listeners):
+                listener(gone)
+
     def set_account_overrides(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
         """Set (or clear with None) account -> territory overrides. Returns previous values."""
         previous = {a: self._account_overrides.get(a) for a in changes}

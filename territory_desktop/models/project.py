@@ -50,6 +50,8 @@ class Project:
     """Everything a planner edits, as one object. See the module docstring for the tables."""
 
     name: str = "Untitled"
+    #: the file the project was opened from or last saved to (None for a new, unsaved project)
+    path: str | None = None
     units: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(UNIT_FIELDS))
     accounts: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(ACCOUNT_FIELDS))
     reps: gpd.GeoDataFrame = field(default_factory=lambda: empty_frame(REP_FIELDS))
@@ -64,6 +66,8 @@ class Project:
     opportunities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPPORTUNITY_COLUMNS))
     #: names of tables changed since the last save ("units", "accounts", ..., "plans")
     dirty: set[str] = field(default_factory=set)
+    #: audit entries (action, details) written to the audit log by the next save
+    pending_audit: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def plan(self) -> Plan:
@@ -77,6 +81,10 @@ class Project:
 
     def mark_dirty(self, *tables: str) -> None:
         self.dirty.update(tables)
+
+    def log(self, action: str, details: str = "") -> None:
+        """Record an audit entry; it reaches the file's audit_log with the next save."""
+        self.pending_audit.append((action, details))
 
     def unit_fields(self) -> list[str]:
         return field_names(UNIT_FIELDS)

@@ -1,0 +1,27 @@
+"""Workload and totals on plain arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+WEEKS_PER_YEAR = 52.0
+
+
+def account_workload_hours(visit_frequency_weeks: np.ndarray, service_minutes: np.ndarray) -> np.ndarray:
+    """Annual field hours per account: visits per year (52 / N for "every N weeks") x minutes per visit / 60.
+
+    Accounts with frequency 0 (not visited) have zero workload.
+    """
+    freq = np.asarray(visit_frequency_weeks, dtype=float)
+    minutes = np.asarray(service_minutes, dtype=float)
+    visits = np.divide(WEEKS_PER_YEAR, freq, out=np.zeros_like(freq), where=freq > 0)
+    return visits * minutes / 60.0
+
+
+def deviation_pct(values: np.ndarray, target: float | None = None) -> np.ndarray:
+    """Percent deviation of each value from ``target`` (default: the mean); 0 where the target is 0."""
+    values = np.asarray(values, dtype=float)
+    t = float(values.mean()) if target is None and len(values) else float(target or 0.0)
+    if t == 0:
+        return np.zeros_like(values)
+    return (values - t) / t * 100.0

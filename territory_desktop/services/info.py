@@ -1,0 +1,40 @@
+"""A project's summary: counts, CRS, scenarios and territories with their totals (``info`` command)."""
+
+from __future__ import annotations
+
+from ..models import CRS, Project
+from .metrics import territory_totals
+
+
+def project_summary(project: Project) -> dict:
+    """A JSON-ready summary of the project and its active scenario."""
+    totals = territory_totals(project)
+    plan = project.plan.as_dict()
+    orphans = sum(1 for t in plan.values() if t is None) + sum(
+        1 for u in project.units["unit_id"] if u not in plan)
+    return {
+        "name": project.name,
+        "path": project.path,
+        "crs": CRS,
+        "counts": {
+            "units": int(len(project.units)),
+            "accounts": int(len(project.accounts)),
+            "accounts_outside_units": int(project.accounts["unit_id"].isna().sum()),
+            "reps": int(len(project.reps)),
+            "territories": int((project.scenario_territories()["level"] == "territory").sum()),
+            "scenarios": int(len(project.scenarios)),
+            "orphan_units": int(orphans),
+            "sales_rows": int(len(project.sales)),
+            "visits": int(len(project.visits)),
+            "opportunities": int(len(project.opportunities)),
+        },
+        "active_scenario": project.active_scenario,
+        "scenarios": project.scenarios["scenario_id"].tolist(),
+        "territories": [
+            {"territory_id": r.territory_id, "name": r.name, "rep_id": r.rep_id, "kind": r.kind,
+             "parent_id": r.parent_id, "units": int(r.units), "accounts": int(r.accounts),
+             "workload_hours": round(float(r.workload_hours), 1), "potential": round(float(r.potential), 2),
+             "workload_deviation_pct": round(float(r.workload_deviation_pct), 1)}
+            for r in totals.itertuples()
+        ],
+    }

@@ -1,0 +1,47 @@
+"""Shared fixtures: small real geometries and a small project built from them."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from territory_desktop.models import CRS, Plan, Project
+
+
+def grid_units(nx: int = 3, ny: int = 3, size: float = 1.0, x0: float = -100.0, y0: float = 40.0
+               ) -> gpd.GeoDataFrame:
+    """nx x ny unit squares of ``size`` degrees, ids u0.. row by row from the south-west corner."""
+    boxes = [shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+             for j in range(ny) for i in range(nx)]
+    n = len(boxes)
+    return gpd.GeoDataFrame({"unit_id": [f"u{k}" for k in range(n)], "name": [f"Unit {k}" for k in range(n)],
+                             "area_km2": 1.0, "locked": False}, geometry=boxes, crs=CRS)
+
+
+def territory_rows(ids_names: list[tuple[str, str]], scenario: str = "base") -> pd.DataFrame:
+    return pd.DataFrame([{"scenario_id": scenario, "territory_id": t, "name": n, "colour": "#4e79a7",
+                          "rep_id": None, "parent_id": None, "level": "territory", "kind": "geographic",
+                          "rule": None} for t, n in ids_names])
+
+
+@pytest.fixture
+def grid_project() -> Project:
+    """3x3 grid, 4 accounts, 1 rep, two territories: west (columns 0-1) and east (column 2)."""
+    p = Project(name="grid")
+    p.units = grid_units()
+    p.accounts = gpd.GeoDataFrame(
+        {"account_id": ["a1", "a2", "a3", "a4"], "name": ["Alpha", "Beta", "Gamma", "Delta"],
+         "segment": ["A", "B", "C", "C"], "industry": ["Retail"] * 4, "size_class": ["Small"] * 4,
+         "potential": [100.0, 50.0, 25.0, 10.0], "visit_frequency_weeks": [1, 2, 4, 0],
+         "service_minutes": [60.0, 30.0, 30.0, 30.0], "open_minute": 480, "close_minute": 1020,
+         "zip": "", "unit_id": ["u0", "u4", "u8", "u2"]},
+        geometry=gpd.points_from_xy([-99.5, -98.5, -97.5, -97.5], [40.5, 41.5, 42.5, 40.5]), crs=CRS)
+    p.reps = gpd.GeoDataFrame({"rep_id": ["r1"], "name": ["Rita"], "capacity_hours": [1600.0], "skills": [""],
+                               "work_start_minute": [480], "work_end_minute": [1020], "zip": [""]},
+                              geometry=gpd.points_from_xy([-99.5], [40.5]), crs=CRS)
+    p.territories = territory_rows([("W", "West"), ("E", "East")])
+    p.plans = {"base": Plan({f"u{k}": ("E" if k % 3 == 2 else "W") for k in range(9)})}
+    p.mark_dirty("units", "accounts", "reps", "territories", "scenarios", "plans")
+    return p
