@@ -1,0 +1,86 @@
+"""Choropleth classes for unit metrics with mapclassify: quantiles, natural breaks, equal interval.
+
+Colours are ColorBrewer sequential ramps as ``#RRGGBB`` strings (no Qt here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import warnings
+
+import mapclassify
+import numpy as np
+
+from ..models import InfeasibleError
+
+SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Fisher-Jenks)",
+           "equal_interval": "Equal interval"}
+#: ColorBrewer YlOrRd, 3..7 classes
+RAMPS = {
+    3: ["#ffeda0", "#feb24c", "#f03b20"],
+    4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
+    5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
+    6: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"],
+    7: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
+}
+NO_DATA = "#d9d9d9"
+
+
+@dataclass
+class Classes:
+    """Result of a classification: ``index`` per value (-1 = no data), upper ``bins``, ``colours``."""
+
+    scheme: str
+    index: np.ndarray
+    bins: np.ndarray
+    colours: list[str]
+    counts: list[int]
+
+    def legend(self, fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
+        """(colour, label) rows like ``"120 - 340 (812)"``: lower and upper bound and unit count."""
+        rows = []
+        lower = None
+        for i, upper in enumerate(self.bins):
+            label = f"{lo} – {fmt.format(upper)}" if lower is not None else f"≤ {fmt.format(upper)}"
+            rows.append((self.colours[i], f"{label}  ({self.counts[i]})"))
+            lower = upper
+        return rows
+
+
+def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Classes:
+    """Classify ``values`` (NaN = no data) into at most ``k`` classes (3..7) with ``scheme``."""
+    if scheme not in SCHEMES:
+        raise InfeasibleError(f"classification scheme '{scheme}' is not one of {', '.join(SCHEMES)}")
+    if not 3 <= k <= 7:
+        raise InfeasibleError(f"number of classes {k} must be between 3 and 7")
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    index = np.full(len(values), -1, dtype=int)
+    if not ok.any():
+        return Classes(scheme, index, np.array([]), [], [])
+    data = values[ok]
+    distinct = np.unique(data)
+    k_eff = int(min(k, len(distinct)))
+    if k_eff <= 1:
+        index[ok] = 0
+        return Classes(scheme, index, np.array([distinct[-1]]), [RAMPS[3][1]], [int(ok.sum())])
+    if scheme == "quantiles":
+        classifier = mapclassify.Quantiles(data, k=k_eff)
+    elif scheme == "natural_breaks":
+        # exact Fisher-Jenks is O(k n^2) (pure Python without numba): above 400 values it runs on 400
+        # evenly spaced order statistics (deterministic), and every value is then binned by those breaks
+        sample = data if len(data) <= 400 else np.sort(data)[np.linspace(0, len(data) - 1, 400).astype(int)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            classifier = mapclassify.FisherJenks(sample, k=k_eff)
+    else:
+        classifier = mapclassify.EqualInterval(data, k=k_eff)
+    bins = np.asarray(classifier.bins, dtype=float)
+    bins[-1] = max(bins[-1], float(data.max()))
+    yb = np.minimum(np.searchsorted(bins, data, side="left"), len(bins) - 1)
+    n = len(bins)
+    colours = RAMPS[max(3, n)][:n] if n >= 3 else RAMPS[3][:n]
+    index[ok] = yb
+    counts = np.bincount(yb, minlength=n).tolist()
+    return Classes(scheme, index, bins, colours, counts)
