@@ -65,40 +65,55 @@ def _check_route(inst: RoutingInstance, r: int, route: list[int], ba: int | None
             rep.problems.append(f"route {r}: load {load} exceeds capacity {inst.capacity}")
     if inst.breaks and ba is None:
         rep.problems.append(f"route {r}: no break taken")
-    # events: (travel time to reach it, window early, window late, time spent there, label)
-    events = []
+    if ba is not None and not 0 <= ba <= len(route):
+        rep.problems.append(f"route {r}: break on leg {ba}, but the route has legs 0..{len(route)}")
+        return
     prev = 0
-    if ba == 0:
-        for b in inst.breaks:
-            events.append((0, b.early, b.late, b.duration, "break"))
-    for pos, node in enumerate(route, start=1):
+    for node in route + [0]:
         rep.distance += int(inst.distance[prev][node])
-        events.append((int(inst.duration[prev][node]), int(inst.tw_early[node]), int(inst.tw_late[node]),
-                       int(inst.service[node]), f"node {node}"))
-        if ba == pos:
-            for b in inst.breaks:
-                events.append((0, b.early, b.late, b.duration, "break"))
         prev = node
-    rep.distance += int(inst.distance[prev][0])
     depart = int(inst.tw_early[0])
-    t = depart
-    waited = 0
-    max_delay = None  # how far the departure may be delayed without breaking a window
-    for travel, early, late, stay, label in events:
-        arrive = t + travel
-        start = max(arrive, early)
-        waited += start - arrive
-        if start > late:
-            rep.problems.append(f"route {r}: {label} starts at {start}, after its window closes at {late}")
-        slack = late - start + waited
-        max_delay = slack if max_delay is None else min(max_delay, slack)
-        t = start + stay
-    back = t + int(inst.duration[prev][0])
-    if back > inst.tw_late[0]:
-        rep.problems.append(f"route {r}: returns at {back}, after the shift ends at {int(inst.tw_late[0])}")
-    slack = int(inst.tw_late[0]) - back + waited
-    max_delay = slack if max_delay is None else min(max_delay, slack)
-    shortest = back - depart - max(0, min(waited, max_delay))
+    issues, back = _simulate(inst, route, ba, depart)
+    rep.problems += [f"route {r}: {p}" for p in issues]
+    if issues:
+        return
+    # shortest working time: leave home later while nothing else moves (checked by simulation)
+    delay = 0
+    step = 1 << 20
+    while step:
+        trial_issues, trial_back = _simulate(inst, route, ba, depart + delay + step)
+        if not trial_issues and trial_back == back:
+            delay += step
+        step //= 2
+    shortest = back - depart - delay
     rep.duration += shortest
     if inst.max_duration is not None and shortest > inst.max_duration:
         rep.problems.append(f"route {r}: lasts {shortest}, more than the maximum {inst.max_duration}")
+
+
+def _simulate(inst: RoutingInstance, route: list[int], ba: int | None, depart: int) -> tuple[list[str], int]:
+    """Walk the route leaving home at ``depart``; return the problems and the time back home.
+    The break (if any) is taken on leg ``ba`` (0 = home to first stop), starting at
+    max(ready to leave, break early), en route or on arrival."""
+    issues = []
+    t = depart
+    prev = 0
+    for leg, node in enumerate(route + [0]):
+        ready = t + int(inst.duration[prev][node])
+        if ba == leg and inst.breaks:
+            b = inst.breaks[0]
+            b_start = max(t, b.early)
+            if b_start > b.late:
+                issues.append(f"break starts at {b_start}, after its latest start {b.late}")
+            ready = max(ready, b_start) + b.duration
+        if leg == len(route):
+            t = ready
+            break
+        start = max(ready, int(inst.tw_early[node]))
+        if start > inst.tw_late[node]:
+            issues.append(f"node {node} starts at {start}, after its window closes at {int(inst.tw_late[node])}")
+        t = start + int(inst.service[node])
+        prev = node
+    if t > inst.tw_late[0]:
+        issues.append(f"returns at {t}, after the shift ends at {int(inst.tw_late[0])}")
+    return issues, t

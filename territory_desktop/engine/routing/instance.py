@@ -20,7 +20,8 @@ BIG = 2**40  # "no limit" for time windows and durations
 class Break:
     """A break of ``duration`` that must start within [``early``, ``late``] (e.g. lunch).
 
-    It is taken at a stop (after its service, or at home before leaving), delaying the departure.
+    It is taken on one leg of the route (en route, or on arrival before the next visit), starting at
+    max(ready to leave, early); everything after it moves by ``duration``.
     """
 
     early: int
@@ -99,8 +100,8 @@ class RoutingResult:
     """Routes as lists of node indices (1..n, depot omitted), one per used vehicle.
 
     ``distance``/``duration``: totals in instance units (duration = return time minus departure time,
-    summed over routes); ``skipped``: optional nodes left out. ``break_after[r]``: position in route r
-    after which the break is taken (0 = at the depot before leaving), or None without breaks.
+    summed over routes); ``skipped``: optional nodes left out. ``break_after[r]``: the leg of route r on
+    which the break is taken (0 = depot to first stop, len(route) = last stop to depot); empty without.
     """
 
     routes: list[list[int]]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
-from pyvrp.stop import MaxRuntime, MultipleCriteria
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
 from ...models import StopFlag
 from .instance import BIG, RoutingInstance, RoutingResult
@@ -47,13 +48,19 @@ def to_problem_data(inst: RoutingInstance) -> ProblemData:
                        distance_matrices=[dist], duration_matrices=[dur])
 
 
-def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0,
-                stop: StopFlag | None = None) -> RoutingResult | None:
-    """Solve with PyVRP for ``time_limit`` seconds; None if no feasible solution was found."""
+def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: StopFlag | None = None,
+                no_improvement: int | None = None) -> RoutingResult | None:
+    """Solve with PyVRP for ``time_limit`` seconds (or until ``no_improvement`` iterations brought
+    nothing better); None if no feasible solution was found."""
     t0 = time.perf_counter()
     data = to_problem_data(inst)
-    crit = MultipleCriteria([MaxRuntime(time_limit), _StopFlagCriterion(stop)])
-    res = pyvrp_solve(data, stop=crit, seed=seed, collect_stats=False, display=False)
+    criteria = [MaxRuntime(time_limit), _StopFlagCriterion(stop)]
+    if no_improvement is not None:
+        criteria.append(NoImprovement(no_improvement))
+    crit = MultipleCriteria(criteria)
+    with warnings.catch_warnings():  # PyVRP warns when penalties saturate on infeasible inputs
+        warnings.simplefilter("ignore")
+        res = pyvrp_solve(data, stop=crit, seed=seed, collect_stats=False, display=False)
     best = res.best
     if not best.is_feasible():
         return None

@@ -3,7 +3,8 @@
 Backends: "pyvrp" (hybrid genetic search; the Solomon benchmark favours it, see docs/routing.md),
 "ortools" (parallel cheapest insertion + guided local search), "ortools-default". "auto" = pyvrp.
 Breaks (lunch) are placed on the solver's route order by :func:`best_break_position`; if a route then
-misses a window, the instance is re-solved by OR-Tools, which models breaks natively.
+misses a window, PyVRP re-solves with the break's time taken off the shift end, and failing that
+OR-Tools (which models breaks natively) solves it.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ BACKENDS = ("auto", "pyvrp", "ortools", "ortools-default")
 
 
 def _run(backend: str, inst: RoutingInstance, time_limit: float, seed: int,
-         stop: StopFlag | None) -> RoutingResult | None:
+         stop: StopFlag | None, no_improvement: int | None = None) -> RoutingResult | None:
     if backend in ("auto", "pyvrp"):
         from .pyvrp_backend import solve_pyvrp
 
-        return solve_pyvrp(inst, time_limit, seed, stop)
+        return solve_pyvrp(inst, time_limit, seed, stop, no_improvement)
     from .ortools_backend import solve_ortools
 
     return solve_ortools(inst, time_limit, seed, stop, tuned=backend == "ortools")
 
 
 def solve_vrptw(instance: RoutingInstance, time_limit: float = 1.0, seed: int = 0, stop: StopFlag | None = None,
-                backend: str = "auto", progress: Progress = no_progress) -> RoutingResult:
+                backend: str = "auto", progress: Progress = no_progress,
+                no_improvement: int | None = None) -> RoutingResult:
     """Solve ``instance`` within about ``time_limit`` seconds (more if a break forces a re-solve).
+
+    ``no_improvement``: PyVRP also stops after this many iterations without a better solution
+    (small daily routes converge in milliseconds; used for interactive re-planning).
 
     Raises InfeasibleError when no feasible solution is found (the message names the likely cause),
     CancelledError when ``stop`` is set before a solution exists.
@@ -37,20 +42,41 @@ def solve_vrptw(instance: RoutingInstance, time_limit: float = 1.0, seed: int = 
         raise InvalidInputError("routing", [f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}"])
     if len(instance.breaks) > 1:
         raise InvalidInputError("routing", [f"{len(instance.breaks)} breaks per route; at most 1 is supported"])
+    hopeless = _explain(instance, only_certain=True)
+    if hopeless:
+        raise InfeasibleError(hopeless)
     progress(0.0, f"solving {instance.num_clients} visits with {backend}")
-    res = _run(backend, instance, time_limit, seed, stop)
+    res = _run(backend, instance, time_limit, seed, stop, no_improvement)
     if stop is not None:
         stop.check()
     if res is not None and instance.breaks:
         res = _with_breaks(instance, res)
         if res is None and backend in ("auto", "pyvrp"):
-            progress(0.5, "break does not fit the route order; re-solving with OR-Tools")
+            progress(0.3, "break does not fit the route order; re-solving with time reserved for it")
+            res = _run(backend, _reserve_break(instance), time_limit, seed, stop, no_improvement)
+            res = _with_breaks(instance, res) if res is not None else None
+        if res is None and backend in ("auto", "pyvrp"):
+            progress(0.5, "break still does not fit; re-solving with OR-Tools (native breaks)")
             res = _run("ortools", instance, time_limit, seed, stop)
             res = _with_breaks(instance, res) if res is not None else None
     if res is None:
         raise InfeasibleError(_explain(instance))
     progress(1.0, f"{len(res.routes)} routes, {len(res.skipped)} skipped")
     return res
+
+
+def _reserve_break(inst: RoutingInstance) -> RoutingInstance:
+    """Copy of ``inst`` without the break but with its duration taken off the shift end."""
+    import copy
+
+    dur = inst.breaks[0].duration
+    out = copy.copy(inst)
+    out.tw_late = inst.tw_late.copy()
+    out.tw_late[0] -= dur
+    out.breaks = []
+    if inst.max_duration is not None:
+        out.max_duration = inst.max_duration - dur
+    return out
 
 
 def _with_breaks(inst: RoutingInstance, res: RoutingResult) -> RoutingResult | None:
@@ -64,8 +90,9 @@ def _with_breaks(inst: RoutingInstance, res: RoutingResult) -> RoutingResult | N
     return res
 
 
-def _explain(inst: RoutingInstance) -> str:
-    """Find a reason a person can act on: a visit unreachable within its window or the shift."""
+def _explain(inst: RoutingInstance, only_certain: bool = False) -> str:
+    """Find a reason a person can act on: a visit unreachable within its window or the shift.
+    With ``only_certain``, return "" unless a reason proves infeasibility (checked before solving)."""
     reasons = []
     for node in range(1, inst.num_clients + 1):
         if not inst.required[node]:
@@ -87,5 +114,7 @@ def _explain(inst: RoutingInstance) -> str:
     if total > span:
         reasons.append(f"required service time {total} exceeds the available working time {span}")
     if not reasons:
+        if only_certain:
+            return ""
         reasons.append("the required visits do not fit together in the working time and windows")
     return "no feasible route: " + "; ".join(reasons[:5]) + (f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else "")
