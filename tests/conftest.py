@@ -27,6 +27,12 @@ def territory_rows(ids_names: list[tuple[str, str]], scenario: str = "base") -> 
 
 
 @pytest.fixture
+def make_grid():
+    """The :func:`grid_units` factory, for tests that need grids of other sizes."""
+    return grid_units
+
+
+@pytest.fixture
 def grid_project() -> Project:
     """3x3 grid, 4 accounts, 1 rep, two territories: west (columns 0-1) and east (column 2)."""
     p = Project(name="grid")

@@ -227,7 +227,7 @@ def _visits(rng: np.random.Generator, accounts: gpd.GeoDataFrame, owners: np.nda
     start = (HISTORY_END.end_time.normalize() - pd.Timedelta(days=364)).to_datetime64()
     days = rng.integers(0, 365, len(idx))
     dates = pd.DatetimeIndex(start + days.astype("timedelta64[D]"))
-    weekday_fix = np.where(dates.weekday >= 5, -(dates.weekday - 4), 0)  # weekends move to Friday
+    weekday_fix = np.where(dates.day_of_week >= 5, -(dates.day_of_week - 4), 0)  # weekends move to Friday
     dates = dates + pd.to_timedelta(weekday_fix, unit="D")
     outcome = rng.choice(np.array(["completed", "completed", "completed", "rescheduled", "no answer"]), len(idx))
     frame = pd.DataFrame({

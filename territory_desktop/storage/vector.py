@@ -44,6 +44,10 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
     if frame.empty:
         raise InvalidInputError(source, ["the layer has no features"])
     columns = [c for c in frame.columns if c != frame.geometry.name]
+    by_lower = {c.lower(): c for c in columns}
+    id_column = id_column if id_column in columns else by_lower.get(id_column.lower(), id_column)
+    if name_column:
+        name_column = name_column if name_column in columns else by_lower.get(name_column.lower(), name_column)
     problems: list[RowProblem] = []
     for col, role in ((id_column, "id"), (name_column, "name")):
         if col and col not in frame.columns:
@@ -112,7 +116,8 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
         notes.append(f"reprojected from {frame.crs.to_string()} to {CRS}")
     equal_area = frame.to_crs(EQUAL_AREA)
     frame = frame.to_crs(CRS)
-    out = frame.drop(columns=[c for c in (id_column, name_column) if c]).copy()
+    reserved = {id_column, name_column, "unit_id", "name", "area_km2", "locked"}  # ours are recomputed
+    out = frame.drop(columns=[c for c in frame.columns if c in reserved]).copy()
     out.insert(0, "unit_id", ids.to_numpy(dtype=object))
     names = frame[name_column].astype(object).where(frame[name_column].notna(), "").astype(str) \
         if name_column else ids

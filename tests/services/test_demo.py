@@ -1,0 +1,76 @@
+"""The demo project: real geography, the sizes promised, and byte-for-byte determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import numpy as np
+import pytest
+
+from territory_desktop.services.demo import build_demo
+from territory_desktop.services.metrics import territory_totals
+from territory_desktop.services.project import save_project
+
+TABLES = ["units", "accounts", "reps", "territories", "scenarios", "assignments", "sales", "visits",
+          "opportunities"]
+
+
+def digest(path, table):
+    with sqlite3.connect(path) as con:
+        cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})") if r[1] != "created"]
+        h = hashlib.sha256()
+        for row in con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2, 3"):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return build_demo(seed=3, n_accounts=3000)
+
+
+def test_demo_is_real_lower48_geography(demo):
+    units = demo.units
+    assert 3100 <= len(units) <= 3110  # 3,108 lower-48 counties and county equivalents
+    assert set(units["state"]) >= {"CA", "TX", "ME", "FL", "WA"} and not set(units["state"]) & {"AK", "HI", "PR"}
+    cook = units.set_index("unit_id").loc["17031"]
+    assert cook["name"] == "Cook, IL"
+    assert cook.geometry.contains(__import__("shapely").Point(-87.63, 41.88))  # downtown Chicago
+    assert len(demo.reps) == 40 and len(demo.accounts) == 3000
+    assert demo.accounts["unit_id"].notna().mean() > 0.99
+
+
+def test_demo_alignment_assigns_every_county_and_rolls_up(demo):
+    plan = demo.plan.as_dict()
+    assert len(plan) == len(demo.units) and all(plan.values())
+    terr = demo.territories
+    assert (terr["level"] == "territory").sum() == 40
+    assert set(terr.loc[terr["level"] == "region", "name"]) == {"West", "Midwest", "South", "Northeast"}
+    totals = territory_totals(demo)
+    assert totals["accounts"].sum() == demo.accounts["unit_id"].notna().sum()
+    # independent sum: workload = 52 / frequency visits x minutes / 60
+    a = demo.accounts[demo.accounts["unit_id"].notna()]
+    f = a["visit_frequency_weeks"].to_numpy(float)
+    expected = np.sum(np.where(f > 0, 52 / np.maximum(f, 1), 0) * a["service_minutes"].to_numpy() / 60)
+    assert abs(totals["workload_hours"].sum() - expected) < 1e-6
+
+
+def test_demo_history_is_plausible(demo):
+    assert demo.sales["period"].min() == "2023-11" and demo.sales["period"].max() == "2026-10"
+    assert (demo.sales["amount"] > 0).all()
+    assert demo.visits["date"].max() <= "2026-10-31"
+    days = np.array([np.datetime64(d).astype("datetime64[D]").view("int64") for d in demo.visits["date"][:500]])
+    assert np.all(((days + 3) % 7) < 5)  # Monday..Friday only (1970-01-01 was a Thursday)
+    assert set(demo.opportunities["stage"]) >= {"Closed Won", "Closed Lost"}
+
+
+def test_same_seed_same_tables_byte_for_byte(tmp_path, demo):
+    a, b = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    save_project(demo, a)
+    save_project(build_demo(seed=3, n_accounts=3000), b)
+    for table in TABLES:
+        assert digest(a, table) == digest(b, table), table
+    c = tmp_path / "c.gpkg"
+    save_project(build_demo(seed=4, n_accounts=3000), c)
+    assert digest(a, "accounts") != digest(c, "accounts")
