@@ -62,9 +62,9 @@ def geometries_to_path(geoms: np.ndarray | list, flip_y: bool = True) -> QPainte
     coords, index = shapely.get_coordinates(rings_arr, return_index=True)
     if len(coords) == 0:
         return QPainterPath()
+    # pyqtgraph: connect[i] == 1 joins point i to point i + 1; rings must not join each other
     connect = np.ones(len(coords), dtype=np.int32)
-    connect[0] = 0
-    connect[1:][index[1:] != index[:-1]] = 0
+    connect[:-1][index[1:] != index[:-1]] = 0
     x = np.ascontiguousarray(coords[:, 0])
     y = np.ascontiguousarray(-coords[:, 1] if flip_y else coords[:, 1])
     return arrayToQPath(x, y, connect=connect, finiteCheck=False)

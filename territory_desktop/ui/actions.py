@@ -1,0 +1,193 @@
+"""Menus, toolbar and keyboard shortcuts of the main window (every tool has a shortcut and tooltip)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox
+
+ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
+
+
+def icon(name: str) -> QIcon:
+    path = ICONS / f"{name}.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def build_actions(w: QMainWindow) -> dict[str, QAction]:
+    """Create the actions of main window ``w``, its menus and its toolbar; returns actions by key."""
+    acts: dict[str, QAction] = {}
+
+    def act(key: str, text: str, slot, shortcut=None, tip: str = "", icon_name: str | None = None,
+            checkable: bool = False) -> QAction:
+        a = QAction(text, w)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            a.setIcon(icon(icon_name))
+        a.setCheckable(checkable)
+        keys = f" ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else ""
+        a.setToolTip(f"{tip or text.replace('&', '').replace('...', '')}{keys}")
+        a.setStatusTip(tip or text.replace("&", ""))
+        if slot is not None:
+            a.triggered.connect(slot)
+        acts[key] = a
+        return a
+
+    stack = w.undo_stack
+    undo = stack.createUndoAction(w, "&Undo")
+    undo.setShortcut(QKeySequence.StandardKey.Undo)
+    undo.setIcon(icon("undo"))
+    redo = stack.createRedoAction(w, "&Redo")
+    redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+    redo.setIcon(icon("redo"))
+    acts["undo"], acts["redo"] = undo, redo
+
+    m = w.menuBar()
+    file_menu = m.addMenu("&File")
+    file_menu.addAction(act("open", "&Open...", w.open_dialog, QKeySequence.StandardKey.Open, "Open a project", "open"))
+    recent = file_menu.addMenu("Open &Recent")
+
+    def fill_recent() -> None:
+        recent.clear()
+        for path in w.recent_files():
+            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path(p)).setToolTip(path)
+        if recent.isEmpty():
+            recent.addAction("(none)").setEnabled(False)
+
+    recent.aboutToShow.connect(fill_recent)
+    file_menu.addAction(act("save", "&Save", w.save, QKeySequence.StandardKey.Save, "Save the project", "save"))
+    file_menu.addAction(act("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S", "Save under a new name"))
+    file_menu.addSeparator()
+    file_menu.addAction(act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
+                            "Import accounts, reps (CSV/XLSX) or units (vector file); or drop files on the window"))
+    file_menu.addSeparator()
+    file_menu.addAction(act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
+
+    edit = m.addMenu("&Edit")
+    edit.addAction(undo)
+    edit.addAction(redo)
+    edit.addSeparator()
+    edit.addAction(act("assign", "&Assign Selection", lambda: w.assign_selection(), "A",
+                       "Assign the selected units to the active territory", "assign"))
+    edit.addAction(act("unassign", "U&nassign Selection", lambda: w.assign_selection(unassign=True), "Shift+A",
+                       "Make the selected units orphans"))
+    edit.addAction(act("lock", "&Lock Selection", lambda: w.lock_selection(True), "L",
+                       "Lock the selected units: the brush and the balancer leave them alone", "lock"))
+    edit.addAction(act("unlock", "Unl&ock Selection", lambda: w.lock_selection(False), "Shift+L",
+                       "Unlock the selected units", "unlock"))
+    edit.addAction(act("move_account", "&Move Accounts...", w.move_account, "M",
+                       "Move accounts by id to the active territory (account override)"))
+    edit.addSeparator()
+    edit.addAction(act("select_all", "Select &All", w.select_all, QKeySequence.StandardKey.SelectAll))
+
+    view = m.addMenu("&View")
+    view.addAction(act("zoom_full", "&Full Extent", w.canvas.zoom_full, "Home", "Zoom to all units", "zoom-full"))
+    view.addAction(act("zoom_selection", "Zoom to &Selection", w.canvas.zoom_to_selection, "Z",
+                       "Zoom to the selected units", "zoom-selection"))
+    view.addAction(act("zoom_territory", "Zoom to &Territory", lambda: w.canvas.zoom_to_territory(
+        w.canvas.active_territory), "T", "Zoom to the active territory"))
+    view.addAction(act("zoom_in", "Zoom &In", lambda: w.canvas.zoom_by(1.5), QKeySequence.StandardKey.ZoomIn,
+                       icon_name="zoom-in"))
+    view.addAction(act("zoom_out", "Zoom &Out", lambda: w.canvas.zoom_by(1 / 1.5), QKeySequence.StandardKey.ZoomOut,
+                       icon_name="zoom-out"))
+    view.addSeparator()
+    view.addAction(act("choropleth", "&Choropleth...", w.choropleth_dialog, "C",
+                       "Colour units by a metric in classes (quantiles, natural breaks, equal interval)", "choropleth"))
+
+    def toggle(key: str):
+        def run(checked: bool) -> None:
+            if w.canvas.renderer is not None:
+                w.canvas.renderer.layer(key).visible = checked
+                w.layer_panel.reload()
+                w._layers_changed()
+        return run
+
+    for key, text, shortcut in (("heatmap", "Account &Density Heatmap", "H"), ("labels", "Territory &Labels", "Shift+T"),
+                                ("accounts", "A&ccounts", "Shift+C"), ("basemap", "&Basemap Tiles", None)):
+        a = act(f"layer_{key}", text, None, shortcut, checkable=True)
+        a.toggled.connect(toggle(key))
+        view.addAction(a)
+    view.aboutToShow.connect(lambda: [acts[f"layer_{k}"].setChecked(w.canvas.renderer.layer(k).visible)
+                                      for k in ("heatmap", "labels", "accounts", "basemap")]
+                             if w.canvas.renderer else None)
+    view.addSeparator()
+    for dock in w.docks.values():
+        view.addAction(dock.toggleViewAction())
+
+    tools = m.addMenu("&Tools")
+    group = QActionGroup(w)
+    for key, text, shortcut, tip in (
+            ("pan", "&Pan", "P", "Drag to pan, wheel to zoom (middle button pans in every tool)"),
+            ("select", "&Select", "S", "Click a unit to select it; Shift adds, Ctrl toggles"),
+            ("rect", "&Rectangle Select", "R", "Drag a rectangle to select units"),
+            ("lasso", "&Lasso Select", "O", "Draw a free-hand outline to select units"),
+            ("brush", "&Brush", "B", "Drag across units to paint them into the active territory; [ ] size")):
+        a = act(f"tool_{key}", text, lambda _c=False, k=key: w.canvas.set_tool(k), shortcut, tip, key, True)
+        group.addAction(a)
+        tools.addAction(a)
+    acts["tool_pan"].setChecked(True)
+    tools.addSeparator()
+    tools.addAction(act("validate", "&Validate Plan", w.validate, "V",
+                        "Highlight orphan units, detached pieces and holes", "validate"))
+
+    terr = m.addMenu("Te&rritory")
+    terr.addAction(act("new_territory", "&New Territory...", w.new_territory, "Ctrl+T",
+                       "Create a territory, district, region or account-type territory", "new-territory"))
+    terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
+    terr.addAction(act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
+    terr.addAction(act("merge", "&Merge", w.merge_territories, "Ctrl+M", "Merge the selected territories into the first"))
+    terr.addAction(act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
+
+    help_menu = m.addMenu("&Help")
+    help_menu.addAction(act("shortcuts", "&Keyboard Shortcuts", lambda: _shortcuts(w, acts), "F1"))
+
+    bar = w.addToolBar("Main")
+    bar.setObjectName("toolbar_main")
+    bar.setIconSize(QSize(22, 22))
+    for key in ("open", "save"):
+        bar.addAction(acts[key])
+    bar.addSeparator()
+    bar.addAction(undo)
+    bar.addAction(redo)
+    bar.addSeparator()
+    for key in ("pan", "select", "rect", "lasso", "brush"):
+        bar.addAction(acts[f"tool_{key}"])
+    bar.addSeparator()
+    bar.addWidget(QLabel(" Active territory "))
+    bar.addWidget(w.active_combo)
+    brush = QSpinBox()
+    brush.setRange(3, 200)
+    brush.setValue(int(w.canvas.brush_radius_px))
+    brush.setSuffix(" px")
+    brush.setToolTip("Brush radius in screen pixels ([ and ] change it)")
+    brush.valueChanged.connect(lambda v: setattr(w.canvas, "brush_radius_px", float(v)))
+    bar.addWidget(QLabel(" Brush "))
+    bar.addWidget(brush)
+    bar.addAction(acts["assign"])
+    bar.addSeparator()
+    for key in ("zoom_full", "zoom_selection", "choropleth", "validate", "new_territory"):
+        bar.addAction(acts[key])
+    for key in ("new_territory", "rename", "recolour", "merge", "delete"):
+        w.territory_panel.add_button(acts[key])
+    return acts
+
+
+def _import_dialog(w) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    paths, _ = QFileDialog.getOpenFileNames(w, "Import data", w._last_dir(),
+                                            "Data files (*.csv *.xlsx *.shp *.geojson *.gpkg *.kml *.zip)")
+    if paths:
+        w.import_files(paths)
+
+
+def _shortcuts(w, acts: dict[str, QAction]) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    rows = "".join(f"<tr><td>{a.text().replace('&', '')}</td><td><b>{a.shortcut().toString()}</b></td></tr>"
+                   for a in acts.values() if not a.shortcut().isEmpty())
+    QMessageBox.information(w, "Keyboard shortcuts", f"<table cellspacing=3>{rows}</table>"
+                            "<p>Arrows pan, + and - zoom, [ and ] change the brush, Esc clears the selection.</p>")

@@ -1,0 +1,78 @@
+"""Application start-up: ``run_gui(argv)`` for the GUI and ``render_screenshot`` for docs and reviews."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once): Fusion style, light or dark palette following the system."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else "territory-desktop", *(argv or [])])
+        app.setApplicationName("Territory Desktop")
+        app.setOrganizationName("TerritoryDesktop")
+        app.setStyle("Fusion")  # Fusion follows the system colour scheme (light/dark) in Qt 6.5+
+    return app
+
+
+def is_dark(app: QApplication) -> bool:
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def run_gui(argv: list[str]) -> int:
+    """Open the main window; ``argv`` may hold a project path. Without one, reopen the most recent
+    project if it still exists, else show an empty window. Returns the exit code."""
+    app = application()
+    window = MainWindow()
+    path = next((a for a in argv if not a.startswith("-")), None)
+    if path is None:
+        recent = [p for p in window.recent_files() if Path(p).exists()]
+        path = recent[0] if recent else None
+    window.show()
+    if path is not None:
+        QTimer.singleShot(0, lambda: window.open_path(path))
+    return app.exec()
+
+
+def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, size: tuple[int, int] = (1600, 1000),
+                      settings_path: str | None = None, setup=None) -> Path:
+    """Render the main window with a project offscreen to a PNG. ``setup(window)`` may change the view
+    (tool, layers, selection) before the grab. Returns the PNG path."""
+    from ..models import ProjectFileError
+    from ..services.project import open_project
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    application()
+    project = open_project(project_path)
+    settings = QSettings(settings_path, QSettings.Format.IniFormat) if settings_path else \
+        QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "TerritoryDesktop", "screenshot")
+    window = MainWindow(project, settings=settings)
+    window.resize(*size)
+    window.show()
+    window.resizeDocks([window.docks["territories"]], [int(size[0] * 0.40)], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.docks["layers"]], [230], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.docks["layers"]], [int(size[1] * 0.35)], Qt.Orientation.Vertical)
+    QApplication.processEvents()
+    window.canvas.zoom_full()
+    if setup is not None:
+        setup(window)
+    QApplication.processEvents()
+    window._refresh_totals()
+    image = window.grab()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out), "PNG"):
+        raise ProjectFileError(f"could not write the screenshot to {out}")
+    window.undo_stack.setClean()
+    window.close()
+    return out

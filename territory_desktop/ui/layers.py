@@ -1,0 +1,169 @@
+"""Extra map layers painted by :class:`MapRenderer`: choropleth, account density heatmap, accounts,
+rep homes and state outlines. Each has ``paint(painter, view)`` in drawing space (metres, y negated)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
+
+from ..services.classify import Classes, classify
+from .geometry import geometries_to_path, points_xy, project_geometries
+from .renderer import RenderView, stroke_thick
+from .scene import MapScene
+
+NOT_LOWER48 = {"02", "15", "60", "66", "69", "72", "78"}
+
+
+def _to_drawing(geoms: np.ndarray, crs: str) -> np.ndarray:
+    projected = project_geometries(np.asarray(geoms, dtype=object), crs)
+    return shapely.transform(projected, lambda xy: xy * np.array([1.0, -1.0])) if len(projected) else projected
+
+
+class ChoroplethLayer:
+    """Units filled by class of a unit metric (one cached path per class and level of detail)."""
+
+    def __init__(self, scene: MapScene, values: np.ndarray, metric: str, scheme: str = "quantiles",
+                 k: int = 5) -> None:
+        self.scene = scene
+        self.metric = metric
+        self.classes: Classes = classify(values, scheme, k)
+        self._paths: dict[tuple[int, int], QPainterPath] = {}
+
+    def _path(self, cls: int, level: int) -> QPainterPath:
+        key = (cls, level)
+        if key not in self._paths:
+            members = np.flatnonzero(self.classes.index == cls)
+            geoms = self.scene.geoms[members]
+            tol = self.scene.tolerances[level]
+            if tol > 0 and len(geoms):
+                geoms = shapely.simplify(geoms, tol, preserve_topology=True)
+            self._paths[key] = geometries_to_path(geoms, flip_y=False)
+        return self._paths[key]
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        level = self.scene.level_for(view.px)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        colours = [*self.classes.colours]
+        for cls in range(-1, len(colours)):
+            painter.setBrush(QColor("#d9d9d9") if cls < 0 else QColor(colours[cls]))
+            painter.drawPath(self._path(cls, level))
+
+
+class HeatmapLayer:
+    """Account density: a binned Gaussian kernel density estimate of points, coloured on a ramp."""
+
+    RAMP = [(0.0, (255, 255, 178, 0)), (0.15, (254, 204, 92, 150)), (0.4, (253, 141, 60, 190)),
+            (0.7, (240, 59, 32, 215)), (1.0, (189, 0, 38, 235))]
+
+    def __init__(self, scene: MapScene, points_lonlat: np.ndarray, bandwidth_px: float = 6.0,
+                 grid: int = 640) -> None:
+        from scipy.ndimage import gaussian_filter
+
+        xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
+        x0, y0, x1, y1 = scene.extent
+        self.rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        nx = grid
+        ny = max(1, int(grid * (y1 - y0) / max(x1 - x0, 1e-9)))
+        hist, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=(ny, nx), range=((y0, y1), (x0, x1))) \
+            if len(xy) else (np.zeros((ny, nx)), None, None)
+        density = gaussian_filter(hist, bandwidth_px)
+        top = np.percentile(density[density > 0], 99.5) if (density > 0).any() else 1.0
+        self.image = self._colourise(np.clip(density / top, 0, 1))
+
+    def _colourise(self, v: np.ndarray) -> QImage:
+        stops = np.array([s for s, _ in self.RAMP])
+        rgba = np.stack([np.interp(v, stops, [c[i] for _, c in self.RAMP]) for i in range(4)], axis=-1)
+        rgba[..., :3] *= rgba[..., 3:4] / 255.0  # premultiply
+        data = np.ascontiguousarray(rgba.astype(np.uint8))
+        h, w = v.shape
+        image = QImage(data.data, w, h, 4 * w, QImage.Format.Format_RGBA8888_Premultiplied)
+        return image.copy()
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(self.rect, self.image)
+
+
+class PointsLayer:
+    """Account points as small dots (only those in view are drawn)."""
+
+    def __init__(self, scene: MapScene, points_lonlat: np.ndarray, colour: str = "#303030",
+                 size_px: float = 2.2) -> None:
+        self.xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
+        self.colour = QColor(colour)
+        self.size = size_px
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        r = view.visible
+        xy = self.xy
+        inside = (xy[:, 0] >= r.left()) & (xy[:, 0] <= r.right()) & (xy[:, 1] >= r.top()) & (xy[:, 1] <= r.bottom())
+        pts = xy[inside]
+        if not len(pts):
+            return
+        painter.setTransform(view.base)
+        t = view.transform
+        px = pts * np.array([t.m11(), t.m22()]) + np.array([t.dx(), t.dy()])
+        pen = QPen(self.colour, self.size)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in px]))
+
+
+class RepLayer:
+    """Rep home markers: a white-ringed dark diamond with the rep's name when zoomed in."""
+
+    def __init__(self, scene: MapScene, points_lonlat: np.ndarray, names: list[str]) -> None:
+        self.xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
+        self.names = names
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        painter.setTransform(view.base)
+        t = view.transform
+        font = QFont()
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        show_names = view.px < 2500
+        for (x, y), name in zip(self.xy, self.names, strict=True):
+            p = t.map(QPointF(x, y))
+            if not view.target.adjusted(-10, -10, 10, 10).contains(p):
+                continue
+            diamond = QPolygonF([p + QPointF(0, -6), p + QPointF(6, 0), p + QPointF(0, 6), p + QPointF(-6, 0)])
+            painter.setPen(QPen(QColor("white"), 1.6))
+            painter.setBrush(QColor("#1f3a5f"))
+            painter.drawPolygon(diamond)
+            if show_names:
+                painter.setPen(QColor("#1f3a5f"))
+                painter.drawText(p + QPointF(8, 4), name)
+
+
+class ContextLayer:
+    """State outlines (from the bundled US states file) drawn as thin grey lines."""
+
+    def __init__(self, scene: MapScene, geoms_lonlat: np.ndarray) -> None:
+        simplified = shapely.simplify(np.asarray(geoms_lonlat, dtype=object), 0.005)
+        self.path = geometries_to_path(_to_drawing(simplified, scene.crs), flip_y=False)
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        stroke_thick(painter, [self.path], QColor(90, 90, 90, 200), 1.0)
+
+
+def bundled_state_outlines() -> np.ndarray | None:
+    """Lower-48 state polygons (EPSG:4326) from the plotly-geo package data, or None if absent."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("_plotly_geo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0], "package_data", "cb_2016_us_state_500k.shp")
+    if not os.path.exists(path):
+        return None
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, columns=["STATEFP"])
+    return frame.geometry[~frame["STATEFP"].isin(NOT_LOWER48)].to_numpy()

@@ -1,0 +1,529 @@
+"""The main window: map canvas in the centre, docks for layers, territories, properties and validation,
+menus and toolbar with shortcuts, status bar with cursor coordinates and selection totals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
+    QMessageBox, QTextBrowser,
+)
+
+from ..models import Project, TerritoryError
+from ..services import editing
+from ..services.metrics import unit_measures
+from .actions import build_actions
+from .canvas import MapCanvas
+from .commands import AccountOverrideCommand, ProjectEditCommand
+from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
+from .panels import LayerPanel, TerritoryPanel, ValidationPanel
+from .territory_model import TerritoryTableModel, hierarchy_model
+
+MAX_RECENT = 8
+DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
+
+
+class MainWindow(QMainWindow):
+    """Territory Desktop's main window for one project at a time."""
+
+    def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("TerritoryDesktop", "TerritoryDesktop")
+        self.project: Project | None = None
+        self.undo_stack = QUndoStack(self)
+        self.canvas = MapCanvas(undo_stack=self.undo_stack)
+        self.setCentralWidget(self.canvas)
+        self.table_model = TerritoryTableModel()
+        self.territory_panel = TerritoryPanel(self.table_model)
+        self.layer_panel = LayerPanel()
+        self.properties = QTextBrowser()
+        self.validation = ValidationPanel()
+        self.legend = QLabel()
+        self._unit_measures = None
+        self._choropleth = ("workload_hours", "quantiles", 5)
+        self.docks = {}
+        for key, title, widget, area in (
+                ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+                ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{key}")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
+        self.docks["properties"].raise_()
+        self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
+        self.active_combo = QComboBox()
+        self.active_combo.setMinimumWidth(180)
+        self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
+        self.actions_ = build_actions(self)
+        self._status_widgets()
+        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
+        self.canvas.selectionChanged.connect(self._selection_changed)
+        self.canvas.cursorMoved.connect(lambda lon, lat: self.coords.setText(f"{lat:.4f}°, {lon:.4f}°"))
+        self.canvas.toolChanged.connect(self._tool_changed)
+        self.layer_panel.changed.connect(self._layers_changed)
+        self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
+        self.territory_panel.current.connect(self.set_active_territory)
+        self.active_combo.currentIndexChanged.connect(
+            lambda _i: setattr(self.canvas, "active_territory", self.active_combo.currentData()))
+        self.validation.check.clicked.connect(self.validate)
+        self.validation.picked.connect(self._select_and_zoom)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.set_project(project)
+
+    # ---- project
+    def set_project(self, project: Project | None) -> None:
+        """Show ``project`` (None = empty window); clears the undo history."""
+        self.project = project
+        self.undo_stack.clear()
+        self._unit_measures = None
+        if project is None:
+            self.canvas.project = self.canvas.scene = self.canvas.renderer = None
+            self.canvas.update()
+        else:
+            self.canvas.set_project(project)
+            self.canvas.bridge.assignmentChanged.connect(self._assignment_changed)
+            self.canvas.bridge.accountOverridesChanged.connect(self._assignment_changed)
+            self._install_layers()
+        self.table_model.set_project(project)
+        self.layer_panel.set_renderer(self.canvas.renderer)
+        self._reload_territories()
+        name = project.name if project else "No project"
+        path = getattr(project, "path", None) if project else None
+        self.setWindowTitle(f"{name}{' — ' + Path(path).name if path else ''}[*] — Territory Desktop")
+        self.setWindowModified(False)
+        self._selection_changed([])
+
+    def _install_layers(self) -> None:
+        scene, renderer, p = self.canvas.scene, self.canvas.renderer, self.project
+        if len(p.accounts):
+            renderer.extras["accounts"] = PointsLayer(scene, p.accounts.geometry.to_numpy())
+            renderer.extras["heatmap"] = HeatmapLayer(scene, p.accounts.geometry.to_numpy())
+        if len(p.reps):
+            renderer.extras["reps"] = RepLayer(scene, p.reps.geometry.to_numpy(), p.reps["name"].astype(str).tolist())
+        if scene.crs == "EPSG:5070":
+            states = bundled_state_outlines()
+            if states is not None:
+                renderer.extras["context"] = ContextLayer(scene, states)
+        if renderer.layer("choropleth").visible:
+            self.apply_choropleth(*self._choropleth)
+
+    def _reload_territories(self) -> None:
+        current = self.active_combo.currentData()
+        self.active_combo.blockSignals(True)
+        self.active_combo.clear()
+        if self.project is not None:
+            terr = self.project.scenario_territories()
+            for row in terr[terr["kind"] != "account"].itertuples():
+                self.active_combo.addItem(self._swatch(row.territory_id), str(row.name), str(row.territory_id))
+        i = self.active_combo.findData(current)
+        self.active_combo.setCurrentIndex(i if i >= 0 else 0)
+        self.active_combo.blockSignals(False)
+        self.canvas.active_territory = self.active_combo.currentData()
+        self.table_model.refresh()
+        self.territory_panel.tree.setModel(hierarchy_model(self.project, self.table_model.frame)
+                                           if self.project is not None else None)
+        self.territory_panel.tree.expandAll()
+        self._update_totals_label()
+
+    def _swatch(self, territory_id):
+        from PySide6.QtGui import QIcon, QPixmap
+
+        pix = QPixmap(12, 12)
+        pix.fill(self.canvas.scene.colour_of(str(territory_id)) if self.canvas.scene else Qt.GlobalColor.gray)
+        return QIcon(pix)
+
+    def set_active_territory(self, territory_id: str | None) -> None:
+        i = self.active_combo.findData(territory_id)
+        if i >= 0:
+            self.active_combo.setCurrentIndex(i)
+
+    # ---- live updates
+    def _assignment_changed(self, _ids: list) -> None:
+        self._unit_measures = None
+        self._totals_timer.start()
+
+    def _refresh_totals(self) -> None:
+        if self.project is None:
+            return
+        self.table_model.refresh()
+        self._update_totals_label()
+        self._selection_changed(self.canvas.selected_unit_ids())
+
+    def _update_totals_label(self) -> None:
+        t = self.table_model.totals()
+        self.territory_panel.totals.setText(
+            f"{len(self.table_model.frame)} territories · {int(t.get('units', 0)):,} units · "
+            f"{int(t.get('accounts', 0)):,} accounts · {t.get('workload_hours', 0):,.0f} h/yr · "
+            f"potential {t.get('potential', 0):,.0f}" if t else "")
+
+    def _status_widgets(self) -> None:
+        bar = self.statusBar()
+        self.tool_label, self.selection_label, self.coords = QLabel(), QLabel(), QLabel()
+        self.coords.setMinimumWidth(150)
+        bar.addWidget(self.tool_label)
+        bar.addWidget(self.selection_label, 1)
+        bar.addPermanentWidget(self.legend)
+        bar.addPermanentWidget(self.coords)
+
+    def selection_totals(self, unit_ids: list[str]) -> dict[str, float]:
+        """Accounts, workload (h/yr) and potential of the accounts lying in ``unit_ids``."""
+        if self.project is None or not unit_ids:
+            return {"units": len(unit_ids), "accounts": 0, "workload_hours": 0.0, "potential": 0.0}
+        if self._unit_measures is None:
+            self._unit_measures = unit_measures(self.project)
+        m = self._unit_measures.loc[unit_ids]
+        return {"units": len(unit_ids), "accounts": float(m["accounts"].sum()),
+                "workload_hours": float(m["workload_hours"].sum()), "potential": float(m["potential"].sum())}
+
+    def _selection_changed(self, unit_ids: list[str]) -> None:
+        t = self.selection_totals(unit_ids)
+        self.selection_label.setText(
+            f"Selected: {t['units']:,} units · {int(t['accounts']):,} accounts · {t['workload_hours']:,.0f} h/yr"
+            f" · potential {t['potential']:,.0f}" if unit_ids else "No selection")
+        self._show_properties(unit_ids)
+
+    def _show_properties(self, unit_ids: list[str]) -> None:
+        if self.project is None or not unit_ids:
+            self.properties.setHtml("<p style='color:gray'>Select units on the map to see their properties.</p>")
+            return
+        units = self.project.units.set_index("unit_id")
+        rows = []
+        for u in unit_ids[:12]:
+            r = units.loc[u]
+            terr = self.project.plan.territory_of(u)
+            name = self.canvas.scene.names.get(terr, "—") if terr else "— (orphan)"
+            lock = " 🔒" if bool(r.get("locked", False)) else ""
+            rows.append(f"<tr><td><b>{r.get('name', u)}</b>{lock}</td><td>{u}</td><td>{name}</td></tr>")
+        more = f"<p>… and {len(unit_ids) - 12} more</p>" if len(unit_ids) > 12 else ""
+        t = self.selection_totals(unit_ids)
+        self.properties.setHtml(
+            f"<h3>{len(unit_ids):,} unit(s)</h3><p>{int(t['accounts']):,} accounts · "
+            f"{t['workload_hours']:,.0f} h/yr · potential {t['potential']:,.0f}</p>"
+            f"<table cellspacing=4><tr><th align=left>Unit</th><th align=left>Id</th>"
+            f"<th align=left>Territory</th></tr>{''.join(rows)}</table>{more}")
+
+    def _tool_changed(self, tool: str) -> None:
+        names = {"pan": "Pan (drag, wheel to zoom)", "select": "Select (Shift adds, Ctrl toggles)",
+                 "rect": "Rectangle select", "lasso": "Lasso select",
+                 "brush": "Brush: drag to paint units into the active territory ([ and ] size)"}
+        self.tool_label.setText(names.get(tool, tool))
+        action = self.actions_.get(f"tool_{tool}")
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+
+    def _layers_changed(self) -> None:
+        if self.canvas.renderer is not None and self.canvas.renderer.layer("choropleth").visible and \
+                "choropleth" not in self.canvas.renderer.extras:
+            self.apply_choropleth(*self._choropleth)
+        self._update_legend()
+        self.canvas.update()
+
+    # ---- edits
+    def run_edit(self, edit, text: str) -> object | None:
+        """Apply a services.editing call as one undo step; show an error dialog if it is refused."""
+        if self.project is None:
+            return None
+        command = ProjectEditCommand(self.project, edit, text, after=self._after_edit)
+        try:
+            result = command.apply_first()
+        except (TerritoryError, ValueError) as exc:
+            QMessageBox.warning(self, text, str(exc))
+            return None
+        self.undo_stack.push(command)
+        return result
+
+    def _after_edit(self) -> None:
+        self.canvas.refresh_locks()
+        self.canvas.refresh()
+        self._unit_measures = None
+        self._reload_territories()
+
+    def assign_selection(self, territory_id: str | None = None, unassign: bool = False) -> None:
+        target = None if unassign else (territory_id or self.canvas.active_territory)
+        n = self.canvas.assign_selection(target)
+        self.statusBar().showMessage(f"{n} unit(s) assigned" if n else "Nothing to assign (locked or already there)", 4000)
+
+    def lock_selection(self, locked: bool) -> None:
+        ids = self.canvas.selected_unit_ids()
+        if ids:
+            self.run_edit(lambda p: editing.set_units_locked(p, ids, locked),
+                          f"{'Lock' if locked else 'Unlock'} {len(ids)} unit(s)")
+
+    def new_territory(self) -> None:
+        from .dialogs import NewTerritoryDialog
+
+        reps = list(zip(self.project.reps["rep_id"].astype(str), self.project.reps["name"].astype(str), strict=True)) \
+            if self.project is not None and len(self.project.reps) else []
+        dialog = NewTerritoryDialog(self, reps)
+        if dialog.exec():
+            try:
+                values = dialog.values()
+            except ValueError as exc:
+                QMessageBox.warning(self, "New territory", f"The account rule is not valid JSON: {exc}")
+                return
+            tid = self.run_edit(lambda p: editing.create_territory(p, **values), f"New territory {values['name']}")
+            if tid:
+                self.set_active_territory(tid)
+
+    def _picked_territories(self) -> list[str]:
+        ids = self.territory_panel.selected_ids()
+        if not ids and self.canvas.active_territory:
+            ids = [self.canvas.active_territory]
+        return ids
+
+    def rename_territory(self) -> None:
+        ids = self._picked_territories()
+        if ids:
+            old = self.canvas.scene.names.get(ids[0], ids[0])
+            name, ok = QInputDialog.getText(self, "Rename territory", "Name:", text=old)
+            if ok:
+                self.run_edit(lambda p: editing.rename_territory(p, ids[0], name), f"Rename {old} to {name}")
+
+    def recolour_territory(self) -> None:
+        ids = self._picked_territories()
+        if ids:
+            colour = QColorDialog.getColor(self.canvas.scene.colour_of(ids[0]), self, "Territory colour")
+            if colour.isValid():
+                self.run_edit(lambda p: editing.recolour_territory(p, ids[0], colour.name()), "Recolour territory")
+
+    def merge_territories(self) -> None:
+        ids = self.territory_panel.selected_ids()
+        if len(ids) < 2:
+            QMessageBox.information(self, "Merge territories", "Select two or more territories in the table; "
+                                    "the first selected one keeps its name.")
+            return
+        self.run_edit(lambda p: editing.merge_territories(p, ids[0], ids[1:]), f"Merge {len(ids)} territories")
+
+    def delete_territory(self) -> None:
+        ids = self._picked_territories()
+        if ids and QMessageBox.question(self, "Delete territory", f"Delete {len(ids)} territory(ies)? Their units "
+                                        "become orphans (undo with Ctrl+Z).") == QMessageBox.StandardButton.Yes:
+            self.run_edit(lambda p: [editing.delete_territory(p, t) for t in ids], f"Delete {len(ids)} territory(ies)")
+
+    def move_account(self) -> None:
+        """Account override: move accounts (by id) to the active territory."""
+        if self.project is None or not self.canvas.active_territory:
+            return
+        text, ok = QInputDialog.getText(self, "Move accounts", "Account ids (comma separated) to move to "
+                                        f"{self.canvas.scene.names.get(self.canvas.active_territory)}:")
+        ids = [a.strip() for a in text.split(",") if a.strip()] if ok else []
+        if not ids:
+            return
+        known = set(self.project.accounts["account_id"].astype(str))
+        missing = [a for a in ids if a not in known]
+        if missing:
+            QMessageBox.warning(self, "Move accounts", f"Unknown account id(s): {', '.join(missing[:10])}")
+            return
+        self.undo_stack.push(AccountOverrideCommand(self.project, dict.fromkeys(ids, self.canvas.active_territory)))
+
+    def validate(self) -> None:
+        from ..services.validation import validate_plan
+        from .renderer import Overlay
+
+        if self.project is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = validate_plan(self.project)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.validation.show_report(report, self.canvas.scene.names)
+        self.docks["validation"].raise_()
+        idx = [self.canvas.scene.index_of[u] for u in report.problem_units()]
+        from PySide6.QtGui import QColor
+
+        from .geometry import geometries_to_path
+
+        self.canvas.renderer.overlays["validation"] = Overlay(
+            geometries_to_path(self.canvas.scene.geoms[idx], flip_y=False), QColor(220, 30, 30, 110),
+            QColor(170, 0, 0), 2.0)
+        self.canvas.update()
+
+    def _select_and_zoom(self, unit_ids: list[str]) -> None:
+        self.canvas.select_ids(unit_ids)
+        self.canvas.zoom_to_selection()
+
+    def apply_choropleth(self, metric: str, scheme: str, k: int) -> None:
+        if self.project is None:
+            return
+        if metric in ("accounts", "workload_hours", "potential"):
+            values = unit_measures(self.project)[metric].reindex(self.canvas.scene.unit_ids).to_numpy(float)
+        else:
+            values = self.project.units[metric].to_numpy(float)
+        self._choropleth = (metric, scheme, k)
+        self.canvas.renderer.extras["choropleth"] = ChoroplethLayer(self.canvas.scene, values, metric, scheme, k)
+        self.canvas.renderer.layer("choropleth").visible = True
+        self.layer_panel.reload()
+        self._update_legend()
+        self.canvas.update()
+
+    def choropleth_dialog(self) -> None:
+        from .dialogs import ChoroplethDialog
+
+        if self.project is None:
+            return
+        extra = [c for c in self.project.units.columns if c not in ("unit_id", "name", "locked", "geometry")
+                 and self.project.units[c].dtype.kind in "fi"]
+        dialog = ChoroplethDialog(self, *self._choropleth, extra_metrics=extra)
+        if dialog.exec():
+            self.apply_choropleth(*dialog.values())
+
+    def _update_legend(self) -> None:
+        layer = self.canvas.renderer.extras.get("choropleth") if self.canvas.renderer else None
+        if layer is None or not self.canvas.renderer.layer("choropleth").visible:
+            self.legend.setText("")
+            return
+        from .dialogs import UNIT_METRICS
+
+        rows = "".join(f"<span style='background:{c}'>&nbsp;&nbsp;&nbsp;</span>&nbsp;{label}&nbsp;&nbsp;"
+                       for c, label in layer.classes.legend())
+        self.legend.setText(f"<b>{UNIT_METRICS.get(layer.metric, layer.metric)}</b>: {rows}")
+
+    # ---- files
+    def maybe_save(self) -> bool:
+        """Ask before losing unsaved work; True when it is fine to go on."""
+        if self.project is None or self.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.project.name}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def open_path(self, path: str) -> bool:
+        from ..services.project import open_project
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            project = open_project(path)
+        except TerritoryError as exc:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.critical(self, "Cannot open project", f"{Path(path).name} could not be opened:\n\n{exc}")
+            return False
+        except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
+            QApplication.restoreOverrideCursor()
+            QMessageBox.critical(self, "Cannot open project",
+                                 f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
+                                 f"{type(exc).__name__}: {exc}")
+            return False
+        QApplication.restoreOverrideCursor()
+        self.set_project(project)
+        self._add_recent(path)
+        return True
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), "Projects (*.gpkg)")
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        if self.project is None:
+            return False
+        if not getattr(self.project, "path", None):
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        if self.project is None:
+            return False
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", self._last_dir(), "Projects (*.gpkg)")
+        return bool(path) and self._save_to(path if path.endswith(".gpkg") else path + ".gpkg")
+
+    def _save_to(self, path: str | None) -> bool:
+        from ..services.project import save_project
+
+        try:
+            target = save_project(self.project, path)
+        except TerritoryError as exc:
+            QMessageBox.critical(self, "Cannot save project", str(exc))
+            return False
+        self.undo_stack.setClean()
+        self._add_recent(str(target))
+        self.setWindowTitle(f"{self.project.name} — {Path(target).name}[*] — Territory Desktop")
+        self.statusBar().showMessage(f"Saved {target}", 4000)
+        return True
+
+    def _last_dir(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _add_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+
+    def import_files(self, paths: list[str]) -> None:
+        """Import dropped or chosen data files: .gpkg opens a project, tables become accounts or reps,
+        vector files become units (services.importing)."""
+        from ..services import importing
+
+        for path in paths:
+            suffix = Path(path).suffix.lower()
+            if suffix == ".gpkg" and self.maybe_save():
+                self.open_path(path)
+                continue
+            if self.project is None:
+                QMessageBox.information(self, "Import", "Open or create a project first.")
+                return
+            try:
+                if suffix in (".csv", ".xlsx", ".xls"):
+                    kind, ok = QInputDialog.getItem(self, "Import table", f"{Path(path).name} holds:",
+                                                    ["accounts", "reps"], 0, False)
+                    if not ok:
+                        continue
+                    report = (importing.import_accounts if kind == "accounts" else importing.import_reps)(self.project, path)
+                else:
+                    column, ok = QInputDialog.getText(self, "Import units", "Unit id column:", text="GEOID")
+                    if not ok:
+                        continue
+                    report = importing.import_units(self.project, path, column)
+            except TerritoryError as exc:
+                QMessageBox.critical(self, "Import failed", str(exc))
+                continue
+            self.set_project(self.project)
+            self.undo_stack.resetClean() if hasattr(self.undo_stack, "resetClean") else None
+            self.setWindowModified(True)
+            QMessageBox.information(self, "Import", "\n".join(report.lines()))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls and all(Path(u.toLocalFile()).suffix.lower() in DATA_SUFFIXES for u in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.import_files([u.toLocalFile() for u in event.mimeData().urls()])
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.maybe_save():
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            event.accept()
+        else:
+            event.ignore()
+
+    def select_all(self) -> None:
+        if self.canvas.scene is not None:
+            self.canvas.set_selection(np.arange(len(self.canvas.scene.unit_ids)))
+
+

@@ -1,0 +1,197 @@
+"""Dock panels: layers (visibility, opacity, order), territories (table + hierarchy), validation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
+    QTableView, QTabWidget, QToolButton, QTreeView, QVBoxLayout, QWidget,
+)
+
+from .renderer import MapRenderer
+from .territory_model import ID_ROLE, SORT_ROLE, TerritoryTableModel
+
+
+class LayerPanel(QWidget):
+    """Layer list with check boxes (visibility), an opacity slider and up/down buttons (order)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.renderer: MapRenderer | None = None
+        self.list = QListWidget()
+        self.list.setToolTip("Tick to show a layer; the top of the list is drawn on top")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setToolTip("Opacity of the selected layer")
+        up, down = QToolButton(), QToolButton()
+        up.setArrowType(Qt.ArrowType.UpArrow)
+        down.setArrowType(Qt.ArrowType.DownArrow)
+        up.setToolTip("Draw the selected layer higher")
+        down.setToolTip("Draw the selected layer lower")
+        up.clicked.connect(lambda: self._move(-1))
+        down.clicked.connect(lambda: self._move(1))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Opacity"))
+        row.addWidget(self.opacity, 1)
+        row.addWidget(up)
+        row.addWidget(down)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list)
+        layout.addLayout(row)
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._current_changed)
+        self.opacity.valueChanged.connect(self._opacity_changed)
+
+    def set_renderer(self, renderer: MapRenderer | None) -> None:
+        self.renderer = renderer
+        self.reload()
+
+    def reload(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        if self.renderer is not None:
+            for layer in reversed(self.renderer.layers):  # top of the list = drawn last
+                item = QListWidgetItem(layer.title)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+                item.setData(Qt.ItemDataRole.UserRole, layer.key)
+                self.list.addItem(item)
+        self.list.blockSignals(False)
+
+    def _layer_of(self, item: QListWidgetItem | None):
+        if item is None or self.renderer is None:
+            return None
+        return self.renderer.layer(item.data(Qt.ItemDataRole.UserRole))
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        layer = self._layer_of(item)
+        if layer is not None:
+            layer.visible = item.checkState() == Qt.CheckState.Checked
+            self.changed.emit()
+
+    def _current_changed(self, row: int) -> None:
+        layer = self._layer_of(self.list.item(row))
+        if layer is not None:
+            self.opacity.blockSignals(True)
+            self.opacity.setValue(int(layer.opacity * 100))
+            self.opacity.blockSignals(False)
+
+    def _opacity_changed(self, value: int) -> None:
+        layer = self._layer_of(self.list.currentItem())
+        if layer is not None:
+            layer.opacity = value / 100.0
+            self.changed.emit()
+
+    def _move(self, step: int) -> None:
+        row = self.list.currentRow()
+        if self.renderer is None or row < 0:
+            return
+        layers = self.renderer.layers
+        i = len(layers) - 1 - row  # list is reversed
+        j = i - step
+        if 0 <= j < len(layers):
+            layers[i], layers[j] = layers[j], layers[i]
+            self.reload()
+            self.list.setCurrentRow(row + step)
+            self.changed.emit()
+
+
+class TerritoryPanel(QWidget):
+    """Sortable territory table, hierarchy tree and edit buttons; emits the territory ids picked."""
+
+    activated = Signal(str)  # double click: zoom to it
+    current = Signal(str)  # selection: the active territory for the brush
+
+    def __init__(self, model: TerritoryTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda ix: self.activated.emit(ix.data(ID_ROLE)))
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda ix, _old: ix.isValid() and self.current.emit(ix.data(ID_ROLE)))
+        self.tree = QTreeView()
+        self.tree.setAlternatingRowColors(True)
+        self.tree.doubleClicked.connect(lambda ix: self.activated.emit(ix.siblingAtColumn(0).data(ID_ROLE)))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Table")
+        self.tabs.addTab(self.tree, "Hierarchy")
+        self.totals = QLabel()
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.totals)
+        layout.addLayout(self.buttons)
+
+    def add_button(self, action) -> None:
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.buttons.addWidget(button)
+
+    def selected_ids(self) -> list[str]:
+        rows = self.table.selectionModel().selectedRows() if self.tabs.currentIndex() == 0 else \
+            [ix.siblingAtColumn(0) for ix in self.tree.selectionModel().selectedRows()]
+        return [ix.data(ID_ROLE) for ix in rows if ix.data(ID_ROLE)]
+
+    def select_territory(self, territory_id: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            ix = self.proxy.index(row, 0)
+            if ix.data(ID_ROLE) == territory_id:
+                self.table.selectRow(row)
+                return
+
+
+class ValidationPanel(QWidget):
+    """Lists validation problems; clicking one selects its units on the map."""
+
+    picked = Signal(list)  # unit ids
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Press Check to validate the plan")
+        self.summary.setWordWrap(True)
+        self.list = QListWidget()
+        self.check = QPushButton("Check")
+        self.check.setToolTip("Find orphan units, detached territory pieces and holes (V)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list)
+        layout.addWidget(self.check)
+        self.list.itemClicked.connect(lambda item: self.picked.emit(item.data(Qt.ItemDataRole.UserRole)))
+
+    def show_report(self, report, names: dict[str, str]) -> None:
+        self.list.clear()
+        self.summary.setText(report.summary() if not report.ok else "No problems: every unit is assigned, "
+                             "every territory is one piece without holes.")
+
+        def add(text: str, units: list[str]) -> None:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, units)
+            self.list.addItem(item)
+
+        if report.orphans:
+            add(f"{len(report.orphans)} orphan unit(s) (no territory)", report.orphans)
+        for tid, pieces in report.pieces.items():
+            for piece in pieces:
+                add(f"{names.get(tid, tid)}: detached piece of {len(piece)} unit(s)", piece)
+        for hole in report.holes:
+            add(f"{names.get(hole.territory_id, hole.territory_id)}: hole of {hole.area_km2:,.0f} km² "
+                f"({len(hole.unit_ids)} unit(s) inside)", hole.unit_ids)
