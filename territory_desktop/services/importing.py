@@ -74,10 +74,12 @@ def import_accounts(project: Project, path: str | Path, mapping: dict[str, str] 
     project.accounts = gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
     report = ImportReport("accounts", Path(path).name, len(data), read.notes)
     report.outside = _place(project)
-    stale = set(project.accounts["account_id"])
     for plan in project.plans.values():  # overrides of accounts that are gone are dropped
         overrides = plan.account_overrides()
-        plan.set_account_overrides({a: None for a in overrides if a not in stale})
+        if overrides:
+            present = project.accounts["account_id"].isin(list(overrides))
+            kept = set(project.accounts["account_id"][present].tolist())
+            plan.set_account_overrides({a: None for a in overrides if a not in kept})
     project.mark_dirty("accounts", "plans")
     project.log("import accounts", f"{len(data)} accounts from {Path(path).name}")
     progress(1.0, "done")

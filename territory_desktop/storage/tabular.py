@@ -90,6 +90,26 @@ def _malformed_lines(text: str, sep: str) -> list[RowProblem]:
     return problems
 
 
+def _stripped(column: pd.Series) -> pd.Series:
+    """A column as stripped text, missing values as ''. Stays in pandas' (Arrow) string dtype for speed."""
+    return column.astype("str").fillna("").str.strip()
+
+
+def _to_float(text: pd.Series, blank: np.ndarray) -> np.ndarray:
+    """Parse numbers; blanks and unparseable values become NaN (the caller reports the unparseable ones).
+
+    Arrow's cast parses a clean column in C; a column with bad values falls back to pandas, row by row.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), mask=blank)
+    try:
+        return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def detect_mapping(columns: list[str], fields: tuple[Field, ...], given: dict[str, str] | None = None,
                    ) -> dict[str, str]:
     """Map field name -> file column: explicit ``given`` first, then exact names, then aliases.
@@ -159,23 +179,24 @@ def validate_table(frame: pd.DataFrame, fields: tuple[Field, ...], id_field: str
         if col is None:
             out[f.name] = f.default if f.default is not None else None
             continue
-        text = frame[col].astype(object).where(frame[col].notna(), "").astype(str).str.strip()
+        text = _stripped(frame[col])
         if f.kind in ("real", "int"):
-            blank = text == ""
-            number = pd.to_numeric(text.where(~blank, None), errors="coerce")
-            bad = (~blank & number.isna()).to_numpy()
-            if f.kind == "int":
-                frac = (~number.isna() & (number != np.floor(number.fillna(0)))).to_numpy()
-                for i in np.flatnonzero(frac & ~bad):
-                    problems.append(RowProblem(int(rows[i]), col, f"'{text.iat[i]}' is not a whole number"))
+            blank = (text == "").to_numpy()
+            number = _to_float(text, blank)
+            nan = np.isnan(number)
+            bad = ~blank & nan
             for i in np.flatnonzero(bad):
                 problems.append(RowProblem(int(rows[i]), col, f"'{text.iat[i]}' is not a number"))
-            neg = (number < 0).to_numpy()
-            for i in np.flatnonzero(neg):
+            if f.kind == "int":
+                frac = ~nan & (number != np.floor(np.where(nan, 0, number)))
+                for i in np.flatnonzero(frac):
+                    problems.append(RowProblem(int(rows[i]), col, f"'{text.iat[i]}' is not a whole number"))
+            for i in np.flatnonzero(~nan & (number < 0)):
                 problems.append(RowProblem(int(rows[i]), col, f"{text.iat[i]} is negative"))
-            out[f.name] = number.fillna(f.default if f.default is not None else np.nan).to_numpy()
+            default = f.default if f.default is not None else np.nan
+            out[f.name] = np.where(nan, default, number)
         else:
-            out[f.name] = text.to_numpy(dtype=object)
+            out[f.name] = text.to_numpy()
 
     ids = out[id_field].astype(str)
     for i in np.flatnonzero((ids == "").to_numpy()):
@@ -193,9 +214,9 @@ def validate_table(frame: pd.DataFrame, fields: tuple[Field, ...], id_field: str
     coord_reported = np.zeros(len(frame), dtype=bool)
     if has_coords:
         for target, col, limit in (("lat", mapping["lat"], 90), ("lon", mapping["lon"], 180)):
-            text = frame[col].astype(object).where(frame[col].notna(), "").astype(str).str.strip()
-            value = pd.to_numeric(text.where(text != "", None), errors="coerce")
+            text = _stripped(frame[col])
             blank = (text == "").to_numpy()
+            value = pd.Series(_to_float(text, blank), index=frame.index)
             bad = ~blank & value.isna().to_numpy()
             for i in np.flatnonzero(bad):
                 problems.append(RowProblem(int(rows[i]), col, f"'{text.iat[i]}' is not a number"))

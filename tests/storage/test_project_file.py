@@ -38,6 +38,27 @@ def test_round_trip_keeps_every_table(grid_project, tmp_path):
     assert not p.dirty
 
 
+def test_bulk_insert_batches_keep_every_row_and_blob(grid_project, tmp_path):
+    """More rows than one multi-row INSERT holds, with blobs ending in NUL bytes."""
+    import geopandas as gpd
+    import numpy as np
+
+    n = 1234
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-100, -97, n), rng.uniform(40, 43, n)
+    x[:5] = [-99.0, -98.0, -97.5, -99.25, -98.75]  # coordinates whose WKB ends in zero bytes
+    grid_project.accounts = gpd.GeoDataFrame(
+        {"account_id": [f"k{i}" for i in range(n)], "potential": np.arange(n, dtype=float),
+         "visit_frequency_weeks": 4, "service_minutes": 30.0, "unit_id": None},
+        geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
+    path = tmp_path / "p.gpkg"
+    save_project(grid_project, path)
+    p = open_project(path)
+    assert p.accounts["account_id"].tolist() == [f"k{i}" for i in range(n)]
+    assert p.accounts["potential"].tolist() == list(range(n))
+    assert np.array_equal(p.accounts.geometry.x.to_numpy(), x) and np.array_equal(p.accounts.geometry.y, y)
+
+
 def test_saving_changes_in_place_and_audit_log(grid_project, tmp_path):
     path = tmp_path / "p.gpkg"
     save_project(grid_project, path)
