@@ -1,0 +1,12 @@
+"""The balancing engine: contiguous, balanced, compact territories from arrays (no files, no Qt).
+
+Main entry points: :func:`balance_territories` (from scratch), :func:`rebalance_plan` (disruption cap),
+:func:`assign_orphans`, :func:`alternatives`; :func:`assign_reps` (reps to territories) and
+:func:`balance_accounts` (account-type territories, no contiguity).
+"""
+
+from .problem import BalanceProblem, check_feasible, validate
+from .solve import BalanceResult, alternatives, assign_orphans, balance_territories, rebalance_plan
+
+__all__ = ["BalanceProblem", "BalanceResult", "alternatives", "assign_orphans", "balance_territories",
+           "check_feasible", "rebalance_plan", "validate"]

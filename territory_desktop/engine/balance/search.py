@@ -1,0 +1,502 @@
+"""Local search on a contiguous plan: move boundary units between neighbouring territories.
+
+Objective, lexicographic: (1) balance violation ``P`` = sum over territories and measures of
+((|load/target - 1| - tol) / tol)^2 for the part beyond tolerance, plus max-distance excess; (2) a small
+pull towards the mean ``S`` = sum (dev / tol)^2 and compactness ``C`` = sum of unit weight x distance
+to the territory's home (metres, scaled by a typical territory radius).
+
+A move keeps the donor connected (breadth-first search from one of the unit's donor neighbours until
+all of them are reached, usually a few steps) and never empties a territory or moves a locked unit.
+When no single move helps, a chain transfer pushes the excess along a path of neighbouring
+territories to one with room. Under a disruption budget (rebalancing), moves that take a unit away
+from its original territory spend budget and moves back refund it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+import numpy as np
+
+from ...models.progress import StopFlag
+
+EPS = 1e-12
+
+
+class Search:
+    """Mutable plan state with incremental loads; see the module docstring for the objective."""
+
+    def __init__(self, labels: np.ndarray, adj_lists: list[list[int]], weights: np.ndarray,
+                 tolerance: np.ndarray, xy: np.ndarray, k: int, locked: np.ndarray, homes: np.ndarray,
+                 fixed_homes: bool, cost_w: np.ndarray, max_distance: float | None = None,
+                 original: np.ndarray | None = None, disruption_w: np.ndarray | None = None,
+                 budget: float = math.inf, margin: float = 0.9) -> None:
+        self.n, self.m = weights.shape
+        self.k = k
+        self.adj = adj_lists
+        self.lab = [int(x) for x in labels]
+        self.W = [tuple(float(v) for v in row) for row in weights]
+        self.targets = [float(x) for x in weights.sum(0) / k]
+        self.tol = [float(x) for x in tolerance]
+        self.itol = [float(x) * margin for x in tolerance]  # aim inside the tolerance
+        self.x = xy[:, 0].tolist()
+        self.y = xy[:, 1].tolist()
+        self.locked = [bool(v) for v in locked]
+        self.homes = np.asarray(homes, float).copy()
+        self.fixed_homes = fixed_homes
+        self.cw = [float(v) for v in cost_w]
+        self.maxd = max_distance
+        self.load = [[0.0] * self.m for _ in range(k)]
+        self.size = [0] * k
+        self.members: list[set[int]] = [set() for _ in range(k)]
+        for u, t in enumerate(self.lab):
+            self.size[t] += 1
+            self.members[t].add(u)
+            for j in range(self.m):
+                self.load[t][j] += self.W[u][j]
+        area = max(float(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1])), 1.0)
+        self.radius = math.sqrt(area / k)
+        self.orig = None if original is None else [int(v) for v in original]
+        self.dw = None if disruption_w is None else [float(v) for v in disruption_w]
+        self.budget = budget
+        self.spent = 0.0
+        if self.orig is not None:
+            self.spent = sum(self.dw[u] for u in range(self.n) if self.lab[u] != self.orig[u])
+        self.moves = 0
+
+    # ---- scoring
+    def _viol(self, t: int, load: list[float]) -> tuple[float, float]:
+        p = s = 0.0
+        for j in range(self.m):
+            dev = load[j] / self.targets[j] - 1.0 if self.targets[j] > 0 else 0.0
+            tol = self.tol[j] or 1e-3
+            s += (dev / tol) ** 2
+            over = abs(dev) - self.itol[j]
+            if over > 0:
+                p += (over / tol) ** 2
+        return p, s
+
+    def _dist(self, u: int, t: int) -> float:
+        return math.hypot(self.x[u] - self.homes[t, 0], self.y[u] - self.homes[t, 1])
+
+    def _dpen(self, u: int, t: int) -> float:
+        if self.maxd is None:
+            return 0.0
+        d = self._dist(u, t)
+        return 0.0 if d <= self.maxd else 10.0 * (1.0 + (d - self.maxd) / self.maxd)
+
+    def penalty(self) -> float:
+        """The current balance violation P (0 = every measure within the internal tolerance)."""
+        return sum(self._viol(t, self.load[t])[0] for t in range(self.k)) + \
+            sum(self._dpen(u, self.lab[u]) for u in range(self.n))
+
+    def violating(self) -> list[int]:
+        out = [(self._viol(t, self.load[t])[0], t) for t in range(self.k)]
+        return [t for v, t in sorted(out, reverse=True) if v > 0]
+
+    def within(self, slack: float = 1.0) -> bool:
+        """True when every territory is within ``slack`` x tolerance on every measure."""
+        for t in range(self.k):
+            for j in range(self.m):
+                if self.targets[j] > 0 and abs(self.load[t][j] / self.targets[j] - 1) > self.tol[j] * slack + 1e-12:
+                    return False
+        return True
+
+    def delta(self, u: int, a: int, b: int) -> tuple[float, float, float]:
+        """(dP, dS, dC) of moving unit u from territory a to b (dC in territory radii x weight)."""
+        wu = self.W[u]
+        la, lb = self.load[a], self.load[b]
+        na = [la[j] - wu[j] for j in range(self.m)]
+        nb = [lb[j] + wu[j] for j in range(self.m)]
+        pa0, sa0 = self._viol(a, la)
+        pb0, sb0 = self._viol(b, lb)
+        pa1, sa1 = self._viol(a, na)
+        pb1, sb1 = self._viol(b, nb)
+        dp = pa1 + pb1 - pa0 - pb0 + self._dpen(u, b) - self._dpen(u, a)
+        dc = self.cw[u] * (self._dist(u, b) - self._dist(u, a)) / self.radius
+        return dp, sa1 + sb1 - sa0 - sb0, dc
+
+    def disruption_cost(self, u: int, b: int) -> float:
+        if self.orig is None:
+            return 0.0
+        o = self.orig[u]
+        return self.dw[u] * ((o != b) - (o != self.lab[u]))
+
+    # ---- moving
+    def connected_without(self, u: int, a: int) -> bool:
+        """True if territory a stays connected (and non-empty) once unit u leaves it."""
+        if self.size[a] <= 1:
+            return False
+        lab = self.lab
+        ns = [v for v in self.adj[u] if lab[v] == a]
+        if len(ns) <= 1:
+            return bool(ns)
+        want = set(ns[1:])
+        seen = {u, ns[0]}
+        queue = deque([ns[0]])
+        while queue:
+            x = queue.popleft()
+            for y in self.adj[x]:
+                if y not in seen and lab[y] == a:
+                    if y in want:
+                        want.discard(y)
+                        if not want:
+                            return True
+                    seen.add(y)
+                    queue.append(y)
+        return False
+
+    def movable(self, u: int, b: int) -> bool:
+        a = self.lab[u]
+        if self.locked[u] or a == b:
+            return False
+        if self.orig is not None and self.spent + self.disruption_cost(u, b) > self.budget + 1e-9:
+            return False
+        return self.connected_without(u, a)
+
+    def tail(self, u: int, a: int, limit: int) -> list[int] | None:
+        """Units of a cut off when u leaves (all but the largest remaining piece), or None if more than
+        ``limit`` units, a locked unit, or nothing would remain."""
+        lab = self.lab
+        ns = [v for v in self.adj[u] if lab[v] == a]
+        seen = {u}
+        pieces: list[list[int]] = []
+        for s0 in ns:
+            if s0 in seen:
+                continue
+            seen.add(s0)
+            piece = [s0]
+            queue = deque([s0])
+            while queue:
+                x = queue.popleft()
+                for y in self.adj[x]:
+                    if y not in seen and lab[y] == a:
+                        seen.add(y)
+                        piece.append(y)
+                        queue.append(y)
+            pieces.append(piece)
+        if not pieces:
+            return None
+        pieces.sort(key=len)
+        out = [v for piece in pieces[:-1] for v in piece]
+        if len(out) > limit or any(self.locked[v] for v in out):
+            return None
+        return out
+
+    def movable_set(self, u: int, b: int, limit: int = 0) -> list[int] | None:
+        """The units that must move with u into b to keep its donor connected ([u] alone when it can)."""
+        a = self.lab[u]
+        if self.locked[u] or a == b:
+            return None
+        if self.connected_without(u, a):
+            group = [u]
+        elif limit > 0:
+            extra = self.tail(u, a, limit)
+            if extra is None:
+                return None
+            group = [u] + extra
+        else:
+            return None
+        if self.orig is not None:
+            cost = sum(self.disruption_cost(v, b) for v in group)
+            if self.spent + cost > self.budget + 1e-9:
+                return None
+        return group
+
+    def delta_set(self, group: list[int], a: int, b: int) -> float:
+        """dP of moving the units of ``group`` from a to b."""
+        m = self.m
+        wsum = [sum(self.W[v][j] for v in group) for j in range(m)]
+        na = [self.load[a][j] - wsum[j] for j in range(m)]
+        nb = [self.load[b][j] + wsum[j] for j in range(m)]
+        dp = self._viol(a, na)[0] + self._viol(b, nb)[0] - self._viol(a, self.load[a])[0] - \
+            self._viol(b, self.load[b])[0]
+        return dp + sum(self._dpen(v, b) - self._dpen(v, a) for v in group)
+
+    def move(self, u: int, b: int) -> None:
+        a = self.lab[u]
+        self.spent += self.disruption_cost(u, b)
+        wu = self.W[u]
+        for j in range(self.m):
+            self.load[a][j] -= wu[j]
+            self.load[b][j] += wu[j]
+        self.size[a] -= 1
+        self.size[b] += 1
+        self.members[a].discard(u)
+        self.members[b].add(u)
+        self.lab[u] = b
+        self.moves += 1
+
+    def boundary_moves(self, t: int):
+        """Candidate (unit, from, to) moves touching territory t, both outward and inward."""
+        lab = self.lab
+        seen = set()
+        for u in self.members[t]:
+            for v in self.adj[u]:
+                b = lab[v]
+                if b != t:
+                    if (u, b) not in seen:
+                        seen.add((u, b))
+                        yield u, t, b
+                    if (v, t) not in seen:
+                        seen.add((v, t))
+                        yield v, b, t
+
+    # ---- phases
+    def balance(self, deadline: float, stop: StopFlag | None = None) -> bool:
+        """Reduce P to 0 by single moves and chain transfers; True when within the internal tolerance."""
+        failed_chain: set[int] = set()
+        while True:
+            if stop is not None:
+                stop.check()
+            viol = self.violating()
+            if not viol:
+                return True
+            if time.perf_counter() > deadline:
+                return False
+            improved = False
+            for t in viol[:8]:
+                if self._best_single(t):
+                    improved = True
+            if not improved:  # diffuse: even out neighbours so the violators get room
+                for t in self.by_deviation()[:20]:
+                    if self._best_single(t, diffuse=True):
+                        improved = True
+            if improved:
+                failed_chain.clear()
+                continue
+            todo = [t for t in viol if t not in failed_chain]
+            if not todo:
+                return False
+            t = todo[0]
+            if not (self.eject(t, deadline) or self.chain(t, deadline)):
+                failed_chain.add(t)
+
+    def by_deviation(self) -> list[int]:
+        """Territories by decreasing worst |deviation| / tolerance."""
+        def worst(t: int) -> float:
+            return max(abs(self.load[t][j] / self.targets[j] - 1) / (self.tol[j] or 1e-3)
+                       for j in range(self.m) if self.targets[j] > 0)
+        return sorted(range(self.k), key=worst, reverse=True)
+
+    def _best_single(self, t: int, diffuse: bool = False) -> bool:
+        """Apply the best move touching t that lowers P (or, when ``diffuse``, keeps P and lowers S)."""
+        cands = []
+        for u, a, b in self.boundary_moves(t):
+            if self.locked[u]:
+                continue
+            dp, ds, dc = self.delta(u, a, b)
+            if dp < -EPS or (diffuse and dp <= EPS and ds < -1e-6):
+                gain = -dp * 1e3 - ds if diffuse else -dp
+                dcost = self.disruption_cost(u, b)
+                score = -gain / max(dcost, 1e-3) if self.orig is not None and dcost > 0 else -gain * 1e3
+                cands.append((score, 0.02 * ds + 1e-3 * dc, u, b))
+        cands.sort()
+        for _, _, u, b in cands[:40]:
+            a = self.lab[u]
+            group = self.movable_set(u, b, limit=max(2, self.size[a] // 5))
+            if group is None:
+                continue
+            if len(group) == 1 or self.delta_set(group, a, b) < (EPS if diffuse else -EPS):
+                for v in group:
+                    self.move(v, b)
+                return True
+        return False
+
+    def eject(self, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
+        """Ejection chain: the most violated territory the chain has touched makes its best move (even one
+        that pushes a neighbour out of tolerance), the neighbour then passes its excess on, and so on; no
+        unit moves twice. Kept as soon as the total violation drops below its
+        starting value, undone otherwise. Tries ``tries`` different first moves."""
+        p0 = self.penalty_territories()
+        for first in range(tries):
+            log: list[tuple[int, int]] = []
+            touched, used, ok = [t], set(), False
+            for step in range(depth):
+                cur = max(touched, key=lambda q: self._viol(q, self.load[q])[0])
+                if self._viol(cur, self.load[cur])[0] <= 0:
+                    break
+                moves = []
+                for u, a, b in self.boundary_moves(cur):
+                    if u in used or self.locked[u]:
+                        continue
+                    wu = self.W[u]
+                    na = [self.load[a][j] - wu[j] for j in range(self.m)]
+                    nb = [self.load[b][j] + wu[j] for j in range(self.m)]
+                    pa, sa = self._viol(a, na)
+                    pb, sb = self._viol(b, nb)
+                    moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
+                moves.sort()
+                skip = first if step == 0 else 0
+                applied = False
+                for _, u, a, b in moves[:40]:
+                    group = self.movable_set(u, b, limit=max(2, self.size[a] // 3))
+                    if group is None:
+                        continue
+                    if skip:
+                        skip -= 1
+                        continue
+                    for v in group:
+                        log.append((v, a))
+                        self.move(v, b)
+                        used.add(v)
+                    for q in (a, b):
+                        if q not in touched:
+                            touched.append(q)
+                    applied = True
+                    break
+                if not applied:
+                    break
+                if self.penalty_territories() < p0 - EPS:
+                    ok = True
+                    break
+                if time.perf_counter() > deadline:
+                    break
+            if ok:
+                return True
+            for u, a in reversed(log):
+                self.move(u, a)
+                self.moves -= 2
+        return False
+
+    def _tgraph(self) -> list[set[int]]:
+        nb: list[set[int]] = [set() for _ in range(self.k)]
+        lab = self.lab
+        for u in range(self.n):
+            a = lab[u]
+            for v in self.adj[u]:
+                if lab[v] != a:
+                    nb[a].add(lab[v])
+        return nb
+
+    def chain(self, t: int, deadline: float) -> bool:
+        """Push t's worst excess (or deficit) along a territory path to the nearest one with room."""
+        j_worst, dev_worst = 0, 0.0
+        for j in range(self.m):
+            if self.targets[j] > 0:
+                d = self.load[t][j] / self.targets[j] - 1
+                if abs(d) - self.itol[j] > abs(dev_worst) - self.itol[j_worst] or dev_worst == 0:
+                    j_worst, dev_worst = j, d
+        j, sign = j_worst, (1 if dev_worst > 0 else -1)
+        tgt, itol = self.targets[j], self.itol[j]
+        nb = self._tgraph()
+        parent = {t: -1}
+        queue = deque([t])
+        ends = []
+        excess = abs(self.load[t][j] - tgt)
+        while queue:
+            a = queue.popleft()
+            room = (tgt - self.load[a][j]) if sign > 0 else (self.load[a][j] - tgt)
+            if a != t and room > min(0.3 * excess, tgt * itol):
+                ends.append((a, room))
+                if len(ends) >= 5:
+                    break
+            for b in nb[a]:
+                if b not in parent:
+                    parent[b] = a
+                    queue.append(b)
+        p0 = self.penalty_territories()
+        for end, room in ends:
+            path = [end]
+            while parent[path[-1]] != -1:
+                path.append(parent[path[-1]])
+            path.reverse()  # t ... end
+            need = min(excess, room)
+            log: list[tuple[int, int]] = []
+            steps = list(zip(path[:-1], path[1:]))
+            if sign < 0:
+                steps = [(q, r) for r, q in reversed(steps)]  # material flows from the end towards t
+            amount = need
+            for a, b in steps:
+                amount = self._transfer(a, b, j, amount, log)
+                if amount <= 0 or time.perf_counter() > deadline:
+                    break
+            if amount > 0 and self.penalty_territories() < p0 - EPS:
+                return True
+            for u, a in reversed(log):  # undo
+                self.move(u, a)
+                self.moves -= 2
+        return False
+
+    def penalty_territories(self) -> float:
+        return sum(self._viol(t, self.load[t])[0] for t in range(self.k))
+
+    def _transfer(self, a: int, b: int, j: int, need: float, log: list) -> float:
+        """Move boundary units of a into b until about ``need`` of measure j has moved; returns the amount."""
+        moved = 0.0
+        tgt = self.targets[j]
+        while moved < need * 0.9:
+            rem = need - moved
+            cands = []
+            for u in self.members[a]:
+                if self.locked[u] or self.W[u][j] <= 0:
+                    continue
+                if any(self.lab[v] == b for v in self.adj[u]):
+                    wj = self.W[u][j]
+                    over = max(0.0, wj - rem) / tgt
+                    if over > 0.25:
+                        continue
+                    dc = self.cw[u] * (self._dist(u, b) - self._dist(u, a)) / self.radius
+                    cands.append((10.0 * over + 0.01 * dc, u))
+            cands.sort()
+            done = False
+            for _, u in cands[:30]:
+                group = self.movable_set(u, b, limit=max(2, self.size[a] // 5))
+                if group is None:
+                    continue
+                gw = sum(self.W[v][j] for v in group)
+                if len(group) > 1 and (gw - rem) / tgt > 0.25:
+                    continue
+                for v in group:
+                    log.append((v, a))
+                    self.move(v, b)
+                moved += gw
+                done = True
+                break
+            if not done:
+                break
+        return moved
+
+    def polish(self, deadline: float, stop: StopFlag | None = None, passes: int = 6) -> None:
+        """Compactness: move boundary units to a neighbour whose home is nearer, keeping P unchanged."""
+        for _ in range(passes):
+            if not self.fixed_homes:
+                self.recentre()
+            changed = 0
+            for u in range(self.n):
+                if stop is not None and u % 2000 == 0:
+                    stop.check()
+                if self.locked[u]:
+                    continue
+                a = self.lab[u]
+                best = None
+                for v in self.adj[u]:
+                    b = self.lab[v]
+                    if b == a or (best is not None and b == best[1]):
+                        continue
+                    dp, ds, dc = self.delta(u, a, b)
+                    gain = 0.02 * ds + dc
+                    if dp <= EPS and gain < -1e-9 and (best is None or gain < best[0]):
+                        best = (gain, b)
+                if best is not None and self.disruption_cost(u, best[1]) <= 0 and self.movable(u, best[1]):
+                    self.move(u, best[1])
+                    changed += 1
+                if u % 500 == 0 and time.perf_counter() > deadline:
+                    return
+            if changed == 0:
+                return
+
+    def recentre(self) -> None:
+        """Homes move to the weighted centre of each territory's units."""
+        for t in range(self.k):
+            mem = self.members[t]
+            if not mem:
+                continue
+            sw = sum(self.cw[u] for u in mem)
+            self.homes[t, 0] = sum(self.cw[u] * self.x[u] for u in mem) / sw
+            self.homes[t, 1] = sum(self.cw[u] * self.y[u] for u in mem) / sw
+
+    def labels(self) -> np.ndarray:
+        return np.array(self.lab, dtype=np.int64)

@@ -1,0 +1,229 @@
+"""Entry points: build k territories, rebalance a plan under a disruption cap, assign orphans, alternatives.
+
+All take a :class:`BalanceProblem` (arrays, metres) plus ``seed``, ``time_limit`` (seconds),
+``progress(fraction, message)`` and a ``StopFlag``; they return a :class:`BalanceResult` whose
+``labels`` give a territory index 0..k-1 per unit. Runs are reproducible: same problem and seed, same
+plan (the time limit only matters when it is reached).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...models.errors import InfeasibleError
+from ...models.progress import Progress, StopFlag, no_progress
+from .grow import bisect_partition, fill_orphans, grow, repair, spread_seeds, _distinct_nearest
+from .problem import BalanceProblem, check_feasible, validate
+from .search import Search
+
+
+@dataclass
+class BalanceResult:
+    """A plan and how it was made. ``labels``: (n,) territory index per unit."""
+
+    labels: np.ndarray
+    seed: int
+    within_tolerance: bool
+    seconds: float
+    moves: int
+    homes: np.ndarray
+    mode: str = "build"
+    scores: dict = field(default_factory=dict)
+
+
+def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
+    a = p.adjacency
+    ind, ptr = a.indices, a.indptr
+    return [[int(v) for v in ind[ptr[i]:ptr[i + 1]] if v != i] for i in range(p.n)]
+
+
+def combined_weight(p: BalanceProblem) -> np.ndarray:
+    """(n,) one load per unit mixing all measures, each relative to its target and scaled by 1/tolerance."""
+    t = np.where(p.targets > 0, p.targets, 1.0)
+    inv = 1.0 / np.maximum(p.tolerance, 1e-3)
+    return (p.weights / t * inv).sum(1) / inv.sum()
+
+
+def _cost_weight(w: np.ndarray) -> np.ndarray:
+    return w / max(float(w.mean()), 1e-300) + 0.2
+
+
+def _centres(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, k: int) -> np.ndarray:
+    sw = np.bincount(labels, weights=cw, minlength=k)
+    out = np.zeros((k, 2))
+    for d in range(2):
+        out[:, d] = np.bincount(labels, weights=cw * xy[:, d], minlength=k) / np.maximum(sw, 1e-300)
+    return out
+
+
+def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int) -> np.ndarray:
+    """Relabel territories so that territory t is the one whose centre is matched to home t."""
+    from scipy.optimize import linear_sum_assignment
+
+    c = _centres(labels, xy, cw, k)
+    cost = np.hypot(c[:, None, 0] - homes[None, :, 0], c[:, None, 1] - homes[None, :, 1])
+    rows, cols = linear_sum_assignment(cost)
+    mapping = np.empty(k, dtype=np.int64)
+    mapping[rows] = cols
+    return mapping[labels]
+
+
+def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: np.ndarray) -> np.ndarray:
+    """Give each empty territory one unit taken from the heaviest territory (keeping it connected)."""
+    labels = labels.copy()
+    for t in range(p.k):
+        if (labels == t).any():
+            continue
+        load = np.bincount(labels, weights=w, minlength=p.k)
+        for a in np.argsort(-load):
+            mem = np.flatnonzero((labels == a) & ~p.locked)
+            s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)),
+                       True, np.ones(p.n))
+            ok = [u for u in mem if any(labels[v] != a for v in adj[u]) and s.connected_without(int(u), int(a))]
+            if ok:
+                labels[ok[0]] = t
+                break
+    return labels
+
+
+def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: str, strict: bool,
+            what: str) -> BalanceResult:
+    res = BalanceResult(s.labels(), seed, s.within(), time.perf_counter() - t0, s.moves, s.homes.copy(), mode)
+    if strict and not res.within_tolerance:
+        targets = p.targets
+        worst = (0.0, 0, 0)
+        for t in range(p.k):
+            for j in range(p.m):
+                dev = s.load[t][j] / targets[j] - 1 if targets[j] > 0 else 0.0
+                if abs(dev) / max(p.tolerance[j], 1e-9) > worst[0]:
+                    worst = (abs(dev) / max(p.tolerance[j], 1e-9), t, j)
+        _, t, j = worst
+        dev = s.load[t][j] / targets[j] - 1
+        err = InfeasibleError(
+            f"{what}: territory {t} ends at {p.measure_names[j]} {s.load[t][j]:.6g}, {dev:+.1%} from the "
+            f"target {targets[j]:.6g} (tolerance +/-{p.tolerance[j]:.1%}) after {res.seconds:.1f} s; "
+            f"widen the tolerance, unlock units, raise the time limit or allow more moves")
+        err.result = res  # type: ignore[attr-defined]
+        raise err
+    return res
+
+
+def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
+                        progress: Progress = no_progress, stop: StopFlag | None = None,
+                        strict: bool = True) -> BalanceResult:
+    """Build k contiguous, balanced, compact territories from scratch (locked units stay put).
+
+    Raises InfeasibleError when the request is provably impossible, or (``strict``) when the tolerance
+    was not reached in ``time_limit`` seconds; the error carries the best plan as ``.result``.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    validate(p)
+    check_feasible(p)
+    progress(0.0, "preparing")
+    rng = np.random.default_rng(seed)
+    adj = adjacency_lists(p)
+    w = combined_weight(p)
+    cw = _cost_weight(w)
+    forced = p.current if p.current is not None else np.full(p.n, -1)
+    locked_sources = [np.flatnonzero(p.locked & (forced == t)) for t in range(p.k)]
+    fixed = p.homes is not None
+    if fixed:
+        seeds = _distinct_nearest(p.xy, np.asarray(p.homes, float))
+    else:
+        seeds = spread_seeds(p.xy, cw, p.k, rng)
+    for t in range(p.k):  # a territory with locked units grows from them
+        if len(locked_sources[t]) and seeds[t] not in set(locked_sources[t].tolist()):
+            seeds[t] = locked_sources[t][0]
+    progress(0.05, "growing territories")
+    if p.locked.any():
+        labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
+    else:
+        labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
+        if fixed:  # number the territories after the nearest homes (optimal matching)
+            labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
+    labels = repair(labels, adj, w, p.k, p.locked, forced)
+    labels = _fill_empty(labels, p, adj, w)
+    homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
+    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, fixed, cw, p.max_distance)
+    progress(0.3, "balancing")
+    remaining = deadline - time.perf_counter()
+    s.balance(time.perf_counter() + remaining * 0.8, stop)
+    progress(0.8, "improving compactness")
+    s.polish(deadline, stop)
+    if not s.within() and time.perf_counter() < deadline:
+        s.balance(deadline, stop)
+    progress(1.0, "done")
+    return _finish(p, s, t0, seed, "build", strict, f"could not balance {p.k} territories")
+
+
+def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int | None = None,
+                   seed: int = 0, time_limit: float = 30.0, progress: Progress = no_progress,
+                   stop: StopFlag | None = None, strict: bool = True) -> BalanceResult:
+    """Rebalance ``p.current`` moving at most ``max_moved`` of the units (or of measure ``moved_measure``).
+
+    Orphans are assigned first (not counted as moves); non-contiguous territories are repaired (counted).
+    """
+    t0 = time.perf_counter()
+    validate(p)
+    if p.current is None:
+        raise InfeasibleError("rebalancing needs a current plan (--current COLUMN)")
+    check_feasible(p)
+    if not 0 <= max_moved <= 1:
+        raise InfeasibleError(f"--max-moved must be a fraction between 0 and 1, got {max_moved}")
+    adj = adjacency_lists(p)
+    w = combined_weight(p)
+    cw = _cost_weight(w)
+    progress(0.0, "assigning orphans")
+    start = fill_orphans(p.current, adj, w, p.k)
+    original = start.copy()
+    labels = repair(start, adj, w, p.k, p.locked, start)
+    labels = _fill_empty(labels, p, adj, w)
+    dw = np.ones(p.n) if moved_measure is None else p.weights[:, moved_measure]
+    budget = max_moved * float(dw.sum())
+    homes = np.asarray(p.homes, float) if p.homes is not None else _centres(original, p.xy, cw, p.k)
+    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, True, cw,
+               p.max_distance, original=original, disruption_w=dw, budget=budget)
+    progress(0.2, "rebalancing")
+    s.balance(t0 + time_limit * 0.9, stop)
+    s.polish(t0 + time_limit, stop, passes=2)
+    progress(1.0, "done")
+    what = (f"could not rebalance moving at most {max_moved:.0%} of "
+            f"{'units' if moved_measure is None else p.measure_names[moved_measure]}")
+    return _finish(p, s, t0, seed, "rebalance", strict, what)
+
+
+def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> BalanceResult:
+    """Assign only the orphan units (-1 in ``p.current``) to the least-loaded adjacent territory."""
+    t0 = time.perf_counter()
+    validate(p)
+    if p.current is None:
+        raise InfeasibleError("assigning orphans needs a current plan")
+    adj = adjacency_lists(p)
+    w = combined_weight(p)
+    if (p.current < 0).all():
+        raise InfeasibleError("every unit is an orphan; build territories from scratch instead")
+    labels = fill_orphans(p.current, adj, w, p.k)
+    progress(1.0, "done")
+    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)), True, np.ones(p.n))
+    return BalanceResult(labels, 0, s.within(), time.perf_counter() - t0, int((p.current < 0).sum()),
+                         _centres(labels, p.xy, _cost_weight(w), p.k), "orphans")
+
+
+def alternatives(p: BalanceProblem, count: int = 3, seed: int = 0, time_limit: float = 30.0,
+                 progress: Progress = no_progress, stop: StopFlag | None = None) -> list[BalanceResult]:
+    """``count`` plans from seeds seed, seed+1, ...; each ``time_limit`` seconds; best balance first."""
+    out = []
+    for i in range(count):
+        def sub(f: float, msg: str, i: int = i) -> None:
+            progress((i + f) / count, f"plan {i + 1}/{count}: {msg}")
+        out.append(balance_territories(p, seed + i, time_limit, sub, stop, strict=False))
+    out.sort(key=lambda r: (not r.within_tolerance, r.seconds))
+    return out
+
+
+__all__ = ["BalanceResult", "balance_territories", "rebalance_plan", "assign_orphans", "alternatives",
+           "adjacency_lists", "combined_weight"]
