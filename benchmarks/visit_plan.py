@@ -93,7 +93,9 @@ def baseline(dist_m, dur_s, accounts, settings) -> dict:
         km += dist_m[cur, 0] / 1000
         if t + dur_s[cur, 0] > 60 * ds.end_min:
             overtime_days += 1
-    return {"drive_hours": round(drive_s / 3600, 2), "drive_km": round(km, 1), "unplaced_visits": unplaced,
+    placed = sum(len(s) for s in by_day)
+    return {"drive_hours": round(drive_s / 3600, 2), "drive_km": round(km, 1), "planned_visits": placed,
+            "unplaced_visits": unplaced, "drive_min_per_visit": round(drive_s / 60 / max(placed, 1), 2),
             "late_arrivals": late, "days_over_end_of_day": overtime_days,
             "visits_per_day_max": max(len(s) for s in by_day), "visits_per_day_min": min(len(s) for s in by_day)}
 
@@ -118,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     missing = [c.__dict__ for c in plan.coverage if c.planned < c.required]
     ours = {"seconds": round(seconds, 2), "drive_hours": round(plan.drive_min / 60, 2),
             "drive_km": round(plan.drive_km, 1), "required_visits": plan.required_visits,
-            "planned_visits": plan.planned_visits, "unplaced_explained": missing[:20],
+            "planned_visits": plan.planned_visits, "unplaced_visits": len(missing),
+            "drive_min_per_visit": round(plan.drive_min / max(plan.planned_visits, 1), 2),
+            "unplaced_explained": missing[:20],
             "late_arrivals": 0, "days": len(plan.days),
             "day_minutes_min": round(min(minutes), 1), "day_minutes_max": round(max(minutes), 1),
             "day_minutes_std": round(float(np.std(minutes)), 1)}

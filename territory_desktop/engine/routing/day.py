@@ -145,8 +145,10 @@ def _precheck(inst: RoutingInstance, visits: list[Visit], settings: DaySettings)
 
 def plan_day(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit], settings: DaySettings | None = None,
              time_limit: float = 1.0, seed: int = 0, stop: StopFlag | None = None,
-             backend: str = "auto") -> DayRoute:
+             backend: str = "auto", no_improvement: int = 3000) -> DayRoute:
     """Order one day's visits. ``dist_m``/``dur_s``: (m, m) metres / seconds, place 0 = home.
+
+    The search stops after ``time_limit`` s or ``no_improvement`` PyVRP iterations without a better route.
 
     Raises InfeasibleError naming the must-visits that cannot be made, InvalidInputError for bad input.
     """
@@ -158,7 +160,7 @@ def plan_day(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit], setting
     if reasons:
         raise InfeasibleError("day route: " + "; ".join(reasons))
     try:
-        res = solve_vrptw(inst, time_limit, seed, stop, backend=backend, no_improvement=3000)
+        res = solve_vrptw(inst, time_limit, seed, stop, backend=backend, no_improvement=no_improvement)
     except InfeasibleError as exc:
         must = [v.visit_id for v in visits if v.required]
         raise InfeasibleError(f"day route: the {len(must)} must-visits ({', '.join(must[:10])}) do not fit "

@@ -46,7 +46,8 @@ class PlanSettings:
     day: DaySettings = field(default_factory=DaySettings)
     traffic: TrafficProfile | None = None
     fill: float = 0.92  # fraction of the working minutes the day assignment may plan for
-    day_time_limit: float = 0.5
+    day_time_limit: float = 0.5  # seconds per day route
+    no_improvement: int = 1000  # PyVRP iterations without improvement that end a day's search
 
 
 @dataclass
@@ -170,26 +171,39 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
     rng = np.random.default_rng(seed)
     theta = _angles(dur_s, [a.place for a in accounts])
     preferred = _preferred_days(accounts, visits, theta, days, week_of, settings)
-    order = sorted(range(len(visits)), key=lambda v: (len(visits[v][1]) > 5, theta[visits[v][0]], rng.random()))
+    order = sorted(range(len(visits)), key=lambda v: (len(visits[v][1]) > 5, dur_s[0, accounts[visits[v][0]].place],
+                                                      rng.random()))
     siblings: dict[int, list[int]] = {}
     for v, (ai, _) in enumerate(visits):
         siblings.setdefault(ai, []).append(v)
     ctx = _Ctx(visits, accounts, [d.toordinal() for d in days], siblings, preferred)
     placed: dict[int, int] = {}
+    far = 0.35 * capacity  # visits whose round trip alone takes this much wait until nearer ones are placed
     for v in order:
         ai, cands = visits[v]
+        if dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0] > far:
+            continue
         day = _best_day(est, accounts[ai].place, cands, target, placed, v, ctx)
         if day is not None:
             est.add(day, accounts[ai].place)
             placed[v] = day
     progress(0.2, f"{len(placed)} of {len(visits)} visits assigned to days")
     _relocate(est, ctx, placed, target, t0 + 0.3 * time_limit, stop)
+    for v in order:  # relocation may have freed room for visits that found none at first
+        if v not in placed:
+            day = _best_day(est, accounts[visits[v][0]].place, visits[v][1], math.inf, placed, v, ctx)
+            if day is not None:
+                est.add(day, accounts[visits[v][0]].place)
+                placed[v] = day
     progress(0.4, "routing each day")
     routed = _route_days(dist_m, days, ctx, placed, settings, est, stop, t0 + time_limit, progress)
     for v, (ai, _) in enumerate(visits):
         c = coverage[accounts[ai].account_id]
         if v in placed:
             c.planned += 1
+        elif not c.reason and dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0] > far:
+            c.reason = (f"far from home ({(dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0]) / 3600:.1f} h "
+                        "round trip); nearer visits filled the allowed days first")
         elif not c.reason:
             cands = visits[v][1]
             weeks = sorted({week_of[d] + 1 for d in cands})
@@ -349,7 +363,7 @@ def _route_days(dist_m, days, ctx, placed, settings, est, stop, deadline, progre
         left = deadline - time.perf_counter()
         limit = max(0.05, min(budget_each, left / max(1, len(pending) + 1)))
         route = plan_day(dist_m, est.dur[i], _day_visits(ctx, by_day[i]), settings.day, time_limit=limit,
-                         stop=stop)
+                         stop=stop, no_improvement=settings.no_improvement)
         for vid, _reason in route.skipped:
             v = int(vid)
             by_day[i].remove(v)
@@ -382,7 +396,7 @@ def _repair(dist_m, days, ctx, placed, by_day, routed, settings, est, stop, dead
     unplaced = [v for v in range(len(ctx.visits)) if v not in placed and ctx.visits[v][1]]
     for v in unplaced:
         place = ctx.accounts[ctx.visits[v][0]].place
-        tries = sorted(ctx.visits[v][1], key=lambda d: est.insertion(d, place)[0])[:3]
+        tries = sorted(ctx.visits[v][1], key=lambda d: est.insertion(d, place)[0])[:5]
         for d in tries:
             if time.perf_counter() > deadline - 0.3 or (stop is not None and stop.is_set()):
                 return
@@ -390,7 +404,8 @@ def _repair(dist_m, days, ctx, placed, by_day, routed, settings, est, stop, dead
                     .service_min > settings.day.end_min - settings.day.start_min:
                 continue
             trial = plan_day(dist_m, est.dur[d], _day_visits(ctx, by_day[d] + [v]), settings.day,
-                             time_limit=min(0.3, settings.day_time_limit), stop=stop)
+                             time_limit=min(0.3, settings.day_time_limit), stop=stop,
+                             no_improvement=settings.no_improvement)
             if not trial.skipped:
                 routed[days[d]] = trial
                 by_day[d].append(v)

@@ -1,0 +1,129 @@
+"""``territory-desktop route``: a rep's multi-week visit plan with daily routes (headless)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from ..models import InvalidInputError
+from ._common import TextProgress
+
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "route", help="plan a rep's visits over 1-5 weeks and route every day",
+        description="Plan the visits of one rep: each account owned by the rep (through the territories "
+                    "whose rep_id is the rep, or an account override) is visited every "
+                    "visit_frequency_weeks weeks; accounts seen less often than the horizon are planned only "
+                    "when due (from the visit history). Each visit gets a working day, each day an ordered "
+                    "route from the rep's home and back, within the rep's working hours, the accounts' "
+                    "opening hours (open_minute/close_minute), a lunch break and service_minutes per "
+                    "visit. Travel: great-circle distance x road circuity at speeds by trip length, "
+                    "scaled by a weekday/hour congestion profile. Prints a per-day table and the visits "
+                    "that could not be planned, with the reason.",
+        epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
+               "--weeks 4 --out plan.csv")
+    p.add_argument("--project", required=True, metavar="P.gpkg", help="project file")
+    p.add_argument("--rep", required=True, metavar="ID", help="rep_id to plan for")
+    p.add_argument("--start", required=True, metavar="DATE", help="first day of the plan, YYYY-MM-DD")
+    p.add_argument("--weeks", type=int, default=4, metavar="N", help="horizon in weeks, 1 to 5 (default 4)")
+    p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
+    p.add_argument("--out", metavar="plan.csv", help="write one row per stop (date, seq, times, drive) as CSV")
+    p.add_argument("--holiday", action="append", default=[], metavar="DATE",
+                   help="a day off, YYYY-MM-DD (repeat for several)")
+    p.add_argument("--weekdays", default="mon,tue,wed,thu,fri",
+                   help="working weekdays, comma-separated (default mon,tue,wed,thu,fri)")
+    p.add_argument("--lunch", default="11:30-13:30/30", metavar="HH:MM-HH:MM/MIN",
+                   help="lunch must start in this window and lasts MIN minutes (default 11:30-13:30/30); "
+                        "'none' for no lunch")
+    p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                   help="seconds for the whole plan (default 30)")
+    p.add_argument("--circuity", type=float, default=1.3, help="road distance / great-circle distance (1.3)")
+    p.add_argument("--no-traffic", action="store_true", help="ignore the weekday/hour congestion profile")
+    p.add_argument("--osrm", metavar="URL", help="use an OSRM server's table service for travel (needs network)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+
+def _date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInputError(what, [f"{text!r} is not a date (YYYY-MM-DD)"]) from exc
+
+
+def _minutes(hhmm: str) -> float:
+    h, m = hhmm.split(":")
+    return 60 * int(h) + int(m)
+
+
+def parse_lunch(text: str) -> tuple[float, float, float] | None:
+    """'11:30-13:30/30' -> (690, 810, 30); 'none' -> None."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        window, minutes = text.split("/")
+        a, b = window.split("-")
+        out = (_minutes(a), _minutes(b), float(minutes))
+    except ValueError as exc:
+        raise InvalidInputError("--lunch", [f"{text!r} is not HH:MM-HH:MM/MINUTES"]) from exc
+    if out[0] > out[1] or out[2] <= 0:
+        raise InvalidInputError("--lunch", [f"{text!r}: the window must not end before it starts, minutes > 0"])
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine.routing.day import DaySettings
+    from ..engine.travel import GreatCircleProvider, TrafficProfile
+    from ..services.project import open_project
+    from ..services.routing import OSRMProvider, plan_rep_visits, plan_rows, plan_summary
+
+    start = _date(args.start, "--start")
+    holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
+    try:
+        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
+    except KeyError as exc:
+        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
+    if not 1 <= args.weeks <= 5:
+        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
+    lunch = parse_lunch(args.lunch)
+    progress = TextProgress()
+    progress(0.0, f"opening {args.project}")
+    project = open_project(args.project)
+    reps = project.reps.set_index("rep_id")
+    if args.rep not in reps.index:
+        raise InvalidInputError("--rep", [f"rep {args.rep!r} is not in the project"])
+    rep = reps.loc[args.rep]
+    day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
+                      lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
+                      lunch_minutes=lunch[2] if lunch else 0.0)
+    provider = OSRMProvider(args.osrm) if args.osrm else GreatCircleProvider(circuity=args.circuity)
+    traffic = None if args.no_traffic else TrafficProfile()
+    rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
+                         time_limit=args.time_limit, seed=args.seed, progress=progress)
+    summary = plan_summary(rp)
+    if args.out:
+        plan_rows(rp).to_csv(args.out, index=False)
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"rep {summary['rep_id']}: {summary['weeks']} weeks from {summary['start']}, travel {summary['travel']}")
+    print(f"{summary['accounts']} accounts due ({summary['not_due_accounts']} not due), "
+          f"{summary['planned_visits']} of {summary['required_visits']} visits planned "
+          f"({summary['coverage_pct']} %), drive {summary['drive_hours']} h, {summary['drive_km']} km")
+    print(f"\n{'date':<11} {'stops':>5} {'leave':>6} {'back':>6} {'lunch':>6} {'drive h':>8} {'km':>8} {'wait min':>9}")
+    for d in summary["days"]:
+        print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
+              f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
+    if summary["unplanned"]:
+        print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
+        for u in summary["unplanned"][:15]:
+            print(f"  {u['account_id']}: {u['planned']} of {u['required']} visits; {u['reason']}")
+        if len(summary["unplanned"]) > 15:
+            print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
+    return 0
