@@ -22,11 +22,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vrptw import load_instance  # noqa: E402
+from vrptw import load_instance
 
-from territory_desktop.engine.routing import check_solution, solve_vrptw  # noqa: E402
-from territory_desktop.engine.routing.instance import RoutingInstance  # noqa: E402
-from territory_desktop.models import InfeasibleError  # noqa: E402
+from territory_desktop.engine.routing import check_solution, solve_vrptw
+from territory_desktop.engine.routing.instance import RoutingInstance
+from territory_desktop.models import InfeasibleError
 
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "benchmarks", "solomon")
 
@@ -104,9 +104,9 @@ def summarise(rows: list[dict]) -> dict:
                     "max_gap_pct": round(max(gaps), 3) if gaps else None,
                     "mean_seconds": round(statistics.fmean(c["seconds"] for c in cells), 2)}
     ours = out["ours_10s"]["mean_gap_pct"]
-    for key in out:
-        g = out[key]["mean_gap_pct"]
-        out[key]["gap_minus_ours_10s_pct"] = round(g - ours, 3) if g is not None and ours is not None else None
+    for cell in out.values():
+        g = cell["mean_gap_pct"]
+        cell["gap_minus_ours_10s_pct"] = round(g - ours, 3) if g is not None and ours is not None else None
     return out
 
 

@@ -23,7 +23,11 @@ import numpy as np
 
 from territory_desktop.engine.routing.day import DaySettings
 from territory_desktop.engine.routing.visit_plan import (
-    PlanAccount, PlanSettings, plan_visits, required_periods, working_days,
+    PlanAccount,
+    PlanSettings,
+    plan_visits,
+    required_periods,
+    working_days,
 )
 from territory_desktop.engine.travel import GreatCircleProvider
 

@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from territory_desktop.engine.routing import (
-    Break, RoutingInstance, check_solution, dimacs_instance, solve_vrptw,
+    Break,
+    RoutingInstance,
+    check_solution,
+    dimacs_instance,
+    solve_vrptw,
 )
 from territory_desktop.models import CancelledError, InfeasibleError, InvalidInputError, StopFlag
 

@@ -13,7 +13,12 @@ import pytest
 
 from territory_desktop.engine.routing.day import DaySettings
 from territory_desktop.engine.routing.visit_plan import (
-    PlanAccount, PlanSettings, move_visit, plan_visits, replan_day, required_periods,
+    PlanAccount,
+    PlanSettings,
+    move_visit,
+    plan_visits,
+    replan_day,
+    required_periods,
 )
 from territory_desktop.engine.travel import GreatCircleProvider
 from territory_desktop.models import InvalidInputError

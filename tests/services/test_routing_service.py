@@ -14,7 +14,13 @@ import pytest
 import shapely
 
 from territory_desktop.models import CRS, InvalidInputError, Plan, Project
-from territory_desktop.services.routing import plan_rep_visits, plan_rows, plan_summary, rep_accounts, replan_day
+from territory_desktop.services.routing import (
+    plan_rep_visits,
+    plan_rows,
+    plan_summary,
+    rep_accounts,
+    replan_day,
+)
 
 START = date(2027, 3, 1)  # a Monday
 

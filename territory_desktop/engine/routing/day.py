@@ -7,6 +7,7 @@ Internally everything is in seconds and metres (integers) and solved by :func:`s
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,7 +79,7 @@ class DayRoute:
 
 
 def _hhmm(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -99,7 +100,7 @@ def build_day_instance(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit
         problems.append(f"day starts {_hhmm(settings.start_min)}, not before it ends {_hhmm(settings.end_min)}")
     if problems:
         raise InvalidInputError("day route", problems)
-    sec = lambda x: int(round(60 * x))  # noqa: E731
+    sec = lambda x: round(60 * x)
     early = [sec(settings.start_min)]
     late = [sec(settings.end_min)]
     for v in visits:
@@ -136,7 +137,7 @@ def _precheck(inst: RoutingInstance, visits: list[Visit], settings: DaySettings)
             out.append(f"must-visit {v.visit_id}: alone it ends the day at {_hhmm(back / 60)}, after "
                        f"{_hhmm(settings.end_min)}")
     appts = sorted((v.appointment, v) for v in visits if v.appointment is not None and v.required)
-    for (t1, a), (t2, b) in zip(appts, appts[1:], strict=False):
+    for (t1, a), (t2, b) in itertools.pairwise(appts):
         if t1 + a.service_min > t2:
             out.append(f"appointments {a.visit_id} ({_hhmm(t1)}, {a.service_min:.0f} min) and {b.visit_id} "
                        f"({_hhmm(t2)}) overlap")

@@ -20,7 +20,7 @@ class _StopFlagCriterion:
     def __init__(self, stop: StopFlag | None) -> None:
         self.stop = stop
 
-    def __call__(self, best_cost: float) -> bool:  # noqa: ARG002 - PyVRP's signature
+    def __call__(self, best_cost: float) -> bool:
         return self.stop is not None and self.stop.is_set()
 
 
