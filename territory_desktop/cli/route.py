@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "when due (from the visit history). Each visit gets a working day, each day an ordered "
                     "route from the rep's home and back, within the rep's working hours, the accounts' "
                     "opening hours (open_minute/close_minute), a lunch break and service_minutes per "
-                    "visit. Travel: great-circle distance x road circuity at speeds by trip length, "
-                    "scaled by a weekday/hour congestion profile. Prints a per-day table and the visits "
+                    "visit. Travel: great-circle distance x road circuity at speeds by trip length (or the "
+                    "roads of an OpenStreetMap extract with --osm), scaled by a weekday/hour congestion profile. Prints a per-day table and the visits "
                     "that could not be planned, with the reason.",
         epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
                "--weeks 4 --out plan.csv")
@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds for the whole plan (default 30)")
     p.add_argument("--circuity", type=float, default=1.3, help="road distance / great-circle distance (1.3)")
     p.add_argument("--no-traffic", action="store_true", help="ignore the weekday/hour congestion profile")
+    p.add_argument("--osm", metavar="FILE.osm.pbf",
+                   help="travel on the roads of this OpenStreetMap extract (needs the osmium package)")
     p.add_argument("--osrm", metavar="URL", help="use an OSRM server's table service for travel (needs network)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.routing.day import DaySettings
     from ..engine.travel import GreatCircleProvider, TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import OSRMProvider, plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import OSRMProvider, load_osm_graph, plan_rep_visits, plan_rows, plan_summary
 
     start = _date(args.start, "--start")
     holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
@@ -101,7 +103,13 @@ def run(args: argparse.Namespace) -> int:
     day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
                       lunch_minutes=lunch[2] if lunch else 0.0)
-    provider = OSRMProvider(args.osrm) if args.osrm else GreatCircleProvider(circuity=args.circuity)
+    if args.osrm:
+        provider = OSRMProvider(args.osrm)
+    elif args.osm:
+        progress(0.01, f"reading roads from {args.osm}")
+        provider = load_osm_graph(args.osm)
+    else:
+        provider = GreatCircleProvider(circuity=args.circuity)
     traffic = None if args.no_traffic else TrafficProfile()
     rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)

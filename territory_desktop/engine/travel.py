@@ -116,6 +116,7 @@ class GraphProvider:
         return cls(lon, lat, arr[:, 0].astype(int), arr[:, 1].astype(int), arr[:, 2], arr[:, 3], **kw)
 
     def matrices(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fastest paths between the points; distance is the length of that fastest path."""
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import dijkstra
 
@@ -123,19 +124,22 @@ class GraphProvider:
         snap, snap_km = self._snap(lon, lat)
         m = len(self.node_lon)
         targets, inverse = np.unique(snap, return_inverse=True)
-        out = []
-        for weight in (self.edge_m, self.edge_s):
-            # keep the smallest weight of parallel edges (csr would sum duplicates)
-            order = np.lexsort((weight, self.edge_to, self.edge_from))
-            f, t, w = self.edge_from[order], self.edge_to[order], np.asarray(weight, dtype=float)[order]
-            first = np.ones(len(f), dtype=bool)
-            first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
-            g = csr_matrix((w[first] + 1e-9, (f[first], t[first])), shape=(m, m))
-            d = dijkstra(g, directed=True, indices=targets)[:, targets]
-            out.append(d[np.ix_(inverse, inverse)])
-        metres, seconds = out
-        if not np.isfinite(metres).all():
-            i, j = np.argwhere(~np.isfinite(metres))[0]
+        # keep the fastest of parallel edges (csr would sum duplicates), and remember its length
+        sec = np.asarray(self.edge_s, dtype=float)
+        order = np.lexsort((sec, self.edge_to, self.edge_from))
+        f, t = self.edge_from[order], self.edge_to[order]
+        first = np.ones(len(f), dtype=bool)
+        first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
+        f, t = f[first], t[first]
+        w_s, w_m = sec[order][first], np.asarray(self.edge_m, dtype=float)[order][first]
+        graph = csr_matrix((w_s + 1e-9, (f, t)), shape=(m, m))
+        length = csr_matrix((w_m + 1e-9, (f, t)), shape=(m, m))
+        seconds, pred = dijkstra(graph, directed=True, indices=targets, return_predecessors=True)
+        metres = np.vstack([_tree_lengths(pred[k], length, int(r)) for k, r in enumerate(targets)])
+        seconds, metres = seconds[:, targets], metres[:, targets]
+        seconds, metres = seconds[np.ix_(inverse, inverse)], metres[np.ix_(inverse, inverse)]
+        if not np.isfinite(seconds).all():
+            i, j = np.argwhere(~np.isfinite(seconds))[0]
             raise InvalidInputError("road graph", [f"point {j} cannot be reached from point {i} on the road graph"])
         access_m = snap_km * 1000
         access_s = snap_km / self.access_kmh * 3600
@@ -152,6 +156,25 @@ class GraphProvider:
         tree = cKDTree(np.column_stack([self.node_lon * scale, self.node_lat]))
         _, idx = tree.query(np.column_stack([lon * scale, lat]))
         return idx, haversine_km(lon, lat, self.node_lon[idx], self.node_lat[idx])
+
+
+def _tree_lengths(pred: np.ndarray, length, root: int) -> np.ndarray:
+    """Path lengths from ``root`` along a shortest-path tree (``pred``: parent per node, < 0 = none),
+    by pointer doubling: O(m log depth) numpy work instead of a Python walk per node."""
+    has = pred >= 0
+    nodes = np.flatnonzero(has)
+    acc = np.zeros(len(pred))
+    acc[nodes] = np.asarray(length[pred[nodes], nodes]).ravel()
+    up = np.where(has, pred, -1)
+    while (up >= 0).any():
+        live = up >= 0
+        acc[live] += acc[up[live]]
+        nxt = np.full_like(up, -1)
+        nxt[live] = up[up[live]]
+        up = nxt
+    acc[~has] = np.inf
+    acc[root] = 0.0
+    return acc
 
 
 def _default_factors() -> np.ndarray:

@@ -19,7 +19,7 @@ from ..engine.routing.day import DayRoute, DaySettings
 from ..engine.routing.visit_plan import PlanAccount, PlanSettings, VisitPlan, plan_visits
 from ..engine.routing.visit_plan import move_visit as _move_visit
 from ..engine.routing.visit_plan import replan_day as _replan_day
-from ..engine.travel import GreatCircleProvider, TrafficProfile, TravelProvider
+from ..engine.travel import GraphProvider, GreatCircleProvider, TrafficProfile, TravelProvider, haversine_km
 from ..models import InvalidInputError, Progress, Project, StopFlag, no_progress
 
 
@@ -193,3 +193,78 @@ class OSRMProvider:
         if not (np.isfinite(dist).all() and np.isfinite(dur).all()):
             raise InvalidInputError("OSRM", ["some points cannot be reached from each other"])
         return np.round(dist).astype(np.int64), np.round(dur).astype(np.int64)
+
+
+#: default speeds (km/h) by OSM highway class when a way has no usable maxspeed tag
+ROAD_SPEEDS = {"motorway": 105, "motorway_link": 60, "trunk": 85, "trunk_link": 50, "primary": 65,
+               "primary_link": 45, "secondary": 55, "secondary_link": 40, "tertiary": 45, "tertiary_link": 35,
+               "unclassified": 40, "residential": 30, "living_street": 10, "service": 20, "road": 40}
+
+
+def _speed_kmh(tags: dict[str, str], highway: str) -> float:
+    raw = tags.get("maxspeed", "").strip().lower()
+    try:
+        if raw.endswith("mph"):
+            return float(raw[:-3]) * 1.609344
+        if raw:
+            return float(raw.split()[0])
+    except ValueError:
+        pass
+    return float(ROAD_SPEEDS[highway])
+
+
+def load_osm_graph(path: str, access_kmh: float = 20.0) -> GraphProvider:
+    """Drivable road graph from an OpenStreetMap extract (.osm.pbf / .osm), for :class:`GraphProvider`.
+
+    Uses ways tagged ``highway`` of the classes in ``ROAD_SPEEDS``; speed from ``maxspeed`` (km/h or
+    mph) or the class default; ``oneway`` (yes/1/true/-1, motorways, roundabouts) respected. Needs the
+    ``osmium`` package. Raises InvalidInputError when the file has no drivable roads.
+    """
+    try:
+        import osmium
+    except ImportError as exc:
+        raise InvalidInputError("road network", ["reading .osm.pbf files needs the 'osmium' package "
+                                                 "(pip install osmium)"]) from exc
+
+    index: dict[int, int] = {}
+    lon: list[float] = []
+    lat: list[float] = []
+    edges: list[tuple[int, int, float, float]] = []
+
+    def node_index(ref) -> int:
+        k = index.get(ref.ref)
+        if k is None:
+            k = index[ref.ref] = len(lon)
+            lon.append(ref.location.lon)
+            lat.append(ref.location.lat)
+        return k
+
+    class Roads(osmium.SimpleHandler):
+        def way(self, w) -> None:
+            highway = w.tags.get("highway")
+            if highway not in ROAD_SPEEDS or w.tags.get("access") in ("no", "private"):
+                return
+            tags = {t.k: t.v for t in w.tags}
+            speed = _speed_kmh(tags, highway) / 3.6  # metres per second
+            oneway = tags.get("oneway", "").lower()
+            forward = oneway != "-1"
+            backward = oneway not in ("yes", "1", "true", "-1") and highway != "motorway" \
+                and tags.get("junction") != "roundabout" or oneway == "-1"
+            refs = [r for r in w.nodes if r.location.valid()]
+            for a, b in zip(refs, refs[1:], strict=False):
+                ia, ib = node_index(a), node_index(b)
+                metres = float(haversine_km(lon[ia], lat[ia], lon[ib], lat[ib])) * 1000
+                if forward:
+                    edges.append((ia, ib, metres, metres / speed))
+                if backward:
+                    edges.append((ib, ia, metres, metres / speed))
+
+    try:
+        Roads().apply_file(str(path), locations=True)
+    except RuntimeError as exc:
+        raise InvalidInputError("road network", [f"{path}: cannot read as OpenStreetMap data ({exc})"]) from exc
+    if not edges:
+        raise InvalidInputError("road network", [f"{path}: no drivable roads (highway=...) found"])
+    e = np.array(edges)
+    return GraphProvider(np.array(lon), np.array(lat), e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3],
+                         access_kmh=access_kmh, name="osm-roads")

@@ -56,8 +56,10 @@ def test_graph_provider_matches_networkx_shortest_paths() -> None:
         for b in range(4):
             if a == b:
                 continue
-            assert metres[a, b] == round(nx.shortest_path_length(dg, nodes[a], nodes[b], weight="length"))
+            path = nx.shortest_path(dg, nodes[a], nodes[b], weight="travel_time")
+            fastest_len = sum(dg.edges[u, v]["length"] for u, v in zip(path, path[1:], strict=False))
             assert seconds[a, b] == round(nx.shortest_path_length(dg, nodes[a], nodes[b], weight="travel_time"))
+            assert metres[a, b] == round(fastest_len)  # distance along the fastest path
 
 
 def test_graph_provider_reports_unreachable_points() -> None:
@@ -78,3 +80,4 @@ def test_traffic_profile_rush_hours_and_day_mean() -> None:
     # Monday 08:00-10:00: one hour at 1.35, one at 1.15
     assert prof.day_factor(0, 480, 600) == pytest.approx((1.35 + 1.15) / 2)
     assert TrafficProfile.none().day_factor(2, 480, 1020) == 1.0
+
