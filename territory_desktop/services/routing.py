@@ -7,6 +7,7 @@ one or two days in about a second; :func:`plan_rows` flattens a plan into one ro
 
 from __future__ import annotations
 
+import itertools
 import json
 import urllib.request
 from dataclasses import dataclass
@@ -223,8 +224,8 @@ def load_osm_graph(path: str, access_kmh: float = 20.0) -> GraphProvider:
     try:
         import osmium
     except ImportError as exc:
-        raise InvalidInputError("road network", ["reading .osm.pbf files needs the 'osmium' package "
-                                                 "(pip install osmium)"]) from exc
+        raise InvalidInputError("road network", [("reading .osm.pbf files needs the 'osmium' package "
+                                                 "(pip install osmium)")]) from exc
 
     index: dict[int, int] = {}
     lon: list[float] = []
@@ -251,7 +252,7 @@ def load_osm_graph(path: str, access_kmh: float = 20.0) -> GraphProvider:
             backward = oneway not in ("yes", "1", "true", "-1") and highway != "motorway" \
                 and tags.get("junction") != "roundabout" or oneway == "-1"
             refs = [r for r in w.nodes if r.location.valid()]
-            for a, b in zip(refs, refs[1:], strict=False):
+            for a, b in itertools.pairwise(refs):
                 ia, ib = node_index(a), node_index(b)
                 metres = float(haversine_km(lon[ia], lat[ia], lon[ib], lat[ib])) * 1000
                 if forward:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import networkx as nx
@@ -57,7 +58,7 @@ def test_graph_provider_matches_networkx_shortest_paths() -> None:
             if a == b:
                 continue
             path = nx.shortest_path(dg, nodes[a], nodes[b], weight="travel_time")
-            fastest_len = sum(dg.edges[u, v]["length"] for u, v in zip(path, path[1:], strict=False))
+            fastest_len = sum(dg.edges[u, v]["length"] for u, v in itertools.pairwise(path))
             assert seconds[a, b] == round(nx.shortest_path_length(dg, nodes[a], nodes[b], weight="travel_time"))
             assert metres[a, b] == round(fastest_len)  # distance along the fastest path
 
