@@ -112,3 +112,10 @@ def _place(project: Project) -> list[str]:
     placed = np.where(idx >= 0, unit_ids[np.maximum(idx, 0)], None)
     project.accounts["unit_id"] = pd.Series(placed, index=accounts.index, dtype=object)
     return accounts["account_id"].to_numpy()[idx < 0].astype(str).tolist()
+
+
+def vector_columns(path: str | Path, layer: str | None = None) -> list[str]:
+    """The attribute columns of a vector file (for choosing the id and name columns)."""
+    from ..storage.vector import list_columns
+
+    return list_columns(path, layer)

@@ -140,3 +140,11 @@ def _polygonal(geom):
         polys = [p for g in parts for p in shapely.get_parts(g)]
         return shapely.MultiPolygon(polys) if polys else None
     return None
+
+
+def list_columns(path: str | Path, layer: str | None = None) -> list[str]:
+    """Attribute column names of a vector file's layer. Raises InvalidInputError if unreadable."""
+    try:
+        return [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
+    except Exception as exc:  # GDAL errors for unreadable or unsupported files
+        raise InvalidInputError(Path(path).name, [f"cannot read the file as a vector layer: {exc}"]) from exc
