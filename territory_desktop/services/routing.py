@@ -70,11 +70,14 @@ def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
                     holidays: frozenset[date] = frozenset(), weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
                     day: DaySettings | None = None, provider: TravelProvider | None = None,
                     traffic: TrafficProfile | None = None, time_limit: float = 30.0, seed: int = 0,
-                    progress: Progress = no_progress, stop: StopFlag | None = None) -> RepPlan:
+                    progress: Progress = no_progress, stop: StopFlag | None = None,
+                    matrix_cache: dict | None = None) -> RepPlan:
     """Plan ``rep_id``'s visits for ``weeks`` weeks from ``start`` (working hours from the rep's record).
 
     Accounts seen less often than the horizon (e.g. every 8 weeks in a 4-week plan) are only required
     when due: never visited, or last visit + frequency falls inside the horizon.
+    ``matrix_cache``: optional dict reused across calls (key: provider name and place coordinates), so
+    re-planning the same rep skips the matrix build; the project file does not store it yet.
     """
     reps = project.reps.set_index("rep_id")
     rep = reps.loc[rep_id] if rep_id in reps.index else None
@@ -98,7 +101,14 @@ def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
     lon = np.r_[rep.geometry.x, acc.geometry.x.to_numpy()]
     lat = np.r_[rep.geometry.y, acc.geometry.y.to_numpy()]
     provider = provider or GreatCircleProvider()
-    dist_m, dur_s = provider.matrices(lon, lat)
+    ident = repr(provider) if isinstance(provider, GreatCircleProvider) else f"{provider.name}@{id(provider)}"
+    key = (ident, lon.tobytes(), lat.tobytes())
+    if matrix_cache is not None and key in matrix_cache:
+        dist_m, dur_s = matrix_cache[key]
+    else:
+        dist_m, dur_s = provider.matrices(lon, lat)
+        if matrix_cache is not None:
+            matrix_cache[key] = (dist_m, dur_s)
     accounts = [PlanAccount(str(r.account_id), k, int(r.visit_frequency_weeks), float(r.service_minutes),
                             float(r.open_minute), float(r.close_minute))
                 for k, r in enumerate(acc.itertuples(), start=1)]

@@ -118,3 +118,12 @@ def test_route_cli_end_to_end(tmp_path, capsys) -> None:
     assert "zz" in capsys.readouterr().err
     assert main(["route", "--project", str(path), "--rep", "r1", "--start", "March 1"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_matrix_cache_is_reused() -> None:
+    p = _project()
+    cache: dict = {}
+    a = plan_rep_visits(p, "r2", START, weeks=1, time_limit=3, matrix_cache=cache)
+    assert len(cache) == 1
+    b = plan_rep_visits(p, "r2", START, weeks=1, time_limit=3, matrix_cache=cache)
+    assert b.dist_m is a.dist_m and len(cache) == 1
