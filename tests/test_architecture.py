@@ -16,7 +16,7 @@ def test_import_contracts_hold():
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if exe is None:
         pytest.fail("import-linter is not installed (pip install -e '.[test]')")
-    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Contracts: 3 kept, 0 broken" in r.stdout
 

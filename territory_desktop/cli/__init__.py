@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from ..models import TerritoryError
-from . import demo, info, importing
+from . import demo, importing, info
 
 #: modules with register(subparsers); later issues append theirs here
 COMMAND_MODULES = [demo, importing, info]

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{'territory':<10} {'name':<18} {'rep':<5} {'units':>6} {'accounts':>9} {'workload h':>11} "
               f"{'potential':>14} {'dev %':>7}")
         for t in summary["territories"]:
-            print(f"{t['territory_id']:<10} {str(t['name'])[:18]:<18} {str(t['rep_id'] or ''):<5} {t['units']:>6} "
+            print(f"{t['territory_id']:<10} {str(t['name'])[:18]:<18} {t['rep_id'] or ''!s:<5} {t['units']:>6} "
                   f"{t['accounts']:>9} {t['workload_hours']:>11,.1f} {t['potential']:>14,.0f} "
                   f"{t['workload_deviation_pct']:>7.1f}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 
 
@@ -15,7 +16,7 @@ def dissolve(geoms: np.ndarray, labels: np.ndarray) -> dict[object, shapely.Geom
     """
     geoms = np.asarray(geoms, dtype=object)
     labels = np.asarray(labels, dtype=object)
-    keep = np.array([lab is not None and lab == lab for lab in labels], dtype=bool)
+    keep = ~pd.isna(labels)
     out: dict[object, shapely.Geometry] = {}
     if not keep.any():
         return out

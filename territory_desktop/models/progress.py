@@ -14,7 +14,7 @@ from .errors import CancelledError
 Progress = Callable[[float, str], None]
 
 
-def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001 - matches Progress
+def no_progress(fraction: float, message: str) -> None:
     """A progress callback that ignores every report."""
 
 

@@ -9,6 +9,7 @@ transaction. Either way, a process killed in the middle of a save leaves the las
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import tempfile
@@ -216,7 +217,7 @@ def _typed(frame: pd.DataFrame, f: Field) -> list:
         number = pd.to_numeric(s, errors="coerce")
         if not number.isna().any():
             return number.to_numpy(dtype=np.int64).tolist()
-        return [None if v != v else int(v) for v in number.to_numpy(dtype=float, na_value=np.nan).tolist()]
+        return [None if math.isnan(v) else int(v) for v in number.to_numpy(dtype=float, na_value=np.nan).tolist()]
     return s.to_numpy(dtype=object, na_value=None).tolist()
 
 

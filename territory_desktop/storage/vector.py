@@ -66,8 +66,8 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
                 notes.append("the file has no CRS; its coordinates look like longitude/latitude, read as "
                              "EPSG:4326 (pass --crs to choose another)")
             else:
-                raise InvalidInputError(source, ["the file has no CRS and its coordinates are not "
-                                                 "longitude/latitude; pass --crs (e.g. EPSG:26915)"])
+                raise InvalidInputError(source, [("the file has no CRS and its coordinates are not "
+                                                  "longitude/latitude; pass --crs (e.g. EPSG:26915)")])
     elif source_crs:
         notes.append(f"the file declares {frame.crs.to_string()}; --crs {source_crs} ignored")
 

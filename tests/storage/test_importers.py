@@ -10,7 +10,6 @@ import shapely
 from territory_desktop.models import CRS, InvalidInputError, Project
 from territory_desktop.services.importing import import_accounts, import_reps, import_units
 
-
 HEADER = "Account ID,Name,Latitude,Longitude,Potential,Segment\n"
 
 
