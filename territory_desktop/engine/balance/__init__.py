@@ -5,8 +5,10 @@ Main entry points: :func:`balance_territories` (from scratch), :func:`rebalance_
 :func:`balance_accounts` (account-type territories, no contiguity).
 """
 
+from .accounts import balance_accounts
 from .problem import BalanceProblem, check_feasible, validate
+from .reps import RepMatch, assign_reps
 from .solve import BalanceResult, alternatives, assign_orphans, balance_territories, rebalance_plan
 
-__all__ = ["BalanceProblem", "BalanceResult", "alternatives", "assign_orphans", "balance_territories",
-           "check_feasible", "rebalance_plan", "validate"]
+__all__ = ["BalanceProblem", "BalanceResult", "RepMatch", "alternatives", "assign_orphans", "assign_reps",
+           "balance_accounts", "balance_territories", "check_feasible", "rebalance_plan", "validate"]

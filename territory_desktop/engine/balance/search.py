@@ -65,6 +65,10 @@ class Search:
         if self.orig is not None:
             self.spent = sum(self.dw[u] for u in range(self.n) if self.lab[u] != self.orig[u])
         self.moves = 0
+        self.work = 0  # moves including undone ones (bounds an attempt's effort)
+        self.version = [0] * k  # bumped whenever a territory changes
+        self._failed: dict[tuple[int, bool], int] = {}
+        self._vcache: dict[int, tuple[int, tuple[float, float]]] = {}
 
     # ---- scoring
     def _viol(self, t: int, load: list[float]) -> tuple[float, float]:
@@ -77,6 +81,15 @@ class Search:
             if over > 0:
                 p += (over / tol) ** 2
         return p, s
+
+    def _viol_now(self, t: int) -> tuple[float, float]:
+        """_viol of t's current load, cached until t changes."""
+        hit = self._vcache.get(t)
+        if hit is not None and hit[0] == self.version[t]:
+            return hit[1]
+        val = self._viol(t, self.load[t])
+        self._vcache[t] = (self.version[t], val)
+        return val
 
     def _dist(self, u: int, t: int) -> float:
         return math.hypot(self.x[u] - self.homes[t, 0], self.y[u] - self.homes[t, 1])
@@ -110,8 +123,8 @@ class Search:
         la, lb = self.load[a], self.load[b]
         na = [la[j] - wu[j] for j in range(self.m)]
         nb = [lb[j] + wu[j] for j in range(self.m)]
-        pa0, sa0 = self._viol(a, la)
-        pb0, sb0 = self._viol(b, lb)
+        pa0, sa0 = self._viol_now(a)
+        pb0, sb0 = self._viol_now(b)
         pa1, sa1 = self._viol(a, na)
         pb1, sb1 = self._viol(b, nb)
         dp = pa1 + pb1 - pa0 - pb0 + self._dpen(u, b) - self._dpen(u, a)
@@ -228,6 +241,9 @@ class Search:
         self.members[b].add(u)
         self.lab[u] = b
         self.moves += 1
+        self.work += 1
+        self.version[a] += 1
+        self.version[b] += 1
 
     def boundary_moves(self, t: int):
         """Candidate (unit, from, to) moves touching territory t, both outward and inward."""
@@ -245,10 +261,14 @@ class Search:
                         yield v, b, t
 
     # ---- phases
-    def balance(self, deadline: float, stop: StopFlag | None = None) -> bool:
-        """Reduce P to 0 by single moves and chain transfers; True when within the internal tolerance."""
+    def balance(self, deadline: float, stop: StopFlag | None = None, max_moves: int | None = None) -> bool:
+        """Reduce P to 0 by single moves and chain transfers; True when within the internal tolerance.
+        Gives up after ``max_moves`` moves (deterministic) or at ``deadline`` (perf_counter seconds)."""
         failed_chain: set[int] = set()
+        limit = None if max_moves is None else self.work + max_moves
         while True:
+            if limit is not None and self.work > limit:
+                return not self.violating()
             if stop is not None:
                 stop.check()
             viol = self.violating()
@@ -283,6 +303,11 @@ class Search:
 
     def _best_single(self, t: int, diffuse: bool = False) -> bool:
         """Apply the best move touching t that lowers P (or, when ``diffuse``, keeps P and lowers S)."""
+        lab = self.lab
+        near = {lab[v] for u in self.members[t] for v in self.adj[u]}
+        stamp = sum(self.version[q] for q in near) + self.version[t] * (len(near) + 1)
+        if self._failed.get((t, diffuse)) == stamp:
+            return False  # nothing around t changed since the last fruitless look
         cands = []
         for u, a, b in self.boundary_moves(t):
             if self.locked[u]:
@@ -303,6 +328,7 @@ class Search:
                 for v in group:
                     self.move(v, b)
                 return True
+        self._failed[(t, diffuse)] = stamp
         return False
 
     def eject(self, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:

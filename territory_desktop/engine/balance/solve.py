@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
@@ -113,8 +114,11 @@ def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: str, stric
 
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
-                        strict: bool = True) -> BalanceResult:
+                        strict: bool = True, max_attempts: int = 50) -> BalanceResult:
     """Build k contiguous, balanced, compact territories from scratch (locked units stay put).
+
+    The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
+    new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
 
     Raises InfeasibleError when the request is provably impossible, or (``strict``) when the tolerance
     was not reached in ``time_limit`` seconds; the error carries the best plan as ``.result``.
@@ -138,20 +142,33 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     for t in range(p.k):  # a territory with locked units grows from them
         if len(locked_sources[t]) and seeds[t] not in set(locked_sources[t].tolist()):
             seeds[t] = locked_sources[t][0]
-    progress(0.05, "growing territories")
-    if p.locked.any():
-        labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
-    else:
-        labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
-        if fixed:  # number the territories after the nearest homes (optimal matching)
-            labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
-    labels = repair(labels, adj, w, p.k, p.locked, forced)
-    labels = _fill_empty(labels, p, adj, w)
-    homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
-    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, fixed, cw, p.max_distance)
-    progress(0.3, "balancing")
-    remaining = deadline - time.perf_counter()
-    s.balance(time.perf_counter() + remaining * 0.8, stop)
+    best: Search | None = None
+    attempt = 0
+    while True:  # restart from a new initial plan when the local search gets stuck
+        attempt += 1
+        progress(min(0.05 + 0.1 * attempt, 0.6), f"attempt {attempt}: initial territories")
+        if attempt > 1 and not fixed:
+            seeds = spread_seeds(p.xy, cw, p.k, rng)
+            for t in range(p.k):
+                if len(locked_sources[t]):
+                    seeds[t] = locked_sources[t][0]
+        if p.locked.any():
+            labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
+        else:
+            labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
+            if fixed:  # number the territories after the nearest homes (optimal matching)
+                labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
+        labels = repair(labels, adj, w, p.k, p.locked, forced)
+        labels = _fill_empty(labels, p, adj, w)
+        homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
+        s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, fixed, cw, p.max_distance)
+        progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
+        ok = s.balance(t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
+        if best is None or s.penalty() < best.penalty():
+            best = s
+        if ok or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
+            break
+    s = best
     progress(0.8, "improving compactness")
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
@@ -215,13 +232,16 @@ def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> Balan
 
 def alternatives(p: BalanceProblem, count: int = 3, seed: int = 0, time_limit: float = 30.0,
                  progress: Progress = no_progress, stop: StopFlag | None = None) -> list[BalanceResult]:
-    """``count`` plans from seeds seed, seed+1, ...; each ``time_limit`` seconds; best balance first."""
+    """``count`` plans from seeds seed, seed+1, ...; each ``time_limit`` seconds; those within tolerance
+    first, then by fewest cut edges (the most compact)."""
     out = []
     for i in range(count):
         def sub(f: float, msg: str, i: int = i) -> None:
             progress((i + f) / count, f"plan {i + 1}/{count}: {msg}")
         out.append(balance_territories(p, seed + i, time_limit, sub, stop, strict=False))
-    out.sort(key=lambda r: (not r.within_tolerance, r.seconds))
+    upper = sp.triu(p.adjacency, k=1).tocoo()
+    out.sort(key=lambda r: (not r.within_tolerance, int((r.labels[upper.row] != r.labels[upper.col]).sum()),
+                            r.seed))
     return out
 
 

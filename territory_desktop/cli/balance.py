@@ -1,0 +1,143 @@
+"""``territory-desktop balance``: contiguous, balanced territories from a units file or a project."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..models import InvalidInputError
+from ._common import TextProgress
+
+DESCRIPTION = """\
+Build K contiguous territories balanced on one or more measures, or rebalance a current plan moving as
+little as possible. UNITS_FILE is any vector file GDAL reads (Shapefile, GeoPackage, GeoJSON, ...);
+units are neighbours when their polygons touch (queen), and islands are joined to their nearest unit.
+
+Examples:
+  territory-desktop balance counties.shp --id GEOID --weight workload -k 50 --tolerance 0.02 --out plan.csv
+  territory-desktop balance zips.gpkg --id zip --weight workload --weight potential -k 200 \\
+      --tolerance 0.02 --tolerance-for potential=0.05 --out plan.csv --json
+  territory-desktop balance counties.shp --id GEOID --weight workload --current territory \\
+      --max-moved 0.1 --tolerance 0.02 --out plan.csv
+  territory-desktop balance --project demo.gpkg --weight workload_hours --tolerance 0.02 --max-moved 0.1
+
+PLAN.csv has the columns <id>,territory. Exit code 0 on success, 2 with a one-line reason when the
+request is infeasible (a unit heavier than a territory's target, a tolerance tighter than the units
+allow, locked units in the way, or the tolerance not reached in the time limit).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("balance", help="build or rebalance contiguous, balanced territories",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("units_file", nargs="?", metavar="UNITS_FILE", help="vector file of units (polygons)")
+    p.add_argument("--layer", help="layer of UNITS_FILE (default: the first)")
+    p.add_argument("--id", dest="id_col", metavar="COL", help="column with the unit id")
+    p.add_argument("--weight", action="append", metavar="COL", default=[],
+                   help="numeric column to balance; repeat for several measures")
+    p.add_argument("-k", type=int, metavar="K", help="number of territories (default with --current: as many "
+                   "as the current plan; with --project: the scenario's territories)")
+    p.add_argument("--tolerance", type=float, default=0.02, metavar="T",
+                   help="allowed deviation from the mean per territory, as a fraction (default 0.02 = +/-2%%)")
+    p.add_argument("--tolerance-for", action="append", default=[], metavar="COL=T",
+                   help="a tolerance for one measure, e.g. potential=0.05")
+    p.add_argument("--current", metavar="COL", help="column with the current territory: rebalance it")
+    p.add_argument("--max-moved", type=float, metavar="FRACTION", default=None,
+                   help="with --current/--project: at most this fraction of units may change territory "
+                        "(default 0.1); without it the plan is rebuilt from scratch")
+    p.add_argument("--moved-measure", metavar="COL", help="count --max-moved in this measure instead of units")
+    p.add_argument("--orphans-only", action="store_true", help="only assign units without a territory")
+    p.add_argument("--locked", metavar="COL", help="true/1/yes in this column locks a unit in its current territory")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; same seed, same plan (default 0)")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan (default 60)")
+    p.add_argument("--alternatives", type=int, default=1, metavar="N",
+                   help="build N plans from seeds N, N+1, ... and keep the best; all are scored in --json")
+    p.add_argument("--out", metavar="PLAN.csv", help="write <id>,territory here")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
+    p.add_argument("--project", metavar="P.gpkg", help="balance a project's active scenario; the result "
+                   "is saved as a new scenario in the project")
+    p.add_argument("--scenario", help="with --project: the scenario to start from (default: active)")
+    p.add_argument("--rep-homes", action="store_true", help="with --project: anchor territories on rep homes")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace, mode: str):
+    from ..services.balancing import BalanceOptions
+
+    tol_for = {}
+    for item in args.tolerance_for:
+        if "=" not in item:
+            raise InvalidInputError("--tolerance-for", [f"'{item}' is not COL=T"])
+        name, value = item.split("=", 1)
+        try:
+            tol_for[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInputError("--tolerance-for", [f"'{value}' is not a number"]) from None
+    if args.alternatives < 1:
+        raise InvalidInputError("--alternatives", ["must be at least 1"])
+    return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance, tolerance_for=tol_for,
+                          mode=mode, max_moved=0.1 if args.max_moved is None else args.max_moved,
+                          moved_measure=args.moved_measure, seed=args.seed, time_limit=args.time_limit,
+                          alternatives=args.alternatives, use_rep_homes=args.rep_homes)
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = (lambda f, m: None) if args.quiet else TextProgress()
+    if not args.weight:
+        raise InvalidInputError("balance", ["give at least one --weight COL"])
+    from ..services.balancing import balance_layer, is_project_file, read_units_layer
+
+    if args.project or (args.units_file and is_project_file(args.units_file)):
+        args.project = args.project or args.units_file
+        return _run_project(args, progress)
+    if not args.units_file or not args.id_col or not args.out:
+        raise InvalidInputError("balance", ["give UNITS_FILE, --id COL and --out PLAN.csv (or --project P.gpkg)"])
+    mode = "orphans" if args.orphans_only else ("rebalance" if args.current and args.max_moved is not None
+                                                 else "build")
+    units = read_units_layer(args.units_file, args.layer)
+    outcome = balance_layer(units, args.id_col, _options(args, mode), args.current, args.locked, progress)
+    out = Path(args.out)
+    outcome.plan.to_csv(out, index=False)
+    scores = dict(outcome.scores, out=str(out))
+    if outcome.alternatives:
+        scores["alternatives"] = outcome.alternatives
+    _report(args, scores)
+    return 0
+
+
+def _run_project(args: argparse.Namespace, progress) -> int:
+    from ..services.balancing import apply_as_new_scenario, propose_project_balance
+    from ..services.project import open_project, save_project
+
+    project = open_project(args.project)
+    mode = "orphans" if args.orphans_only else ("rebalance" if args.max_moved is not None else "build")
+    proposal = propose_project_balance(project, _options(args, mode), args.scenario, progress)
+    sid = apply_as_new_scenario(project, proposal)
+    save_project(project)
+    scores = dict(proposal.scores, scenario=sid, units_changed=len(proposal.changes))
+    if args.out:
+        import pandas as pd
+
+        pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())}
+                     ).to_csv(args.out, index=False)
+        scores["out"] = args.out
+    _report(args, scores)
+    return 0
+
+
+def _report(args: argparse.Namespace, scores: dict) -> None:
+    if args.json:
+        json.dump(scores, sys.stdout, indent=2)
+        print()
+        return
+    bal = ", ".join(f"{m} {b['min_over_mean']:.3f}-{b['max_over_mean']:.3f} of mean"
+                    for m, b in scores["balance"].items())
+    where = f"scenario {scores['scenario']} in {args.project}" if "scenario" in scores else scores.get("out")
+    print(f"{scores['territories']} territories, {bal}; {scores['cut_edges']} cut edges; "
+          f"split territories {scores['split_territories']}; {scores['seconds']:.1f} s -> {where}")
+    if "disruption" in scores:
+        d = scores["disruption"]
+        print(f"moved {d['units_moved']} units ({d['units_moved_fraction']:.1%})")
