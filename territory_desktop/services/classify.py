@@ -42,7 +42,7 @@ class Classes:
         rows = []
         lower = None
         for i, upper in enumerate(self.bins):
-            label = f"{lo} – {fmt.format(upper)}" if lower is not None else f"≤ {fmt.format(upper)}"
+            label = f"{fmt.format(lower)} – {fmt.format(upper)}" if lower is not None else f"≤ {fmt.format(upper)}"
             rows.append((self.colours[i], f"{label}  ({self.counts[i]})"))
             lower = upper
         return rows

@@ -1,0 +1,154 @@
+"""Main window: table totals equal independently summed totals, live updates, modified flag,
+territory edits with undo, a broken project file gives an error dialog (no crash)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import NY, unit_id
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from territory_desktop.ui.main_window import MainWindow
+from territory_desktop.ui.territory_model import COLUMNS
+
+
+@pytest.fixture
+def window(qtbot, grid8, tmp_path):
+    w = MainWindow(grid8, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.undo_stack.setClean()  # closing a modified window would ask to save
+    w.close()
+    w.deleteLater()
+
+
+def independent_totals(project) -> dict[str, dict[str, float]]:
+    """Per territory: units, accounts, workload (52 / weeks * minutes / 60) and potential, by plain loops."""
+    plan = project.plan.as_dict()
+    out: dict[str, dict[str, float]] = {}
+    for t in set(plan.values()):
+        out[t] = {"units": sum(1 for v in plan.values() if v == t), "accounts": 0, "workload_hours": 0.0,
+                  "potential": 0.0}
+    for row in project.accounts.itertuples():
+        t = plan[row.unit_id]
+        out[t]["accounts"] += 1
+        if row.visit_frequency_weeks > 0:
+            out[t]["workload_hours"] += 52.0 / row.visit_frequency_weeks * row.service_minutes / 60.0
+        out[t]["potential"] += row.potential
+    return out
+
+
+def table_values(window) -> dict[str, dict[str, float]]:
+    frame = window.table_model.frame
+    return {r.territory_id: {"units": r.units, "accounts": r.accounts, "workload_hours": r.workload_hours,
+                             "potential": r.potential} for r in frame.itertuples()}
+
+
+def assert_totals_match(window, project) -> None:
+    expected = independent_totals(project)
+    got = table_values(window)
+    assert set(got) == set(expected)
+    for t, values in expected.items():
+        for key, value in values.items():
+            assert got[t][key] == pytest.approx(value), (t, key)
+
+
+def test_table_totals_equal_independent_sums(window, grid8):
+    assert window.table_model.rowCount() == 3
+    assert window.table_model.columnCount() == len(COLUMNS)
+    assert_totals_match(window, grid8)
+
+
+def test_table_updates_live_after_assignment_and_undo(window, grid8, qtbot):
+    window.canvas.select_ids([unit_id(6, j) for j in range(NY)])
+    window.assign_selection("T1")
+    qtbot.waitUntil(lambda: table_values(window)["T3"]["units"] == 5, timeout=2000)
+    assert_totals_match(window, grid8)
+    assert window.isWindowModified()
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: table_values(window)["T3"]["units"] == 10, timeout=2000)
+    assert_totals_match(window, grid8)
+    assert not window.isWindowModified()
+
+
+def test_selection_totals_in_status_bar(window, grid8):
+    ids = [unit_id(0, 0), unit_id(1, 0)]
+    window.canvas.select_ids(ids)
+    acc = grid8.accounts[grid8.accounts["unit_id"].isin(ids)]
+    freq = acc["visit_frequency_weeks"].to_numpy(float)
+    hours = float(np.sum(np.where(freq > 0, 52.0 / np.where(freq > 0, freq, 1) * acc["service_minutes"] / 60.0, 0)))
+    totals = window.selection_totals(ids)
+    assert totals["accounts"] == len(acc)
+    assert totals["workload_hours"] == pytest.approx(hours)
+    assert f"{len(acc):,} accounts" in window.selection_label.text()
+
+
+def test_territory_edits_undo(window, grid8):
+    before = grid8.territories.copy()
+    window.run_edit(lambda p: __import__("territory_desktop.services.editing", fromlist=["x"])
+                    .merge_territories(p, "T2", ["T3"]), "Merge")
+    assert set(grid8.scenario_territories()["territory_id"]) == {"T1", "T2"}
+    assert table_values(window)["T2"]["units"] == 25
+    assert_totals_match(window, grid8)
+    window.undo_stack.undo()
+    assert grid8.territories.reset_index(drop=True).equals(before.reset_index(drop=True))
+    assert grid8.plan.territory_of(unit_id(7, 0)) == "T3"
+    assert window.table_model.rowCount() == 3
+    window.undo_stack.redo()
+    assert grid8.plan.territory_of(unit_id(7, 0)) == "T2"
+
+
+def test_refused_edit_shows_a_warning_and_changes_nothing(window, grid8, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    from territory_desktop.services import editing
+
+    window.run_edit(lambda p: editing.recolour_territory(p, "T1", "not-a-colour"), "Recolour")
+    assert shown and "not-a-colour" in shown[0]
+    assert window.undo_stack.count() == 0
+
+
+def test_broken_project_file_gives_clear_error_dialog(window, tmp_path, monkeypatch, grid8):
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"this is not a geopackage at all" * 10)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append((title, text)))
+    assert window.open_path(str(broken)) is False
+    assert len(shown) == 1
+    title, text = shown[0]
+    assert title == "Cannot open project"
+    assert "broken.gpkg" in text
+    assert window.project is grid8  # the open project is untouched
+
+
+def test_ask_before_losing_unsaved_work(window, monkeypatch):
+    window.canvas.select_ids([unit_id(0, 0)])
+    window.assign_selection("T3")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Cancel)
+    assert window.maybe_save() is False
+    assert asked == ["Unsaved changes"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    assert window.maybe_save() is True
+
+
+def test_choropleth_and_layers(window, grid8):
+    window.apply_choropleth("potential", "quantiles", 4)
+    layer = window.canvas.renderer.extras["choropleth"]
+    assert sorted(np.unique(layer.classes.index)) == [0, 1, 2, 3]
+    assert "Potential" in window.legend.text()
+    window.canvas.grab()  # paints without error with choropleth, labels and reps on
+    for key in ("heatmap", "accounts"):
+        window.canvas.renderer.layer(key).visible = True
+    window.canvas.grab()
+
+
+def test_validation_lists_orphans(window, grid8):
+    grid8.plan.assign([unit_id(4, 2)], None)
+    window.validate()
+    items = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
+    assert any("1 orphan" in t for t in items)
+    assert any("hole" in t for t in items)  # T2 surrounds the orphan unit
