@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QMessageBox, QTextBrowser,
 )
 
-from ..models import Project, TerritoryError
+from ..models import InvalidInputError, Project, TerritoryError
 from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
@@ -25,6 +25,16 @@ from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
+
+
+def _vector_columns(path: str) -> list[str]:
+    """Attribute column names of a vector file (for the unit id/name picker)."""
+    try:
+        import pyogrio
+
+        return [str(c) for c in pyogrio.read_info(path)["fields"]]
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the importer itself
+        return []
 
 
 class MainWindow(QMainWindow):
@@ -495,15 +505,24 @@ class MainWindow(QMainWindow):
                         continue
                     report = (importing.import_accounts if kind == "accounts" else importing.import_reps)(self.project, path)
                 else:
-                    column, ok = QInputDialog.getText(self, "Import units", "Unit id column:", text="GEOID")
-                    if not ok:
+                    from .import_dialogs import UnitColumnsDialog
+
+                    columns = _vector_columns(path)
+                    dialog = UnitColumnsDialog(Path(path).name, columns, self)
+                    if not dialog.exec():
                         continue
-                    report = importing.import_units(self.project, path, column)
+                    id_column, name_column = dialog.values()
+                    report = importing.import_units(self.project, path, id_column, name_column)
+            except InvalidInputError as exc:
+                from .import_dialogs import ImportErrorsDialog
+
+                ImportErrorsDialog(exc, self).exec()
+                continue
             except TerritoryError as exc:
                 QMessageBox.critical(self, "Import failed", str(exc))
                 continue
             self.set_project(self.project)
-            self.undo_stack.resetClean() if hasattr(self.undo_stack, "resetClean") else None
+            self.undo_stack.resetClean()  # imported data is unsaved work
             self.setWindowModified(True)
             QMessageBox.information(self, "Import", "\n".join(report.lines()))
 
