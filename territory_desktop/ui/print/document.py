@@ -1,0 +1,117 @@
+"""Whole documents: the wall map and the map book, on any sink (file or printer). Shared by the CLI, the
+export dialog and the print preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...models import InvalidInputError, Project, StopFlag
+from ...models.progress import Progress, no_progress
+from ...services.printing import (
+    TerritorySummary, accounts_by_territory, footer_text, paginate, territory_summaries,
+)
+from .mapframe import PrintMap
+from .options import PrintOptions
+from .output import OutlineEntry, Sink, add_pdf_outline, make_sink
+from .pages import book_layout, paint_accounts_page, paint_territory_page, paint_wall_map
+
+
+def _prepare(project: Project, options: PrintOptions) -> tuple[PrintMap, list[TerritorySummary]]:
+    if options.scenario and options.scenario != project.active_scenario:
+        if options.scenario not in project.plans:
+            raise InvalidInputError("--scenario", [f"no scenario '{options.scenario}' (have "
+                                                   f"{', '.join(project.plans)})"])
+        project.active_scenario = options.scenario
+    if not len(project.units):
+        raise InvalidInputError(project.path or project.name, ["the project has no units to map"])
+    return PrintMap(project, options), territory_summaries(project)
+
+
+def paint_map_document(sink: Sink, project: Project, options: PrintOptions) -> int:
+    """Paint the one-page wall map on ``sink`` (already created, not begun). Returns the page count."""
+    pm, summaries = _prepare(project, options)
+    page = sink.begin()
+    paint_wall_map(page, pm, summaries, options, footer_text(project, options.source, options.when))
+    return 1
+
+
+@dataclass
+class BookPlan:
+    """Page numbers (1-based) of the map book: the cover, then per territory its pages."""
+
+    summaries: list[TerritorySummary]
+    chunks: dict[str, list[list[tuple[str, ...]]]]
+    first_page: dict[str, int]
+    totals: dict[str, int]
+    pages: int
+
+
+def paint_book_document(sink: Sink, project: Project, options: PrintOptions, progress: Progress = no_progress,
+                        stop: StopFlag | None = None) -> list[OutlineEntry]:
+    """Paint the map book: cover (wall map with a page column in the legend), then per territory its map
+    page and continued account pages. Returns the outline entries (title, 0-based page, parent)."""
+    stop = stop or StopFlag()
+    progress(0.0, "preparing the map book")
+    pm, summaries = _prepare(project, options)
+    rows = accounts_by_territory(project, limit=options.max_accounts)
+    page = sink.begin()
+    layout = book_layout(page, options)
+    chunks, first_page, totals = {}, {}, {}
+    n = 2
+    for s in summaries:
+        r = rows.get(s.territory_id, [])
+        totals[s.territory_id] = len(r)
+        chunks[s.territory_id] = paginate(r, layout.first_rows, layout.rest_rows)
+        first_page[s.territory_id] = n
+        n += len(chunks[s.territory_id])
+    total_pages = n - 1
+    footer = footer_text(project, options.source, options.when)
+    if not options.title:
+        options = PrintOptions(**{**options.__dict__, "title": f"{project.name}: territory map book"})
+    if not options.subtitle:
+        options.subtitle = f"{len(summaries)} territories · {sum(s.accounts for s in summaries):,} accounts"
+    paint_wall_map(page, pm, summaries, options, footer, f"Page 1 of {total_pages}", page_numbers=first_page)
+    outline: list[OutlineEntry] = [("Overview map", 0, None)]
+    for i, s in enumerate(summaries):
+        stop.check()
+        progress((i + 1) / (len(summaries) + 1), f"territory {s.number}/{len(summaries)}: {s.name}")
+        parts = chunks[s.territory_id]
+        start = first_page[s.territory_id]
+        for j, part in enumerate(parts):
+            page = sink.next_page()
+            label = f"Page {start + j} of {total_pages}"
+            if j == 0:
+                more = start + 1 if len(parts) > 1 else None
+                paint_territory_page(page, pm, s, summaries, part, totals[s.territory_id], options, footer, label,
+                                     layout, more)
+            else:
+                first_index = sum(len(c) for c in parts[:j])
+                paint_accounts_page(page, pm, s, part, first_index, totals[s.territory_id], footer, label, layout)
+        outline.append((f"{s.number}. {s.name} ({s.rep_name})", start - 1, s.group or None))
+    progress(1.0, f"{total_pages} pages")
+    return outline
+
+
+def export_map(project: Project, out: str | Path, options: PrintOptions) -> list[Path]:
+    """Write the wall map to ``out`` (.pdf, .png or .svg by suffix). Returns the files written."""
+    sink = make_sink(out, options.page, options.dpi, many=False)
+    try:
+        paint_map_document(sink, project, options)
+    finally:
+        files = sink.finish()
+    return files
+
+
+def export_book(project: Project, out: str | Path, options: PrintOptions, progress: Progress = no_progress,
+                stop: StopFlag | None = None) -> list[Path]:
+    """Write the map book to ``out``: one PDF with bookmarks, or numbered PNG/SVG pages."""
+    sink = make_sink(out, options.page, options.dpi, many=True)
+    try:
+        outline = paint_book_document(sink, project, options, progress, stop)
+    finally:
+        files = sink.finish()
+    if Path(out).suffix.lower() == ".pdf":
+        progress(1.0, "adding bookmarks")
+        add_pdf_outline(Path(out), outline)
+    return files
