@@ -10,6 +10,7 @@ import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
+from ..services.classify import SCHEMES as SCHEME_TITLES
 from ..services.classify import Classes, classify
 from .geometry import geometries_to_path, points_xy, project_geometries
 from .renderer import RenderView, stroke_thick
@@ -52,6 +53,38 @@ class ChoroplethLayer:
         for cls in range(-1, len(colours)):
             painter.setBrush(QColor("#d9d9d9") if cls < 0 else QColor(colours[cls]))
             painter.drawPath(self._path(cls, level))
+
+
+    def paint_legend(self, painter: QPainter, view: RenderView) -> None:
+        """Class colours and bounds in a white box at the lower left of the map."""
+        from .dialogs import UNIT_METRICS
+
+        rows = self.classes.legend()
+        if not rows:
+            return
+        painter.setTransform(view.base)
+        font = QFont()
+        font.setPointSizeF(8.0)
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        title = f"{UNIT_METRICS.get(self.metric, self.metric)} ({SCHEME_TITLES.get(self.classes.scheme, '')})"
+        line = fm.height() + 3
+        width = max(fm.horizontalAdvance(title), *(fm.horizontalAdvance(t) + 22 for _, t in rows)) + 16
+        height = line * (len(rows) + 1) + 10
+        box = QRectF(view.target.left() + 10, view.target.bottom() - height - 10, width, height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+        painter.setBrush(QColor(255, 255, 255, 230))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor("#1d2125"))
+        painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+        for i, (colour, text) in enumerate(rows):
+            y = box.top() + 5 + line * (i + 1)
+            painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
+            painter.setBrush(QColor(colour))
+            painter.drawRect(QRectF(box.left() + 8, y + 2, 14, fm.height() - 3))
+            painter.setPen(QColor("#1d2125"))
+            painter.drawText(QPointF(box.left() + 28, y + fm.ascent()), text)
 
 
 class HeatmapLayer:

@@ -129,6 +129,15 @@ class MainWindow(QMainWindow):
             states = bundled_state_outlines()
             if states is not None:
                 renderer.extras["context"] = ContextLayer(scene, states)
+        saved = self.settings.value("layers")
+        if isinstance(saved, str) and saved:
+            state = dict(item.split("=", 1) for item in saved.split(";") if "=" in item)
+            for layer in renderer.layers:
+                if layer.key in state:
+                    visible, opacity = state[layer.key].split(",")
+                    layer.visible, layer.opacity = visible == "1", float(opacity)
+            order = [k for k in state if any(layer.key == k for layer in renderer.layers)]
+            renderer.layers.sort(key=lambda layer: order.index(layer.key) if layer.key in order else len(order))
         if renderer.layer("choropleth").visible:
             self.apply_choropleth(*self._choropleth)
 
@@ -398,11 +407,11 @@ class MainWindow(QMainWindow):
         if layer is None or not self.canvas.renderer.layer("choropleth").visible:
             self.legend.setText("")
             return
+        from ..services.classify import SCHEMES
         from .dialogs import UNIT_METRICS
 
-        rows = "".join(f"<span style='background:{c}'>&nbsp;&nbsp;&nbsp;</span>&nbsp;{label}&nbsp;&nbsp;"
-                       for c, label in layer.classes.legend())
-        self.legend.setText(f"<b>{UNIT_METRICS.get(layer.metric, layer.metric)}</b>: {rows}")
+        self.legend.setText(f"Choropleth: <b>{UNIT_METRICS.get(layer.metric, layer.metric)}</b>, "
+                            f"{SCHEMES.get(layer.classes.scheme, '')}, {len(layer.classes.bins)} classes")
 
     # ---- files
     def maybe_save(self) -> bool:
@@ -537,6 +546,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.maybe_save():
             self.settings.setValue("window/geometry", self.saveGeometry())
+            if self.canvas.renderer is not None:  # layer order, visibility and opacity
+                self.settings.setValue("layers", ";".join(
+                    f"{layer.key}={int(layer.visible)},{layer.opacity:.2f}" for layer in self.canvas.renderer.layers))
             event.accept()
         else:
             event.ignore()

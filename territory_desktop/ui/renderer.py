@@ -131,6 +131,12 @@ class MapRenderer:
             painter.drawPath(overlay.path)
             stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
         painter.restore()
+        for layer in self.layers:  # legends of visible layers, in device pixels at the lower left
+            extra = self.extras.get(layer.key)
+            if layer.visible and extra is not None and hasattr(extra, "paint_legend"):
+                painter.save()
+                extra.paint_legend(painter, view)
+                painter.restore()
         painter.restore()
 
     def _visible_keys(self, view: RenderView) -> list:

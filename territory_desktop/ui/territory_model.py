@@ -13,7 +13,7 @@ from ..services.metrics import territory_totals
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = [("name", "Territory"), ("rep", "Rep"), ("units", "Units"), ("accounts", "Accounts"),
-           ("workload_hours", "Workload h/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev. %")]
+           ("workload_hours", "Hours/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev %")]
 NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct"}
 
 
