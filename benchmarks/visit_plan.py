@@ -26,6 +26,7 @@ from territory_desktop.engine.routing.visit_plan import (
     PlanAccount,
     PlanSettings,
     plan_visits,
+    replan_day,
     required_periods,
     working_days,
 )
