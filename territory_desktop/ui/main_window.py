@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
                     layer.visible, layer.opacity = visible == "1", float(opacity)
             order = [k for k in state if any(layer.key == k for layer in renderer.layers)]
             renderer.layers.sort(key=lambda layer: order.index(layer.key) if layer.key in order else len(order))
-        if renderer.layer("choropleth").visible:
-            self.apply_choropleth(*self._choropleth)
+        if renderer.layer("choropleth").visible or renderer.layer("basemap").visible:
+            self._layers_changed()
 
     def _reload_territories(self) -> None:
         current = self.active_combo.currentData()
@@ -246,9 +246,15 @@ class MainWindow(QMainWindow):
             action.setChecked(True)
 
     def _layers_changed(self) -> None:
-        if self.canvas.renderer is not None and self.canvas.renderer.layer("choropleth").visible and \
-                "choropleth" not in self.canvas.renderer.extras:
+        renderer = self.canvas.renderer
+        if renderer is not None and renderer.layer("choropleth").visible and "choropleth" not in renderer.extras:
             self.apply_choropleth(*self._choropleth)
+        if renderer is not None and renderer.layer("basemap").visible and "basemap" not in renderer.extras:
+            from .tiles import TileLayer
+
+            url = str(self.settings.value("basemap/url", "") or "") or None
+            renderer.extras["basemap"] = TileLayer(self.canvas.scene.crs, **({"url": url} if url else {}),
+                                                   on_tile=self.canvas.update)
         self._update_legend()
         self.canvas.update()
 
