@@ -21,7 +21,7 @@ from territory_desktop.engine.routing.visit_plan import (
     required_periods,
 )
 from territory_desktop.engine.travel import GreatCircleProvider
-from territory_desktop.models import InvalidInputError
+from territory_desktop.models import InfeasibleError, InvalidInputError
 
 MONDAY = date(2027, 3, 1)
 
@@ -129,6 +129,22 @@ def test_replan_after_cancellation_is_fast_and_consistent() -> None:
     a, b = move_visit(plan, route.visit_ids[0], day, target, dist, dur, time_limit=0.5)
     assert time.perf_counter() - t0 < 2.5
     moved = route.visit_ids[0]
-    assert moved not in a.visit_ids and (moved in b.visit_ids or moved in dict(b.skipped))
+    assert moved not in a.visit_ids and moved in b.visit_ids and not b.skipped
+    assert plan.planned_visits == before - 1
     with pytest.raises(InvalidInputError):
         replan_day(plan, MONDAY + timedelta(5), dist, dur)  # a Saturday is not in the plan
+
+
+def test_move_to_a_full_day_is_refused_and_nothing_changes() -> None:
+    dist, dur, _ = _world(40, seed=4)
+    accounts = [PlanAccount(f"C{k:02d}", k, 1, 80.0) for k in range(1, 41)]  # 53 h: more than a week holds
+    settings = PlanSettings(start=MONDAY, weeks=1, day_time_limit=0.2)
+    plan = plan_visits(dist, dur, accounts, settings, time_limit=6)
+    mon, tue = MONDAY, MONDAY + timedelta(1)
+    assert plan.days[mon].stops and plan.days[tue].stops
+    before = {d: list(r.visit_ids) for d, r in plan.days.items()}
+    planned = plan.planned_visits
+    with pytest.raises(InfeasibleError, match="does not fit"):
+        move_visit(plan, plan.days[mon].visit_ids[0], mon, tue, dist, dur, time_limit=0.3)
+    assert {d: list(r.visit_ids) for d, r in plan.days.items()} == before
+    assert plan.planned_visits == planned

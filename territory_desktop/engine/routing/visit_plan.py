@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ...models import InvalidInputError, Progress, StopFlag, no_progress
+from ...models import InfeasibleError, InvalidInputError, Progress, StopFlag, no_progress
 from ..travel import TrafficProfile
 from .day import DayRoute, DaySettings, Visit, plan_day
 
@@ -451,11 +451,23 @@ def replan_day(plan: VisitPlan, day: date, dist_m: np.ndarray, dur_s: np.ndarray
 
 def move_visit(plan: VisitPlan, account_id: str, from_day: date, to_day: date, dist_m: np.ndarray,
                dur_s: np.ndarray, time_limit: float = 0.8) -> tuple[DayRoute, DayRoute]:
-    """Drag a visit to another day: re-route both days (about 2 x ``time_limit`` s)."""
+    """Drag a visit to another day: re-route both days (about 2 x ``time_limit`` s). All or nothing:
+    if the visit (or a visit already there) would not fit ``to_day``, both days stay as they were and
+    InfeasibleError says why."""
     if account_id not in plan.days.get(from_day, DayRoute([], 0, 0, None, 0, 0, 0)).visit_ids:
         raise InvalidInputError("move visit", [f"account {account_id} has no visit on {from_day.isoformat()}"])
     if to_day not in plan.days:
         raise InvalidInputError("move visit", [f"{to_day.isoformat()} is not a working day of this plan"])
-    a = replan_day(plan, from_day, dist_m, dur_s, remove=(account_id,), time_limit=time_limit)
+    if to_day == from_day:
+        return plan.days[from_day], plan.days[to_day]
+    saved = {from_day: plan.days[from_day], to_day: plan.days[to_day]}
+    saved_cov = [(c, c.planned) for c in plan.coverage]
     b = replan_day(plan, to_day, dist_m, dur_s, add=(account_id,), time_limit=time_limit)
+    if b.skipped:
+        plan.days.update(saved)
+        for c, n in saved_cov:
+            c.planned = n
+        why = "; ".join(f"{vid}: {reason}" for vid, reason in b.skipped)
+        raise InfeasibleError(f"moving {account_id} to {to_day.isoformat()} does not fit: {why}")
+    a = replan_day(plan, from_day, dist_m, dur_s, remove=(account_id,), time_limit=time_limit)
     return a, b
