@@ -71,7 +71,7 @@ def _area_km2(geom) -> float:
 
 def validate_plan(project: Project, scenario_id: str | None = None,
                   adjacency: tuple[np.ndarray, np.ndarray] | None = None,
-                  min_gap_km2: float = 1.0) -> ValidationReport:
+                  min_gap_km2: float = 10.0) -> ValidationReport:
     """Find orphan units, detached pieces and holes of every territory in the scenario's plan.
 
     ``adjacency`` (pairs from :func:`unit_adjacency`) may be passed to skip recomputing it. Empty

@@ -54,8 +54,10 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     application()
     project = open_project(project_path)
-    settings = QSettings(settings_path, QSettings.Format.IniFormat) if settings_path else \
-        QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "TerritoryDesktop", "screenshot")
+    import tempfile
+
+    scratch = tempfile.TemporaryDirectory()  # default layers every time: no state from earlier runs
+    settings = QSettings(settings_path or os.path.join(scratch.name, "screenshot.ini"), QSettings.Format.IniFormat)
     window = MainWindow(project, settings=settings)
     window.resize(*size)
     window.show()
@@ -75,4 +77,5 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
         raise ProjectFileError(f"could not write the screenshot to {out}")
     window.undo_stack.setClean()
     window.close()
+    scratch.cleanup()
     return out

@@ -189,6 +189,7 @@ class ValidationPanel(QWidget):
 
         def add(text: str, units: list[str]) -> None:
             item = QListWidgetItem(text)
+            item.setToolTip(f"{text}: click to select and zoom")
             item.setData(Qt.ItemDataRole.UserRole, units)
             self.list.addItem(item)
 

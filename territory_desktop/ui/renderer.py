@@ -165,6 +165,13 @@ class MapRenderer:
             painter.drawPath(scene.territory_path(key, level))
         self._paint_unit_outlines(painter, view)
 
+    def _paint_choropleth(self, painter: QPainter, view: RenderView) -> None:
+        """Units filled by class (replaces the territory fill), with unit outlines when zoomed in."""
+        layer = self.extras.get("choropleth")
+        if layer is not None:
+            layer.paint(painter, view)
+            self._paint_unit_outlines(painter, view)
+
     def _paint_unit_outlines(self, painter: QPainter, view: RenderView) -> None:
         scene = self.scene
         if scene.median_unit_size / view.px < UNIT_OUTLINE_MIN_PX:
