@@ -152,3 +152,22 @@ def test_validation_lists_orphans(window, grid8):
     items = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
     assert any("1 orphan" in t for t in items)
     assert any("hole" in t for t in items)  # T2 surrounds the orphan unit
+
+
+def test_hierarchy_rolls_up_children(window, grid8):
+    from territory_desktop.services import editing
+    from territory_desktop.ui.territory_model import ID_ROLE, hierarchy_model
+
+    district = window.run_edit(lambda p: editing.create_territory(p, "Central", level="district"), "New district")
+    window.run_edit(lambda p: (editing.set_parent(p, "T1", district), editing.set_parent(p, "T2", district)),
+                    "Parent")
+    model = hierarchy_model(grid8)
+    rows = {model.item(r, 0).data(ID_ROLE): r for r in range(model.rowCount())}
+    assert set(rows) == {district, "T3"}  # T1 and T2 sit under the district
+    item = model.item(rows[district], 0)
+    assert {item.child(r, 0).data(ID_ROLE) for r in range(item.rowCount())} == {"T1", "T2"}
+    expected = independent_totals(grid8)
+    units = expected["T1"]["units"] + expected["T2"]["units"]
+    accounts = expected["T1"]["accounts"] + expected["T2"]["accounts"]
+    assert model.item(rows[district], 2).text() == f"{units:,}"
+    assert model.item(rows[district], 3).text() == f"{accounts:,}"
