@@ -140,6 +140,7 @@ def test_break_is_placed_inside_its_window_and_checked() -> None:
     inst.tw_late[0] = 3000
     inst.breaks = [Break(early=150, late=200, duration=60)]
     res = solve_vrptw(inst, 0.5)
+    assert res.backend == "pyvrp"  # lunch modelled inside PyVRP (lunch clients), no OR-Tools fallback
     assert len(res.break_after) == 1
     rep = check_solution(inst, res.routes, res.skipped, res.break_after)
     assert rep.feasible, rep.problems

@@ -6,7 +6,7 @@ import time
 import warnings
 
 import numpy as np
-from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
@@ -25,7 +25,12 @@ class _StopFlagCriterion:
 
 
 def to_problem_data(inst: RoutingInstance) -> ProblemData:
-    """Translate our instance into PyVRP's ProblemData (location i = node i)."""
+    """Translate our instance into PyVRP's ProblemData (location i = node i).
+
+    A break (single vehicle only) becomes n+1 "lunch" clients, one at each location (home and every
+    visit), in a required mutually exclusive group: exactly one is visited, so lunch is taken at a
+    stop (or at home) with exact travel times. Their client indices follow the n visits.
+    """
     n1 = inst.num_clients + 1
     locations = [Location(x=0, y=0) for _ in range(n1)]
     cap = [] if inst.capacity is None else [int(inst.capacity)]
@@ -36,6 +41,14 @@ def to_problem_data(inst: RoutingInstance) -> ProblemData:
                       required=bool(inst.required[i]),
                       prize=0 if inst.required[i] else int(inst.skip_cost[i]))
                for i in range(1, n1)]
+    groups = []
+    if inst.breaks:
+        b = inst.breaks[0]
+        lunch = [Client(location=i, delivery=[0] if cap else [], service_duration=int(b.duration),
+                        tw_early=int(b.early), tw_late=int(b.late), required=False, group=0)
+                 for i in range(n1)]
+        groups = [ClientGroup(list(range(n1 - 1, 2 * n1 - 1)), required=True)]
+        clients += lunch
     depots = [Depot(location=0, tw_early=int(inst.tw_early[0]), tw_late=int(min(inst.tw_late[0], BIG)))]
     by_distance = inst.objective == "distance"
     vt = VehicleType(num_available=inst.num_vehicles, capacity=cap,
@@ -45,7 +58,7 @@ def to_problem_data(inst: RoutingInstance) -> ProblemData:
     dist = np.ascontiguousarray(inst.distance, dtype=np.int64)
     dur = np.ascontiguousarray(inst.duration, dtype=np.int64)
     return ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=[vt],
-                       distance_matrices=[dist], duration_matrices=[dur])
+                       distance_matrices=[dist], duration_matrices=[dur], groups=groups)
 
 
 def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: StopFlag | None = None,
@@ -53,6 +66,8 @@ def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: S
     """Solve with PyVRP for ``time_limit`` seconds (or until ``no_improvement`` iterations brought
     nothing better); None if no feasible solution was found."""
     t0 = time.perf_counter()
+    if len(inst.breaks) > 0 and inst.num_vehicles > 1:
+        return None  # breaks for several vehicles: the OR-Tools backend models them
     data = to_problem_data(inst)
     criteria = [MaxRuntime(time_limit), _StopFlagCriterion(stop)]
     if no_improvement is not None:
@@ -64,8 +79,10 @@ def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: S
     best = res.best
     if not best.is_feasible():
         return None
-    routes = [[int(a.idx) + 1 for a in route if a.is_client()] for route in best.routes()]
+    n = inst.num_clients
+    routes = [[int(a.idx) + 1 for a in route if a.is_client() and a.idx < n] for route in best.routes()]
     visited = {v for r in routes for v in r}
     skipped = [i for i in range(1, inst.num_clients + 1) if i not in visited]
-    return RoutingResult(routes=routes, skipped=skipped, distance=int(best.distance()),
+    dist = sum(int(inst.distance[a, b]) for r in routes for a, b in zip([0, *r], [*r, 0], strict=True))
+    return RoutingResult(routes=routes, skipped=skipped, distance=dist,
                          duration=int(best.duration()), seconds=time.perf_counter() - t0, backend="pyvrp")

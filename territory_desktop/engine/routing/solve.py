@@ -2,9 +2,10 @@
 
 Backends: "pyvrp" (hybrid genetic search; the Solomon benchmark favours it, see docs/routing.md),
 "ortools" (parallel cheapest insertion + guided local search), "ortools-default". "auto" = pyvrp.
-Breaks (lunch) are placed on the solver's route order by :func:`best_break_position`; if a route then
-misses a window, PyVRP re-solves with the break's time taken off the shift end, and failing that
-OR-Tools (which models breaks natively) solves it.
+Breaks (lunch): PyVRP models a single vehicle's break as one "lunch" client per location in a required
+mutually exclusive group (lunch at a stop); the final schedule then places the break on its best leg
+(:func:`best_break_position`). If that fails, PyVRP re-solves with the break's time taken off the shift
+end, and failing that OR-Tools (native break intervals, also used for several vehicles) solves it.
 """
 
 from __future__ import annotations
