@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weeks", type=int, default=4, metavar="N", help="horizon in weeks, 1 to 5 (default 4)")
     p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
     p.add_argument("--out", metavar="plan.csv", help="write one row per stop (date, seq, times, drive) as CSV")
+    p.add_argument("--details", action="store_true", help="also list every stop of every day")
     p.add_argument("--holiday", action="append", default=[], metavar="DATE",
                    help="a day off, YYYY-MM-DD (repeat for several)")
     p.add_argument("--weekdays", default="mon,tue,wed,thu,fri",
@@ -128,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
     for d in summary["days"]:
         print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
               f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
+    if args.details:
+        rows = plan_rows(rp)
+        for d, day_rows in rows.groupby("date", sort=True):
+            print(f"\n{d}")
+            for r in day_rows.itertuples():
+                lunch = f"  lunch {r.lunch}" if r.lunch else ""
+                print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
+                      f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
     if summary["unplanned"]:
         print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
         for u in summary["unplanned"][:15]:

@@ -156,6 +156,34 @@ def plan_rows(rep_plan: RepPlan) -> pd.DataFrame:
                                        "wait_min", "drive_min", "drive_km", "lon", "lat", "lunch"])
 
 
+def route_layers(rep_plan: RepPlan, day: date | None = None):
+    """Map layers for the GUI: (stops, lines) GeoDataFrames in EPSG:4326. ``stops``: one point per stop
+    with ``date, seq, account_id, name, start``; ``lines``: one LineString per day, home -> stops -> home
+    (straight legs), with ``date, stops, drive_min, drive_km``. ``day`` limits both to one day."""
+    import geopandas as gpd
+    import shapely
+
+    from ..models import CRS
+
+    rows = plan_rows(rep_plan)
+    if day is not None:
+        rows = rows[rows["date"] == day.isoformat()]
+    stops = gpd.GeoDataFrame(rows[["date", "seq", "account_id", "name", "start"]].copy(),
+                             geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=CRS)
+    hx, hy = rep_plan.home
+    lines = []
+    for d, route in rep_plan.plan.days.items():
+        if (day is not None and d != day) or not route.stops:
+            continue
+        sel = rows[rows["date"] == d.isoformat()].sort_values("seq")
+        xy = [(hx, hy), *zip(sel["lon"], sel["lat"], strict=True), (hx, hy)]
+        lines.append({"date": d.isoformat(), "stops": len(sel), "drive_min": round(route.drive_min, 1),
+                      "drive_km": round(route.drive_km, 1), "geometry": shapely.LineString(xy)})
+    line_frame = gpd.GeoDataFrame(pd.DataFrame(lines, columns=["date", "stops", "drive_min", "drive_km", "geometry"]),
+                                  geometry="geometry", crs=CRS)
+    return stops, line_frame
+
+
 def plan_summary(rep_plan: RepPlan) -> dict:
     """JSON-ready summary: totals, per-day figures and every visit that could not be planned, with why."""
     p = rep_plan.plan
