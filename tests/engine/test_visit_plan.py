@@ -148,3 +148,17 @@ def test_move_to_a_full_day_is_refused_and_nothing_changes() -> None:
         move_visit(plan, plan.days[mon].visit_ids[0], mon, tue, dist, dur, time_limit=0.3)
     assert {d: list(r.visit_ids) for d, r in plan.days.items()} == before
     assert plan.planned_visits == planned
+
+
+def test_tiny_and_empty_plans() -> None:
+    empty = np.zeros((1, 1), dtype=np.int64)
+    plan = plan_visits(empty, empty, [], PlanSettings(start=MONDAY, weeks=1), time_limit=2)
+    assert plan.required_visits == 0 and len(plan.days) == 5
+    d = np.array([[0, 600, 700], [600, 0, 300], [700, 300, 0]])
+    two = [PlanAccount("x", 1, 1, 30.0), PlanAccount("y", 2, 2, 30.0)]
+    plan = plan_visits(d, d, two, PlanSettings(start=MONDAY, weeks=2), time_limit=3)
+    assert plan.required_visits == plan.planned_visits == 3
+    with pytest.raises(InvalidInputError, match="no working day"):
+        plan_visits(d, d, two, PlanSettings(start=MONDAY, weeks=2, weekdays=()), time_limit=2)
+    with pytest.raises(InvalidInputError, match="1 to 5 weeks"):
+        plan_visits(d, d, two, PlanSettings(start=MONDAY, weeks=6), time_limit=2)

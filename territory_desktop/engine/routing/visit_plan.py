@@ -216,7 +216,9 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
 def _angles(dur_s: np.ndarray, places: list[int]) -> np.ndarray:
     """Polar angle of each place around home in a 2-d classical MDS embedding of the (symmetrised)
     travel-time matrix, so sectors work with any travel provider (no coordinates needed)."""
-    idx = np.r_[0, places]
+    idx = np.r_[0, np.asarray(places, dtype=int)].astype(int)
+    if len(idx) < 3:
+        return np.zeros(len(places))
     d = np.asarray(dur_s, dtype=float)[np.ix_(idx, idx)]
     d = (d + d.T) / 2
     n = len(idx)
@@ -233,6 +235,8 @@ def _preferred_days(accounts: list[PlanAccount], visits: list, theta: np.ndarray
     """Sector pattern: angular sectors of equal workload -> weekdays; within a sector, accounts seen every
     N weeks are split by angle into N groups -> week offset. Returns each visit's preferred day index."""
     weekdays = sorted(settings.weekdays)
+    if not accounts or not weekdays:
+        return [None] * len(visits)
     per_week = np.array([a.service_min / max(a.every_weeks, 1) if a.every_weeks else 0.0 for a in accounts])
     order = np.argsort(theta, kind="stable")
     # start the sweep at the widest angular gap so no sector straddles it
