@@ -53,7 +53,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     def fill_recent() -> None:
         recent.clear()
         for path in w.recent_files():
-            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path(p)).setToolTip(path)
+            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path_async(p)).setToolTip(path)
         if recent.isEmpty():
             recent.addAction("(none)").setEnabled(False)
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -40,7 +40,7 @@ def run_gui(argv: list[str]) -> int:
         path = recent[0] if recent else None
     window.show()
     if path is not None:
-        QTimer.singleShot(0, lambda: window.open_path(path))
+        window.open_path_async(path)
     return app.exec()
 
 

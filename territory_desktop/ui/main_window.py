@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
@@ -39,6 +39,8 @@ def _vector_columns(path: str) -> list[str]:
 
 class MainWindow(QMainWindow):
     """Territory Desktop's main window for one project at a time."""
+
+    opened = Signal(str, object, object)  # path, project or None, error message or None
 
     def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
+        self.opened.connect(self._finish_open)
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
         geometry = self.settings.value("window/geometry")
@@ -431,33 +434,48 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def open_path(self, path: str) -> bool:
+    def _load(self, path: str):
+        """(project, None) or (None, error message) for a project file."""
         from ..services.project import open_project
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            project = open_project(path)
+            return open_project(path), None
         except TerritoryError as exc:
-            QApplication.restoreOverrideCursor()
-            QMessageBox.critical(self, "Cannot open project", f"{Path(path).name} could not be opened:\n\n{exc}")
-            return False
+            return None, f"{Path(path).name} could not be opened:\n\n{exc}"
         except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
-            QApplication.restoreOverrideCursor()
-            QMessageBox.critical(self, "Cannot open project",
-                                 f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
-                                 f"{type(exc).__name__}: {exc}")
-            return False
+            return None, (f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
+                          f"{type(exc).__name__}: {exc}")
+
+    def _finish_open(self, path: str, project, error) -> bool:
         QApplication.restoreOverrideCursor()
+        self.statusBar().clearMessage()
+        if error is not None:
+            QMessageBox.critical(self, "Cannot open project", error)
+            return False
         self.set_project(project)
         self._add_recent(path)
+        self.statusBar().showMessage(f"Opened {path}", 4000)
         return True
+
+    def open_path(self, path: str) -> bool:
+        """Open a project file now (blocking); an error dialog names the file and the reason."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        return self._finish_open(path, *self._load(path))
+
+    def open_path_async(self, path: str) -> None:
+        """Open a project file in a background thread; the window stays responsive meanwhile."""
+        import threading
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        self.statusBar().showMessage(f"Opening {Path(path).name}...")
+        threading.Thread(target=lambda: self.opened.emit(path, *self._load(path)), daemon=True).start()
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), "Projects (*.gpkg)")
         if path:
-            self.open_path(path)
+            self.open_path_async(path)
 
     def save(self) -> bool:
         if self.project is None:
@@ -507,7 +525,7 @@ class MainWindow(QMainWindow):
         for path in paths:
             suffix = Path(path).suffix.lower()
             if suffix == ".gpkg" and self.maybe_save():
-                self.open_path(path)
+                self.open_path_async(path)
                 continue
             if self.project is None:
                 QMessageBox.information(self, "Import", "Open or create a project first.")

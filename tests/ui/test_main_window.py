@@ -171,3 +171,13 @@ def test_hierarchy_rolls_up_children(window, grid8):
     accounts = expected["T1"]["accounts"] + expected["T2"]["accounts"]
     assert model.item(rows[district], 2).text() == f"{units:,}"
     assert model.item(rows[district], 3).text() == f"{accounts:,}"
+
+
+def test_background_open_of_broken_file_reports_error(window, tmp_path, monkeypatch, qtbot):
+    broken = tmp_path / "bad.gpkg"
+    broken.write_bytes(b"\x00" * 100)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    window.open_path_async(str(broken))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert "bad.gpkg" in shown[0]

@@ -235,7 +235,7 @@ def draw_overview(page: Page, print_map, rect: QRectF, extent: QRectF) -> None:
     context.visible = accounts.visible = reps.visible = False
     outlines = print_map.outlines.width_mm
     print_map.outlines.width_mm = 0.1
-    print_map.renderer.paint(p, full, rect)
+    print_map.paint(p, full, rect, clip=False)
     context.visible, accounts.visible, reps.visible = saved
     print_map.outlines.width_mm = outlines
     t: QTransform = view_transform(full, rect)

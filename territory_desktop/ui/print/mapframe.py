@@ -17,8 +17,8 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from ...models import Project
 from ...services.metrics import account_owners
 from ..geometry import geometries_to_path, points_xy, project_geometries
-from ..layers import ContextLayer, bundled_state_outlines
-from ..renderer import Layer, MapRenderer, RenderView
+from ..layers import bundled_state_outlines
+from ..renderer import Layer, MapRenderer, RenderView, view_transform
 from ..scene import MapScene
 from .options import PrintOptions
 
@@ -152,6 +152,37 @@ class PrintScene(MapScene):
         super().__init__(project)
         self.tolerances = [f * self.full_px for f in PRINT_LOD_FACTORS]
         self.mm_px = 300 / 25.4
+        self.clip: tuple[float, float, float, float] | None = None
+        self._simplified: dict[tuple[str | None, int], object] = {}
+        self._clipped: dict[tuple[str | None, int], QPainterPath] = {}
+
+    def set_clip(self, rect: QRectF | None) -> None:
+        """Clip territory paths to ``rect`` (drawing space) until the next call; None draws them whole.
+        A zoomed page then holds only the visible part of its neighbours, not their whole boundaries."""
+        self.clip = None if rect is None else (rect.left(), rect.top(), rect.right(), rect.bottom())
+        self._clipped.clear()
+
+    def simplified(self, key: str | None, level: int):
+        """The territory geometry simplified for LOD ``level`` (cached)."""
+        geom = self._simplified.get((key, level))
+        if geom is None:
+            geom = self.territory_geometry(key)
+            tol = self.tolerances[level]
+            if geom is not None and tol > 0:
+                geom = shapely.simplify(geom, tol, preserve_topology=True)
+            self._simplified[(key, level)] = geom
+        return geom
+
+    def territory_path(self, key: str | None, level: int) -> QPainterPath:
+        if self.clip is None:
+            return super().territory_path(key, level)
+        path = self._clipped.get((key, level))
+        if path is None:
+            geom = self.simplified(key, level)
+            path = QPainterPath() if geom is None else \
+                geometries_to_path([shapely.clip_by_rect(geom, *self.clip)], flip_y=False)
+            self._clipped[(key, level)] = path
+        return path
 
     def level_for(self, px: float) -> int:
         limit = PRINT_TOLERANCE_MM * self.mm_px * px
@@ -161,6 +192,54 @@ class PrintScene(MapScene):
         return len(self.tolerances) - 1
 
 
+class PrintRenderer(MapRenderer):
+    """The canvas renderer with a paper rule for unit outlines: drawn only when the median unit is at least
+    ``UNIT_OUTLINE_MIN_MM`` across on paper, as thin non-cosmetic lines."""
+
+    UNIT_OUTLINE_MIN_MM = 6.0
+
+    def _paint_unit_outlines(self, painter: QPainter, view: RenderView) -> None:
+        scene = self.scene
+        mm_px = getattr(scene, "mm_px", 300 / 25.4)
+        if scene.median_unit_size / view.px < self.UNIT_OUTLINE_MIN_MM * mm_px:
+            return
+        pen = QPen(QColor(255, 255, 255, 200), 0.18 * mm_px * view.px)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        r = view.visible
+        idx = scene.units_in_rect(r.left(), r.top(), r.right(), r.bottom())
+        if not len(idx):
+            return
+        geoms = scene.geoms[idx]
+        tol = scene.tolerances[scene.level_for(view.px)]
+        if tol > 0:
+            geoms = shapely.simplify(geoms, tol)
+        rings = shapely.clip_by_rect(shapely.boundary(geoms), r.left(), r.top(), r.right(), r.bottom())
+        painter.drawPath(geometries_to_path(rings, flip_y=False))
+
+
+class StateLayer(_Painted):
+    """State outlines as thin grey lines, simplified per level of detail of the print scene."""
+
+    def __init__(self, scene: PrintScene, geoms_lonlat: np.ndarray) -> None:
+        self.scene = scene
+        self.geoms = _drawing(np.asarray(geoms_lonlat, dtype=object), scene.crs)
+        self._paths: dict[int, np.ndarray] = {}
+
+    def paint(self, painter: QPainter, view: RenderView) -> None:
+        level = self.scene.level_for(view.px)
+        geoms = self._paths.get(level)
+        if geoms is None:
+            tol = max(self.scene.tolerances[level], self.scene.full_px * 0.012)
+            geoms = self._paths[level] = shapely.boundary(shapely.simplify(self.geoms, tol))
+        r = view.visible
+        path = geometries_to_path(shapely.clip_by_rect(geoms, r.left(), r.top(), r.right(), r.bottom()),
+                                  flip_y=False)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(110, 110, 110, 200), self.width(view, 0.15)))
+        painter.drawPath(path)
+
+
 class PrintMap:
     """A renderer set up for paper: white background, vector labels, mm-sized lines and markers."""
 
@@ -168,7 +247,7 @@ class PrintMap:
         self.project = project
         self.options = options
         self.scene = PrintScene(project)
-        self.renderer = MapRenderer(self.scene)
+        self.renderer = PrintRenderer(self.scene)
         r = self.renderer
         r.background = MAP_BACKGROUND
         self.base_colours = dict(self.scene.colours)
@@ -187,7 +266,7 @@ class PrintMap:
         if self.scene.crs == "EPSG:5070":
             states = bundled_state_outlines()
             if states is not None:
-                r.extras["print_context"] = ContextLayer(self.scene, states)
+                r.extras["print_context"] = StateLayer(self.scene, states)
                 r.layer("print_context").visible = True
         a = project.accounts
         self.owners = account_owners(project).to_numpy() if len(a) else np.array([], dtype=object)
@@ -207,6 +286,20 @@ class PrintMap:
         for obj in self.renderer.extras.values():
             if isinstance(obj, _Painted):
                 obj.mm_px = mm_px
+
+    def paint(self, painter: QPainter, extent: QRectF, target: QRectF, clip: bool = True) -> None:
+        """Paint drawing-space ``extent`` into device rectangle ``target`` with the canvas renderer; with
+        ``clip`` the territory paths are cut to the view (plus a margin outside the frame)."""
+        if clip:
+            view = view_transform(extent, target).inverted()[0].mapRect(target)
+            m = 0.03 * max(view.width(), view.height())
+            self.scene.set_clip(view.adjusted(-m, -m, m, m))
+        else:
+            self.scene.set_clip(None)
+        try:
+            self.renderer.paint(painter, extent, target)
+        finally:
+            self.scene.set_clip(None)
 
     def full_extent(self, pad: float = 0.03) -> QRectF:
         x0, y0, x1, y1 = self.scene.extent

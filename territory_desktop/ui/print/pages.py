@@ -70,7 +70,7 @@ def paint_map(page: Page, print_map: PrintMap, frame: QRectF, extent: QRectF, su
     print_map.set_mm_px(page.mm_px)
     transform = view_transform(extent, frame)
     with print_map.focused(focus):
-        print_map.renderer.paint(p, extent, frame)
+        print_map.paint(p, extent, frame)
     obstacles = []
     # scale bar, bottom-left
     mm_per_m, k = map_scale(print_map, transform, extent, page.mm_px)
