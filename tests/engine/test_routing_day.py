@@ -100,3 +100,27 @@ def test_too_many_must_visits_explained() -> None:
     visits = [Visit(f"A{i}", i, 60) for i in range(1, 13)]
     with pytest.raises(InfeasibleError, match="must-visits"):
         plan_day(dist, dur, visits, DaySettings(), time_limit=0.3)
+
+
+def test_traffic_scales_each_leg_by_the_hour_it_is_driven() -> None:
+    from territory_desktop.engine.travel import TrafficProfile
+
+    n = 4
+    dur = np.full((n, n), 1200) - 1200 * np.eye(n, dtype=int)  # 20 min between any two places
+    dist = dur * 10
+    factors = np.ones((7, 24))
+    factors[0, 9] = 2.0  # Monday 09:00-10:00
+    factors[0, 14] = 1.5  # Monday 14:00-15:00
+    visits = [Visit("A", 1, 30, appointment=600), Visit("B", 2, 30, appointment=780),
+              Visit("C", 3, 30, appointment=840)]
+    settings = DaySettings(lunch_early=None, lunch_late=None)
+    day = plan_day(dist, dur, visits, settings, time_limit=0.4, traffic=TrafficProfile(factors), weekday=0)
+    assert day.visit_ids == ["A", "B", "C"]
+    # home -> A is driven in the 09:00 hour (x2), A -> B at 10:30 and B -> C at 13:30 (x1),
+    # C -> home leaves at 14:30 (x1.5)
+    assert [s.drive_min for s in day.stops] == pytest.approx([40, 20, 20])
+    assert day.drive_min == pytest.approx(40 + 20 + 20 + 30)
+    assert day.leave_home_min == pytest.approx(560) and day.back_home_min == pytest.approx(900)
+    # without a profile every leg is the plain 20 minutes
+    plain = plan_day(dist, dur, visits, settings, time_limit=0.2)
+    assert plain.drive_min == pytest.approx(80)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...models import InfeasibleError, InvalidInputError, StopFlag
+from ..travel import TrafficProfile
 from .check import check_solution
 from .instance import Break, RoutingInstance
 from .schedule import Timeline, best_break_position
@@ -146,16 +147,36 @@ def _precheck(inst: RoutingInstance, visits: list[Visit], settings: DaySettings)
 
 def plan_day(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit], settings: DaySettings | None = None,
              time_limit: float = 1.0, seed: int = 0, stop: StopFlag | None = None,
-             backend: str = "auto", no_improvement: int = 3000) -> DayRoute:
+             backend: str = "auto", no_improvement: int = 3000, traffic: TrafficProfile | None = None,
+             weekday: int = 0) -> DayRoute:
     """Order one day's visits. ``dist_m``/``dur_s``: (m, m) metres / seconds, place 0 = home.
 
     The search stops after ``time_limit`` s or ``no_improvement`` PyVRP iterations without a better route.
+    With a ``traffic`` profile, a first pass uses the day's mean congestion factor; the second pass
+    scales each leg by the factor of the hour the rep leaves its origin in the first pass (rush hours
+    count where they are driven), and its route is returned.
 
     Raises InfeasibleError naming the must-visits that cannot be made, InvalidInputError for bad input.
     """
     settings = settings or DaySettings()
     if not visits:
         return DayRoute([], settings.start_min, settings.start_min, None, 0.0, 0.0, 0.0)
+    if traffic is None:
+        return _plan_once(dist_m, dur_s, visits, settings, time_limit, seed, stop, backend, no_improvement)
+    base = np.asarray(dur_s, dtype=float)
+    mean = traffic.day_factor(weekday, settings.start_min, settings.end_min)
+    first = _plan_once(dist_m, np.round(base * mean).astype(np.int64), visits, settings, time_limit / 2, seed,
+                       stop, backend, no_improvement)
+    factor = np.full(len(base), mean)
+    factor[0] = traffic.factor(weekday, first.leave_home_min)
+    for s in first.stops:
+        factor[s.place] = traffic.factor(weekday, s.depart_min)
+    return _plan_once(dist_m, np.round(base * factor[:, None]).astype(np.int64), visits, settings, time_limit / 2,
+                      seed, stop, backend, no_improvement)
+
+
+def _plan_once(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit], settings: DaySettings,
+               time_limit: float, seed: int, stop: StopFlag | None, backend: str, no_improvement: int) -> DayRoute:
     inst = build_day_instance(dist_m, dur_s, visits, settings)
     reasons = _precheck(inst, visits, settings)
     if reasons:

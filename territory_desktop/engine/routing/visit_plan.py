@@ -110,6 +110,7 @@ class _Days:
         self.service = service_s
         self.capacity = capacity_s
         self.tours: list[list[int]] = [[] for _ in dur]
+        self.base: np.ndarray = dur[0] if dur else np.zeros((1, 1))  # unscaled seconds (set by the planner)
         self.load = np.zeros(len(dur))
 
     def insertion(self, day: int, place: int) -> tuple[float, int]:
@@ -155,6 +156,7 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
     for a in accounts:
         service[a.place] = 60 * a.service_min
     est = _Days(mats, service, capacity)
+    est.base = dur_s
     target = sum(60 * a.service_min * len(required_periods(a.every_weeks, settings.weeks)) for a in accounts)
     target = 1.25 * target / max(1, len(days))
     # visits: (account index, candidate day indices); hardest first: most visits, fewest options, far away
@@ -366,8 +368,7 @@ def _route_days(dist_m, days, ctx, placed, settings, est, stop, deadline, progre
             stop.check()
         left = deadline - time.perf_counter()
         limit = max(0.05, min(budget_each, left / max(1, len(pending) + 1)))
-        route = plan_day(dist_m, est.dur[i], _day_visits(ctx, by_day[i]), settings.day, time_limit=limit,
-                         stop=stop, no_improvement=settings.no_improvement)
+        route = _route(dist_m, est, i, days[i], _day_visits(ctx, by_day[i]), settings, limit, stop)
         for vid, _reason in route.skipped:
             v = int(vid)
             by_day[i].remove(v)
@@ -385,6 +386,16 @@ def _route_days(dist_m, days, ctx, placed, settings, est, stop, deadline, progre
     for route in routed.values():
         _relabel(route, visits, accounts)
     return dict(sorted(routed.items()))
+
+
+def _route(dist_m: np.ndarray, est: _Days, i: int, day: date, visits: list[Visit], settings: PlanSettings,
+           limit: float, stop: StopFlag | None) -> DayRoute:
+    """Route day ``i``: with a traffic profile, legs are scaled by their hour (two passes)."""
+    if settings.traffic is None:
+        return plan_day(dist_m, est.dur[i], visits, settings.day, time_limit=limit, stop=stop,
+                        no_improvement=settings.no_improvement)
+    return plan_day(dist_m, est.base, visits, settings.day, time_limit=limit, stop=stop,
+                    no_improvement=settings.no_improvement, traffic=settings.traffic, weekday=day.weekday())
 
 
 def _day_visits(ctx: _Ctx, vs: list[int]) -> list[Visit]:
@@ -407,9 +418,8 @@ def _repair(dist_m, days, ctx, placed, by_day, routed, settings, est, stop, dead
             if routed[days[d]].back_home_min - routed[days[d]].leave_home_min + ctx.accounts[ctx.visits[v][0]] \
                     .service_min > settings.day.end_min - settings.day.start_min:
                 continue
-            trial = plan_day(dist_m, est.dur[d], _day_visits(ctx, by_day[d] + [v]), settings.day,
-                             time_limit=min(0.3, settings.day_time_limit), stop=stop,
-                             no_improvement=settings.no_improvement)
+            trial = _route(dist_m, est, d, days[d], _day_visits(ctx, by_day[d] + [v]), settings,
+                           min(0.3, settings.day_time_limit), stop)
             if not trial.skipped:
                 routed[days[d]] = trial
                 by_day[d].append(v)
@@ -439,8 +449,8 @@ def replan_day(plan: VisitPlan, day: date, dist_m: np.ndarray, dur_s: np.ndarray
     visits = [Visit(a, plan.accounts[a].place, plan.accounts[a].service_min, plan.accounts[a].open_min,
                     plan.accounts[a].close_min, required=False, skip_minutes=24 * 60) for a in keep]
     ds = plan.settings.day
-    route = plan_day(dist_m, _scaled(dur_s, plan.settings.traffic, day.weekday(), ds), visits, ds,
-                     time_limit=time_limit, stop=stop)
+    route = plan_day(dist_m, dur_s, visits, ds, time_limit=time_limit, stop=stop, traffic=plan.settings.traffic,
+                     weekday=day.weekday())
     before = plan.days[day].visit_ids
     plan.days[day] = route
     delta: dict[str, int] = {}
