@@ -1,0 +1,157 @@
+"""Balancing service and CLI on a small lon/lat grid and a small project file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from territory_desktop.cli import main
+from territory_desktop.engine.adjacency import build_adjacency
+from territory_desktop.models import InvalidInputError, Plan, Project
+from territory_desktop.services.balancing import (BalanceOptions, apply_as_new_scenario, balance_layer,
+                                                  project_units, propose_project_balance)
+
+DEG = 0.05  # cell size in degrees, near Kansas
+
+
+def grid_layer(n=10, seed=0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    cells = [box(-98 + i * DEG, 38 + j * DEG, -98 + (i + 1) * DEG, 38 + (j + 1) * DEG)
+             for j in range(n) for i in range(n)]
+    return gpd.GeoDataFrame({"code": [f"c{i:03d}" for i in range(n * n)],
+                             "work": rng.integers(1, 30, n * n).astype(float),
+                             "pot": rng.integers(1, 100, n * n).astype(float)},
+                            geometry=cells, crs="EPSG:4326")
+
+
+def contiguous(layer: gpd.GeoDataFrame, labels: pd.Series) -> bool:
+    adj = build_adjacency(project_units(layer).geometry.values)
+    g = nx.from_scipy_sparse_array(adj.matrix)
+    lab = labels.to_numpy()
+    return all(nx.is_connected(g.subgraph(np.flatnonzero(lab == t).tolist())) for t in np.unique(lab))
+
+
+def test_balance_layer_plan_and_scores():
+    layer = grid_layer()
+    out = balance_layer(layer, "code", BalanceOptions(["work", "pot"], k=5, tolerance=0.05,
+                                                      tolerance_for={"pot": 0.1}))
+    assert list(out.plan.columns) == ["code", "territory"]
+    assert sorted(out.plan["territory"].unique()) == ["1", "2", "3", "4", "5"]
+    merged = layer.merge(out.plan, on="code")
+    tot = merged.groupby("territory")[["work", "pot"]].sum()
+    assert (abs(tot["work"] / tot["work"].mean() - 1) <= 0.05).all()
+    assert (abs(tot["pot"] / tot["pot"].mean() - 1) <= 0.10).all()
+    assert contiguous(layer, merged["territory"])
+    assert out.scores["split_territories"] == 0
+
+
+def test_projection_picks_albers_for_us_data():
+    assert project_units(grid_layer(2)).crs.to_epsg() == 5070
+
+
+def test_bad_columns_listed():
+    with pytest.raises(InvalidInputError, match="no column 'nope'"):
+        balance_layer(grid_layer(3), "code", BalanceOptions(["nope"], k=2))
+
+
+def test_cli_writes_plan_csv_and_json(tmp_path, capsys):
+    src = tmp_path / "grid.gpkg"
+    grid_layer().to_file(src, driver="GPKG")
+    out = tmp_path / "plan.csv"
+    code = main(["balance", str(src), "--id", "code", "--weight", "work", "-k", "4", "--tolerance", "0.05",
+                 "--seed", "2", "--out", str(out), "--json", "--quiet"])
+    assert code == 0
+    scores = json.loads(capsys.readouterr().out)
+    plan = pd.read_csv(out, dtype=str)
+    assert list(plan.columns) == ["code", "territory"] and len(plan) == 100
+    w = grid_layer().set_index("code")["work"]
+    tot = plan.assign(w=plan["code"].map(w)).groupby("territory")["w"].sum()
+    assert abs(tot.max() / tot.mean() - scores["balance"]["work"]["max_over_mean"]) < 1e-9
+    assert (abs(tot / tot.mean() - 1) <= 0.05).all()
+
+
+def test_cli_rebalance_current_column(tmp_path, capsys):
+    layer = grid_layer()
+    first = balance_layer(layer, "code", BalanceOptions(["work"], k=4, tolerance=0.05)).plan
+    layer["terr"] = first["territory"].map(lambda t: f"T{t}").to_numpy()
+    layer.loc[layer["terr"] == "T1", "work"] *= 1.2
+    src = tmp_path / "grid.gpkg"
+    layer.to_file(src, driver="GPKG")
+    out = tmp_path / "plan.csv"
+    code = main(["balance", str(src), "--id", "code", "--weight", "work", "--current", "terr",
+                 "--max-moved", "0.15", "--tolerance", "0.05", "--out", str(out), "--quiet"])
+    assert code == 0
+    plan = pd.read_csv(out, dtype=str).merge(layer[["code", "terr", "work"]], on="code")
+    assert set(plan["territory"]) == {"T1", "T2", "T3", "T4"}
+    assert (plan["territory"] != plan["terr"]).sum() <= 15
+    tot = plan.groupby("territory")["work"].sum()
+    assert (abs(tot / tot.mean() - 1) <= 0.05).all()
+
+
+def test_cli_infeasible_exits_2_with_reason(tmp_path, capsys):
+    layer = grid_layer(4)
+    layer.loc[0, "work"] = 1000.0
+    src = tmp_path / "g.gpkg"
+    layer.to_file(src, driver="GPKG")
+    code = main(["balance", str(src), "--id", "code", "--weight", "work", "-k", "3", "--out",
+                 str(tmp_path / "p.csv"), "--quiet"])
+    assert code == 2
+    assert "unit c000" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def small_project() -> Project:
+    layer = grid_layer(8)
+    units = gpd.GeoDataFrame({"unit_id": layer["code"], "name": layer["code"], "area_km2": 1.0,
+                              "locked": False, "work": layer["work"]}, geometry=layer.geometry, crs="EPSG:4326")
+    p = Project(name="t", units=units)
+    p.territories = pd.DataFrame([{"scenario_id": "base", "territory_id": f"T{i}", "name": f"T{i}",
+                                   "colour": "#123456", "rep_id": None, "parent_id": None, "level": "territory",
+                                   "kind": "geographic", "rule": None} for i in range(4)])
+    p.plans["base"] = Plan({u: f"T{int(i % 8 >= 4) + 2 * int(i >= 32)}" for i, u in enumerate(units["unit_id"])})
+    return p
+
+
+def test_project_proposal_and_new_scenario():
+    p = small_project()
+    prop = propose_project_balance(p, BalanceOptions(["work"], tolerance=0.05))
+    assert set(prop.assignment.values()) <= {"T0", "T1", "T2", "T3"}
+    assert len(prop.changes) == sum(p.plan.territory_of(u) != t for u, t in prop.assignment.items())
+    assert set(prop.table["territory_id"]) == {"T0", "T1", "T2", "T3"}
+    assert prop.table["units_in"].sum() == len(prop.changes)
+    sid = apply_as_new_scenario(p, prop)
+    assert sid in set(p.scenarios["scenario_id"])
+    assert p.plans[sid].as_dict() == prop.assignment
+    assert {"territories", "plans", "scenarios"} <= p.dirty
+    assert len(p.scenario_territories(sid)) == 4
+
+
+def test_cli_project_writes_new_scenario(tmp_path):
+    from territory_desktop.services.project import open_project, save_project
+
+    path = tmp_path / "p.gpkg"
+    save_project(small_project(), path)
+    code = main(["balance", "--project", str(path), "--weight", "work", "--tolerance", "0.05", "--quiet"])
+    assert code == 0
+    again = open_project(path)
+    new = [s for s in again.scenarios["scenario_id"] if s != "base"]
+    assert len(new) == 1
+    plan = again.plans[new[0]].as_dict()
+    w = again.units.set_index("unit_id")["work"]
+    tot = pd.Series(w.index.map(plan), index=w.index).to_frame("t").assign(w=w).groupby("t")["w"].sum()
+    assert len(tot) == 4 and (abs(tot / tot.mean() - 1) <= 0.05).all()
+
+
+def test_cli_does_not_load_qt():
+    code = "import sys; from territory_desktop.cli import balance; import territory_desktop.services.balancing; " \
+           "print('PySide6' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
