@@ -28,12 +28,12 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
-from territory_desktop.models import Plan, Project  # noqa: E402
+from territory_desktop.models import Plan, Project
 
 STATE_SHP = "_plotly_geo/package_data/cb_2016_us_state_500k.shp"
 NOT_LOWER48 = {"02", "15", "60", "66", "69", "72", "78"}
@@ -46,7 +46,7 @@ def _lower48_outline() -> shapely.Geometry | None:
     spec = importlib.util.find_spec("_plotly_geo")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], STATE_SHP.split("/", 1)[1])
+    path = os.path.join(next(iter(spec.submodule_search_locations)), STATE_SHP.split("/", 1)[1])
     if not os.path.exists(path):
         return None
     states = gpd.read_file(path)
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     project.plans["base"] = plan_copy
     reference = bench_reference(project, width, height, strokes, extent)
     result = {
-        "units": int(len(project.units)), "territories": args.territories, "size": args.size,
+        "units": len(project.units), "territories": args.territories, "size": args.size,
         "vertices": int(shapely.get_num_coordinates(project.units.geometry.to_numpy()).sum()),
         "layer_build_s": round(build_s, 2),
         "ours": ours, "reference_qgraphicspathitem_per_unit": reference,

@@ -5,9 +5,8 @@ Colours are ColorBrewer sequential ramps as ``#RRGGBB`` strings (no Qt here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import mapclassify
 import numpy as np

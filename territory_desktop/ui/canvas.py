@@ -220,7 +220,7 @@ class MapCanvas(QWidget):
             self.scene.locked = self.project.units["locked"].fillna(False).astype(bool).to_numpy()
 
     # ---- painting
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event) -> None:
         painter = QPainter(self)
         if self.renderer is None:
             painter.fillRect(self.rect(), QColor("#f4f6f8"))
@@ -245,12 +245,12 @@ class MapCanvas(QWidget):
             painter.drawEllipse(self._mouse, self.brush_radius_px, self.brush_radius_px)
 
     # ---- mouse and keyboard
-    def wheelEvent(self, event) -> None:  # noqa: N802
+    def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.zoom_by(1.25 ** steps, event.position())
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         p = event.position()
         self._press = self._last = p
         panning = self.tool == "pan" or event.button() == Qt.MouseButton.MiddleButton
@@ -264,7 +264,7 @@ class MapCanvas(QWidget):
         if self.tool == "brush" and not panning and event.button() == Qt.MouseButton.LeftButton:
             self.brush_at(p, self.begin_stroke())
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         p = event.position()
         self._mouse = p
         if self.scene is not None:
@@ -285,7 +285,7 @@ class MapCanvas(QWidget):
             self.brush_at(p, self._stroke)
         self.update()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         p = event.position()
         mods = event.modifiers()
         mode = "add" if mods & Qt.KeyboardModifier.ShiftModifier else (
@@ -315,17 +315,17 @@ class MapCanvas(QWidget):
             self._stroke = None
         self.update()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:
         self._mouse = QPointF(-1, -1)
         self.update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         old = event.oldSize()
         if self.scene is not None and (old.width() <= 0 or old.height() <= 0):
             self.zoom_full()
         super().resizeEvent(event)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         key = event.key()
         step = 60
         moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),

@@ -90,8 +90,8 @@ class ChoroplethLayer:
 class HeatmapLayer:
     """Account density: a binned Gaussian kernel density estimate of points, coloured on a ramp."""
 
-    RAMP = [(0.0, (255, 255, 178, 0)), (0.15, (254, 204, 92, 150)), (0.4, (253, 141, 60, 190)),
-            (0.7, (240, 59, 32, 215)), (1.0, (189, 0, 38, 235))]
+    RAMP: tuple = ((0.0, (255, 255, 178, 0)), (0.15, (254, 204, 92, 150)), (0.4, (253, 141, 60, 190)),
+                   (0.7, (240, 59, 32, 215)), (1.0, (189, 0, 38, 235)))
 
     def __init__(self, scene: MapScene, points_lonlat: np.ndarray, bandwidth_px: float = 6.0,
                  grid: int = 640) -> None:
@@ -193,7 +193,7 @@ def bundled_state_outlines() -> np.ndarray | None:
     spec = importlib.util.find_spec("_plotly_geo")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], "package_data", "cb_2016_us_state_500k.shp")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "package_data", "cb_2016_us_state_500k.shp")
     if not os.path.exists(path):
         return None
     import pyogrio

@@ -9,8 +9,16 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
-    QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-    QMessageBox, QTextBrowser,
+    QApplication,
+    QColorDialog,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTextBrowser,
 )
 
 from ..models import InvalidInputError, Project, TerritoryError
@@ -153,7 +161,7 @@ class MainWindow(QMainWindow):
             for row in terr[terr["kind"] != "account"].itertuples():
                 self.active_combo.addItem(self._swatch(row.territory_id), str(row.name), str(row.territory_id))
         i = self.active_combo.findData(current)
-        self.active_combo.setCurrentIndex(i if i >= 0 else 0)
+        self.active_combo.setCurrentIndex(max(i, 0))
         self.active_combo.blockSignals(False)
         self.canvas.active_territory = self.active_combo.currentData()
         self.table_model.refresh()
@@ -559,15 +567,15 @@ class MainWindow(QMainWindow):
             self.setWindowModified(True)
             QMessageBox.information(self, "Import", "\n".join(report.lines()))
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
         if urls and all(Path(u.toLocalFile()).suffix.lower() in DATA_SUFFIXES for u in urls):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         self.import_files([u.toLocalFile() for u in event.mimeData().urls()])
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         if self.maybe_save():
             self.settings.setValue("window/geometry", self.saveGeometry())
             if self.canvas.renderer is not None:  # layer order, visibility and opacity

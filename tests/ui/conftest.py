@@ -7,24 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from ui_helpers import COLOURS, NX, NY, SIZE, X0, Y0, centre_lonlat, column_territory, unit_id
 
 from territory_desktop.models import CRS, Plan, Project
-
-NX, NY, SIZE, X0, Y0 = 8, 5, 0.5, -100.0, 38.0
-COLOURS = {"T1": "#1f77b4", "T2": "#d62728", "T3": "#2ca02c"}
-
-
-def column_territory(i: int) -> str:
-    return "T1" if i < 3 else ("T2" if i < 6 else "T3")
-
-
-def unit_id(i: int, j: int) -> str:
-    """Unit in column ``i`` (west to east) and row ``j`` (south to north)."""
-    return f"c{i}r{j}"
-
-
-def centre_lonlat(i: int, j: int) -> tuple[float, float]:
-    return X0 + (i + 0.5) * SIZE, Y0 + (j + 0.5) * SIZE
 
 
 @pytest.fixture

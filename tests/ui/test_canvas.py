@@ -6,10 +6,9 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
-from conftest import COLOURS, NX, NY, centre_lonlat, column_territory, unit_id
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
-from ui_helpers import click, drag
+from ui_helpers import COLOURS, NX, NY, centre_lonlat, click, column_territory, drag, unit_id
 
 from territory_desktop.ui.canvas import MapCanvas
 from territory_desktop.ui.renderer import MapRenderer

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import NY, unit_id
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
+from ui_helpers import NY, unit_id
 
 from territory_desktop.ui.main_window import MainWindow
 from territory_desktop.ui.territory_model import COLUMNS

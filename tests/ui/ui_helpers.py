@@ -1,10 +1,26 @@
-"""Mouse helpers: send real QMouseEvents to a widget (press, moves with the button held, release)."""
+"""Grid constants and mouse helpers for the UI tests (real QMouseEvents: press, moves, release)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
+
+NX, NY, SIZE, X0, Y0 = 8, 5, 0.5, -100.0, 38.0
+COLOURS = {"T1": "#1f77b4", "T2": "#d62728", "T3": "#2ca02c"}
+
+
+def column_territory(i: int) -> str:
+    return "T1" if i < 3 else ("T2" if i < 6 else "T3")
+
+
+def unit_id(i: int, j: int) -> str:
+    """Unit in column ``i`` (west to east) and row ``j`` (south to north)."""
+    return f"c{i}r{j}"
+
+
+def centre_lonlat(i: int, j: int) -> tuple[float, float]:
+    return X0 + (i + 0.5) * SIZE, Y0 + (j + 0.5) * SIZE
 
 
 def _send(widget, kind, pos: QPointF, button, buttons, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
