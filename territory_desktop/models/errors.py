@@ -29,14 +29,20 @@ class RowProblem:
 class InvalidInputError(TerritoryError):
     """The input cannot be used; ``problems`` lists every bad row found (validated all at once)."""
 
-    def __init__(self, source: str, problems: list[RowProblem] | list[str], limit: int = 50):
+    def __init__(self, source: str, problems: list[RowProblem] | list[str], limit: int = 50,
+                 outcome: str = "nothing was changed"):
         self.source = source
         self.problems = [p if isinstance(p, RowProblem) else RowProblem(None, None, str(p)) for p in problems]
         lines = [str(p) for p in self.problems[:limit]]
         if len(self.problems) > limit:
             lines.append(f"... and {len(self.problems) - limit} more")
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"{source}: {len(self.problems)} {noun}; nothing was imported\n  " + "\n  ".join(lines))
+        super().__init__(f"{source}: {len(self.problems)} {noun}; {outcome}\n  " + "\n  ".join(lines))
+
+
+def import_error(source: str, problems: list[RowProblem] | list[str]) -> InvalidInputError:
+    """The error of a failed import: every problem listed, and the promise that nothing was written."""
+    return InvalidInputError(source, problems, outcome="nothing was imported")
 
 
 class InfeasibleError(TerritoryError):

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..models import InvalidInputError, RowProblem
+from ..models import RowProblem
+from ..models.errors import import_error
 from ..models.fields import Field
 from .geocode import normalise_zip, zip_table
 
@@ -42,18 +43,18 @@ def read_table(path: str | Path, sheet: str | None = None, encoding: str | None 
     """Read CSV or XLSX as all-text columns. Returns the frame and notes (e.g. the encoding used)."""
     path = Path(path)
     if not path.exists():
-        raise InvalidInputError(str(path), ["no such file"])
+        raise import_error(str(path), ["no such file"])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         try:
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
         except ValueError as exc:  # unknown sheet, unreadable workbook
-            raise InvalidInputError(path.name, [str(exc)]) from exc
+            raise import_error(path.name, [str(exc)]) from exc
         except Exception as exc:  # openpyxl raises zipfile/KeyError for damaged files
-            raise InvalidInputError(path.name, [f"not a readable Excel workbook ({exc})"]) from exc
+            raise import_error(path.name, [f"not a readable Excel workbook ({exc})"]) from exc
         return frame, []
     if suffix not in (".csv", ".txt", ".tsv"):
-        raise InvalidInputError(path.name, [f"unsupported file type '{suffix}' (use .csv or .xlsx)"])
+        raise import_error(path.name, [f"unsupported file type '{suffix}' (use .csv or .xlsx)"])
     raw = path.read_bytes()
     notes = []
     if encoding is None:
@@ -67,15 +68,15 @@ def read_table(path: str | Path, sheet: str | None = None, encoding: str | None 
                          "Windows-1252 (Excel's default). Pass --encoding to choose another")
     sep = "\t" if suffix == ".tsv" else ","
     if not raw.strip():
-        raise InvalidInputError(path.name, ["the file is empty"])
+        raise import_error(path.name, ["the file is empty"])
     try:
         frame = pd.read_csv(io.BytesIO(raw), dtype=str, sep=sep, encoding=encoding, engine="pyarrow",
                             keep_default_na=False)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise InvalidInputError(path.name, [f"cannot decode the file as {encoding}: {exc}"]) from exc
+        raise import_error(path.name, [f"cannot decode the file as {encoding}: {exc}"]) from exc
     except Exception as exc:  # pyarrow's parse errors: find every malformed line ourselves
         problems = _malformed_lines(raw.decode(encoding, errors="replace"), sep)
-        raise InvalidInputError(path.name, problems or [f"cannot parse the file: {exc}"]) from exc
+        raise import_error(path.name, problems or [f"cannot parse the file: {exc}"]) from exc
     return frame, notes
 
 
@@ -151,7 +152,7 @@ def validate_table(frame: pd.DataFrame, fields: tuple[Field, ...], id_field: str
     ``skip`` names fields the file must not provide (computed ones, such as ``unit_id`` of accounts).
     """
     if frame.empty:
-        raise InvalidInputError(source, ["the file has a header but no data rows"] if len(frame.columns)
+        raise import_error(source, ["the file has a header but no data rows"] if len(frame.columns)
                                 else ["the file is empty"])
     columns = [str(c) for c in frame.columns]
     fields = tuple(f for f in fields if f.name not in skip)
@@ -170,7 +171,7 @@ def validate_table(frame: pd.DataFrame, fields: tuple[Field, ...], id_field: str
         problems.append(RowProblem(None, None, "no coordinates: the file needs lat/lon columns or a ZIP code "
                                                f"column (columns: {', '.join(columns)})"))
     if problems:
-        raise InvalidInputError(source, problems)
+        raise import_error(source, problems)
 
     rows = np.arange(len(frame)) + FIRST_DATA_ROW
     out = pd.DataFrame(index=frame.index)
@@ -251,7 +252,7 @@ def validate_table(frame: pd.DataFrame, fields: tuple[Field, ...], id_field: str
                                        "latitude or longitude is empty"))
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-        raise InvalidInputError(source, problems)
+        raise import_error(source, problems)
     out["lat"] = lat.to_numpy(float)
     out["lon"] = lon.to_numpy(float)
     known = set(mapping.values())

@@ -10,7 +10,8 @@ import numpy as np
 import pyogrio
 import shapely
 
-from ..models import CRS, InvalidInputError, RowProblem
+from ..models import CRS, RowProblem
+from ..models.errors import import_error
 
 EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: equal-area, worldwide
 
@@ -36,13 +37,13 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
     path = Path(path)
     source = path.name
     if not path.exists():
-        raise InvalidInputError(source, ["no such file"])
+        raise import_error(source, ["no such file"])
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # GDAL's errors for unreadable or unsupported files
-        raise InvalidInputError(source, [f"cannot read the file as a vector layer: {exc}"]) from exc
+        raise import_error(source, [f"cannot read the file as a vector layer: {exc}"]) from exc
     if frame.empty:
-        raise InvalidInputError(source, ["the layer has no features"])
+        raise import_error(source, ["the layer has no features"])
     columns = [c for c in frame.columns if c != frame.geometry.name]
     by_lower = {c.lower(): c for c in columns}
     id_column = id_column if id_column in columns else by_lower.get(id_column.lower(), id_column)
@@ -53,7 +54,7 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
         if col and col not in frame.columns:
             problems.append(RowProblem(None, col, f"no such {role} column (columns: {', '.join(columns)})"))
     if problems:
-        raise InvalidInputError(source, problems)
+        raise import_error(source, problems)
 
     notes: list[str] = []
     if frame.crs is None:
@@ -66,7 +67,7 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
                 notes.append("the file has no CRS; its coordinates look like longitude/latitude, read as "
                              "EPSG:4326 (pass --crs to choose another)")
             else:
-                raise InvalidInputError(source, [("the file has no CRS and its coordinates are not "
+                raise import_error(source, [("the file has no CRS and its coordinates are not "
                                                   "longitude/latitude; pass --crs (e.g. EPSG:26915)")])
     elif source_crs:
         notes.append(f"the file declares {frame.crs.to_string()}; --crs {source_crs} ignored")
@@ -109,7 +110,7 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
         else:
             geoms[i] = fixed
     if problems:
-        raise InvalidInputError(source, problems)
+        raise import_error(source, problems)
 
     frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
     if frame.crs != CRS:
@@ -147,4 +148,4 @@ def list_columns(path: str | Path, layer: str | None = None) -> list[str]:
     try:
         return [str(c) for c in pyogrio.read_info(path, layer=layer)["fields"]]
     except Exception as exc:  # GDAL errors for unreadable or unsupported files
-        raise InvalidInputError(Path(path).name, [f"cannot read the file as a vector layer: {exc}"]) from exc
+        raise import_error(Path(path).name, [f"cannot read the file as a vector layer: {exc}"]) from exc
