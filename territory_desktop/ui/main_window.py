@@ -355,8 +355,13 @@ class MainWindow(QMainWindow):
         """Account override: move accounts (by id) to the active territory."""
         if self.project is None or not self.canvas.active_territory:
             return
+        selected = self.canvas.selected_unit_ids()
+        accounts = self.project.accounts
+        prefill = accounts.loc[accounts["unit_id"].isin(selected), "account_id"].astype(str).tolist()[:50] \
+            if selected else []
         text, ok = QInputDialog.getText(self, "Move accounts", "Account ids (comma separated) to move to "
-                                        f"{self.canvas.scene.names.get(self.canvas.active_territory)}:")
+                                        f"{self.canvas.scene.names.get(self.canvas.active_territory)}:",
+                                        text=", ".join(prefill))
         ids = [a.strip() for a in text.split(",") if a.strip()] if ok else []
         if not ids:
             return

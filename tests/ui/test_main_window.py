@@ -181,3 +181,64 @@ def test_background_open_of_broken_file_reports_error(window, tmp_path, monkeypa
     window.open_path_async(str(broken))
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert "bad.gpkg" in shown[0]
+
+
+def test_layer_panel_controls_visibility_opacity_and_order(window):
+    from PySide6.QtCore import Qt
+
+    panel, renderer = window.layer_panel, window.canvas.renderer
+    keys = [panel.list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(panel.list.count())]
+    assert keys == [layer.key for layer in reversed(renderer.layers)]  # top of the list is drawn last
+    row = keys.index("heatmap")
+    panel.list.item(row).setCheckState(Qt.CheckState.Checked)
+    assert renderer.layer("heatmap").visible
+    panel.list.setCurrentRow(row)
+    panel.opacity.setValue(40)
+    assert renderer.layer("heatmap").opacity == pytest.approx(0.4)
+    order = [layer.key for layer in renderer.layers]
+    panel._move(-1)  # one step up the list = drawn one step later
+    new_order = [layer.key for layer in renderer.layers]
+    i = order.index("heatmap")
+    assert new_order[i + 1] == "heatmap" and new_order[i] == order[i + 1]
+
+
+def test_save_as_then_save_marks_clean_and_reopens_same_plan(window, grid8, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window.canvas.select_ids([unit_id(0, 0)])
+    window.assign_selection("T3")
+    assert window.isWindowModified()
+    target = tmp_path / "saved.gpkg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.save_as() is True
+    assert not window.isWindowModified()
+    assert str(target.resolve()) in window.recent_files()
+    assert window.open_path(str(target))
+    assert window.project.plan.as_dict() == grid8.plan.as_dict()
+    assert window.project.plan.territory_of(unit_id(0, 0)) == "T3"
+
+
+def test_move_accounts_is_an_undoable_override(window, grid8, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    window.canvas.select_ids([unit_id(0, 0)])
+    window.set_active_territory("T3")
+    prefilled = []
+
+    def fake(parent, title, label, text=""):
+        prefilled.append(text)
+        return "A000", True
+
+    monkeypatch.setattr(QInputDialog, "getText", fake)
+    window.move_account()
+    assert prefilled == ["A000, A001"]  # the accounts of the selected unit
+    assert grid8.plan.account_overrides() == {"A000": "T3"}
+    window._refresh_totals()
+    assert_totals_after_override = table_values(window)
+    expected = independent_totals(grid8)
+    acc = grid8.accounts.set_index("account_id").loc["A000"]
+    hours = 52.0 / acc["visit_frequency_weeks"] * acc["service_minutes"] / 60.0 if acc["visit_frequency_weeks"] else 0
+    assert assert_totals_after_override["T3"]["accounts"] == expected["T3"]["accounts"] + 1
+    assert assert_totals_after_override["T1"]["workload_hours"] == pytest.approx(expected["T1"]["workload_hours"] - hours)
+    window.undo_stack.undo()
+    assert grid8.plan.account_overrides() == {}
