@@ -242,3 +242,31 @@ def test_move_accounts_is_an_undoable_override(window, grid8, monkeypatch):
     assert assert_totals_after_override["T1"]["workload_hours"] == pytest.approx(expected["T1"]["workload_hours"] - hours)
     window.undo_stack.undo()
     assert grid8.plan.account_overrides() == {}
+
+
+def test_dropped_csv_imports_accounts_and_marks_modified(window, grid8, tmp_path, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QInputDialog
+
+    csv = tmp_path / "accounts.csv"
+    csv.write_text("account_id,name,lat,lon,potential\nX1,One,38.25,-99.75,100\nX2,Two,40.25,-96.25,250\n")
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("accounts", True))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append(text))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(csv))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    enter.setAccepted(False)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    window.dropEvent(event)
+    assert shown and "2 accounts" in shown[0]
+    assert sorted(window.project.accounts["account_id"]) == ["X1", "X2"]
+    owners = dict(zip(window.project.accounts["account_id"], window.project.accounts["unit_id"], strict=True))
+    assert owners == {"X1": unit_id(0, 0), "X2": unit_id(7, 4)}
+    assert window.isWindowModified()
+    assert table_values(window)["T3"]["accounts"] == 1 and table_values(window)["T1"]["potential"] == 100
