@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QColor, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QColorDialog,
@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
             self.canvas.bridge.assignmentChanged.connect(self._assignment_changed)
             self.canvas.bridge.accountOverridesChanged.connect(self._assignment_changed)
             self._install_layers()
+            if QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() < 128:
+                self.canvas.renderer.background = QColor("#25292e")  # dark system theme
         self.table_model.set_project(project)
         self.layer_panel.set_renderer(self.canvas.renderer)
         self._reload_territories()
@@ -178,14 +180,32 @@ class MainWindow(QMainWindow):
         return QIcon(pix)
 
     def set_active_territory(self, territory_id: str | None) -> None:
+        """Make ``territory_id`` the brush's territory and outline it on the map."""
         i = self.active_combo.findData(territory_id)
         if i >= 0:
             self.active_combo.setCurrentIndex(i)
+        self.highlight_territory(territory_id)
+
+    def highlight_territory(self, territory_id: str | None) -> None:
+        """Outline one territory in a bright overlay (the one picked in the table)."""
+        from PySide6.QtGui import QPainterPath
+
+        from .renderer import Overlay
+
+        self._highlighted = territory_id
+        scene = self.canvas.scene
+        if scene is None:
+            return
+        path = scene.territory_path(territory_id, 1) if territory_id in scene.drawn_keys() else QPainterPath()
+        self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#ffb000"), 3.0)
+        self.canvas.update()
 
     # ---- live updates
     def _assignment_changed(self, _ids: list) -> None:
         self._unit_measures = None
         self._totals_timer.start()
+        if getattr(self, "_highlighted", None) is not None:
+            self.highlight_territory(self._highlighted)
 
     def _refresh_totals(self) -> None:
         if self.project is None:
@@ -386,8 +406,6 @@ class MainWindow(QMainWindow):
         self.validation.show_report(report, self.canvas.scene.names)
         self.docks["validation"].raise_()
         idx = [self.canvas.scene.index_of[u] for u in report.problem_units()]
-        from PySide6.QtGui import QColor
-
         from .geometry import geometries_to_path
 
         self.canvas.renderer.overlays["validation"] = Overlay(
