@@ -163,7 +163,7 @@ def _in_child(fn, args, timeout: float) -> dict:
     def target():
         try:
             child.send(fn(*args))
-        except Exception as exc:  # report, do not hide
+        except Exception as exc:  # noqa: BLE001 - report any peer failure, do not hide it
             child.send({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
 
     proc = ctx.Process(target=target)

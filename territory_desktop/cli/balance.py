@@ -50,10 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--moved-measure", metavar="COL", help="count --max-moved in this measure instead of units")
     p.add_argument("--orphans-only", action="store_true", help="only assign units without a territory")
     p.add_argument("--locked", metavar="COL", help="true/1/yes in this column locks a unit in its current territory")
+    p.add_argument("--max-distance", type=float, metavar="KM",
+                   help="no unit farther than KM from its territory's home (rep home with --rep-homes, else "
+                        "the territory's centre)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; same seed, same plan (default 0)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan (default 60)")
     p.add_argument("--alternatives", type=int, default=1, metavar="N",
-                   help="build N plans from seeds N, N+1, ... and keep the best; all are scored in --json")
+                   help="build N plans from seeds SEED, SEED+1, ... and keep the best; all are scored in --json")
     p.add_argument("--out", metavar="PLAN.csv", help="write <id>,territory here")
     p.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
     p.add_argument("--project", metavar="P.gpkg", help="balance a project's active scenario; the result "
@@ -81,7 +84,8 @@ def _options(args: argparse.Namespace, mode: str):
     return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance, tolerance_for=tol_for,
                           mode=mode, max_moved=0.1 if args.max_moved is None else args.max_moved,
                           moved_measure=args.moved_measure, seed=args.seed, time_limit=args.time_limit,
-                          alternatives=args.alternatives, use_rep_homes=args.rep_homes)
+                          alternatives=args.alternatives, use_rep_homes=args.rep_homes,
+                          max_distance_km=args.max_distance)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -59,7 +59,7 @@ def polsby_popper(labels: np.ndarray, geoms: np.ndarray, k: int) -> np.ndarray:
             continue
         try:
             shape = shapely.coverage_union_all(parts)
-        except Exception:  # not a clean coverage: fall back to a general union
+        except shapely.errors.GEOSException:  # not a clean coverage: fall back to a general union
             shape = shapely.union_all(parts)
         per = shapely.length(shape)
         out[t] = 4 * np.pi * shapely.area(shape) / per**2 if per > 0 else np.nan
@@ -84,7 +84,7 @@ def score_plan(labels: np.ndarray, adjacency: sp.csr_matrix, weights: np.ndarray
                current: np.ndarray | None = None) -> dict:
     """All scores of a plan as a JSON-ready dict."""
     labels = np.asarray(labels, dtype=np.int64)
-    out: dict = {"territories": k, "units": int(len(labels)),
+    out: dict = {"territories": k, "units": len(labels),
                  "balance": balance_scores(labels, weights, names, k, tolerance),
                  "cut_edges": cut_edges(labels, adjacency)}
     out.update(contiguity(labels, adjacency, k))

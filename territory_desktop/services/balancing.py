@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.adjacency import build_adjacency
-from ..engine.balance import (BalanceProblem, alternatives, assign_orphans, balance_territories,
-                              rebalance_plan)
+from ..engine.balance import BalanceProblem, alternatives, assign_orphans, balance_territories, rebalance_plan
 from ..engine.scores import align_labels, score_plan
 from ..models import InvalidInputError, Plan, Project
 from ..models.progress import Progress, StopFlag, no_progress
@@ -72,7 +71,7 @@ def is_project_file(path: str) -> bool:
         return False
     try:
         names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    except Exception:
+    except Exception:  # noqa: BLE001 - not a readable GeoPackage means not a project
         return False
     return {"units", "assignments", "scenarios"} <= names
 
@@ -85,7 +84,7 @@ def read_units_layer(path: str, layer: str | None = None) -> gpd.GeoDataFrame:
         raise InvalidInputError(str(path), ["file not found"])
     try:
         units = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # GDAL's message says what is wrong with the file
+    except Exception as exc:  # noqa: BLE001 - GDAL's message says what is wrong with the file
         raise InvalidInputError(str(path), [f"cannot read it as a vector layer: {exc}"]) from None
     if len(units) == 0:
         raise InvalidInputError(str(path), ["the layer has no features"])
@@ -174,8 +173,8 @@ def balance_layer(units: gpd.GeoDataFrame, id_col: str, opts: BalanceOptions, cu
         index = {n: i for i, n in enumerate(names)}
         current = np.array([index[str(v)] if ok else -1 for v, ok in zip(cur, valid)], dtype=np.int64)
         if opts.k is not None and opts.k != len(names):
-            raise InvalidInputError("-k", [f"-k {opts.k} but the current plan in '{current_col}' has "
-                                           f"{len(names)} territories"])
+            raise InvalidInputError("-k", [(f"-k {opts.k} but the current plan in '{current_col}' has "
+                                            f"{len(names)} territories")])
     elif opts.mode != "build":
         raise InvalidInputError("balance", ["rebalancing and orphans need the current plan (--current COL)"])
     locked = None
@@ -235,8 +234,8 @@ def propose_project_balance(project: Project, opts: BalanceOptions, scenario_id:
         elif m in units.columns:
             cols[m] = pd.to_numeric(units[m], errors="coerce").to_numpy(float)
         else:
-            raise InvalidInputError("balance", [f"no measure '{m}' (use accounts, workload_hours, potential "
-                                                "or a numeric unit column)"])
+            raise InvalidInputError("balance", [(f"no measure '{m}' (use accounts, workload_hours, potential "
+                                                 "or a numeric unit column)")])
     plan = project.plans[sid]
     index = {t: i for i, t in enumerate(tids)}
     current = np.array([index.get(plan.territory_of(u), -1) for u in ids], dtype=np.int64)

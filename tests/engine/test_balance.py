@@ -8,8 +8,13 @@ import pytest
 from shapely.geometry import box
 
 from territory_desktop.engine.adjacency import build_adjacency
-from territory_desktop.engine.balance import (BalanceProblem, alternatives, assign_orphans, balance_territories,
-                                              rebalance_plan)
+from territory_desktop.engine.balance import (
+    BalanceProblem,
+    alternatives,
+    assign_orphans,
+    balance_territories,
+    rebalance_plan,
+)
 from territory_desktop.models import CancelledError, InfeasibleError, StopFlag
 
 

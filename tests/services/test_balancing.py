@@ -16,8 +16,13 @@ from shapely.geometry import box
 from territory_desktop.cli import main
 from territory_desktop.engine.adjacency import build_adjacency
 from territory_desktop.models import InvalidInputError, Plan, Project
-from territory_desktop.services.balancing import (BalanceOptions, apply_as_new_scenario, balance_layer,
-                                                  project_units, propose_project_balance)
+from territory_desktop.services.balancing import (
+    BalanceOptions,
+    apply_as_new_scenario,
+    balance_layer,
+    project_units,
+    propose_project_balance,
+)
 
 DEG = 0.05  # cell size in degrees, near Kansas
 

@@ -53,28 +53,47 @@ def balance_accounts(weights: np.ndarray, k: int, tolerance: np.ndarray, names: 
         labels[i] = t
         load[t] += rel[i]
     deadline = time.perf_counter() + time_limit
+    stuck: set[int] = set()
     while time.perf_counter() < deadline:
         dev = (load - 1) / np.maximum(tol, 1e-3)
-
-        if (np.abs(load - 1) <= tol + 1e-12).all() and np.abs(dev).max() < 0.9:
+        worst = np.abs(dev).max(1)
+        order = [int(t) for t in np.argsort(-worst) if worst[t] > 0.9 and int(t) not in stuck]
+        if not order:
             break
-        hi, lo = int(np.argmax(dev.max(1))), int(np.argmin(dev.min(1)))
-        a_idx = np.flatnonzero(labels == hi)
-        gain = _move_gain(load, rel[a_idx], hi, lo, tol) if len(a_idx) > 1 else None
-        best = int(np.argmin(gain)) if gain is not None else -1
-        if gain is not None and gain[best] < -1e-12:
-            i = a_idx[best]
-            labels[i] = lo
-            load[hi] -= rel[i]
-            load[lo] += rel[i]
-            continue
-        if not _swap(labels, load, rel, hi, lo, tol):
-            break
+        v = order[0]
+        if not _improve(labels, load, rel, v, dev, tol):
+            stuck.add(v)
+        else:
+            stuck.clear()
     if strict and not (np.abs(load - 1) <= tol + 1e-9).all():
         t, j = np.unravel_index(np.argmax(np.abs(load - 1) - tol), load.shape)
         raise InfeasibleError(f"account territory {t} ends at {load[t, j] - 1:+.1%} of the {names[j]} target "
                               f"(tolerance +/-{tol[j]:.1%}); widen the tolerance or use fewer territories")
     return labels
+
+
+def _improve(labels: np.ndarray, load: np.ndarray, rel: np.ndarray, v: int, dev: np.ndarray,
+             tol: np.ndarray) -> bool:
+    """Best single move or swap between territory v and the partner that complements it most."""
+    partners = np.argsort((dev * dev[v]).sum(1))  # most opposite deviation first
+    for p in partners[:8]:
+        p = int(p)
+        if p == v:
+            continue
+        for a, b in ((v, p), (p, v)):
+            idx = np.flatnonzero(labels == a)
+            if len(idx) > 1:
+                gain = _move_gain(load, rel[idx], a, b, tol)
+                best = int(np.argmin(gain))
+                if gain[best] < -1e-12:
+                    i = idx[best]
+                    labels[i] = b
+                    load[a] -= rel[i]
+                    load[b] += rel[i]
+                    return True
+        if _swap(labels, load, rel, v, p, tol):
+            return True
+    return False
 
 
 def _move_gain(load: np.ndarray, rel: np.ndarray, a: int, b: int, tol: np.ndarray) -> np.ndarray:

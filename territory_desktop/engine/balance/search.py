@@ -14,6 +14,7 @@ from its original territory spend budget and moves back refund it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import deque
@@ -431,7 +432,7 @@ class Search:
             path.reverse()  # t ... end
             need = min(excess, room)
             log: list[tuple[int, int]] = []
-            steps = list(zip(path[:-1], path[1:]))
+            steps = list(itertools.pairwise(path))
             if sign < 0:
                 steps = [(q, r) for r, q in reversed(steps)]  # material flows from the end towards t
             amount = need

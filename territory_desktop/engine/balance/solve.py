@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
-from .grow import bisect_partition, fill_orphans, grow, repair, spread_seeds, _distinct_nearest
+from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
 from .problem import BalanceProblem, check_feasible, validate
 from .search import Search
 
@@ -245,5 +245,12 @@ def alternatives(p: BalanceProblem, count: int = 3, seed: int = 0, time_limit: f
     return out
 
 
-__all__ = ["BalanceResult", "balance_territories", "rebalance_plan", "assign_orphans", "alternatives",
-           "adjacency_lists", "combined_weight"]
+__all__ = [
+    "BalanceResult",
+    "adjacency_lists",
+    "alternatives",
+    "assign_orphans",
+    "balance_territories",
+    "combined_weight",
+    "rebalance_plan",
+]
