@@ -5,7 +5,7 @@
   window calls (``dialogs.py``).
 """
 
-from .document import export_book, export_map, paint_book_document, paint_map_document
+from .document import ensure_application, export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
 
-__all__ = ["PrintOptions", "export_book", "export_map", "paint_book_document", "paint_map_document"]
+__all__ = ["PrintOptions", "ensure_application", "export_book", "export_map", "paint_book_document", "paint_map_document"]

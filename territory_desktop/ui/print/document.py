@@ -17,6 +17,15 @@ from .output import OutlineEntry, Sink, add_pdf_outline, make_sink
 from .pages import book_layout, paint_accounts_page, paint_territory_page, paint_wall_map
 
 
+def ensure_application():
+    """The running QApplication, created (offscreen-capable) when there is none: fonts need one."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "territory-desktop"])
+
+
 def _prepare(project: Project, options: PrintOptions) -> tuple[PrintMap, list[TerritorySummary]]:
     if options.scenario and options.scenario != project.active_scenario:
         if options.scenario not in project.plans:

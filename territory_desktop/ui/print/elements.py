@@ -38,16 +38,22 @@ class Page:
         return v * self.mm_px
 
     def metrics(self, f: QFont) -> QFontMetricsF:
-        return QFontMetricsF(f, self.painter.device())
+        key = f.key()
+        cache = self.__dict__.setdefault("_metrics", {})
+        fm = cache.get(key)
+        if fm is None:
+            fm = cache[key] = QFontMetricsF(f, self.painter.device())
+        return fm
 
     def text(self, x: float, y: float, s: str, f: QFont, colour: QColor = INK,
              align: str = "l", width: float | None = None) -> float:
         """Draw ``s`` with its top at ``y``; ``align`` l/r/c within ``width`` from ``x``; elides to ``width``.
         Returns the line height."""
         fm = self.metrics(f)
-        if width is not None and fm.horizontalAdvance(s) > width:
-            s = fm.elidedText(s, Qt.TextElideMode.ElideRight, width)
         w = fm.horizontalAdvance(s)
+        if width is not None and w > width:
+            s = fm.elidedText(s, Qt.TextElideMode.ElideRight, width)
+            w = fm.horizontalAdvance(s)
         if align == "r" and width is not None:
             x = x + width - w
         elif align == "c" and width is not None:
@@ -60,6 +66,33 @@ class Page:
     def hline(self, x0: float, x1: float, y: float, colour: QColor = RULE, width_mm: float = 0.2) -> None:
         self.painter.setPen(QPen(colour, self.mm(width_mm)))
         self.painter.drawLine(QPointF(x0, y), QPointF(x1, y))
+
+
+def column_widths(page: Page, headers: list[str], flex: list[float], rows: list[tuple[str, ...]], f: QFont,
+                  fb: QFont, total: float, pad: float) -> list[float]:
+    """Widths that fit ``total``: columns with ``flex`` 0 get their natural width (widest of header and
+    cells plus ``pad`` each side); the others share what is left in proportion to ``flex``, capped at their
+    natural width (spare space then widens them evenly). Falls back to proportional widths when the
+    fixed columns alone do not fit."""
+    fm, fmb = page.metrics(f), page.metrics(fb)
+    natural = []
+    for i, h in enumerate(headers):
+        w = fmb.horizontalAdvance(h)
+        for r in rows:
+            w = max(w, fm.horizontalAdvance(r[i]))
+        natural.append(w + 2 * pad)
+    fixed = sum(n for n, x in zip(natural, flex, strict=True) if x == 0)
+    rest = total - fixed
+    share = sum(flex)
+    if rest <= 0 or share == 0:
+        weights = [n if x == 0 else n * 0.5 for n, x in zip(natural, flex, strict=True)]
+        return [total * w / sum(weights) for w in weights]
+    widths = [n if x == 0 else min(n, rest * x / share) for n, x in zip(natural, flex, strict=True)]
+    spare = total - sum(widths)
+    if spare > 0:  # room left: widen the flexible columns, so numbers stay at the right edge
+        for i, x in enumerate(flex):
+            widths[i] += spare * x / share
+    return widths
 
 
 def draw_title(page: Page, rect: QRectF, title: str, subtitle: str) -> None:
@@ -95,66 +128,78 @@ def swatch(page: Page, rect: QRectF, colour: QColor, number: str | None = None) 
 
 def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours: dict[str, QColor],
                 page_numbers: dict[str, int] | None = None) -> bool:
-    """Territory legend: swatch with number, name, rep, accounts, potential (and page in a map book).
-    Picks the largest font (8 down to 5.5 pt) and column count that fit ``rect``; returns False when rows
-    had to be cut (a "... and N more" line is drawn then)."""
+    """Territory legend: swatch with the label number, name, rep, accounts, potential (and page in a map
+    book), under district headings when the project has a hierarchy. Picks the largest font (8 down to
+    5.5 pt) and column count that fit ``rect``; returns False when rows had to be cut (a "... and N more"
+    line says so)."""
     from ...services.printing import fmt_money
 
+    items: list[tuple[str, object]] = []
+    group = None
+    for s in rows:
+        if s.group and s.group != group:
+            items.append(("group", s.group))
+            group = s.group
+        items.append(("row", s))
     head = font(9, bold=True)
     top = rect.top() + page.text(rect.left(), rect.top(), "Territories", head) + page.mm(1.0)
     avail_h = rect.bottom() - top
-    n = len(rows)
-    cols_spec = [("", 0.0), ("Territory", 2.2), ("Rep", 1.9), ("Accts", 0.8), ("Potential", 1.1)]
-    if page_numbers:
-        cols_spec.append(("Page", 0.6))
+    headers = ["Territory", "Rep", "Accts", "Potential"] + (["Page"] if page_numbers else [])
+    cells = [(s.name, s.rep_name, f"{s.accounts:,}", fmt_money(s.potential))
+             + ((str(page_numbers.get(s.territory_id, "")),) if page_numbers else ()) for s in rows]
+    n = len(items)
     chosen = None
     for size in (8.0, 7.5, 7.0, 6.5, 6.0, 5.5):
         fm = page.metrics(font(size))
         row_h = fm.height() * 1.22
         per_col = max(1, int((avail_h - row_h) // row_h))
-        ncols = math.ceil(n / per_col) if n else 1
+        ncols = max(1, math.ceil(n / per_col))
         col_w = (rect.width() - (ncols - 1) * page.mm(4)) / ncols
-        if col_w >= fm.averageCharWidth() * 44 or (size == 5.5):
-            chosen = (size, row_h, per_col, ncols, col_w)
-            if col_w >= fm.averageCharWidth() * 44:
-                break
+        chosen = (size, row_h, per_col, ncols, col_w)
+        if col_w >= fm.averageCharWidth() * 40:
+            break
     size, row_h, per_col, ncols, col_w = chosen
     capacity = per_col * ncols
     fits = n <= capacity
-    shown = rows if fits else rows[:capacity - 1]
+    shown = items if fits else items[:capacity - 1]
     f, fb = font(size), font(size, bold=True)
     sw = row_h * 0.78
+    lead = sw * 1.25 + page.mm(1.5)
+    widths = column_widths(page, headers, [1.2, 1.0] + [0.0] * (len(headers) - 2), cells, f, fb, col_w - lead,
+                           page.mm(0.8))
     for c in range(ncols):
         chunk = shown[c * per_col:(c + 1) * per_col]
-        if not chunk and c:
+        if not chunk:
             break
         x0 = rect.left() + c * (col_w + page.mm(4))
-        total_rel = sum(r for _, r in cols_spec)
-        rest = col_w - sw - page.mm(1.5)
-        xs, x = [], x0 + sw + page.mm(1.5)
-        for _, rel in cols_spec[1:]:
-            w = rest * rel / total_rel
+        xs, x = [], x0 + lead
+        for w in widths:
             xs.append((x, w))
             x += w
         y = top
-        for (title, _), (cx, cw) in zip(cols_spec[1:], xs, strict=True):
-            page.text(cx, y, title, fb, MUTED, align="l" if title in ("Territory", "Rep") else "r", width=cw - 2)
+        for i, (title, (cx, cw)) in enumerate(zip(headers, xs, strict=True)):
+            page.text(cx, y, title, fb, MUTED, align="l" if i < 2 else "r", width=cw - page.mm(0.8))
         y += row_h
         page.hline(x0, x0 + col_w, y - row_h * 0.1)
-        for s in chunk:
-            swatch(page, QRectF(x0, y + (row_h - sw) / 2, sw * 1.25, sw), colours.get(s.territory_id, QColor("#ccc")),
-                   str(s.number))
-            cells = [s.name, s.rep_name, f"{s.accounts:,}", fmt_money(s.potential)]
-            if page_numbers:
-                cells.append(str(page_numbers.get(s.territory_id, "")))
-            for i, (cell, (cx, cw)) in enumerate(zip(cells, xs, strict=True)):
-                page.text(cx + (page.mm(1.0) if i == 0 else 0), y + row_h * 0.1, cell, f, INK,
-                          align="l" if i < 2 else "r", width=cw - page.mm(1.5))
+        for kind, item in chunk:
+            if kind == "group":
+                page.text(x0, y + row_h * 0.15, str(item), font(size * 0.92, bold=True, italic=True), MUTED,
+                          width=col_w)
+                y += row_h
+                continue
+            s = item
+            swatch(page, QRectF(x0, y + (row_h - sw) / 2, sw * 1.25, sw), colours.get(s.territory_id,
+                   QColor("#ccc")), str(s.number))
+            row = cells[rows.index(s)]
+            for i, (cell, (cx, cw)) in enumerate(zip(row, xs, strict=True)):
+                page.text(cx, y + row_h * 0.1, cell, f, INK, align="l" if i < 2 else "r",
+                          width=cw - page.mm(0.8))
             y += row_h
     if not fits:
         last_col_x = rect.left() + (ncols - 1) * (col_w + page.mm(4))
-        page.text(last_col_x, top + row_h * per_col, f"... and {n - len(shown)} more territories", font(size, italic=True),
-                  MUTED)
+        hidden = sum(1 for kind, _ in items[len(shown):] if kind == "row")
+        page.text(last_col_x, top + row_h * per_col, f"... and {hidden} more territories",
+                  font(size, italic=True), MUTED)
     return fits
 
 
@@ -269,15 +314,15 @@ def draw_table(page: Page, rect: QRectF, columns: list[tuple[str, str, str, floa
                size: float = 7.0) -> float:
     """A zebra-striped table with a bold header; cells elide to their column. Returns the y below it."""
     rh = table_row_height(page, size)
-    total = sum(c[3] for c in columns)
+    f, fb = font(size), font(size, bold=True)
+    pad = page.mm(1.0)
+    flex = [c[3] if c[2] == "l" and c[3] >= 1.2 else 0.0 for c in columns]
+    widths = column_widths(page, [c[1] for c in columns], flex, rows, f, fb, rect.width(), pad)
     xs, x = [], rect.left()
-    for c in columns:
-        w = rect.width() * c[3] / total
+    for w in widths:
         xs.append((x, w))
         x += w
-    f, fb = font(size), font(size, bold=True)
     y = rect.top()
-    pad = page.mm(1.0)
     for (_, header, align, _), (cx, cw) in zip(columns, xs, strict=True):
         page.text(cx + pad, y + rh * 0.12, header, fb, MUTED, align=align, width=cw - 2 * pad)
     y += rh

@@ -39,7 +39,7 @@ def _font(size: float, bold: bool = True) -> QFont:
     return f
 
 
-def _candidates(geom, view: QRectF, n: int = 20) -> np.ndarray:
+def _candidates(geom, view: QRectF, n: int = 80) -> np.ndarray:
     """Up to ``n`` points (drawing space) inside ``geom`` ∩ ``view``, deepest (farthest from the edge) first."""
     clip = shapely.intersection(geom, shapely.box(view.left(), view.top(), view.right(), view.bottom()))
     if clip.is_empty or clip.area <= 0:
@@ -65,8 +65,10 @@ def _candidates(geom, view: QRectF, n: int = 20) -> np.ndarray:
 def place_labels(painter: QPainter, transform: QTransform, scene: MapScene, texts: dict[str, list[str]],
                  numbers: dict[str, str], frame: QRectF, obstacles: list[QRectF], mm_px: float,
                  colours: dict[str, QColor] | None = None) -> list[PlacedLabel]:
-    """Place and draw labels. ``texts[key]`` are the lines (first bold); ``transform`` maps drawing space to
-    device pixels; ``frame`` is the map frame and ``obstacles`` boxes labels must avoid (device pixels)."""
+    """Place and draw labels. ``texts[key]`` are the lines (first bold); ``numbers[key]`` the fallback for
+    territories too small for their name (keys without one stay unlabelled then); ``transform`` maps drawing
+    space to device pixels; ``frame`` is the map frame and ``obstacles`` boxes labels must avoid (device px).
+    Returns the labels placed."""
     inverse = transform.inverted()[0]
     view = inverse.mapRect(frame)
     device = painter.device()
@@ -85,9 +87,10 @@ def place_labels(painter: QPainter, transform: QTransform, scene: MapScene, text
             continue
         anchors = [transform.map(QPointF(x, y)) for x, y in cands]
         shapely.prepare(geom)
-        label = _fit(key, texts[key], anchors, geom, inverse, inner, taken, device, mm_px) or \
-            _fit(key, [numbers.get(key, "")], anchors[:6], None, inverse, inner, taken, device, mm_px,
-                 sizes=(NUMBER_SIZE,), number=True)
+        label = _fit(key, texts[key], anchors, geom, inverse, inner, taken, device, mm_px)
+        if label is None and key in numbers:
+            label = _fit(key, [numbers[key]], anchors[:20], None, inverse, inner, taken, device, mm_px,
+                         sizes=(NUMBER_SIZE,), number=True)
         if label is None:
             continue
         taken.append(label.rect)

@@ -141,7 +141,7 @@ class RepHomeLayer(_Painted):
 #: simplification ladder for print, as fractions of the scene's full-extent pixel size
 PRINT_LOD_FACTORS = (0.6, 0.3, 0.15, 0.07, 0.03, 0.012, 0.0)
 #: the largest simplification error allowed on paper, mm
-PRINT_TOLERANCE_MM = 0.08
+PRINT_TOLERANCE_MM = 0.1
 
 
 class PrintScene(MapScene):
@@ -210,11 +210,13 @@ class PrintRenderer(MapRenderer):
         idx = scene.units_in_rect(r.left(), r.top(), r.right(), r.bottom())
         if not len(idx):
             return
-        geoms = scene.geoms[idx]
-        tol = scene.tolerances[scene.level_for(view.px)]
-        if tol > 0:
-            geoms = shapely.simplify(geoms, tol)
-        rings = shapely.clip_by_rect(shapely.boundary(geoms), r.left(), r.top(), r.right(), r.bottom())
+        level = scene.level_for(view.px)
+        cache = self.__dict__.setdefault("_unit_rings", {})
+        if level not in cache:  # unit boundaries simplified once per level for all units
+            tol = scene.tolerances[level]
+            cache[level] = shapely.boundary(shapely.simplify(scene.geoms, tol) if tol > 0 else scene.geoms)
+        geoms = cache[level][idx]
+        rings = shapely.clip_by_rect(geoms, r.left(), r.top(), r.right(), r.bottom())
         painter.drawPath(geometries_to_path(rings, flip_y=False))
 
 
@@ -300,6 +302,22 @@ class PrintMap:
             self.renderer.paint(painter, extent, target)
         finally:
             self.scene.set_clip(None)
+
+    def rep_boxes(self, transform, half: float, focus: str | None = None) -> list[QRectF]:
+        """Device boxes around the rep home markers drawn (so labels avoid them); ``half`` in device px."""
+        if not self.renderer.layer("print_reps").visible or not len(self.reps.xy):
+            return []
+        mask = self.reps.mask
+        if focus is not None:
+            terr = self.project.scenario_territories().set_index("territory_id")
+            rep = terr.loc[focus, "rep_id"] if focus in terr.index else None
+            mask = self.project.reps["rep_id"].to_numpy() == rep
+        out = []
+        for (x, y), keep in zip(self.reps.xy, mask, strict=True):
+            if keep:
+                p = transform.map(QPointF(x, y))
+                out.append(QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half))
+        return out
 
     def full_extent(self, pad: float = 0.03) -> QRectF:
         x0, y0, x1, y1 = self.scene.extent

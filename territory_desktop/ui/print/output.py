@@ -214,8 +214,8 @@ def add_pdf_outline(path: Path, entries: list[OutlineEntry],
         if parent:
             holder = parents.get(parent)
             if holder is None:
-                holder = parents[parent] = writer.add_outline_item(parent, page)
-        writer.add_outline_item(title, page, parent=holder)
+                holder = parents[parent] = writer.add_outline_item(title=parent, page_number=page)
+        writer.add_outline_item(title=title, page_number=page, parent=holder)
     writer.page_mode = "/UseOutlines"
     tmp = path.with_suffix(".outline.tmp")
     with open(tmp, "wb") as fh:

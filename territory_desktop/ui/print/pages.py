@@ -99,14 +99,13 @@ def paint_map(page: Page, print_map: PrintMap, frame: QRectF, extent: QRectF, su
         if key is None or key not in by_id:
             continue
         s = by_id[key]
-        numbers[key] = str(s.number)
-        if focus is None:
-            texts[key] = [s.name, s.rep_name]
-        elif key == focus:
+        if focus is None or key == focus:  # grey neighbours get their name or nothing
+            numbers[key] = str(s.number)
             texts[key] = [s.name, s.rep_name]
         else:
             texts[key] = [s.name]
             colours[key] = GREY_TEXT
+    obstacles += print_map.rep_boxes(transform, page.mm(1.6), focus)
     place_labels(p, transform, print_map.scene, texts, numbers, frame, obstacles, page.mm_px, colours)
     draw_scale_bar(page, origin, bar, f"Scale {scale_text(mm_per_m, k)} at map centre", crs_label)
     draw_north_arrow(page, arrow_centre, angle)
