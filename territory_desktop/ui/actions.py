@@ -164,6 +164,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     brush.setSuffix(" px")
     brush.setToolTip("Brush radius in screen pixels ([ and ] change it)")
     brush.valueChanged.connect(lambda v: setattr(w.canvas, "brush_radius_px", float(v)))
+    w.canvas.brushChanged.connect(lambda r: brush.setValue(round(r)))
     bar.addWidget(QLabel(" Brush "))
     bar.addWidget(brush)
     bar.addAction(acts["assign"])

@@ -32,6 +32,7 @@ class MapCanvas(QWidget):
     cursorMoved = Signal(float, float)  # lon, lat (degrees)
     viewChanged = Signal()
     toolChanged = Signal(str)
+    brushChanged = Signal(float)  # radius in pixels
 
     def __init__(self, project: Project | None = None, undo_stack: QUndoStack | None = None,
                  parent: QWidget | None = None) -> None:
@@ -338,9 +339,11 @@ class MapCanvas(QWidget):
             self.zoom_by(1 / 1.5)
         elif key == Qt.Key.Key_BracketLeft:
             self.brush_radius_px = max(3.0, self.brush_radius_px / 1.25)
+            self.brushChanged.emit(self.brush_radius_px)
             self.update()
         elif key == Qt.Key.Key_BracketRight:
             self.brush_radius_px = min(200.0, self.brush_radius_px * 1.25)
+            self.brushChanged.emit(self.brush_radius_px)
             self.update()
         elif key == Qt.Key.Key_Escape:
             self.set_selection(np.array([], dtype=int))

@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         if scene is None:
             return
         path = scene.territory_path(territory_id, 1) if territory_id in scene.drawn_keys() else QPainterPath()
-        self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#ffb000"), 3.0)
+        self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#00d5ff"), 3.0)
         self.canvas.update()
 
     # ---- live updates
