@@ -45,3 +45,14 @@ def test_screenshot_of_broken_file_is_a_clear_error(tmp_path, qapp, capsys):
     broken.write_text("not a geopackage")
     assert main(["screenshot", str(broken), "--out", str(tmp_path / "x.png")]) == 2
     assert "broken.gpkg" in capsys.readouterr().err
+
+
+def test_gui_and_screenshot_commands_are_registered(capsys):
+    from territory_desktop.cli import build_parser
+
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["screenshot", "--help"])
+    assert "--size" in capsys.readouterr().out
+    args = parser.parse_args(["gui", "x.gpkg"])
+    assert args.project == "x.gpkg" and callable(args.func)
