@@ -51,8 +51,8 @@ def page_spec(name: str, landscape: bool = False) -> PageSpec:
         m = re.fullmatch(r"(?:custom:)?(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)?", key)
         if not m:
             known = ", ".join(PAGE_SIZES_MM)
-            raise InvalidInputError("--page", [f"'{name}' is not a page size ({known}) or WxH[mm|in], "
-                                               "e.g. 600x900mm or 24x36in"])
+            raise InvalidInputError("--page", [(f"'{name}' is not a page size ({known}) or WxH[mm|in], "
+                                               "e.g. 600x900mm or 24x36in")])
         factor = MM_PER_INCH if m.group(3) == "in" else 1.0
         w, h = float(m.group(1)) * factor, float(m.group(2)) * factor
         if not (50 <= w <= 2000 and 50 <= h <= 2000):
@@ -207,8 +207,8 @@ def _kpis(s: TerritorySummary, mean_hours: float) -> list[tuple[str, str]]:
            ("Potential", fmt_money(s.potential)), ("Workload", f"{fmt_hours(s.workload_hours)} / yr"),
            ("vs. mean workload", f"{s.deviation_pct:+.1f}% (mean {fmt_hours(mean_hours)})")]
     if s.capacity_hours:
-        out.append(("Rep utilisation", f"{100.0 * s.workload_hours / s.capacity_hours:.0f}% of "
-                                       f"{fmt_hours(s.capacity_hours)}"))
+        out.append(("Rep utilisation", (f"{100.0 * s.workload_hours / s.capacity_hours:.0f}% of "
+                                       f"{fmt_hours(s.capacity_hours)}")))
     if s.group:
         out.append(("District", s.group))
     return out

@@ -4,6 +4,7 @@ colours where known territories lie (pdftoppm), true scale against pyproj.Geod, 
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import shutil
 import subprocess
@@ -175,7 +176,7 @@ def test_map_book_pages_text_bookmarks_and_pagination(qapp, tmp_path):
             assert listed.count(acc) == 1, (key, acc)
         others = a.loc[a["territory"] != key, "account_id"]
         assert not any(f" {acc} " in f" {listed} " for acc in others)
-    assert n == 1 + sum(hi - lo for lo, hi in zip(bounds, bounds[1:], strict=False))
+    assert n == 1 + sum(hi - lo for lo, hi in itertools.pairwise(bounds))
     from pypdf import PdfReader
 
     reader = PdfReader(str(out))

@@ -9,7 +9,11 @@ from pathlib import Path
 from ...models import InvalidInputError, Project, StopFlag
 from ...models.progress import Progress, no_progress
 from ...services.printing import (
-    TerritorySummary, accounts_by_territory, footer_text, paginate, territory_summaries,
+    TerritorySummary,
+    accounts_by_territory,
+    footer_text,
+    paginate,
+    territory_summaries,
 )
 from .mapframe import PrintMap
 from .options import PrintOptions
@@ -29,8 +33,8 @@ def ensure_application():
 def _prepare(project: Project, options: PrintOptions) -> tuple[PrintMap, list[TerritorySummary]]:
     if options.scenario and options.scenario != project.active_scenario:
         if options.scenario not in project.plans:
-            raise InvalidInputError("--scenario", [f"no scenario '{options.scenario}' (have "
-                                                   f"{', '.join(project.plans)})"])
+            raise InvalidInputError("--scenario", [(f"no scenario '{options.scenario}' (have "
+                                                   f"{', '.join(project.plans)})")])
         project.active_scenario = options.scenario
     if not len(project.units):
         raise InvalidInputError(project.path or project.name, ["the project has no units to map"])

@@ -213,9 +213,10 @@ def draw_scale_bar(page: Page, origin: QPointF, bar: ScaleBar, scale_label: str,
     h = page.mm(1.4)
     f = font(6.5)
     fm = page.metrics(f)
-    end_label = bar.label()
+    end_label = f"{bar.length:g}"
+    tail = fm.horizontalAdvance(end_label) / 2 + fm.horizontalAdvance(f" {bar.units}")
     box = QRectF(origin.x() - page.mm(2), origin.y() - h - fm.height() * 3 - page.mm(3.2),
-                 max(length + fm.horizontalAdvance(end_label) / 2, fm.horizontalAdvance(crs_label),
+                 max(length + tail, fm.horizontalAdvance(crs_label),
                      fm.horizontalAdvance(scale_label)) + page.mm(4) + fm.averageCharWidth(),
                  h + fm.height() * 3 + page.mm(4.8))
     if not draw:
@@ -228,10 +229,13 @@ def draw_scale_bar(page: Page, origin: QPointF, bar: ScaleBar, scale_label: str,
     for i in range(bar.segments):
         p.setBrush(INK if i % 2 == 0 else QColor("white"))
         p.drawRect(QRectF(origin.x() + i * seg, y, seg, h))
+    label_y = y - fm.height() - page.mm(0.3)
     for value, x in ((0.0, origin.x()), (bar.length / 2, origin.x() + length / 2), (bar.length, origin.x() + length)):
-        s = f"{value:g}" if value < bar.length else end_label
+        s = f"{value:g}"
         w = fm.horizontalAdvance(s)
-        page.text(x - (w / 2 if value < bar.length else w / 2), y - fm.height() - page.mm(0.3), s, f)
+        page.text(x - w / 2, label_y, s, f)  # numbers centred on their ticks
+    last = fm.horizontalAdvance(f"{bar.length:g}")
+    page.text(origin.x() + length + last / 2 + fm.horizontalAdvance(" "), label_y, bar.units, f)
     page.text(origin.x(), y + h + page.mm(0.6), scale_label, f, MUTED)
     page.text(origin.x(), y + h + page.mm(0.6) + fm.height(), crs_label, font(5.8), MUTED)
     return box

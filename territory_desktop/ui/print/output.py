@@ -184,8 +184,8 @@ def make_sink(out: str | Path, spec: PageSpec, dpi: int, many: bool) -> Sink:
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise InvalidInputError("--out", [f"'{path.name}': the file type is chosen by the suffix; use one of "
-                                          f"{', '.join(FORMATS)}"])
+        raise InvalidInputError("--out", [(f"'{path.name}': the file type is chosen by the suffix; use one of "
+                                          f"{', '.join(FORMATS)}")])
     if not path.parent.exists():
         raise InvalidInputError("--out", [f"folder {path.parent} does not exist"])
     if suffix == ".pdf":

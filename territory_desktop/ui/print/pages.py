@@ -11,12 +11,29 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QPen, QTransform
 
 from ...services.printing import (
-    ACCOUNT_COLUMNS, TerritorySummary, parallel_scale_factor, scale_bar, scale_text,
+    ACCOUNT_COLUMNS,
+    TerritorySummary,
+    parallel_scale_factor,
+    scale_bar,
+    scale_text,
 )
 from ..renderer import view_transform
 from .elements import (
-    INK, MUTED, Page, draw_footer, draw_kpis, draw_legend, draw_north_arrow, draw_overview, draw_scale_bar,
-    draw_table, draw_title, font, north_angle, swatch, table_row_height,
+    INK,
+    MUTED,
+    Page,
+    draw_footer,
+    draw_kpis,
+    draw_legend,
+    draw_north_arrow,
+    draw_overview,
+    draw_scale_bar,
+    draw_table,
+    draw_title,
+    font,
+    north_angle,
+    swatch,
+    table_row_height,
 )
 from .labels import place_labels
 from .mapframe import GREY_TEXT, PrintMap

@@ -1,0 +1,92 @@
+"""GUI printing: the export dialog writes the file and remembers its choices in QSettings; the print preview
+paints pages on a QPrinter (PDF output format here, as a real printer would receive them)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtPrintSupport import QPrinter
+
+from territory_desktop.ui.print.dialogs import ExportDialog, open_print_preview, options_from_settings
+
+_spec = importlib.util.spec_from_file_location("printing_fixture", Path(__file__).parents[1] / "services" /
+                                               "test_printing.py")
+_fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixture)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def test_export_dialog_writes_and_remembers(qtbot, tmp_path, settings):
+    project = _fixture.four_territory_project()
+    dialog = ExportDialog(None, project, settings)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "wall.svg"
+    dialog.path.setText(str(out))
+    dialog.page.setCurrentIndex(dialog.page.findData("a3"))
+    dialog.landscape.setCurrentIndex(1)
+    dialog.title.setText("East region")
+    dialog.units.setCurrentIndex(dialog.units.findData("km"))
+    dialog.accounts.setChecked(True)
+    files = dialog.export()
+    assert files == [out] and out.exists() and "East region" in out.read_text()
+    again = ExportDialog(None, project, settings)
+    qtbot.addWidget(again)
+    assert again.path.text() == str(out)
+    assert again.page.currentData() == "a3" and again.landscape.currentIndex() == 1
+    assert again.title.text() == "East region" and again.units.currentData() == "km"
+    assert again.accounts.isChecked() and not again.atlas.isChecked()
+    opts, atlas = options_from_settings(settings)
+    assert (opts.page.name, opts.page.width_mm, opts.page.height_mm) == ("a3", 420.0, 297.0) and not atlas
+
+
+def test_export_dialog_custom_page_and_book(qtbot, tmp_path, settings):
+    project = _fixture.four_territory_project()
+    dialog = ExportDialog(None, project, settings)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(tmp_path / "book.pdf"))
+    dialog.page.setCurrentIndex(dialog.page.findData("custom"))
+    dialog.custom_w.setValue(300)
+    dialog.custom_h.setValue(500)
+    dialog.landscape.setCurrentIndex(0)
+    dialog.atlas.setChecked(True)
+    dialog.max_accounts.setValue(3)
+    assert dialog.custom_w.isVisibleTo(dialog)
+    dialog.export()
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(tmp_path / "book.pdf"))
+    assert len(reader.pages) == 9  # portrait: cover, then per territory its map page and its accounts page
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - 300 / 25.4 * 72) < 1.5 and abs(float(box.height) - 500 / 25.4 * 72) < 1.5
+    opts, atlas = options_from_settings(settings)
+    assert atlas and opts.page.name == "custom" and opts.max_accounts == 3
+
+
+def test_print_preview_paints_on_a_printer(qtbot, tmp_path, settings):
+    project = _fixture.four_territory_project()
+    dialog = open_print_preview(None, project, book=True, settings=settings, show=False)
+    qtbot.addWidget(dialog)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    from territory_desktop.ui.print.dialogs import configure_printer
+
+    opts, _ = options_from_settings(settings)
+    configure_printer(printer, opts)
+    dialog.paintRequested.emit(printer)
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(out))
+    assert len(reader.pages) >= 5
+    text = reader.pages[0].extract_text()
+    assert all(name in text for name in ("Mesa", "Canyon", "Prairie", "Riverside", "Territories"))
+    box = reader.pages[0].mediabox  # letter landscape by default
+    assert abs(float(box.width) - 792) < 2 and abs(float(box.height) - 612) < 2
