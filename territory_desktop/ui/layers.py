@@ -123,28 +123,44 @@ class HeatmapLayer:
 
 
 class PointsLayer:
-    """Account points as small dots (only those in view are drawn)."""
+    """Account points as dots, filled with the colour of the territory that owns each account (so
+    accounts of account-type territories and overrides stand out), with a dark rim. Only points in view
+    are drawn; at small scales only the rim colour is used."""
 
     def __init__(self, scene: MapScene, points_lonlat: np.ndarray, colour: str = "#303030",
                  size_px: float = 2.2) -> None:
         self.xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
         self.colour = QColor(colour)
         self.size = size_px
+        self.fill: np.ndarray | None = None  # "#rrggbb" per point, or None
+
+    def set_fill(self, colours: np.ndarray | None) -> None:
+        """Per-point fill colours (owner territory), array of "#rrggbb" strings or None."""
+        self.fill = None if colours is None else np.asarray(colours, dtype=object)
 
     def paint(self, painter: QPainter, view: RenderView) -> None:
         r = view.visible
         xy = self.xy
         inside = (xy[:, 0] >= r.left()) & (xy[:, 0] <= r.right()) & (xy[:, 1] >= r.top()) & (xy[:, 1] <= r.bottom())
-        pts = xy[inside]
-        if not len(pts):
+        idx = np.flatnonzero(inside)
+        if not len(idx):
             return
         painter.setTransform(view.base)
         t = view.transform
-        px = pts * np.array([t.m11(), t.m22()]) + np.array([t.dx(), t.dy()])
-        pen = QPen(self.colour, self.size)
+        px = xy[idx] * np.array([t.m11(), t.m22()]) + np.array([t.dx(), t.dy()])
+        big = self.fill is not None and len(idx) < 6000
+        pen = QPen(self.colour, self.size + (2.8 if big else 0))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in px]))
+        if not big:
+            return
+        colours = self.fill[idx]
+        for colour in np.unique(colours.astype(str)):
+            pen = QPen(QColor(colour), self.size + 1.4)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in px[colours == colour]]))
 
 
 class RepLayer:

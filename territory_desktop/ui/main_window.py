@@ -211,8 +211,22 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         self.table_model.refresh()
+        self._refresh_account_colours()
         self._update_totals_label()
         self._selection_changed(self.canvas.selected_unit_ids())
+
+    def _refresh_account_colours(self) -> None:
+        """Colour account dots by their owning territory (only while the accounts layer is shown)."""
+        from ..services.metrics import account_owners
+
+        layer = self.canvas.renderer.extras.get("accounts") if self.canvas.renderer else None
+        if layer is None or not self.canvas.renderer.layer("accounts").visible:
+            return
+        scene = self.canvas.scene
+        owners = account_owners(self.project).to_numpy()
+        layer.set_fill(np.array([scene.colour_of(o).name() if isinstance(o, str) else "#ffffff" for o in owners],
+                                dtype=object))
+        self.canvas.update()
 
     def _update_totals_label(self) -> None:
         t = self.table_model.totals()
@@ -287,6 +301,7 @@ class MainWindow(QMainWindow):
             renderer.extras["basemap"] = TileLayer(self.canvas.scene.crs, **({"url": url} if url else {}),
                                                    on_tile=self.canvas.update)
         self._update_legend()
+        self._refresh_account_colours()
         self.canvas.update()
 
     # ---- edits

@@ -270,3 +270,30 @@ def test_dropped_csv_imports_accounts_and_marks_modified(window, grid8, tmp_path
     assert owners == {"X1": unit_id(0, 0), "X2": unit_id(7, 4)}
     assert window.isWindowModified()
     assert table_values(window)["T3"]["accounts"] == 1 and table_values(window)["T1"]["potential"] == 100
+
+
+def test_account_dots_take_the_owner_colour(window, grid8):
+    import pyproj
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    window.canvas.renderer.layer("accounts").visible = True
+    window.canvas.renderer.layer("labels").visible = False
+    window._layers_changed()
+    acc = grid8.accounts.set_index("account_id").loc["A000"].geometry
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", window.canvas.scene.crs, always_xy=True).transform(acc.x, acc.y)
+    p = window.canvas.to_widget(QPointF(x, -y))
+
+    def colour_at() -> QColor:
+        image = window.canvas.grab().toImage()
+        return image.pixelColor(round(p.x() * image.devicePixelRatio()), round(p.y() * image.devicePixelRatio()))
+
+    def near(c: QColor, hex_colour: str) -> bool:
+        e = QColor(hex_colour)
+        return max(abs(c.red() - e.red()), abs(c.green() - e.green()), abs(c.blue() - e.blue())) <= 40
+
+    assert near(colour_at(), "#1f77b4")  # T1 owns it geographically
+    window.undo_stack.push(__import__("territory_desktop.ui.commands", fromlist=["x"])
+                           .AccountOverrideCommand(grid8, {"A000": "T3"}))
+    window._refresh_totals()
+    assert near(colour_at(), "#2ca02c")  # now T3's, drawn in T3's colour inside T1
