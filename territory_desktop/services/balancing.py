@@ -312,3 +312,57 @@ def _new_scenario_id(project: Project) -> str:
     while f"balanced-{n}" in used:
         n += 1
     return f"balanced-{n}"
+
+
+def match_reps(project: Project, scenario_id: str | None = None, skill_weight: float = 1.0,
+               capacity_weight: float = 2.0) -> pd.DataFrame:
+    """Optimal rep -> territory matching for a scenario's geographic territories.
+
+    Uses rep homes, ``capacity_hours`` and ``skills`` (comma-separated industries) against each territory's
+    workload hours and its workload mix by account industry. Returns one row per match: rep_id,
+    territory_id, distance_km, skill_match, load_over_capacity and reason; ``current_rep`` shows the rep
+    the territory has now.
+    """
+    from ..engine.balance import assign_reps
+    from .metrics import account_owners, account_workload
+
+    sid = scenario_id or project.active_scenario
+    terr = project.scenario_territories(sid)
+    terr = terr[terr["kind"].fillna("geographic") == "geographic"].reset_index(drop=True)
+    reps = project.reps.reset_index(drop=True)
+    if len(terr) == 0 or len(reps) == 0:
+        raise InvalidInputError("rep assignment", ["the scenario needs territories and the project reps"])
+    units = project_units(project.units)
+    plan = project.plans[sid].as_dict()
+    ids = units["unit_id"].astype(str).to_numpy()
+    tids = terr["territory_id"].astype(str).tolist()
+    cent = units.geometry.representative_point()
+    owners = account_owners(project, sid)
+    hours = account_workload(project)
+    frame = pd.DataFrame({"t": owners.to_numpy(), "h": hours.to_numpy(),
+                          "industry": project.accounts["industry"].astype(str).to_numpy()})
+    work = frame.groupby("t")["h"].sum().reindex(tids).fillna(0.0).to_numpy()
+    mix_tab = frame.groupby(["t", "industry"])["h"].sum()
+    mix = []
+    for t in tids:
+        part = mix_tab[t] if t in mix_tab.index.get_level_values(0) else pd.Series(dtype=float)
+        total = float(part.sum())
+        mix.append({str(k): float(v) / total for k, v in part.items()} if total > 0 else {})
+    lab = np.array([plan.get(u) for u in ids], dtype=object)
+    centres = np.array([[cent.x[lab == t].mean(), cent.y[lab == t].mean()] if (lab == t).any() else [np.nan] * 2
+                        for t in tids])
+    if np.isnan(centres).any():
+        empty = [t for t, c in zip(tids, centres) if np.isnan(c).any()]
+        raise InvalidInputError("rep assignment", [f"territory {t} has no units" for t in empty[:20]])
+    homes = project_units(reps)
+    if homes.crs != units.crs:
+        homes = homes.to_crs(units.crs)
+    xy = np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
+    skills = [set(str(s).split(",")) if isinstance(s, str) else set() for s in reps["skills"]]
+    matches = assign_reps(reps["rep_id"].astype(str).tolist(), xy, reps["capacity_hours"].to_numpy(float), skills,
+                          tids, centres, work, mix, skill_weight, capacity_weight)
+    current = dict(zip(terr["territory_id"].astype(str), terr["rep_id"]))
+    return pd.DataFrame([{"rep_id": m.rep, "territory_id": m.territory, "current_rep": current.get(m.territory),
+                          "distance_km": round(m.distance_km, 1), "skill_match": round(m.skill_match, 3),
+                          "load_over_capacity": round(m.load_over_capacity, 3), "reason": m.reason}
+                         for m in matches])

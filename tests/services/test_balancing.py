@@ -160,3 +160,26 @@ def test_cli_does_not_load_qt():
            "print('PySide6' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_match_reps_by_home_and_reason():
+    from shapely.geometry import Point
+
+    from territory_desktop.services.balancing import match_reps
+
+    p = small_project()  # T0 west-south, T1 east-south, T2 west-north, T3 east-north (8 x 8 grid)
+    homes = {"R0": (-97.62, 38.34), "R1": (-97.82, 38.06), "R2": (-97.62, 38.06), "R3": (-97.82, 38.34)}
+    p.reps = gpd.GeoDataFrame({"rep_id": list(homes), "name": list(homes), "capacity_hours": 1600.0,
+                               "skills": ["Retail", "", "Retail,Healthcare", ""]},
+                              geometry=[Point(*xy) for xy in homes.values()], crs="EPSG:4326")
+    p.accounts = gpd.GeoDataFrame({"account_id": ["a1", "a2"], "industry": ["Retail", "Healthcare"],
+                                   "visit_frequency_weeks": [4, 4], "service_minutes": [45.0, 45.0],
+                                   "potential": [1.0, 1.0], "unit_id": ["c000", "c063"]},
+                                  geometry=[Point(-97.99, 38.01), Point(-97.61, 38.39)], crs="EPSG:4326")
+    m = match_reps(p, skill_weight=0.0).set_index("rep_id")  # distance only: each rep gets its home's territory
+    assert m.loc["R1", "territory_id"] == "T0" and m.loc["R2", "territory_id"] == "T1"
+    assert m.loc["R3", "territory_id"] == "T2" and m.loc["R0", "territory_id"] == "T3"
+    assert m["reason"].str.contains("1st closest rep").all()
+    s = match_reps(p, skill_weight=10.0).set_index("rep_id")  # T3's work is all Healthcare: only R2 has it
+    assert s.loc["R2", "territory_id"] == "T3" and s.loc["R0", "territory_id"] == "T0"  # T0 is all Retail
+    assert s.loc["R2", "skill_match"] == 1.0
