@@ -186,6 +186,9 @@ class RepLayer:
             painter.setBrush(QColor("#1f3a5f"))
             painter.drawPolygon(diamond)
             if show_names:
+                painter.setPen(QColor(255, 255, 255, 210))  # halo so names read on any fill
+                for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                    painter.drawText(p + QPointF(8 + dx, 4 + dy), name)
                 painter.setPen(QColor("#1f3a5f"))
                 painter.drawText(p + QPointF(8, 4), name)
 
