@@ -486,8 +486,11 @@ class Search:
                 break
         return moved
 
-    def polish(self, deadline: float, stop: StopFlag | None = None, passes: int = 6) -> None:
-        """Compactness: move boundary units to a neighbour whose home is nearer, keeping P unchanged."""
+    def polish(self, deadline: float, stop: StopFlag | None = None, passes: int = 6,
+               cut_weight: float = 1.0) -> None:
+        """Compactness: move boundary units where that shortens borders (fewer cut edges, weight
+        ``cut_weight`` per edge) and brings units nearer their home (weighted distance in territory
+        radii), keeping the balance violation P from growing."""
         for _ in range(passes):
             if not self.fixed_homes:
                 self.recentre()
@@ -499,12 +502,14 @@ class Search:
                     continue
                 a = self.lab[u]
                 best = None
+                count: dict[int, int] = {}
                 for v in self.adj[u]:
-                    b = self.lab[v]
-                    if b == a or (best is not None and b == best[1]):
+                    count[self.lab[v]] = count.get(self.lab[v], 0) + 1
+                for b, nb in count.items():
+                    if b == a:
                         continue
                     dp, ds, dc = self.delta(u, a, b)
-                    gain = 0.02 * ds + dc
+                    gain = 0.02 * ds + dc + cut_weight * (count.get(a, 0) - nb)
                     if dp <= EPS and gain < -1e-9 and (best is None or gain < best[0]):
                         best = (gain, b)
                 if best is not None and self.disruption_cost(u, best[1]) <= 0 and self.movable(u, best[1]):
