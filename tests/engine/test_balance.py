@@ -208,3 +208,17 @@ def test_progress_reported():
     seen = []
     balance_territories(p, progress=lambda f, m: seen.append(f))
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_max_distance_too_tight_for_balance_is_reported():
+    p, _ = grid_problem(k=2, tol=0.05)
+    p.weights[:] = np.where(p.xy[:, :1] < 6000, 10.0, 1.0)  # the west is ten times heavier
+    p.homes = np.array([[3000, 6000], [9000, 6000]], float)
+    p.max_distance = 6100.0  # every unit is within 6.1 km of a home, but the east cannot take enough
+    with pytest.raises(InfeasibleError, match="beyond the maximum of 6.1 km|from the target") as info:
+        balance_territories(p, time_limit=5)
+    r = info.value.result
+    d = np.hypot(*(p.xy - p.homes[r.labels]).T)
+    tot = np.array([p.weights[r.labels == t, 0].sum() for t in range(2)])
+    assert (d > 6100).any() or np.abs(tot / tot.mean() - 1).max() > 0.05
+    assert not r.within_tolerance

@@ -92,7 +92,17 @@ def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: 
 
 def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: str, strict: bool,
             what: str) -> BalanceResult:
-    res = BalanceResult(s.labels(), seed, s.within(), time.perf_counter() - t0, s.moves, s.homes.copy(), mode)
+    far = [u for u in range(p.n) if s._dpen(u, s.lab[u]) > 0]
+    res = BalanceResult(s.labels(), seed, s.within() and not far, time.perf_counter() - t0, s.moves,
+                        s.homes.copy(), mode)
+    if strict and s.within() and far:
+        u = max(far, key=lambda v: s._dist(v, s.lab[v]))
+        err = InfeasibleError(
+            f"{what}: unit {p.unit_names[u]} is {s._dist(u, s.lab[u]) / 1000:.1f} km from the home of its "
+            f"territory {s.lab[u]}, beyond the maximum of {p.max_distance / 1000:.1f} km "
+            f"({len(far)} units are too far); raise --max-distance or the number of territories")
+        err.result = res  # type: ignore[attr-defined]
+        raise err
     if strict and not res.within_tolerance:
         targets = p.targets
         worst = (0.0, 0, 0)
