@@ -222,3 +222,23 @@ def test_max_distance_too_tight_for_balance_is_reported():
     tot = np.array([p.weights[r.labels == t, 0].sum() for t in range(2)])
     assert (d > 6100).any() or np.abs(tot / tot.mean() - 1).max() > 0.05
     assert not r.within_tolerance
+
+
+def test_real_counties_with_islands_washington_state():
+    """Washington's 39 counties (San Juan is islands only) in EPSG:5070, k=4, population-like weights."""
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    shp = Path(__import__("_plotly_geo").__file__).parent / "package_data" / "cb_2016_us_county_500k.shp"
+    wa = gpd.read_file(shp, where="STATEFP = '53'").set_crs(4269, allow_override=True).to_crs(5070)
+    adj = build_adjacency(wa.geometry.values)
+    g = nx.from_scipy_sparse_array(adj.matrix)
+    assert nx.is_connected(g) and len(adj.bridges) >= 1
+    san_juan = int(np.flatnonzero(wa["NAME"].to_numpy() == "San Juan")[0])
+    assert any(san_juan in b for b in adj.bridges)
+    w = np.log1p(wa["ALAND"].to_numpy(float) / 1e6)  # a smooth positive measure per county
+    xy = np.column_stack([wa.geometry.centroid.x, wa.geometry.centroid.y])
+    p = BalanceProblem(adj.matrix, w, ["m"], [0.05], xy, 4, wa["GEOID"].tolist())
+    r = balance_territories(p, seed=0, time_limit=20)
+    check_plan(r.labels, adj, w, 4, 0.05)
