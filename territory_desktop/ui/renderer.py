@@ -150,16 +150,15 @@ class MapRenderer:
         painter.restore()
 
     def _visible_keys(self, view: RenderView) -> list:
+        """Territories whose bounding box meets the visible rectangle (cached per view)."""
         rect = view.visible
-        out = []
-        for key in self.scene.drawn_keys():
-            geom = self.scene.territory_geometry(key)
-            if geom is None:
-                continue
-            x0, y0, x1, y1 = geom.bounds
-            if x1 < rect.left() or x0 > rect.right() or y1 < rect.top() or y0 > rect.bottom():
-                continue
-            out.append(key)
+        cached = view.__dict__.get("_keys")
+        if cached is not None:
+            return cached
+        left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+        out = [key for key, (x0, y0, x1, y1) in self.scene.bounds.items()
+               if not (x1 < left or x0 > right or y1 < top or y0 > bottom)]
+        view.__dict__["_keys"] = out
         return out
 
     def _paint_units(self, painter: QPainter, view: RenderView) -> None:
@@ -237,10 +236,12 @@ class MapRenderer:
         stroke_thick(painter, paths, self.outline_colour, 1.7)
 
     def _paint_labels(self, painter: QPainter, view: RenderView) -> None:
+        """Territory names at an interior point, skipped when wider than the territory or overlapping
+        an already placed label (collisions checked in a 64-px grid)."""
         scene = self.scene
         painter.save()
         painter.setTransform(view.base)
-        placed: list[QRectF] = []
+        grid: dict[tuple[int, int], list[QRectF]] = {}
         dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
         for key in self._visible_keys(view):
             if key is None:
@@ -248,17 +249,19 @@ class MapRenderer:
             anchor = scene.label_point(key)
             if anchor is None:
                 continue
-            geom = scene.territory_geometry(key)
-            width_px = (geom.bounds[2] - geom.bounds[0]) / view.px
+            x0, _, x1, _ = scene.bounds[key]
             image = self._label_image(scene.names.get(key, str(key)), dpr)
             w, h = image.width() / dpr, image.height() / dpr
-            if w > width_px * 1.2:
+            if w > (x1 - x0) / view.px * 1.2:
                 continue
             p = view.transform.map(QPointF(*anchor))
             rect = QRectF(p.x() - w / 2, p.y() - h / 2, w, h)
-            if any(rect.intersects(r) for r in placed):
+            cells = [(i, j) for i in range(int(rect.left() // 64), int(rect.right() // 64) + 1)
+                     for j in range(int(rect.top() // 64), int(rect.bottom() // 64) + 1)]
+            if any(rect.intersects(r) for c in cells for r in grid.get(c, ())):
                 continue
-            placed.append(rect)
+            for c in cells:
+                grid.setdefault(c, []).append(rect)
             painter.drawImage(rect, image)
         painter.restore()
 

@@ -61,6 +61,8 @@ class MapScene:
         self._territory_geom: dict[str | None, object] = {}
         self._paths: dict[tuple[str | None, int], QPainterPath] = {}
         self._labels: dict[str | None, tuple[float, float]] = {}
+        #: (minx, miny, maxx, maxy) of each territory in drawing space
+        self.bounds: dict[str | None, tuple[float, float, float, float]] = {}
         self.colours: dict[str | None, QColor] = {}
         self.names: dict[str, str] = {}
         self.refresh_territory_table()
@@ -111,12 +113,14 @@ class MapScene:
         self._labels.pop(key, None)
         if len(members) == 0:
             self._territory_geom.pop(key, None)
+            self.bounds.pop(key, None)
             return
         geoms = self.geoms[members]
         merged = shapely.coverage_union_all(geoms)
         if not shapely.is_valid(merged):
             merged = shapely.union_all(shapely.make_valid(geoms))
         self._territory_geom[key] = merged
+        self.bounds[key] = tuple(float(v) for v in merged.bounds)
 
     def territory_geometry(self, key: str | None):
         """Dissolved geometry of a territory in drawing space (None if it has no units)."""
@@ -174,6 +178,7 @@ class MapScene:
         self._territory_geom.clear()
         self._paths.clear()
         self._labels.clear()
+        self.bounds.clear()
         self._dissolve(self.territory_keys())
 
     def level_for(self, px: float) -> int:
