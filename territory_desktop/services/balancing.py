@@ -366,3 +366,54 @@ def match_reps(project: Project, scenario_id: str | None = None, skill_weight: f
                           "distance_km": round(m.distance_km, 1), "skill_match": round(m.skill_match, 3),
                           "load_over_capacity": round(m.load_over_capacity, 3), "reason": m.reason}
                          for m in matches])
+
+
+def propose_account_balance(project: Project, territory_ids: list[str] | None = None,
+                            measures: tuple[str, ...] = ("workload_hours",), tolerance: float = 0.02,
+                            scenario_id: str | None = None, time_limit: float = 10.0) -> dict[str, str]:
+    """Balance the accounts owned by account-type territories (default: all of the scenario's) among them.
+
+    The accounts are the units (no contiguity); measures are ``accounts``, ``workload_hours`` or
+    ``potential`` per account. Accounts stay near their territory's rep home when the reps have homes.
+    Returns account_id -> territory_id for the accounts whose owner changes (apply them with
+    ``Plan.set_account_overrides``, one undo step in the GUI).
+    """
+    from ..engine.balance import balance_accounts
+    from .metrics import account_owners, account_workload
+
+    sid = scenario_id or project.active_scenario
+    terr = project.scenario_territories(sid)
+    acct = terr[terr["kind"] == "account"]
+    tids = [str(t) for t in (territory_ids or acct["territory_id"].tolist())]
+    if len(tids) < 2:
+        raise InvalidInputError("account balancing", ["give at least two account-type territories"])
+    unknown = [t for t in tids if t not in set(acct["territory_id"].astype(str))]
+    if unknown:
+        raise InvalidInputError("account balancing", [f"{t} is not an account-type territory of '{sid}'"
+                                                      for t in unknown])
+    owners = account_owners(project, sid)
+    mine = owners.isin(tids).to_numpy()
+    accounts = project.accounts[mine]
+    if len(accounts) < len(tids):
+        raise InvalidInputError("account balancing", [f"{len(accounts)} accounts for {len(tids)} territories"])
+    values = {"accounts": np.ones(len(accounts)),
+              "workload_hours": account_workload(project).to_numpy()[mine],
+              "potential": accounts["potential"].to_numpy(float)}
+    bad = [m for m in measures if m not in values]
+    if bad:
+        raise InvalidInputError("account balancing", [f"unknown measure '{m}' (accounts, workload_hours, potential)"
+                                                      for m in bad])
+    w = np.column_stack([values[m] for m in measures])
+    xy = homes = None
+    reps = project.reps.set_index("rep_id") if len(project.reps) else None
+    rep_of = dict(zip(acct["territory_id"].astype(str), acct["rep_id"]))
+    if reps is not None and all(isinstance(rep_of.get(t), str) and rep_of[t] in reps.index for t in tids):
+        metric = project_units(accounts)
+        xy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+        h = project_units(reps.loc[[rep_of[t] for t in tids]]).to_crs(metric.crs)
+        homes = np.column_stack([h.geometry.x.to_numpy(), h.geometry.y.to_numpy()])
+    labels = balance_accounts(w, len(tids), np.full(len(measures), tolerance), list(measures), xy, homes,
+                              time_limit=time_limit)
+    ids = accounts["account_id"].astype(str).to_numpy()
+    before = owners.to_numpy()[mine]
+    return {ids[i]: tids[t] for i, t in enumerate(labels) if before[i] != tids[t]}

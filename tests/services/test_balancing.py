@@ -183,3 +183,31 @@ def test_match_reps_by_home_and_reason():
     s = match_reps(p, skill_weight=10.0).set_index("rep_id")  # T3's work is all Healthcare: only R2 has it
     assert s.loc["R2", "territory_id"] == "T3" and s.loc["R0", "territory_id"] == "T0"  # T0 is all Retail
     assert s.loc["R2", "skill_match"] == 1.0
+
+
+def test_account_territories_balanced_by_overrides():
+    from shapely.geometry import Point
+
+    from territory_desktop.services.balancing import propose_account_balance
+    from territory_desktop.services.metrics import account_owners, account_workload
+
+    p = small_project()
+    rng = np.random.default_rng(3)
+    n = 300
+    p.accounts = gpd.GeoDataFrame({"account_id": [f"a{i}" for i in range(n)],
+                                   "segment": np.where(np.arange(n) < 200, "A", "B"),
+                                   "visit_frequency_weeks": rng.integers(1, 8, n),
+                                   "service_minutes": rng.uniform(30, 90, n), "potential": 1.0,
+                                   "unit_id": "c000"},
+                                  geometry=[Point(-97.9, 38.1)] * n, crs="EPSG:4326")
+    keys = pd.DataFrame([{"scenario_id": "base", "territory_id": f"K{i}", "name": f"K{i}", "colour": "#000000",
+                          "rep_id": None, "parent_id": None, "level": "territory", "kind": "account",
+                          "rule": json.dumps({"segment": ["A"] if i < 2 else ["B"]})} for i in range(3)])
+    p.territories = pd.concat([p.territories, keys], ignore_index=True)
+    changes = propose_account_balance(p, tolerance=0.03)
+    p.plan.set_account_overrides(changes)
+    owners = account_owners(p)
+    hours = account_workload(p)
+    tot = hours.groupby(owners).sum()[["K0", "K1", "K2"]]
+    assert (abs(tot / tot.mean() - 1) <= 0.03).all()
+    assert owners.isin(["K0", "K1", "K2"]).all()
