@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {"first_draw_s": 1.0, "frame_ms_median": 33, "frame_ms_p95": 66, "stroke_ms_median": 50},
         "meets_targets": bool(ours["first_draw_s"] <= 1.0 and ours["frame_ms_median"] <= 33
                               and ours["frame_ms_p95"] < 66 and ours["stroke_ms_median"] <= 50),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
     }
     result.update(ours)
     if args.json:
