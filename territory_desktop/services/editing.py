@@ -123,6 +123,18 @@ def set_parent(project: Project, territory_id: str, parent_id: str | None) -> No
     project.mark_dirty("territories")
 
 
+def assign_rep(project: Project, territory_id: str, rep_id: str | None) -> str | None:
+    """Give a territory to a rep (None = vacant); returns the previous rep id."""
+    i = _require(project, territory_id)
+    if rep_id is not None and rep_id not in set(project.reps["rep_id"].astype(str)):
+        raise InfeasibleError(f"no rep '{rep_id}' for territory '{territory_id}'")
+    label = project.territories.index[i]
+    old = project.territories.at[label, "rep_id"]
+    project.territories.loc[label, "rep_id"] = rep_id
+    project.mark_dirty("territories")
+    return None if pd.isna(old) else str(old)
+
+
 def merge_territories(project: Project, target_id: str, source_ids: Iterable[str]) -> int:
     """Move every unit and account override of ``source_ids`` to ``target_id`` and delete the sources.
     Children of a source move under the target. Returns the number of units moved."""

@@ -138,6 +138,9 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
                        "Create a territory, district, region or account-type territory", "new-territory"))
     terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
     terr.addAction(act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
+    terr.addAction(act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
+    terr.addAction(act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+P",
+                       "Put territories under a district or region (hierarchy roll-up)"))
     terr.addAction(act("merge", "&Merge", w.merge_territories, "Ctrl+M", "Merge the selected territories into the first"))
     terr.addAction(act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
 

@@ -372,6 +372,32 @@ class MainWindow(QMainWindow):
             if colour.isValid():
                 self.run_edit(lambda p: editing.recolour_territory(p, ids[0], colour.name()), "Recolour territory")
 
+    def set_parent(self) -> None:
+        """Put the picked territories under a district or region (or detach them)."""
+        ids = self._picked_territories()
+        if not ids or self.project is None:
+            return
+        t = self.project.territories
+        parents = t[(t["scenario_id"] == self.project.active_scenario) & (t["level"] != "territory")]
+        choices = ["(none)"] + [f"{r.name} [{r.level}] ({r.territory_id})" for r in parents.itertuples()]
+        choice, ok = QInputDialog.getItem(self, "Set parent", f"Parent of {len(ids)} territory(ies):", choices, 0, False)
+        if ok:
+            parent = None if choice == "(none)" else choice.rsplit("(", 1)[1].rstrip(")")
+            self.run_edit(lambda p: [editing.set_parent(p, tid, parent) for tid in ids], "Set parent")
+
+    def set_rep(self) -> None:
+        """Give the picked territory to a rep."""
+        ids = self._picked_territories()
+        if not ids or self.project is None:
+            return
+        reps = self.project.reps
+        choices = ["(vacant)"] + [f"{r.name} ({r.rep_id})" for r in reps.itertuples()]
+        choice, ok = QInputDialog.getItem(self, "Assign rep", f"Rep of {self.canvas.scene.names.get(ids[0], ids[0])}:",
+                                          choices, 0, False)
+        if ok:
+            rep = None if choice == "(vacant)" else choice.rsplit("(", 1)[1].rstrip(")")
+            self.run_edit(lambda p: editing.assign_rep(p, ids[0], rep), "Assign rep")
+
     def merge_territories(self) -> None:
         ids = self.territory_panel.selected_ids()
         if len(ids) < 2:

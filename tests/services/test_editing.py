@@ -85,3 +85,11 @@ def test_move_accounts_override(grid_project):
     assert totals.loc["E", "accounts"] == 3
     editing.move_accounts(grid_project, ["a2"], None)
     assert grid_project.plan.account_overrides() == {}
+
+
+def test_assign_rep(grid_project):
+    assert editing.assign_rep(grid_project, "W", "r1") is None
+    assert grid_project.territories.set_index("territory_id").loc["W", "rep_id"] == "r1"
+    assert editing.assign_rep(grid_project, "W", None) == "r1"
+    with pytest.raises(InfeasibleError, match="no rep 'zz'"):
+        editing.assign_rep(grid_project, "W", "zz")

@@ -4,6 +4,7 @@ territory edits with undo, a broken project file gives an error dialog (no crash
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
@@ -297,3 +298,21 @@ def test_account_dots_take_the_owner_colour(window, grid8):
                            .AccountOverrideCommand(grid8, {"A000": "T3"}))
     window._refresh_totals()
     assert near(colour_at(), "#2ca02c")  # now T3's, drawn in T3's colour inside T1
+
+
+def test_set_parent_and_rep_from_the_menu(window, grid8, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from territory_desktop.services import editing
+
+    district = window.run_edit(lambda p: editing.create_territory(p, "North", level="district"), "New district")
+    window.territory_panel.select_territory("T2")
+    monkeypatch.setattr(QInputDialog, "getItem", lambda parent, title, label, items, *a: (
+        next(i for i in items if district in i) if title == "Set parent" else "Bob (R2)", True))
+    window.set_parent()
+    window.set_rep()
+    terr = grid8.territories.set_index("territory_id")
+    assert terr.loc["T2", "parent_id"] == district and terr.loc["T2", "rep_id"] == "R2"
+    assert window.table_model.frame.set_index("territory_id").loc["T2", "rep"] == "Bob"
+    window.undo_stack.undo()
+    assert pd.isna(grid8.territories.set_index("territory_id").loc["T2", "rep_id"])
