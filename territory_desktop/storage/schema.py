@@ -43,43 +43,29 @@ _SQL_TYPES = {"text": Text, "real": Float, "int": Integer, "bool": Boolean}
 
 
 def _entity_columns(fields: tuple[Field, ...], unique: str) -> list[Column]:
-    cols = []
-    for f in fields:
-        cols.append(Column(f.name, _SQL_TYPES[f.kind](), nullable=f.name != unique and True,
-                           unique=f.name == unique))
-    return cols
+    return [Column(f.name, _SQL_TYPES[f.kind](), nullable=f.name != unique, unique=f.name == unique)
+            for f in fields]
 
 
 metadata = MetaData()
 
 meta = Table("td_meta", metadata, Column("key", Text, primary_key=True), Column("value", Text))
 
-units = Table(
-    "units", metadata,
-    Column("fid", Integer, primary_key=True),
-    *_entity_columns(UNIT_FIELDS, "unit_id"),
-    Column("attrs", Text),
-    Column("geom", GpkgGeometry("MULTIPOLYGON")),
-    sqlite_autoincrement=True,
-)
+def _entity_table(name: str, fields: tuple[Field, ...], unique: str, geometry_type: str) -> Table:
+    """A feature layer of one entity: fid, the entity's fields, extra attributes as JSON, geometry."""
+    return Table(
+        name, metadata,
+        Column("fid", Integer, primary_key=True),
+        *_entity_columns(fields, unique),
+        Column("attrs", Text),
+        Column("geom", GpkgGeometry(geometry_type)),
+        sqlite_autoincrement=True,
+    )
 
-accounts = Table(
-    "accounts", metadata,
-    Column("fid", Integer, primary_key=True),
-    *_entity_columns(ACCOUNT_FIELDS, "account_id"),
-    Column("attrs", Text),
-    Column("geom", GpkgGeometry("POINT")),
-    sqlite_autoincrement=True,
-)
 
-reps = Table(
-    "reps", metadata,
-    Column("fid", Integer, primary_key=True),
-    *_entity_columns(REP_FIELDS, "rep_id"),
-    Column("attrs", Text),
-    Column("geom", GpkgGeometry("POINT")),
-    sqlite_autoincrement=True,
-)
+units = _entity_table("units", UNIT_FIELDS, "unit_id", "MULTIPOLYGON")
+accounts = _entity_table("accounts", ACCOUNT_FIELDS, "account_id", "POINT")
+reps = _entity_table("reps", REP_FIELDS, "rep_id", "POINT")
 
 TERRITORY_TOTALS = ("units", "accounts", "workload_hours", "potential")
 
