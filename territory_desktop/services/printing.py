@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -68,8 +69,19 @@ def page_spec(name: str, landscape: bool = False) -> PageSpec:
 def parallel_scale_factor(crs: str, lon: float, lat: float) -> float:
     """Scale factor k of projection ``crs`` along the parallel at (lon, lat): projected metres per ground
     metre east-west. Conic projections such as EPSG:5070 are only true (k = 1) on their standard parallels."""
-    factors = pyproj.Proj(pyproj.CRS(crs)).get_factors(lon, lat)
+    factors = _proj(crs).get_factors(lon, lat)
     return float(factors.parallel_scale)
+
+
+@lru_cache(maxsize=8)
+def _proj(crs: str) -> pyproj.Proj:
+    return pyproj.Proj(pyproj.CRS(crs))
+
+
+@lru_cache(maxsize=16)
+def transformer(source: str, target: str) -> pyproj.Transformer:
+    """A cached lon/lat-ordered transformer from ``source`` to ``target`` CRS."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 @dataclass(frozen=True)

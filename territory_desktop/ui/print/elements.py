@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 
-import pyproj
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QTransform
 
-from ...services.printing import ScaleBar, TerritorySummary
+from ...services.printing import ScaleBar, TerritorySummary, transformer
 from ..renderer import view_transform
 
 INK = QColor("#1d2125")
@@ -243,7 +242,7 @@ def draw_scale_bar(page: Page, origin: QPointF, bar: ScaleBar, scale_label: str,
 
 def north_angle(crs: str, lon: float, lat: float) -> float:
     """Angle (degrees, clockwise from page-up) of true north at (lon, lat) in projection ``crs``."""
-    t = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    t = transformer("EPSG:4326", crs)
     x0, y0 = t.transform(lon, lat)
     x1, y1 = t.transform(lon, lat + 0.05)
     return math.degrees(math.atan2(x1 - x0, y1 - y0))

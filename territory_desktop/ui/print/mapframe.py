@@ -139,7 +139,7 @@ class RepHomeLayer(_Painted):
 
 
 #: simplification ladder for print, as fractions of the scene's full-extent pixel size
-PRINT_LOD_FACTORS = (0.6, 0.3, 0.15, 0.07, 0.03, 0.012, 0.0)
+PRINT_LOD_FACTORS = (4.0, 2.0, 1.0, 0.6, 0.3, 0.15, 0.07, 0.03, 0.012, 0.0)
 #: the largest simplification error allowed on paper, mm
 PRINT_TOLERANCE_MM = 0.1
 
@@ -153,6 +153,7 @@ class PrintScene(MapScene):
         self.tolerances = [f * self.full_px for f in PRINT_LOD_FACTORS]
         self.mm_px = 300 / 25.4
         self.clip: tuple[float, float, float, float] | None = None
+        self.focus: str | None = None
         self._simplified: dict[tuple[str | None, int], object] = {}
         self._clipped: dict[tuple[str | None, int], QPainterPath] = {}
 
@@ -208,14 +209,13 @@ class PrintRenderer(MapRenderer):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         r = view.visible
         idx = scene.units_in_rect(r.left(), r.top(), r.right(), r.bottom())
+        focus = getattr(scene, "focus", None)
+        if focus is not None:  # on a territory page only its own units are outlined (neighbours are grey)
+            idx = idx[scene.unit_territory[idx] == focus]
         if not len(idx):
             return
-        level = scene.level_for(view.px)
-        cache = self.__dict__.setdefault("_unit_rings", {})
-        if level not in cache:  # unit boundaries simplified once per level for all units
-            tol = scene.tolerances[level]
-            cache[level] = shapely.boundary(shapely.simplify(scene.geoms, tol) if tol > 0 else scene.geoms)
-        geoms = cache[level][idx]
+        tol = scene.tolerances[scene.level_for(view.px)]
+        geoms = shapely.boundary(shapely.simplify(scene.geoms[idx], tol) if tol > 0 else scene.geoms[idx])
         rings = shapely.clip_by_rect(geoms, r.left(), r.top(), r.right(), r.bottom())
         painter.drawPath(geometries_to_path(rings, flip_y=False))
 
@@ -349,6 +349,7 @@ class PrintMap:
             if k != key:
                 self.scene.colours[k] = GREY_FILL
         self.outlines.focus = key
+        self.scene.focus = key
         self.accounts.mask = self.owners == key
         terr = self.project.scenario_territories().set_index("territory_id")
         rep = terr.loc[key, "rep_id"] if key in terr.index else None
@@ -361,6 +362,7 @@ class PrintMap:
             self.scene.colours.clear()
             self.scene.colours.update(self.base_colours)
             self.outlines.focus = None
+            self.scene.focus = None
             self.accounts.mask = saved_acc
             self.reps.mask = saved_rep
             acc_layer.visible = saved_visible

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyproj
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QPen, QTransform
 
@@ -16,6 +15,7 @@ from ...services.printing import (
     parallel_scale_factor,
     scale_bar,
     scale_text,
+    transformer,
 )
 from ..renderer import view_transform
 from .elements import (
@@ -66,7 +66,7 @@ def sheet_frame(page: Page, has_title: bool = True) -> Frame:
 
 def lonlat_of(print_map: PrintMap, x: float, y: float) -> tuple[float, float]:
     """Drawing-space point (metres, y negated) -> lon/lat."""
-    t = pyproj.Transformer.from_crs(print_map.scene.crs, "EPSG:4326", always_xy=True)
+    t = transformer(print_map.scene.crs, "EPSG:4326")
     lon, lat = t.transform(x, -y)
     return float(lon), float(lat)
 
