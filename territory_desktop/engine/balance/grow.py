@@ -1,11 +1,10 @@
-"""Initial contiguous territories: spread seeds, then grow by graph distance with balancing offsets.
+"""Initial contiguous territories and plan repair.
 
-Growth is a multi-source Dijkstra over the unit graph (edge length = distance between unit centres,
-metres) from a virtual source joined to each territory's seed with length ``base + offset[t]``. Each
-unit joins the territory whose seed reaches it first; every unit's shortest path runs through units
-of the same territory, so every territory is contiguous by construction. Offsets of heavy
-territories grow and of light ones shrink (a graph power diagram), and seeds move to their territory's
-weighted centre, for a few dozen rounds. The local search then finishes the balance.
+- :func:`bisect_partition`: recursive weighted bisection along straight lines (the default start).
+- :func:`grow`: balanced region growing from seeds (used when units are locked: territories grow from
+  their locked units); the lightest territory takes its unassigned neighbour nearest its seed, stops at
+  the mean load, and leftovers go to the lightest neighbour.
+- :func:`repair` and :func:`fill_orphans`: make every territory one piece and give orphans a territory.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from collections import deque
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 
@@ -59,46 +58,6 @@ def _distinct_nearest(xy: np.ndarray, points: np.ndarray) -> np.ndarray:
                 break
             kk = min(len(xy), kk * 4)
     return np.array(out, dtype=np.int64)
-
-
-def edge_lengths(adj: sp.csr_matrix, xy: np.ndarray) -> sp.csr_matrix:
-    """The adjacency with each edge's data set to the distance between unit centres (metres, > 0)."""
-    coo = adj.tocoo()
-    d = np.hypot(*(xy[coo.row] - xy[coo.col]).T)
-    floor = max(float(np.median(d)) * 1e-3, 1e-6) if len(d) else 1e-6
-    return sp.csr_matrix((np.maximum(d, floor), (coo.row, coo.col)), shape=adj.shape)
-
-
-def graph_voronoi(lengths: sp.csr_matrix, sources: list[np.ndarray], offsets: np.ndarray) -> np.ndarray:
-    """Label every unit with the territory whose source set reaches it first (offset-shifted).
-
-    ``sources[t]``: unit indices starting territory t; ``offsets[t]``: extra metres for t.
-    Returns (n,) labels; each territory is contiguous (shortest-path trees).
-    """
-    n = lengths.shape[0]
-    base = float(np.abs(offsets).max()) + 1.0
-    rows, cols, vals = [], [], []
-    for t, src in enumerate(sources):
-        rows.extend([n] * len(src))
-        cols.extend(int(s) for s in src)
-        vals.extend([base + float(offsets[t])] * len(src))
-    coo = lengths.tocoo()
-    g = sp.csr_matrix((np.concatenate([coo.data, vals]), (np.concatenate([coo.row, rows]),
-                                                         np.concatenate([coo.col, cols]))), shape=(n + 1, n + 1))
-    _, pred = dijkstra(g, directed=True, indices=n, return_predecessors=True)
-    anc = pred[:n].copy()
-    roots = anc == n
-    anc[roots] = np.flatnonzero(roots)
-    anc[anc < 0] = np.flatnonzero(anc < 0)  # unreachable (not expected): own root
-    while True:
-        nxt = anc[anc]
-        if np.array_equal(nxt, anc):
-            break
-        anc = nxt
-    owner = np.full(n, -1, dtype=np.int64)
-    for t, src in enumerate(sources):
-        owner[np.asarray(src, dtype=np.int64)] = t
-    return owner[anc]
 
 
 def grow(adj: list[list[int]], w: np.ndarray, seeds: np.ndarray, xy: np.ndarray, k: int,

@@ -14,7 +14,6 @@ from its original territory spend budget and moves back refund it.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from collections import deque
 import numpy as np
 
 from ...models.progress import StopFlag
+from . import chains
 
 EPS = 1e-12
 
@@ -332,159 +332,14 @@ class Search:
         self._failed[(t, diffuse)] = stamp
         return False
 
-    def eject(self, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
-        """Ejection chain: the most violated territory the chain has touched makes its best move (even one
-        that pushes a neighbour out of tolerance), the neighbour then passes its excess on, and so on; no
-        unit moves twice. Kept as soon as the total violation drops below its
-        starting value, undone otherwise. Tries ``tries`` different first moves."""
-        p0 = self.penalty_territories()
-        for first in range(tries):
-            log: list[tuple[int, int]] = []
-            touched, used, ok = [t], set(), False
-            for step in range(depth):
-                cur = max(touched, key=lambda q: self._viol(q, self.load[q])[0])
-                if self._viol(cur, self.load[cur])[0] <= 0:
-                    break
-                moves = []
-                for u, a, b in self.boundary_moves(cur):
-                    if u in used or self.locked[u]:
-                        continue
-                    wu = self.W[u]
-                    na = [self.load[a][j] - wu[j] for j in range(self.m)]
-                    nb = [self.load[b][j] + wu[j] for j in range(self.m)]
-                    pa, sa = self._viol(a, na)
-                    pb, sb = self._viol(b, nb)
-                    moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
-                moves.sort()
-                skip = first if step == 0 else 0
-                applied = False
-                for _, u, a, b in moves[:40]:
-                    group = self.movable_set(u, b, limit=max(2, self.size[a] // 3))
-                    if group is None:
-                        continue
-                    if skip:
-                        skip -= 1
-                        continue
-                    for v in group:
-                        log.append((v, a))
-                        self.move(v, b)
-                        used.add(v)
-                    for q in (a, b):
-                        if q not in touched:
-                            touched.append(q)
-                    applied = True
-                    break
-                if not applied:
-                    break
-                if self.penalty_territories() < p0 - EPS:
-                    ok = True
-                    break
-                if time.perf_counter() > deadline:
-                    break
-            if ok:
-                return True
-            for u, a in reversed(log):
-                self.move(u, a)
-                self.moves -= 2
-        return False
-
-    def _tgraph(self) -> list[set[int]]:
-        nb: list[set[int]] = [set() for _ in range(self.k)]
-        lab = self.lab
-        for u in range(self.n):
-            a = lab[u]
-            for v in self.adj[u]:
-                if lab[v] != a:
-                    nb[a].add(lab[v])
-        return nb
+    def eject(self, t: int, deadline: float) -> bool:
+        return chains.eject(self, t, deadline)
 
     def chain(self, t: int, deadline: float) -> bool:
-        """Push t's worst excess (or deficit) along a territory path to the nearest one with room."""
-        j_worst, dev_worst = 0, 0.0
-        for j in range(self.m):
-            if self.targets[j] > 0:
-                d = self.load[t][j] / self.targets[j] - 1
-                if abs(d) - self.itol[j] > abs(dev_worst) - self.itol[j_worst] or dev_worst == 0:
-                    j_worst, dev_worst = j, d
-        j, sign = j_worst, (1 if dev_worst > 0 else -1)
-        tgt, itol = self.targets[j], self.itol[j]
-        nb = self._tgraph()
-        parent = {t: -1}
-        queue = deque([t])
-        ends = []
-        excess = abs(self.load[t][j] - tgt)
-        while queue:
-            a = queue.popleft()
-            room = (tgt - self.load[a][j]) if sign > 0 else (self.load[a][j] - tgt)
-            if a != t and room > min(0.3 * excess, tgt * itol):
-                ends.append((a, room))
-                if len(ends) >= 5:
-                    break
-            for b in nb[a]:
-                if b not in parent:
-                    parent[b] = a
-                    queue.append(b)
-        p0 = self.penalty_territories()
-        for end, room in ends:
-            path = [end]
-            while parent[path[-1]] != -1:
-                path.append(parent[path[-1]])
-            path.reverse()  # t ... end
-            need = min(excess, room)
-            log: list[tuple[int, int]] = []
-            steps = list(itertools.pairwise(path))
-            if sign < 0:
-                steps = [(q, r) for r, q in reversed(steps)]  # material flows from the end towards t
-            amount = need
-            for a, b in steps:
-                amount = self._transfer(a, b, j, amount, log)
-                if amount <= 0 or time.perf_counter() > deadline:
-                    break
-            if amount > 0 and self.penalty_territories() < p0 - EPS:
-                return True
-            for u, a in reversed(log):  # undo
-                self.move(u, a)
-                self.moves -= 2
-        return False
+        return chains.chain(self, t, deadline)
 
     def penalty_territories(self) -> float:
         return sum(self._viol(t, self.load[t])[0] for t in range(self.k))
-
-    def _transfer(self, a: int, b: int, j: int, need: float, log: list) -> float:
-        """Move boundary units of a into b until about ``need`` of measure j has moved; returns the amount."""
-        moved = 0.0
-        tgt = self.targets[j]
-        while moved < need * 0.9:
-            rem = need - moved
-            cands = []
-            for u in self.members[a]:
-                if self.locked[u] or self.W[u][j] <= 0:
-                    continue
-                if any(self.lab[v] == b for v in self.adj[u]):
-                    wj = self.W[u][j]
-                    over = max(0.0, wj - rem) / tgt
-                    if over > 0.25:
-                        continue
-                    dc = self.cw[u] * (self._dist(u, b) - self._dist(u, a)) / self.radius
-                    cands.append((10.0 * over + 0.01 * dc, u))
-            cands.sort()
-            done = False
-            for _, u in cands[:30]:
-                group = self.movable_set(u, b, limit=max(2, self.size[a] // 5))
-                if group is None:
-                    continue
-                gw = sum(self.W[v][j] for v in group)
-                if len(group) > 1 and (gw - rem) / tgt > 0.25:
-                    continue
-                for v in group:
-                    log.append((v, a))
-                    self.move(v, b)
-                moved += gw
-                done = True
-                break
-            if not done:
-                break
-        return moved
 
     def polish(self, deadline: float, stop: StopFlag | None = None, passes: int = 6,
                cut_weight: float = 1.0) -> None:
