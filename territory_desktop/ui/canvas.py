@@ -79,9 +79,17 @@ class MapCanvas(QWidget):
         self.zoom_full()
 
     def on_assignment_changed(self, unit_ids: list[str]) -> None:
-        if self.scene is not None:
-            self.scene.apply_assignment(unit_ids)
-            self.update()
+        """Re-dissolve the touched territories and repaint only the area they cover."""
+        if self.scene is None:
+            return
+        self.scene.apply_assignment(unit_ids)
+        box = self.scene.last_change_bounds
+        if box is None:
+            return
+        a = self.to_widget(QPointF(box[0], box[1]))
+        b = self.to_widget(QPointF(box[2], box[3]))
+        # labels may stick out of their territory: widen the repaint by a label's half width
+        self.update(QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect())
 
     def refresh(self) -> None:
         """Re-read all territories (after a merge, delete, recolour or scenario switch)."""
@@ -223,6 +231,8 @@ class MapCanvas(QWidget):
     # ---- painting
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
+        if event is not None and event.rect() != self.rect():
+            painter.setClipRegion(event.region())  # partial repaint: the renderer culls to it
         if self.renderer is None:
             painter.fillRect(self.rect(), QColor("#f4f6f8"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
@@ -272,7 +282,7 @@ class MapCanvas(QWidget):
             self.cursorMoved.emit(*self.lonlat_at(p))
         if self._press is None:
             if self.tool == "brush":
-                self.update()
+                self._update_brush(p)
             return
         if getattr(self, "_panning", False):
             d = p - self._last
@@ -284,6 +294,8 @@ class MapCanvas(QWidget):
             self._lasso.append(p)
         elif self.tool == "brush" and self._stroke is not None:
             self.brush_at(p, self._stroke)
+            self._update_brush(p)
+            return
         self.update()
 
     def mouseReleaseEvent(self, event) -> None:
@@ -315,6 +327,14 @@ class MapCanvas(QWidget):
         elif self.tool == "brush":
             self._stroke = None
         self.update()
+
+    def _update_brush(self, p: QPointF) -> None:
+        """Repaint where the brush circle was and where it is now."""
+        r = self.brush_radius_px + 3
+        for q in (getattr(self, "_brush_drawn", None), p):
+            if q is not None:
+                self.update(QRectF(q.x() - r, q.y() - r, 2 * r, 2 * r).toAlignedRect())
+        self._brush_drawn = QPointF(p)
 
     def leaveEvent(self, event) -> None:
         self._mouse = QPointF(-1, -1)

@@ -112,13 +112,17 @@ class MapRenderer:
     def paint(self, painter: QPainter, extent: QRectF, target: QRectF) -> None:
         """Paint the map of drawing-space ``extent`` into pixel rectangle ``target`` of ``painter``."""
         painter.save()
-        painter.setClipRect(target)
-        painter.fillRect(target, self.background)
+        clip = target
+        if painter.hasClipping():  # a partial repaint: draw only what meets the clip
+            clip = painter.transform().inverted()[0].mapRect(painter.clipBoundingRect()).intersected(target)
+        painter.setClipRect(target, Qt.ClipOperation.IntersectClip)
+        painter.fillRect(clip, self.background)
         transform = view_transform(extent, target)
         px = 1.0 / transform.m11()
-        visible = transform.inverted()[0].mapRect(target)
+        inverse = transform.inverted()[0]
+        visible = inverse.mapRect(target)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        view = RenderView(transform, visible, px, target, painter.transform())
+        view = RenderView(transform, visible, px, target, painter.transform(), inverse.mapRect(clip))
         for layer in self.layers:
             if not layer.visible or layer.opacity <= 0:
                 continue
@@ -149,16 +153,17 @@ class MapRenderer:
                 painter.restore()
         painter.restore()
 
-    def _visible_keys(self, view: RenderView) -> list:
-        """Territories whose bounding box meets the visible rectangle (cached per view)."""
-        rect = view.visible
-        cached = view.__dict__.get("_keys")
+    def _visible_keys(self, view: RenderView, cull: bool = True) -> list:
+        """Territories whose bounding box meets the area to paint (``cull``) or the whole view."""
+        rect = view.cull if cull and view.cull is not None else view.visible
+        cache_key = f"_keys_{cull}"
+        cached = view.__dict__.get(cache_key)
         if cached is not None:
             return cached
         left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
         out = [key for key, (x0, y0, x1, y1) in self.scene.bounds.items()
                if not (x1 < left or x0 > right or y1 < top or y0 > bottom)]
-        view.__dict__["_keys"] = out
+        view.__dict__[cache_key] = out
         return out
 
     def _paint_units(self, painter: QPainter, view: RenderView) -> None:
@@ -213,7 +218,7 @@ class MapRenderer:
                 members = np.flatnonzero(self._cell_of == cell)
                 self._cell_bounds[int(cell)] = (members, shapely.total_bounds(scene.geoms[members]))
         level = scene.level_for(view.px)
-        rect = view.visible
+        rect = view.cull if view.cull is not None else view.visible
         paths = []
         for cell, (members, b) in self._cell_bounds.items():
             if b[2] < rect.left() or b[0] > rect.right() or b[3] < rect.top() or b[1] > rect.bottom():
@@ -243,7 +248,7 @@ class MapRenderer:
         painter.setTransform(view.base)
         grid: dict[tuple[int, int], list[QRectF]] = {}
         dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-        for key in self._visible_keys(view):
+        for key in self._visible_keys(view, cull=False):
             if key is None:
                 continue
             anchor = scene.label_point(key)
@@ -298,3 +303,4 @@ class RenderView:
     px: float
     target: QRectF
     base: QTransform  # the painter's transform before the map transform (device pixels)
+    cull: QRectF | None = None  # drawing-space rect that needs painting (partial repaint), None = visible

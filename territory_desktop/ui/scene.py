@@ -167,7 +167,13 @@ class MapScene:
         self.unit_territory[idx] = new_vals
         touched = {None if (k is None or (isinstance(k, float) and np.isnan(k))) else k
                    for k in old | set(new_vals.tolist())}
+        before = [self.bounds[k] for k in touched if k in self.bounds]
         self._dissolve(touched)
+        after = [self.bounds[k] for k in touched if k in self.bounds]
+        boxes = np.array(before + after) if before or after else np.zeros((0, 4))
+        #: drawing-space box that changed look (old and new extents of the touched territories)
+        self.last_change_bounds = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()) \
+            if len(boxes) else None
         return touched
 
     def rebuild_all(self) -> None:

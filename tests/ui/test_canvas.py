@@ -184,3 +184,27 @@ def test_pan_tool_drags_the_map(canvas):
     drag(canvas, [QPointF(400, 250), QPointF(450, 260), QPointF(500, 270)])
     assert canvas.center.x() == pytest.approx(c0.x() - 100 * canvas.px)
     assert canvas.center.y() == pytest.approx(c0.y() - 20 * canvas.px)
+
+
+def test_partial_repaint_matches_full_paint(grid8, qapp):
+    """A paint clipped to a rectangle (what a stroke repaints) gives the pixels of a full paint there."""
+    from PySide6.QtCore import QRect
+
+    scene = MapScene(grid8)
+    renderer = MapRenderer(scene)
+    x0, y0, x1, y1 = scene.extent
+    extent, target = QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 600, 400)
+    full = QImage(600, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    part = QImage(600, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    part.fill(QColor("black"))
+    clip = QRect(170, 90, 200, 150)
+    for image, c in ((full, None), (part, clip)):
+        painter = QPainter(image)
+        if c is not None:
+            painter.setClipRect(c)
+        renderer.paint(painter, extent, target)
+        painter.end()
+    a, b = full.copy(clip), part.copy(clip)
+    differing = sum(a.pixel(x, y) != b.pixel(x, y) for x in range(0, 200, 2) for y in range(0, 150, 2))
+    assert differing <= 0.01 * 100 * 75  # antialiased lines crossing the clip edge may differ slightly
+    assert part.pixelColor(10, 10) == QColor("black")  # nothing painted outside the clip
