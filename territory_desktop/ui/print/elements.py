@@ -133,31 +133,54 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
     line says so)."""
     from ...services.printing import fmt_money
 
-    items: list[tuple[str, object]] = []
-    group = None
-    for s in rows:
-        if s.group and s.group != group:
-            items.append(("group", s.group))
-            group = s.group
-        items.append(("row", s))
+    def build_items(with_groups: bool) -> list[tuple[str, object]]:
+        out: list[tuple[str, object]] = []
+        group = None
+        for s in rows:
+            if with_groups and s.group and s.group != group:
+                out.append(("group", s.group))
+                group = s.group
+            out.append(("row", s))
+        return out
+
     head = font(9, bold=True)
     top = rect.top() + page.text(rect.left(), rect.top(), "Territories", head) + page.mm(1.0)
     avail_h = rect.bottom() - top
     headers = ["Territory", "Rep", "Accts", "Potential"] + (["Page"] if page_numbers else [])
     cells = [(s.name, s.rep_name, f"{s.accounts:,}", fmt_money(s.potential))
              + ((str(page_numbers.get(s.territory_id, "")),) if page_numbers else ()) for s in rows]
-    n = len(items)
+    gap = page.mm(4)
     chosen = None
-    for size in (8.0, 7.5, 7.0, 6.5, 6.0, 5.5):
+    # the largest font, then the fewest columns, that fit with room for ~28 characters of name and rep;
+    # group headings are dropped before the font gets smaller than 6.5 pt
+    attempts = [(size, True) for size in (8.0, 7.5, 7.0, 6.5)] + [(size, False) for size in (7.0, 6.5, 6.0, 5.5)]
+    for size, with_groups in attempts:
+        items = build_items(with_groups)
         fm = page.metrics(font(size))
+        fmb = page.metrics(font(size, bold=True))
         row_h = fm.height() * 1.22
-        per_col = max(1, int((avail_h - row_h) // row_h))
-        ncols = max(1, math.ceil(n / per_col))
-        col_w = (rect.width() - (ncols - 1) * page.mm(4)) / ncols
-        chosen = (size, row_h, per_col, ncols, col_w)
-        if col_w >= fm.averageCharWidth() * 40:
+        per_col_max = max(1, int((avail_h - row_h) // row_h))
+        fixed = sum(max(fmb.horizontalAdvance(h), *(fm.horizontalAdvance(c[i]) for c in cells)) + page.mm(1.6)
+                    for i, h in enumerate(headers) if i >= 2) if cells else 0.0
+        need = fixed + row_h * 1.2 + page.mm(1.5) + fm.averageCharWidth() * 28
+        for ncols in (1, 2, 3, 4):
+            per_col = math.ceil(len(items) / ncols)
+            col_w = (rect.width() - (ncols - 1) * gap) / ncols
+            if per_col <= per_col_max and col_w >= need:
+                chosen = (size, row_h, per_col_max, ncols, col_w, items)
+                break
+        if chosen:
             break
-    size, row_h, per_col, ncols, col_w = chosen
+    if chosen is None:  # too many territories for the box: smallest font, rows cut
+        items = build_items(False)
+        fm = page.metrics(font(5.5))
+        row_h = fm.height() * 1.22
+        per_col_max = max(1, int((avail_h - row_h) // row_h))
+        ncols = max(1, min(4, int((rect.width() + gap) // (page.mm(60) + gap))))
+        chosen = (5.5, row_h, per_col_max, ncols, (rect.width() - (ncols - 1) * gap) / ncols, items)
+    size, row_h, per_col, ncols, col_w, items = chosen
+    n = len(items)
+    per_col = min(per_col, math.ceil(n / ncols))  # balance the columns
     capacity = per_col * ncols
     fits = n <= capacity
     shown = items if fits else items[:capacity - 1]
@@ -170,7 +193,7 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
         chunk = shown[c * per_col:(c + 1) * per_col]
         if not chunk:
             break
-        x0 = rect.left() + c * (col_w + page.mm(4))
+        x0 = rect.left() + c * (col_w + gap)
         xs, x = [], x0 + lead
         for w in widths:
             xs.append((x, w))
@@ -195,7 +218,7 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
                           width=cw - page.mm(0.8))
             y += row_h
     if not fits:
-        last_col_x = rect.left() + (ncols - 1) * (col_w + page.mm(4))
+        last_col_x = rect.left() + (ncols - 1) * (col_w + gap)
         hidden = sum(1 for kind, _ in items[len(shown):] if kind == "row")
         page.text(last_col_x, top + row_h * per_col, f"... and {hidden} more territories",
                   font(size, italic=True), MUTED)

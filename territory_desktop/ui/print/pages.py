@@ -149,11 +149,12 @@ def paint_wall_map(page: Page, print_map: PrintMap, summaries: list[TerritorySum
         side = min(max(body.width() * 0.3, page.mm(75)), page.mm(120))
         map_rect = QRectF(body.left(), body.top(), body.width() - side - gap, body.height())
         legend_rect = QRectF(map_rect.right() + gap, body.top(), side, body.height())
-    else:
-        rows_h = page.mm(5) + len(summaries) * page.mm(3.6)
-        legend_h = min(max(rows_h, body.height() * 0.22), body.height() * 0.38)
-        map_rect = QRectF(body.left(), body.top(), body.width(), body.height() - legend_h - gap)
-        legend_rect = QRectF(body.left(), map_rect.bottom() + gap, body.width(), legend_h)
+    else:  # portrait: the map as tall as its extent needs, the legend below in columns
+        shape = extent or print_map.full_extent()
+        want = body.width() * shape.height() / max(shape.width(), 1e-9) * 1.04
+        map_h = min(max(want, body.height() * 0.45), body.height() * 0.75)
+        map_rect = QRectF(body.left(), body.top(), body.width(), map_h)
+        legend_rect = QRectF(body.left(), map_rect.bottom() + gap, body.width(), body.bottom() - map_rect.bottom() - gap)
     full = print_map.full_extent()
     extent = extent or full
     zoomed = extent.width() * extent.height() < 0.5 * full.width() * full.height()
@@ -209,8 +210,7 @@ def paint_territory_page(page: Page, print_map: PrintMap, s: TerritorySummary, s
                          page_label: str, layout: BookLayout, more_on: int | None) -> None:
     """The territory's own page: map zoomed to it (neighbours grey), overview, KPIs and its first accounts."""
     fr = sheet_frame(page)
-    subtitle = f"Rep: {s.rep_name}" + (f"   ·   {s.group}" if s.group else "") + \
-        f"   ·   {s.accounts:,} accounts   ·   {options.title or print_map.project.name}"
+    subtitle = f"Rep: {s.rep_name}" + (f"   ·   {s.group}" if s.group else "") + f"   ·   {s.accounts:,} accounts"
     _territory_title(page, fr.title, s, print_map, subtitle)
     body = fr.body
     gap = page.mm(GAP_MM)
@@ -262,8 +262,10 @@ def _territory_title(page: Page, rect: QRectF, s: TerritorySummary, print_map: P
 def _continued_note(page: Page, x: float, y: float, shown: int, total: int, more_on: int | None) -> None:
     if total == 0:
         page.text(x, y, "No accounts in this territory.", font(7.5, italic=True), MUTED)
+    elif more_on is not None and shown == 0:
+        page.text(x, y, f"The {total:,} accounts are listed from page {more_on}.", font(7.5, italic=True), MUTED)
     elif more_on is not None:
-        page.text(x, y, f"Accounts {shown:,} of {total:,} shown here; the list continues on page {more_on}.",
+        page.text(x, y, f"Accounts 1–{shown:,} of {total:,} shown here; the list continues on page {more_on}.",
                   font(7.5, italic=True), MUTED)
 
 
@@ -274,7 +276,7 @@ def paint_accounts_page(page: Page, print_map: PrintMap, s: TerritorySummary, ro
     last = first_index + len(rows) - 1
     _territory_title(page, fr.title, s, print_map,
                      f"Rep: {s.rep_name}   ·   accounts {first_index + 1:,}–{last + 1:,} of {total_rows:,}, "
-                     "largest potential first", suffix=" — accounts (continued)")
+                     "largest potential first", suffix=" — accounts" + (" (continued)" if first_index else ""))
     body = fr.body
     gap = page.mm(6)
     per_block = max(1, layout.rest_rows // layout.blocks)  # fill the left block first
