@@ -67,6 +67,7 @@ class MapScene:
         self.names: dict[str, str] = {}
         self.refresh_territory_table()
         self.unit_territory = np.array([project.plan.territory_of(u) for u in self.unit_ids], dtype=object)
+        self._encode()
         self._dissolve(self.territory_keys())
 
     # ---- territories
@@ -95,16 +96,33 @@ class MapScene:
             return np.flatnonzero(pd.isna(self.unit_territory))
         return np.flatnonzero(self.unit_territory == territory_id)
 
+    def _encode(self) -> None:
+        """Integer territory code per unit (-1 = orphan), so members are found without string compares."""
+        codes, uniques = pd.factorize(pd.Series(self.unit_territory, dtype=object), use_na_sentinel=True)
+        self.unit_code = codes.astype(np.int32)
+        self._code_of: dict[str | None, int] = {None: -1} | {k: i for i, k in enumerate(uniques)}
+
+    def _code(self, key: str | None) -> int:
+        if key not in self._code_of:
+            self._code_of[key] = len(self._code_of) - 1
+        return self._code_of[key]
+
     def _dissolve(self, keys: Iterable[str | None]) -> None:
         if len(self.unit_territory) == 0:
             return
-        codes, uniques = pd.factorize(pd.Series(self.unit_territory), use_na_sentinel=True)
-        order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], np.arange(-1, len(uniques) + 1))
-        position = {None: 0} | {k: i + 1 for i, k in enumerate(uniques)}
-        for key in set(keys):
-            i = position.get(key)
-            members = order[starts[i]:starts[i + 1]] if i is not None else np.array([], dtype=int)
+        keys = set(keys)
+        if len(keys) <= 8:  # a stroke: a few territories, one integer scan each
+            for key in keys:
+                code = self._code_of.get(key)
+                members = np.flatnonzero(self.unit_code == code) if code is not None else np.array([], dtype=int)
+                self._set_geom(key, members)
+            return
+        order = np.argsort(self.unit_code, kind="stable")
+        n_codes = len(self._code_of)
+        starts = np.searchsorted(self.unit_code[order], np.arange(-1, n_codes))
+        for key in keys:
+            code = self._code_of.get(key)
+            members = order[starts[code + 1]:starts[code + 2]] if code is not None else np.array([], dtype=int)
             self._set_geom(key, members)
 
     def _set_geom(self, key: str | None, members: np.ndarray) -> None:
@@ -165,6 +183,8 @@ class MapScene:
         old = set(self.unit_territory[idx].tolist())
         new_vals = np.array([plan.territory_of(u) for u in self.unit_ids[idx]], dtype=object)
         self.unit_territory[idx] = new_vals
+        self.unit_code[idx] = [self._code(None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+                               for v in new_vals]
         touched = {None if (k is None or (isinstance(k, float) and np.isnan(k))) else k
                    for k in old | set(new_vals.tolist())}
         before = [self.bounds[k] for k in touched if k in self.bounds]
@@ -181,6 +201,7 @@ class MapScene:
         self.refresh_territory_table()
         plan = self.project.plan
         self.unit_territory = np.array([plan.territory_of(u) for u in self.unit_ids], dtype=object)
+        self._encode()
         self._territory_geom.clear()
         self._paths.clear()
         self._labels.clear()
