@@ -208,3 +208,23 @@ def test_partial_repaint_matches_full_paint(grid8, qapp):
     differing = sum(a.pixel(x, y) != b.pixel(x, y) for x in range(0, 200, 2) for y in range(0, 150, 2))
     assert differing <= 0.01 * 100 * 75  # antialiased lines crossing the clip edge may differ slightly
     assert part.pixelColor(10, 10) == QColor("black")  # nothing painted outside the clip
+
+
+def test_incremental_dissolve_matches_a_fresh_union_after_many_changes(grid8):
+    rng = np.random.default_rng(5)
+    scene = MapScene(grid8)
+    ids = scene.unit_ids.tolist()
+    for _ in range(25):  # strokes, orphaning, and a territory that is not in the table yet
+        chosen = rng.choice(ids, size=int(rng.integers(1, 6)), replace=False).tolist()
+        target = [None, "T1", "T2", "T3", "T9"][int(rng.integers(5))]
+        grid8.plan.assign(chosen, target)
+        scene.apply_assignment(chosen)
+    plan = grid8.plan.as_dict()
+    for key in {None, "T1", "T2", "T3", "T9"}:
+        members = [i for i, u in enumerate(ids) if plan[u] == key]
+        geom = scene.territory_geometry(key)
+        if not members:
+            assert geom is None, key
+            continue
+        expected = shapely.union_all(scene.geoms[members])
+        assert shapely.symmetric_difference(geom, expected).area < 1e-6 * expected.area, key
