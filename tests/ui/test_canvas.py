@@ -220,7 +220,7 @@ def test_incremental_dissolve_matches_a_fresh_union_after_many_changes(grid8):
         grid8.plan.assign(chosen, target)
         scene.apply_assignment(chosen)
     plan = grid8.plan.as_dict()
-    for key in {None, "T1", "T2", "T3", "T9"}:
+    for key in (None, "T1", "T2", "T3", "T9"):
         members = [i for i, u in enumerate(ids) if plan[u] == key]
         geom = scene.territory_geometry(key)
         if not members:
