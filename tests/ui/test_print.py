@@ -271,3 +271,56 @@ def test_print_cli_end_to_end(qapp, tmp_path, capsys):
     assert main(["print", "--project", str(gpkg), "--out", str(tmp_path / "x.doc")]) == 2
     assert "use a .pdf, .svg or .png" in capsys.readouterr().err
     assert main(["print", "--project", str(gpkg), "--out", str(out), "--page", "b7"]) == 2
+
+
+def test_routes_and_account_points_are_drawn(qapp, tmp_path):
+    """A route line and the account dots show up where they lie (PNG pixels), and not without them."""
+    from shapely.geometry import LineString
+
+    project = four_territory_project()
+    route = shapely.segmentize(LineString([(-111.5, 39.0), (-97.5, 39.0)]), 0.1)  # along lat 39 N
+    options = PrintOptions(page=page_spec("letter", True), dpi=100, routes=[route], accounts=True, reps=False)
+    sink = make_sink(tmp_path / "r.png", options.page, options.dpi, many=False)
+    pm, summaries = _prepare(project, options)
+    page = sink.begin()
+    transform = paint_wall_map(page, pm, summaries, options, "footer")
+    sink.finish()
+    image = QImage(str(tmp_path / "r.png"))
+
+    def rgb(lon, lat):
+        p = to_device(pm, transform, lon, lat)
+        c = image.pixelColor(round(p.x()), round(p.y()))
+        return np.array([c.red(), c.green(), c.blue()])
+
+    on_route = rgb(-104.7, 39.0)
+    assert on_route[0] > 150 and on_route[1] < 90 and on_route[2] < 90  # route red (#b3261e)
+    dot = rgb(-111.0, 33.0)  # account A000 (centre of box c0r0); dots are near-black
+    assert dot.max() < 90
+
+
+def test_legend_with_many_territories_keeps_every_name(qapp, tmp_path):
+    """60 one-unit territories on a letter page: all names and reps readable in the legend, unelided."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from territory_desktop.models import CRS, Plan, Project
+
+    ids = [f"u{i}" for i in range(60)]
+    boxes = [shapely.box(-110 + (i % 10) * 1.5, 33 + (i // 10) * 1.2, -108.5 + (i % 10) * 1.5, 34.2 + (i // 10) * 1.2)
+             for i in range(60)]
+    units = gpd.GeoDataFrame({"unit_id": ids, "name": ids, "area_km2": 1.0, "locked": False}, geometry=boxes, crs=CRS)
+    reps = gpd.GeoDataFrame({"rep_id": [f"R{i}" for i in range(60)], "name": [f"Rep Person {i:02d}" for i in range(60)],
+                             "capacity_hours": 1600.0}, geometry=[b.centroid for b in boxes], crs=CRS)
+    terr = pd.DataFrame([{"scenario_id": "base", "territory_id": f"T{i}", "name": f"Territory {i:02d}",
+                          "colour": None, "rep_id": f"R{i}", "parent_id": None, "level": "territory",
+                          "kind": "geographic", "rule": None} for i in range(60)])
+    project = Project(name="Sixty", units=units, reps=reps, territories=terr,
+                      plans={"base": Plan({f"u{i}": f"T{i}" for i in range(60)})})
+    out = tmp_path / "sixty.pdf"
+    export_map(project, out, PrintOptions(page=page_spec("letter", True)))
+    if not POPPLER:
+        pytest.skip("pdftotext missing")
+    text = pdf_text(out)
+    for i in range(60):
+        assert f"Territory {i:02d}" in text and f"Rep Person {i:02d}" in text, i
+    assert "more territories" not in text and "..." not in text

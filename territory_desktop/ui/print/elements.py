@@ -125,12 +125,10 @@ def swatch(page: Page, rect: QRectF, colour: QColor, number: str | None = None) 
                    number)
 
 
-def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours: dict[str, QColor],
-                page_numbers: dict[str, int] | None = None) -> bool:
-    """Territory legend: swatch with the label number, name, rep, accounts, potential (and page in a map
-    book), under district headings when the project has a hierarchy. Picks the largest font (8 down to
-    5.5 pt) and column count that fit ``rect``; returns False when rows had to be cut (a "... and N more"
-    line says so)."""
+def _legend_plan(page: Page, rect: QRectF, rows: list[TerritorySummary], page_numbers: dict[str, int] | None,
+                 draw_head: bool = False):
+    """Font size, row height, rows per column, columns, column width and items of the legend in ``rect``
+    (the last element None when nothing fits without cutting rows)."""
     from ...services.printing import fmt_money
 
     def build_items(with_groups: bool) -> list[tuple[str, object]]:
@@ -144,7 +142,8 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
         return out
 
     head = font(9, bold=True)
-    top = rect.top() + page.text(rect.left(), rect.top(), "Territories", head) + page.mm(1.0)
+    top = rect.top() + (page.text(rect.left(), rect.top(), "Territories", head) if draw_head else
+                        page.metrics(head).height()) + page.mm(1.0)
     avail_h = rect.bottom() - top
     headers = ["Territory", "Rep", "Accts", "Potential"] + (["Page"] if page_numbers else [])
     cells = [(s.name, s.rep_name, f"{s.accounts:,}", fmt_money(s.potential))
@@ -171,6 +170,7 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
                 break
         if chosen:
             break
+    fits = chosen is not None
     if chosen is None:  # too many territories for the box: smallest font, rows cut
         items = build_items(False)
         fm = page.metrics(font(5.5))
@@ -178,6 +178,22 @@ def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours:
         per_col_max = max(1, int((avail_h - row_h) // row_h))
         ncols = max(1, min(4, int((rect.width() + gap) // (page.mm(60) + gap))))
         chosen = (5.5, row_h, per_col_max, ncols, (rect.width() - (ncols - 1) * gap) / ncols, items)
+    return headers, cells, gap, top, (chosen, fits)
+
+
+def legend_fits(page: Page, rect: QRectF, rows: list[TerritorySummary],
+                page_numbers: dict[str, int] | None = None) -> bool:
+    """Whether every legend row fits ``rect`` without cutting (nothing is drawn)."""
+    return _legend_plan(page, rect, rows, page_numbers)[4][1]
+
+
+def draw_legend(page: Page, rect: QRectF, rows: list[TerritorySummary], colours: dict[str, QColor],
+                page_numbers: dict[str, int] | None = None) -> bool:
+    """Territory legend: swatch with the label number, name, rep, accounts, potential (and page in a map
+    book), under district headings when the project has a hierarchy. Picks the largest font (8 down to
+    5.5 pt) and column count that fit ``rect``; returns False when rows had to be cut (a "... and N more"
+    line says so)."""
+    headers, cells, gap, top, (chosen, _) = _legend_plan(page, rect, rows, page_numbers, draw_head=True)
     size, row_h, per_col, ncols, col_w, items = chosen
     n = len(items)
     per_col = min(per_col, math.ceil(n / ncols))  # balance the columns

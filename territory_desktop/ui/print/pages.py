@@ -31,6 +31,7 @@ from .elements import (
     draw_table,
     draw_title,
     font,
+    legend_fits,
     north_angle,
     swatch,
     table_row_height,
@@ -146,15 +147,23 @@ def paint_wall_map(page: Page, print_map: PrintMap, summaries: list[TerritorySum
     body = fr.body
     gap = page.mm(GAP_MM)
     if body.width() >= body.height():
-        side = min(max(body.width() * 0.3, page.mm(75)), page.mm(120))
+        # the legend beside the map, widened (up to half the sheet) until every territory fits
+        for share in (0.3, 0.38, 0.46, 0.5):
+            side = min(max(body.width() * share, page.mm(75)), max(page.mm(120), body.width() * share))
+            legend_rect = QRectF(body.right() - side, body.top(), side, body.height())
+            if legend_fits(page, legend_rect, summaries, page_numbers):
+                break
         map_rect = QRectF(body.left(), body.top(), body.width() - side - gap, body.height())
-        legend_rect = QRectF(map_rect.right() + gap, body.top(), side, body.height())
-    else:  # portrait: the map as tall as its extent needs, the legend below in columns
+    else:  # portrait: the map as tall as its extent needs (shorter if the legend needs room), legend below
         shape = extent or print_map.full_extent()
         want = body.width() * shape.height() / max(shape.width(), 1e-9) * 1.04
         map_h = min(max(want, body.height() * 0.45), body.height() * 0.75)
+        while True:
+            legend_rect = QRectF(body.left(), body.top() + map_h + gap, body.width(), body.height() - map_h - gap)
+            if map_h <= body.height() * 0.45 or legend_fits(page, legend_rect, summaries, page_numbers):
+                break
+            map_h = max(map_h - body.height() * 0.05, body.height() * 0.45)
         map_rect = QRectF(body.left(), body.top(), body.width(), map_h)
-        legend_rect = QRectF(body.left(), map_rect.bottom() + gap, body.width(), body.bottom() - map_rect.bottom() - gap)
     full = print_map.full_extent()
     extent = extent or full
     zoomed = extent.width() * extent.height() < 0.5 * full.width() * full.height()
