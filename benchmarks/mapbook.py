@@ -50,10 +50,9 @@ def split_to(project: Project, n: int) -> list[str]:
     if n <= have:
         return []
     plan = project.plan.as_dict()
-    units = project.units.set_index("unit_id")
-    t = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:5070", always_xy=True)
-    cx, cy = t.transform(units.geometry.centroid.x.to_numpy(), units.geometry.centroid.y.to_numpy())
-    xy = pd.DataFrame({"x": cx, "y": cy}, index=units.index)
+    units = project.units.set_index("unit_id").to_crs("EPSG:5070")
+    xy = pd.DataFrame({"x": units.geometry.centroid.x.to_numpy(), "y": units.geometry.centroid.y.to_numpy()},
+                      index=units.index)
     sizes = pd.Series(list(plan.values())).value_counts()
     largest = [k for k in sizes.index if k in set(terr["territory_id"])][: n - have]
     new_rows, new_reps, changes = [], [], {}
