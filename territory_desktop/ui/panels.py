@@ -72,6 +72,8 @@ class LayerPanel(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, layer.key)
                 self.list.addItem(item)
         self.list.blockSignals(False)
+        if self.list.count() and self.list.currentRow() < 0:
+            self.list.setCurrentRow(0)  # the slider then shows a real layer's opacity
 
     def _layer_of(self, item: QListWidgetItem | None):
         if item is None or self.renderer is None:
