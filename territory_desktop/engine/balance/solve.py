@@ -61,7 +61,8 @@ def _centres(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, k: int) -> np.n
 
 
 def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int) -> np.ndarray:
-    """Relabel territories so that territory t is the one whose centre is matched to home t."""
+    """Relabel territories so that territory t is the one whose centre is matched to home t (optimal
+    matching on centre-to-home distance)."""
     from scipy.optimize import linear_sum_assignment
 
     c = _centres(labels, xy, cw, k)
@@ -152,6 +153,11 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     for t in range(p.k):  # a territory with locked units grows from them
         if len(locked_sources[t]) and seeds[t] not in set(locked_sources[t].tolist()):
             seeds[t] = locked_sources[t][0]
+    pinned, pinned_to = p.locked.copy(), forced.copy()
+    if fixed:  # each home's own unit in its territory, so every rep lives in their territory
+        free = ~p.locked[seeds]
+        pinned[seeds[free]] = True
+        pinned_to[seeds[free]] = np.arange(p.k)[free]
     best: Search | None = None
     attempt = 0
     while True:  # restart from a new initial plan when the local search gets stuck
@@ -162,16 +168,18 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
             for t in range(p.k):
                 if len(locked_sources[t]):
                     seeds[t] = locked_sources[t][0]
-        if p.locked.any():
+        if p.locked.any() or (fixed and attempt == 1):
             labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
         else:
             labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
             if fixed:  # number the territories after the nearest homes (optimal matching)
                 labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
-        labels = repair(labels, adj, w, p.k, p.locked, forced)
+        # first attempt with homes: each rep's home unit pinned to its territory; later ones free
+        pin, pin_to = (pinned, pinned_to) if fixed and attempt == 1 else (p.locked, forced)
+        labels = repair(labels, adj, w, p.k, pin, pin_to)
         labels = _fill_empty(labels, p, adj, w)
         homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
-        s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, fixed, cw, p.max_distance)
+        s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, pin, homes, fixed, cw, p.max_distance)
         progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
         ok = s.balance(t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
         if best is None or s.penalty() < best.penalty():
