@@ -216,7 +216,7 @@ def test_max_distance_too_tight_for_balance_is_reported():
     p.homes = np.array([[3000, 6000], [9000, 6000]], float)
     p.max_distance = 6100.0  # every unit is within 6.1 km of a home, but the east cannot take enough
     with pytest.raises(InfeasibleError, match="beyond the maximum of 6.1 km|from the target") as info:
-        balance_territories(p, time_limit=5)
+        balance_territories(p, time_limit=2)
     r = info.value.result
     d = np.hypot(*(p.xy - p.homes[r.labels]).T)
     tot = np.array([p.weights[r.labels == t, 0].sum() for t in range(2)])
