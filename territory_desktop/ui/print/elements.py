@@ -292,6 +292,10 @@ def draw_north_arrow(page: Page, centre: QPointF, angle_deg: float, size_mm: flo
     p = page.painter
     s = page.mm(size_mm)
     p.save()
+    p.setPen(QPen(RULE, page.mm(0.15)))
+    p.setBrush(QColor(255, 255, 255, 235))
+    p.drawRoundedRect(QRectF(centre.x() - s * 0.42, centre.y() - s * 0.5 - page.mm(4.2), s * 0.84,
+                             s * 0.9 + page.mm(4.6)), page.mm(1), page.mm(1))
     p.translate(centre)
     p.rotate(angle_deg)
     left = QPolygonF([QPointF(0, -s / 2), QPointF(-s * 0.22, s * 0.32), QPointF(0, s * 0.18)])
