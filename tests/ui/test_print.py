@@ -271,6 +271,19 @@ def test_print_cli_end_to_end(qapp, tmp_path, capsys):
     assert main(["print", "--project", str(gpkg), "--out", str(tmp_path / "x.doc")]) == 2
     assert "use a .pdf, .svg or .png" in capsys.readouterr().err
     assert main(["print", "--project", str(gpkg), "--out", str(out), "--page", "b7"]) == 2
+    # routes from a vector file in another CRS, drawn on a PNG wall map
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    routes = gpd.GeoDataFrame({"rep": ["R1"]}, geometry=[shapely.segmentize(LineString([(-111.5, 39), (-97.5, 39)]),
+                                                                             0.1)], crs="EPSG:4326")
+    routes.to_crs("EPSG:3857").to_file(tmp_path / "routes.geojson")
+    png = tmp_path / "routes.png"
+    assert main(["print", "--project", str(gpkg), "--out", str(png), "--routes", str(tmp_path / "routes.geojson"),
+                 "--dpi", "60", "--units", "km"]) == 0
+    assert QImage(str(png)).width() == round(215.9 / 25.4 * 60)
+    assert main(["print", "--project", str(gpkg), "--out", str(png), "--routes", str(tmp_path / "none.geojson")]) == 2
+    assert "--routes" in capsys.readouterr().err
 
 
 def test_routes_and_account_points_are_drawn(qapp, tmp_path):
