@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 import time
 from datetime import date
 
@@ -16,13 +17,14 @@ from ._common import TextProgress
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "print", help="print the territory map or a map book to PDF, SVG or PNG",
-        description="Print the territories of a project as a wall map with title, legend of territories with "
+        description=textwrap.fill(
+                    "Print the territories of a project as a wall map with title, legend of territories with "
                     "reps and totals, a scale bar true at the map's scale, north arrow, labels and a date and "
                     "source footer; or, with --atlas, a map book: a cover overview page, then one page per "
                     "territory zoomed to it (neighbours grey) with its KPIs and accounts table, continued on "
                     "further pages when long. A PDF map book has one bookmark per territory. The output "
                     "format follows --out's suffix: .pdf (vector), .svg (vector), .png (raster at --dpi). "
-                    "A multi-page book written as .svg or .png becomes NAME-001.svg, NAME-002.svg, ...",
+                    "A multi-page book written as .svg or .png becomes NAME-001.svg, NAME-002.svg, ...", 100),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  territory-desktop print --project demo.gpkg --out map.pdf --page tabloid --landscape\n"
