@@ -12,8 +12,20 @@ ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
 
 
 def icon(name: str) -> QIcon:
+    """An icon from resources/icons; its strokes are lightened under a dark system theme."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtGui import QGuiApplication, QPalette, QPixmap
+
     path = ICONS / f"{name}.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    app = QGuiApplication.instance()
+    if app is None or app.palette().color(QPalette.ColorRole.Window).lightness() >= 128:
+        return QIcon(str(path))
+    svg = path.read_text().replace("#3a4756", "#d5dbe3")
+    pixmap = QPixmap()
+    pixmap.loadFromData(QByteArray(svg.encode()), "SVG")
+    return QIcon(pixmap)
 
 
 def build_actions(w: QMainWindow) -> dict[str, QAction]:
