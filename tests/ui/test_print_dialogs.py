@@ -90,3 +90,28 @@ def test_print_preview_paints_on_a_printer(qtbot, tmp_path, settings):
     assert all(name in text for name in ("Mesa", "Canyon", "Prairie", "Riverside", "Territories"))
     box = reader.pages[0].mediabox  # letter landscape by default
     assert abs(float(box.width) - 792) < 2 and abs(float(box.height) - 612) < 2
+
+
+def test_map_book_export_can_be_cancelled(qtbot, tmp_path):
+    """The progress dialog's Cancel stops the map book at the next page with a user-facing error."""
+    from territory_desktop.models import CancelledError
+    from territory_desktop.services.printing import page_spec
+    from territory_desktop.ui.print import PrintOptions, export_book
+    from territory_desktop.ui.print.dialogs import run_with_progress
+
+    project = _fixture.four_territory_project()
+    seen = []
+
+    def job(progress, stop):
+        def progress_then_cancel(fraction, message):
+            seen.append(message)
+            progress(fraction, message)
+            if len(seen) == 2:
+                stop.set()
+
+        return export_book(project, tmp_path / "b.pdf", PrintOptions(page=page_spec("letter", True)),
+                           progress_then_cancel, stop)
+
+    with pytest.raises(CancelledError):
+        run_with_progress(None, "Exporting", job)
+    assert len(seen) == 2  # stopped before the second territory was painted

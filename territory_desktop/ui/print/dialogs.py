@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -24,12 +25,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
-from ...models import Project, TerritoryError
+from ...models import Project, StopFlag, TerritoryError
 from ...services.printing import PAGE_SIZES_MM, page_spec
 from .document import export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
@@ -191,7 +193,9 @@ class ExportDialog(QDialog):
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             if self.atlas.isChecked():
-                self.files = export_book(self.project, path, options)
+                self.files = run_with_progress(self, "Exporting the map book...",
+                                               lambda progress, stop: export_book(self.project, path, options,
+                                                                                  progress, stop))
             else:
                 self.files = export_map(self.project, path, options)
         finally:
@@ -205,6 +209,28 @@ class ExportDialog(QDialog):
             QMessageBox.warning(self, "Export Map", str(exc))
             return
         super().accept()
+
+
+def run_with_progress(parent: QWidget | None, label: str, job):
+    """Run ``job(progress, stop)`` with a modal progress dialog whose Cancel button sets the stop flag
+    (the job raises CancelledError at its next page)."""
+    bar = QProgressDialog(label, "Cancel", 0, 1000, parent)
+    bar.setWindowModality(Qt.WindowModality.WindowModal)
+    bar.setMinimumDuration(300)
+    stop = StopFlag()
+
+    def progress(fraction: float, message: str) -> None:
+        bar.setValue(int(fraction * 1000))
+        bar.setLabelText(f"{label}\n{message}")
+        QApplication.processEvents()
+        if bar.wasCanceled():
+            stop.set()
+
+    bar.canceled.connect(stop.set)
+    try:
+        return job(progress, stop)
+    finally:
+        bar.close()
 
 
 def export_map_dialog(window, project: Project, settings: QSettings | None = None) -> list[Path]:
