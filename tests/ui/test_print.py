@@ -180,6 +180,7 @@ def test_map_book_pages_text_bookmarks_and_pagination(qapp, tmp_path):
     from pypdf import PdfReader
 
     reader = PdfReader(str(out))
+    assert reader.metadata.title == "Four: territory map book"
     marks = [(o.title, reader.get_destination_page_number(o)) for o in reader.outline if not isinstance(o, list)]
     assert marks[0] == ("Overview map", 0)
     assert [(t.split(". ", 1)[1].split(" (")[0], p) for t, p in marks[1:]] == [(NAMES[k], starts[k]) for k in order]

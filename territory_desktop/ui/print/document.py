@@ -109,6 +109,7 @@ def paint_book_document(sink: Sink, project: Project, options: PrintOptions, pro
 def export_map(project: Project, out: str | Path, options: PrintOptions) -> list[Path]:
     """Write the wall map to ``out`` (.pdf, .png or .svg by suffix). Returns the files written."""
     sink = make_sink(out, options.page, options.dpi, many=False)
+    sink.title = options.title or project.name
     try:
         paint_map_document(sink, project, options)
     finally:
@@ -120,6 +121,7 @@ def export_book(project: Project, out: str | Path, options: PrintOptions, progre
                 stop: StopFlag | None = None) -> list[Path]:
     """Write the map book to ``out``: one PDF with bookmarks, or numbered PNG/SVG pages."""
     sink = make_sink(out, options.page, options.dpi, many=True)
+    sink.title = options.title or f"{project.name}: territory map book"
     try:
         outline = paint_book_document(sink, project, options, progress, stop)
     finally:

@@ -48,11 +48,14 @@ class Sink:
 
 
 class PdfSink(Sink):
+    title = "Territory map"
+
     def begin(self) -> Page:
         self.writer = QPdfWriter(str(self.path))
         self.writer.setResolution(self.dpi)
         self.writer.setPageLayout(page_layout(self.spec))
         self.writer.setCreator("Territory Desktop")
+        self.writer.setTitle(self.title)
         self.painter = QPainter()
         if not self.painter.begin(self.writer):
             raise ProjectFileError(f"cannot write the PDF {self.path}")
