@@ -355,13 +355,20 @@ def _read_project(conn: Connection, path: Path) -> Project:
 
 def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFrame:
     rows = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-    return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    return _frame(rows, columns)
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Rows -> DataFrame, column by column (pandas' from_records probes each SQLAlchemy Row: 10x slower)."""
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
 
 
 def _read_entity(conn: Connection, table, fields: tuple[Field, ...]) -> gpd.GeoDataFrame:
     names = [f.name for f in fields]
     rows = conn.exec_driver_sql(f"SELECT {', '.join(names)}, attrs, geom FROM {table.name} ORDER BY fid").fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=names + ["attrs", "geom"])
+    frame = _frame(rows, names + ["attrs", "geom"])
     for f in fields:
         if f.kind == "real":
             frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype(float)
