@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox
 
 ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
 
@@ -75,6 +75,15 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     file_menu.addSeparator()
     file_menu.addAction(act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
                             "Import accounts, reps (CSV/XLSX) or units (vector file); or drop files on the window"))
+    file_menu.addSeparator()
+    file_menu.addAction(act("print_preview", "Print Pre&view...", lambda: _print(w, "preview"), "Ctrl+Alt+P",
+                            "Preview the wall map of the territories as it will print"))
+    file_menu.addAction(act("print", "&Print...", lambda: _print(w, "print"), QKeySequence.StandardKey.Print,
+                            "Print the wall map on a printer"))
+    file_menu.addAction(act("book_preview", "Map &Book Preview...", lambda: _print(w, "book"), "Ctrl+Alt+B",
+                            "Preview the map book: an overview page, then one page per territory with its accounts"))
+    file_menu.addAction(act("export_map", "&Export Map...", lambda: _print(w, "export"), "Ctrl+E",
+                            "Export the wall map or the map book to PDF, SVG or PNG"))
     file_menu.addSeparator()
     file_menu.addAction(act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
@@ -151,7 +160,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
     terr.addAction(act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
     terr.addAction(act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
-    terr.addAction(act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+P",
+    terr.addAction(act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+Shift+P",
                        "Put territories under a district or region (hierarchy roll-up)"))
     terr.addAction(act("merge", "&Merge", w.merge_territories, "Ctrl+M", "Merge the selected territories into the first"))
     terr.addAction(act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
@@ -201,9 +210,25 @@ def _import_dialog(w) -> None:
 
 
 def _shortcuts(w, acts: dict[str, QAction]) -> None:
-    from PySide6.QtWidgets import QMessageBox
 
     rows = "".join(f"<tr><td>{a.text().replace('&', '')}</td><td><b>{a.shortcut().toString()}</b></td></tr>"
                    for a in acts.values() if not a.shortcut().isEmpty())
     QMessageBox.information(w, "Keyboard shortcuts", f"<table cellspacing=3>{rows}</table>"
                             "<p>Arrows pan, + and - zoom, [ and ] change the brush, Esc clears the selection.</p>")
+
+
+def _print(w, what: str) -> None:
+    """File menu print entries: the print engine lives in ui/print (shared with the ``print`` command)."""
+    if w.project is None:
+        QMessageBox.information(w, "Print", "Open a project first.")
+        return
+    from .print.dialogs import export_map_dialog, open_print_preview, print_map_dialog
+
+    if what == "preview":
+        open_print_preview(w, w.project)
+    elif what == "book":
+        open_print_preview(w, w.project, book=True)
+    elif what == "print":
+        print_map_dialog(w, w.project)
+    else:
+        export_map_dialog(w, w.project)

@@ -115,3 +115,21 @@ def test_map_book_export_can_be_cancelled(qtbot, tmp_path):
     with pytest.raises(CancelledError):
         run_with_progress(None, "Exporting", job)
     assert len(seen) == 2  # stopped before the second territory was painted
+
+
+def test_file_menu_print_entries_reach_the_print_engine(qtbot, monkeypatch):
+    """File > Print Preview / Map Book Preview / Print / Export Map call the shared print dialogs."""
+    from territory_desktop.ui.main_window import MainWindow
+    from territory_desktop.ui.print import dialogs
+
+    calls = []
+    monkeypatch.setattr(dialogs, "open_print_preview", lambda w, p, book=False: calls.append(("preview", book)))
+    monkeypatch.setattr(dialogs, "print_map_dialog", lambda w, p: calls.append(("print", False)))
+    monkeypatch.setattr(dialogs, "export_map_dialog", lambda w, p: calls.append(("export", False)))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.project = object()  # any project: the dialogs are stubbed
+    for key in ("print_preview", "book_preview", "print", "export_map"):
+        window.actions_[key].trigger()
+    assert calls == [("preview", False), ("preview", True), ("print", False), ("export", False)]
+    window.project = None
