@@ -17,7 +17,7 @@ run: setup $(DEMO)
 		cat demo/info.txt && echo "wrote demo/demo.gpkg, demo/info.txt, demo/info.json, demo/screenshot.png"; \
 	fi
 
-$(DEMO): $(STAMP)
+$(DEMO): $(STAMP) territory_desktop/services/demo.py
 	@mkdir -p demo
 	$(BIN)/territory-desktop demo $(DEMO) --force
 

@@ -115,8 +115,10 @@ def _accounts(rng: np.random.Generator, n: int) -> gpd.GeoDataFrame:
     size = rng.choice(np.array(["Small", "Mid-market", "Enterprise"]), n, p=[0.6, 0.3, 0.1])
     base = np.select([segment == "A", segment == "B"], [120_000.0, 45_000.0], 15_000.0)
     potential = np.round(base * rng.lognormal(0.0, 0.5, n), -2)
-    freq = np.where(segment == "A", rng.choice([1, 2], n), np.where(segment == "B", rng.choice([2, 4], n),
-                                                                     rng.choice([4, 8], n)))
+    # Visit frequencies sized so that 500 accounts per rep make about a full year of face time:
+    # A every 4 weeks (a third every 2), B every 8, C twice a year or not at all (served remotely).
+    freq = np.select([segment == "A", segment == "B"],
+                     [rng.choice([2, 4, 4], n), np.full(n, 8)], rng.choice([0, 26], n))
     minutes = np.where(segment == "A", 60.0, np.where(segment == "B", 45.0, 30.0))
     opens = rng.choice([420, 480, 540], n)
     closes = rng.choice([960, 1020, 1080], n)
