@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..engine.adjacency import build_adjacency
 from ..engine.balance import BalanceProblem, alternatives, assign_orphans, balance_territories, rebalance_plan
@@ -124,9 +125,13 @@ def build_problem(units: gpd.GeoDataFrame, weights: pd.DataFrame, opts: BalanceO
     bad = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
     if bad:
         raise InvalidInputError("units", [f"row {i + 1} ({ids[i]}): no geometry" for i in bad])
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():  # self-intersections and the like: repair rather than fail in GEOS
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
     adj = build_adjacency(geoms)
-    cent = units.geometry.representative_point()
-    xy = np.column_stack([cent.x.to_numpy(), cent.y.to_numpy()])
+    cent = shapely.point_on_surface(geoms)
+    xy = np.column_stack([shapely.get_x(cent), shapely.get_y(cent)])
     p = BalanceProblem(adj.matrix, weights.to_numpy(float), list(weights.columns), _tolerances(opts), xy,
                        int(k if k is not None else opts.k or 0), ids, locked, current, homes,
                        None if opts.max_distance_km is None else opts.max_distance_km * 1000)

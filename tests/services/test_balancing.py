@@ -211,3 +211,13 @@ def test_account_territories_balanced_by_overrides():
     tot = hours.groupby(owners).sum()[["K0", "K1", "K2"]]
     assert (abs(tot / tot.mean() - 1) <= 0.03).all()
     assert owners.isin(["K0", "K1", "K2"]).all()
+
+
+def test_invalid_bowtie_geometry_is_repaired():
+    from shapely.geometry import Polygon
+
+    layer = grid_layer(4)
+    x0, y0, x1, y1 = layer.geometry.iloc[5].bounds
+    layer.loc[5, "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # self-intersecting bow tie
+    out = balance_layer(layer, "code", BalanceOptions(["work"], k=2, tolerance=0.2))
+    assert len(out.plan) == 16 and out.scores["split_territories"] == 0
