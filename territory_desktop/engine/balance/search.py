@@ -1,15 +1,18 @@
 """Local search on a contiguous plan: move boundary units between neighbouring territories.
 
 Objective, lexicographic: (1) balance violation ``P`` = sum over territories and measures of
-((|load/target - 1| - tol) / tol)^2 for the part beyond tolerance, plus max-distance excess; (2) a small
-pull towards the mean ``S`` = sum (dev / tol)^2 and compactness ``C`` = sum of unit weight x distance
-to the territory's home (metres, scaled by a typical territory radius).
+((|load/target - 1| - 0.9 tol) / tol)^2 for the part beyond 90% of the tolerance (a safety margin),
+plus a penalty for units beyond the maximum distance; (2) a pull towards the mean ``S`` = sum
+(dev / tol)^2 and compactness ``C`` = unit weight x distance to the territory's home (in typical
+territory radii) and, in the final pass, cut edges.
 
 A move keeps the donor connected (breadth-first search from one of the unit's donor neighbours until
-all of them are reached, usually a few steps) and never empties a territory or moves a locked unit.
-When no single move helps, a chain transfer pushes the excess along a path of neighbouring
-territories to one with room. Under a disruption budget (rebalancing), moves that take a unit away
-from its original territory spend budget and moves back refund it.
+all of them are reached, usually a few steps; when the unit is a cut point, the small pieces it would
+cut off move with it) and never empties a territory or moves a locked unit. When no single move lowers
+P, moves that keep P and lower S spread the slack ("diffusion"); when that fails too, ejection chains
+and chain transfers (:mod:`.chains`) push excess through several territories. Under a disruption
+budget (rebalancing), moves that take a unit away from its original territory spend budget and moves
+back refund it.
 """
 
 from __future__ import annotations
