@@ -242,3 +242,16 @@ def test_real_counties_with_islands_washington_state():
     p = BalanceProblem(adj.matrix, w, ["m"], [0.05], xy, 4, wa["GEOID"].tolist())
     r = balance_territories(p, seed=0, time_limit=20)
     check_plan(r.labels, adj, w, 4, 0.05)
+
+
+def test_orphan_that_connected_a_territory_rejoins_it():
+    cells = [box(c * 1000, r * 1000, (c + 1) * 1000, (r + 1) * 1000) for r in range(2) for c in range(3)]
+    adj = build_adjacency(np.array(cells, dtype=object))
+    xy = np.array([[g.centroid.x, g.centroid.y] for g in cells])
+    current = np.array([0, -1, 0, 1, 1, 1])  # top row is territory 0; its middle cell is an orphan
+    w = np.array([5.0, 1.0, 5.0, 1.0, 1.0, 1.0])  # territory 0 holds 10, territory 1 holds 3
+    p = BalanceProblem(adj.matrix, w, ["w"], [0.5], xy, 2, current=current)
+    r = assign_orphans(p)
+    assert r.labels[1] == 0  # territory 1 is lighter here, but only territory 0 needs the cell to be whole
+    g = nx.from_scipy_sparse_array(adj.matrix)
+    assert nx.is_connected(g.subgraph([0, 1, 2]))

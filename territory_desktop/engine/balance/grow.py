@@ -181,16 +181,25 @@ def repair(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, k: int
     return fill_orphans(labels, adj_lists, w, k)
 
 
-def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, k: int) -> np.ndarray:
-    """Give each orphan (-1) to the least-loaded adjacent territory, in breadth-first waves."""
+def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, k: int,
+                 prefer_touching: bool = False) -> np.ndarray:
+    """Give each orphan (-1) to the least-loaded adjacent territory, in breadth-first waves; with
+    ``prefer_touching``, first to a territory whose pieces the orphan joins (its neighbours in that
+    territory are not connected without it), which repairs territories the orphan used to connect."""
     labels = labels.copy()
     load = np.bincount(labels[labels >= 0], weights=w[labels >= 0], minlength=k).astype(float)
     frontier = deque(u for u in np.flatnonzero(labels < 0) if any(labels[v] >= 0 for v in adj_lists[u]))
     queued = set(frontier)
     while frontier:
         u = frontier.popleft()
-        cands = {int(labels[v]) for v in adj_lists[u] if labels[v] >= 0}
-        t = min(cands, key=lambda c: load[c])
+        touching: dict[int, int] = {}
+        for v in adj_lists[u]:
+            if labels[v] >= 0:
+                touching[int(labels[v])] = touching.get(int(labels[v]), 0) + 1
+        if prefer_touching:
+            t = min(touching, key=lambda c: (not _joins_pieces(labels, adj_lists, u, c), load[c]))
+        else:
+            t = min(touching, key=lambda c: load[c])
         labels[u] = t
         load[t] += w[u]
         for v in adj_lists[u]:
@@ -198,6 +207,24 @@ def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, 
                 queued.add(v)
                 frontier.append(v)
     return labels
+
+
+def _joins_pieces(labels: np.ndarray, adj: list[list[int]], u: int, t: int) -> bool:
+    """True if u's neighbours in territory t are not connected to each other within t (without u)."""
+    ns = [v for v in adj[u] if labels[v] == t]
+    if len(ns) < 2:
+        return False
+    want, seen, queue = set(ns[1:]), {u, ns[0]}, deque([ns[0]])
+    while queue:
+        x = queue.popleft()
+        for y in adj[x]:
+            if y not in seen and labels[y] == t:
+                want.discard(y)
+                if not want:
+                    return False
+                seen.add(y)
+                queue.append(y)
+    return True
 
 
 def bisect_partition(adj: sp.csr_matrix, w: np.ndarray, xy: np.ndarray, k: int, rng: np.random.Generator,

@@ -213,7 +213,7 @@ def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int
     w = combined_weight(p)
     cw = _cost_weight(w)
     progress(0.0, "assigning orphans")
-    start = fill_orphans(p.current, adj, w, p.k)
+    start = fill_orphans(p.current, adj, w, p.k, prefer_touching=True)
     original = start.copy()
     labels = repair(start, adj, w, p.k, p.locked, start)
     labels = _fill_empty(labels, p, adj, w)
@@ -241,7 +241,7 @@ def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> Balan
     w = combined_weight(p)
     if (p.current < 0).all():
         raise InfeasibleError("every unit is an orphan; build territories from scratch instead")
-    labels = fill_orphans(p.current, adj, w, p.k)
+    labels = fill_orphans(p.current, adj, w, p.k, prefer_touching=True)
     progress(1.0, "done")
     s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)), True, np.ones(p.n))
     return BalanceResult(labels, 0, s.within(), time.perf_counter() - t0, int((p.current < 0).sum()),
