@@ -1,0 +1,220 @@
+"""Balancing GUI: the dialog runs the balancer in a worker, the proposal lists exactly the units whose
+territory differs (diffed here by plain loops), totals equal plain sums, Apply is ONE undo step that
+restores the plan exactly, Save as scenario leaves the plan alone, Cancel stops a run, infeasible
+requests show their message (and the best plan on request)."""
+
+from __future__ import annotations
+
+import time
+
+import networkx as nx
+import pytest
+import shapely
+from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtGui import QImage, QKeySequence, QPainter
+from PySide6.QtWidgets import QMessageBox
+from ui_helpers import NX, NY, unit_id
+
+from territory_desktop.ui.balance_dialog import install_balance_ui, open_balance_dialog
+from territory_desktop.ui.balance_proposal import OVERLAY_PREFIX
+from territory_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, grid8, tmp_path):
+    w = MainWindow(grid8, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    w.action_balance = install_balance_ui(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.undo_stack.setClean()
+    w.close()
+    w.deleteLater()
+
+
+def run_dialog(qtbot, window, setup=None, timeout_ms: int = 30000):
+    """Open the dialog, let ``setup(dialog)`` set options, click Run and wait for the worker to end."""
+    dialog = open_balance_dialog(window)
+    if setup is not None:
+        setup(dialog)
+    dialog.run_button.click()
+    assert dialog.worker is not None  # the run happens in a worker, not in the click handler
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=timeout_ms)
+    return dialog
+
+
+def workload(row) -> float:
+    return 52.0 / row.visit_frequency_weeks * row.service_minutes / 60.0 if row.visit_frequency_weeks > 0 else 0.0
+
+
+def plain_totals(project, assignment: dict) -> dict[str, dict[str, float]]:
+    """Per territory: accounts and workload hours of its units' accounts, by a plain loop."""
+    out: dict[str, dict[str, float]] = {}
+    for row in project.accounts.itertuples():
+        t = assignment[row.unit_id]
+        d = out.setdefault(t, {"accounts": 0.0, "workload_hours": 0.0})
+        d["accounts"] += 1
+        d["workload_hours"] += workload(row)
+    return out
+
+
+def queen_graph() -> nx.Graph:
+    g = nx.Graph()
+    for i in range(NX):
+        for j in range(NY):
+            for di in (-1, 0, 1):
+                for dj in (-1, 0, 1):
+                    if (di or dj) and 0 <= i + di < NX and 0 <= j + dj < NY:
+                        g.add_edge(unit_id(i, j), unit_id(i + di, j + dj))
+    return g
+
+
+def test_menu_action_and_shortcut(window):
+    tools = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Tools")
+    assert window.action_balance in tools.actions()
+    assert window.action_balance.shortcut() == QKeySequence("Ctrl+B")
+    clashes = [a.text() for a in window.findChildren(type(window.action_balance))
+               if a is not window.action_balance and a.shortcut() == QKeySequence("Ctrl+B")]
+    assert clashes == []
+
+
+def test_proposal_lists_independent_diff_and_highlights(qtbot, window, grid8):
+    before = dict(grid8.plan.as_dict())
+    dialog = run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    panel = window.balance_panel
+    assert window.balance_dock.isVisible() and dialog.result is not None
+    proposal = panel.proposal
+    assert grid8.plan.as_dict() == before  # a proposal changes nothing yet
+    diff = {u for u in before if proposal.assignment[u] != before[u]}
+    assert diff and set(proposal.changes) == diff
+    # balanced within +/-2 % by plain sums, every territory in one piece (networkx, queen contiguity)
+    after = plain_totals(grid8, proposal.assignment)
+    mean = sum(t["workload_hours"] for t in after.values()) / 3
+    assert all(abs(t["workload_hours"] / mean - 1) <= 0.02 + 1e-9 for t in after.values())
+    g = queen_graph()
+    for t in set(proposal.assignment.values()):
+        assert nx.is_connected(g.subgraph([u for u, v in proposal.assignment.items() if v == t])), t
+    # the table: one row per territory, units in/out and before/after equal plain counts and sums
+    frame = panel.frame.set_index("territory_id")
+    old = plain_totals(grid8, before)
+    for t in ("T1", "T2", "T3"):
+        assert frame.loc[t, "units_in"] == sum(1 for u in diff if proposal.assignment[u] == t)
+        assert frame.loc[t, "units_out"] == sum(1 for u in diff if before[u] == t)
+        for m in ("workload_hours", "accounts"):
+            assert frame.loc[t, f"{m}_before"] == pytest.approx(old[t][m])
+            assert frame.loc[t, f"{m}_after"] == pytest.approx(after[t][m])
+        assert frame.loc[t, "workload_hours_dev_pct"] == pytest.approx((after[t]["workload_hours"] / mean - 1) * 100)
+    assert panel.table.rowCount() == 3
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert "Units in" in headers and "Workload h after" in headers
+    # the map: every moved unit is covered by its destination's overlay, painted in that colour
+    overlays = {k: v for k, v in window.canvas.renderer.overlays.items() if k.startswith(OVERLAY_PREFIX)}
+    assert set(overlays) == {OVERLAY_PREFIX + proposal.assignment[u] for u in diff}
+    canvas = window.canvas
+    image = QImage(canvas.size(), QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    canvas.renderer.paint(painter, canvas.extent(), image.rect().toRectF())
+    painter.end()
+    for u in diff:
+        c = shapely.centroid(canvas.scene.geoms[canvas.scene.index_of[u]])
+        p = canvas.to_widget(QPointF(c.x, c.y)).toPoint()
+        got, want = image.pixelColor(p), canvas.scene.colour_of(proposal.assignment[u])
+        assert max(abs(got.red() - want.red()), abs(got.green() - want.green()),
+                   abs(got.blue() - want.blue())) < 40, (u, got.name(), want.name())
+
+
+def test_apply_is_one_undo_step(qtbot, window, grid8):
+    before = dict(grid8.plan.as_dict())
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    panel = window.balance_panel
+    proposal = panel.proposal
+    n = len(proposal.changes)
+    assert panel.apply()
+    assert grid8.plan.as_dict() == proposal.assignment
+    assert window.undo_stack.count() == 1
+    assert window.undo_stack.undoText() == f"Apply balance: {n} units moved"
+    assert not [k for k in window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]
+    assert window.isWindowModified()
+    window.undo_stack.undo()
+    assert grid8.plan.as_dict() == before
+    # the map follows the plan through the undo: scene assignment equals the plan again
+    assert dict(zip(window.canvas.scene.unit_ids, window.canvas.scene.unit_territory)) == before
+    window.undo_stack.redo()
+    assert grid8.plan.as_dict() == proposal.assignment
+
+
+def test_save_as_scenario_and_discard(qtbot, window, grid8):
+    before = dict(grid8.plan.as_dict())
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    proposal = window.balance_panel.proposal
+    sid = window.balance_panel.save_as_scenario()
+    assert sid in grid8.plans and sid != "base"
+    assert grid8.plans[sid].as_dict() == proposal.assignment
+    assert grid8.plan.as_dict() == before and window.undo_stack.count() == 0
+    assert set(grid8.territories.loc[grid8.territories["scenario_id"] == sid, "territory_id"]) == {"T1", "T2", "T3"}
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    assert [k for k in window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]
+    window.balance_panel.discard_button.click()
+    assert not [k for k in window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]
+    assert not window.balance_dock.isVisible() and grid8.plan.as_dict() == before
+
+
+def test_alternatives_can_be_picked(qtbot, window):
+    def setup(d):
+        d.mode_build.setChecked(True)
+        d.alternatives.setValue(3)
+    run_dialog(qtbot, window, setup)
+    panel = window.balance_panel
+    assert panel.choice.count() == 3 and panel.choice.isVisibleTo(panel)
+    seeds = [p.seed for p in panel.run.proposals]
+    assert sorted(seeds) == [0, 1, 2]
+    keys = [(not p.scores["within_tolerance"], p.scores["cut_edges"], len(p.changes)) for p in panel.run.proposals]
+    assert keys == sorted(keys)  # best first
+    panel.choice.setCurrentIndex(2)
+    assert panel.proposal is panel.run.proposals[2]
+    assert set(panel.frame["units_in"]) is not None and panel.frame["units_in"].sum() == len(panel.proposal.changes)
+
+
+def test_cancel_stops_a_run(qtbot, window, grid8):
+    """20 plans at +/-0.1 % take ~1.5 s each on the grid; Cancel must end the run within a second or two."""
+    before = dict(grid8.plan.as_dict())
+    dialog = open_balance_dialog(window)
+    dialog.mode_build.setChecked(True)
+    dialog.tolerances["workload_hours"].setValue(0.1)
+    dialog.time_limit.setValue(60)
+    dialog.alternatives.setValue(20)
+    dialog.run_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0 or dialog.status.text() != "Balancing...", timeout=10000)
+    qtbot.wait(300)
+    worker = dialog.worker
+    assert worker is not None and worker.running
+    t0 = time.perf_counter()
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=5000)
+    assert time.perf_counter() - t0 < 3.0
+    assert worker.stop.is_set() and "Cancelled" in dialog.status.text()
+    assert dialog.result is None and dialog.isVisible()
+    assert grid8.plan.as_dict() == before and getattr(window, "balance_panel", None) is None
+
+
+def test_infeasible_shows_message(qtbot, window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    run_dialog(qtbot, window, lambda d: (d.mode_build.setChecked(True), d.k.setValue(40)))
+    assert len(shown) == 1 and "more than a whole territory may hold" in shown[0] and "unit c" in shown[0]
+    assert getattr(window, "balance_panel", None) is None
+
+
+def test_infeasible_offers_best_plan(qtbot, window, grid8, monkeypatch):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    before = dict(grid8.plan.as_dict())
+    run_dialog(qtbot, window, lambda d: (d.max_moved.setValue(5.0), d.tolerances["workload_hours"].setValue(0.5)))
+    assert len(asked) == 1 and "could not rebalance" in asked[0] and "Look at the best plan" in asked[0]
+    panel = window.balance_panel
+    proposal = panel.proposal
+    assert set(proposal.changes) == {u for u in before if proposal.assignment[u] != before[u]}
+    assert "Not within tolerance" in panel.summary.text()
+    assert len(proposal.changes) <= 2  # 5 % of 40 units
