@@ -82,7 +82,8 @@ class RouteLayer:
 
     def bounds(self, d: date | None = None) -> QRectF:
         """Drawing-space box of the home and the stops of day ``d`` (None = the drawn week)."""
-        pts = [self.home] + [p for day in ([d] if d else self.days()) for p in self.stop_positions(day)]
+        days = [d] if d in self.rep_plan.plan.days else self.days()
+        pts = [self.home] + [p for day in days for p in self.stop_positions(day)]
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
         return QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
@@ -297,9 +298,14 @@ class RoutesDock(QWidget):
         """Plan ``rep_id``'s visits in the worker; the calendar and map show the result."""
         project = self.window.project
         show_dock(self.window)
+
+        def done(rep_plan: RepPlan) -> None:
+            if self.window.project is project:  # another project opened meanwhile: drop the stale plan
+                self.set_plan(rep_plan)
+
         return self._run(lambda progress, stop: plan_rep_visits(
             project, rep_id, start, weeks, time_limit=time_limit, progress=progress, stop=stop,
-            matrix_cache=self.matrix_cache), f"Planning {rep_id}", self.set_plan)
+            matrix_cache=self.matrix_cache), f"Planning {rep_id}", done)
 
     def set_plan(self, rep_plan: RepPlan | None) -> None:
         """Show ``rep_plan`` (None clears): week list, calendar, summary and the map layer."""
@@ -318,6 +324,8 @@ class RoutesDock(QWidget):
         self.week.blockSignals(False)
         install_layer(self.window, self.layer)
         self.refresh()
+        if rep_plan is not None and any(r.stops for r in rep_plan.plan.days.values()):
+            self.zoom_to_route()
 
     def refresh(self) -> None:
         """Redraw calendar, summary, unplanned list and map from ``rep_plan``."""
@@ -341,14 +349,15 @@ class RoutesDock(QWidget):
         self.summary.setText(
             f"<b>{s['planned_visits']} of {s['required_visits']} visits planned ({s['coverage_pct']} %)</b> for "
             f"{s['accounts']} accounts; {s['drive_hours']:.1f} h driving, {s['drive_km']:,.0f} km; "
-            f"{s['not_due_accounts']} accounts not due in this horizon. "
+            f"{s['not_due_accounts']} not due in this horizon. "
             + (f"{len(s['unplanned'])} accounts not fully planned:" if s["unplanned"] else "Every due visit is planned."))
         self.unplanned.clear()
         for u in s["unplanned"]:
             self.unplanned.addTopLevelItem(QTreeWidgetItem(
                 [u["account_id"], str(names.get(u["account_id"], "")), f"{u['planned']} of {u['required']}",
                  u["reason"]]))
-        self.unplanned.resizeColumnToContents(0)
+        for col in (0, 1, 2):
+            self.unplanned.resizeColumnToContents(col)
         self._day_selected(self.calendar.selected, emit=False)
 
     def _week_changed(self, _i: int) -> None:
