@@ -14,7 +14,6 @@ Everything comes from ``numpy.random.default_rng(seed)``: the same seed gives th
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -22,13 +21,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..models import CRS, Plan, Project
+from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.progress import Progress, no_progress
+from ..storage import reference
 from ..storage.geocode import zip_table
 from ..storage.vector import read_units
 from .importing import _place
 
-NOT_LOWER_48 = {"02", "15", "60", "66", "69", "72", "78"}
 HISTORY_END = pd.Period("2026-10", freq="M")
 ALBERS = "EPSG:5070"
 
@@ -52,12 +51,6 @@ LAST = ["Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Davis"
         "Clark", "Young", "Hall", "Rivera", "Scott", "Adams", "Baker", "Reed", "Foster", "Hughes"]
 
 
-def _package_data() -> Path:
-    import _plotly_geo
-
-    return Path(_plotly_geo.__file__).parent / "package_data"
-
-
 def _demo_resource(name: str) -> pd.DataFrame:
     with resources.files("territory_desktop.resources.demo").joinpath(name).open("rb") as fh:
         return pd.read_csv(fh, dtype=str)
@@ -65,11 +58,13 @@ def _demo_resource(name: str) -> pd.DataFrame:
 
 def load_counties() -> gpd.GeoDataFrame:
     """Lower-48 counties as units: unit_id = 5-digit FIPS, name 'County, ST', state and land area."""
-    data = _package_data()
-    read = read_units(data / "cb_2016_us_county_500k.shp", "GEOID", "NAME", source_crs="EPSG:4269")
+    counties, states_file = reference.plotly_geo_file(reference.COUNTIES), reference.plotly_geo_file(reference.STATES)
+    if counties is None or states_file is None:
+        raise ProjectFileError("the demo needs the plotly-geo package (pip install plotly-geo)")
+    read = read_units(counties, "GEOID", "NAME", source_crs="EPSG:4269")
     units = read.frame
-    units = units[~units["STATEFP"].isin(NOT_LOWER_48)].copy()
-    states = gpd.read_file(data / "cb_2016_us_state_500k.shp", engine="pyogrio", columns=["STATEFP", "STUSPS"])
+    units = units[~units["STATEFP"].isin(reference.NOT_LOWER_48)].copy()
+    states = gpd.read_file(states_file, engine="pyogrio", columns=["STATEFP", "STUSPS"])
     abbrev = dict(zip(states["STATEFP"], states["STUSPS"], strict=True))
     units["state"] = units["STATEFP"].map(abbrev)
     units["name"] = units["name"] + ", " + units["state"]

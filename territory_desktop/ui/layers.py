@@ -3,8 +3,6 @@ rep homes and state outlines. Each has ``paint(painter, view)`` in drawing space
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -12,11 +10,10 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, Q
 
 from ..services.classify import SCHEMES as SCHEME_TITLES
 from ..services.classify import Classes, classify
+from ..services.reference import state_outlines
 from .geometry import geometries_to_path, points_xy, project_geometries
 from .renderer import RenderView, stroke_thick
 from .scene import MapScene
-
-NOT_LOWER48 = {"02", "15", "60", "66", "69", "72", "78"}
 
 
 def _to_drawing(geoms: np.ndarray, crs: str) -> np.ndarray:
@@ -206,16 +203,5 @@ class ContextLayer:
 
 
 def bundled_state_outlines() -> np.ndarray | None:
-    """Lower-48 state polygons (EPSG:4326) from the plotly-geo package data, or None if absent."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("_plotly_geo")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(next(iter(spec.submodule_search_locations)), "package_data", "cb_2016_us_state_500k.shp")
-    if not os.path.exists(path):
-        return None
-    import pyogrio
-
-    frame = pyogrio.read_dataframe(path, columns=["STATEFP"])
-    return frame.geometry[~frame["STATEFP"].isin(NOT_LOWER48)].to_numpy()
+    """Lower-48 state polygons (EPSG:4326) from the bundled reference data, or None if absent."""
+    return state_outlines()

@@ -35,14 +35,6 @@ MAX_RECENT = 8
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
 
 
-def _vector_columns(path: str) -> list[str]:
-    """Attribute column names of a vector file (for the unit id/name picker)."""
-    try:
-        import pyogrio
-
-        return [str(c) for c in pyogrio.read_info(path)["fields"]]
-    except Exception:  # noqa: BLE001 - unreadable files are reported by the importer itself
-        return []
 
 
 class MainWindow(QMainWindow):
@@ -612,7 +604,7 @@ class MainWindow(QMainWindow):
                 else:
                     from .import_dialogs import UnitColumnsDialog
 
-                    columns = _vector_columns(path)
+                    columns = importing.vector_columns(path)
                     dialog = UnitColumnsDialog(Path(path).name, columns, self)
                     if not dialog.exec():
                         continue
