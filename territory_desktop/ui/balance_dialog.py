@@ -6,9 +6,10 @@ Wiring: ``install_balance_ui(window)`` adds the action to the window's Tools men
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -54,6 +55,7 @@ def run_balance(project: Project, opts: BalanceOptions, scenario_id: str, progre
         def part(fraction: float, message: str, i: int = i) -> None:
             progress((i + fraction) / n, f"plan {i + 1} of {n}: {message}" if n > 1 else message)
 
+        part(0.0, "projecting units and finding neighbours")
         try:
             proposals.append(propose_project_balance(project, one, scenario_id, part, stop))
         except InfeasibleError as exc:
@@ -125,6 +127,7 @@ class BalanceDialog(QDialog):
         self.seed.setRange(0, 1_000_000)
         self.time_limit = QDoubleSpinBox()
         self.time_limit.setRange(1, 3600)
+        self.time_limit.setDecimals(0)
         self.time_limit.setValue(30)
         self.time_limit.setSuffix(" s per plan")
         self.alternatives = QSpinBox()
@@ -141,6 +144,9 @@ class BalanceDialog(QDialog):
         self.progress.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self._message = ""
+        self._started = 0.0
+        self.clock = QTimer(self, interval=500, timeout=self._tick)  # elapsed seconds while running
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton("&Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = QPushButton("Cancel")
@@ -203,7 +209,9 @@ class BalanceDialog(QDialog):
         s.cancelled.connect(self._cancelled)
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self._message, self._started = "starting", time.monotonic()
         self.status.setText("Balancing...")
+        self.clock.start()
         self.run_button.setEnabled(False)
         self._workers.append(self.worker)  # a finished runnable stays referenced until the dialog goes
         start(self.worker)
@@ -218,9 +226,15 @@ class BalanceDialog(QDialog):
 
     def _progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
-        self.status.setText(message)
+        self._message = message
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.worker is not None and not self.worker.stop.is_set():
+            self.status.setText(f"{self._message} ({time.monotonic() - self._started:.0f} s)")
 
     def _done(self) -> None:
+        self.clock.stop()
         self.worker = None
         self.run_button.setEnabled(True)
         self.progress.setVisible(False)
@@ -271,6 +285,8 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
         dock.setObjectName("dock_balance")
         dock.setWidget(panel)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if "territories" in getattr(window, "docks", {}):  # full height, next to the territory table
+            window.tabifyDockWidget(window.docks["territories"], dock)
         window.balance_panel, window.balance_dock = panel, dock
         panel.closed.connect(lambda _how: dock.hide())
     panel.set_run(run)

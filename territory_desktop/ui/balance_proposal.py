@@ -2,7 +2,7 @@
 with the moved units highlighted on the map; Apply (one undo step), Save as scenario, Discard.
 
 Moved units are drawn as one overlay per destination territory: filled with the colour of the territory
-they would join and outlined in black, above the current plan's colours.
+they would join and outlined in magenta, above the current plan's colours.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from .geometry import geometries_to_path
 from .renderer import Overlay
 
 OVERLAY_PREFIX = "balance:"
+HIGHLIGHT = "#e0007a"  # outline of moved units: magenta, unlike any territory fill
 TABLE_MEASURES = ("workload_hours", "accounts", "potential")
-LABELS = {"workload_hours": "Workload h", "accounts": "Accounts", "potential": "Potential"}
+LABELS = {"workload_hours": "Hours", "accounts": "Accounts", "potential": "Potential"}
 
 
 @dataclass
@@ -99,7 +100,9 @@ def change_table(project: Project, run: BalanceRun, proposal: Proposal) -> pd.Da
         if f"{m}_after" in rows:
             mean = rows[f"{m}_after"].mean()
             rows[f"{m}_dev_pct"] = (rows[f"{m}_after"] / mean - 1) * 100 if mean else 0.0
-    return rows.rename_axis("territory_id").reset_index()
+    rows = rows.rename_axis("territory_id").reset_index()
+    changed = (rows["units_in"] + rows["units_out"]) > 0
+    return pd.concat([rows[changed], rows[~changed]], ignore_index=True)  # territories with moves first
 
 
 def score_text(p: Proposal) -> str:
@@ -149,6 +152,7 @@ class ProposalPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.apply_button = QPushButton("&Apply")
         self.apply_button.setToolTip("Apply the plan to the current scenario (one undo step)")
         self.save_button = QPushButton("Save as &Scenario")
@@ -219,7 +223,7 @@ class ProposalPanel(QWidget):
                     item.setText(v)
                 else:
                     shown = round(float(v), 1) if col.endswith(("_dev_pct", "hours_before", "hours_after")) \
-                        else int(round(float(v)))
+                        else round(float(v))
                     item.setData(Qt.ItemDataRole.DisplayRole, shown)
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     if col.endswith("_dev_pct") and self.run is not None:
@@ -247,7 +251,7 @@ class ProposalPanel(QWidget):
                 colour = QColor(scene.colour_of(t)) if t in scene.colours else QColor("#cccccc")
                 colour.setAlpha(235)
                 path = geometries_to_path(scene.geoms[np.array(idx)], flip_y=False)
-                canvas.renderer.overlays[OVERLAY_PREFIX + str(t)] = Overlay(path, colour, QColor(10, 10, 10), 2.2)
+                canvas.renderer.overlays[OVERLAY_PREFIX + str(t)] = Overlay(path, colour, QColor(HIGHLIGHT), 3.0)
         canvas.update()
 
     # ---- outcomes

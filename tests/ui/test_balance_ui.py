@@ -107,7 +107,7 @@ def test_proposal_lists_independent_diff_and_highlights(qtbot, window, grid8):
         assert frame.loc[t, "workload_hours_dev_pct"] == pytest.approx((after[t]["workload_hours"] / mean - 1) * 100)
     assert panel.table.rowCount() == 3
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
-    assert "Units in" in headers and "Workload h after" in headers
+    assert "Units in" in headers and "Hours after" in headers
     # the map: every moved unit is covered by its destination's overlay, painted in that colour
     overlays = {k: v for k, v in window.canvas.renderer.overlays.items() if k.startswith(OVERLAY_PREFIX)}
     assert set(overlays) == {OVERLAY_PREFIX + proposal.assignment[u] for u in diff}
@@ -173,7 +173,10 @@ def test_alternatives_can_be_picked(qtbot, window):
     assert keys == sorted(keys)  # best first
     panel.choice.setCurrentIndex(2)
     assert panel.proposal is panel.run.proposals[2]
-    assert set(panel.frame["units_in"]) is not None and panel.frame["units_in"].sum() == len(panel.proposal.changes)
+    chosen = panel.proposal
+    assert panel.frame["units_in"].sum() == len(chosen.changes)
+    highlighted = {k for k in panel.window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)}
+    assert highlighted == {OVERLAY_PREFIX + new for _old, new in chosen.changes.values()}
 
 
 def test_cancel_stops_a_run(qtbot, window, grid8):
@@ -185,8 +188,8 @@ def test_cancel_stops_a_run(qtbot, window, grid8):
     dialog.time_limit.setValue(60)
     dialog.alternatives.setValue(20)
     dialog.run_button.click()
-    qtbot.waitUntil(lambda: dialog.progress.value() > 0 or dialog.status.text() != "Balancing...", timeout=10000)
-    qtbot.wait(300)
+    # the GUI thread stays free: the elapsed-time clock in the status line ticks while the worker runs
+    qtbot.waitUntil(lambda: dialog.status.text().endswith("(1 s)"), timeout=10000)
     worker = dialog.worker
     assert worker is not None and worker.running
     t0 = time.perf_counter()
@@ -218,3 +221,48 @@ def test_infeasible_offers_best_plan(qtbot, window, grid8, monkeypatch):
     assert set(proposal.changes) == {u for u in before if proposal.assignment[u] != before[u]}
     assert "Not within tolerance" in panel.summary.text()
     assert len(proposal.changes) <= 2  # 5 % of 40 units
+
+
+def test_closing_the_dialog_cancels_the_run(qtbot, window):
+    from territory_desktop.ui import workers
+
+    dialog = open_balance_dialog(window)
+    dialog.mode_build.setChecked(True)
+    dialog.tolerances["workload_hours"].setValue(0.1)
+    dialog.alternatives.setValue(20)
+    dialog.run_button.click()
+    worker = dialog.worker
+    qtbot.waitUntil(lambda: worker.running, timeout=5000)
+    dialog.reject()
+    assert worker.stop.is_set() and not dialog.isVisible()
+    qtbot.waitUntil(lambda: worker not in workers._alive, timeout=5000)
+    assert getattr(window, "balance_panel", None) is None
+
+
+def test_worker_signals(qtbot):
+    """Every new message reaches the GUI, repeats of one message are throttled, errors come back."""
+    from territory_desktop.ui.workers import Worker, start
+
+    def job(progress, stop):
+        for i in range(200):
+            progress(i / 200, "same")
+        progress(0.5, "other")
+        return 42
+
+    got, done = [], []
+    worker = Worker(job, min_interval=10.0)
+    worker.signals.progress.connect(lambda f, m: got.append(m))
+    worker.signals.finished.connect(done.append)
+    start(worker)
+    qtbot.waitUntil(lambda: done == [42], timeout=5000)
+    assert got == ["same", "other"]
+
+    def bad(progress, stop):
+        raise ValueError("broken input")
+
+    failed = []
+    worker = Worker(bad)
+    worker.signals.failed.connect(failed.append)
+    start(worker)
+    qtbot.waitUntil(lambda: len(failed) == 1, timeout=5000)
+    assert isinstance(failed[0], ValueError) and str(failed[0]) == "broken input"
