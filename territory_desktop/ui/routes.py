@@ -14,6 +14,7 @@ import pyproj
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -496,6 +497,7 @@ def install_routing_ui(window) -> RoutesDock:
             state["project"] = window.project
 
     window.canvas.viewChanged.connect(follow_project)
+    QApplication.instance().aboutToQuit.connect(dock_widget.cancel_job)  # quitting must not wait for the search
     follow_project()
     dock_widget.refresh()
     return dock_widget
