@@ -94,7 +94,7 @@ def main() -> int:
         clock.start()
         last = [clock.elapsed()]
 
-        def tick() -> None:
+        def tick(clock=clock, gaps=gaps, last=last) -> None:
             now = clock.elapsed()
             gaps.append(now - last[0])
             last[0] = now

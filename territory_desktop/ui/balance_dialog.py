@@ -289,6 +289,8 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
             window.tabifyDockWidget(window.docks["territories"], dock)
         window.balance_panel, window.balance_dock = panel, dock
         panel.closed.connect(lambda _how: dock.hide())
+        # closing the dock with its X discards the proposal (switching tabs does not toggle this action)
+        dock.toggleViewAction().toggled.connect(lambda on: None if on or panel.run is None else panel.discard())
     panel.set_run(run)
     window.balance_dock.show()
     window.balance_dock.raise_()
@@ -308,7 +310,11 @@ def open_balance_dialog(window) -> BalanceDialog | None:
 
 
 def install_balance_ui(window) -> QAction:
-    """Add Tools > Balance Territories... (Ctrl+B) to ``window``'s menu and main toolbar; returns it."""
+    """Add Tools > Balance Territories... (Ctrl+B) to ``window``'s menu and main toolbar; returns it.
+    A second call returns the action already installed."""
+    existing = getattr(window, "balance_action", None)
+    if existing is not None:
+        return existing
     action = QAction(icon("balance"), "&Balance Territories...", window)
     action.setShortcut(QKeySequence("Ctrl+B"))
     action.setToolTip("Balance territories on workload, accounts or potential (Ctrl+B)")
@@ -324,4 +330,5 @@ def install_balance_ui(window) -> QAction:
         bar.addAction(action)
     if hasattr(window, "actions_"):
         window.actions_["balance"] = action
+    window.balance_action = action
     return action

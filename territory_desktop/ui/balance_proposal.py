@@ -142,6 +142,7 @@ class ProposalPanel(QWidget):
         super().__init__(parent)
         self.window = window
         self.run: BalanceRun | None = None
+        self.project: Project | None = None
         self.choice = QComboBox()
         self.choice.setToolTip("Alternative plans (one per seed), best first")
         self.choice.currentIndexChanged.connect(self._show)
@@ -177,6 +178,7 @@ class ProposalPanel(QWidget):
 
     def set_run(self, run: BalanceRun) -> None:
         self.run = run
+        self.project = self.window.project  # the proposal belongs to this project only
         self.choice.blockSignals(True)
         self.choice.clear()
         for i, p in enumerate(run.proposals):
@@ -255,6 +257,14 @@ class ProposalPanel(QWidget):
         canvas.update()
 
     # ---- outcomes
+    def _stale(self) -> bool:
+        """True (and the proposal discarded, with a message) when another project was opened since."""
+        if self.window.project is self.project:
+            return False
+        QMessageBox.warning(self, "Balance proposal", "The proposal belongs to a project that is no longer open.")
+        self.discard()
+        return True
+
     def _drift(self) -> list[str]:
         plan = self.window.project.plan
         return [u for u, t in self.run.before.items() if plan.territory_of(u) != t]
@@ -262,7 +272,7 @@ class ProposalPanel(QWidget):
     def apply(self) -> bool:
         """Push ONE AssignUnitsCommand with every change of the chosen plan; returns True when applied."""
         p, w = self.proposal, self.window
-        if p is None or w.project is None:
+        if p is None or w.project is None or self._stale():
             return False
         if p.scenario_id != w.project.active_scenario:
             QMessageBox.warning(self, "Apply balance", f"The proposal is for scenario '{p.scenario_id}', "
@@ -283,7 +293,7 @@ class ProposalPanel(QWidget):
     def save_as_scenario(self) -> str | None:
         """Write the chosen plan as a new scenario (the current plan is untouched); returns its id."""
         p, w = self.proposal, self.window
-        if p is None or w.project is None:
+        if p is None or w.project is None or self._stale():
             return None
         sid = apply_as_new_scenario(w.project, p)
         w.setWindowModified(True)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QMessageBox
 from ui_helpers import NX, NY, unit_id
 
+from territory_desktop.models import Plan, Project
 from territory_desktop.ui.balance_dialog import install_balance_ui, open_balance_dialog
 from territory_desktop.ui.balance_proposal import OVERLAY_PREFIX
 from territory_desktop.ui.main_window import MainWindow
@@ -77,6 +78,8 @@ def test_menu_action_and_shortcut(window):
     clashes = [a.text() for a in window.findChildren(type(window.action_balance))
                if a is not window.action_balance and a.shortcut() == QKeySequence("Ctrl+B")]
     assert clashes == []
+    assert install_balance_ui(window) is window.action_balance  # a second call adds nothing
+    assert sum(a is window.action_balance for a in tools.actions()) == 1
 
 
 def test_proposal_lists_independent_diff_and_highlights(qtbot, window, grid8):
@@ -158,6 +161,26 @@ def test_save_as_scenario_and_discard(qtbot, window, grid8):
     window.balance_panel.discard_button.click()
     assert not [k for k in window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]
     assert not window.balance_dock.isVisible() and grid8.plan.as_dict() == before
+    # closing the dock with its X discards too; raising another tab does not
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    window.docks["territories"].raise_()
+    assert window.balance_panel.run is not None
+    window.balance_dock.close()
+    assert window.balance_panel.run is None
+    assert not [k for k in window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]
+
+
+def test_proposal_of_a_closed_project_is_not_applied(qtbot, window, grid8, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    other = Project(name="other", units=grid8.units.copy(), accounts=grid8.accounts.copy(), reps=grid8.reps.copy(),
+                    territories=grid8.territories.copy(), plans={"base": Plan(grid8.plan.as_dict())})
+    window.set_project(other)
+    before = other.plan.as_dict()
+    assert not window.balance_panel.apply()
+    assert shown and "no longer open" in shown[0]
+    assert other.plan.as_dict() == before and window.undo_stack.count() == 0
 
 
 def test_alternatives_can_be_picked(qtbot, window):
