@@ -21,6 +21,13 @@ from territory_desktop.ui.balance_proposal import OVERLAY_PREFIX
 from territory_desktop.ui.main_window import MainWindow
 
 
+@pytest.fixture(autouse=True)
+def no_modal_boxes(monkeypatch):
+    """A message box nobody expected would block the test: record it and answer No instead."""
+    for name in ("question", "warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, lambda *a, _n=name, **k: pytest.fail(f"unexpected {_n}: {a[2]}"))
+
+
 @pytest.fixture
 def window(qtbot, grid8, tmp_path):
     w = MainWindow(grid8, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
@@ -289,3 +296,24 @@ def test_worker_signals(qtbot):
     start(worker)
     qtbot.waitUntil(lambda: len(failed) == 1, timeout=5000)
     assert isinstance(failed[0], ValueError) and str(failed[0]) == "broken input"
+
+
+
+def test_locked_units_stay_unless_told(qtbot, window, grid8, monkeypatch):
+    """Locked units never move; with "Keep locked units" off the balancer sees no lock (the project's
+    locks stay as they are)."""
+    locked = [unit_id(2, 0), unit_id(2, 4), unit_id(3, 2)]
+    grid8.units["locked"] = grid8.units["unit_id"].isin(locked)
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    moved = set(window.balance_panel.proposal.changes)
+    assert moved and not moved & set(locked)
+    window.balance_panel.discard()
+    import territory_desktop.ui.balance_dialog as bd
+
+    seen = []
+    real = bd.propose_project_balance
+    monkeypatch.setattr(bd, "propose_project_balance",
+                        lambda project, *a, **k: seen.append(int(project.units["locked"].sum())) or real(project, *a, **k))
+    run_dialog(qtbot, window, lambda d: (d.max_moved.setValue(30.0), d.keep_locked.setChecked(False)))
+    assert seen == [0]
+    assert grid8.units["locked"].sum() == len(locked)  # the dialog does not touch the project's locks
