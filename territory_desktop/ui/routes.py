@@ -2,7 +2,7 @@
 
 ``install_routing_ui(window)`` adds the menu action (Ctrl+Shift+R), the "Routes" dock (week calendar,
 coverage, unplanned accounts, CSV export) and a "Routes (visit plan)" layer in the layer list. Planning,
-moving and cancelling visits run in a worker thread (:mod:`.route_worker`) with a progress bar and Cancel.
+moving and cancelling visits run in a worker thread (:mod:`.workers`) with a progress bar and Cancel.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pyproj
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -35,10 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models import TerritoryError
 from ..services.routing import RepPlan, move_visit, plan_rep_visits, plan_rows, plan_summary, replan_day
 from .calendar_view import WeekCalendar, day_colour
 from .renderer import Layer, RenderView
-from .route_worker import RouteJob, start_job
+from .workers import Worker, start
 
 LAYER_KEY = "routes"
 
@@ -183,7 +183,7 @@ class RoutesDock(QWidget):
         self.window = window
         self.rep_plan: RepPlan | None = None
         self.layer: RouteLayer | None = None
-        self.job: RouteJob | None = None
+        self.job: Worker | None = None
         self.last_error: str | None = None
         self.matrix_cache: dict = {}
         self.title = QLabel("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")
@@ -252,22 +252,21 @@ class RoutesDock(QWidget):
         for w in (self.week, self.export, self.zoom):
             w.setEnabled(has and self.job is None)
 
-    def _run(self, fn, message: str, done) -> RouteJob:
+    def _run(self, fn, message: str, done) -> Worker:
         if self.job is not None:
             raise RuntimeError("a routing job is already running")
         self.last_error = None
         self.status.clear()
-        job = RouteJob(fn)
+        job = Worker(fn)
         job.signals.progress.connect(lambda f, m: (self.progress.setValue(int(1000 * f)),
                                                    self.progress.setFormat(f"{m}  %p%")))
         job.signals.finished.connect(lambda result: self._job_done(done, result))
-        job.signals.failed.connect(self._job_failed)
+        job.signals.failed.connect(lambda exc: self._job_failed(_failure_message(exc)))
         job.signals.cancelled.connect(lambda: self._job_failed(None))
         self.job = job
-        self._jobs = [*getattr(self, "_jobs", [])[-7:], job]  # keep finished jobs alive while run() returns
         self._set_busy(message)
         self._enable()
-        return start_job(job)
+        return start(job)
 
     def busy(self) -> bool:
         return self.job is not None
@@ -295,7 +294,7 @@ class RoutesDock(QWidget):
             box.open()  # not exec(): the dock stays live and tests are not blocked
 
     # ---- planning
-    def plan(self, rep_id: str, start: date, weeks: int, time_limit: float = 30.0) -> RouteJob:
+    def plan(self, rep_id: str, start: date, weeks: int, time_limit: float = 30.0) -> Worker:
         """Plan ``rep_id``'s visits in the worker; the calendar and map show the result."""
         project = self.window.project
         show_dock(self.window)
@@ -377,7 +376,7 @@ class RoutesDock(QWidget):
             self.window.canvas.set_extent(self.layer.bounds(self.calendar.selected), margin=0.12)
 
     # ---- edits
-    def request_move(self, account_id: str, from_day: date, to_day: date) -> RouteJob | None:
+    def request_move(self, account_id: str, from_day: date, to_day: date) -> Worker | None:
         """Move a visit (the calendar's drop): both days re-routed in the worker; a refused move changes nothing."""
         rp = self.rep_plan
         if rp is None or self.job is not None:
@@ -385,7 +384,7 @@ class RoutesDock(QWidget):
         return self._run(lambda progress, stop: move_visit(rp, account_id, from_day, to_day),
                          f"Moving {account_id} to {to_day:%a %d %b}", lambda _r: self._edited(to_day))
 
-    def request_cancel(self, account_id: str, day: date) -> RouteJob | None:
+    def request_cancel(self, account_id: str, day: date) -> Worker | None:
         """Cancel one visit: the day is re-routed without it (about 1 s)."""
         rp = self.rep_plan
         if rp is None or self.job is not None:
@@ -458,6 +457,13 @@ def show_dock(window) -> None:
     dock.raise_()
 
 
+def _failure_message(exc: BaseException) -> str:
+    """What the user reads when a routing job fails: our errors as they are, a bug with its type."""
+    if isinstance(exc, TerritoryError):
+        return str(exc)
+    return f"unexpected error: {exc!r}"
+
+
 def install_routing_ui(window) -> RoutesDock:
     """Add Tools > Plan Routes... (Ctrl+Shift+R), the Routes dock (bottom) and the routes layer to ``window``."""
     dock_widget = RoutesDock(window)
@@ -497,7 +503,6 @@ def install_routing_ui(window) -> RoutesDock:
             state["project"] = window.project
 
     window.canvas.viewChanged.connect(follow_project)
-    QApplication.instance().aboutToQuit.connect(dock_widget.cancel_job)  # quitting must not wait for the search
     follow_project()
     dock_widget.refresh()
     return dock_widget
