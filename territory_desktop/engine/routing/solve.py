@@ -1,6 +1,6 @@
 """One solver interface for every routing problem: ``solve_vrptw(instance, time_limit, seed, stop)``.
 
-Backends: "pyvrp" (hybrid genetic search; the Solomon benchmark favours it, see docs/routing.md),
+Backends: "pyvrp" (hybrid genetic search; the Solomon benchmark favours it, see README, "Routes and visit plans"),
 "ortools" (parallel cheapest insertion + guided local search), "ortools-default". "auto" = pyvrp.
 Breaks (lunch): PyVRP models a single vehicle's break as one "lunch" client per location in a required
 mutually exclusive group (lunch at a stop); the final schedule then places the break on its best leg
