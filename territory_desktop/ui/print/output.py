@@ -81,8 +81,8 @@ def _numbered(path: Path, n: int, many: bool) -> Path:
     return path if not many else path.with_name(f"{path.stem}-{n:03d}{path.suffix}")
 
 
-class ImageSink(Sink):
-    """PNG pages at ``dpi``; several pages go to NAME-001.png, NAME-002.png, ..."""
+class _FilePerPageSink(Sink):
+    """A sink writing one file per page; with ``many`` the files are numbered NAME-001, NAME-002, ..."""
 
     def __init__(self, path: Path, spec: PageSpec, dpi: int, many: bool = False) -> None:
         super().__init__(path, spec, dpi)
@@ -90,6 +90,10 @@ class ImageSink(Sink):
 
     def begin(self) -> Page:
         return self.next_page()
+
+
+class ImageSink(_FilePerPageSink):
+    """PNG pages at ``dpi``; several pages go to NAME-001.png, NAME-002.png, ..."""
 
     def next_page(self) -> Page:
         self._flush()
@@ -117,15 +121,8 @@ class ImageSink(Sink):
         return self.files
 
 
-class SvgSink(Sink):
+class SvgSink(_FilePerPageSink):
     """SVG pages (vector); several pages go to NAME-001.svg, ..."""
-
-    def __init__(self, path: Path, spec: PageSpec, dpi: int, many: bool = False) -> None:
-        super().__init__(path, spec, dpi)
-        self.many = many
-
-    def begin(self) -> Page:
-        return self.next_page()
 
     def next_page(self) -> Page:
         from PySide6.QtSvg import QSvgGenerator
