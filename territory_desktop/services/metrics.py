@@ -44,8 +44,8 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
     plan = project.plans[sid]
     a = project.accounts
     unit_to_territory = plan.as_dict()
-    owners = a["unit_id"].map(lambda u: unit_to_territory.get(u) if isinstance(u, str) else None)
-    owners = owners.astype(object).to_numpy().copy()
+    owners = a["unit_id"].map(unit_to_territory).astype(object)
+    owners = owners.where(owners.notna(), None).to_numpy().copy()
     terr = project.scenario_territories(sid)
     for row in terr[terr["kind"] == "account"].itertuples():
         if not row.rule:

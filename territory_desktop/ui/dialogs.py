@@ -17,6 +17,16 @@ from PySide6.QtWidgets import (
 
 from ..services.classify import SCHEMES
 
+
+def add_ok_cancel(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
+    """OK/Cancel buttons as the last row of ``form``, wired to the dialog's accept/reject."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    return buttons
+
+
 UNIT_METRICS = {"workload_hours": "Workload (h/yr)", "potential": "Potential", "accounts": "Accounts"}
 
 
@@ -45,10 +55,7 @@ class ChoroplethDialog(QDialog):
         form.addRow("Unit metric", self.metric)
         form.addRow("Classification", self.scheme)
         form.addRow("Classes", self.k)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_ok_cancel(self, form)
 
     def values(self) -> tuple[str, str, int]:
         return self.metric.currentData(), self.scheme.currentData(), self.k.value()
@@ -82,10 +89,7 @@ class NewTerritoryDialog(QDialog):
         form.addRow("Kind", self.kind)
         form.addRow("Rep", self.rep)
         form.addRow("Account rule", self.rule)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_ok_cancel(self, form)
 
     def values(self) -> dict:
         rule_text = self.rule.toPlainText().strip()

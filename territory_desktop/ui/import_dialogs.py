@@ -5,11 +5,22 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QPushButton,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..models import InvalidInputError
+from .dialogs import add_ok_cancel
 
 ID_HINTS = ("geoid", "unit_id", "id", "fips", "zip", "zcta", "code")
 NAME_HINTS = ("name", "namelsad", "label", "description")
@@ -82,10 +93,7 @@ class UnitColumnsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Unit id column", self.id_column)
         form.addRow("Name column", self.name_column)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_ok_cancel(self, form)
 
     def values(self) -> tuple[str, str | None]:
         return self.id_column.currentText(), self.name_column.currentData()

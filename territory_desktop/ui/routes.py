@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QFormLayout,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 from ..models import TerritoryError
 from ..services.routing import RepPlan, move_visit, plan_rep_visits, plan_rows, plan_summary, replan_day
 from .calendar_view import WeekCalendar, day_colour
+from .dialogs import add_ok_cancel
 from .renderer import Layer, RenderView
 from .workers import Worker, start
 
@@ -166,10 +166,7 @@ class PlanRoutesDialog(QDialog):
         form.addRow("First day", self.start)
         form.addRow("Horizon", self.weeks)
         form.addRow("Search time", self.seconds)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_ok_cancel(self, form)
 
     def values(self) -> tuple[str, date, int, float]:
         return self.rep.currentData(), self.start.date().toPython(), self.weeks.value(), float(self.seconds.value())

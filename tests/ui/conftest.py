@@ -48,3 +48,27 @@ def grid8() -> Project:
     plan = Plan({unit_id(i, j): column_territory(i) for j in range(NY) for i in range(NX)})
     return Project(name="grid8", units=units, accounts=accounts, reps=reps, territories=territories,
                    plans={"base": plan})
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """Factory: a shown MainWindow on ``project`` with settings in a temporary file; closed afterwards."""
+    from PySide6.QtCore import QSettings
+
+    from territory_desktop.ui.main_window import MainWindow
+
+    windows = []
+
+    def make(project, size=(1200, 800)):
+        w = MainWindow(project, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.undo_stack.setClean()
+        w.close()
+        w.deleteLater()

@@ -10,7 +10,7 @@ import time
 import networkx as nx
 import pytest
 import shapely
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QMessageBox
 from ui_helpers import NX, NY, unit_id
@@ -18,7 +18,6 @@ from ui_helpers import NX, NY, unit_id
 from territory_desktop.models import Plan, Project
 from territory_desktop.ui.balance_dialog import install_balance_ui, open_balance_dialog
 from territory_desktop.ui.balance_proposal import OVERLAY_PREFIX
-from territory_desktop.ui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -29,16 +28,10 @@ def no_modal_boxes(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, grid8, tmp_path):
-    w = MainWindow(grid8, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w.action_balance = install_balance_ui(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
+def window(open_window, grid8):
+    w = open_window(grid8)
+    w.action_balance = install_balance_ui(w)  # idempotent: returns the action the window installed
+    return w
 
 
 def run_dialog(qtbot, window, setup=None, timeout_ms: int = 30000):

@@ -15,13 +15,12 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QDropEvent, QKeySequence
 
 from territory_desktop.models import CRS, Plan, Project
 from territory_desktop.ui.calendar_view import day_colour
-from territory_desktop.ui.main_window import MainWindow
-from territory_desktop.ui.routes import PlanRoutesDialog, install_routing_ui, next_monday
+from territory_desktop.ui.routes import PlanRoutesDialog, next_monday
 
 START = date(2027, 3, 1)  # a Monday
 HOME = (-87.75, 41.90)
@@ -58,17 +57,8 @@ def _haversine_km(lon1, lat1, lon2, lat2) -> float:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(_project(), settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    if "routes" not in w.docks:  # until main_window.py calls install_routing_ui itself
-        install_routing_ui(w)
-    w.resize(1300, 950)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
+def window(open_window):
+    return open_window(_project(), size=(1300, 950))
 
 
 def _wait(qtbot, dock, timeout=30000) -> None:
