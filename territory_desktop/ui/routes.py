@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
-import pyproj
+import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -37,6 +37,7 @@ from ..models import TerritoryError
 from ..services.routing import RepPlan, move_visit, plan_rep_visits, plan_rows, plan_summary, replan_day
 from .calendar_view import WeekCalendar, day_colour
 from .dialogs import add_ok_cancel
+from .geometry import points_xy, project_geometries
 from .renderer import Layer, RenderView
 from .workers import Worker, start
 
@@ -51,9 +52,8 @@ def next_monday(today: date | None = None) -> date:
 
 def to_drawing(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
     """(n, 2) drawing-space coordinates of EPSG:4326 points, as MapScene draws units: ``crs`` metres, y negated."""
-    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
-        np.asarray(lon, float), np.asarray(lat, float))
-    return np.column_stack([np.asarray(x, float), -np.asarray(y, float)])
+    points = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
+    return points_xy(project_geometries(points, crs)).reshape(-1, 2)
 
 
 class RouteLayer:
