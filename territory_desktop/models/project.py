@@ -15,6 +15,7 @@ Tables (pandas / GeoPandas, one row per record):
 - ``scenarios``: DataFrame ``scenario_id, name, description, parent_id, created``.
 - ``plans``: scenario_id -> :class:`Plan`.
 - ``sales``, ``visits``, ``opportunities``: history tables (may be empty).
+- ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ TERRITORY_COLUMNS = ["scenario_id", "territory_id", "name", "colour", "rep_id", 
 SCENARIO_COLUMNS = ["scenario_id", "name", "description", "parent_id", "created"]
 SALES_COLUMNS = ["account_id", "period", "product", "amount"]
 VISIT_COLUMNS = ["account_id", "rep_id", "date", "minutes", "outcome", "note"]
+#: a saved visit plan: one row per planned stop (``date`` ISO, minutes after midnight, ``status`` planned/done)
+PLANNED_VISIT_COLUMNS = ["rep_id", "account_id", "date", "sequence", "arrive_minute", "depart_minute", "status"]
 OPPORTUNITY_COLUMNS = ["opportunity_id", "account_id", "rep_id", "created", "closed", "stage", "amount", "won"]
 
 
@@ -64,6 +67,8 @@ class Project:
     sales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SALES_COLUMNS))
     visits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VISIT_COLUMNS))
     opportunities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPPORTUNITY_COLUMNS))
+    #: the visit plans kept in the project (routes the planner made and edited), dirty flag "planned_visits"
+    planned_visits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLANNED_VISIT_COLUMNS))
     #: names of tables changed since the last save ("units", "accounts", ..., "plans")
     dirty: set[str] = field(default_factory=set)
     #: audit entries (action, details) written to the audit log by the next save
