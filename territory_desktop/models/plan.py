@@ -6,9 +6,19 @@ undo, the optimiser or an import, goes through :meth:`Plan.assign` and fires ``a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 
 Listener = Callable[[list[str]], None]
+
+
+def units_digest(unit_ids: Iterable[str]) -> str:
+    """A short digest of a set of unit ids (order does not matter): equal digests, same units."""
+    h = hashlib.blake2b(digest_size=12)
+    for u in sorted(map(str, unit_ids)):
+        h.update(u.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
 
 
 class Plan:

@@ -14,7 +14,9 @@ Tables (pandas / GeoPandas, one row per record):
   "geographic" or "account" (defined by an attribute ``rule``).
 - ``scenarios``: DataFrame ``scenario_id, name, description, parent_id, created``.
 - ``plans``: scenario_id -> :class:`Plan`.
-- ``sales``, ``visits``, ``opportunities``: history tables (may be empty).
+- ``sales``, ``visits``, ``opportunities``: history tables (may be empty). ``sales``, ``visits`` and
+  ``planned_visits`` rows have no business id: a frame read from a file carries a ``fid`` column (the
+  row's id in the file; NaN for rows added since), by which saves update and delete rows.
 - ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
 """
 
@@ -48,6 +50,22 @@ def _dtype(kind: str) -> str:
     return {"text": "object", "real": "float64", "int": "int64", "bool": "bool"}[kind]
 
 
+@dataclass(frozen=True)
+class TerritoryShape:
+    """A territory's dissolved polygon and totals as last computed (the file's territories layer).
+
+    ``units_key`` digests the units the polygon was dissolved from (``plan.units_digest``): while it
+    matches, the polygon is still right and a save does not dissolve it again.
+    """
+
+    units_key: str | None
+    geometry: object = None  # shapely MultiPolygon, or None for a territory without units
+    units: int | None = None
+    accounts: int | None = None
+    workload_hours: float | None = None
+    potential: float | None = None
+
+
 @dataclass
 class Project:
     """Everything a planner edits, as one object. See the module docstring for the tables."""
@@ -73,6 +91,13 @@ class Project:
     dirty: set[str] = field(default_factory=set)
     #: audit entries (action, details) written to the audit log by the next save
     pending_audit: list[tuple[str, str]] = field(default_factory=list)
+    #: (scenario_id, territory_id) -> dissolved polygon and totals, as in the file's territories layer
+    territory_shapes: dict[tuple[str, str], TerritoryShape] = field(default_factory=dict)
+    #: what opening the project found and repaired (edits made in other programs), for the user to read
+    open_notes: list[str] = field(default_factory=list)
+    #: storage's record of the rows as last read or written (by table) and the file revision: a save
+    #: writes the difference. Owned by storage; other layers never read or change it.
+    baseline: dict = field(default_factory=dict, repr=False)
 
     @property
     def plan(self) -> Plan:

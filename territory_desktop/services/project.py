@@ -5,77 +5,110 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..engine.geometry import dissolve
-from ..models import CRS, Project, ProjectFileError
-from ..storage import project_file
+from ..models import Project, ProjectFileError
+from ..models.plan import units_digest
+from ..models.project import TerritoryShape
+from ..storage import lock, project_file
 from .metrics import territory_totals
+from .reconcile import reconcile
+
+#: dirty flags after which the territories layer (polygons, totals) must be brought up to date
+LAYER_INPUTS = {"units", "accounts", "plans", "territories", "scenarios", "layer"}
 
 
-def open_project(path: str | os.PathLike) -> Project:
-    """Load a project file (upgrading an older schema). Raises ProjectFileError with the reason."""
+def open_project(path: str | os.PathLike, for_writing: bool = False) -> Project:
+    """Load a project file (upgrading an older schema). Raises ProjectFileError with the reason.
+
+    Edits made in other programs since the last save are reconciled and listed in ``open_notes``.
+    ``for_writing`` first checks that no other process has the project open for editing (so a command
+    that will save fails before its work, not after).
+    """
+    if for_writing:
+        lock.check_free(path)
     project = project_file.load(path)
     project.path = str(path)
+    reconcile(project)
     return project
 
 
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
     """Save atomically to ``path`` (default: where it came from), refreshing the territories layer.
 
-    Saving to the file it came from rewrites only what changed, in one transaction; saving to a new path
-    writes a complete file under a temporary name and renames it into place.
+    Saving to the file it came from writes only the rows that changed, in one transaction; saving to a new
+    path writes a complete file under a temporary name and renames it into place.
     """
     target = Path(path) if path is not None else (Path(project.path) if project.path else None)
     if target is None:
         raise ProjectFileError("the project has never been saved: choose a file name")
-    layer = territory_layer(project)
     same_file = project.path is not None and target.exists() and os.path.samefile(target, project.path)
+    if project.dirty & LAYER_INPUTS or not same_file:
+        refresh_territory_layer(project)
+        project.mark_dirty("layer")
     if same_file:
-        project_file.save_changes(project, target, layer)
+        project_file.save_changes(project, target)
     else:
-        project_file.save_new(project, target, layer)
+        project_file.save_new(project, target)
     project.path = str(target)
     return target
 
 
-def territory_layer(project: Project) -> gpd.GeoDataFrame:
-    """Dissolved territory polygons with totals, for every scenario and hierarchy level.
+def refresh_territory_layer(project: Project) -> None:
+    """Bring ``project.territory_shapes`` up to date for every scenario and hierarchy level.
 
-    Districts and regions are the union of their child territories (``parent_id`` roll-up).
+    A territory is dissolved again only when its units changed since its polygon was made (its
+    ``units_key``), or when the units themselves changed; totals are recomputed (cheap). Districts and
+    regions are the union of their child territories (``parent_id`` roll-up).
     """
-    rows = []
+    reuse = "units" not in project.dirty
+    unit_ids = project.units["unit_id"].to_numpy(dtype=object)
     geoms = project.units.geometry.to_numpy()
-    unit_ids = project.units["unit_id"].to_numpy()
+    shapes: dict[tuple[str, str], TerritoryShape] = {}
     for sid, plan in project.plans.items():
-        assigned = plan.as_dict()
-        labels = np.array([assigned.get(u) for u in unit_ids], dtype=object)
-        shapes = dissolve(geoms, labels) if len(unit_ids) else {}
         terr = project.territories[project.territories["scenario_id"] == sid]
-        totals = territory_totals(project, sid).set_index("territory_id") if len(terr) else pd.DataFrame()
-        for t in terr[terr["level"] == "territory"].itertuples():
-            tot = totals.loc[t.territory_id] if t.territory_id in totals.index else None
-            rows.append({"scenario_id": sid, "territory_id": t.territory_id, "parent_id": t.parent_id,
-                         "level": "territory", "geometry": shapes.get(t.territory_id),
-                         **{k: (None if tot is None else tot[k])
-                            for k in ("units", "accounts", "workload_hours", "potential")}})
-        # roll territories up to districts, districts up to regions
-        by_id = {r["territory_id"]: r for r in rows if r["scenario_id"] == sid}
-        for level in ("district", "region"):
-            for p in terr[terr["level"] == level].itertuples():
-                children = [r for r in by_id.values() if r["parent_id"] == p.territory_id]
-                parts = [c["geometry"] for c in children if c["geometry"] is not None]
-                row = {"scenario_id": sid, "territory_id": p.territory_id, "parent_id": p.parent_id,
-                       "level": level, "geometry": dissolve(np.array(parts, dtype=object),
-                                                            np.zeros(len(parts), dtype=object)).get(0)
-                       if parts else None}
-                for k in ("units", "accounts", "workload_hours", "potential"):
-                    row[k] = sum(c[k] or 0 for c in children)
-                rows.append(row)
-                by_id[p.territory_id] = row
-    columns = ["scenario_id", "territory_id", "parent_id", "level", "units", "accounts", "workload_hours",
-               "potential", "geometry"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(frame["geometry"].tolist(), crs=CRS))
+        if not len(terr):
+            continue
+        labels = pd.Series(unit_ids).map(plan.as_dict()).to_numpy(dtype=object)
+        members = pd.Series(np.arange(len(unit_ids))).groupby(labels, dropna=True).apply(list).to_dict()
+        totals = territory_totals(project, sid).set_index("territory_id")
+        for t in terr[terr["level"] == "territory"]["territory_id"]:
+            idx = members.get(t, [])
+            key = units_digest(unit_ids[idx])
+            old = project.territory_shapes.get((sid, t))
+            geometry = old.geometry if reuse and old is not None and old.units_key == key else (
+                dissolve(geoms[idx], np.zeros(len(idx), dtype=object)).get(0) if idx else None)
+            shapes[(sid, t)] = _shape(key, geometry, totals, t)
+        _roll_up(project, terr, sid, shapes)
+    project.territory_shapes = shapes
+
+
+def _shape(key: str, geometry, totals: pd.DataFrame, t: str) -> TerritoryShape:
+    if t not in totals.index:
+        return TerritoryShape(key, geometry)
+    row = totals.loc[t]
+    return TerritoryShape(key, geometry, int(row["units"]), int(row["accounts"]), float(row["workload_hours"]),
+                          float(row["potential"]))
+
+
+def _roll_up(project: Project, terr: pd.DataFrame, sid: str, shapes: dict) -> None:
+    """District and region shapes: the union and sums of their children (territories, then districts)."""
+    for level in ("district", "region"):
+        for p in terr[terr["level"] == level]["territory_id"]:
+            children = terr[(terr["parent_id"] == p) & (terr["level"] != level)]["territory_id"]
+            pairs = [(c, shapes[(sid, c)]) for c in children if (sid, c) in shapes]
+            parts = [s for _c, s in pairs]
+            key = units_digest(f"{c}:{s.units_key}" for c, s in pairs)
+            old = project.territory_shapes.get((sid, p))
+            pieces = [s.geometry for s in parts if s.geometry is not None]
+            if old is not None and old.units_key == key and "units" not in project.dirty:
+                geometry = old.geometry
+            else:
+                geometry = dissolve(np.array(pieces, dtype=object), np.zeros(len(pieces), dtype=object)).get(0) \
+                    if pieces else None
+            sums = [sum((getattr(s, k) or 0) for s in parts) for k in ("units", "accounts", "workload_hours",
+                                                                         "potential")]
+            shapes[(sid, p)] = TerritoryShape(key, geometry, int(sums[0]), int(sums[1]), float(sums[2]),
+                                              float(sums[3]))

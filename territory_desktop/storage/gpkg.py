@@ -8,6 +8,7 @@ vectorised through shapely so a million points take well under a second.
 
 from __future__ import annotations
 
+import math
 import struct
 
 import numpy as np
@@ -35,11 +36,29 @@ _SYSTEM_TABLES = [
         CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
         CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
         CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+    """CREATE TABLE IF NOT EXISTS gpkg_extensions (
+        table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+        scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+    """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+        table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT UNIQUE, title TEXT,
+        description TEXT, mime_type TEXT, constraint_name TEXT,
+        CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+        CONSTRAINT gdc_tn UNIQUE (table_name, name))""",
+    """CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+        constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT, min NUMERIC,
+        min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+        CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))""",
+    # GDAL's own cache of feature counts; kept right by the triggers of ``register_layer``
+    """CREATE TABLE IF NOT EXISTS gpkg_ogr_contents (
+        table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL)""",
 ]
+
+_SCHEMA_EXTENSION = "http://www.geopackage.org/spec121/#extension_schema"
+_RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
 
 
 def create_system_tables(conn: Connection) -> None:
-    """Create the GeoPackage system tables and the SRS rows (-1, 0 and EPSG:4326)."""
+    """Create the GeoPackage system tables, the SRS rows (-1, 0 and EPSG:4326) and the schema extension."""
     conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.exec_driver_sql(f"PRAGMA user_version = {USER_VERSION}")
     for ddl in _SYSTEM_TABLES:
@@ -51,29 +70,173 @@ def create_system_tables(conn: Connection) -> None:
         ("WGS 84 geodetic", SRS_ID, "EPSG", SRS_ID, wkt, "longitude/latitude coordinates in decimal degrees"),
     ]
     conn.execute(text("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (:a, :b, :c, :d, :e, :f)"),
-                 [dict(zip("abcdef", r)) for r in rows])
+                 [dict(zip("abcdef", r, strict=True)) for r in rows])
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')",
+            (table, _SCHEMA_EXTENSION))
 
 
-def register_layer(conn: Connection, table: str, geometry_type: str | None, description: str = "") -> None:
-    """Declare ``table`` in gpkg_contents (features when ``geometry_type`` is given, else attributes)."""
+def register_layer(conn: Connection, table: str, geometry_type: str | None, description: str = "",
+                   json_columns: tuple[str, ...] = ()) -> None:
+    """Declare ``table`` in gpkg_contents (features when ``geometry_type`` is given, else attributes).
+
+    Feature layers get an R-tree spatial index with GDAL's triggers; every table gets GDAL's feature-count
+    triggers; ``json_columns`` are declared with the JSON subtype (``application/json``) GDAL reads.
+    """
     data_type = "features" if geometry_type else "attributes"
     conn.execute(text(
-        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
-        "VALUES (:t, :d, :t, :desc, :s)"), {"t": table, "d": data_type, "desc": description,
-                                             "s": SRS_ID if geometry_type else None})
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+        "VALUES (:t, :d, :t, :desc, :s) ON CONFLICT(table_name) DO UPDATE SET description = :desc"),
+        {"t": table, "d": data_type, "desc": description, "s": SRS_ID if geometry_type else None})
     if geometry_type:
         conn.execute(text("INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (:t, 'geom', :g, :s, 0, 0)"),
                      {"t": table, "g": geometry_type, "s": SRS_ID})
+        create_rtree(conn, table)
+    for column in json_columns:
+        conn.exec_driver_sql(
+            "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, mime_type) "
+            "VALUES (?, ?, ?, 'application/json')", (table, column, f"{table}.{column}"))
+    create_count_triggers(conn, table)
+
+
+def create_count_triggers(conn: Connection, table: str) -> None:
+    """GDAL's triggers that keep ``gpkg_ogr_contents.feature_count`` right, and the current count."""
+    conn.exec_driver_sql(f"""CREATE TRIGGER IF NOT EXISTS "trigger_insert_feature_count_{table}"
+        AFTER INSERT ON "{table}" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1
+        WHERE lower(table_name) = lower('{table}'); END""")
+    conn.exec_driver_sql(f"""CREATE TRIGGER IF NOT EXISTS "trigger_delete_feature_count_{table}"
+        AFTER DELETE ON "{table}" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1
+        WHERE lower(table_name) = lower('{table}'); END""")
+    conn.exec_driver_sql(f"""INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count)
+        VALUES ('{table}', (SELECT COUNT(*) FROM "{table}"))""")
+
+
+def rtree_triggers(table: str, column: str = "geom") -> dict[str, str]:
+    """The six triggers of the ``gpkg_rtree_index`` extension, as GDAL writes them (name -> DDL)."""
+    r, t, g = f"rtree_{table}_{column}", table, column
+    insert = (f'INSERT OR REPLACE INTO "{r}" VALUES (NEW."fid", ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), '
+              f'ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}"))')
+    present, absent = f'(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))', \
+        f'(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))'
+    return {
+        f"{r}_insert": f'CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN {present} BEGIN {insert}; END',
+        f"{r}_update1": f'CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}" '
+                        f'WHEN OLD."fid" = NEW."fid" AND {present} BEGIN {insert}; END',
+        f"{r}_update2": f'CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}" '
+                        f'WHEN OLD."fid" = NEW."fid" AND {absent} BEGIN DELETE FROM "{r}" WHERE id = OLD."fid"; END',
+        f"{r}_update3": f'CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}" WHEN OLD."fid" != NEW."fid" '
+                        f'AND {present} BEGIN DELETE FROM "{r}" WHERE id = OLD."fid"; {insert}; END',
+        f"{r}_update4": f'CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}" WHEN OLD."fid" != NEW."fid" '
+                        f'AND {absent} BEGIN DELETE FROM "{r}" WHERE id IN (OLD."fid", NEW."fid"); END',
+        f"{r}_delete": f'CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN OLD."{g}" NOT NULL '
+                       f'BEGIN DELETE FROM "{r}" WHERE id = OLD."fid"; END',
+    }
+
+
+def create_rtree(conn: Connection, table: str, column: str = "geom") -> None:
+    """Create the R-tree index of a feature layer (as GDAL and QGIS do), fill it, register the extension."""
+    r = f"rtree_{table}_{column}"
+    exists = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (r,)).first()
+    if not exists:
+        conn.exec_driver_sql(f'CREATE VIRTUAL TABLE "{r}" USING rtree(id, minx, maxx, miny, maxy)')
+        conn.exec_driver_sql(
+            f'INSERT INTO "{r}" SELECT fid, ST_MinX("{column}"), ST_MaxX("{column}"), ST_MinY("{column}"), '
+            f'ST_MaxY("{column}") FROM "{table}" WHERE "{column}" NOT NULL AND NOT ST_IsEmpty("{column}")')
+    existing = {row[0] for row in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))}
+    for name, ddl in rtree_triggers(table, column).items():
+        if name not in existing:
+            conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', ?, 'write-only')",
+                         (table, column, _RTREE_EXTENSION))
+
+
+# ----------------------------------------------------------------------------- GeoPackage SQL functions
+
+def register_functions(dbapi_connection) -> None:
+    """Register the GeoPackage SQL functions that R-tree triggers (ours, GDAL's, QGIS's) call.
+
+    Without them any write to a layer with a spatial index fails with "no such function: ST_IsEmpty".
+    """
+    for name, fn in _SQL_FUNCTIONS.items():
+        dbapi_connection.create_function(name, 1, fn, deterministic=True)
+
+
+def envelope(blob) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a GeoPackage blob; None for NULL, empty or unreadable geometry."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0b10000:
+        return None
+    order = "<" if flags & 1 else ">"
+    env = (flags >> 1) & 0b111
+    if env in (1, 2, 3, 4):
+        return struct.unpack_from(order + "4d", blob, 8)
+    wkb = bytes(blob[8 + _ENVELOPE_BYTES.get(env, 0):])
+    if len(wkb) == 21 and wkb[0] in (0, 1):  # a 2D point: byte order, type 1, x, y
+        o = "<" if wkb[0] == 1 else ">"
+        if struct.unpack_from(o + "I", wkb, 1)[0] == 1:
+            x, y = struct.unpack_from(o + "2d", wkb, 5)
+            return None if math.isnan(x) else (x, x, y, y)
+    try:
+        minx, miny, maxx, maxy = shapely.from_wkb(wkb).bounds
+    except shapely.errors.GEOSException:
+        return None
+    return None if math.isnan(minx) else (minx, maxx, miny, maxy)
+
+
+def _is_empty(blob):
+    if blob is None:
+        return None
+    return 1 if len(blob) >= 8 and blob[:2] == b"GP" and blob[3] & 0b10000 else (0 if envelope(blob) else 1)
+
+
+def _coordinate(i: int):
+    def fn(blob):
+        env = envelope(blob)
+        return None if env is None else env[i]
+    return fn
+
+
+def _geometry_type(blob):
+    if blob is None or envelope(blob) is None and not _is_empty(blob):
+        return None
+    env = (blob[3] >> 1) & 0b111
+    try:
+        return shapely.from_wkb(bytes(blob[8 + _ENVELOPE_BYTES.get(env, 0):])).geom_type.upper()
+    except shapely.errors.GEOSException:
+        return None
+
+
+def _srid(blob):
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    return struct.unpack_from("<i" if blob[3] & 1 else ">i", blob, 4)[0]
+
+
+_SQL_FUNCTIONS = {
+    "ST_IsEmpty": _is_empty, "ST_MinX": _coordinate(0), "ST_MaxX": _coordinate(1),
+    "ST_MinY": _coordinate(2), "ST_MaxY": _coordinate(3), "ST_GeometryType": _geometry_type,
+    "ST_SRID": _srid,
+}
 
 
 def update_extent(conn: Connection, table: str, geoms: np.ndarray) -> None:
-    """Store the layer's bounding box and touch last_change (QGIS uses both)."""
+    """Store the layer's bounding box (of ``geoms``, all its features) and touch last_change."""
     valid = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)] if len(geoms) else geoms
     bounds = shapely.total_bounds(valid) if len(valid) else [None] * 4
     conn.execute(text(
         "UPDATE gpkg_contents SET min_x=:a, min_y=:b, max_x=:c, max_y=:d, "
         "last_change=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name=:t"),
         {"a": _f(bounds[0]), "b": _f(bounds[1]), "c": _f(bounds[2]), "d": _f(bounds[3]), "t": table})
+
+
+def touch(conn: Connection, table: str) -> None:
+    """Record that ``table`` changed (gpkg_contents.last_change, which GDAL and QGIS read)."""
+    conn.exec_driver_sql("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                         "WHERE table_name = ?", (table,))
 
 
 def _f(v):

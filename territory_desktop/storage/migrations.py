@@ -17,8 +17,49 @@ from . import schema
 
 Migration = Callable[[Connection], None]
 
+def _to_v2(conn: Connection) -> None:
+    """Schema 1 -> 2: GeoPackage-valid tables (INTEGER fid keys, REAL, DATE/DATETIME, JSON subtype, every
+    table registered, R-tree indexes). Each table is rebuilt with its rows and its columns, also those
+    another program added."""
+    existing = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name, table in schema.metadata.tables.items():
+        if name not in existing:
+            continue
+        old = [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{name}")')]
+        foreign = [c for c in old if c not in table.columns]
+        conn.exec_driver_sql(f'ALTER TABLE "{name}" RENAME TO "_v1_{name}"')
+        for index in [r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (f"_v1_{name}",))]:
+            conn.exec_driver_sql(f'DROP INDEX "{index}"')
+        table.create(conn)
+        for column in foreign:
+            declared = {r[1]: r[2] for r in conn.exec_driver_sql(f'PRAGMA table_info("_v1_{name}")')}
+            conn.exec_driver_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {declared[column] or ""}')
+        common = ", ".join(f'"{c}"' for c in old if c in table.columns or c in foreign)
+        conn.exec_driver_sql(f'INSERT INTO "{name}" ({common}) SELECT {common} FROM "_v1_{name}"')
+        conn.exec_driver_sql(f'DROP TABLE "_v1_{name}"')
+    for name, column in (("scenarios", "created"), ("audit_log", "ts")):
+        _normalise_datetimes(conn, name, column)
+    conn.exec_driver_sql("DELETE FROM gpkg_contents WHERE table_name NOT IN "
+                         "(SELECT name FROM sqlite_master WHERE type IN ('table', 'view'))")
+    schema.create_all(conn)
+
+
+def _normalise_datetimes(conn: Connection, table: str, column: str) -> None:
+    from .records import iso_datetimes
+
+    rows = conn.exec_driver_sql(f'SELECT fid, "{column}" FROM "{table}"').fetchall()
+    if rows:
+        fixed = iso_datetimes([r[1] or None for r in rows])
+        keep = table == "audit_log"  # NOT NULL: an unreadable time stays as it was
+        conn.exec_driver_sql(f'UPDATE "{table}" SET "{column}" = ? WHERE fid = ?',
+                             [(v if v is not None or not keep else r[1], r[0])
+                              for v, r in zip(fixed, rows, strict=True)])
+
+
 #: version -> step that upgrades a file from version - 1 to version
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {2: _to_v2}
 
 
 def file_version(conn: Connection) -> int:

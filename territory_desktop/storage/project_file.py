@@ -1,62 +1,73 @@
-"""Read and write a project as one GeoPackage file.
+"""Read and write a project as one GeoPackage file that GDAL and QGIS open and edit.
 
-Saving is atomic. A new file (or "save as") is written to a temporary file beside the target, synced,
-then renamed over it; saving into an existing file rewrites the changed tables inside one SQLite
-transaction. Either way, a process killed in the middle of a save leaves the last saved state intact
-(SQLite rolls back the unfinished transaction from its journal the next time the file is opened).
+Saves write rows, not tables: each table the project marked dirty is compared with the rows last read or
+written (``Project.baseline``) and only inserted, changed and removed rows are written, by business key
+(``rows``, ``records``, ``sqlite_rows``). So ``fid`` values stay stable, columns and rows another program
+added keep their values, and an unchanged table is not touched.
+
+Every save is atomic. In place, it is one SQLite transaction that first checks the file is still the one
+the project was read from (its revision stamp and file id): a write by another process in between is
+refused, never overwritten. "Save as" copies the project's own file (or creates a new one) under a
+temporary name, writes, syncs and renames it into place. A process killed mid-save leaves the last saved
+state (SQLite rolls the journal back; stale temporary files are removed on the next open or save).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import os
+import re
 import sqlite3
-import tempfile
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, select
+import shapely
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError
+from sqlalchemy.pool import NullPool
 
 from ..models import CRS, Plan, Project, ProjectFileError
-from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
-from ..models.project import (
-    OPPORTUNITY_COLUMNS,
-    SALES_COLUMNS,
-    SCENARIO_COLUMNS,
-    TERRITORY_COLUMNS,
-    VISIT_COLUMNS,
+from ..models.project import OPPORTUNITY_COLUMNS, SCENARIO_COLUMNS, TERRITORY_COLUMNS, TerritoryShape
+from . import gpkg, lock, migrations, schema
+from .records import (
+    DIRTY_TABLES,
+    ENTITY_FIELDS,
+    ENTITY_KEYS,
+    HISTORY_COLUMNS,
+    SPECS,
+    TERRITORY_LAYER_COLUMNS,
+    as_multipolygons,
+    records,
 )
-from . import gpkg, migrations, schema
+from .rows import diff
+from .sqlite_rows import apply
 
 APP_ID = "territory-desktop"
-
-# Which tables to rewrite for each dirty flag of the model.
-_ENTITY = {"units": (schema.units, UNIT_FIELDS), "accounts": (schema.accounts, ACCOUNT_FIELDS),
-           "reps": (schema.reps, REP_FIELDS)}
-_HISTORY = {"sales": (schema.sales, SALES_COLUMNS), "visits": (schema.visits, VISIT_COLUMNS),
-            "opportunities": (schema.opportunities, OPPORTUNITY_COLUMNS)}
-ALL_TABLES = ("units", "accounts", "reps", "territories", "scenarios", "plans", "sales", "visits",
-              "opportunities")
+ALL_TABLES = tuple(SPECS)
+BUSY_TIMEOUT_MS = 5000
 
 
 def open_engine(path: str | os.PathLike) -> Engine:
     """A SQLAlchemy engine on the file where every ``begin()`` is one real SQLite transaction.
 
     pysqlite's own transaction handling lets DDL escape the transaction; we switch it off and emit
-    ``BEGIN IMMEDIATE`` ourselves (the recipe in SQLAlchemy's SQLite dialect docs).
+    ``BEGIN IMMEDIATE`` ourselves (the recipe in SQLAlchemy's SQLite dialect docs). Every connection
+    registers the GeoPackage SQL functions that R-tree triggers call.
     """
-    engine = create_engine(f"sqlite:///{Path(path)}")
+    engine = create_engine(f"sqlite:///{Path(path)}", poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA journal_mode=DELETE")
         dbapi_connection.execute("PRAGMA synchronous=FULL")
+        gpkg.register_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
@@ -65,219 +76,234 @@ def open_engine(path: str | os.PathLike) -> Engine:
     return engine
 
 
+# ---------------------------------------------------------------------------------------------- errors
+
+def _database_error(path: Path, exc: BaseException, doing: str) -> ProjectFileError:
+    """A user-facing error for a failed SQLite operation (no row data, no traceback)."""
+    text = str(getattr(exc, "orig", exc))
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return lock.ProjectBusyError(f"{path.name} is busy: another program is writing to it; "
+                                     f"nothing was {doing}, try again in a moment")
+    if "full" in low or getattr(exc, "errno", None) == 28:
+        return ProjectFileError(f"{path}: the disk is full; nothing was {doing} (the file is as it was)")
+    if "readonly" in low or "read-only" in low:
+        return ProjectFileError(f"{path}: the file or its folder is read-only; nothing was {doing}")
+    if doing == "saved":
+        return ProjectFileError(f"{path}: could not save: {text}")
+    return ProjectFileError(f"{path}: the file is damaged or not a project: {text}")
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise ProjectFileError(f"{path}: is a folder, not a project file")
+    if not path.exists():
+        raise ProjectFileError(f"{path}: no such project file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ProjectFileError(f"{path}: cannot be read: {exc.strerror}") from exc
+    if head != b"SQLite format 3\x00":
+        raise ProjectFileError(f"{path}: not a GeoPackage project (not an SQLite file)")
+
+
 # ---------------------------------------------------------------------------------------------- writing
 
-def save_new(project: Project, path: str | os.PathLike, territory_layer: gpd.GeoDataFrame | None = None) -> None:
-    """Write the whole project to ``path`` (created or replaced) atomically: temp file, fsync, rename."""
+def save_changes(project: Project, path: str | os.PathLike) -> None:
+    """Write the project's changes into the file it was read from, in one transaction.
+
+    Raises ProjectFileError (ProjectBusyError when another process holds the project) and leaves the file
+    as it was when the file changed since it was read, was removed, or the disk is full.
+    """
     path = Path(path)
+    _check_path(path)
+    taken = lock.acquire(path)
+    engine = open_engine(path)
+    try:
+        identity = _identity(path)
+        with engine.begin() as conn:
+            migrations.upgrade(conn)
+            _check_unchanged(conn, project, path)
+            written = _write(conn, project, _dirty_tables(project))
+        _check_still_there(path, identity)
+    except DatabaseError as exc:
+        raise _database_error(path, exc, "saved") from exc
+    finally:
+        engine.dispose()
+        if taken:
+            lock.release(path)
+    _saved(project, written)
+
+
+def save_new(project: Project, path: str | os.PathLike) -> None:
+    """Write the project to ``path`` (created or replaced) atomically: temporary file, fsync, rename.
+
+    When the project came from a file, that file is copied first and the changes written on top, so
+    whatever other programs added to it (columns, rows, styles, tables) comes along.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ProjectFileError(f"{path}: is a folder; choose a file name ending in .gpkg")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
+    remove_stale_temporary_files(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.saving")
+    source = _copy_source(project, tmp)
     engine = open_engine(tmp)
     try:
         with engine.begin() as conn:
-            gpkg.create_system_tables(conn)
-            schema.metadata.create_all(conn)
-            for table, geometry_type in schema.LAYERS.items():
-                gpkg.register_layer(conn, table, geometry_type)
-            conn.execute(schema.meta.insert(), [
-                {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
-                {"key": "application", "value": APP_ID},
-                {"key": "created", "value": _now()},
-                {"key": "name", "value": project.name},
-                {"key": "active_scenario", "value": project.active_scenario},
-            ])
-            _write_tables(conn, project, set(ALL_TABLES), territory_layer)
+            if source:
+                tables = _dirty_tables(project)
+            else:
+                _create(conn, project)
+                tables = set(ALL_TABLES)
+            _set_meta(conn, "file_id", uuid.uuid4().hex)
+            written = _write(conn, project, tables, fresh=not source)
         engine.dispose()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
-        engine.dispose()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    project.dirty.clear()
-    project.pending_audit.clear()
-
-
-def save_changes(project: Project, path: str | os.PathLike,
-                 territory_layer: gpd.GeoDataFrame | None = None) -> None:
-    """Rewrite the project's dirty tables in the existing file ``path``, in one transaction."""
-    engine = _open_existing(path)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn)
-            _set_meta(conn, "name", project.name)
-            _set_meta(conn, "active_scenario", project.active_scenario)
-            _write_tables(conn, project, set(project.dirty), territory_layer)
-    except DatabaseError as exc:
-        raise ProjectFileError(f"{path}: could not save: {exc.orig}") from exc
+    except (DatabaseError, OSError) as exc:
+        raise _database_error(path, exc, "saved") from exc
     finally:
         engine.dispose()
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}-journal").unlink(missing_ok=True)
+    _saved(project, written)
+
+
+def _copy_source(project: Project, tmp: Path) -> bool:
+    """Copy the file the project was read from to ``tmp`` if it is still at the revision read; else False."""
+    source = Path(project.path) if project.path else None
+    if source is None or not source.is_file() or not project.baseline.get("tables"):
+        return False
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            meta = dict(src.execute("SELECT key, value FROM td_meta").fetchall())
+            if _stamp(meta) != _stamp_of(project):
+                return False
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _create(conn: Connection, project: Project) -> None:
+    schema.create_all(conn)
+    conn.execute(schema.meta.insert(), [
+        {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+        {"key": "application", "value": APP_ID},
+        {"key": "created", "value": now()},
+        {"key": "revision", "value": "0"},
+    ])
+    project.baseline = {}
+
+
+def _dirty_tables(project: Project) -> set[str]:
+    return {t for flag in project.dirty for t in DIRTY_TABLES.get(flag, ())}
+
+
+def _stamp(meta: dict) -> tuple[str, str]:
+    return str(meta.get("revision", "0")), str(meta.get("file_id", ""))
+
+
+def _stamp_of(project: Project) -> tuple[str, str]:
+    return str(project.baseline.get("revision", "0")), str(project.baseline.get("file_id", ""))
+
+
+def _check_unchanged(conn: Connection, project: Project, path: Path) -> None:
+    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    if _stamp(meta) != _stamp_of(project):
+        raise ProjectFileError(
+            f"{path.name} was changed by another window or process since this project was opened "
+            f"(file revision {meta.get('revision', '?')}, opened at {project.baseline.get('revision', '?')}); "
+            "nothing was saved: open it again, or use Save As to keep this version in a new file")
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
+
+
+def _check_still_there(path: Path, identity: tuple[int, int]) -> None:
+    try:
+        same = _identity(path) == identity
+    except OSError:
+        same = False
+    if not same:
+        raise ProjectFileError(f"{path}: the file was deleted or replaced while saving; the changes did "
+                               "not reach it: save again or use Save As")
+
+
+def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = False) -> dict:
+    """Write the row changes of ``tables`` and the metadata; returns what the baseline becomes."""
+    revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
+    _set_meta(conn, "name", project.name)
+    _set_meta(conn, "active_scenario", project.active_scenario)
+    _set_meta(conn, "revision", str(revision))
+    baselines = dict(project.baseline.get("tables", {})) if not fresh else {}
+    new_fids = {}
+    for table in (t for t in ALL_TABLES if t in tables):
+        current = records(project, table)
+        changes = diff(SPECS[table], baselines.get(table), current)
+        if changes:
+            fids = apply(conn, changes)
+            if fids is not None:
+                current.loc[changes.inserts.index, "fid"] = fids
+                new_fids[table] = (changes.inserts.index.to_numpy(), fids)
+            _touch_layer(conn, table, current)
+        baselines[table] = current
+    _write_audit(conn, project)
+    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    return {"tables": baselines, "revision": str(revision), "file_id": meta.get("file_id", ""),
+            "fids": new_fids}
+
+
+def _touch_layer(conn: Connection, table: str, current: pd.DataFrame) -> None:
+    if schema.LAYERS[table].geometry_type:
+        gpkg.update_extent(conn, table, current["geom"].to_numpy())
+    else:
+        gpkg.touch(conn, table)
+
+
+def _write_audit(conn: Connection, project: Project) -> None:
+    if not project.pending_audit:
+        return
+    ts = now()
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    conn.execute(schema.audit_log.insert(), [
+        {"ts": ts, "user": user, "action": a, "details": d} for a, d in project.pending_audit])
+
+
+def _saved(project: Project, written: dict) -> None:
+    """After a committed save: the written rows become the baseline; new history rows learn their fids."""
+    for table, (positions, fids) in written.pop("fids").items():
+        frame = getattr(project, table)
+        if "fid" not in frame.columns:
+            frame["fid"] = np.nan
+        frame.iloc[positions, frame.columns.get_loc("fid")] = fids
+    project.baseline = written
     project.dirty.clear()
     project.pending_audit.clear()
-
-
-def _write_tables(conn: Connection, project: Project, dirty: set[str],
-                  territory_layer: gpd.GeoDataFrame | None) -> None:
-    for name, (table, fields) in _ENTITY.items():
-        if name in dirty:
-            _replace_entity(conn, table, fields, getattr(project, name))
-    if dirty & {"territories", "plans", "units", "scenarios"} or territory_layer is not None:
-        _replace_territories(conn, project, territory_layer)
-    if "scenarios" in dirty or "plans" in dirty:
-        _replace_rows(conn, schema.scenarios, [
-            (r.scenario_id, r.name, r.description, r.parent_id, r.created, r.scenario_id == project.active_scenario)
-            for r in project.scenarios.itertuples()])
-    if "plans" in dirty:
-        unit_rows, account_rows = [], []
-        for sid, plan in project.plans.items():
-            unit_rows.extend((sid, u, t) for u, t in plan.as_dict().items())
-            account_rows.extend((sid, a, t) for a, t in plan.account_overrides().items())
-        _replace_rows(conn, schema.assignments, unit_rows)
-        _replace_rows(conn, schema.account_assignments, account_rows)
-    for name, (table, columns) in _HISTORY.items():
-        if name in dirty:
-            frame = getattr(project, name)
-            _replace_rows(conn, table, _rows(frame, columns), columns)
-    if project.pending_audit:
-        ts = _now()
-        user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
-        conn.execute(schema.audit_log.insert(), [
-            {"ts": ts, "user": user, "action": a, "details": d} for a, d in project.pending_audit])
-
-
-def _replace_rows(conn: Connection, table, rows: list[tuple], columns: list[str] | None = None) -> None:
-    """Delete every row of ``table`` and insert ``rows`` (tuples in ``columns`` order)."""
-    cols = columns or [c.name for c in table.columns]
-    _replace_columns(conn, table, cols, [list(c) for c in zip(*rows, strict=True)] if rows else [])
-
-
-def _replace_columns(conn: Connection, table, names: list[str], values: list[list]) -> None:
-    """Delete every row of ``table`` and insert the column-major ``values`` in bulk.
-
-    Rows go in as multi-row ``INSERT ... VALUES (...), (...)`` statements, about a third faster than one
-    statement per row for a million accounts; the batches are laid out by numpy, not a Python loop.
-    """
-    conn.execute(table.delete())
-    if not values or not len(values[0]):
-        return
-    n, k = len(values[0]), len(names)
-    grid = np.empty((n, k), dtype=object)
-    for j, column in enumerate(values):
-        grid[:, j] = np.fromiter(column, dtype=object, count=n)  # never via a bytes dtype: it strips NULs
-    per_statement = max(1, min(200, 30_000 // k))  # SQLite allows 32,766 parameters
-    one = "(" + ", ".join("?" * k) + ")"
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    full = n - n % per_statement
-    if full:
-        conn.exec_driver_sql(head + ", ".join([one] * per_statement),
-                             list(map(tuple, grid[:full].reshape(-1, per_statement * k).tolist())))
-    if full < n:
-        conn.exec_driver_sql(head + ", ".join([one] * (n - full)), tuple(grid[full:].ravel().tolist()))
-
-
-def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
-    """Rows of ``frame`` as tuples of plain Python values, NaN/NA as None."""
-    arrays = []
-    for c in columns:
-        values = frame[c] if c in frame.columns else pd.Series([None] * len(frame))
-        arrays.append(values.astype(object).where(values.notna(), None).tolist())
-    return list(zip(*arrays, strict=True))
-
-
-def _replace_entity(conn: Connection, table, fields: tuple[Field, ...], frame: gpd.GeoDataFrame) -> None:
-    names = [f.name for f in fields]
-    extras = [c for c in frame.columns if c not in names and c != frame.geometry.name]
-    if frame.crs is not None and not frame.empty and frame.crs != CRS:
-        frame = frame.to_crs(CRS)
-    geoms = frame.geometry.to_numpy()
-    if table.name == "units":
-        geoms = _as_multipolygons(geoms)
-    blobs = gpkg.encode(geoms)
-    attrs = _attrs_json(frame, extras)
-    typed = [_typed(frame, f) for f in fields]
-    _replace_columns(conn, table, names + ["attrs", "geom"], [*typed, attrs, blobs])
-    gpkg.update_extent(conn, table.name, geoms)
-
-
-def _typed(frame: pd.DataFrame, f: Field) -> list:
-    """A column as a list of plain Python values for the database (NaN floats are stored as NULL)."""
-    if f.name not in frame.columns:
-        return [f.default] * len(frame)
-    s = frame[f.name]
-    if f.kind == "bool":
-        return s.fillna(False).astype(bool).astype(int).tolist()
-    if f.kind == "real":
-        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan).tolist()
-    if f.kind == "int":
-        number = pd.to_numeric(s, errors="coerce")
-        if not number.isna().any():
-            return number.to_numpy(dtype=np.int64).tolist()
-        return [None if math.isnan(v) else int(v) for v in number.to_numpy(dtype=float, na_value=np.nan).tolist()]
-    return s.to_numpy(dtype=object, na_value=None).tolist()
-
-
-def _attrs_json(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:
-    if not extras:
-        return [None] * len(frame)
-    records = frame[extras].astype(object).where(frame[extras].notna(), None).to_dict("records")
-    return [json.dumps(r, default=_json_default, separators=(",", ":")) for r in records]
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
-
-
-def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
-    import shapely
-
-    out = np.asarray(geoms, dtype=object).copy()
-    polys = shapely.get_type_id(out) == 3
-    out[polys] = [shapely.MultiPolygon([g]) for g in out[polys]]
-    return out
-
-
-def _replace_territories(conn: Connection, project: Project, layer: gpd.GeoDataFrame | None) -> None:
-    terr = project.territories
-    extra = {}
-    blobs: list = [None] * len(terr)
-    if layer is not None and len(layer):
-        keyed = layer.set_index(["scenario_id", "territory_id"])
-        keys = list(zip(terr["scenario_id"], terr["territory_id"], strict=True))
-        found = [k in keyed.index for k in keys]
-        geoms = np.array([keyed.geometry.loc[k] if ok else None for k, ok in zip(keys, found, strict=True)],
-                         dtype=object)
-        geoms = _as_multipolygons(np.where(pd.isna(geoms), None, geoms))
-        blobs = gpkg.encode(geoms)
-        gpkg.update_extent(conn, "territories", geoms[[g is not None for g in geoms]])
-        for col in schema.TERRITORY_TOTALS:
-            extra[col] = [keyed[col].loc[k] if ok and col in keyed.columns else None
-                          for k, ok in zip(keys, found, strict=True)]
-    columns = TERRITORY_COLUMNS + list(schema.TERRITORY_TOTALS) + ["geom"]
-    base = _rows(terr, TERRITORY_COLUMNS)
-    totals = [extra.get(c, [None] * len(terr)) for c in schema.TERRITORY_TOTALS]
-    rows = [tuple(b) + tuple(_plain(t[i]) for t in totals) + (blobs[i],) for i, b in enumerate(base)]
-    _replace_rows(conn, schema.territories, rows, columns)
-
-
-def _plain(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
-    conn.exec_driver_sql("INSERT OR REPLACE INTO td_meta (key, value) VALUES (?, ?)", (key, value))
+    conn.exec_driver_sql("INSERT INTO td_meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now() -> str:
+    """The current UTC time as GeoPackage DATETIME text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -291,22 +317,32 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.saving(-journal)?$")
+
+
+def remove_stale_temporary_files(path: str | os.PathLike) -> list[Path]:
+    """Remove half-written ``.NAME.PID.saving`` files of ``path`` left by a killed save (process gone)."""
+    path = Path(path)
+    removed = []
+    with contextlib.suppress(OSError):
+        for candidate in path.parent.glob(f".{path.name}.*.saving*"):
+            match = _TEMPORARY.match(candidate.name)
+            if match and match["name"] == path.name and not lock.process_alive(int(match["pid"])):
+                candidate.unlink(missing_ok=True)
+                removed.append(candidate)
+    return removed
+
+
 # ---------------------------------------------------------------------------------------------- reading
 
-def _open_existing(path: str | os.PathLike) -> Engine:
-    path = Path(path)
-    if not path.exists():
-        raise ProjectFileError(f"{path}: no such project file")
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head != b"SQLite format 3\x00":
-        raise ProjectFileError(f"{path}: not a GeoPackage project (not an SQLite file)")
-    return open_engine(path)
-
-
 def load(path: str | os.PathLike) -> Project:
-    """Read a project file; older schemas are upgraded in place first (one transaction)."""
-    engine = _open_existing(path)
+    """Read a project file; older schemas are upgraded in place first (one transaction).
+
+    Edits made in other programs are reconciled (``external_edits``) and listed in ``open_notes``.
+    """
+    path = Path(path)
+    _check_path(path)
+    engine = open_engine(path)
     try:
         with engine.begin() as conn:
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -314,47 +350,55 @@ def load(path: str | os.PathLike) -> Project:
                 raise ProjectFileError(f"{path}: a GeoPackage, but not a Territory Desktop project "
                                        "(import its layers with import-units instead)")
             migrations.upgrade(conn)
-            return _read_project(conn, Path(path))
+            project = _read_project(conn, path)
     except DatabaseError as exc:
-        raise ProjectFileError(f"{path}: the file is damaged or not a project: {exc.orig}") from exc
-    except (ValueError, sqlite3.Error) as exc:
+        raise _database_error(path, exc, "read") from exc
+    except (ValueError, TypeError, sqlite3.Error) as exc:
         raise ProjectFileError(f"{path}: the file is damaged: {exc}") from exc
     finally:
         engine.dispose()
+    remove_stale_temporary_files(path)
+    return project
 
 
 def _read_project(conn: Connection, path: Path) -> Project:
-    meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
-    project = Project(name=meta.get("name", path.stem))
-    project.units = _read_entity(conn, schema.units, UNIT_FIELDS)
-    project.accounts = _read_entity(conn, schema.accounts, ACCOUNT_FIELDS)
-    project.reps = _read_entity(conn, schema.reps, REP_FIELDS)
-    project.territories = _read_frame(conn, "territories", TERRITORY_COLUMNS)
-    scen = _read_frame(conn, "scenarios", SCENARIO_COLUMNS)
-    if len(scen):
-        project.scenarios = scen
-    plans: dict[str, Plan] = {sid: Plan() for sid in project.scenarios["scenario_id"]}
-    units_by_scenario: dict[str, dict] = {sid: {} for sid in plans}
-    for sid, unit, terr in conn.exec_driver_sql("SELECT scenario_id, unit_id, territory_id FROM assignments"):
-        units_by_scenario.setdefault(sid, {})[unit] = terr
-    overrides: dict[str, dict] = {}
-    for sid, acc, terr in conn.exec_driver_sql(
-            "SELECT scenario_id, account_id, territory_id FROM account_assignments"):
-        overrides.setdefault(sid, {})[acc] = terr
-    project.plans = {sid: Plan(units_by_scenario.get(sid, {}), overrides.get(sid, {}))
-                     for sid in set(plans) | set(units_by_scenario)}
-    active = meta.get("active_scenario", "base")
-    project.active_scenario = active if active in project.plans else next(iter(project.plans), "base")
-    if not project.plans:
-        project.plans = {"base": Plan()}
-    for name, (_table, columns) in _HISTORY.items():
-        setattr(project, name, _read_frame(conn, name, columns))
+    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    project = Project(name=meta.get("name") or path.stem)
+    notes = project.open_notes
+    for name in ENTITY_FIELDS:
+        setattr(project, name, _read_entity(conn, name, notes))
+    _read_territories(conn, project)
+    scenarios = _read_frame(conn, "scenarios", SCENARIO_COLUMNS)
+    if len(scenarios):
+        project.scenarios = scenarios
+    _read_plans(conn, project, meta.get("active_scenario", "base"))
+    project.opportunities = _read_frame(conn, "opportunities", OPPORTUNITY_COLUMNS)
+    for name, columns in HISTORY_COLUMNS.items():
+        setattr(project, name, _read_frame(conn, name, [*columns, "fid"]))
+    project.baseline = {"tables": {t: records(project, t) for t in ALL_TABLES},
+                        "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
     project.dirty.clear()
     return project
 
 
+def _read_plans(conn: Connection, project: Project, active: str) -> None:
+    units_by_scenario: dict[str, dict] = {sid: {} for sid in project.scenarios["scenario_id"]}
+    for sid, unit, terr in conn.exec_driver_sql(
+            "SELECT scenario_id, unit_id, territory_id FROM assignments WHERE unit_id IS NOT NULL"):
+        units_by_scenario.setdefault(sid, {})[unit] = terr
+    overrides: dict[str, dict] = {}
+    for sid, acc, terr in conn.exec_driver_sql(
+            "SELECT scenario_id, account_id, territory_id FROM account_assignments WHERE account_id IS NOT NULL"):
+        overrides.setdefault(sid, {})[acc] = terr
+    project.plans = {sid: Plan(units, overrides.get(sid, {})) for sid, units in units_by_scenario.items()}
+    if not project.plans:
+        project.plans = {"base": Plan()}
+    project.active_scenario = active if active in project.plans else next(iter(project.plans))
+
+
 def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFrame:
-    rows = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    rows = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" ORDER BY fid').fetchall()
     return _frame(rows, columns)
 
 
@@ -365,23 +409,96 @@ def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
 
 
-def _read_entity(conn: Connection, table, fields: tuple[Field, ...]) -> gpd.GeoDataFrame:
+def _read_territories(conn: Connection, project: Project) -> None:
+    columns = TERRITORY_COLUMNS + list(TERRITORY_LAYER_COLUMNS)
+    frame = _read_frame(conn, "territories", ["fid", *columns, "geom"])
+    frame = frame[frame["scenario_id"].notna() & frame["territory_id"].notna()]
+    geoms = _decode(frame, "territories", "territory_id")
+    project.territories = frame[TERRITORY_COLUMNS].reset_index(drop=True)
+    project.territory_shapes = {
+        (r.scenario_id, r.territory_id): TerritoryShape(r.units_key, g, _int(r.units), _int(r.accounts),
+                                                        _float(r.workload_hours), _float(r.potential))
+        for r, g in zip(frame.itertuples(), as_multipolygons(geoms), strict=True)}
+
+
+def _int(v):
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _float(v):
+    return None if v is None or pd.isna(v) else float(v)
+
+
+_BAD_GEOMETRY = (ValueError, TypeError, shapely.errors.GEOSException)
+
+
+def _decode(frame: pd.DataFrame, table: str, key: str) -> np.ndarray:
+    """Decode the geom blobs of ``frame``; a bad one is a ProjectFileError naming its row."""
+    blobs = frame["geom"].tolist()
+    try:
+        return gpkg.decode(blobs)
+    except _BAD_GEOMETRY as exc:
+        for i, blob in enumerate(blobs):
+            try:
+                gpkg.decode([blob])
+            except _BAD_GEOMETRY:  # this is the row to name
+                row = frame.iloc[i]
+                raise ProjectFileError(f"{table}: the geometry of fid {row['fid']} ({key} {row[key]!r}) "
+                                       "is not a valid GeoPackage geometry") from exc
+        raise
+
+
+def _read_entity(conn: Connection, table: str, notes: list[str]) -> gpd.GeoDataFrame:
+    fields = ENTITY_FIELDS[table]
+    key = ENTITY_KEYS[table]
     names = [f.name for f in fields]
-    rows = conn.exec_driver_sql(f"SELECT {', '.join(names)}, attrs, geom FROM {table.name} ORDER BY fid").fetchall()
-    frame = _frame(rows, names + ["attrs", "geom"])
+    frame = _read_frame(conn, table, ["fid", *names, "attrs", "geom"])
+    nameless = frame[key].isna() if len(frame) else pd.Series(dtype=bool)
+    if nameless.any():
+        notes.append(f"{table}: {int(nameless.sum())} row(s) without a {key} (fid "
+                     f"{', '.join(map(str, frame.loc[nameless, 'fid'].head(10)))}) were added in another "
+                     "program; they are left in the file but not used until they get an id")
+        frame = frame[~nameless].reset_index(drop=True)
     for f in fields:
-        if f.kind == "real":
-            frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").astype(float)
-        elif f.kind == "int":
-            frame[f.name] = pd.to_numeric(frame[f.name], errors="coerce").fillna(f.default or 0).astype("int64")
-        elif f.kind == "bool":
-            frame[f.name] = frame[f.name].fillna(0).astype(bool)
-        else:
-            frame[f.name] = frame[f.name].astype(object)
-    attrs = frame.pop("attrs")
-    if attrs.notna().any():
-        extra = pd.DataFrame([json.loads(a) if a else {} for a in attrs], index=frame.index)
-        for col in extra.columns:
-            frame[col] = extra[col]
-    geoms = gpkg.decode(frame.pop("geom").tolist())
+        frame[f.name] = _typed_column(frame[f.name], f)
+    extras = _parse_attrs(frame.pop("attrs"), frame[key], table, notes)
+    for col in extras.columns:
+        if col not in frame.columns:
+            frame[col] = extras[col].to_numpy()
+    geoms = _decode(frame, table, key)
+    frame = frame.drop(columns=["geom", "fid"])
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=CRS, index=frame.index))
+
+
+def _typed_column(values: pd.Series, f) -> pd.Series:
+    if f.kind == "real":
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    if f.kind == "int":
+        number = pd.to_numeric(values, errors="coerce")
+        return number.fillna(f.default or 0).round().astype("int64")
+    if f.kind == "bool":
+        return pd.to_numeric(values, errors="coerce").fillna(0).astype(bool)
+    return values.astype(object).where(values.notna(), None)
+
+
+def _parse_attrs(attrs: pd.Series, ids: pd.Series, table: str, notes: list[str]) -> pd.DataFrame:
+    """The JSON ``attrs`` column as columns; values that are not a JSON object are noted and ignored."""
+    present = attrs.notna() & (attrs.astype(str) != "")
+    if not present.any():
+        return pd.DataFrame(index=ids.index)
+    parsed, bad = [], []
+    for i, text in zip(ids.index, attrs, strict=True):
+        value = {}
+        if isinstance(text, str) and text:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+        if not isinstance(value, dict):
+            bad.append(i)
+            value = {}
+        parsed.append(value)
+    if bad:
+        shown = ", ".join(str(ids[i]) for i in bad[:10])
+        notes.append(f"{table}: attrs of {len(bad)} row(s) is not a JSON object and was ignored ({shown})")
+    return pd.DataFrame(parsed, index=ids.index)

@@ -1,21 +1,27 @@
-"""The project file's tables (SQLAlchemy Core, 2.x style).
+"""The project file's tables (SQLAlchemy Core, 2.x style), as GDAL and QGIS expect them in a GeoPackage.
 
-Spatial tables (``units``, ``accounts``, ``reps``, ``territories``) are GeoPackage feature layers with an
-integer ``fid`` primary key and a ``geom`` column holding GeoPackage blobs, so GDAL and QGIS open them.
-Entity columns come from ``models.fields`` so the importers, the model and the file agree; attributes a
-file brings beyond them are kept as JSON in ``attrs``. ``SCHEMA_VERSION`` is the version these tables
-describe; ``migrations.py`` upgrades older files.
+Every table has an ``INTEGER PRIMARY KEY`` ``fid`` (GeoPackage Req 119; QGIS edits tables by it) and a
+unique business key (``unit_id``, ``(scenario_id, unit_id)``, ...) by which saves insert, update and delete
+rows, so fids stay stable and columns another tool added keep their values. Numbers are ``REAL`` (8-byte
+doubles: GDAL reads ``FLOAT`` as 32-bit), dates are ``DATE`` (``YYYY-MM-DD``) and ``DATETIME``
+(``YYYY-MM-DDTHH:MM:SS.sssZ``, UTC), JSON columns are declared with GDAL's JSON subtype.
+
+Spatial tables (``units``, ``accounts``, ``reps``, ``territories``) are feature layers with a ``geom``
+column of GeoPackage blobs and an R-tree index. Entity columns come from ``models.fields`` so the importers,
+the model and the file agree; attributes a file brings beyond them are kept as JSON in ``attrs``.
+``SCHEMA_VERSION`` is the version these tables describe; ``migrations.py`` upgrades older files.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import (
+    REAL,
     Boolean,
     Column,
-    Float,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -24,22 +30,29 @@ from sqlalchemy.types import UserDefinedType
 
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-class GpkgGeometry(UserDefinedType):
-    """A GeoPackage geometry column; values are GeoPackage blobs (see ``gpkg.encode``)."""
+class _Declared(UserDefinedType):
+    """A column declared with a GeoPackage type name; values pass through unchanged."""
 
     cache_ok = True
 
-    def __init__(self, geometry_type: str) -> None:
-        self.geometry_type = geometry_type
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def get_col_spec(self, **kw) -> str:
-        return self.geometry_type
+        return self.name
 
 
-_SQL_TYPES = {"text": Text, "real": Float, "int": Integer, "bool": Boolean}
+def GpkgGeometry(geometry_type: str) -> _Declared:
+    """A GeoPackage geometry column; values are GeoPackage blobs (see ``gpkg.encode``)."""
+    return _Declared(geometry_type)
+
+
+DATE = _Declared("DATE")
+DATETIME = _Declared("DATETIME")
+_SQL_TYPES = {"text": Text, "real": REAL, "int": Integer, "bool": Boolean}
 
 
 def _entity_columns(fields: tuple[Field, ...], unique: str) -> list[Column]:
@@ -49,18 +62,22 @@ def _entity_columns(fields: tuple[Field, ...], unique: str) -> list[Column]:
 
 metadata = MetaData()
 
-meta = Table("td_meta", metadata, Column("key", Text, primary_key=True), Column("value", Text))
+
+def _fid() -> Column:
+    return Column("fid", Integer, primary_key=True, autoincrement=True)
+
+
+def _table(name: str, *columns, **kw) -> Table:
+    return Table(name, metadata, _fid(), *columns, sqlite_autoincrement=True, **kw)
+
+
+meta = _table("td_meta", Column("key", Text, nullable=False, unique=True), Column("value", Text))
+
 
 def _entity_table(name: str, fields: tuple[Field, ...], unique: str, geometry_type: str) -> Table:
     """A feature layer of one entity: fid, the entity's fields, extra attributes as JSON, geometry."""
-    return Table(
-        name, metadata,
-        Column("fid", Integer, primary_key=True),
-        *_entity_columns(fields, unique),
-        Column("attrs", Text),
-        Column("geom", GpkgGeometry(geometry_type)),
-        sqlite_autoincrement=True,
-    )
+    return _table(name, *_entity_columns(fields, unique), Column("attrs", Text),
+                  Column("geom", GpkgGeometry(geometry_type)))
 
 
 units = _entity_table("units", UNIT_FIELDS, "unit_id", "MULTIPOLYGON")
@@ -69,9 +86,8 @@ reps = _entity_table("reps", REP_FIELDS, "rep_id", "POINT")
 
 TERRITORY_TOTALS = ("units", "accounts", "workload_hours", "potential")
 
-territories = Table(
-    "territories", metadata,
-    Column("fid", Integer, primary_key=True),
+territories = _table(
+    "territories",
     Column("scenario_id", Text, nullable=False),
     Column("territory_id", Text, nullable=False),
     Column("name", Text),
@@ -83,99 +99,135 @@ territories = Table(
     Column("rule", Text),
     Column("units", Integer),
     Column("accounts", Integer),
-    Column("workload_hours", Float),
-    Column("potential", Float),
+    Column("workload_hours", REAL),
+    Column("potential", REAL),
+    # a digest of the territory's units when its polygon was dissolved: a save re-dissolves only the
+    # territories whose units changed since (also when the change was made in another program)
+    Column("units_key", Text),
     Column("geom", GpkgGeometry("MULTIPOLYGON")),
     UniqueConstraint("scenario_id", "territory_id"),
-    sqlite_autoincrement=True,
 )
 
-scenarios = Table(
-    "scenarios", metadata,
-    Column("scenario_id", Text, primary_key=True),
+scenarios = _table(
+    "scenarios",
+    Column("scenario_id", Text, nullable=False, unique=True),
     Column("name", Text),
     Column("description", Text),
     Column("parent_id", Text),
-    Column("created", Text),
+    Column("created", DATETIME),
     Column("active", Boolean),
 )
 
-assignments = Table(
-    "assignments", metadata,
+assignments = _table(
+    "assignments",
     Column("scenario_id", Text, nullable=False),
     Column("unit_id", Text, nullable=False),
     Column("territory_id", Text),
-    PrimaryKeyConstraint("scenario_id", "unit_id"),
+    UniqueConstraint("scenario_id", "unit_id"),
 )
 
-account_assignments = Table(
-    "account_assignments", metadata,
+account_assignments = _table(
+    "account_assignments",
     Column("scenario_id", Text, nullable=False),
     Column("account_id", Text, nullable=False),
     Column("territory_id", Text, nullable=False),
-    PrimaryKeyConstraint("scenario_id", "account_id"),
+    UniqueConstraint("scenario_id", "account_id"),
 )
 
-sales = Table(
-    "sales", metadata,
-    Column("fid", Integer, primary_key=True),
+sales = _table(
+    "sales",
     Column("account_id", Text, nullable=False, index=True),
     Column("period", Text, nullable=False),  # YYYY-MM
     Column("product", Text),
-    Column("amount", Float),
+    Column("amount", REAL),
 )
 
-visits = Table(
-    "visits", metadata,
-    Column("fid", Integer, primary_key=True),
+visits = _table(
+    "visits",
     Column("account_id", Text, nullable=False, index=True),
     Column("rep_id", Text),
-    Column("date", Text),  # ISO date
-    Column("minutes", Float),
+    Column("date", DATE),
+    Column("minutes", REAL),
     Column("outcome", Text),
     Column("note", Text),
 )
 
-opportunities = Table(
-    "opportunities", metadata,
-    Column("opportunity_id", Text, primary_key=True),
+opportunities = _table(
+    "opportunities",
+    Column("opportunity_id", Text, nullable=False, unique=True),
     Column("account_id", Text, nullable=False, index=True),
     Column("rep_id", Text),
-    Column("created", Text),
-    Column("closed", Text),
+    Column("created", DATE),
+    Column("closed", DATE),
     Column("stage", Text),
-    Column("amount", Float),
+    Column("amount", REAL),
     Column("won", Boolean),
 )
 
-notes = Table(
-    "notes", metadata,
-    Column("fid", Integer, primary_key=True),
+planned_visits = _table(
+    "planned_visits",
+    Column("rep_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("date", DATE),
+    Column("sequence", Integer),
+    Column("arrive_minute", Integer),
+    Column("depart_minute", Integer),
+    Column("status", Text),
+)
+
+notes = _table(
+    "notes",
     Column("entity_type", Text, nullable=False),  # account, rep, territory, unit
     Column("entity_id", Text, nullable=False),
-    Column("created", Text),
+    Column("created", DATETIME),
     Column("author", Text),
     Column("text", Text),
 )
 
-audit_log = Table(
-    "audit_log", metadata,
-    Column("fid", Integer, primary_key=True),
-    Column("ts", Text, nullable=False),
+audit_log = _table(
+    "audit_log",
+    Column("ts", DATETIME, nullable=False),
     Column("user", Text),
     Column("action", Text, nullable=False),
     Column("details", Text),
 )
 
-#: GeoPackage layers: table -> geometry type (None = attribute table), with a description for QGIS
-LAYERS: dict[str, str | None] = {
-    "units": "MULTIPOLYGON",
-    "accounts": "POINT",
-    "reps": "POINT",
-    "territories": "MULTIPOLYGON",
-    "scenarios": None,
-    "assignments": None,
-    "sales": None,
-    "visits": None,
-    "opportunities": None,
+
+@dataclass(frozen=True)
+class Layer:
+    """How a table appears to GIS programs: geometry type (None = attribute table), description, JSON."""
+
+    geometry_type: str | None
+    description: str
+    json_columns: tuple[str, ...] = ()
+
+
+#: every table of the project, registered in gpkg_contents so GDAL and QGIS list and open all of them
+LAYERS: dict[str, Layer] = {
+    "units": Layer("MULTIPOLYGON", "Geographic units (ZIP codes, counties, custom areas) territories are built of",
+                   ("attrs",)),
+    "accounts": Layer("POINT", "Customer accounts at their locations; unit_id is the unit they lie in", ("attrs",)),
+    "reps": Layer("POINT", "Sales reps at their home locations", ("attrs",)),
+    "territories": Layer("MULTIPOLYGON", "Territories, districts and regions of every scenario, dissolved from "
+                         "their units, with totals (filter on scenario_id and level)", ("rule",)),
+    "scenarios": Layer(None, "Scenarios: alternative alignments of units to territories"),
+    "assignments": Layer(None, "Which territory each unit belongs to, per scenario (edit territory_id here)"),
+    "account_assignments": Layer(None, "Accounts moved to another territory than their unit's, per scenario"),
+    "sales": Layer(None, "Sales history: amount per account, month and product"),
+    "visits": Layer(None, "Visits made: account, rep, date, minutes and outcome"),
+    "opportunities": Layer(None, "Opportunities: open, won and lost deals with amounts and dates"),
+    "planned_visits": Layer(None, "Visit plans: one row per planned stop of a rep's route"),
+    "notes": Layer(None, "Notes on accounts, reps, territories and units"),
+    "audit_log": Layer(None, "Who changed what and when"),
+    "td_meta": Layer(None, "Territory Desktop project settings (schema version, name, active scenario)"),
 }
+
+
+def create_all(conn) -> None:
+    """Create (or complete) every table, its GeoPackage registration, R-tree index and triggers."""
+    from . import gpkg
+
+    gpkg.create_system_tables(conn)
+    metadata.create_all(conn)
+    for name, layer in LAYERS.items():
+        gpkg.register_layer(conn, name, layer.geometry_type, layer.description, layer.json_columns)

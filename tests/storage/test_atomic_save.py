@@ -13,8 +13,8 @@ import pytest
 
 from territory_desktop.services.project import open_project, save_project
 
-# The child opens the project, moves every unit to territory E, and saves; a patched bulk insert tells
-# the parent when the save is half done (the assignments table deleted and partly written) and then hangs.
+# The child opens the project, moves every unit to territory E, and saves; a patched row writer tells
+# the parent when the save is half done (the assignment rows written, the rest not yet) and then hangs.
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
@@ -22,15 +22,16 @@ CHILD = textwrap.dedent("""
     from territory_desktop.storage import project_file
 
     path, mode, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    real = project_file._replace_rows
+    real = project_file.apply
 
-    def slow(conn, table, rows, columns=None):
-        real(conn, table, rows, columns)
-        if table.name == "assignments":
+    def slow(conn, changes):
+        fids = real(conn, changes)
+        if changes.spec.name == "assignments":
             marker.write_text("half-way")
             time.sleep(60)
+        return fids
 
-    project_file._replace_rows = slow
+    project_file.apply = slow
     p = open_project(path)
     p.plan.assign([f"u{k}" for k in range(9)], "E")
     p.name = "changed"
@@ -66,9 +67,10 @@ def test_kill_during_save_keeps_last_saved_state(grid_project, tmp_path, mode):
     finally:
         if child.poll() is None:
             child.kill()
+    leftovers = [f.name for f in tmp_path.iterdir() if ".saving" in f.name]
+    assert mode == "in-place" or leftovers, "the kill should have left the unfinished temp file behind"
     after = open_project(path)
     assert after.plan.as_dict() == before
     assert after.name == "grid"
     assert len(after.accounts) == 4
-    leftovers = [f.name for f in tmp_path.iterdir() if f.name.endswith(".saving")]
-    assert mode == "in-place" or leftovers, "the kill should have left the unfinished temp file behind"
+    assert not [f.name for f in tmp_path.iterdir() if ".saving" in f.name], "opening removes stale temp files"

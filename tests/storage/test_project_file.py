@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import Column, Text, text
 
 from territory_desktop.models import ProjectFileError
+from territory_desktop.models.project import SALES_COLUMNS
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.storage import migrations, project_file, schema
 
@@ -33,7 +34,7 @@ def test_round_trip_keeps_every_table(grid_project, tmp_path):
     assert p.reps["name"].tolist() == ["Rita"]
     assert p.plan.as_dict() == grid_project.plan.as_dict()
     assert p.plan.account_overrides() == {"a2": "E"}
-    assert p.sales.iloc[0].tolist() == ["a1", "2026-01", "Core", 12.5]
+    assert p.sales[SALES_COLUMNS].iloc[0].tolist() == ["a1", "2026-01", "Core", 12.5]
     assert set(p.territories["territory_id"]) == {"W", "E"}
     assert not p.dirty
 
@@ -110,6 +111,9 @@ def test_territories_layer_refreshes_on_save(grid_project, tmp_path):
     assert terr.geometry["E"] is None and terr.loc["E", "units"] == 0
 
 
+NEXT = schema.SCHEMA_VERSION + 1  # a schema version a future release could bring
+
+
 def _add_column_v2(conn):
     conn.execute(text("ALTER TABLE units ADD COLUMN population REAL DEFAULT 0"))
 
@@ -117,14 +121,14 @@ def _add_column_v2(conn):
 def test_migration_upgrades_an_older_file_in_one_step(grid_project, tmp_path, monkeypatch):
     path = tmp_path / "p.gpkg"
     save_project(grid_project, path)
-    monkeypatch.setitem(migrations.MIGRATIONS, 2, _add_column_v2)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, NEXT, _add_column_v2)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
     p = open_project(path)  # opening upgrades to the current schema
     assert len(p.units) == 9
     with sqlite3.connect(path) as con:
         cols = [r[1] for r in con.execute("PRAGMA table_info(units)")]
         version = con.execute("SELECT value FROM td_meta WHERE key='schema_version'").fetchone()[0]
-    assert "population" in cols and version == "2"
+    assert "population" in cols and version == str(NEXT)
 
 
 def test_failed_migration_leaves_the_file_untouched(grid_project, tmp_path, monkeypatch):
@@ -136,8 +140,8 @@ def test_failed_migration_leaves_the_file_untouched(grid_project, tmp_path, monk
         conn.execute(text("ALTER TABLE units ADD COLUMN half_done REAL"))
         raise RuntimeError("migration bug")
 
-    monkeypatch.setitem(migrations.MIGRATIONS, 2, broken)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, NEXT, broken)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", NEXT)
     with pytest.raises(RuntimeError):
         open_project(path)
     with sqlite3.connect(path) as con:
