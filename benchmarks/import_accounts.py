@@ -1,16 +1,19 @@
-"""Import and place 1,000,000 accounts into the lower-48 county units and save, against a plain sjoin.
+"""Import and place 1,000,000 accounts into a project and save, against a plain sjoin of the same points.
 
-    python benchmarks/import_accounts.py [--accounts 1000000] [--json]
+    python benchmarks/import_accounts.py [--accounts 1000000] [--into demo|counties] [--json]
 
-Setup (not timed): a CSV of N accounts at jittered real ZIP centroids with the usual columns, and a project
-holding the 3,108 county units. Timed, each in a fresh process so peak memory is its own:
+Setup (not timed): a CSV of N accounts at jittered real ZIP centroids with the usual columns, and a project:
+``demo`` (the default) is the demo project (3,108 counties, 20,000 accounts, 500,000 sales rows, 40
+territories) with a second scenario, so the save must leave what the import did not change alone;
+``counties`` holds only the 3,108 county units. Timed, each in a fresh process so peak memory is its own:
 
 - ours: open the project, ``import_accounts`` (read, validate every row, place by point-in-polygon), save
   (atomic, into the GeoPackage);
 - reference: ``pandas.read_csv`` + ``geopandas.points_from_xy`` + ``geopandas.sjoin(predicate="within")``
   of the same points against the same county polygons (no validation, no save).
 
-Targets (issue 2): ours <= 10 s and peak memory < 2 GB on a 2-core machine.
+Targets: into the demo, ours <= 8 s (issue 9); into the bare counties, <= 10 s and peak memory < 2 GB
+(issue 2), on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ stages = {}
 t = time.perf_counter()
 p = open_project(sys.argv[1])
 stages["open_s"] = time.perf_counter() - t
+placed_before = int(p.accounts["unit_id"].notna().sum())
 marks = []
 t = time.perf_counter()
 report = import_accounts(p, sys.argv[2], progress=lambda f, m: marks.append((m, time.perf_counter())))
@@ -48,7 +52,8 @@ t = time.perf_counter()
 save_project(p)
 stages["save_s"] = time.perf_counter() - t
 total = time.perf_counter() - t0
-print(json.dumps({"seconds": total, "stages": stages, "placed": int(p.accounts["unit_id"].notna().sum()),
+print(json.dumps({"seconds": total, "stages": stages, "placed": int(p.accounts["unit_id"].notna().sum()) - placed_before,
+                  "accounts_after": len(p.accounts),
                   "outside": len(report.outside),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -69,17 +74,32 @@ print(json.dumps({"seconds": seconds, "placed": int(joined["unit_id"].notna().su
 """
 
 
-def make_inputs(folder: Path, n: int, seed: int) -> tuple[Path, Path]:
-    from territory_desktop.models import Project
-    from territory_desktop.services.demo import load_counties
+def make_project(folder: Path, into: str) -> Path:
+    from territory_desktop.models import Plan, Project
+    from territory_desktop.services.demo import build_demo, load_counties
     from territory_desktop.services.project import save_project
+
+    project_path = folder / f"{into}.gpkg"
+    if into == "demo":
+        project = build_demo()
+        base = project.plan
+        project.scenarios.loc[len(project.scenarios)] = ["alt", "Alternative", "", "base", "2026-11-30"]
+        project.plans["alt"] = Plan(base.as_dict(), base.account_overrides())
+        alt = project.territories[project.territories["scenario_id"] == "base"].assign(scenario_id="alt")
+        project.territories = __import__("pandas").concat([project.territories, alt], ignore_index=True)
+        project.mark_dirty("scenarios", "plans", "territories")
+    else:
+        project = Project(name="bench")
+        project.units = load_counties()
+        project.mark_dirty("units")
+    save_project(project, project_path)
+    return project_path
+
+
+def make_inputs(folder: Path, n: int, seed: int, into: str = "demo") -> tuple[Path, Path]:
     from territory_desktop.storage.geocode import zip_table
 
-    project_path = folder / "counties.gpkg"
-    project = Project(name="bench")
-    project.units = load_counties()
-    project.mark_dirty("units")
-    save_project(project, project_path)
+    project_path = make_project(folder, into)
 
     rng = np.random.default_rng(seed)
     zips = zip_table()
@@ -108,27 +128,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--into", choices=["demo", "counties"], default="demo",
+                        help="the project imported into (default: the demo with a second scenario)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        project_path, csv_path = make_inputs(Path(tmp), args.accounts, args.seed)
+        project_path, csv_path = make_inputs(Path(tmp), args.accounts, args.seed, args.into)
         setup = time.perf_counter() - t
         reference = run_child(REFERENCE, str(project_path), str(csv_path))
         ours = run_child(OURS, str(project_path), str(csv_path))
         size_mb = project_path.stat().st_size / 1e6
+    target = 8.0 if args.into == "demo" else 10.0
     result = {
         "benchmark": "import_accounts",
         "accounts": args.accounts,
         "units": 3108,
+        "into": args.into,
         "setup_s": round(setup, 2),
         "ours": ours,
         "reference_geopandas_sjoin": reference,
         "ratio_ours_to_sjoin": ours["seconds"] / reference["seconds"],
         "same_placement_count": ours["placed"] == reference["placed"],
         "project_mb": round(size_mb, 1),
-        "targets": {"seconds": 10.0, "peak_rss_mb": 2048},
-        "meets_targets": ours["seconds"] <= 10.0 and ours["peak_rss_mb"] < 2048,
+        "targets": {"seconds": target, "peak_rss_mb": 2048},
+        "meets_targets": ours["seconds"] <= target and ours["peak_rss_mb"] < 2048,
         "cpu_count": __import__("os").cpu_count(),
         "parent_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

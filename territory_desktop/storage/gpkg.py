@@ -261,7 +261,10 @@ def encode(geoms: np.ndarray) -> list[bytes | None]:
     empty = shapely.is_empty(sub)
     is_point = shapely.get_type_id(sub) == 0
     bounds = shapely.bounds(sub)
+    done = _encode_points(wkb, is_point & ~empty, present, out)
     for j, i in enumerate(present):
+        if done[j]:
+            continue
         if empty[j]:
             out[i] = _EMPTY_HEADER + wkb[j]
         elif is_point[j]:
@@ -270,6 +273,28 @@ def encode(geoms: np.ndarray) -> list[bytes | None]:
             b = bounds[j]
             out[i] = (b"GP\x00" + _ENV_FLAGS + struct.pack("<i4d", SRS_ID, b[0], b[2], b[1], b[3]) + wkb[j])
     return out
+
+
+def _encode_points(wkb: np.ndarray, points: np.ndarray, present: np.ndarray, out: list) -> np.ndarray:
+    """Encode the 2D points among ``wkb`` in one numpy pass (a million in a fraction of a second).
+
+    Writes blobs into ``out`` at ``present`` positions and returns the mask of the ones it encoded."""
+    done = np.zeros(len(wkb), dtype=bool)
+    idx = np.flatnonzero(points)
+    if not len(idx):
+        return done
+    chunk = b"".join(wkb[idx].tolist())
+    if len(chunk) != 21 * len(idx):  # some carry Z or M: leave them to the general path
+        return done
+    size = len(_POINT_HEADER) + 21
+    rows = np.empty((len(idx), size), dtype=np.uint8)
+    rows[:, :len(_POINT_HEADER)] = np.frombuffer(_POINT_HEADER, dtype=np.uint8)
+    rows[:, len(_POINT_HEADER):] = np.frombuffer(chunk, dtype=np.uint8).reshape(-1, 21)
+    buf = rows.tobytes()
+    for k, i in enumerate(present[idx].tolist()):
+        out[i] = buf[k * size:(k + 1) * size]
+    done[idx] = True
+    return done
 
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}

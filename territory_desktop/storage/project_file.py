@@ -67,6 +67,7 @@ def open_engine(path: str | os.PathLike) -> Engine:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA journal_mode=DELETE")
         dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute("PRAGMA cache_size=-131072")  # 128 MB: million-row index updates stay in memory
         gpkg.register_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")

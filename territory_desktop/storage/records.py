@@ -21,7 +21,7 @@ from ..models.project import (
     VISIT_COLUMNS,
 )
 from . import schema
-from .rows import GEOMETRY, TableSpec, normalise
+from .rows import GEOMETRY, TableSpec, normalise, record_frame
 
 ENTITY_FIELDS: dict[str, tuple[Field, ...]] = {"units": UNIT_FIELDS, "accounts": ACCOUNT_FIELDS, "reps": REP_FIELDS}
 ENTITY_KEYS = {"units": "unit_id", "accounts": "account_id", "reps": "rep_id"}
@@ -101,7 +101,7 @@ def _entity(project: Project, name: str) -> pd.DataFrame:
     if name == "units":
         geoms = as_multipolygons(geoms)
     data["geom"] = geoms
-    return pd.DataFrame(data)
+    return record_frame(data)
 
 
 def _territories(project: Project) -> pd.DataFrame:
@@ -113,14 +113,14 @@ def _territories(project: Project) -> pd.DataFrame:
     for column in TERRITORY_LAYER_COLUMNS:
         data[column] = normalise([getattr(s, column) if s else None for s in shapes], spec.kinds[column])
     data["geom"] = as_multipolygons(np.array([s.geometry if s else None for s in shapes], dtype=object))
-    return pd.DataFrame(data)
+    return record_frame(data)
 
 
 def _scenarios(project: Project) -> pd.DataFrame:
     frame = project.scenarios.copy()
     frame["active"] = frame["scenario_id"] == project.active_scenario
     frame["created"] = iso_datetimes(frame["created"])
-    return pd.DataFrame(_normalised(frame, SPECS["scenarios"], SCENARIO_COLUMNS + ["active"]))
+    return record_frame(_normalised(frame, SPECS["scenarios"], SCENARIO_COLUMNS + ["active"]))
 
 
 def _assignments(project: Project) -> pd.DataFrame:
@@ -130,14 +130,14 @@ def _assignments(project: Project) -> pd.DataFrame:
         sids.extend([sid] * len(mapping))
         units.extend(mapping.keys())
         terrs.extend(mapping.values())
-    return pd.DataFrame({"scenario_id": np.array(sids, dtype=object), "unit_id": np.array(units, dtype=object),
+    return record_frame({"scenario_id": np.array(sids, dtype=object), "unit_id": np.array(units, dtype=object),
                          "territory_id": normalise(terrs, "text")})
 
 
 def _account_assignments(project: Project) -> pd.DataFrame:
     rows = [(sid, a, t) for sid, plan in project.plans.items() for a, t in plan.account_overrides().items()]
     columns = ["scenario_id", "account_id", "territory_id"]
-    return pd.DataFrame({c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)})
+    return record_frame({c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)})
 
 
 def _table_frame(name: str, columns: list[str]) -> Callable[[Project], pd.DataFrame]:
@@ -150,7 +150,7 @@ def _table_frame(name: str, columns: list[str]) -> Callable[[Project], pd.DataFr
             if spec.kinds.get(c) in ("date", "datetime"):
                 data[c] = normalise(iso_dates(data[c]) if spec.kinds[c] == "date" else iso_datetimes(data[c]),
                                     "text")
-        return pd.DataFrame(data)
+        return record_frame(data)
     return build
 
 

@@ -7,32 +7,30 @@ triggers fire) only for rows whose geometry changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Connection
 
-from . import gpkg
+from . import gpkg, rtree_bulk
+from .bulk import insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
-_PARAMETERS = 30_000  # SQLite allows 32,766 parameters per statement
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _db_values(values: np.ndarray, kind: str) -> list:
-    """A normalised column (see ``rows.normalise``) as plain Python values for SQLite."""
-    if kind == "real":
-        return [None if math.isnan(v) else v for v in values.astype(float).tolist()]
-    if kind in ("int", "bool"):
-        return [None if math.isnan(v) else int(v) for v in values.astype(float).tolist()]
+    """A normalised column (see ``rows.normalise``) as plain Python values for SQLite (NaN -> NULL)."""
     if kind == GEOMETRY:
         return gpkg.encode(values)
-    return [None if v is None else v for v in values.tolist()]
+    if kind in ("real", "int", "bool"):
+        numbers = np.asarray(values, dtype=float)
+        missing = np.isnan(numbers)
+        out = (numbers if kind == "real" else np.where(missing, 0, numbers).astype(np.int64)).astype(object)
+        out[missing] = None
+        return out.tolist()
+    out = np.asarray(values, dtype=object)
+    return np.where(pd.isna(out), None, out).tolist()
 
 
 def _attrs(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:
@@ -63,27 +61,8 @@ def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True)
     return out
 
 
-def _insert(conn: Connection, table: str, columns: dict[str, list]) -> None:
-    names = list(columns)
-    if not names or not len(columns[names[0]]):
-        return
-    n, k = len(columns[names[0]]), len(names)
-    grid = np.empty((n, k), dtype=object)
-    for j, name in enumerate(names):
-        grid[:, j] = np.fromiter(columns[name], dtype=object, count=n)  # never via a bytes dtype: it strips NULs
-    per_statement = max(1, min(200, _PARAMETERS // k))
-    one = "(" + ", ".join("?" * k) + ")"
-    head = f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) VALUES "
-    full = n - n % per_statement
-    if full:
-        conn.exec_driver_sql(head + ", ".join([one] * per_statement),
-                             list(map(tuple, grid[:full].reshape(-1, per_statement * k).tolist())))
-    if full < n:
-        conn.exec_driver_sql(head + ", ".join([one] * (n - full)), tuple(grid[full:].ravel().tolist()))
-
-
 def _where(spec: TableSpec) -> str:
-    return " AND ".join(f"{_quote(k)} = ?" for k in spec.key)
+    return " AND ".join(f"{quote(k)} = ?" for k in spec.key)
 
 
 def _keys(spec: TableSpec, frame: pd.DataFrame) -> list[list]:
@@ -95,7 +74,7 @@ def _update(conn: Connection, spec: TableSpec, frame: pd.DataFrame, with_geometr
         return
     columns = db_columns(spec, frame.drop(columns=list(spec.key)), with_geometry)
     names = list(columns)
-    sql = (f"UPDATE {_quote(spec.name)} SET {', '.join(f'{_quote(c)} = ?' for c in names)} "
+    sql = (f"UPDATE {quote(spec.name)} SET {', '.join(f'{quote(c)} = ?' for c in names)} "
            f"WHERE {_where(spec)}")
     conn.exec_driver_sql(sql, list(zip(*columns.values(), *_keys(spec, frame), strict=True)))
 
@@ -103,34 +82,102 @@ def _update(conn: Connection, spec: TableSpec, frame: pd.DataFrame, with_geometr
 def next_fid(conn: Connection, table: str) -> int:
     """The fid SQLite's AUTOINCREMENT gives the next row inserted into ``table``."""
     seq = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).scalar() or 0
-    top = conn.exec_driver_sql(f"SELECT max(fid) FROM {_quote(table)}").scalar() or 0
+    top = conn.exec_driver_sql(f"SELECT max(fid) FROM {quote(table)}").scalar() or 0
     return max(int(seq), int(top)) + 1
+
+
+#: above this many inserted rows, the row triggers are suspended and the R-tree filled in one go
+BULK_ROWS = 2_000
+
+
+def _triggers(conn: Connection, names: list[str]) -> dict[str, str]:
+    """The DDL of the named triggers that exist (GDAL's, QGIS's or ours, kept as they were written)."""
+    if not names:
+        return {}
+    marks = ", ".join("?" * len(names))
+    return dict(conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", tuple(names)).all())
+
+
+@contextlib.contextmanager
+def suspended(conn: Connection, table: str, geometry: bool):
+    """Suspend the per-row triggers of ``table`` (feature count, R-tree insert) inside the transaction.
+
+    On exit the triggers are recreated as they were, the feature count set from the table, and the caller
+    is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`).
+    """
+    names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}"]
+    if geometry:
+        names.append(f"rtree_{table}_geom_insert")
+    saved = _triggers(conn, names)
+    for name in saved:
+        conn.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
+    yield
+    for ddl in saved.values():
+        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(f"UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM {quote(table)}) "
+                         "WHERE lower(table_name) = lower(?)", (table,))
+
+
+def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray) -> None:
+    """Insert the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one.
+
+    When the new rows outnumber those indexed already, the whole index is rebuilt in one pass
+    (``rtree_bulk``); otherwise the boxes are inserted one by one.
+    """
+    r = f"rtree_{table}_geom"
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (r,)).first() is None:
+        return
+    geoms = np.asarray(geoms, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    b = shapely.bounds(geoms[present])
+    new = np.column_stack([np.asarray(fids, dtype=float)[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
+    indexed = conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar()
+    if len(new) < max(indexed, BULK_ROWS):
+        conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
+                             [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
+        return
+    old = np.array(conn.exec_driver_sql(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
+                   dtype=float).reshape(-1, 5)
+    both = np.concatenate([old[~np.isin(old[:, 0], new[:, 0])], new])
+    rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
 
 
 def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
     """Write ``changes`` inside the caller's transaction.
 
-    For tables keyed by ``fid``, rows inserted without one get consecutive new fids, which are returned
-    (in the order of ``changes.inserts``, existing fids kept) so the caller can record them.
+    Inserted rows get consecutive new fids (rows of fid-keyed tables that already have one keep it);
+    for tables keyed by ``fid`` these are returned, in the order of ``changes.inserts``, so the caller can
+    record them.
     """
     spec = changes.spec
     if len(changes.deletes):
-        conn.exec_driver_sql(f"DELETE FROM {_quote(spec.name)} WHERE {_where(spec)}",
+        conn.exec_driver_sql(f"DELETE FROM {quote(spec.name)} WHERE {_where(spec)}",
                              list(zip(*_keys(spec, changes.deletes), strict=True)))
     moved = changes.geometry_changed
     _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
     _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
     inserts = changes.inserts
-    if spec.key != ("fid",):
-        _insert(conn, spec.name, db_columns(spec, inserts))
-        return None
-    fids = inserts["fid"].to_numpy(dtype=float).copy() if len(inserts) else np.zeros(0)
+    fids = inserts["fid"].to_numpy(dtype=float).copy() if "fid" in inserts else np.full(len(inserts), np.nan)
     new = np.isnan(fids)
-    _insert(conn, spec.name, db_columns(spec, inserts[~new]))
     if new.any():
         start = next_fid(conn, spec.name)
         fids[new] = np.arange(start, start + int(new.sum()))
-        fresh = inserts[new].copy()
-        fresh["fid"] = fids[new]
-        _insert(conn, spec.name, db_columns(spec, fresh))
-    return fids
+    rows = inserts.copy()
+    rows["fid"] = fids
+    if len(rows) >= BULK_ROWS and spec.key != ("fid",):
+        rows = rows.iloc[np.argsort(rows[spec.key[0]].to_numpy(dtype=object).astype(str), kind="stable")]
+        rows["fid"] = np.sort(fids)  # fids follow the key order: the unique index grows by appends
+    geometry = GEOMETRY in spec.kinds.values()
+    if len(rows) < BULK_ROWS:
+        insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
+    else:
+        with suspended(conn, spec.name, geometry):
+            insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
+            if geometry:
+                fill_rtree(conn, spec.name, fids, rows["geom"].to_numpy())
+    return fids if spec.key == ("fid",) else None
+
+
+def _with_fid(spec: TableSpec) -> TableSpec:
+    return spec if "fid" in spec.kinds else TableSpec(spec.name, spec.key, {"fid": "int", **spec.kinds}, spec.extras)

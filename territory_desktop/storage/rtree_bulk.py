@@ -1,0 +1,117 @@
+"""Build a SQLite R-tree in one pass (Sort-Tile-Recursive packing) instead of one insert per row.
+
+SQLite's R*-tree insertion costs about 18 µs a row (a million account points: 18 s), so, like GDAL's own
+bulk loader for GeoPackage spatial indexes, a large index is written directly into the R-tree's shadow
+tables (``<name>_node``, ``<name>_rowid``, ``<name>_parent``) in the format of SQLite's ``rtree.c``:
+
+- a node is a blob of the root node's size: a 2-byte depth (meaningful in the root only), a 2-byte cell
+  count, then cells of an 8-byte id (a row id in leaves, a child node number above) and four 32-bit
+  floats ``minx, maxx, miny, maxy``, all big-endian; minima are rounded down and maxima up to float32 so a
+  box always contains the double-precision one;
+- node 1 is the root; leaves have depth 0.
+
+The result is checked with SQLite's ``rtreecheck()`` in the tests, and queried like any other R-tree by
+SQLite, GDAL and QGIS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sqlalchemy import Connection
+
+from .bulk import insert_columns
+
+_CELL = 24  # 8-byte id + 4 float32
+
+
+def _round_out(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    flo, fhi = lo.astype(np.float32), hi.astype(np.float32)
+    flo = np.where(flo.astype(float) > lo, np.nextafter(flo, np.float32(-np.inf)), flo)
+    fhi = np.where(fhi.astype(float) < hi, np.nextafter(fhi, np.float32(np.inf)), fhi)
+    return flo, fhi
+
+
+def _str_order(cx: np.ndarray, cy: np.ndarray, per_node: int) -> np.ndarray:
+    """Sort-Tile-Recursive order: vertical slices by x, each sorted by y, so that runs of ``per_node``
+    consecutive entries are compact boxes."""
+    n = len(cx)
+    nodes = math.ceil(n / per_node)
+    slices = max(1, math.ceil(math.sqrt(nodes)))
+    per_slice = math.ceil(nodes / slices) * per_node
+    by_x = np.argsort(cx, kind="stable")
+    slice_of = np.empty(n, dtype=np.int64)
+    slice_of[by_x] = np.arange(n) // per_slice
+    return np.lexsort((cy, slice_of))
+
+
+def _level(ids: np.ndarray, box: np.ndarray, per_node: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Pack entries into nodes: the list of cell-index arrays per node and each node's bounding box."""
+    cx = (box[:, 0] + box[:, 1]) / 2
+    cy = (box[:, 2] + box[:, 3]) / 2
+    order = _str_order(cx, cy, per_node)
+    groups = [order[i:i + per_node] for i in range(0, len(order), per_node)]
+    bounds = np.array([[box[g, 0].min(), box[g, 1].max(), box[g, 2].min(), box[g, 3].max()] for g in groups])
+    return groups, bounds
+
+
+def _blob(depth: int, ids: np.ndarray, box: np.ndarray, size: int) -> bytes:
+    cells = np.zeros(len(ids), dtype=[("id", ">i8"), ("b", ">f4", (4,))])
+    cells["id"] = ids
+    cells["b"] = box
+    head = np.array([depth, len(ids)], dtype=">u2").tobytes()
+    body = cells.tobytes()
+    return head + body + bytes(size - len(head) - len(body))
+
+
+def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
+    """Replace the whole content of the R-tree virtual table ``rtree`` with the given boxes."""
+    size = conn.exec_driver_sql(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').scalar()
+    per_node = (size - 4) // _CELL
+    lo_x, hi_x = _round_out(np.asarray(minx, float), np.asarray(maxx, float))
+    lo_y, hi_y = _round_out(np.asarray(miny, float), np.asarray(maxy, float))
+    box = np.column_stack([lo_x, hi_x, lo_y, hi_y]).astype(np.float32)
+    entry_ids = np.asarray(ids, dtype=np.int64)
+    for table in ("node", "rowid", "parent"):
+        conn.exec_driver_sql(f'DELETE FROM "{rtree}_{table}"')
+    if not len(entry_ids):
+        conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (1, ?)', (bytes(size),))
+        return
+    levels = []  # bottom-up: (groups of child indexes, child ids, child boxes)
+    child_ids, child_box = entry_ids, box
+    while True:
+        groups, bounds = _level(child_ids, child_box.astype(float), per_node)
+        levels.append((groups, child_ids, child_box))
+        if len(groups) == 1:
+            break
+        child_ids, child_box = np.arange(len(groups)), bounds.astype(np.float32)
+    _write_levels(conn, rtree, levels, size)
+
+
+def _write_levels(conn: Connection, rtree: str, levels: list, size: int) -> None:
+    """Number the nodes (root 1, then level by level from the top) and write node, rowid, parent rows."""
+    numbers, next_no = [], 2
+    for depth in range(len(levels) - 1, -1, -1):
+        count = len(levels[depth][0])
+        numbers.insert(0, np.array([1]) if depth == len(levels) - 1 else np.arange(next_no, next_no + count))
+        if depth != len(levels) - 1:
+            next_no += count
+    nodes, parents, rowids = [], [], ([], [])
+    for depth, (groups, child_ids, child_box) in enumerate(levels):
+        for k, g in enumerate(groups):
+            node_no = int(numbers[depth][k])
+            cell_ids = child_ids[g] if depth == 0 else numbers[depth - 1][child_ids[g]]
+            tree_depth = len(levels) - 1 if node_no == 1 else 0
+            nodes.append((node_no, _blob(tree_depth, cell_ids, child_box[g], size)))
+            if depth == 0:
+                rowids[0].append(cell_ids.astype(object))
+                rowids[1].append(np.full(len(g), node_no, dtype=object))
+            else:
+                parents.extend((int(c), node_no) for c in cell_ids)
+    conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', nodes)
+    rowid, nodeno = np.concatenate(rowids[0]), np.concatenate(rowids[1])
+    order = np.argsort(rowid.astype(np.int64), kind="stable")  # in key order: appends, not random B-tree inserts
+    insert_columns(conn, f"{rtree}_rowid", {"rowid": rowid[order], "nodeno": nodeno[order]})
+    if parents:
+        conn.exec_driver_sql(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', parents)
