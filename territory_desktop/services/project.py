@@ -77,11 +77,11 @@ def refresh_territory_layer(project: Project) -> None:
         for t in terr[terr["level"] == "territory"]["territory_id"]:
             idx = members.get(t, [])
             key = units_digest(unit_ids[idx])
-            old = project.territory_shapes.get((sid, t))
-            geometry = old.geometry if reuse and old is not None and old.units_key == key else (
+            old = project.territory_shapes.get((sid, t)) if reuse else None
+            geometry = old.geometry if old is not None and old.units_key == key else (
                 dissolve(geoms[idx], np.zeros(len(idx), dtype=object)).get(0) if idx else None)
             shapes[(sid, t)] = _shape(key, geometry, totals, t)
-        _roll_up(project, terr, sid, shapes)
+        _roll_up(project, terr, sid, shapes, {t: unit_ids[i] for t, i in members.items()}, reuse)
     project.territory_shapes = shapes
 
 
@@ -93,17 +93,23 @@ def _shape(key: str, geometry, totals: pd.DataFrame, t: str) -> TerritoryShape:
                           float(row["potential"]))
 
 
-def _roll_up(project: Project, terr: pd.DataFrame, sid: str, shapes: dict) -> None:
-    """District and region shapes: the union and sums of their children (territories, then districts)."""
+def _roll_up(project: Project, terr: pd.DataFrame, sid: str, shapes: dict, units_of: dict, reuse: bool) -> None:
+    """District and region shapes: the union and sums of their children (territories, then districts).
+
+    A parent is keyed by all the units below it, so units moved between two territories of one district
+    leave the district's polygon as it was (no dissolve)."""
+    children_of = {p: list(g) for p, g in terr.groupby("parent_id")["territory_id"]}
     for level in ("district", "region"):
         for p in terr[terr["level"] == level]["territory_id"]:
-            children = terr[(terr["parent_id"] == p) & (terr["level"] != level)]["territory_id"]
+            children = children_of.get(p, [])
             pairs = [(c, shapes[(sid, c)]) for c in children if (sid, c) in shapes]
             parts = [s for _c, s in pairs]
-            key = units_digest(f"{c}:{s.units_key}" for c, s in pairs)
-            old = project.territory_shapes.get((sid, p))
+            below = [u for c, _s in pairs for u in units_of.get(c, ())]
+            units_of[p] = below
+            key = units_digest(below)
+            old = project.territory_shapes.get((sid, p)) if reuse else None
             pieces = [s.geometry for s in parts if s.geometry is not None]
-            if old is not None and old.units_key == key and "units" not in project.dirty:
+            if old is not None and old.units_key == key:
                 geometry = old.geometry
             else:
                 geometry = dissolve(np.array(pieces, dtype=object), np.zeros(len(pieces), dtype=object)).get(0) \
