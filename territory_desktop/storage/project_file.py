@@ -33,7 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.project import OPPORTUNITY_COLUMNS, SCENARIO_COLUMNS, TERRITORY_COLUMNS, TerritoryShape
-from . import gpkg, lock, migrations, schema
+from . import gpkg, lock, migrations, schema, styles
 from .records import (
     DIRTY_TABLES,
     ENTITY_FIELDS,
@@ -248,6 +248,9 @@ def _check_still_there(path: Path, identity: tuple[int, int]) -> None:
 def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = False) -> dict:
     """Write the row changes of ``tables`` and the metadata; returns what the baseline becomes."""
     revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
+    stored = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    if fresh or stored.get("active_scenario") != project.active_scenario or "layer_styles" not in _tables(conn):
+        styles.write_default_styles(conn, project.active_scenario)
     _set_meta(conn, "name", project.name)
     _set_meta(conn, "active_scenario", project.active_scenario)
     _set_meta(conn, "revision", str(revision))
@@ -267,6 +270,10 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
     meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
     return {"tables": baselines, "revision": str(revision), "file_id": meta.get("file_id", ""),
             "fids": new_fids}
+
+
+def _tables(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _touch_layer(conn: Connection, table: str, current: pd.DataFrame) -> None:

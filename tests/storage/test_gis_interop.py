@@ -73,7 +73,7 @@ def test_every_table_is_listed_by_gdal_with_its_description(saved):
         print(json.dumps({ds.GetLayer(i).GetName(): ds.GetLayer(i).GetMetadataItem("DESCRIPTION") or ""
                           for i in range(ds.GetLayerCount())}))
     """, str(saved)))
-    assert set(listed) == set(schema.LAYERS)
+    assert set(listed) == set(schema.LAYERS) | {"layer_styles"}  # + QGIS's styles table, with our styles
     assert all(listed[name] == layer.description for name, layer in schema.LAYERS.items())
 
 
@@ -171,3 +171,22 @@ def test_edits_made_with_gdal_are_honoured_and_kept(saved):
     assert validate(saved) == ""
     again = open_project(saved)
     assert again.open_notes == [] and again.plan.territory_of("u3") == "N"
+
+
+def test_territories_open_in_qgis_styled_for_the_active_scenario(saved):
+    import xml.etree.ElementTree as ET
+
+    p = open_project(saved)
+    p.scenarios.loc[len(p.scenarios)] = ["alt", "Alt", "", "base", None]
+    p.plans["alt"] = type(p.plan)(p.plan.as_dict())
+    p.active_scenario = "alt"
+    p.mark_dirty("scenarios", "plans")
+    save_project(p)
+    with sqlite3.connect(saved) as con:
+        rows = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+    rule = ET.fromstring(rows["territories"].split("\n", 1)[1]).find(".//rule")
+    assert rule.get("filter") == "\"level\" = 'territory' AND \"scenario_id\" = 'alt'"
+    fill = ET.fromstring(rows["territories"].split("\n", 1)[1]).find(".//Option[@name='fillColor']")
+    assert fill.find("Option[@name='field']").get("value") == "colour"
+    assert "units" in rows
+    assert validate(saved) == ""

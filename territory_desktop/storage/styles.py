@@ -1,0 +1,125 @@
+"""Default QGIS styles kept in the project file (the GeoPackage ``layer_styles`` convention QGIS reads).
+
+Opened in QGIS, the territories layer would otherwise be a black stack of every scenario and level. The
+style we store is a rule-based renderer that draws only the territories of the active scenario, each
+filled with its own ``colour`` and labelled with its name; units get thin grey outlines. A style the user
+saved in QGIS as the default for a layer is never replaced: ours is then kept as an alternative.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from sqlalchemy import Connection
+
+from . import gpkg
+
+STYLE_NAME = "Territory Desktop"
+
+_TABLE = """CREATE TABLE IF NOT EXISTS layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+    f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+    useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+_FILL = """<symbol type="fill" name="0" alpha="{alpha}" clip_to_extent="1" force_rhr="0">
+      <layer class="SimpleFill" enabled="1" pass="0" locked="0">
+        <Option type="Map">
+          <Option name="color" type="QString" value="{fill}"/>
+          <Option name="outline_color" type="QString" value="{outline}"/>
+          <Option name="outline_style" type="QString" value="solid"/>
+          <Option name="outline_width" type="QString" value="{width}"/>
+          <Option name="outline_width_unit" type="QString" value="MM"/>
+          <Option name="style" type="QString" value="{style}"/>
+        </Option>
+        <data_defined_properties>
+          <Option type="Map">
+            <Option name="name" type="QString" value=""/>
+            {properties}
+            <Option name="type" type="QString" value="collection"/>
+          </Option>
+        </data_defined_properties>
+      </layer>
+    </symbol>"""
+
+_COLOUR_FROM_FIELD = """<Option name="properties" type="Map">
+              <Option name="fillColor" type="Map">
+                <Option name="active" type="bool" value="true"/>
+                <Option name="field" type="QString" value="colour"/>
+                <Option name="type" type="int" value="2"/>
+              </Option>
+            </Option>"""
+
+_LABELS = """<labeling type="simple">
+    <settings calloutType="simple">
+      <text-style fieldName="name" isExpression="0" fontSize="9" fontSizeUnit="Point" textColor="30,30,30,255"
+                  fontFamily="DejaVu Sans" namedStyle="Bold" textOpacity="1">
+        <text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255"
+                     bufferOpacity="0.8"/>
+      </text-style>
+      <placement placement="1" fitInPolygonOnly="0" centroidWhole="1" centroidInside="1"/>
+      <rendering obstacle="1" displayAll="0" limitNumLabels="0" scaleVisibility="0"/>
+    </settings>
+  </labeling>"""
+
+
+def territories_qml(scenario_id: str) -> str:
+    """The territories layer's style: active scenario's territories in their colours, labelled."""
+    rule = f"\"level\" = 'territory' AND \"scenario_id\" = '{scenario_id.replace(chr(39), chr(39) * 2)}'"
+    symbol = _FILL.format(alpha="0.8", fill="190,190,190,255", outline="50,50,50,255", width="0.5",
+                          style="solid", properties=_COLOUR_FROM_FIELD)
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Labeling">
+  <renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">
+    <rules key="{{territory-desktop-root}}">
+      <rule key="{{territory-desktop-territories}}" symbol="0" filter={quoteattr(rule)}
+            label={quoteattr("Territories of scenario " + scenario_id)}/>
+    </rules>
+    <symbols>
+    {symbol}
+    </symbols>
+  </renderer-v2>
+  {_LABELS}
+  <layerGeometryType>2</layerGeometryType>
+</qgis>
+"""
+
+
+def units_qml() -> str:
+    """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
+    symbol = _FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255", width="0.15",
+                          style="no", properties="")
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology">
+  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
+    <symbols>
+    {symbol}
+    </symbols>
+  </renderer-v2>
+  <layerGeometryType>2</layerGeometryType>
+</qgis>
+"""
+
+
+def write_default_styles(conn: Connection, active_scenario: str) -> None:
+    """Store (or bring up to date) our styles for the territories and units layers."""
+    conn.exec_driver_sql(_TABLE)
+    gpkg.register_layer(conn, "layer_styles", None, "QGIS layer styles (Territory Desktop keeps its own "
+                        f"'{STYLE_NAME}' style for territories and units)")
+    description = f"Written by Territory Desktop for scenario {escape(active_scenario)}"
+    for table, qml in (("territories", territories_qml(active_scenario)), ("units", units_qml())):
+        row = conn.exec_driver_sql("SELECT id, styleQML FROM layer_styles WHERE f_table_name = ? AND styleName = ?",
+                                   (table, STYLE_NAME)).first()
+        theirs = conn.exec_driver_sql(
+            "SELECT 1 FROM layer_styles WHERE f_table_name = ? AND useAsDefault AND styleName IS NOT ?",
+            (table, STYLE_NAME)).first()
+        if row is None:
+            conn.exec_driver_sql(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+                "VALUES ('', '', ?, 'geom', ?, ?, '', ?, ?, '', '')",
+                (table, STYLE_NAME, qml, 0 if theirs else 1, description))
+        elif row[1] != qml:
+            conn.exec_driver_sql("UPDATE layer_styles SET styleQML = ?, description = ?, "
+                                 "update_time = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+                                 (qml, description, row[0]))
