@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{c['units']} units ({c['orphan_units']} orphan), {c['accounts']} accounts "
           f"({c['accounts_outside_units']} outside every unit), {c['reps']} reps, {c['territories']} territories")
     print(f"history: {c['sales_rows']} sales rows, {c['visits']} visits, {c['opportunities']} opportunities")
+    if summary["open_for_editing_by"]:
+        print(f"busy: open for editing in {summary['open_for_editing_by']}")
+    for note in summary["open_notes"]:
+        print(f"note: {note}")
     if summary["territories"]:
         print(f"\n{'territory':<10} {'name':<18} {'rep':<5} {'units':>6} {'accounts':>9} {'workload h':>11} "
               f"{'potential':>14} {'dev %':>7}")

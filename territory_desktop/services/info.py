@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 from ..models import CRS, Project
+from ..storage import lock
 from .metrics import territory_totals
+
+
+def editing_holder(path: str | None) -> str | None:
+    """Who has the project open for editing elsewhere (a sentence), or None."""
+    if not path:
+        return None
+    info = lock.holder(path)
+    if info is None or (info.get("pid") == os.getpid()):
+        return None
+    return f"{info.get('program', 'Territory Desktop')} (process {info.get('pid')} on {info.get('host')}) " \
+           f"since {info.get('since')}"
 
 
 def project_summary(project: Project) -> dict:
@@ -29,6 +43,8 @@ def project_summary(project: Project) -> dict:
             "opportunities": len(project.opportunities),
         },
         "active_scenario": project.active_scenario,
+        "open_notes": list(project.open_notes),
+        "open_for_editing_by": editing_holder(project.path),
         "scenarios": project.scenarios["scenario_id"].tolist(),
         "territories": [
             {"territory_id": r.territory_id, "name": r.name, "rep_id": r.rep_id, "kind": r.kind,
