@@ -8,6 +8,7 @@ our own code. They fail (not skip) in CI when GDAL is missing.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import sqlite3
@@ -190,3 +191,12 @@ def test_territories_open_in_qgis_styled_for_the_active_scenario(saved):
     assert fill.find("Option[@name='field']").get("value") == "colour"
     assert "units" in rows
     assert validate(saved) == ""
+
+
+def test_the_readme_ogrinfo_listing_matches_the_file(saved):
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ ogrinfo -ro -q demo/demo.gpkg", 1)[1].split("```", 1)[0]
+    documented = re.findall(r"(\d+): (\w+) \(([\w ]+)\)", block)
+    out = subprocess.run(["ogrinfo", "-ro", "-q", str(saved)], capture_output=True, text=True, check=True).stdout
+    actual = re.findall(r"(\d+): (\w+) \(([\w ]+)\)", out)
+    assert documented == actual
