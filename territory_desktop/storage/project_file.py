@@ -255,10 +255,14 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
     _set_meta(conn, "active_scenario", project.active_scenario)
     _set_meta(conn, "revision", str(revision))
     baselines = dict(project.baseline.get("tables", {})) if not fresh else {}
+    source = project.baseline.get("source") if not fresh else None
     new_fids = {}
     for table in (t for t in ALL_TABLES if t in tables):
         current = records(project, table)
-        changes = diff(SPECS[table], baselines.get(table), current)
+        old = baselines.get(table)
+        if old is None and source is not None:
+            old = records(source, table)
+        changes = diff(SPECS[table], old, current)
         if changes:
             fids = apply(conn, changes)
             if fids is not None:
@@ -268,7 +272,7 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
         baselines[table] = current
     _write_audit(conn, project)
     meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
-    return {"tables": baselines, "revision": str(revision), "file_id": meta.get("file_id", ""),
+    return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
             "fids": new_fids}
 
 
@@ -383,10 +387,22 @@ def _read_project(conn: Connection, path: Path) -> Project:
     project.opportunities = _read_frame(conn, "opportunities", OPPORTUNITY_COLUMNS)
     for name, columns in HISTORY_COLUMNS.items():
         setattr(project, name, _read_frame(conn, name, [*columns, "fid"]))
-    project.baseline = {"tables": {t: records(project, t) for t in ALL_TABLES},
+    project.baseline = {"source": snapshot(project), "tables": {},
                         "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
     project.dirty.clear()
     return project
+
+
+def snapshot(project: Project) -> Project:
+    """The project as read, for later saves to compare with: frames shared copy-on-write (pandas copies
+    a column only when either side changes it), plans copied. Records are built from it only for the
+    tables a save touches."""
+    copy = Project(name=project.name, active_scenario=project.active_scenario)
+    for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", *HISTORY_COLUMNS):
+        setattr(copy, name, getattr(project, name).copy(deep=False))
+    copy.plans = {sid: Plan(p.as_dict(), p.account_overrides()) for sid, p in project.plans.items()}
+    copy.territory_shapes = dict(project.territory_shapes)
+    return copy
 
 
 def _read_plans(conn: Connection, project: Project, active: str) -> None:
@@ -405,16 +421,23 @@ def _read_plans(conn: Connection, project: Project, active: str) -> None:
 
 
 def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFrame:
+    """Rows of ``table`` as a frame: REAL/INTEGER columns as float64 (NaN for NULL), others as objects.
+
+    Reads through the raw SQLite cursor and builds each column with numpy: SQLAlchemy's row objects and
+    pandas' type inference cost more than the read itself for 500,000 sales rows.
+    """
     quoted = ", ".join(f'"{c}"' for c in columns)
-    rows = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" ORDER BY fid').fetchall()
-    return _frame(rows, columns)
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """Rows -> DataFrame, column by column (pandas' from_records probes each SQLAlchemy Row: 10x slower)."""
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
+    cursor = conn.connection.driver_connection.execute(f'SELECT {quoted} FROM "{table}" ORDER BY fid')
+    rows = cursor.fetchall()
+    kinds = SPECS[table].kinds if table in SPECS else {}
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    data = {}
+    for name, column in zip(columns, values, strict=True):
+        if kinds.get(name) in ("real", "int") or name == "fid":
+            data[name] = np.array(column, dtype=float)
+        else:
+            data[name] = pd.Series(np.array(column, dtype=object), dtype=object, copy=False)
+    return pd.DataFrame(data, columns=columns)
 
 
 def _read_territories(conn: Connection, project: Project) -> None:
@@ -451,7 +474,7 @@ def _decode(frame: pd.DataFrame, table: str, key: str) -> np.ndarray:
                 gpkg.decode([blob])
             except _BAD_GEOMETRY:  # this is the row to name
                 row = frame.iloc[i]
-                raise ProjectFileError(f"{table}: the geometry of fid {row['fid']} ({key} {row[key]!r}) "
+                raise ProjectFileError(f"{table}: the geometry of fid {int(row['fid'])} ({key} {row[key]!r}) "
                                        "is not a valid GeoPackage geometry") from exc
         raise
 
