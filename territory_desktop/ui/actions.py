@@ -59,6 +59,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
 
     m = w.menuBar()
     file_menu = m.addMenu("&File")
+    w.menus["file"] = file_menu
     file_menu.addAction(act("open", "&Open...", w.open_dialog, QKeySequence.StandardKey.Open, "Open a project", "open"))
     recent = file_menu.addMenu("Open &Recent")
 
@@ -88,6 +89,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     file_menu.addAction(act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
     edit = m.addMenu("&Edit")
+    w.menus["edit"] = edit
     edit.addAction(undo)
     edit.addAction(redo)
     edit.addSeparator()
@@ -105,6 +107,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     edit.addAction(act("select_all", "Select &All", w.select_all, QKeySequence.StandardKey.SelectAll))
 
     view = m.addMenu("&View")
+    w.menus["view"] = view
     view.addAction(act("zoom_full", "&Full Extent", w.canvas.zoom_full, "Home", "Zoom to all units", "zoom-full"))
     view.addAction(act("zoom_selection", "Zoom to &Selection", w.canvas.zoom_to_selection, "Z",
                        "Zoom to the selected units", "zoom-selection"))
@@ -139,6 +142,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
         view.addAction(dock.toggleViewAction())
 
     tools = m.addMenu("&Tools")
+    w.menus["tools"] = tools
     group = QActionGroup(w)
     for key, text, shortcut, tip in (
             ("pan", "&Pan", "P", "Drag to pan, wheel to zoom (middle button pans in every tool)"),
@@ -155,6 +159,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
                         "Highlight orphan units, detached pieces and holes", "validate"))
 
     terr = m.addMenu("Te&rritory")
+    w.menus["territory"] = terr
     terr.addAction(act("new_territory", "&New Territory...", w.new_territory, "Ctrl+T",
                        "Create a territory, district, region or account-type territory", "new-territory"))
     terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
@@ -166,10 +171,10 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     terr.addAction(act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
 
     help_menu = m.addMenu("&Help")
+    w.menus["help"] = help_menu
     help_menu.addAction(act("shortcuts", "&Keyboard Shortcuts", lambda: _shortcuts(w, acts), "F1"))
 
-    bar = w.addToolBar("Main")
-    bar.setObjectName("toolbar_main")
+    bar = w.toolbar
     bar.setIconSize(QSize(22, 22))
     for key in ("open", "save"):
         bar.addAction(acts[key])

@@ -1,8 +1,12 @@
-"""Run a long ``job(progress, stop)`` in a QThreadPool worker; results come back as Qt signals.
+"""The one way to run background work: a long ``job(progress, stop)`` in a QThreadPool worker, results
+back as Qt signals (Orange3's ``ConcurrentWidgetMixin.start`` shape).
 
 The job is a plain function (a services call) taking ``progress(fraction, message)`` and a
 :class:`StopFlag`; it runs off the GUI thread, so the window keeps repainting and Cancel works.
 Signals are emitted from the worker thread and delivered queued to receivers in the GUI thread.
+:func:`run_job` wires the callbacks, registers the job in the window's :class:`~.state.AppState`
+(``jobs_changed``) and starts it; the balancer dialog, the routes dock and printing all use it. Nothing
+calls ``processEvents()`` in a loop.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Si
 
 from ..models import StopFlag
 from ..models.errors import CancelledError
+from .state import AppState
 
 #: workers started and not yet ended: keeps each one (and its signals object) alive while its thread
 #: runs, even when the dialog that started it is closed and deleted
@@ -102,3 +107,26 @@ def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
     _alive.add(worker)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def run_job(job: Job, on_done: Callable[[object], None], *, on_failed: Callable[[BaseException], None] | None = None,
+            on_cancelled: Callable[[], None] | None = None, on_progress: Callable[[float, str], None] | None = None,
+            state: AppState | None = None, label: str = "", pool: QThreadPool | None = None) -> Worker:
+    """Run ``job(progress, stop)`` in a worker: ``on_done(result)``, ``on_failed(exc)`` or ``on_cancelled()``
+    is called in the GUI thread when it ends, ``on_progress(fraction, message)`` while it runs. With
+    ``state`` the job is listed in ``state.jobs`` (``jobs_changed``) from start to end. Returns the worker
+    (its :meth:`Worker.cancel` sets the stop flag)."""
+    worker = Worker(job)
+    s = worker.signals
+    if on_progress is not None:
+        s.progress.connect(on_progress)
+    if state is not None:
+        job_id = state.job_started(label or "background job")
+        for signal in (s.finished, s.failed, s.cancelled):
+            signal.connect(lambda *_a: state.job_ended(job_id))
+    s.finished.connect(on_done)
+    if on_failed is not None:
+        s.failed.connect(on_failed)
+    if on_cancelled is not None:
+        s.cancelled.connect(on_cancelled)
+    return start(worker, pool)
