@@ -406,12 +406,12 @@ class MainWindow(QMainWindow):
 
         reps = list(zip(self.project.reps["rep_id"].astype(str), self.project.reps["name"].astype(str), strict=True)) \
             if self.project is not None and len(self.project.reps) else []
-        dialog = NewTerritoryDialog(self, reps)
+        dialog = NewTerritoryDialog(self, reps, self.project.accounts if self.project is not None else None)
         if dialog.exec():
             try:
                 values = dialog.values()
-            except ValueError as exc:
-                QMessageBox.warning(self, "New territory", f"The account rule is not valid JSON: {exc}")
+            except InvalidInputError as exc:
+                QMessageBox.warning(self, "New territory", str(exc))
                 return
             tid = self.run_edit(lambda p: editing.create_territory(p, **values), f"New territory {values['name']}")
             if tid:
