@@ -268,6 +268,9 @@ class MapCanvas(QWidget):
                              "No project open\nFile > Open... or drop a data file here")
             return
         self.renderer.paint(painter, self.extent(), QRectF(self.rect()))
+        if not len(self.scene.unit_ids):  # a new project: say what comes first
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "No units yet\nFile > Import Data... (Ctrl+I) or drop a units file here")
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.tool == "rect" and self._press is not None and self._last is not None:
             painter.setPen(QPen(QColor(30, 90, 200), 1, Qt.PenStyle.DashLine))

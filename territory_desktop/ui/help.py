@@ -8,7 +8,7 @@ import importlib.metadata as md
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -72,7 +72,9 @@ class ManualDialog(_TextDialog):
         self.browser.setOpenExternalLinks(False)
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._follow)
-        self.browser.setMarkdown(_scaled_images(text))
+        if folder is not None:
+            _add_scaled_images(self.browser.document(), text, folder)
+        self.browser.setMarkdown(text)
         self.sections = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
 
     def _follow(self, url: QUrl) -> None:
@@ -100,10 +102,16 @@ def _slug(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
 
 
-def _scaled_images(text: str) -> str:
-    """Markdown images as HTML ``<img width=...>`` so a full-window screenshot fits the dialog."""
-    return re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", lambda m: f'<img src="{m.group(2)}" alt="{m.group(1)}" width="900">',
-                  text)
+def _add_scaled_images(document, text: str, folder: Path, width: int = 900) -> None:
+    """Register the Markdown's pictures scaled to ``width`` px so a full-window screenshot fits the page."""
+    from PySide6.QtGui import QImage, QTextDocument
+
+    for src in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
+        image = QImage(str(folder / src))
+        if not image.isNull():
+            if image.width() > width:
+                image = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+            document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(src), image)
 
 
 def install_help(window) -> None:

@@ -4,6 +4,7 @@ follow through the app state's ``scenario_changed`` event."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QComboBox, QLabel
 
@@ -28,7 +29,8 @@ class SwitchScenarioCommand(QUndoCommand):
 
 
 class ScenarioSwitcher(QComboBox):
-    """Lists the scenarios of the state's project (name, and its id when they differ); follows the state."""
+    """Lists the scenarios of the state's project by name (with the id when two share a name); follows
+    the state."""
 
     def __init__(self, state: AppState, undo_stack) -> None:
         super().__init__()
@@ -50,9 +52,11 @@ class ScenarioSwitcher(QComboBox):
         self.clear()
         if project is not None:
             scen = project.scenarios.set_index("scenario_id")["name"] if len(project.scenarios) else {}
-            for sid in project.plans:
-                name = str(scen.get(sid, sid))
-                self.addItem(name if name == sid else f"{name} ({sid})", sid)
+            names = {sid: str(scen.get(sid, sid)) for sid in project.plans}
+            repeated = {n for n in names.values() if list(names.values()).count(n) > 1}
+            for sid, name in names.items():
+                self.addItem(f"{name} ({sid})" if name in repeated else name, sid)
+                self.setItemData(self.count() - 1, f"Scenario id: {sid}", Qt.ItemDataRole.ToolTipRole)
             self.setCurrentIndex(max(0, self.findData(project.active_scenario)))
         self.setEnabled(self.count() > 1)
         self.blockSignals(False)

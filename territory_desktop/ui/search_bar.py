@@ -1,4 +1,4 @@
-"""Edit > Find (Ctrl+F): a search box in the toolbar for an account, territory, rep or unit (id or name,
+"""Edit > Find (Ctrl+F): a search box at the right of the menu bar for an account, territory, rep or unit (id or name,
 services.search). Picking a hit zooms to it and selects its units; a territory is outlined, never made
 the active territory behind the user's back."""
 
@@ -15,7 +15,7 @@ HIT_ROLE = Qt.ItemDataRole.UserRole + 10
 
 
 class SearchBox(QLineEdit):
-    """The toolbar's search field with a pop-up list of hits (best first)."""
+    """The search field with a pop-up list of hits (best first)."""
 
     def __init__(self, window) -> None:
         super().__init__()
@@ -70,10 +70,9 @@ class SearchBox(QLineEdit):
 
 
 def install_search(window) -> SearchBox:
-    """Edit > Find... (Ctrl+F) and the search box at the end of the main toolbar."""
+    """Edit > Find... (Ctrl+F) and the search box at the right end of the menu bar."""
     box = SearchBox(window)
-    window.toolbar.addSeparator()
-    window.toolbar.addWidget(box)
+    window.menuBar().setCornerWidget(box, Qt.Corner.TopRightCorner)  # always visible, whatever the toolbar fits
     action = QAction("&Find...", window)
     action.setShortcut(QKeySequence.StandardKey.Find)
     action.setToolTip("Find an account, territory, rep or unit by id or name and zoom to it (Ctrl+F)")
