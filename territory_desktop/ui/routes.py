@@ -113,11 +113,12 @@ class RouteLayer:
             path = QPainterPath(pts[0])
             for p in pts[1:]:
                 path.lineTo(p)
-            if d == self.selected:
-                painter.setPen(QPen(QColor(20, 24, 28, 200), 6.5))  # dark casing: readable on any fill
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawPath(path)
-            painter.setPen(QPen(colour, 3.5 if d == self.selected else 2.0))
+            width = 3.5 if d == self.selected else (2.5 if emphasised else 2.0)
+            casing = QColor(255, 255, 255) if emphasised else QColor(255, 255, 255, 110)
+            painter.setPen(QPen(casing, width + 4.0))  # white halo: the line stands out from any fill
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
+            painter.setPen(QPen(colour, width))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
         font = QFont()
