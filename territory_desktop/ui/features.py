@@ -37,7 +37,7 @@ def close_project(window) -> bool:
 
 
 def suggested_table_path(project: Project, suffix: str = ".xlsx") -> Path:
-    folder = Path(project.path).parent if project.path else Path.home()
+    folder = Path(project.path).resolve().parent if project.path else Path.home()
     return folder / safe_file_name(f"{project.name} territories", suffix)
 
 

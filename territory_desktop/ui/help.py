@@ -74,6 +74,7 @@ class ManualDialog(_TextDialog):
         self.browser.anchorClicked.connect(self._follow)
         if folder is not None:
             _add_scaled_images(self.browser.document(), text, folder)
+        self.browser.document().setDocumentMargin(14)
         self.browser.setMarkdown(text)
         self.sections = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
 

@@ -65,16 +65,7 @@ class MainWindow(QMainWindow):
         self._choropleth = ("workload_hours", "quantiles", 5)
         self.docks: dict[str, QDockWidget] = {}
         self.menus: dict = {}
-        for key, title, widget, area in (
-                ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-                ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
-            self.add_dock(key, title, widget, area)
-        self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
-        self.docks["properties"].raise_()
-        self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
+        self._build_docks()
         self.active_combo = QComboBox()
         self.active_combo.setMinimumWidth(180)
         self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
@@ -89,6 +80,27 @@ class MainWindow(QMainWindow):
         self.balance_action = install_balance_ui(self)
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.set_project(project)
+
+    def _build_docks(self) -> None:
+        for key, title, widget, area in (
+                ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+                ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
+            self.add_dock(key, title, widget, area)
+        self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
+        self.docks["properties"].raise_()
+        self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
+
+    def _connect(self) -> None:
         self.canvas.selectionChanged.connect(self.state.set_selection)
         self.canvas.cursorMoved.connect(lambda lon, lat: self.coords.setText(f"{lat:.4f}°, {lon:.4f}°"))
         self.canvas.toolChanged.connect(self._tool_changed)
@@ -104,12 +116,6 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
         self.opened.connect(self._finish_open)
-        self.setAcceptDrops(True)
-        self.resize(1600, 1000)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        self.set_project(project)
 
     # ---- extension points: docks and actions other modules add (nothing sets attributes on the window)
     def add_dock(self, key: str, title: str, widget, area: Qt.DockWidgetArea,

@@ -218,6 +218,11 @@ class RoutesDock(QWidget):
         self.unplanned = QTreeWidget()
         self.unplanned.setHeaderLabels(["Account", "Name", "Planned", "Reason"])
         self.unplanned.setRootIsDecorated(False)
+        self._layout()
+        self._set_busy(None)
+        self._enable()
+
+    def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.week)
@@ -243,8 +248,6 @@ class RoutesDock(QWidget):
         box.addLayout(busy)
         box.addWidget(self.status)
         box.addWidget(split, 1)
-        self._set_busy(None)
-        self._enable()
 
     # ---- jobs
     def _set_busy(self, message: str | None) -> None:
@@ -348,7 +351,7 @@ class RoutesDock(QWidget):
         s = plan_summary(rp)
         rep = self.window.project.reps.set_index("rep_id")
         who = f"{rep.at[rp.rep_id, 'name']} ({rp.rep_id})" if rp.rep_id in rep.index else rp.rep_id
-        self.title.setText(f"<b>{who}</b>: {s['weeks']} weeks from {s['start']}")
+        self.title.setText(f"<b>{who}</b>: {s['weeks']} week{'s' if s['weeks'] != 1 else ''} from {s['start']}")
         self.summary.setText(
             f"<b>{s['planned_visits']} of {s['required_visits']} visits planned ({s['coverage_pct']} %)</b> for "
             f"{s['accounts']} accounts; {s['drive_hours']:.1f} h driving, {s['drive_km']:,.0f} km; "

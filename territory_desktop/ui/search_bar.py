@@ -4,7 +4,7 @@ the active territory behind the user's back."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCompleter, QLineEdit
 
@@ -23,16 +23,19 @@ class SearchBox(QLineEdit):
         self.hits: list[Hit] = []
         self.setPlaceholderText("Find account, territory, rep, unit (Ctrl+F)")
         self.setClearButtonEnabled(True)
-        self.setMinimumWidth(230)
-        self.setMaximumWidth(320)
+        self.setFixedWidth(270)
         self.model = QStandardItemModel(self)
         self.completer_ = QCompleter(self.model, self)
         self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer_.setMaxVisibleItems(14)
         self.completer_.setWidget(self)
+        self.completer_.popup().setMinimumWidth(440)  # account names are long
         self.completer_.activated[QModelIndex].connect(lambda ix: self.go_to(self.hits[ix.data(HIT_ROLE)]))
         self.textEdited.connect(self.update_hits)
         self.returnPressed.connect(self.go_to_first)
+
+    def sizeHint(self) -> QSize:  # the menu bar lays its corner widget out by the size hint
+        return QSize(self.width(), super().sizeHint().height())
 
     def update_hits(self, text: str) -> list[Hit]:
         """Search the window's project for ``text`` and list the hits in the pop-up."""

@@ -121,6 +121,21 @@ class ExportDialog(QDialog):
         form.addRow("Title:", self.title)
         self.subtitle = QLineEdit(opts.subtitle)
         form.addRow("Subtitle:", self.subtitle)
+        self._content_rows(form, opts, atlas)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        form.addRow(self.progress)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        form.addRow(buttons)
+        self._page_changed()
+        self.files: list[Path] = []
+
+    def _content_rows(self, form: QFormLayout, opts: PrintOptions, atlas: bool) -> None:
+        """Scale bar units, map book and layer choices, accounts per page and PNG resolution."""
         self.units = QComboBox()
         self.units.addItem("Miles", "mi")
         self.units.addItem("Kilometres", "km")
@@ -143,17 +158,6 @@ class ExportDialog(QDialog):
         self.dpi = QSpinBox(minimum=50, maximum=1200, suffix=" dpi")
         self.dpi.setValue(opts.dpi)
         form.addRow("PNG resolution:", self.dpi)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setVisible(False)
-        form.addRow(self.progress)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        form.addRow(buttons)
-        self._page_changed()
-        self.files: list[Path] = []
 
     def _page_changed(self) -> None:
         custom = self.page.currentData() == "custom"
@@ -254,7 +258,7 @@ class ExportDialog(QDialog):
 def suggested_path(project: Project, suffix: str = ".pdf") -> Path:
     """Where an export goes by default: the project's folder (home for an unsaved project) and a file
     name made safe from the project's name (no colon or slash)."""
-    folder = Path(project.path).parent if getattr(project, "path", None) else Path.home()
+    folder = Path(project.path).resolve().parent if getattr(project, "path", None) else Path.home()
     return folder / safe_file_name(project.name, suffix)
 
 

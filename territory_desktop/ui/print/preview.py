@@ -57,6 +57,7 @@ class BookPreview:
         self.progress.setMinimumDuration(0)
         self.progress.setAutoClose(False)
         self.progress.setAutoReset(False)
+        self.progress.setMinimumWidth(380)
         self.progress.canceled.connect(self.cancel)
         project, options, path = self.project, self.options, self.path
         self.worker = run_job(lambda progress, stop: export_book(project, path, options, progress, stop),
