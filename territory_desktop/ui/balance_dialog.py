@@ -279,6 +279,10 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
         dock = window.add_dock("balance", "Balance Proposal", panel, Qt.DockWidgetArea.RightDockWidgetArea,
                                tabify_with="territories")
         panel.closed.connect(lambda _how: dock.hide())
+        # another project opened: its proposal no longer applies (the panel unsubscribes when it goes)
+        off = window.state.project_changed.connect(
+            lambda project: panel.discard() if panel.run is not None and project is not panel.project else None)
+        panel.destroyed.connect(lambda *_a: off())
         # closing the dock with its X discards the proposal (switching tabs does not toggle this action)
         dock.toggleViewAction().toggled.connect(lambda on: None if on or panel.run is None else panel.discard())
     panel = dock.widget()

@@ -162,3 +162,39 @@ def test_routes_dock_follows_the_project_through_the_state(open_window, grid8, m
     window.set_project(other)
     assert dock.rep_plan is None
     assert any(layer.key == "routes" for layer in window.canvas.renderer.layers)
+
+
+def _balance(qtbot, window):
+    from territory_desktop.ui.balance_dialog import open_balance_dialog
+
+    dialog = open_balance_dialog(window)
+    dialog.max_moved.setValue(30.0)
+    dialog.run_button.click()
+    assert list(window.state.jobs.values()) == ["Balancing territories"]  # listed while it runs
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=30000)
+    assert window.state.jobs == {}
+    return window.balance_panel
+
+
+def test_a_scenario_saved_from_a_proposal_can_be_viewed(open_window, grid8, qtbot):
+    window = open_window(grid8)
+    panel = _balance(qtbot, window)
+    proposal = panel.proposal
+    sid = panel.save_as_scenario()
+    switcher = window.features.scenarios
+    k = switcher.findData(sid)
+    assert k >= 0 and not window.undo_stack.isClean()
+    switcher.activated.emit(k)
+    assert grid8.active_scenario == sid
+    assert dict(zip(window.canvas.scene.unit_ids, window.canvas.scene.unit_territory, strict=True)) == \
+        proposal.assignment
+
+
+def test_a_proposal_is_dropped_when_another_project_opens(open_window, grid8, qtbot, make_grid):
+    from territory_desktop.models import Project
+
+    window = open_window(grid8)
+    panel = _balance(qtbot, window)
+    assert panel.run is not None
+    window.set_project(Project(name="other", units=make_grid(), plans={"base": Plan({})}))
+    assert panel.run is None and not window.balance_dock.isVisible()
