@@ -346,3 +346,19 @@ def test_day_routes_stand_out_from_the_territory_fill(planned, qtbot) -> None:
 
     assert max(diff(a, b) for a, b in zip(shown, fill, strict=True)) >= 120
     assert diff(shown[5], fill[5]) >= 40
+
+
+def test_route_plan_is_saved_with_the_project(planned, qtbot, tmp_path) -> None:
+    """Cancel a visit, save, reopen: the edited plan's stops come back from the file."""
+    from territory_desktop.services.project import open_project, save_project
+    from territory_desktop.storage import schema
+
+    if "planned_visits" not in schema.metadata.tables:
+        pytest.skip("the project file stores planned visits from schema 2 on (the storage branch)")
+    dock = planned.routes_dock
+    day = min(dock.calendar.lists)
+    dock.request_cancel(dock.calendar.cards(day)[0], day)
+    _wait(qtbot, dock)
+    expected = _expected_planned_visits(dock)
+    path = save_project(planned.project, tmp_path / "routes.gpkg")
+    assert _stored(open_project(path)) == expected
