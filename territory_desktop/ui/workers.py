@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog
 
 from ..models import StopFlag
 from ..models.errors import CancelledError
@@ -130,3 +131,37 @@ def run_job(job: Job, on_done: Callable[[object], None], *, on_failed: Callable[
     if on_cancelled is not None:
         s.cancelled.connect(on_cancelled)
     return start(worker, pool)
+
+
+def run_job_with_dialog(parent, title: str, label: str, job: Job, on_done: Callable[[object], None], *,
+                        on_failed: Callable[[BaseException], None] | None = None,
+                        on_cancelled: Callable[[], None] | None = None, state: AppState | None = None,
+                        show: bool = True) -> tuple[Worker, QProgressDialog]:
+    """:func:`run_job` with a window-modal progress dialog: its bar and text follow the job's progress, its
+    Cancel button cancels the job, and it closes when the job ends (before ``on_done``/``on_failed``/
+    ``on_cancelled`` run). Returns the worker and the dialog."""
+    dialog = QProgressDialog(label, "Cancel", 0, 1000, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(380)
+
+    def progress(fraction: float, message: str) -> None:
+        dialog.setValue(int(fraction * 1000))
+        dialog.setLabelText(f"{label}\n{message}")
+
+    def ended(then):
+        def run(*args) -> None:
+            dialog.close()
+            if then is not None:
+                then(*args)
+        return run
+
+    worker = run_job(job, ended(on_done), on_failed=ended(on_failed), on_cancelled=ended(on_cancelled),
+                     on_progress=progress, state=state, label=label)
+    dialog.canceled.connect(lambda: (worker.cancel(), dialog.setLabelText("Cancelling...")))
+    if show:
+        dialog.show()
+    return worker, dialog

@@ -115,7 +115,7 @@ def test_map_book_preview_renders_in_the_worker_with_the_export_page_count(qtbot
     seen_jobs = []
     host.state.jobs_changed.connect(lambda jobs: seen_jobs.append(dict(jobs)))
     preview = open_print_preview(host, project, book=True, settings=settings, show=False)
-    assert preview.busy() and list(host.state.jobs.values()) == ["Rendering the map book preview"]
+    assert preview.busy() and list(host.state.jobs.values()) == ["Rendering the map book..."]
     qtbot.waitUntil(lambda: preview.dialog is not None, timeout=60000)
     assert host.state.jobs == {} and seen_jobs[-1] == {}
     dialog = ExportDialog(None, project, settings)
@@ -193,3 +193,26 @@ def test_file_menu_print_entries_reach_the_print_engine(qtbot, monkeypatch):
         window.actions_[key].trigger()
     assert calls == [("preview", False), ("preview", True), ("print", False), ("export", False)]
     window.project = None
+
+
+def test_printing_runs_in_the_worker(qtbot, tmp_path, settings):
+    """File > Print paints the map book on the printer off the GUI thread (a PDF printer here): the cover,
+    then per territory its map page, as many pages as the book has."""
+    from pypdf import PdfReader
+
+    from territory_desktop.ui.print.dialogs import configure_printer, start_printing
+
+    project = _fixture.four_territory_project()
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    opts, _ = options_from_settings(settings)
+    configure_printer(printer, opts)
+    worker, progress = start_printing(None, printer, project, opts, book=True)
+    assert progress.isVisible()
+    qtbot.waitUntil(lambda: not progress.isVisible(), timeout=60000)
+    reader = PdfReader(str(out))
+    assert len(reader.pages) >= 5
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert all(name in text for name in ("Mesa", "Canyon", "Prairie", "Riverside"))

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from ...models import Project, StopFlag, TerritoryError
 from ...models.progress import no_progress
 from ...services.printing import PAGE_SIZES_MM, page_spec, safe_file_name
-from ..workers import Worker, run_job
+from ..workers import Worker, run_job, run_job_with_dialog
 from .document import export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
 from .output import DeviceSink, page_layout
@@ -274,15 +274,16 @@ def configure_printer(printer: QPrinter, options: PrintOptions) -> None:
     printer.setPageLayout(page_layout(options.page))
 
 
-def paint_on_printer(printer: QPrinter, project: Project, options: PrintOptions, book: bool = False) -> None:
-    """Paint the wall map (or the map book) on ``printer`` page by page."""
+def paint_on_printer(printer: QPrinter, project: Project, options: PrintOptions, book: bool = False,
+                     progress=no_progress, stop: StopFlag | None = None) -> None:
+    """Paint the wall map (or the map book) on ``printer`` page by page (any thread)."""
     painter = QPainter()
     if not painter.begin(printer):
         raise TerritoryError("the printer could not be opened")
     try:
         sink = DeviceSink(printer, painter)
         if book:
-            paint_book_document(sink, project, options)
+            paint_book_document(sink, project, options, progress, stop)
         else:
             paint_map_document(sink, project, options)
     finally:
@@ -321,16 +322,25 @@ def open_print_preview(window, project: Project, book: bool = False, settings: Q
     return dialog
 
 
-def print_map_dialog(window, project: Project, book: bool = False, settings: QSettings | None = None) -> bool:
-    """File > Print: the system print dialog, then the wall map (or map book) to the chosen printer."""
+def print_map_dialog(window, project: Project, book: bool = False, settings: QSettings | None = None) -> Worker | None:
+    """File > Print: the system print dialog, then the wall map (or map book) to the chosen printer, painted
+    in the worker with a progress dialog and Cancel. Returns the worker (None when the dialog was cancelled)."""
     options, _ = options_from_settings(settings or _settings(window))
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     configure_printer(printer, options)
     if QPrintDialog(printer, window).exec() != QDialog.DialogCode.Accepted:
-        return False
-    try:
-        paint_on_printer(printer, project, options, book)
-    except TerritoryError as exc:
-        QMessageBox.warning(window, "Print", str(exc))
-        return False
-    return True
+        return None
+    return start_printing(window, printer, project, options, book)[0]
+
+
+def start_printing(window, printer: QPrinter, project: Project, options: PrintOptions, book: bool = False):
+    """Paint on ``printer`` in the worker (:func:`..workers.run_job_with_dialog`); an error is shown in a
+    message box. Returns (worker, progress dialog)."""
+
+    def failed(exc: BaseException) -> None:
+        QMessageBox.warning(window, "Print", str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}")
+
+    return run_job_with_dialog(
+        window, "Print", "Printing the map book..." if book else "Printing the map...",
+        lambda progress, stop: paint_on_printer(printer, project, options, book, progress, stop),
+        lambda _r: None, on_failed=failed, state=getattr(window, "state", None))

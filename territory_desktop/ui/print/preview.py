@@ -12,7 +12,6 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -20,13 +19,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QMessageBox,
-    QProgressDialog,
     QVBoxLayout,
     QWidget,
 )
 
 from ...models import Project, TerritoryError
-from ..workers import Worker, run_job
+from ..workers import Worker, run_job_with_dialog
 from .document import export_book
 from .options import PrintOptions
 
@@ -43,7 +41,7 @@ class BookPreview:
         self._dir = tempfile.TemporaryDirectory(prefix="td-book-")
         self.path = Path(self._dir.name) / "map-book.pdf"
         self.worker: Worker | None = None
-        self.progress: QProgressDialog | None = None
+        self.progress = None  # the progress dialog while rendering
         self.dialog: PreviewDialog | None = None
         self.error: str | None = None
         self.cancelled = False
@@ -51,41 +49,24 @@ class BookPreview:
 
     def start(self, show: bool = True) -> Worker:
         self._show = show
-        self.progress = QProgressDialog("Rendering the map book...", "Cancel", 0, 1000, self.window)
-        self.progress.setWindowTitle("Map Book Preview")
-        self.progress.setWindowModality(Qt.WindowModality.WindowModal)
-        self.progress.setMinimumDuration(0)
-        self.progress.setAutoClose(False)
-        self.progress.setAutoReset(False)
-        self.progress.setMinimumWidth(380)
-        self.progress.canceled.connect(self.cancel)
         project, options, path = self.project, self.options, self.path
-        self.worker = run_job(lambda progress, stop: export_book(project, path, options, progress, stop),
-                              self._rendered, on_failed=self._failed, on_cancelled=self._cancelled,
-                              on_progress=self._progress, state=getattr(self.window, "state", None),
-                              label="Rendering the map book preview")
-        if show:
-            self.progress.show()
+        self.worker, self.progress = run_job_with_dialog(
+            self.window, "Map Book Preview", "Rendering the map book...",
+            lambda progress, stop: export_book(project, path, options, progress, stop), self._rendered,
+            on_failed=self._failed, on_cancelled=self._cancelled, state=getattr(self.window, "state", None),
+            show=show)
         return self.worker
 
     def cancel(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None:  # as the dialog's Cancel does: the worker stops at its next page
             self.worker.cancel()
-            if self.progress is not None:
-                self.progress.setLabelText("Cancelling...")
+            self.progress.setLabelText("Cancelling...")
 
     def busy(self) -> bool:
         return self.worker is not None
 
-    def _progress(self, fraction: float, message: str) -> None:
-        if self.progress is not None:
-            self.progress.setValue(int(fraction * 1000))
-            self.progress.setLabelText(f"Rendering the map book...\n{message}")
-
     def _end(self) -> None:
         self.worker = None
-        if self.progress is not None:
-            self.progress.close()
 
     def _rendered(self, _files) -> None:
         self._end()
