@@ -131,6 +131,7 @@ class WeekCalendar(QWidget):
         while self._row.count():
             w = self._row.takeAt(0).widget()
             if w is not None:
+                w.hide()  # gone at once, even before the deferred delete runs
                 w.deleteLater()
         self.lists.clear()
         self.headers.clear()
