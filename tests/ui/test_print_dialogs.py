@@ -71,18 +71,25 @@ def test_export_dialog_custom_page_and_book(qtbot, tmp_path, settings):
     assert atlas and opts.page.name == "custom" and opts.max_accounts == 3
 
 
+def _pdf_printer(out, settings):
+    """A printer writing PDF to ``out`` (as a real printer would receive the pages), set up from the
+    remembered options; returns (printer, options)."""
+    from territory_desktop.ui.print.dialogs import configure_printer
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(out))
+    opts, _ = options_from_settings(settings)
+    configure_printer(printer, opts)
+    return printer, opts
+
+
 def test_print_preview_paints_on_a_printer(qtbot, tmp_path, settings):
     project = _fixture.four_territory_project()
     dialog = open_print_preview(None, project, settings=settings, show=False)
     qtbot.addWidget(dialog)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"
-    printer.setOutputFileName(str(out))
-    from territory_desktop.ui.print.dialogs import configure_printer
-
-    opts, _ = options_from_settings(settings)
-    configure_printer(printer, opts)
+    printer, _opts = _pdf_printer(out, settings)
     dialog.paintRequested.emit(printer)
     from pypdf import PdfReader
 
@@ -200,16 +207,12 @@ def test_printing_runs_in_the_worker(qtbot, tmp_path, settings):
     then per territory its map page, as many pages as the book has."""
     from pypdf import PdfReader
 
-    from territory_desktop.ui.print.dialogs import configure_printer, start_printing
+    from territory_desktop.ui.print.dialogs import start_printing
 
     project = _fixture.four_territory_project()
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"
-    printer.setOutputFileName(str(out))
-    opts, _ = options_from_settings(settings)
-    configure_printer(printer, opts)
-    worker, progress = start_printing(None, printer, project, opts, book=True)
+    printer, opts = _pdf_printer(out, settings)
+    _worker, progress = start_printing(None, printer, project, opts, book=True)
     assert progress.isVisible()
     qtbot.waitUntil(lambda: not progress.isVisible(), timeout=60000)
     reader = PdfReader(str(out))
