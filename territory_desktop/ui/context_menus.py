@@ -100,7 +100,10 @@ class TableRightClick(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.ContextMenu:
+        if kind == QEvent.Type.ContextMenu:  # the menu key opens the menu of the current row
+            if event.reason() == event.Reason.Keyboard:
+                table = self.window.territory_panel.table
+                self.open_at(table.visualRect(table.currentIndex()).center())
             return True
         is_press = kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
                             QEvent.Type.MouseButtonDblClick)

@@ -201,6 +201,8 @@ class MainWindow(QMainWindow):
         self.table_model.set_project(self.project)
         self._reload_territories()
         self._refresh_account_colours()
+        if getattr(self, "_highlighted", None) is not None:  # the outline follows the new scenario's shape
+            self.highlight_territory(self._highlighted)
 
     def _install_layers(self) -> None:
         scene, renderer, p = self.canvas.scene, self.canvas.renderer, self.project

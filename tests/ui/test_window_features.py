@@ -275,3 +275,17 @@ def test_export_table_refuses_another_suffix(window, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda _w, _t, text: warned.append(text))
     assert export_table(window, str(tmp_path / "t.ods")) is None
     assert warned and "'t.ods': choose a .csv or .xlsx file name" in warned[0]
+
+
+def test_menu_key_on_the_table_opens_the_current_rows_menu(window):
+    from PySide6.QtGui import QContextMenuEvent
+
+    table = window.territory_panel.table
+    window.territory_panel.select_territory("T2")
+    window.set_active_territory("T2")
+    rect = table.visualRect(table.currentIndex())
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, rect.center(), table.viewport().mapToGlobal(rect.center()))
+    QApplication.sendEvent(table.viewport(), event)
+    menu = window.features.table_right_click.menu
+    assert menu is not None and _texts(menu)[0] == "Terr T2 (T2)"
+    menu.close()
