@@ -53,7 +53,21 @@ class Plan:
         self._listeners.append(listener)
 
     def on_account_override_changed(self, listener: Listener) -> None:
+        """Call ``listener(account_ids)`` after every change of account overrides."""
         self._account_listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> bool:
+        """Unsubscribe ``listener`` from both kinds of change; True when it was subscribed."""
+        found = False
+        for listeners in (self._listeners, self._account_listeners):
+            while listener in listeners:
+                listeners.remove(listener)
+                found = True
+        return found
+
+    def listener_count(self) -> int:
+        """How many listeners are subscribed (both kinds): a leak shows up here."""
+        return len(self._listeners) + len(self._account_listeners)
 
     # ---- changing
     def assign(self, unit_ids: Iterable[str], territory_id: str | None) -> dict[str, str | None]:

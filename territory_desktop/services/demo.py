@@ -145,7 +145,28 @@ def _reps(rng: np.random.Generator) -> gpd.GeoDataFrame:
         rows.append({"rep_id": f"R{i:02d}", "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                      "capacity_hours": 1600.0, "skills": ",".join(skills), "work_start_minute": 480,
                      "work_end_minute": 1020, "zip": match.index.min(), "city": f"{c.city}, {c.state}"})
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.GeoSeries.from_xy(xs, ys, crs=CRS))
+    frame = pd.DataFrame(rows)
+    frame["name"] = distinct_names(frame["name"].tolist())
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries.from_xy(xs, ys, crs=CRS))
+
+
+def distinct_names(names: list[str]) -> list[str]:
+    """``names`` ("First Last") with repeats renamed: the first holder keeps the name, a later one keeps its
+    first name and takes the next last name of ``LAST`` that nobody has (no random draw, so the rest of the
+    demo is unchanged)."""
+    taken = set(names)
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name in seen:
+            first, last = name.split(" ", 1)
+            start = LAST.index(last) if last in LAST else 0
+            options = [f"{first} {LAST[(start + k) % len(LAST)]}" for k in range(1, len(LAST))]
+            name = next((o for o in options if o not in taken), f"{name} {len(out) + 1}")
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 def _alignment(project: Project) -> None:

@@ -285,6 +285,21 @@ def paginate(rows: list, first: int, rest: int) -> list[list]:
     return pages
 
 
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
+
+
+def safe_file_name(name: str, suffix: str = ".pdf", fallback: str = "territories") -> str:
+    """A file name every system accepts, from a project name: ``"Demo: lower-48 counties"`` ->
+    ``"Demo - lower-48 counties.pdf"`` (no colon, slash, quote or control character; no dot or space
+    at the ends; Windows device names avoided)."""
+    stem = _UNSAFE.sub(" - ", name or "").strip(" .-")
+    stem = re.sub(r"\s+", " ", re.sub(r"( - )+", " - ", stem)).strip()
+    if not stem or stem.upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
+                                    *(f"LPT{i}" for i in range(10))}:
+        stem = fallback
+    return f"{stem[:120]}{suffix}"
+
+
 def footer_text(project: Project, source: str | None = None, when: date | None = None) -> str:
     """"Printed 2026-11-26 · Source: demo.gpkg, scenario Base" (``source`` overrides the file name)."""
     when = when or date.today()

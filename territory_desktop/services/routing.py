@@ -156,6 +156,36 @@ def plan_rows(rep_plan: RepPlan) -> pd.DataFrame:
                                        "wait_min", "drive_min", "drive_km", "lon", "lat", "lunch"])
 
 
+def export_plan_rows(rep_plan: RepPlan, path) -> int:
+    """Write :func:`plan_rows` to ``path`` (.csv or .xlsx, formula-safe); returns the number of rows."""
+    from ..storage.export import write_table
+
+    rows = plan_rows(rep_plan)
+    write_table(rows, path, sheet="Routes")
+    return len(rows)
+
+
+def planned_visit_rows(rep_plan: RepPlan, status: str = "planned") -> pd.DataFrame:
+    """The plan as rows of ``Project.planned_visits`` (``PLANNED_VISIT_COLUMNS``): one per stop, ``date``
+    ISO, ``sequence`` from 1 within the day, arrival and departure in whole minutes after midnight."""
+    from ..models.project import PLANNED_VISIT_COLUMNS
+
+    rows = [{"rep_id": rep_plan.rep_id, "account_id": s.visit_id, "date": d.isoformat(), "sequence": k,
+             "arrive_minute": round(s.arrive_min), "depart_minute": round(s.depart_min), "status": status}
+            for d, route in sorted(rep_plan.plan.days.items()) for k, s in enumerate(route.stops, 1)]
+    return pd.DataFrame(rows, columns=PLANNED_VISIT_COLUMNS)
+
+
+def store_visit_plan(project: Project, rep_plan: RepPlan) -> int:
+    """Keep ``rep_plan`` in ``project.planned_visits``: the rep's earlier rows are replaced, other reps'
+    rows kept; marks the table dirty so the next save writes it. Returns the rows stored for the rep."""
+    rows = planned_visit_rows(rep_plan)
+    kept = project.planned_visits[project.planned_visits["rep_id"].astype(str) != str(rep_plan.rep_id)]
+    project.planned_visits = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
+    project.mark_dirty("planned_visits")
+    return len(rows)
+
+
 def route_layers(rep_plan: RepPlan, day: date | None = None):
     """Map layers for the GUI: (stops, lines) GeoDataFrames in EPSG:4326. ``stops``: one point per stop
     with ``date, seq, account_id, name, start``; ``lines``: one LineString per day, home -> stops -> home

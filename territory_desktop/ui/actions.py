@@ -28,13 +28,16 @@ def icon(name: str) -> QIcon:
     return QIcon(pixmap)
 
 
-def build_actions(w: QMainWindow) -> dict[str, QAction]:
-    """Create the actions of main window ``w``, its menus and its toolbar; returns actions by key."""
-    acts: dict[str, QAction] = {}
+class _Builder:
+    """Makes the window's actions (each with its shortcut in the tooltip) and keeps them by key."""
 
-    def act(key: str, text: str, slot, shortcut=None, tip: str = "", icon_name: str | None = None,
+    def __init__(self, w: QMainWindow) -> None:
+        self.w = w
+        self.acts: dict[str, QAction] = {}
+
+    def act(self, key: str, text: str, slot, shortcut=None, tip: str = "", icon_name: str | None = None,
             checkable: bool = False) -> QAction:
-        a = QAction(text, w)
+        a = QAction(text, self.w)
         if shortcut:
             a.setShortcut(QKeySequence(shortcut))
         if icon_name:
@@ -45,9 +48,22 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
         a.setStatusTip(tip or text.replace("&", ""))
         if slot is not None:
             a.triggered.connect(slot)
-        acts[key] = a
+        self.acts[key] = a
         return a
 
+
+def build_actions(w: QMainWindow) -> dict[str, QAction]:
+    """Create the actions of main window ``w``, its menus (``w.menus``) and its toolbar (``w.toolbar``);
+    returns actions by key."""
+    b = _Builder(w)
+    _undo_redo(b)
+    for part in (_file_menu, _edit_menu, _view_menu, _tools_menu, _territory_menu, _help_menu, _toolbar):
+        part(b)
+    return b.acts
+
+
+def _undo_redo(b: _Builder) -> None:
+    w, acts = b.w, b.acts
     stack = w.undo_stack
     undo = stack.createUndoAction(w, "&Undo")
     undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -57,9 +73,13 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     redo.setIcon(icon("redo"))
     acts["undo"], acts["redo"] = undo, redo
 
-    m = w.menuBar()
-    file_menu = m.addMenu("&File")
-    file_menu.addAction(act("open", "&Open...", w.open_dialog, QKeySequence.StandardKey.Open, "Open a project", "open"))
+
+
+def _file_menu(b: _Builder) -> None:
+    w = b.w
+    file_menu = w.menuBar().addMenu("&File")
+    w.menus["file"] = file_menu
+    file_menu.addAction(b.act("open", "&Open...", w.open_dialog, QKeySequence.StandardKey.Open, "Open a project", "open"))
     recent = file_menu.addMenu("Open &Recent")
 
     def fill_recent() -> None:
@@ -70,52 +90,60 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
             recent.addAction("(none)").setEnabled(False)
 
     recent.aboutToShow.connect(fill_recent)
-    file_menu.addAction(act("save", "&Save", w.save, QKeySequence.StandardKey.Save, "Save the project", "save"))
-    file_menu.addAction(act("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S", "Save under a new name"))
+    file_menu.addAction(b.act("save", "&Save", w.save, QKeySequence.StandardKey.Save, "Save the project", "save"))
+    file_menu.addAction(b.act("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S", "Save under a new name"))
     file_menu.addSeparator()
-    file_menu.addAction(act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
+    file_menu.addAction(b.act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
                             "Import accounts, reps (CSV/XLSX) or units (vector file); or drop files on the window"))
     file_menu.addSeparator()
-    file_menu.addAction(act("print_preview", "Print Pre&view...", lambda: _print(w, "preview"), "Ctrl+Alt+P",
+    file_menu.addAction(b.act("print_preview", "Print Pre&view...", lambda: _print(w, "preview"), "Ctrl+Alt+P",
                             "Preview the wall map of the territories as it will print"))
-    file_menu.addAction(act("print", "&Print...", lambda: _print(w, "print"), QKeySequence.StandardKey.Print,
+    file_menu.addAction(b.act("print", "&Print...", lambda: _print(w, "print"), QKeySequence.StandardKey.Print,
                             "Print the wall map on a printer"))
-    file_menu.addAction(act("book_preview", "Map &Book Preview...", lambda: _print(w, "book"), "Ctrl+Alt+B",
+    file_menu.addAction(b.act("book_preview", "Map &Book Preview...", lambda: _print(w, "book"), "Ctrl+Alt+B",
                             "Preview the map book: an overview page, then one page per territory with its accounts"))
-    file_menu.addAction(act("export_map", "&Export Map...", lambda: _print(w, "export"), "Ctrl+E",
+    file_menu.addAction(b.act("export_map", "&Export Map...", lambda: _print(w, "export"), "Ctrl+E",
                             "Export the wall map or the map book to PDF, SVG or PNG"))
     file_menu.addSeparator()
-    file_menu.addAction(act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
+    file_menu.addAction(b.act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
-    edit = m.addMenu("&Edit")
-    edit.addAction(undo)
-    edit.addAction(redo)
+
+def _edit_menu(b: _Builder) -> None:
+    w, acts = b.w, b.acts
+    edit = w.menuBar().addMenu("&Edit")
+    w.menus["edit"] = edit
+    edit.addAction(acts["undo"])
+    edit.addAction(acts["redo"])
     edit.addSeparator()
-    edit.addAction(act("assign", "&Assign Selection", lambda: w.assign_selection(), "A",
+    edit.addAction(b.act("assign", "&Assign Selection", lambda: w.assign_selection(), "A",
                        "Assign the selected units to the active territory", "assign"))
-    edit.addAction(act("unassign", "U&nassign Selection", lambda: w.assign_selection(unassign=True), "Shift+A",
+    edit.addAction(b.act("unassign", "U&nassign Selection", lambda: w.assign_selection(unassign=True), "Shift+A",
                        "Make the selected units orphans"))
-    edit.addAction(act("lock", "&Lock Selection", lambda: w.lock_selection(True), "L",
+    edit.addAction(b.act("lock", "&Lock Selection", lambda: w.lock_selection(True), "L",
                        "Lock the selected units: the brush and the balancer leave them alone", "lock"))
-    edit.addAction(act("unlock", "Unl&ock Selection", lambda: w.lock_selection(False), "Shift+L",
+    edit.addAction(b.act("unlock", "Unl&ock Selection", lambda: w.lock_selection(False), "Shift+L",
                        "Unlock the selected units", "unlock"))
-    edit.addAction(act("move_account", "&Move Accounts...", w.move_account, "M",
+    edit.addAction(b.act("move_account", "&Move Accounts...", w.move_account, "M",
                        "Move accounts by id to the active territory (account override)"))
     edit.addSeparator()
-    edit.addAction(act("select_all", "Select &All", w.select_all, QKeySequence.StandardKey.SelectAll))
+    edit.addAction(b.act("select_all", "Select &All", w.select_all, QKeySequence.StandardKey.SelectAll))
 
-    view = m.addMenu("&View")
-    view.addAction(act("zoom_full", "&Full Extent", w.canvas.zoom_full, "Home", "Zoom to all units", "zoom-full"))
-    view.addAction(act("zoom_selection", "Zoom to &Selection", w.canvas.zoom_to_selection, "Z",
+
+def _view_menu(b: _Builder) -> None:
+    w, acts = b.w, b.acts
+    view = w.menuBar().addMenu("&View")
+    w.menus["view"] = view
+    view.addAction(b.act("zoom_full", "&Full Extent", w.canvas.zoom_full, "Home", "Zoom to all units", "zoom-full"))
+    view.addAction(b.act("zoom_selection", "Zoom to &Selection", w.canvas.zoom_to_selection, "Z",
                        "Zoom to the selected units", "zoom-selection"))
-    view.addAction(act("zoom_territory", "Zoom to &Territory", lambda: w.canvas.zoom_to_territory(
+    view.addAction(b.act("zoom_territory", "Zoom to &Territory", lambda: w.canvas.zoom_to_territory(
         w.canvas.active_territory), "T", "Zoom to the active territory"))
-    view.addAction(act("zoom_in", "Zoom &In", lambda: w.canvas.zoom_by(1.5), QKeySequence.StandardKey.ZoomIn,
+    view.addAction(b.act("zoom_in", "Zoom &In", lambda: w.canvas.zoom_by(1.5), QKeySequence.StandardKey.ZoomIn,
                        icon_name="zoom-in"))
-    view.addAction(act("zoom_out", "Zoom &Out", lambda: w.canvas.zoom_by(1 / 1.5), QKeySequence.StandardKey.ZoomOut,
+    view.addAction(b.act("zoom_out", "Zoom &Out", lambda: w.canvas.zoom_by(1 / 1.5), QKeySequence.StandardKey.ZoomOut,
                        icon_name="zoom-out"))
     view.addSeparator()
-    view.addAction(act("choropleth", "&Choropleth...", w.choropleth_dialog, "C",
+    view.addAction(b.act("choropleth", "&Choropleth...", w.choropleth_dialog, "C",
                        "Colour units by a metric in classes (quantiles, natural breaks, equal interval)", "choropleth"))
 
     def toggle(key: str):
@@ -128,7 +156,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
 
     for key, text, shortcut in (("heatmap", "Account &Density Heatmap", "H"), ("labels", "Territory &Labels", "Shift+T"),
                                 ("accounts", "A&ccounts", "Shift+C"), ("basemap", "&Basemap Tiles", None)):
-        a = act(f"layer_{key}", text, None, shortcut, checkable=True)
+        a = b.act(f"layer_{key}", text, None, shortcut, checkable=True)
         a.toggled.connect(toggle(key))
         view.addAction(a)
     view.aboutToShow.connect(lambda: [acts[f"layer_{k}"].setChecked(w.canvas.renderer.layer(k).visible)
@@ -138,7 +166,11 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     for dock in w.docks.values():
         view.addAction(dock.toggleViewAction())
 
-    tools = m.addMenu("&Tools")
+
+def _tools_menu(b: _Builder) -> None:
+    w, acts = b.w, b.acts
+    tools = w.menuBar().addMenu("&Tools")
+    w.menus["tools"] = tools
     group = QActionGroup(w)
     for key, text, shortcut, tip in (
             ("pan", "&Pan", "P", "Drag to pan, wheel to zoom (middle button pans in every tool)"),
@@ -146,36 +178,46 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
             ("rect", "&Rectangle Select", "R", "Drag a rectangle to select units"),
             ("lasso", "&Lasso Select", "O", "Draw a free-hand outline to select units"),
             ("brush", "&Brush", "B", "Drag across units to paint them into the active territory; [ ] size")):
-        a = act(f"tool_{key}", text, lambda _c=False, k=key: w.canvas.set_tool(k), shortcut, tip, key, True)
+        a = b.act(f"tool_{key}", text, lambda _c=False, k=key: w.canvas.set_tool(k), shortcut, tip, key, True)
         group.addAction(a)
         tools.addAction(a)
     acts["tool_pan"].setChecked(True)
     tools.addSeparator()
-    tools.addAction(act("validate", "&Validate Plan", w.validate, "V",
+    tools.addAction(b.act("validate", "&Validate Plan", w.validate, "V",
                         "Highlight orphan units, detached pieces and holes", "validate"))
 
-    terr = m.addMenu("Te&rritory")
-    terr.addAction(act("new_territory", "&New Territory...", w.new_territory, "Ctrl+T",
+
+def _territory_menu(b: _Builder) -> None:
+    w = b.w
+    terr = w.menuBar().addMenu("Te&rritory")
+    w.menus["territory"] = terr
+    terr.addAction(b.act("new_territory", "&New Territory...", w.new_territory, "Ctrl+T",
                        "Create a territory, district, region or account-type territory", "new-territory"))
-    terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
-    terr.addAction(act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
-    terr.addAction(act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
-    terr.addAction(act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+Shift+P",
+    terr.addAction(b.act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
+    terr.addAction(b.act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
+    terr.addAction(b.act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
+    terr.addAction(b.act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+Shift+P",
                        "Put territories under a district or region (hierarchy roll-up)"))
-    terr.addAction(act("merge", "&Merge", w.merge_territories, "Ctrl+M", "Merge the selected territories into the first"))
-    terr.addAction(act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
+    terr.addAction(b.act("merge", "&Merge", w.merge_territories, "Ctrl+M", "Merge the selected territories into the first"))
+    terr.addAction(b.act("delete", "&Delete", w.delete_territory, "Ctrl+Del", "Delete the territory (units become orphans)"))
 
-    help_menu = m.addMenu("&Help")
-    help_menu.addAction(act("shortcuts", "&Keyboard Shortcuts", lambda: _shortcuts(w, acts), "F1"))
 
-    bar = w.addToolBar("Main")
-    bar.setObjectName("toolbar_main")
+def _help_menu(b: _Builder) -> None:
+    w, acts = b.w, b.acts
+    help_menu = w.menuBar().addMenu("&Help")
+    w.menus["help"] = help_menu
+    help_menu.addAction(b.act("shortcuts", "&Keyboard Shortcuts", lambda: _shortcuts(w, acts), "F1"))
+
+
+def _toolbar(b: _Builder) -> None:
+    w, acts = b.w, b.acts
+    bar = w.toolbar
     bar.setIconSize(QSize(22, 22))
     for key in ("open", "save"):
         bar.addAction(acts[key])
     bar.addSeparator()
-    bar.addAction(undo)
-    bar.addAction(redo)
+    bar.addAction(acts["undo"])
+    bar.addAction(acts["redo"])
     bar.addSeparator()
     for key in ("pan", "select", "rect", "lasso", "brush"):
         bar.addAction(acts[f"tool_{key}"])
@@ -197,7 +239,6 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
         bar.addAction(acts[key])
     for key in ("new_territory", "rename", "recolour", "merge", "delete"):
         w.territory_panel.add_button(acts[key])
-    return acts
 
 
 def _import_dialog(w) -> None:

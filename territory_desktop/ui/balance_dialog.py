@@ -16,19 +16,16 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QLabel,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QToolBar,
     QVBoxLayout,
 )
 
@@ -37,7 +34,7 @@ from ..services.balancing import BalanceOptions, propose_project_balance
 from ..services.metrics import unit_measures
 from .actions import icon
 from .balance_proposal import BalanceRun, ProposalPanel, proposal_from_labels, rank
-from .workers import Worker, start
+from .workers import Worker, run_job
 
 MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Accounts", False, 5.0),
             ("potential", "Potential", False, 5.0))
@@ -201,20 +198,17 @@ class BalanceDialog(QDialog):
             return
         project, sid = self._project_for_run(), self.scenario_id
         self.opts = opts
-        self.worker = Worker(lambda progress, stop: run_balance(project, opts, sid, progress, stop))
-        s = self.worker.signals
-        s.progress.connect(self._progress)
-        s.finished.connect(self._finished)
-        s.failed.connect(self._failed)
-        s.cancelled.connect(self._cancelled)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self._message, self._started = "starting", time.monotonic()
         self.status.setText("Balancing...")
         self.clock.start()
         self.run_button.setEnabled(False)
+        self.worker = run_job(lambda progress, stop: run_balance(project, opts, sid, progress, stop),
+                              self._finished, on_failed=self._failed, on_cancelled=self._cancelled,
+                              on_progress=self._progress, state=getattr(self.window_, "state", None),
+                              label="Balancing territories")
         self._workers.append(self.worker)  # a finished runnable stays referenced until the dialog goes
-        start(self.worker)
 
     def cancel(self) -> None:
         """During a run: set the StopFlag (the engine stops at its next check); otherwise close."""
@@ -278,22 +272,23 @@ class BalanceDialog(QDialog):
 
 def show_proposal(window, run: BalanceRun) -> ProposalPanel:
     """Show ``run`` in the window's Balance Proposal dock (created on first use)."""
-    panel = getattr(window, "balance_panel", None)
-    if panel is None:
+    dock = window.docks.get("balance")
+    if dock is None:
         panel = ProposalPanel(window)
-        dock = QDockWidget("Balance Proposal", window)
-        dock.setObjectName("dock_balance")
-        dock.setWidget(panel)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        if "territories" in getattr(window, "docks", {}):  # full height, next to the territory table
-            window.tabifyDockWidget(window.docks["territories"], dock)
-        window.balance_panel, window.balance_dock = panel, dock
+        # full height, tabbed next to the territory table
+        dock = window.add_dock("balance", "Balance Proposal", panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                               tabify_with="territories")
         panel.closed.connect(lambda _how: dock.hide())
+        # another project opened: its proposal no longer applies (the panel unsubscribes when it goes)
+        off = window.state.project_changed.connect(
+            lambda project: panel.discard() if panel.run is not None and project is not panel.project else None)
+        panel.destroyed.connect(lambda *_a: off())
         # closing the dock with its X discards the proposal (switching tabs does not toggle this action)
         dock.toggleViewAction().toggled.connect(lambda on: None if on or panel.run is None else panel.discard())
+    panel = dock.widget()
     panel.set_run(run)
-    window.balance_dock.show()
-    window.balance_dock.raise_()
+    dock.show()
+    dock.raise_()
     return panel
 
 
@@ -304,15 +299,14 @@ def open_balance_dialog(window) -> BalanceDialog | None:
         return None
     dialog = BalanceDialog(window, window.project)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-    window.balance_dialog = dialog
     dialog.open()
     return dialog
 
 
 def install_balance_ui(window) -> QAction:
-    """Add Tools > Balance Territories... (Ctrl+B) to ``window``'s menu and main toolbar; returns it.
+    """Add Tools > Balance Territories... (Ctrl+B) to ``window``'s Tools menu and main toolbar; returns it.
     A second call returns the action already installed."""
-    existing = getattr(window, "balance_action", None)
+    existing = window.actions_.get("balance")
     if existing is not None:
         return existing
     action = QAction(icon("balance"), "&Balance Territories...", window)
@@ -320,15 +314,5 @@ def install_balance_ui(window) -> QAction:
     action.setToolTip("Balance territories on workload, accounts or potential (Ctrl+B)")
     action.setStatusTip("Balance the territories of the current scenario and review the changes before applying")
     action.triggered.connect(lambda: open_balance_dialog(window))
-    tools = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Tools"), None)
-    if not isinstance(tools, QMenu):
-        tools = window.menuBar().addMenu("&Tools")
-    tools.addSeparator()
-    tools.addAction(action)
-    bar = window.findChild(QToolBar, "toolbar_main")
-    if bar is not None:
-        bar.addAction(action)
-    if hasattr(window, "actions_"):
-        window.actions_["balance"] = action
-    window.balance_action = action
+    window.add_action("tools", "balance", action, toolbar=True)
     return action

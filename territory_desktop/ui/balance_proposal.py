@@ -296,7 +296,8 @@ class ProposalPanel(QWidget):
         if p is None or w.project is None or self._stale():
             return None
         sid = apply_as_new_scenario(w.project, p)
-        w.setWindowModified(True)
+        w.mark_modified()
+        w.state.scenarios_edited()  # the scenario switcher lists it: the planner can look at it
         w.statusBar().showMessage(f"Saved as scenario '{sid}' ({len(p.changes)} units differ from "
                                   f"'{p.scenario_id}'); save the project to keep it", 8000)
         self.saved_scenario = sid

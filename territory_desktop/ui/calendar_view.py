@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-#: one colour per weekday (Mon..Sun), shared by calendar headers and the route layer (Tableau 10)
-DAY_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#9c755f"]
+#: one colour per weekday (Mon..Sun), shared by calendar headers and the route layer: deep, saturated
+#: colours that stand out from the light territory fills (and are readable under white stop numbers)
+DAY_COLOURS = ["#0b57d0", "#d9480f", "#2b8a3e", "#c2255c", "#6741d9", "#0c8599", "#7c4a1e"]
 MIME = "application/x-territory-visit"
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -130,6 +131,7 @@ class WeekCalendar(QWidget):
         while self._row.count():
             w = self._row.takeAt(0).widget()
             if w is not None:
+                w.hide()  # gone at once, even before the deferred delete runs
                 w.deleteLater()
         self.lists.clear()
         self.headers.clear()

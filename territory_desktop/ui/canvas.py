@@ -33,6 +33,9 @@ class MapCanvas(QWidget):
     viewChanged = Signal()
     toolChanged = Signal(str)
     brushChanged = Signal(float)  # radius in pixels
+    #: the shown plan's changes, forwarded from whichever plan (scenario) is shown now
+    assignmentChanged = Signal(list)  # unit ids
+    accountOverridesChanged = Signal(list)  # account ids
 
     def __init__(self, project: Project | None = None, undo_stack: QUndoStack | None = None,
                  parent: QWidget | None = None) -> None:
@@ -63,20 +66,36 @@ class MapCanvas(QWidget):
     # ---- model
     def set_project(self, project: Project) -> None:
         """Show ``project`` (its active scenario); resets selection and view to the full extent."""
-        if self.bridge is not None:
-            self.bridge.detach()
         self.project = project
         self.scene = MapScene(project)
         old = self.renderer
         self.renderer = MapRenderer(self.scene)
         if old is not None:  # keep layer visibility/opacity/order across projects
             self.renderer.layers = old.layers
-        self.bridge = PlanBridge(project.plan, self)
-        self.bridge.assignmentChanged.connect(self.on_assignment_changed)
+        self._bind_plan(project.plan)
         self._to_lonlat = pyproj.Transformer.from_crs(self.scene.crs, "EPSG:4326", always_xy=True)
         self.selection = np.array([], dtype=int)
         self.renderer.overlays["selection"] = Overlay()
         self.zoom_full()
+
+    def _bind_plan(self, plan) -> None:
+        """Listen to ``plan`` (and stop listening to the previous one: no listener is left behind)."""
+        if self.bridge is not None:
+            self.bridge.detach()
+            self.bridge.deleteLater()
+        self.bridge = PlanBridge(plan, self)
+        self.bridge.assignmentChanged.connect(self.on_assignment_changed)
+        self.bridge.assignmentChanged.connect(self.assignmentChanged)
+        self.bridge.accountOverridesChanged.connect(self.accountOverridesChanged)
+
+    def clear(self) -> None:
+        """Show no project (File > Close); the plan listeners are removed."""
+        if self.bridge is not None:
+            self.bridge.detach()
+            self.bridge = None
+        self.project = self.scene = self.renderer = None
+        self.selection = np.array([], dtype=int)
+        self.update()
 
     def on_assignment_changed(self, unit_ids: list[str]) -> None:
         """Re-dissolve the touched territories and repaint only the area they cover."""
@@ -94,10 +113,8 @@ class MapCanvas(QWidget):
     def refresh(self) -> None:
         """Re-read all territories (after a merge, delete, recolour or scenario switch)."""
         if self.scene is not None:
-            if self.bridge is not None and self.bridge.plan is not self.project.plan:
-                self.bridge.detach()
-                self.bridge = PlanBridge(self.project.plan, self)
-                self.bridge.assignmentChanged.connect(self.on_assignment_changed)
+            if self.bridge is None or self.bridge.plan is not self.project.plan:
+                self._bind_plan(self.project.plan)
             self.scene.rebuild_all()
             self.update()
 
@@ -159,6 +176,18 @@ class MapCanvas(QWidget):
     def to_widget(self, p: QPointF) -> QPointF:
         return QPointF((p.x() - self.center.x()) / self.px + self.width() / 2,
                        (p.y() - self.center.y()) / self.px + self.height() / 2)
+
+    def cursor_position(self) -> QPointF:
+        """Where the mouse is over the canvas (widget pixels; negative when outside)."""
+        return QPointF(self._mouse)
+
+    def unit_index_at(self, p: QPointF) -> int | None:
+        """Index (into ``scene.unit_ids``) of the unit under widget point ``p``, or None."""
+        if self.scene is None:
+            return None
+        m = self.to_map(p)
+        hits = self.scene.units_at(m.x(), m.y())
+        return int(hits[0]) if len(hits) else None
 
     def lonlat_at(self, p: QPointF) -> tuple[float, float]:
         m = self.to_map(p)
@@ -239,6 +268,9 @@ class MapCanvas(QWidget):
                              "No project open\nFile > Open... or drop a data file here")
             return
         self.renderer.paint(painter, self.extent(), QRectF(self.rect()))
+        if not len(self.scene.unit_ids):  # a new project: say what comes first
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "No units yet\nFile > Import Data... (Ctrl+I) or drop a units file here")
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.tool == "rect" and self._press is not None and self._last is not None:
             painter.setPen(QPen(QColor(30, 90, 200), 1, Qt.PenStyle.DashLine))
@@ -262,6 +294,8 @@ class MapCanvas(QWidget):
             self.zoom_by(1.25 ** steps, event.position())
 
     def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.RightButton:
+            return  # the context menu: never selects, paints or changes the active territory
         p = event.position()
         self._press = self._last = p
         panning = self.tool == "pan" or event.button() == Qt.MouseButton.MiddleButton
@@ -299,6 +333,8 @@ class MapCanvas(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.RightButton:
+            return
         p = event.position()
         mods = event.modifiers()
         mode = "add" if mods & Qt.KeyboardModifier.ShiftModifier else (

@@ -35,8 +35,10 @@ class PlanBridge(QObject):
             self.accountOverridesChanged.emit(list(account_ids))
 
     def detach(self) -> None:
-        """Stop forwarding (the Plan has no unsubscribe; the bridge goes quiet instead)."""
+        """Unsubscribe from the Plan: a detached bridge is no longer called (no listener is left behind)."""
         self.active = False
+        self.plan.remove_listener(self._units)
+        self.plan.remove_listener(self._accounts)
 
 
 class AssignUnitsCommand(QUndoCommand):
@@ -168,3 +170,44 @@ class ProjectEditCommand(QUndoCommand):
 def frame_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """True when two territory tables hold the same rows (used by tests and the modified flag)."""
     return a.reset_index(drop=True).equals(b.reset_index(drop=True))
+
+
+def route_snapshot(rep_plan) -> tuple[dict, list]:
+    """The days and per-account planned counts of a rep's visit plan (days are replaced, never mutated,
+    by re-routing, so a shallow copy is a snapshot)."""
+    return dict(rep_plan.plan.days), [(c, c.planned) for c in rep_plan.plan.coverage]
+
+
+def _restore_routes(rep_plan, snapshot: tuple[dict, list]) -> None:
+    days, coverage = snapshot
+    rep_plan.plan.days.clear()
+    rep_plan.plan.days.update(days)
+    for c, planned in coverage:
+        c.planned = planned
+
+
+class RouteEditCommand(QUndoCommand):
+    """A visit moved to another day or cancelled in a rep's route plan, already applied by the routes
+    dock's worker. Undo/redo swap the days back and forth; ``show(rep_plan, day)`` redraws the dock
+    and stores the plan in the project."""
+
+    def __init__(self, rep_plan, before: tuple[dict, list], text: str, day,
+                 show: Callable[[object, object], None]) -> None:
+        super().__init__(text)
+        self.rep_plan = rep_plan
+        self.before = before
+        self.after = route_snapshot(rep_plan)
+        self.day = day
+        self.show = show
+        self._applied = True  # the worker did the first redo
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        _restore_routes(self.rep_plan, self.after)
+        self.show(self.rep_plan, self.day)
+
+    def undo(self) -> None:
+        _restore_routes(self.rep_plan, self.before)
+        self.show(self.rep_plan, self.day)

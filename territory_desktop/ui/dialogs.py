@@ -1,20 +1,24 @@
-"""Small dialogs: choropleth settings, new territory (geographic or by account attributes)."""
+"""Small dialogs: choropleth settings, new territory (geographic or by account attributes, whose rule is
+built with a form of conditions: field, operator, value)."""
 
 from __future__ import annotations
-
-import json
 
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
-    QPlainTextEdit,
+    QPushButton,
     QSpinBox,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from ..models import InvalidInputError
 from ..services.classify import SCHEMES
 
 
@@ -61,10 +65,117 @@ class ChoroplethDialog(QDialog):
         return self.metric.currentData(), self.scheme.currentData(), self.k.value()
 
 
-class NewTerritoryDialog(QDialog):
-    """Name, level, kind and (for account territories) the attribute rule as JSON."""
+#: account fields a territory rule can test (field -> label); ``account_ids`` names key accounts
+RULE_FIELDS = {"industry": "Industry", "segment": "Segment", "size_class": "Size class", "zip": "ZIP code",
+               "account_ids": "Account id"}
+RULE_OPERATORS = {"is": "is", "in": "is one of"}
 
-    def __init__(self, parent: QWidget | None = None, reps: list[tuple[str, str]] | None = None) -> None:
+
+class RuleRow(QWidget):
+    """One condition: field, operator, value(s) (an editable box offering the values the accounts have)."""
+
+    def __init__(self, values_of, remove, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values_of = values_of
+        self.field = QComboBox()
+        for key, label in RULE_FIELDS.items():
+            self.field.addItem(label, key)
+        self.operator = QComboBox()
+        for key, label in RULE_OPERATORS.items():
+            self.operator.addItem(label, key)
+        self.value = QComboBox()
+        self.value.setEditable(True)
+        self.value.setMinimumWidth(180)
+        self.value.lineEdit().setPlaceholderText("value, or values separated by commas")
+        drop = QToolButton()
+        drop.setText("✕")
+        drop.setToolTip("Remove this condition")
+        drop.clicked.connect(lambda: remove(self))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.field)
+        row.addWidget(self.operator)
+        row.addWidget(self.value, 1)
+        row.addWidget(drop)
+        self.field.currentIndexChanged.connect(self._field_changed)
+        self._field_changed()
+
+    def _field_changed(self) -> None:
+        text = self.value.currentText()
+        self.value.clear()
+        self.value.addItems(self.values_of(self.field.currentData()))
+        self.value.setEditText(text)
+        many = self.field.currentData() == "account_ids"
+        self.operator.setCurrentIndex(self.operator.findData("in") if many else self.operator.currentIndex())
+
+    def values(self) -> list[str]:
+        text = self.value.currentText()
+        parts = [v.strip() for v in text.split(",")] if self.operator.currentData() == "in" else [text.strip()]
+        return [v for v in parts if v]
+
+
+class RuleEditor(QWidget):
+    """Conditions that must all hold (field, operator, value), built into the rule dict that
+    ``services.editing.create_territory`` stores: ``{"industry": ["Healthcare"], ...}``."""
+
+    def __init__(self, accounts=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.rows: list[RuleRow] = []
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.add_button = QPushButton("Add condition")
+        self.add_button.clicked.connect(self.add_row)
+        self.box.addWidget(self.add_button)
+        self.hint = QLabel("Accounts matching every condition belong to this territory wherever they lie.")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: gray")
+        self.box.addWidget(self.hint)
+        self.add_row()
+
+    def values_of(self, field: str) -> list[str]:
+        """Distinct values of ``field`` among the accounts (at most 200, sorted), to pick from."""
+        a = self.accounts
+        column = "account_id" if field == "account_ids" else field
+        if a is None or column not in a.columns:
+            return []
+        values = sorted({str(v) for v in a[column].dropna() if str(v)})
+        return values[:200]
+
+    def add_row(self) -> RuleRow:
+        row = RuleRow(self.values_of, self.remove_row)
+        self.rows.append(row)
+        self.box.insertWidget(len(self.rows) - 1, row)
+        return row
+
+    def remove_row(self, row: RuleRow) -> None:
+        self.rows.remove(row)
+        row.deleteLater()
+
+    def rule(self) -> dict[str, list[str]]:
+        """The rule; a field used twice keeps the values both conditions allow. Raises InvalidInputError
+        naming the condition that has no value, or when no condition is given."""
+        rule: dict[str, list[str]] = {}
+        problems = []
+        for k, row in enumerate(self.rows, 1):
+            values = row.values()
+            if not values:
+                problems.append(f"condition {k} ({row.field.currentText()}): no value")
+                continue
+            key = row.field.currentData()
+            rule[key] = [v for v in rule[key] if v in values] if key in rule else values
+        if not rule and not problems:
+            problems.append("add at least one condition")
+        if problems:
+            raise InvalidInputError("account rule", problems)
+        return rule
+
+
+class NewTerritoryDialog(QDialog):
+    """Name, level, kind and (for account territories) the rule, built with a form of conditions."""
+
+    def __init__(self, parent: QWidget | None = None, reps: list[tuple[str, str]] | None = None,
+                 accounts=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New territory")
         self.name = QLineEdit()
@@ -77,24 +188,19 @@ class NewTerritoryDialog(QDialog):
         self.rep.addItem("(no rep)", None)
         for rep_id, name in reps or []:
             self.rep.addItem(f"{name} ({rep_id})", rep_id)
-        self.rule = QPlainTextEdit()
-        self.rule.setPlaceholderText('{"industry": ["Healthcare"], "size_class": ["Enterprise"]}\n'
-                                     'or {"account_ids": ["A00012", "A00345"]}')
-        self.rule.setMaximumHeight(70)
-        self.rule.setEnabled(False)
-        self.kind.currentIndexChanged.connect(lambda _i: self.rule.setEnabled(self.kind.currentData() == "account"))
+        self.rules = RuleEditor(accounts)
+        self.rules.setEnabled(False)
+        self.kind.currentIndexChanged.connect(lambda _i: self.rules.setEnabled(self.kind.currentData() == "account"))
         form = QFormLayout(self)
         form.addRow("Name", self.name)
         form.addRow("Level", self.level)
         form.addRow("Kind", self.kind)
         form.addRow("Rep", self.rep)
-        form.addRow("Account rule", self.rule)
+        form.addRow("Account rule", self.rules)
         add_ok_cancel(self, form)
 
     def values(self) -> dict:
-        rule_text = self.rule.toPlainText().strip()
+        """Keyword arguments of ``services.editing.create_territory``; InvalidInputError for a bad rule."""
         kind = self.kind.currentData()
         return {"name": self.name.text(), "level": self.level.currentText(), "kind": kind,
-                "rep_id": self.rep.currentData(),
-                "rule": (json.loads(rule_text) if rule_text.startswith("{") else rule_text) if kind == "account"
-                else None}
+                "rep_id": self.rep.currentData(), "rule": self.rules.rule() if kind == "account" else None}

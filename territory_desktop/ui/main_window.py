@@ -26,11 +26,13 @@ from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
-from .routes import install_routing_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
+from .features import install_window_features
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
+from .routes import install_routing_ui
+from .state import AppState
 from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8
@@ -47,6 +49,8 @@ class MainWindow(QMainWindow):
     def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("TerritoryDesktop", "TerritoryDesktop")
+        #: the Qt-free application state (project, scenario, selection, jobs) the docks subscribe to
+        self.state = AppState()
         self.project: Project | None = None
         self.undo_stack = QUndoStack(self)
         self.canvas = MapCanvas(undo_stack=self.undo_stack)
@@ -59,32 +63,49 @@ class MainWindow(QMainWindow):
         self.legend = QLabel()
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
-        self.docks = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.menus: dict = {}
+        self._build_docks()
+        self.active_combo = QComboBox()
+        self.active_combo.setMinimumWidth(180)
+        self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
+        self.state.project_changed.connect(self._show_project)  # first: the docks' listeners see the new canvas
+        self.state.scenario_changed.connect(self._show_scenario)
+        self.state.selection_changed.connect(self._selection_changed)
+        self.toolbar = self.addToolBar("Main")
+        self.toolbar.setObjectName("toolbar_main")
+        self.actions_ = build_actions(self)
+        self.features = install_window_features(self)
+        self._routes = install_routing_ui(self)
+        self.balance_action = install_balance_ui(self)
+        self._status_widgets()
+        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.set_project(project)
+
+    def _build_docks(self) -> None:
         for key, title, widget, area in (
                 ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
                 ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
                 ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
                 ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(widget)
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
+            self.add_dock(key, title, widget, area)
         self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
         self.docks["properties"].raise_()
         self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
-        self.active_combo = QComboBox()
-        self.active_combo.setMinimumWidth(180)
-        self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
-        self.actions_ = build_actions(self)
-        install_routing_ui(self)
-        install_balance_ui(self)
-        self._status_widgets()
-        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
-        self.canvas.selectionChanged.connect(self._selection_changed)
+
+    def _connect(self) -> None:
+        self.canvas.selectionChanged.connect(self.state.set_selection)
         self.canvas.cursorMoved.connect(lambda lon, lat: self.coords.setText(f"{lat:.4f}°, {lon:.4f}°"))
         self.canvas.toolChanged.connect(self._tool_changed)
+        self.canvas.assignmentChanged.connect(self._assignment_changed)
+        self.canvas.accountOverridesChanged.connect(self._assignment_changed)
         self.layer_panel.changed.connect(self._layers_changed)
         self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
         self.territory_panel.current.connect(self.set_active_territory)
@@ -95,37 +116,93 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
         self.opened.connect(self._finish_open)
-        self.setAcceptDrops(True)
-        self.resize(1600, 1000)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        self.set_project(project)
+
+    # ---- extension points: docks and actions other modules add (nothing sets attributes on the window)
+    def add_dock(self, key: str, title: str, widget, area: Qt.DockWidgetArea,
+                 tabify_with: str | None = None) -> QDockWidget:
+        """Add ``widget`` as dock ``key`` (object name ``dock_KEY``, restored by saveState)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
+        self.docks[key] = dock
+        return dock
+
+    def add_action(self, menu: str, key: str, action, toolbar: bool = False, separator: bool = True) -> None:
+        """Put ``action`` (as ``actions_[key]``) in menu ``menu`` ("file", "tools", ...) and the toolbar."""
+        if separator:
+            self.menus[menu].addSeparator()
+        self.menus[menu].addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
+        self.actions_[key] = action
+
+    def dock_widget(self, key: str):
+        """The widget of dock ``key`` (None until that dock exists)."""
+        dock = self.docks.get(key)
+        return dock.widget() if dock is not None else None
+
+    @property
+    def routes_dock(self):
+        return self._routes
+
+    @property
+    def balance_dock(self) -> QDockWidget | None:
+        return self.docks.get("balance")
+
+    @property
+    def balance_panel(self):
+        return self.dock_widget("balance")
 
     # ---- project
     def set_project(self, project: Project | None) -> None:
-        """Show ``project`` (None = empty window); clears the undo history."""
+        """Show ``project`` (None = empty window); clears the undo history. Goes through the app state,
+        whose ``project_changed`` event every dock follows."""
+        self.state.set_project(project)
+
+    def _show_project(self, project: Project | None) -> None:
         self.project = project
         self.undo_stack.clear()
         self._unit_measures = None
         if project is None:
-            self.canvas.project = self.canvas.scene = self.canvas.renderer = None
-            self.canvas.update()
+            self.canvas.clear()
         else:
             self.canvas.set_project(project)
-            self.canvas.bridge.assignmentChanged.connect(self._assignment_changed)
-            self.canvas.bridge.accountOverridesChanged.connect(self._assignment_changed)
             self._install_layers()
             if QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() < 128:
                 self.canvas.renderer.background = QColor("#25292e")  # dark system theme
         self.table_model.set_project(project)
         self.layer_panel.set_renderer(self.canvas.renderer)
         self._reload_territories()
+        self._update_title()
+        self.setWindowModified(False)
+
+    def mark_modified(self) -> None:
+        """Changes outside the undo stack (an import, a route plan): ask before closing, show the star."""
+        self.undo_stack.resetClean()
+        self.setWindowModified(True)
+
+    def _update_title(self) -> None:
+        project = self.project
         name = project.name if project else "No project"
         path = getattr(project, "path", None) if project else None
         self.setWindowTitle(f"{name}{' — ' + Path(path).name if path else ''}[*] — Territory Desktop")
-        self.setWindowModified(False)
-        self._selection_changed([])
+
+    def _show_scenario(self, _scenario_id: str | None) -> None:
+        """Map, tables, totals and the territory list follow the active scenario."""
+        if self.project is None:
+            return
+        self.canvas.refresh()
+        self.canvas.set_selection(np.array([], dtype=int))
+        self._unit_measures = None
+        self.canvas.renderer.overlays.pop("validation", None)
+        self.table_model.set_project(self.project)
+        self._reload_territories()
+        self._refresh_account_colours()
+        if getattr(self, "_highlighted", None) is not None:  # the outline follows the new scenario's shape
+            self.highlight_territory(self._highlighted)
 
     def _install_layers(self) -> None:
         scene, renderer, p = self.canvas.scene, self.canvas.renderer, self.project
@@ -250,7 +327,8 @@ class MainWindow(QMainWindow):
         return {"units": len(unit_ids), "accounts": float(m["accounts"].sum()),
                 "workload_hours": float(m["workload_hours"].sum()), "potential": float(m["potential"].sum())}
 
-    def _selection_changed(self, unit_ids: list[str]) -> None:
+    def _selection_changed(self, unit_ids) -> None:
+        unit_ids = list(unit_ids)
         t = self.selection_totals(unit_ids)
         self.selection_label.setText(
             f"Selected: {t['units']:,} units · {int(t['accounts']):,} accounts · {t['workload_hours']:,.0f} h/yr"
@@ -336,41 +414,45 @@ class MainWindow(QMainWindow):
 
         reps = list(zip(self.project.reps["rep_id"].astype(str), self.project.reps["name"].astype(str), strict=True)) \
             if self.project is not None and len(self.project.reps) else []
-        dialog = NewTerritoryDialog(self, reps)
+        dialog = NewTerritoryDialog(self, reps, self.project.accounts if self.project is not None else None)
         if dialog.exec():
             try:
                 values = dialog.values()
-            except ValueError as exc:
-                QMessageBox.warning(self, "New territory", f"The account rule is not valid JSON: {exc}")
+            except InvalidInputError as exc:
+                QMessageBox.warning(self, "New territory", str(exc))
                 return
             tid = self.run_edit(lambda p: editing.create_territory(p, **values), f"New territory {values['name']}")
             if tid:
                 self.set_active_territory(tid)
 
-    def _picked_territories(self) -> list[str]:
+    def _picked_territories(self, ids: list[str] | None = None) -> list[str]:
+        """``ids`` when given (a context menu's row), else the table's selected rows, else the active one.
+        (A QAction's ``checked`` flag passed as ``ids`` counts as not given.)"""
+        if isinstance(ids, list) and ids:
+            return ids
         ids = self.territory_panel.selected_ids()
         if not ids and self.canvas.active_territory:
             ids = [self.canvas.active_territory]
         return ids
 
-    def rename_territory(self) -> None:
-        ids = self._picked_territories()
+    def rename_territory(self, ids: list[str] | None = None) -> None:
+        ids = self._picked_territories(ids)
         if ids:
             old = self.canvas.scene.names.get(ids[0], ids[0])
             name, ok = QInputDialog.getText(self, "Rename territory", "Name:", text=old)
             if ok:
                 self.run_edit(lambda p: editing.rename_territory(p, ids[0], name), f"Rename {old} to {name}")
 
-    def recolour_territory(self) -> None:
-        ids = self._picked_territories()
+    def recolour_territory(self, ids: list[str] | None = None) -> None:
+        ids = self._picked_territories(ids)
         if ids:
             colour = QColorDialog.getColor(self.canvas.scene.colour_of(ids[0]), self, "Territory colour")
             if colour.isValid():
                 self.run_edit(lambda p: editing.recolour_territory(p, ids[0], colour.name()), "Recolour territory")
 
-    def set_parent(self) -> None:
+    def set_parent(self, ids: list[str] | None = None) -> None:
         """Put the picked territories under a district or region (or detach them)."""
-        ids = self._picked_territories()
+        ids = self._picked_territories(ids)
         if not ids or self.project is None:
             return
         t = self.project.territories
@@ -381,9 +463,9 @@ class MainWindow(QMainWindow):
             parent = None if choice == "(none)" else choice.rsplit("(", 1)[1].rstrip(")")
             self.run_edit(lambda p: [editing.set_parent(p, tid, parent) for tid in ids], "Set parent")
 
-    def set_rep(self) -> None:
+    def set_rep(self, ids: list[str] | None = None) -> None:
         """Give the picked territory to a rep."""
-        ids = self._picked_territories()
+        ids = self._picked_territories(ids)
         if not ids or self.project is None:
             return
         reps = self.project.reps
@@ -402,8 +484,8 @@ class MainWindow(QMainWindow):
             return
         self.run_edit(lambda p: editing.merge_territories(p, ids[0], ids[1:]), f"Merge {len(ids)} territories")
 
-    def delete_territory(self) -> None:
-        ids = self._picked_territories()
+    def delete_territory(self, ids: list[str] | None = None) -> None:
+        ids = self._picked_territories(ids)
         if ids and QMessageBox.question(self, "Delete territory", f"Delete {len(ids)} territory(ies)? Their units "
                                         "become orphans (undo with Ctrl+Z).") == QMessageBox.StandardButton.Yes:
             self.run_edit(lambda p: [editing.delete_territory(p, t) for t in ids], f"Delete {len(ids)} territory(ies)")
@@ -568,7 +650,7 @@ class MainWindow(QMainWindow):
             return False
         self.undo_stack.setClean()
         self._add_recent(str(target))
-        self.setWindowTitle(f"{self.project.name} — {Path(target).name}[*] — Territory Desktop")
+        self._update_title()
         self.statusBar().showMessage(f"Saved {target}", 4000)
         return True
 
@@ -623,8 +705,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.critical(self, "Import failed", str(exc))
                 continue
             self.set_project(self.project)
-            self.undo_stack.resetClean()  # imported data is unsaved work
-            self.setWindowModified(True)
+            self.mark_modified()  # imported data is unsaved work
             QMessageBox.information(self, "Import", "\n".join(report.lines()))
 
     def dragEnterEvent(self, event) -> None:

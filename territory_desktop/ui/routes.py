@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDockWidget,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,12 +33,21 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import TerritoryError
-from ..services.routing import RepPlan, move_visit, plan_rep_visits, plan_rows, plan_summary, replan_day
+from ..services.routing import (
+    RepPlan,
+    export_plan_rows,
+    move_visit,
+    plan_rep_visits,
+    plan_summary,
+    replan_day,
+    store_visit_plan,
+)
 from .calendar_view import WeekCalendar, day_colour
+from .commands import RouteEditCommand, route_snapshot
 from .dialogs import add_ok_cancel
 from .geometry import points_xy, project_geometries
 from .renderer import Layer, RenderView
-from .workers import Worker, start
+from .workers import Worker, run_job
 
 LAYER_KEY = "routes"
 
@@ -105,11 +113,12 @@ class RouteLayer:
             path = QPainterPath(pts[0])
             for p in pts[1:]:
                 path.lineTo(p)
-            if d == self.selected:
-                painter.setPen(QPen(QColor(20, 24, 28, 200), 6.5))  # dark casing: readable on any fill
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawPath(path)
-            painter.setPen(QPen(colour, 3.5 if d == self.selected else 2.0))
+            width = 3.5 if d == self.selected else (2.5 if emphasised else 2.0)
+            casing = QColor(255, 255, 255) if emphasised else QColor(255, 255, 255, 110)
+            painter.setPen(QPen(casing, width + 4.0))  # white halo: the line stands out from any fill
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
+            painter.setPen(QPen(colour, width))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
         font = QFont()
@@ -183,6 +192,7 @@ class RoutesDock(QWidget):
         self.job: Worker | None = None
         self.last_error: str | None = None
         self.matrix_cache: dict = {}
+        self._project = window.project
         self.title = QLabel("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")
         self.week = QComboBox()
         self.week.setToolTip("Week shown in the calendar and on the map")
@@ -208,6 +218,11 @@ class RoutesDock(QWidget):
         self.unplanned = QTreeWidget()
         self.unplanned.setHeaderLabels(["Account", "Name", "Planned", "Reason"])
         self.unplanned.setRootIsDecorated(False)
+        self._layout()
+        self._set_busy(None)
+        self._enable()
+
+    def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.week)
@@ -233,8 +248,6 @@ class RoutesDock(QWidget):
         box.addLayout(busy)
         box.addWidget(self.status)
         box.addWidget(split, 1)
-        self._set_busy(None)
-        self._enable()
 
     # ---- jobs
     def _set_busy(self, message: str | None) -> None:
@@ -254,16 +267,15 @@ class RoutesDock(QWidget):
             raise RuntimeError("a routing job is already running")
         self.last_error = None
         self.status.clear()
-        job = Worker(fn)
-        job.signals.progress.connect(lambda f, m: (self.progress.setValue(int(1000 * f)),
-                                                   self.progress.setFormat(f"{m}  %p%")))
-        job.signals.finished.connect(lambda result: self._job_done(done, result))
-        job.signals.failed.connect(lambda exc: self._job_failed(_failure_message(exc)))
-        job.signals.cancelled.connect(lambda: self._job_failed(None))
-        self.job = job
+        self.job = run_job(fn, lambda result: self._job_done(done, result),
+                           on_failed=lambda exc: self._job_failed(_failure_message(exc)),
+                           on_cancelled=lambda: self._job_failed(None),
+                           on_progress=lambda f, m: (self.progress.setValue(int(1000 * f)),
+                                                     self.progress.setFormat(f"{m}  %p%")),
+                           state=self.window.state, label=message)
         self._set_busy(message)
         self._enable()
-        return start(job)
+        return self.job
 
     def busy(self) -> bool:
         return self.job is not None
@@ -284,11 +296,7 @@ class RoutesDock(QWidget):
         self._set_busy(None)
         self._enable()
         self.last_error = message or "cancelled; nothing was changed"
-        self.status.setText(self.last_error)
-        if message:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Routes", message, parent=self)
-            box.setWindowModality(Qt.WindowModality.WindowModal)
-            box.open()  # not exec(): the dock stays live and tests are not blocked
+        self.status.setText(self.last_error)  # inline only: a refused drag is not worth a modal box
 
     # ---- planning
     def plan(self, rep_id: str, start: date, weeks: int, time_limit: float = 30.0) -> Worker:
@@ -299,6 +307,7 @@ class RoutesDock(QWidget):
         def done(rep_plan: RepPlan) -> None:
             if self.window.project is project:  # another project opened meanwhile: drop the stale plan
                 self.set_plan(rep_plan)
+                self.store()
 
         return self._run(lambda progress, stop: plan_rep_visits(
             project, rep_id, start, weeks, time_limit=time_limit, progress=progress, stop=stop,
@@ -342,7 +351,7 @@ class RoutesDock(QWidget):
         s = plan_summary(rp)
         rep = self.window.project.reps.set_index("rep_id")
         who = f"{rep.at[rp.rep_id, 'name']} ({rp.rep_id})" if rp.rep_id in rep.index else rp.rep_id
-        self.title.setText(f"<b>{who}</b>: {s['weeks']} weeks from {s['start']}")
+        self.title.setText(f"<b>{who}</b>: {s['weeks']} week{'s' if s['weeks'] != 1 else ''} from {s['start']}")
         self.summary.setText(
             f"<b>{s['planned_visits']} of {s['required_visits']} visits planned ({s['coverage_pct']} %)</b> for "
             f"{s['accounts']} accounts; {s['drive_hours']:.1f} h driving, {s['drive_km']:,.0f} km; "
@@ -374,30 +383,59 @@ class RoutesDock(QWidget):
 
     # ---- edits
     def request_move(self, account_id: str, from_day: date, to_day: date) -> Worker | None:
-        """Move a visit (the calendar's drop): both days re-routed in the worker; a refused move changes nothing."""
+        """Move a visit (the calendar's drop): both days re-routed in the worker; a refused move changes
+        nothing. A move that worked is one step on the window's undo stack."""
         rp = self.rep_plan
         if rp is None or self.job is not None:
             return None
-        return self._run(lambda progress, stop: move_visit(rp, account_id, from_day, to_day),
-                         f"Moving {account_id} to {to_day:%a %d %b}", lambda _r: self._edited(to_day))
+        return self._edit(rp, lambda progress, stop: move_visit(rp, account_id, from_day, to_day),
+                          f"Move {account_id} to {to_day:%a %d %b}", to_day)
 
     def request_cancel(self, account_id: str, day: date) -> Worker | None:
-        """Cancel one visit: the day is re-routed without it (about 1 s)."""
+        """Cancel one visit: the day is re-routed without it (about 1 s); undoable."""
         rp = self.rep_plan
         if rp is None or self.job is not None:
             return None
-        return self._run(lambda progress, stop: replan_day(rp, day, remove=(account_id,), stop=stop),
-                         f"Cancelling {account_id} on {day:%a %d %b}", lambda _r: self._edited(day))
+        return self._edit(rp, lambda progress, stop: replan_day(rp, day, remove=(account_id,), stop=stop),
+                          f"Cancel {account_id} on {day:%a %d %b}", day)
 
-    def _edited(self, day: date) -> None:
+    def _edit(self, rp: RepPlan, job, text: str, day: date) -> Worker:
+        before = route_snapshot(rp)
+
+        def done(_result) -> None:
+            self.window.undo_stack.push(RouteEditCommand(rp, before, f"Routes: {text}", day, self.show_edited))
+            self.show_edited(rp, day)
+
+        return self._run(job, text.replace("Move", "Moving", 1).replace("Cancel", "Cancelling", 1), done)
+
+    def show_edited(self, rep_plan: RepPlan, day: date) -> None:
+        """Show ``rep_plan`` after an edit (or its undo) with ``day`` selected; the project keeps it."""
+        if rep_plan is not self.rep_plan:
+            self.set_plan(rep_plan)
+        self.store()
         self.calendar.selected = day
+        self.refresh()
+
+    def store(self) -> None:
+        """Keep the shown plan in the project's planned visits (saved with the project)."""
+        if self.rep_plan is not None and self.window.project is not None:
+            store_visit_plan(self.window.project, self.rep_plan)
+            self.window.mark_modified()
+
+    def follow_project(self, project) -> None:
+        """The window shows another project (or none): drop a plan made for the previous one and put the
+        routes layer in the new renderer."""
+        if self.rep_plan is not None and project is not self._project:
+            self.matrix_cache.clear()
+            self.set_plan(None)
+        else:
+            install_layer(self.window, self.layer)
+        self._project = project
         self.refresh()
 
     def export_csv(self, path: str) -> int:
         """Write the plan's stops (plan_rows) to ``path``; returns the number of rows."""
-        rows = plan_rows(self.rep_plan)
-        rows.to_csv(path, index=False)
-        return len(rows)
+        return export_plan_rows(self.rep_plan, path)
 
     def export_dialog(self) -> None:
         if self.rep_plan is None:
@@ -428,7 +466,7 @@ def install_layer(window, layer: RouteLayer | None) -> None:
 
 def open_plan_dialog(window) -> None:
     """Tools > Plan Routes...: ask for rep, start and weeks, then plan in the worker."""
-    dock: RoutesDock = window.routes_dock
+    dock: RoutesDock = window.dock_widget("routes")
     project = window.project
     if project is None or not len(project.reps):
         QMessageBox.information(window, "Plan Routes", "Open a project with reps first.")
@@ -462,44 +500,19 @@ def _failure_message(exc: BaseException) -> str:
 
 
 def install_routing_ui(window) -> RoutesDock:
-    """Add Tools > Plan Routes... (Ctrl+Shift+R), the Routes dock (bottom) and the routes layer to ``window``."""
+    """Add Tools > Plan Routes... (Ctrl+Shift+R), the Routes dock (bottom) and the routes layer to ``window``;
+    the dock follows the window's project through its app state. Returns the dock's widget."""
     dock_widget = RoutesDock(window)
-    dock = QDockWidget("Routes", window)
-    dock.setObjectName("dock_routes")
-    dock.setWidget(dock_widget)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    dock = window.add_dock("routes", "Routes", dock_widget, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
-    window.docks["routes"] = dock
-    window.routes_dock = dock_widget
     action = QAction("Plan &Routes...", window)
     action.setShortcut(QKeySequence("Ctrl+Shift+R"))
     action.setToolTip("Plan a rep's visits for 1-5 weeks and route every day (Ctrl+Shift+R)")
     action.setStatusTip("Plan a rep's visits for 1-5 weeks and route every day")
     action.triggered.connect(lambda: open_plan_dialog(window))
-    window.actions_["plan_routes"] = action
-    tools = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Tools"), None)
-    if tools is None:
-        tools = window.menuBar().addMenu("&Tools")
-    tools.addSeparator()
-    tools.addAction(action)
-    view = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
-    if view is not None:
-        view.addAction(dock.toggleViewAction())
-    state = {"renderer": None, "project": window.project}
-
-    def follow_project() -> None:
-        """The canvas makes a new renderer per project: re-add the layer; a new project drops the plan."""
-        if window.canvas.renderer is not state["renderer"]:
-            state["renderer"] = window.canvas.renderer
-            if window.project is not state["project"] and dock_widget.rep_plan is not None:
-                state["project"] = window.project
-                dock_widget.matrix_cache.clear()
-                dock_widget.set_plan(None)
-            else:
-                install_layer(window, dock_widget.layer)
-            state["project"] = window.project
-
-    window.canvas.viewChanged.connect(follow_project)
-    follow_project()
-    dock_widget.refresh()
+    window.add_action("tools", "plan_routes", action)
+    window.menus["view"].addAction(dock.toggleViewAction())
+    unsubscribe = window.state.project_changed.connect(dock_widget.follow_project)
+    dock_widget.destroyed.connect(lambda *_a: unsubscribe())
+    dock_widget.follow_project(window.project)
     return dock_widget

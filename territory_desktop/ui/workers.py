@@ -1,8 +1,12 @@
-"""Run a long ``job(progress, stop)`` in a QThreadPool worker; results come back as Qt signals.
+"""The one way to run background work: a long ``job(progress, stop)`` in a QThreadPool worker, results
+back as Qt signals (Orange3's ``ConcurrentWidgetMixin.start`` shape).
 
 The job is a plain function (a services call) taking ``progress(fraction, message)`` and a
 :class:`StopFlag`; it runs off the GUI thread, so the window keeps repainting and Cancel works.
 Signals are emitted from the worker thread and delivered queued to receivers in the GUI thread.
+:func:`run_job` wires the callbacks, registers the job in the window's :class:`~.state.AppState`
+(``jobs_changed``) and starts it; the balancer dialog, the routes dock and printing all use it. Nothing
+calls ``processEvents()`` in a loop.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog
 
 from ..models import StopFlag
 from ..models.errors import CancelledError
+from .state import AppState
 
 #: workers started and not yet ended: keeps each one (and its signals object) alive while its thread
 #: runs, even when the dialog that started it is closed and deleted
@@ -102,3 +108,60 @@ def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
     _alive.add(worker)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def run_job(job: Job, on_done: Callable[[object], None], *, on_failed: Callable[[BaseException], None] | None = None,
+            on_cancelled: Callable[[], None] | None = None, on_progress: Callable[[float, str], None] | None = None,
+            state: AppState | None = None, label: str = "", pool: QThreadPool | None = None) -> Worker:
+    """Run ``job(progress, stop)`` in a worker: ``on_done(result)``, ``on_failed(exc)`` or ``on_cancelled()``
+    is called in the GUI thread when it ends, ``on_progress(fraction, message)`` while it runs. With
+    ``state`` the job is listed in ``state.jobs`` (``jobs_changed``) from start to end. Returns the worker
+    (its :meth:`Worker.cancel` sets the stop flag)."""
+    worker = Worker(job)
+    s = worker.signals
+    if on_progress is not None:
+        s.progress.connect(on_progress)
+    if state is not None:
+        job_id = state.job_started(label or "background job")
+        for signal in (s.finished, s.failed, s.cancelled):
+            signal.connect(lambda *_a: state.job_ended(job_id))
+    s.finished.connect(on_done)
+    if on_failed is not None:
+        s.failed.connect(on_failed)
+    if on_cancelled is not None:
+        s.cancelled.connect(on_cancelled)
+    return start(worker, pool)
+
+
+def run_job_with_dialog(parent, title: str, label: str, job: Job, on_done: Callable[[object], None], *,
+                        on_failed: Callable[[BaseException], None] | None = None,
+                        on_cancelled: Callable[[], None] | None = None, state: AppState | None = None,
+                        show: bool = True) -> tuple[Worker, QProgressDialog]:
+    """:func:`run_job` with a window-modal progress dialog: its bar and text follow the job's progress, its
+    Cancel button cancels the job, and it closes when the job ends (before ``on_done``/``on_failed``/
+    ``on_cancelled`` run). Returns the worker and the dialog."""
+    dialog = QProgressDialog(label, "Cancel", 0, 1000, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(380)
+
+    def progress(fraction: float, message: str) -> None:
+        dialog.setValue(int(fraction * 1000))
+        dialog.setLabelText(f"{label}\n{message}")
+
+    def ended(then):
+        def run(*args) -> None:
+            dialog.close()
+            if then is not None:
+                then(*args)
+        return run
+
+    worker = run_job(job, ended(on_done), on_failed=ended(on_failed), on_cancelled=ended(on_cancelled),
+                     on_progress=progress, state=state, label=label)
+    dialog.canceled.connect(lambda: (worker.cancel(), dialog.setLabelText("Cancelling...")))
+    if show:
+        dialog.show()
+    return worker, dialog

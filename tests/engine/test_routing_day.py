@@ -84,6 +84,20 @@ def test_closed_window_skip_reason_says_no_room() -> None:
                                              skip_minutes=600)]
     day = plan_day(dist, dur, visits, DaySettings(), time_limit=0.3)
     assert day.skipped and day.skipped[0][0] == "LATE" and "no room" in day.skipped[0][1]
+    # opening 18:20-20:00 lies after the default working day (08:00-17:00): the visit cannot fit even alone
+    assert "does not fit the rep's working day 08:00-17:00 even alone (opening hours 18:20-20:00" in day.skipped[0][1]
+
+
+def test_full_day_skip_reason_names_the_working_day() -> None:
+    """Eight 60-minute visits open all day cannot share a 08:00-12:00 working day: the left-out ones are
+    refused because the working day is full, not because of their opening hours."""
+    dist, dur = _matrices(9)
+    visits = [Visit(f"A{i}", i, 60, required=False, skip_minutes=600) for i in range(1, 9)]
+    settings = DaySettings(start_min=480, end_min=720, lunch_early=None, lunch_late=None)
+    day = plan_day(dist, dur, visits, settings, time_limit=0.3)
+    assert day.skipped
+    for _vid, reason in day.skipped:
+        assert "the rep's working day 08:00-12:00 is full" in reason and "are not the limit" in reason
 
 
 def test_impossible_must_visit_and_overlapping_appointments_are_named() -> None:

@@ -74,3 +74,20 @@ def test_same_seed_same_tables_byte_for_byte(tmp_path, demo):
     c = tmp_path / "c.gpkg"
     save_project(build_demo(seed=4, n_accounts=3000), c)
     assert digest(a, "accounts") != digest(c, "accounts")
+
+
+def test_demo_rep_names_are_distinct(demo):
+    names = demo.reps["name"].tolist()
+    assert len(set(names)) == len(names) == 40
+
+
+def test_distinct_names_renames_only_the_repeats():
+    from territory_desktop.services.demo import LAST, distinct_names
+
+    names = ["Alex Garcia", "Alex Garcia", "Alex Smith", "Bo Hughes", "Bo Hughes"]
+    out = distinct_names(names)
+    assert len(set(out)) == 5
+    assert [out[0], out[2], out[3]] == ["Alex Garcia", "Alex Smith", "Bo Hughes"]  # first holders keep theirs
+    # a repeat keeps its first name and takes the next free last name after its own in LAST
+    assert out[1] == f"Alex {LAST[2]}" and LAST[1] == "Smith"
+    assert out[4] == f"Bo {LAST[0]}" and LAST[-1] == "Hughes"

@@ -87,7 +87,7 @@ def wall_pdf(qapp, tmp_path):
                            subtitle="Test print", when=date(2026, 11, 26))
     out = tmp_path / "wall.pdf"
     sink = PdfSink(out, options.page, options.dpi)
-    pm, summaries = _prepare(project, options)
+    _, pm, summaries = _prepare(project, options)
     page = sink.begin()
     transform = paint_wall_map(page, pm, summaries, options, "Printed 2026-11-26 · Source: four.gpkg")
     sink.finish()
@@ -295,7 +295,7 @@ def test_routes_and_account_points_are_drawn(qapp, tmp_path):
     route = shapely.segmentize(LineString([(-111.5, 39.0), (-97.5, 39.0)]), 0.1)  # along lat 39 N
     options = PrintOptions(page=page_spec("letter", True), dpi=100, routes=[route], accounts=True, reps=False)
     sink = make_sink(tmp_path / "r.png", options.page, options.dpi, many=False)
-    pm, summaries = _prepare(project, options)
+    _, pm, summaries = _prepare(project, options)
     page = sink.begin()
     transform = paint_wall_map(page, pm, summaries, options, "footer")
     sink.finish()

@@ -234,10 +234,23 @@ def _skip_reason(inst: RoutingInstance, route: list[int], node: int) -> str:
             extra = _cost(inst, trial) - base
             best = extra if best is None else min(best, extra)
     if best is None:
-        return (f"no room: opening hours {_hhmm(inst.tw_early[node] / 60)}-{_hhmm(inst.tw_late[node] / 60)} "
-                f"and {inst.service[node] / 60:.0f} min visit do not fit the day")
+        return _no_room_reason(inst, route, node)
     return (f"optional: fits, but adds {best / 60:.0f} min to the day, more than its skip cost "
             f"{inst.skip_cost[node] / 60:.0f} min")
+
+
+def _no_room_reason(inst: RoutingInstance, route: list[int], node: int) -> str:
+    """Name the real limit of a visit with no feasible slot: the visit alone does not fit the rep's
+    working day (its opening hours, the drive, the visit length), or the working day is already full."""
+    day = f"{_hhmm(inst.tw_early[0] / 60)}-{_hhmm(inst.tw_late[0] / 60)}"
+    opening = f"{_hhmm(inst.tw_early[node] / 60)}-{_hhmm(inst.tw_late[node] / 60)}"
+    minutes = f"{inst.service[node] / 60:.0f} min"
+    alone = best_break_position(inst, [node]) if inst.breaks else _plain_timeline(inst, [node])
+    if not alone.feasible:
+        return (f"no room: the {minutes} visit does not fit the rep's working day {day} even alone "
+                f"(opening hours {opening}, plus the drive from home and back)")
+    return (f"no room: the rep's working day {day} is full: the {len(route)} visit(s) already planned leave "
+            f"no {minutes} slot (opening hours {opening} are not the limit)")
 
 
 def _cost(inst: RoutingInstance, route: list[int]) -> int:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QGuiApplication, QPageLayout, QPainter
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPageLayout, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -25,18 +24,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QMessageBox,
-    QProgressDialog,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from ...models import Project, StopFlag, TerritoryError
-from ...services.printing import PAGE_SIZES_MM, page_spec
+from ...models.progress import no_progress
+from ...services.printing import PAGE_SIZES_MM, page_spec, safe_file_name
+from ..workers import Worker, run_job, run_job_with_dialog
 from .document import export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
 from .output import DeviceSink, page_layout
 
+#: resolution of PDF/SVG exports (and of the map book preview, which shows the exported PDF's pages)
+VECTOR_DPI = 300
 PAGE_NAMES = [("Letter", "letter"), ("Legal", "legal"), ("Tabloid", "tabloid"), ("A4", "a4"), ("A3", "a3"),
               ("Custom", "custom")]
 
@@ -81,9 +84,12 @@ class ExportDialog(QDialog):
         self.settings = settings
         opts, atlas = options_from_settings(settings)
         settings.beginGroup("print")
-        last_path = str(settings.value("path", str(Path.home() / f"{project.name or 'territories'}.pdf")))
+        last_path = str(settings.value("path", "") or "")
         page_key = str(settings.value("page", "letter"))
         settings.endGroup()
+        if not last_path or not Path(last_path).parent.is_dir():
+            last_path = str(suggested_path(project))
+        self.worker: Worker | None = None
         form = QFormLayout(self)
         self.path = QLineEdit(last_path)
         browse = QPushButton("Browse...")
@@ -115,6 +121,21 @@ class ExportDialog(QDialog):
         form.addRow("Title:", self.title)
         self.subtitle = QLineEdit(opts.subtitle)
         form.addRow("Subtitle:", self.subtitle)
+        self._content_rows(form, opts, atlas)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        form.addRow(self.progress)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        form.addRow(buttons)
+        self._page_changed()
+        self.files: list[Path] = []
+
+    def _content_rows(self, form: QFormLayout, opts: PrintOptions, atlas: bool) -> None:
+        """Scale bar units, map book and layer choices, accounts per page and PNG resolution."""
         self.units = QComboBox()
         self.units.addItem("Miles", "mi")
         self.units.addItem("Kilometres", "km")
@@ -137,12 +158,6 @@ class ExportDialog(QDialog):
         self.dpi = QSpinBox(minimum=50, maximum=1200, suffix=" dpi")
         self.dpi.setValue(opts.dpi)
         form.addRow("PNG resolution:", self.dpi)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self._page_changed()
-        self.files: list[Path] = []
 
     def _page_changed(self) -> None:
         custom = self.page.currentData() == "custom"
@@ -160,7 +175,7 @@ class ExportDialog(QDialog):
         key = self.page.currentData()
         spec = page_spec(f"{self.custom_w.value()}x{self.custom_h.value()}mm" if key == "custom" else key, landscape)
         out = self.path.text().strip().lower()
-        dpi = self.dpi.value() if out.endswith(".png") else 300
+        dpi = self.dpi.value() if out.endswith(".png") else VECTOR_DPI
         return PrintOptions(page=spec, title=self.title.text().strip(), subtitle=self.subtitle.text().strip(),
                             units=self.units.currentData(), accounts=self.accounts.isChecked(),
                             reps=self.reps.isChecked(), overview=self.overview.isChecked(), dpi=dpi,
@@ -185,52 +200,66 @@ class ExportDialog(QDialog):
         s.endGroup()
         s.sync()
 
-    def export(self) -> list[Path]:
-        """Write the file(s) chosen; raises TerritoryError for bad input."""
+    def _job(self):
+        """The export as a worker job ``(progress, stop) -> files``; the choices are read (and remembered)
+        now, in the GUI thread."""
         path = self.path.text().strip()
         options = self.options()
         self.remember()
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if self.atlas.isChecked():
-                self.files = run_with_progress(self, "Exporting the map book...",
-                                               lambda progress, stop: export_book(self.project, path, options,
-                                                                                  progress, stop))
-            else:
-                self.files = export_map(self.project, path, options)
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+        if self.atlas.isChecked():
+            return lambda progress, stop: export_book(self.project, path, options, progress, stop)
+        return lambda progress, stop: export_map(self.project, path, options)
+
+    def export(self) -> list[Path]:
+        """Write the file(s) chosen now, in this thread; raises TerritoryError for bad input."""
+        self.files = self._job()(no_progress, StopFlag())
         return self.files
 
-    def accept(self) -> None:
-        try:
-            self.export()
-        except TerritoryError as exc:
-            QMessageBox.warning(self, "Export Map", str(exc))
-            return
+    def start_export(self) -> Worker:
+        """Write the file(s) in the worker with the progress bar; Cancel stops a map book at its next page.
+        The dialog closes (accepted) when the files are written and stays open on an error."""
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.save_button.setEnabled(False)
+        self.worker = run_job(self._job(), self._written, on_failed=self._export_failed,
+                              on_cancelled=lambda: self._export_failed(None),
+                              on_progress=lambda f, m: (self.progress.setValue(int(1000 * f)),
+                                                        self.progress.setFormat(f"{m}  %p%")),
+                              state=getattr(self.parent(), "state", None), label="Exporting the map")
+        return self.worker
+
+    def _job_ended(self) -> None:
+        self.worker = None
+        self.progress.setVisible(False)
+        self.save_button.setEnabled(True)
+
+    def _written(self, files: list[Path]) -> None:
+        self._job_ended()
+        self.files = files
         super().accept()
 
+    def _export_failed(self, exc: BaseException | None) -> None:
+        self._job_ended()
+        if exc is not None:
+            message = str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}"
+            QMessageBox.warning(self, "Export Map", message)
 
-def run_with_progress(parent: QWidget | None, label: str, job):
-    """Run ``job(progress, stop)`` with a modal progress dialog whose Cancel button sets the stop flag
-    (the job raises CancelledError at its next page)."""
-    bar = QProgressDialog(label, "Cancel", 0, 1000, parent)
-    bar.setWindowModality(Qt.WindowModality.WindowModal)
-    bar.setMinimumDuration(300)
-    stop = StopFlag()
+    def accept(self) -> None:
+        if self.worker is None:
+            self.start_export()
 
-    def progress(fraction: float, message: str) -> None:
-        bar.setValue(int(fraction * 1000))
-        bar.setLabelText(f"{label}\n{message}")
-        QApplication.processEvents()
-        if bar.wasCanceled():
-            stop.set()
+    def reject(self) -> None:
+        if self.worker is not None:  # Cancel while writing stops the job; the dialog stays for another try
+            self.worker.cancel()
+            return
+        super().reject()
 
-    bar.canceled.connect(stop.set)
-    try:
-        return job(progress, stop)
-    finally:
-        bar.close()
+
+def suggested_path(project: Project, suffix: str = ".pdf") -> Path:
+    """Where an export goes by default: the project's folder (home for an unsaved project) and a file
+    name made safe from the project's name (no colon or slash)."""
+    folder = Path(project.path).resolve().parent if getattr(project, "path", None) else Path.home()
+    return folder / safe_file_name(project.name, suffix)
 
 
 def export_map_dialog(window, project: Project, settings: QSettings | None = None) -> list[Path]:
@@ -245,15 +274,16 @@ def configure_printer(printer: QPrinter, options: PrintOptions) -> None:
     printer.setPageLayout(page_layout(options.page))
 
 
-def paint_on_printer(printer: QPrinter, project: Project, options: PrintOptions, book: bool = False) -> None:
-    """Paint the wall map (or the map book) on ``printer`` page by page."""
+def paint_on_printer(printer: QPrinter, project: Project, options: PrintOptions, book: bool = False,
+                     progress=no_progress, stop: StopFlag | None = None) -> None:
+    """Paint the wall map (or the map book) on ``printer`` page by page (any thread)."""
     painter = QPainter()
     if not painter.begin(printer):
         raise TerritoryError("the printer could not be opened")
     try:
         sink = DeviceSink(printer, painter)
         if book:
-            paint_book_document(sink, project, options)
+            paint_book_document(sink, project, options, progress, stop)
         else:
             paint_map_document(sink, project, options)
     finally:
@@ -261,10 +291,18 @@ def paint_on_printer(printer: QPrinter, project: Project, options: PrintOptions,
 
 
 def open_print_preview(window, project: Project, book: bool = False, settings: QSettings | None = None,
-                       show: bool = True) -> QPrintPreviewDialog:
-    """File > Print Preview: the wall map (or map book) in a QPrintPreviewDialog; its Print button prints to
-    the chosen printer. Page size and orientation start from the remembered export choices."""
+                       show: bool = True):
+    """File > Print Preview: the wall map in a QPrintPreviewDialog (its Print button prints to the chosen
+    printer). With ``book``: File > Map Book Preview, rendered in the worker with progress and Cancel
+    (:class:`~.preview.BookPreview`, the same pages the export writes). Page size and orientation start
+    from the remembered export choices."""
     options, _ = options_from_settings(settings or _settings(window))
+    if book:
+        from .preview import BookPreview
+
+        preview = BookPreview(window, project, options)
+        preview.start(show=show)
+        return preview
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     configure_printer(printer, options)
     dialog = QPrintPreviewDialog(printer, window)
@@ -284,16 +322,25 @@ def open_print_preview(window, project: Project, book: bool = False, settings: Q
     return dialog
 
 
-def print_map_dialog(window, project: Project, book: bool = False, settings: QSettings | None = None) -> bool:
-    """File > Print: the system print dialog, then the wall map (or map book) to the chosen printer."""
+def print_map_dialog(window, project: Project, book: bool = False, settings: QSettings | None = None) -> Worker | None:
+    """File > Print: the system print dialog, then the wall map (or map book) to the chosen printer, painted
+    in the worker with a progress dialog and Cancel. Returns the worker (None when the dialog was cancelled)."""
     options, _ = options_from_settings(settings or _settings(window))
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     configure_printer(printer, options)
     if QPrintDialog(printer, window).exec() != QDialog.DialogCode.Accepted:
-        return False
-    try:
-        paint_on_printer(printer, project, options, book)
-    except TerritoryError as exc:
-        QMessageBox.warning(window, "Print", str(exc))
-        return False
-    return True
+        return None
+    return start_printing(window, printer, project, options, book)[0]
+
+
+def start_printing(window, printer: QPrinter, project: Project, options: PrintOptions, book: bool = False):
+    """Paint on ``printer`` in the worker (:func:`..workers.run_job_with_dialog`); an error is shown in a
+    message box. Returns (worker, progress dialog)."""
+
+    def failed(exc: BaseException) -> None:
+        QMessageBox.warning(window, "Print", str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}")
+
+    return run_job_with_dialog(
+        window, "Print", "Printing the map book..." if book else "Printing the map...",
+        lambda progress, stop: paint_on_printer(printer, project, options, book, progress, stop),
+        lambda _r: None, on_failed=failed, state=getattr(window, "state", None))

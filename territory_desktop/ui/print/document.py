@@ -3,7 +3,7 @@ export dialog and the print preview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ...models import InvalidInputError, Project, StopFlag
@@ -30,20 +30,27 @@ def ensure_application():
     return QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "territory-desktop"])
 
 
-def _prepare(project: Project, options: PrintOptions) -> tuple[PrintMap, list[TerritorySummary]]:
-    if options.scenario and options.scenario != project.active_scenario:
-        if options.scenario not in project.plans:
-            raise InvalidInputError("--scenario", [(f"no scenario '{options.scenario}' (have "
-                                                   f"{', '.join(project.plans)})")])
-        project.active_scenario = options.scenario
+def scenario_view(project: Project, scenario_id: str | None) -> Project:
+    """``project`` as seen with ``scenario_id`` active: a shallow copy sharing every table, so printing
+    another scenario never changes ``project.active_scenario`` behind the user's back."""
+    if not scenario_id or scenario_id == project.active_scenario:
+        return project
+    if scenario_id not in project.plans:
+        raise InvalidInputError("--scenario", [(f"no scenario '{scenario_id}' (have "
+                                               f"{', '.join(project.plans)})")])
+    return replace(project, active_scenario=scenario_id)
+
+
+def _prepare(project: Project, options: PrintOptions) -> tuple[Project, PrintMap, list[TerritorySummary]]:
+    project = scenario_view(project, options.scenario)
     if not len(project.units):
         raise InvalidInputError(project.path or project.name, ["the project has no units to map"])
-    return PrintMap(project, options), territory_summaries(project)
+    return project, PrintMap(project, options), territory_summaries(project)
 
 
 def paint_map_document(sink: Sink, project: Project, options: PrintOptions) -> int:
     """Paint the one-page wall map on ``sink`` (already created, not begun). Returns the page count."""
-    pm, summaries = _prepare(project, options)
+    project, pm, summaries = _prepare(project, options)
     page = sink.begin()
     paint_wall_map(page, pm, summaries, options, footer_text(project, options.source, options.when))
     return 1
@@ -66,7 +73,7 @@ def paint_book_document(sink: Sink, project: Project, options: PrintOptions, pro
     page and continued account pages. Returns the outline entries (title, 0-based page, parent)."""
     stop = stop or StopFlag()
     progress(0.0, "preparing the map book")
-    pm, summaries = _prepare(project, options)
+    project, pm, summaries = _prepare(project, options)
     rows = accounts_by_territory(project, limit=options.max_accounts)
     page = sink.begin()
     layout = book_layout(page, options)
