@@ -35,6 +35,22 @@ def open_project(path: str | os.PathLike, for_writing: bool = False) -> Project:
     return project
 
 
+def hold_for_editing(path: str | os.PathLike, program: str = "Territory Desktop") -> str | None:
+    """Take the project's lock while a window has it open; None when held, else why it is not (another
+    process has it open: the window still shows it, and its saves are refused with that reason)."""
+    try:
+        lock.acquire(path, program)
+    except lock.ProjectBusyError as exc:
+        return str(exc)
+    return None
+
+
+def release_editing(path: str | os.PathLike | None) -> None:
+    """Give the project's lock back (closing the window or the project)."""
+    if path:
+        lock.release(path)
+
+
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
     """Save atomically to ``path`` (default: where it came from), refreshing the territories layer.
 

@@ -163,7 +163,9 @@ class MainWindow(QMainWindow):
         self.state.set_project(project)
 
     def _show_project(self, project: Project | None) -> None:
+        self._release_project_lock()
         self.project = project
+        self._hold_project_lock()
         self.undo_stack.clear()
         self._unit_measures = None
         if project is None:
@@ -178,6 +180,25 @@ class MainWindow(QMainWindow):
         self._reload_territories()
         self._update_title()
         self.setWindowModified(False)
+
+    def _hold_project_lock(self) -> None:
+        """While a project is shown, its lock file says so to other windows and processes."""
+        from ..services.project import hold_for_editing
+
+        path = getattr(self.project, "path", None)
+        self._locked_path = None
+        if path:
+            busy = hold_for_editing(path, "Territory Desktop window")
+            if busy is None:
+                self._locked_path = path
+            else:
+                self.statusBar().showMessage(f"Read-only: {busy}", 15000)
+
+    def _release_project_lock(self) -> None:
+        from ..services.project import release_editing
+
+        release_editing(getattr(self, "_locked_path", None))
+        self._locked_path = None
 
     def mark_modified(self) -> None:
         """Changes outside the undo stack (an import, a route plan): ask before closing, show the star."""
@@ -604,8 +625,21 @@ class MainWindow(QMainWindow):
             return False
         self.set_project(project)
         self._add_recent(path)
-        self.statusBar().showMessage(f"Opened {path}", 4000)
+        if not self.statusBar().currentMessage().startswith("Read-only"):
+            self.statusBar().showMessage(f"Opened {path}", 4000)
+        if project.open_notes:
+            self._show_open_notes(project)
         return True
+
+    def _show_open_notes(self, project: Project) -> None:
+        """Say what opening found and repaired (edits made in GIS), as plain text."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Project checked on opening",
+                          f"{project.name} was changed in another program since it was last saved here. "
+                          "What was found and repaired (saved with your next save):", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDetailedText("\n\n".join(project.open_notes))
+        box.setInformativeText("\n".join(f"• {n[:160]}" for n in project.open_notes[:5]))
+        box.open()
 
     def open_path(self, path: str) -> bool:
         """Open a project file now (blocking); an error dialog names the file and the reason."""
@@ -649,6 +683,9 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot save project", str(exc))
             return False
         self.undo_stack.setClean()
+        if str(target) != getattr(self, "_locked_path", None):  # saved as a new file: that is the one held now
+            self._release_project_lock()
+            self._hold_project_lock()
         self._add_recent(str(target))
         self._update_title()
         self.statusBar().showMessage(f"Saved {target}", 4000)
@@ -722,6 +759,7 @@ class MainWindow(QMainWindow):
             if self.canvas.renderer is not None:  # layer order, visibility and opacity
                 self.settings.setValue("layers", ";".join(
                     f"{layer.key}={int(layer.visible)},{layer.opacity:.2f}" for layer in self.canvas.renderer.layers))
+            self._release_project_lock()
             event.accept()
         else:
             event.ignore()
