@@ -1,18 +1,22 @@
 """The command line: ``territory-desktop SUBCOMMAND ...``; with no subcommand the GUI opens.
 
 Each subcommand lives in its own module here with ``register(subparsers)``, which adds its parser and
-sets ``func`` to a ``run(args) -> int`` function. Errors a user can act on (``TerritoryError``) are
-printed as lines on stderr with exit code 2; no traceback. Qt is imported only by the GUI commands,
+sets ``func`` to a ``run(args) -> int`` function. Errors a user can act on (``TerritoryError``, a bad
+argument, a file the system refuses) are printed as lines on stderr with exit code 2; no traceback. A
+closed stdout (``territory-desktop info P.gpkg | head -1``) ends the command quietly with exit code 141
+(128 + SIGPIPE), as other Unix tools do. Qt is imported only by the GUI commands,
 lazily, so headless commands never load it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..models import TerritoryError
 from . import demo, importing, info
+from ._common import CliParser
 
 #: modules with register(subparsers); later issues append theirs here
 COMMAND_MODULES = [demo, importing, info]
@@ -33,7 +37,7 @@ def _optional_modules() -> list:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="territory-desktop",
         description="Territory Desktop: sales territory planning on a map. With no command, opens the GUI.",
     )
@@ -52,13 +56,36 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_gui([])
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except TerritoryError as exc:
         first, *rest = str(exc).splitlines() or [type(exc).__name__]
-        print(f"error: {first}", file=sys.stderr)
-        for line in rest:
-            print(f"  {line.strip()}", file=sys.stderr)
-        return 2
+        return _fail(first, rest)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        return _fail(f"{exc.filename}: {exc.strerror or exc}", [])
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(first: str, rest: list[str]) -> int:
+    """Print ``error: FIRST`` and the indented detail lines on stderr; exit code 2."""
+    try:
+        print(f"error: {first}", file=sys.stderr)
+        for line in rest:
+            print(f"  {line.strip()}", file=sys.stderr)
+    except BrokenPipeError:
+        return _stdout_closed()
+    return 2
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as a SIGPIPE would, and exit 141."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    return 141

@@ -1,8 +1,17 @@
-"""Shared CLI helpers: a text progress reporter and map/argument parsing."""
+"""Shared CLI helpers: a text progress reporter, map/argument parsing and argument checks.
+
+Every flag with a numeric or file argument is checked by an argparse ``type`` built here, so a bad value is
+refused while the arguments are parsed: one ``error: ...`` line on stderr, exit code 2, before any work is
+done (and before anything is saved).
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
+import os
 import sys
+from pathlib import Path
 
 from ..models import InvalidInputError
 
@@ -19,6 +28,13 @@ class TextProgress:
             self._last = message
 
 
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``error: PROG: MESSAGE (see PROG --help)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def parse_mapping(items: list[str] | None) -> dict[str, str]:
     """``["account_id=Cust No", ...]`` -> ``{"account_id": "Cust No"}``."""
     mapping = {}
@@ -28,3 +44,92 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
         key, value = item.split("=", 1)
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+def range_text(low: float, high: float, low_open: bool = False) -> str:
+    """'1 to 20' or 'more than 0 and at most 3600': how the README and the errors state a valid range."""
+    return f"more than {low:g} and at most {high:g}" if low_open else f"{low:g} to {high:g}"
+
+
+def check_number(value: float, low: float, high: float, low_open: bool = False) -> str | None:
+    """None when ``value`` is finite and in the range, else the reason ("must be 1 to 20")."""
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+        return f"must be {range_text(low, high, low_open)}"
+    return None
+
+
+def number_in(low: float, high: float, kind: type = float, low_open: bool = False):
+    """argparse ``type``: a number of ``kind`` (int or float) from ``low`` to ``high``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        reason = check_number(value, low, high, low_open)
+        if reason:
+            raise argparse.ArgumentTypeError(f"{text} {reason}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def output_file(*suffixes: str):
+    """argparse ``type``: a file to write, with one of ``suffixes``, in an existing writable folder."""
+
+    def parse(text: str) -> str:
+        reason = output_problem(text, suffixes)
+        if reason:
+            raise argparse.ArgumentTypeError(f"{text}: {reason}")
+        return text
+
+    return parse
+
+
+def output_problem(path: str, suffixes: tuple[str, ...]) -> str | None:
+    """Why ``path`` cannot be written (suffix, folder missing or read-only, a folder itself), or None."""
+    target = Path(path)
+    if suffixes and target.suffix.lower() not in suffixes:
+        listed = suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+        return f"use a {listed} file name"
+    if target.is_dir():
+        return "is a folder; give a file name"
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return f"cannot write in {folder} (read-only)"
+    return None
+
+
+def input_file(text: str) -> str:
+    """argparse ``type``: an existing, readable file (not a folder)."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot be read (permission denied)")
+    return text
+
+
+def project_file(text: str) -> str:
+    """argparse ``type``: an existing project file (a folder named x.gpkg is refused)."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such project file")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a project file (.gpkg)")
+    return input_file(text)
+
+
+def check_scenario(project, scenario_id: str | None) -> None:
+    """Refuse a ``--scenario`` the project does not have, listing the ones it has."""
+    if scenario_id is None or scenario_id in project.plans:
+        return
+    names = dict(zip(project.scenarios["scenario_id"].astype(str), project.scenarios["name"].astype(str)))
+    listed = ", ".join(f"{s} ({names[s]})" if names.get(s, s) != s else s for s in project.plans)
+    raise InvalidInputError("--scenario", [f"no scenario '{scenario_id}'; the project has: {listed or 'none'}"])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from ._common import project_file
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise a project: counts, CRS, territories and totals",
                        description="Print a project's counts, CRS, scenarios and the territories of the "
                                    "active scenario with units, accounts, workload (hours/year) and potential.")
-    p.add_argument("project", metavar="PROJECT", help="project file (.gpkg)")
+    p.add_argument("project", metavar="PROJECT", type=project_file, help="project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

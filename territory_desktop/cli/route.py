@@ -8,7 +8,8 @@ import sys
 from datetime import date
 
 from ..models import InvalidInputError
-from ._common import TextProgress
+from ..storage.export import write_table
+from ._common import TextProgress, input_file, number_in, output_file, project_file
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -27,12 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "that could not be planned, with the reason.",
         epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
                "--weeks 4 --out plan.csv")
-    p.add_argument("--project", required=True, metavar="P.gpkg", help="project file")
+    p.add_argument("--project", required=True, type=project_file, metavar="P.gpkg", help="project file")
     p.add_argument("--rep", required=True, metavar="ID", help="rep_id to plan for")
     p.add_argument("--start", required=True, metavar="DATE", help="first day of the plan, YYYY-MM-DD")
-    p.add_argument("--weeks", type=int, default=4, metavar="N", help="horizon in weeks, 1 to 5 (default 4)")
+    p.add_argument("--weeks", type=number_in(1, 5, int), default=4, metavar="N",
+                   help="horizon in weeks, 1 to 5 (default 4)")
     p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
-    p.add_argument("--out", metavar="plan.csv", help="write one row per stop (date, seq, times, drive) as CSV")
+    p.add_argument("--out", type=output_file(".csv", ".xlsx"), metavar="plan.csv",
+                   help="write one row per stop (date, seq, times, drive) as CSV (or .xlsx); checked before "
+                        "the work")
     p.add_argument("--details", action="store_true", help="also list every stop of every day")
     p.add_argument("--holiday", action="append", default=[], metavar="DATE",
                    help="a day off, YYYY-MM-DD (repeat for several)")
@@ -41,14 +45,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lunch", default="11:30-13:30/30", metavar="HH:MM-HH:MM/MIN",
                    help="lunch must start in this window and lasts MIN minutes (default 11:30-13:30/30); "
                         "'none' for no lunch")
-    p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
-                   help="seconds for the whole plan (default 30)")
-    p.add_argument("--circuity", type=float, default=1.3, help="road distance / great-circle distance (1.3)")
+    p.add_argument("--time-limit", type=number_in(0, 3600, low_open=True), default=30.0, metavar="S",
+                   help="seconds for the whole plan, more than 0 and at most 3600 (default 30)")
+    p.add_argument("--circuity", type=number_in(1, 3), default=1.3, metavar="F",
+                   help="road distance / great-circle distance, 1 to 3 (default 1.3)")
     p.add_argument("--no-traffic", action="store_true", help="ignore the weekday/hour congestion profile")
-    p.add_argument("--osm", metavar="FILE.osm.pbf",
+    p.add_argument("--osm", type=input_file, metavar="FILE.osm.pbf",
                    help="travel on the roads of this OpenStreetMap extract (needs the osmium package)")
     p.add_argument("--osrm", metavar="URL", help="use an OSRM server's table service for travel (needs network)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=number_in(0, 2**31 - 1, int), default=0, metavar="N",
+                   help="random seed, 0 or more (default 0)")
     p.set_defaults(func=run)
 
 
@@ -60,8 +66,12 @@ def _date(text: str, what: str) -> date:
 
 
 def _minutes(hhmm: str) -> float:
+    """'11:30' -> 690; ValueError outside 00:00..24:00."""
     h, m = hhmm.split(":")
-    return 60 * int(h) + int(m)
+    value = 60 * int(h) + int(m)
+    if not (0 <= int(m) < 60 and 0 <= value <= 24 * 60):
+        raise ValueError(hhmm)
+    return value
 
 
 def parse_lunch(text: str) -> tuple[float, float, float] | None:
@@ -74,8 +84,9 @@ def parse_lunch(text: str) -> tuple[float, float, float] | None:
         out = (_minutes(a), _minutes(b), float(minutes))
     except ValueError as exc:
         raise InvalidInputError("--lunch", [f"{text!r} is not HH:MM-HH:MM/MINUTES"]) from exc
-    if out[0] > out[1] or out[2] <= 0:
-        raise InvalidInputError("--lunch", [f"{text!r}: the window must not end before it starts, minutes > 0"])
+    if out[0] > out[1] or not 0 < out[2] <= 240:
+        raise InvalidInputError("--lunch", [(f"{text!r}: the window must not end before it starts; the lunch "
+                                            "lasts more than 0 and at most 240 minutes")])
     return out
 
 
@@ -91,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
         weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
     except KeyError as exc:
         raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
-    if not 1 <= args.weeks <= 5:
-        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
+    if not weekdays:
+        raise InvalidInputError("--weekdays", ["give at least one working weekday, e.g. mon,tue,wed,thu,fri"])
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
     progress(0.0, f"opening {args.project}")
@@ -116,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
     summary = plan_summary(rp)
     if args.out:
-        plan_rows(rp).to_csv(args.out, index=False)
+        write_table(plan_rows(rp), args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=1))
