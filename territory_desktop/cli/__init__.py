@@ -50,12 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from ..ui.app import run_gui  # lazy: headless commands never load Qt
-
-        return run_gui([])
     try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            from ..ui.app import run_gui  # lazy: headless commands never load Qt
+
+            return run_gui([])
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not as a traceback at interpreter exit
         return code

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..models import InvalidInputError
+from ..models import InvalidInputError, TerritoryError
 
 
 class TextProgress:
@@ -28,11 +28,16 @@ class TextProgress:
             self._last = message
 
 
+class UsageError(TerritoryError):
+    """A bad command line: the message is one line naming the command and the argument."""
+
+
 class CliParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, ``error: PROG: MESSAGE (see PROG --help)``, exit 2."""
+    """An ArgumentParser whose errors raise :class:`UsageError`; ``main`` prints it as one line
+    ``error: PROG: MESSAGE (see 'PROG --help')`` and returns exit code 2."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
 def parse_mapping(items: list[str] | None) -> dict[str, str]:
