@@ -45,13 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES + _optional_modules():
         module.register(sub)
+    parser.set_defaults(commands=sub.choices)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # reported by the command's parser, so the hint names the command's --help
+            args.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command is None:
             from ..ui.app import run_gui  # lazy: headless commands never load Qt
 
