@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox
 
+from .plaintext import tooltip
+
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"  # inside the package: ships in the wheel
 
 
@@ -65,7 +67,7 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
     def fill_recent() -> None:
         recent.clear()
         for path in w.recent_files():
-            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path_async(p)).setToolTip(path)
+            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path_async(p)).setToolTip(tooltip(path))
         if recent.isEmpty():
             recent.addAction("(none)").setEnabled(False)
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMessageBox,
     QProgressDialog,
     QPushButton,
     QSpinBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...models import Project, StopFlag, TerritoryError
 from ...services.printing import PAGE_SIZES_MM, page_spec
+from .. import plaintext as msg
 from .document import export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
 from .output import DeviceSink, page_layout
@@ -206,7 +206,7 @@ class ExportDialog(QDialog):
         try:
             self.export()
         except TerritoryError as exc:
-            QMessageBox.warning(self, "Export Map", str(exc))
+            msg.warning(self, "Export Map", str(exc))
             return
         super().accept()
 
@@ -294,6 +294,6 @@ def print_map_dialog(window, project: Project, book: bool = False, settings: QSe
     try:
         paint_on_printer(printer, project, options, book)
     except TerritoryError as exc:
-        QMessageBox.warning(window, "Print", str(exc))
+        msg.warning(window, "Print", str(exc))
         return False
     return True
