@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-moved", type=number_in(0, 1), metavar="FRACTION", default=None,
                    help="with --current/--project: at most this fraction of units may change territory "
                         "(0 to 1, default 0.1); without it the plan is rebuilt from scratch")
-    p.add_argument("--moved-measure", metavar="COL", help="count --max-moved in this measure instead of units")
+    p.add_argument("--moved-measure", metavar="COL",
+                   help="count --max-moved in this measure (one of the --weight columns) instead of units")
     p.add_argument("--orphans-only", action="store_true", help="only assign units without a territory")
     p.add_argument("--locked", metavar="COL", help="true/1/yes in this column locks a unit in its current territory")
     p.add_argument("--max-distance", type=number_in(0, 20_000, low_open=True), metavar="KM",
@@ -116,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.weight:
         raise InvalidInputError("balance", ["give at least one --weight COL"])
     _tolerances_for(args)  # refused before any work, like every other argument
+    if args.moved_measure is not None and args.moved_measure not in args.weight:
+        raise InvalidInputError("--moved-measure", [f"'{args.moved_measure}' is not one of the --weight measures "
+                                                    f"({', '.join(args.weight)})"])
     from ..services.balancing import balance_layer, is_project_file, read_units_layer
 
     if args.project or (args.units_file and is_project_file(args.units_file)):

@@ -58,11 +58,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: dates a plan may use (a horizon of 5 weeks from the last one still is a date)
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def _date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInputError(what, [f"{text!r} is not a date (YYYY-MM-DD)"]) from exc
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise InvalidInputError(what, [f"{text} is outside {FIRST_DATE} .. {LAST_DATE}"])
+    return value
 
 
 def _minutes(hhmm: str) -> float:

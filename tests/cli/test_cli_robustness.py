@@ -60,6 +60,9 @@ OUT_OF_RANGE = [
     (_route, ["--lunch", "25:00-26:00/30"], "--lunch", "HH:MM"),
     (_route, ["--lunch", "11:30-13:30/900"], "--lunch", "240 minutes"),
     (_route, ["--weekdays", ","], "--weekdays", "at least one"),
+    (_route, ["--start", "9999-12-28"], "--start", "outside 1900-01-01 .. 2999-12-31"),  # was OverflowError
+    (_route, ["--holiday", "9999-12-31"], "--holiday", "outside 1900-01-01 .. 2999-12-31"),
+    (_balance, ["--moved-measure", "nope", "--max-moved", "0.1"], "--moved-measure", "not one of the --weight"),
     (_print, ["--dpi", "0"], "--dpi", "50 to 1200"),
     (_print, ["--dpi", "100000"], "--dpi", "50 to 1200"),
     (_print, ["--max-accounts", "-1"], "--max-accounts", "0 to"),
