@@ -109,26 +109,26 @@ def output_problem(path: str, suffixes: tuple[str, ...]) -> str | None:
     return None
 
 
-def input_file(text: str) -> str:
-    """argparse ``type``: an existing, readable file (not a folder)."""
+def existing_file(text: str, noun: str = "file") -> str:
+    """``text`` when it names an existing, readable file; else argparse's error naming the ``noun``."""
     path = Path(text)
     if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text}: no such file")
+        raise argparse.ArgumentTypeError(f"{text}: no such {noun}")
     if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a {noun}")
     if not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"{text}: cannot be read (permission denied)")
     return text
 
 
+def input_file(text: str) -> str:
+    """argparse ``type``: an existing, readable file (not a folder)."""
+    return existing_file(text)
+
+
 def project_file(text: str) -> str:
     """argparse ``type``: an existing project file (a folder named x.gpkg is refused)."""
-    path = Path(text)
-    if not path.exists():
-        raise argparse.ArgumentTypeError(f"{text}: no such project file")
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a project file (.gpkg)")
-    return input_file(text)
+    return existing_file(text, "project file (.gpkg)")
 
 
 def check_scenario(project, scenario_id: str | None) -> None:
