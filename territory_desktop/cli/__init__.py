@@ -16,7 +16,7 @@ import sys
 
 from ..models import TerritoryError
 from . import demo, importing, info
-from ._common import CliParser
+from ._common import CliParser, printable
 
 #: modules with register(subparsers); later issues append theirs here
 COMMAND_MODULES = [demo, importing, info]
@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(first: str, rest: list[str]) -> int:
     """Print ``error: FIRST`` and the indented detail lines on stderr; exit code 2."""
     try:
-        print(f"error: {first}", file=sys.stderr)
+        print(f"error: {printable(first)}", file=sys.stderr)  # names in messages cannot drive the terminal
         for line in rest:
-            print(f"  {line.strip()}", file=sys.stderr)
+            print(f"  {printable(line.strip())}", file=sys.stderr)
     except BrokenPipeError:
         return _stdout_closed()
     return 2

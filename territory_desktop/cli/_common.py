@@ -28,6 +28,17 @@ class TextProgress:
             self._last = message
 
 
+#: C0/C1 control characters (and DEL): printed as-is they move the cursor, clear the screen or set the
+#: terminal's title; a hostile name in a table must not
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_CONTROL.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
+
+
+def printable(value) -> str:
+    """``value`` as text for a terminal table: control characters shown as escapes (\\r, \\x1b)."""
+    return str(value).translate(_CONTROL)
+
+
 class UsageError(TerritoryError):
     """A bad command line: the message is one line naming the command and the argument."""
 

@@ -112,14 +112,19 @@ def _options(args: argparse.Namespace, mode: str):
                           max_distance_km=args.max_distance)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """The checks argparse's types cannot make alone; refused before any work, like every other argument."""
+    _tolerances_for(args)
+    if args.moved_measure is not None and args.moved_measure not in args.weight:
+        raise InvalidInputError("--moved-measure", [(f"'{args.moved_measure}' is not one of the --weight "
+                                                     f"measures ({', '.join(args.weight)})")])
+
+
 def run(args: argparse.Namespace) -> int:
     progress = (lambda f, m: None) if args.quiet else TextProgress()
     if not args.weight:
         raise InvalidInputError("balance", ["give at least one --weight COL"])
-    _tolerances_for(args)  # refused before any work, like every other argument
-    if args.moved_measure is not None and args.moved_measure not in args.weight:
-        raise InvalidInputError("--moved-measure", [f"'{args.moved_measure}' is not one of the --weight measures "
-                                                    f"({', '.join(args.weight)})"])
+    _check_args(args)
     from ..services.balancing import balance_layer, is_project_file, read_units_layer
 
     if args.project or (args.units_file and is_project_file(args.units_file)):

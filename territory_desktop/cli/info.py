@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import project_file
+from ._common import printable, project_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     c = summary["counts"]
-    print(f"{summary['name']}  ({summary['path']})")
+    print(f"{printable(summary['name'])}  ({printable(summary['path'])})")
     print(f"CRS {summary['crs']}; scenario '{summary['active_scenario']}' of {c['scenarios']}")
     print(f"{c['units']} units ({c['orphan_units']} orphan), {c['accounts']} accounts "
           f"({c['accounts_outside_units']} outside every unit), {c['reps']} reps, {c['territories']} territories")
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{'territory':<10} {'name':<18} {'rep':<5} {'units':>6} {'accounts':>9} {'workload h':>11} "
               f"{'potential':>14} {'dev %':>7}")
         for t in summary["territories"]:
-            print(f"{t['territory_id']:<10} {str(t['name'])[:18]:<18} {t['rep_id'] or ''!s:<5} {t['units']:>6} "
+            print(f"{printable(t['territory_id']):<10} {printable(t['name'])[:18]:<18} "
+                  f"{printable(t['rep_id'] or ''):<5} {t['units']:>6} "
                   f"{t['accounts']:>9} {t['workload_hours']:>11,.1f} {t['potential']:>14,.0f} "
                   f"{t['workload_deviation_pct']:>7.1f}")
     return 0

@@ -9,7 +9,7 @@ from datetime import date
 
 from ..models import InvalidInputError
 from ..storage.export import write_table
-from ._common import TextProgress, input_file, number_in, output_file, project_file
+from ._common import TextProgress, input_file, number_in, output_file, printable, project_file
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -97,20 +97,46 @@ def parse_lunch(text: str) -> tuple[float, float, float] | None:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """'mon,tue' -> (0, 1); at least one day."""
+    try:
+        days = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in text.split(",") if w.strip()}))
+    except KeyError as exc:
+        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
+    if not days:
+        raise InvalidInputError("--weekdays", ["give at least one working weekday, e.g. mon,tue,wed,thu,fri"])
+    return days
+
+
+def _day_settings(rep, lunch):
     from ..engine.routing.day import DaySettings
-    from ..engine.travel import GreatCircleProvider, TrafficProfile
+
+    return DaySettings(start_min=float(rep.get("work_start_minute", 480)),
+                       end_min=float(rep.get("work_end_minute", 1020)),
+                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
+                       lunch_minutes=lunch[2] if lunch else 0.0)
+
+
+def _provider(args: argparse.Namespace, progress):
+    from ..engine.travel import GreatCircleProvider
+    from ..services.routing import OSRMProvider, load_osm_graph
+
+    if args.osrm:
+        return OSRMProvider(args.osrm)
+    if args.osm:
+        progress(0.01, f"reading roads from {args.osm}")
+        return load_osm_graph(args.osm)
+    return GreatCircleProvider(circuity=args.circuity)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine.travel import TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import OSRMProvider, load_osm_graph, plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import plan_rep_visits, plan_rows, plan_summary
 
     start = _date(args.start, "--start")
     holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
-    try:
-        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
-    except KeyError as exc:
-        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
-    if not weekdays:
-        raise InvalidInputError("--weekdays", ["give at least one working weekday, e.g. mon,tue,wed,thu,fri"])
+    weekdays = parse_weekdays(args.weekdays)
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
     progress(0.0, f"opening {args.project}")
@@ -118,19 +144,9 @@ def run(args: argparse.Namespace) -> int:
     reps = project.reps.set_index("rep_id")
     if args.rep not in reps.index:
         raise InvalidInputError("--rep", [f"rep {args.rep!r} is not in the project"])
-    rep = reps.loc[args.rep]
-    day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
-                      lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
-                      lunch_minutes=lunch[2] if lunch else 0.0)
-    if args.osrm:
-        provider = OSRMProvider(args.osrm)
-    elif args.osm:
-        progress(0.01, f"reading roads from {args.osm}")
-        provider = load_osm_graph(args.osm)
-    else:
-        provider = GreatCircleProvider(circuity=args.circuity)
     traffic = None if args.no_traffic else TrafficProfile()
-    rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
+    rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays,
+                         _day_settings(reps.loc[args.rep], lunch), _provider(args, progress), traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
     summary = plan_summary(rp)
     if args.out:
@@ -139,6 +155,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
+    _print_plan(summary, plan_rows(rp) if args.details else None)
+    return 0
+
+
+def _print_plan(summary: dict, rows=None) -> None:
+    """The per-day table, the stops of every day (``rows`` = plan_rows, with --details), the unplanned."""
     print(f"rep {summary['rep_id']}: {summary['weeks']} weeks from {summary['start']}, travel {summary['travel']}")
     print(f"{summary['accounts']} accounts due ({summary['not_due_accounts']} not due), "
           f"{summary['planned_visits']} of {summary['required_visits']} visits planned "
@@ -147,18 +169,17 @@ def run(args: argparse.Namespace) -> int:
     for d in summary["days"]:
         print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
               f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
-    if args.details:
-        rows = plan_rows(rp)
+    if rows is not None:
         for d, day_rows in rows.groupby("date", sort=True):
             print(f"\n{d}")
             for r in day_rows.itertuples():
                 lunch = f"  lunch {r.lunch}" if r.lunch else ""
-                print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
-                      f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
+                print(f"  {r.seq:>2}. {r.start}-{r.depart} {printable(r.account_id):<10} "
+                      f"{printable(r.name)[:32]:<32} drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  "
+                      f"wait {r.wait_min:4.1f}{lunch}")
     if summary["unplanned"]:
         print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
         for u in summary["unplanned"][:15]:
-            print(f"  {u['account_id']}: {u['planned']} of {u['required']} visits; {u['reason']}")
+            print(f"  {printable(u['account_id'])}: {u['planned']} of {u['required']} visits; {u['reason']}")
         if len(summary["unplanned"]) > 15:
             print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
-    return 0

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..models import InvalidInputError
 from .dialogs import add_ok_cancel
-from .plaintext import esc, window_title
+from .plaintext import esc, markup_label, window_title
 
 ID_HINTS = ("geoid", "unit_id", "id", "fips", "zip", "zcta", "code")
 NAME_HINTS = ("name", "namelsad", "label", "description")
@@ -35,9 +34,8 @@ class ImportErrorsDialog(QDialog):
         self.setWindowTitle("Import failed")
         self.resize(720, 420)
         count = len(error.problems)
-        summary = QLabel(f"<b>{esc(error.source)}</b>: {count} problem{'s' if count != 1 else ''} found. "
-                         "Nothing was imported; fix the file and import it again.")
-        summary.setTextFormat(Qt.TextFormat.RichText)  # our bold markup; the file name is escaped
+        summary = markup_label(f"<b>{esc(error.source)}</b>: {count} problem{'s' if count != 1 else ''} found. "
+                               "Nothing was imported; fix the file and import it again.")
         summary.setWordWrap(True)
         self.table = QTableWidget(count, 3)
         self.table.setHorizontalHeaderLabels(["Row", "Column", "Problem"])

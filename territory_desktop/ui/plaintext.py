@@ -42,6 +42,14 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def markup_label(html_text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A QLabel for markup we build ourselves, every user string in it passed through :func:`esc`."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setText(html_text)
+    return label
+
+
 def window_title(text: str) -> str:
     """``text`` for setWindowTitle: Qt reads ``[*]`` as the modified marker, ``[*][*]`` shows it literally."""
     return str(text).replace("[*]", "[*][*]")

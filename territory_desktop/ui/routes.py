@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -41,7 +40,7 @@ from . import plaintext as msg
 from .calendar_view import WeekCalendar, day_colour
 from .dialogs import add_ok_cancel
 from .geometry import points_xy, project_geometries
-from .plaintext import esc, plain_label
+from .plaintext import esc, markup_label, plain_label
 from .renderer import Layer, RenderView
 from .workers import Worker, start
 
@@ -187,8 +186,7 @@ class RoutesDock(QWidget):
         self.job: Worker | None = None
         self.last_error: str | None = None
         self.matrix_cache: dict = {}
-        self.title = QLabel("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")
-        self.title.setTextFormat(Qt.TextFormat.RichText)  # our bold markup; the rep's name is escaped
+        self.title = markup_label("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")  # name escaped
         self.week = QComboBox()
         self.week.setToolTip("Week shown in the calendar and on the map")
         self.week.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -208,8 +206,7 @@ class RoutesDock(QWidget):
         self.calendar.daySelected.connect(self._day_selected)
         self.calendar.moveRequested.connect(self.request_move)
         self.calendar.cancelRequested.connect(self.request_cancel)
-        self.summary = QLabel()
-        self.summary.setTextFormat(Qt.TextFormat.RichText)  # numbers only, in our markup
+        self.summary = markup_label()  # numbers only, in our markup
         self.summary.setWordWrap(True)
         self.unplanned = QTreeWidget()
         self.unplanned.setHeaderLabels(["Account", "Name", "Planned", "Reason"])

@@ -204,3 +204,22 @@ def test_bad_arguments_are_one_line(capsys):
     code, _out, err = run(["balance", "--no-such-flag"], capsys)
     assert_one_line_error(code, err, "unrecognized arguments: --no-such-flag", "balance --help")
     assert len(err.strip().splitlines()) == 1  # no usage dump
+
+
+def test_control_characters_in_names_cannot_drive_the_terminal(tmp_path, capsys):
+    """A territory named with an escape sequence (clear screen, set title) is printed as visible escapes."""
+    from hostile_data import hostile_project
+
+    from territory_desktop.services.project import save_project
+
+    p = hostile_project()
+    p.territories.loc[p.territories["territory_id"] == "W", "name"] = "\x1b[2J\x1b]0;pwned\x07West\rX"
+    path = tmp_path / "ctl.gpkg"
+    save_project(p, path)
+    code, out, _err = run(["info", path], capsys)
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out
+    assert "\\x1b[2J" in out  # shown, not executed (the table cuts names at 18 characters)
+    code, _out, err = run(["balance", "--project", path, "--weight", "w\x1b[2J", "--quiet"], capsys)
+    assert_one_line_error(code, err, "no measure 'w\\x1b[2J'")  # error messages are escaped the same way
+    assert "\x1b" not in err
