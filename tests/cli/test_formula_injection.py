@@ -88,3 +88,17 @@ def test_escaped_cell_reads_back_as_the_literal_text(tmp_path, name):
     out = write_table(pd.DataFrame({"name": [name, "plain", -3.5]}), tmp_path / "t.csv")
     cells = [r[0] for r in read_csv(out)[1:]]
     assert cells == ["'" + name, "plain", "-3.5"]  # a negative number is a number, not escaped
+
+
+def test_every_table_writer_goes_through_storage_export():
+    """No module writes CSV/XLSX by itself (pandas to_csv/to_excel, csv.writer, openpyxl): only storage.export,
+    so no writer can forget the escaping."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "territory_desktop"
+    pattern = re.compile(r"\.to_csv\(|\.to_excel\(|csv\.writer\(|csv\.DictWriter\(|openpyxl\.Workbook\(|"
+                         r"from openpyxl import Workbook")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.py") if path.name != "export.py"
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
