@@ -24,14 +24,16 @@ def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def rich(text) -> str:
+def rich(text, wrap: bool = True) -> str:
     """``text`` as rich text that Qt shows literally, line breaks and indentation kept: for the APIs that
-    decide by themselves whether a string is HTML (message boxes, input dialogs' labels, tooltips)."""
-    return f"<span style='white-space:pre-wrap'>{html.escape(str(text), quote=False)}</span>"
+    decide by themselves whether a string is HTML (message boxes, input dialogs' labels, tooltips).
+    ``wrap=False`` keeps each line on one line."""
+    return f"<p style='white-space:{'pre-wrap' if wrap else 'pre'}'>{html.escape(str(text), quote=False)}</p>"
 
 
-#: tooltips are shown by a QLabel that guesses the format: the same escaping
-tooltip = rich
+def tooltip(text) -> str:
+    """A tooltip showing ``text`` literally, its lines as given (Qt would wrap a rich-text tooltip narrowly)."""
+    return rich(text, wrap=False)
 
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
