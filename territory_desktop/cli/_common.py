@@ -62,9 +62,17 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def _number(value: float) -> str:
+    """3600 -> '3600', 2147483647 -> '2,147,483,647', 0.5 -> '0.5'."""
+    if not float(value).is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+
+
 def range_text(low: float, high: float, low_open: bool = False) -> str:
     """'1 to 20' or 'more than 0 and at most 3600': how the README and the errors state a valid range."""
-    return f"more than {low:g} and at most {high:g}" if low_open else f"{low:g} to {high:g}"
+    lo, hi = _number(low), _number(high)
+    return f"more than {lo} and at most {hi}" if low_open else f"{lo} to {hi}"
 
 
 def check_number(value: float, low: float, high: float, low_open: bool = False) -> str | None:

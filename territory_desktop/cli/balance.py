@@ -120,6 +120,15 @@ def _check_args(args: argparse.Namespace) -> None:
                                                      f"measures ({', '.join(args.weight)})")])
 
 
+def _check_project_args(args: argparse.Namespace) -> None:
+    """A project's balance reads its units, plan and locks from the project: refuse the layer options."""
+    given = [flag for flag, value in (("--layer", args.layer), ("--id", args.id_col), ("--current", args.current),
+                                      ("--locked", args.locked)) if value is not None]
+    if given:
+        raise InvalidInputError(", ".join(given), [(f"not used when balancing a project ({args.project}): the "
+                                                   "project's units, current plan and locks are used")])
+
+
 def run(args: argparse.Namespace) -> int:
     progress = (lambda f, m: None) if args.quiet else TextProgress()
     if not args.weight:
@@ -129,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.project or (args.units_file and is_project_file(args.units_file)):
         args.project = args.project or args.units_file
+        _check_project_args(args)
         return _run_project(args, progress)
     if not args.units_file or not args.id_col or not args.out:
         raise InvalidInputError("balance", ["give UNITS_FILE, --id COL and --out PLAN.csv (or --project P.gpkg)"])

@@ -49,9 +49,9 @@ OUT_OF_RANGE = [
     (_balance, ["--tolerance", "0"], "--tolerance", "more than 0 and at most 1"),
     (_balance, ["--tolerance", "inf"], "--tolerance", "at most 1"),
     (_balance, ["--tolerance-for", "work=-1"], "--tolerance-for", "more than 0"),
-    (_balance, ["-k", "0"], "-k", "1 to 100000"),
+    (_balance, ["-k", "0"], "-k", "1 to 100,000"),
     (_balance, ["--max-moved", "1.5"], "--max-moved", "0 to 1"),
-    (_balance, ["--seed", "-1"], "--seed", "0 to"),
+    (_balance, ["--seed", "-1"], "--seed", "0 to 2,147,483,647"),
     (_balance, ["--seed", "x"], "--seed", "not a whole number"),
     (_route, ["--time-limit", "-5"], "--time-limit", "more than 0"),
     (_route, ["--circuity", "0"], "--circuity", "1 to 3"),
@@ -63,6 +63,7 @@ OUT_OF_RANGE = [
     (_route, ["--start", "9999-12-28"], "--start", "outside 1900-01-01 .. 2999-12-31"),  # was OverflowError
     (_route, ["--holiday", "9999-12-31"], "--holiday", "outside 1900-01-01 .. 2999-12-31"),
     (_balance, ["--moved-measure", "nope", "--max-moved", "0.1"], "--moved-measure", "not one of the --weight"),
+    (_balance, ["--id", "unit_id", "--current", "terr"], "--id, --current", "not used when balancing a project"),
     (_print, ["--dpi", "0"], "--dpi", "50 to 1200"),
     (_print, ["--dpi", "100000"], "--dpi", "50 to 1200"),
     (_print, ["--max-accounts", "-1"], "--max-accounts", "0 to"),
@@ -81,7 +82,7 @@ def test_out_of_range_values_refused_before_the_work(saved_project, tmp_path, ca
 
 def test_demo_accounts_range(tmp_path, capsys):
     code, _out, err = run(["demo", tmp_path / "d.gpkg", "--accounts", "0"], capsys)
-    assert_one_line_error(code, err, "--accounts", "1 to 1e+06")
+    assert_one_line_error(code, err, "--accounts", "1 to 1,000,000")
     assert not (tmp_path / "d.gpkg").exists()
 
 
