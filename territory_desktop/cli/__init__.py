@@ -89,6 +89,8 @@ def _fail(first: str, rest: list[str]) -> int:
 
 def _stdout_closed() -> int:
     """The reader of stdout went away (``| head``): stop quietly, as a SIGPIPE would, and exit 141."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush must not fail again
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a file descriptor
+        pass
     return 141
