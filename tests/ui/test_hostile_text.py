@@ -248,3 +248,20 @@ def test_printed_map_book_shows_markup_literally_in_pdf_and_svg(qtbot, tmp_path)
         assert not tags & {"img", "image", "a", "b", "foreignObject", "script"}, tags
         texts = ["".join(el.itertext()) for el in root.iter() if el.tag.endswith("text")]
         assert any(MARKUP in t for t in texts), svg.name
+
+
+def test_export_map_dialog_error_names_the_file_literally(qtbot, tmp_path, boxes):
+    from PySide6.QtCore import QSettings
+
+    from territory_desktop.ui.print.dialogs import ExportDialog
+
+    p = hostile_project()
+    p.name = MARKUP
+    dialog = ExportDialog(None, p, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(dialog)
+    assert dialog.title.placeholderText() == MARKUP  # a QLineEdit placeholder is plain text
+    dialog.path.setText(str(tmp_path / "<i>map<b>.doc"))
+    dialog.accept()
+    kind, title, text = boxes[-1]
+    assert kind == "warning" and title == "Export Map"
+    assert "<i>map<b>.doc" in shown(text)
