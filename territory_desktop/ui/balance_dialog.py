@@ -300,7 +300,7 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
 def open_balance_dialog(window) -> BalanceDialog | None:
     """Tools > Balance Territories...: open the dialog (window-modal, not blocking)."""
     if window.project is None:
-        QMessageBox.information(window, "Balance Territories", "Open a project first.")
+        msg.information(window, "Balance Territories", "Open a project first.")
         return None
     dialog = BalanceDialog(window, window.project)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)

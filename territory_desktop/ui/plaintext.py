@@ -77,6 +77,11 @@ def question(parent: QWidget | None, title: str, text: str,
     return QMessageBox.question(parent, window_title(title), rich(text), buttons, default)
 
 
+def information_markup(parent: QWidget | None, title: str, html_text: str) -> Button:
+    """An information box of markup we build ourselves, every user string in it passed through :func:`esc`."""
+    return QMessageBox.information(parent, window_title(title), html_text)
+
+
 def get_text(parent: QWidget | None, title: str, label: str, text: str = "") -> tuple[str, bool]:
     """QInputDialog.getText with the label shown literally: (text, ok)."""
     return QInputDialog.getText(parent, window_title(title), rich(label), text=text)

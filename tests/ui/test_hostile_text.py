@@ -265,3 +265,15 @@ def test_export_map_dialog_error_names_the_file_literally(qtbot, tmp_path, boxes
     kind, title, text = boxes[-1]
     assert kind == "warning" and title == "Export Map"
     assert "<i>map<b>.doc" in shown(text)
+
+
+def test_message_boxes_and_input_dialogs_go_through_plaintext():
+    """Qt's static message boxes and input dialogs guess HTML from the text; only ui/plaintext.py may call
+    them (with escaped text), so a new dialog cannot forget the escaping."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "territory_desktop" / "ui"
+    pattern = re.compile(r"QMessageBox\.(warning|critical|information|question|about)\(|QInputDialog\.get\w+\(")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.py") if path.name != "plaintext.py"
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == [], "use ui.plaintext (warning, question, get_text, ...) instead"
