@@ -8,6 +8,7 @@ done (and before anything is saved).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -37,6 +38,22 @@ _CONTROL.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
 def printable(value) -> str:
     """``value`` as text for a terminal table: control characters shown as escapes (\\r, \\x1b)."""
     return str(value).translate(_CONTROL)
+
+
+def json_text(data, indent: int = 2) -> str:
+    """``data`` as strict JSON (RFC 8259): NaN and +/-Infinity, which ``json`` would write as bare words no
+    other parser reads, become null."""
+    return json.dumps(_finite(data), indent=indent, allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 class UsageError(TerritoryError):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from ..models import InvalidInputError
 from ..storage.export import write_table
@@ -12,6 +10,7 @@ from ._common import (
     TextProgress,
     check_number,
     check_scenario,
+    json_text,
     number_in,
     output_file,
     project_file,
@@ -177,8 +176,7 @@ def _run_project(args: argparse.Namespace, progress) -> int:
 
 def _report(args: argparse.Namespace, scores: dict) -> None:
     if args.json:
-        json.dump(scores, sys.stdout, indent=2)
-        print()
+        print(json_text(scores))
         return
     bal = ", ".join(f"{m} {b['min_over_mean']:.3f}-{b['max_over_mean']:.3f} of mean"
                     for m, b in scores["balance"].items())

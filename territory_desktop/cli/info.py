@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from ._common import printable, project_file
+from ._common import json_text, printable, project_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = project_summary(open_project(args.project))
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json_text(summary))
         return 0
     c = summary["counts"]
     print(f"{printable(summary['name'])}  ({printable(summary['path'])})")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 
 from ..models import InvalidInputError
 from ..storage.export import write_table
-from ._common import TextProgress, input_file, number_in, output_file, printable, project_file
+from ._common import TextProgress, input_file, json_text, number_in, output_file, printable, project_file
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -153,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         write_table(plan_rows(rp), args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary, indent=1))
+        print(json_text(summary, indent=1))
         return 0
     _print_plan(summary, plan_rows(rp) if args.details else None)
     return 0

@@ -224,3 +224,14 @@ def test_control_characters_in_names_cannot_drive_the_terminal(tmp_path, capsys)
     code, _out, err = run(["balance", "--project", path, "--weight", "w\x1b[2J", "--quiet"], capsys)
     assert_one_line_error(code, err, "no measure 'w\\x1b[2J'")  # error messages are escaped the same way
     assert "\x1b" not in err
+
+
+def test_json_output_is_strict_json():
+    """NaN/Infinity are not JSON: a non-finite number in a summary is written as null, never as a bare word."""
+    import json
+
+    from territory_desktop.cli._common import json_text
+
+    text = json_text({"potential": float("inf"), "rows": [1.5, float("nan"), -float("inf")], "n": 3})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON")) == {
+        "potential": None, "rows": [1.5, None, None], "n": 3}
