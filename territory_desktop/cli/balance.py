@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from pathlib import Path
 
 from ..models import InvalidInputError
-from ._common import TextProgress
+from ..storage.export import write_table
+from ._common import (
+    TextProgress,
+    check_number,
+    check_scenario,
+    json_text,
+    number_in,
+    output_file,
+    project_file,
+)
+
+#: the most --alternatives one run builds (each is a full balancing run of --time-limit seconds)
+MAX_ALTERNATIVES = 20
+PLAN_SUFFIXES = (".csv", ".xlsx")
 
 DESCRIPTION = """\
 Build K contiguous territories balanced on one or more measures, or rebalance a current plan moving as
@@ -37,29 +47,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id", dest="id_col", metavar="COL", help="column with the unit id")
     p.add_argument("--weight", action="append", metavar="COL", default=[],
                    help="numeric column to balance; repeat for several measures")
-    p.add_argument("-k", type=int, metavar="K", help="number of territories (default with --current: as many "
+    p.add_argument("-k", type=number_in(1, 100_000, int), metavar="K", help="number of territories (default with --current: as many "
                    "as the current plan; with --project: the scenario's territories)")
-    p.add_argument("--tolerance", type=float, default=0.02, metavar="T",
-                   help="allowed deviation from the mean per territory, as a fraction (default 0.02 = +/-2%%)")
+    p.add_argument("--tolerance", type=number_in(0, 1, low_open=True), default=0.02, metavar="T",
+                   help="allowed deviation from the mean per territory, as a fraction, more than 0 and at most "
+                        "1 (default 0.02 = +/-2%%)")
     p.add_argument("--tolerance-for", action="append", default=[], metavar="COL=T",
                    help="a tolerance for one measure, e.g. potential=0.05")
     p.add_argument("--current", metavar="COL", help="column with the current territory: rebalance it")
-    p.add_argument("--max-moved", type=float, metavar="FRACTION", default=None,
+    p.add_argument("--max-moved", type=number_in(0, 1), metavar="FRACTION", default=None,
                    help="with --current/--project: at most this fraction of units may change territory "
-                        "(default 0.1); without it the plan is rebuilt from scratch")
-    p.add_argument("--moved-measure", metavar="COL", help="count --max-moved in this measure instead of units")
+                        "(0 to 1, default 0.1); without it the plan is rebuilt from scratch")
+    p.add_argument("--moved-measure", metavar="COL",
+                   help="count --max-moved in this measure (one of the --weight columns) instead of units")
     p.add_argument("--orphans-only", action="store_true", help="only assign units without a territory")
     p.add_argument("--locked", metavar="COL", help="true/1/yes in this column locks a unit in its current territory")
-    p.add_argument("--max-distance", type=float, metavar="KM",
+    p.add_argument("--max-distance", type=number_in(0, 20_000, low_open=True), metavar="KM",
                    help="no unit farther than KM from its territory's home (rep home with --rep-homes, else "
-                        "the territory's centre)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; same seed, same plan (default 0)")
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan (default 60)")
-    p.add_argument("--alternatives", type=int, default=1, metavar="N",
-                   help="build N plans from seeds SEED, SEED+1, ... and keep the best; all are scored in --json")
-    p.add_argument("--out", metavar="PLAN.csv", help="write <id>,territory here")
+                        "the territory's centre); more than 0 and at most 20000")
+    p.add_argument("--seed", type=number_in(0, 2**31 - 1, int), default=0, metavar="N",
+                   help="random seed, 0 or more; same seed, same plan (default 0)")
+    p.add_argument("--time-limit", type=number_in(0, 3600, low_open=True), default=60.0, metavar="S",
+                   help="seconds per plan, more than 0 and at most 3600 (default 60)")
+    p.add_argument("--alternatives", type=number_in(1, MAX_ALTERNATIVES, int), default=1, metavar="N",
+                   help="build N plans from seeds SEED, SEED+1, ... and keep the best; all are scored in --json "
+                        f"(1 to {MAX_ALTERNATIVES})")
+    p.add_argument("--out", type=output_file(*PLAN_SUFFIXES), metavar="PLAN.csv",
+                   help="write <id>,territory here (.csv, or .xlsx for a workbook; checked before the work)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
-    p.add_argument("--project", metavar="P.gpkg", help="balance a project's active scenario; the result "
+    p.add_argument("--project", type=project_file, metavar="P.gpkg", help="balance a project's active scenario; the result "
                    "is saved as a new scenario in the project")
     p.add_argument("--scenario", help="with --project: the scenario to start from (default: active)")
     p.add_argument("--rep-homes", action="store_true", help="with --project: anchor territories on rep homes")
@@ -67,9 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace, mode: str):
-    from ..services.balancing import BalanceOptions
-
+def _tolerances_for(args: argparse.Namespace) -> dict[str, float]:
+    """``--tolerance-for COL=T`` items as {COL: T}; T more than 0 and at most 1, like --tolerance."""
     tol_for = {}
     for item in args.tolerance_for:
         if "=" not in item:
@@ -79,8 +94,16 @@ def _options(args: argparse.Namespace, mode: str):
             tol_for[name.strip()] = float(value)
         except ValueError:
             raise InvalidInputError("--tolerance-for", [f"'{value}' is not a number"]) from None
-    if args.alternatives < 1:
-        raise InvalidInputError("--alternatives", ["must be at least 1"])
+        reason = check_number(tol_for[name.strip()], 0, 1, low_open=True)
+        if reason:
+            raise InvalidInputError("--tolerance-for", [f"{item}: the tolerance {reason}"])
+    return tol_for
+
+
+def _options(args: argparse.Namespace, mode: str):
+    from ..services.balancing import BalanceOptions
+
+    tol_for = _tolerances_for(args)
     return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance, tolerance_for=tol_for,
                           mode=mode, max_moved=0.1 if args.max_moved is None else args.max_moved,
                           moved_measure=args.moved_measure, seed=args.seed, time_limit=args.time_limit,
@@ -88,14 +111,33 @@ def _options(args: argparse.Namespace, mode: str):
                           max_distance_km=args.max_distance)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """The checks argparse's types cannot make alone; refused before any work, like every other argument."""
+    _tolerances_for(args)
+    if args.moved_measure is not None and args.moved_measure not in args.weight:
+        raise InvalidInputError("--moved-measure", [(f"'{args.moved_measure}' is not one of the --weight "
+                                                     f"measures ({', '.join(args.weight)})")])
+
+
+def _check_project_args(args: argparse.Namespace) -> None:
+    """A project's balance reads its units, plan and locks from the project: refuse the layer options."""
+    given = [flag for flag, value in (("--layer", args.layer), ("--id", args.id_col), ("--current", args.current),
+                                      ("--locked", args.locked)) if value is not None]
+    if given:
+        raise InvalidInputError(", ".join(given), [(f"not used when balancing a project ({args.project}): the "
+                                                   "project's units, current plan and locks are used")])
+
+
 def run(args: argparse.Namespace) -> int:
     progress = (lambda f, m: None) if args.quiet else TextProgress()
     if not args.weight:
         raise InvalidInputError("balance", ["give at least one --weight COL"])
+    _check_args(args)
     from ..services.balancing import balance_layer, is_project_file, read_units_layer
 
     if args.project or (args.units_file and is_project_file(args.units_file)):
         args.project = args.project or args.units_file
+        _check_project_args(args)
         return _run_project(args, progress)
     if not args.units_file or not args.id_col or not args.out:
         raise InvalidInputError("balance", ["give UNITS_FILE, --id COL and --out PLAN.csv (or --project P.gpkg)"])
@@ -103,8 +145,7 @@ def run(args: argparse.Namespace) -> int:
                                                  else "build")
     units = read_units_layer(args.units_file, args.layer)
     outcome = balance_layer(units, args.id_col, _options(args, mode), args.current, args.locked, progress)
-    out = Path(args.out)
-    outcome.plan.to_csv(out, index=False)
+    out = write_table(outcome.plan, args.out)
     scores = dict(outcome.scores, out=str(out))
     if outcome.alternatives:
         scores["alternatives"] = outcome.alternatives
@@ -117,6 +158,7 @@ def _run_project(args: argparse.Namespace, progress) -> int:
     from ..services.project import open_project, save_project
 
     project = open_project(args.project)
+    check_scenario(project, args.scenario)
     mode = "orphans" if args.orphans_only else ("rebalance" if args.max_moved is not None else "build")
     proposal = propose_project_balance(project, _options(args, mode), args.scenario, progress)
     sid = apply_as_new_scenario(project, proposal)
@@ -125,8 +167,8 @@ def _run_project(args: argparse.Namespace, progress) -> int:
     if args.out:
         import pandas as pd
 
-        pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())}
-                     ).to_csv(args.out, index=False)
+        write_table(pd.DataFrame({"unit_id": list(proposal.assignment),
+                                  "territory": list(proposal.assignment.values())}), args.out)
         scores["out"] = args.out
     _report(args, scores)
     return 0
@@ -134,8 +176,7 @@ def _run_project(args: argparse.Namespace, progress) -> int:
 
 def _report(args: argparse.Namespace, scores: dict) -> None:
     if args.json:
-        json.dump(scores, sys.stdout, indent=2)
-        print()
+        print(json_text(scores))
         return
     bal = ", ".join(f"{m} {b['min_over_mean']:.3f}-{b['max_over_mean']:.3f} of mean"
                     for m, b in scores["balance"].items())

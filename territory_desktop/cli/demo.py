@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..models import ProjectFileError
-from ._common import TextProgress
+from ._common import TextProgress, number_in, output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,9 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "lower-48 counties as units, accounts at real ZIP centroids, 40 reps in "
                                    "real cities, an initial alignment and 3 years of sales/visit/opportunity "
                                    "history. The same seed gives the same project.")
-    p.add_argument("out", metavar="OUT.gpkg", help="project file to write")
-    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--accounts", type=int, default=20_000, help="number of accounts (default 20000)")
+    p.add_argument("out", metavar="OUT.gpkg", type=output_file(".gpkg"),
+                   help="project file to write, in an existing folder")
+    p.add_argument("--seed", type=number_in(0, 2**31 - 1, int), default=7, help="random seed, 0 or more (default 7)")
+    p.add_argument("--accounts", type=number_in(1, 1_000_000, int), default=20_000,
+                   help="number of accounts, 1 to 1000000 (default 20000)")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=run)
 
@@ -29,8 +31,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise ProjectFileError(f"{out} exists; pass --force to overwrite it")
-    if args.accounts < 1:
-        raise ProjectFileError("--accounts must be at least 1")
     project = build_demo(seed=args.seed, n_accounts=args.accounts, progress=TextProgress())
     save_project(project, out)
     print(f"wrote {out}: {len(project.units)} units, {len(project.accounts)} accounts, "

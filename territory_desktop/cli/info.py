@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from ._common import json_text, printable, project_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise a project: counts, CRS, territories and totals",
                        description="Print a project's counts, CRS, scenarios and the territories of the "
                                    "active scenario with units, accounts, workload (hours/year) and potential.")
-    p.add_argument("project", metavar="PROJECT", help="project file (.gpkg)")
+    p.add_argument("project", metavar="PROJECT", type=project_file, help="project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -21,10 +22,10 @@ def run(args: argparse.Namespace) -> int:
 
     summary = project_summary(open_project(args.project))
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json_text(summary))
         return 0
     c = summary["counts"]
-    print(f"{summary['name']}  ({summary['path']})")
+    print(f"{printable(summary['name'])}  ({printable(summary['path'])})")
     print(f"CRS {summary['crs']}; scenario '{summary['active_scenario']}' of {c['scenarios']}")
     print(f"{c['units']} units ({c['orphan_units']} orphan), {c['accounts']} accounts "
           f"({c['accounts_outside_units']} outside every unit), {c['reps']} reps, {c['territories']} territories")
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{'territory':<10} {'name':<18} {'rep':<5} {'units':>6} {'accounts':>9} {'workload h':>11} "
               f"{'potential':>14} {'dev %':>7}")
         for t in summary["territories"]:
-            print(f"{t['territory_id']:<10} {str(t['name'])[:18]:<18} {t['rep_id'] or ''!s:<5} {t['units']:>6} "
+            print(f"{printable(t['territory_id']):<10} {printable(t['name'])[:18]:<18} "
+                  f"{printable(t['rep_id'] or ''):<5} {t['units']:>6} "
                   f"{t['accounts']:>9} {t['workload_hours']:>11,.1f} {t['potential']:>14,.0f} "
                   f"{t['workload_deviation_pct']:>7.1f}")
     return 0

@@ -11,7 +11,9 @@ import time
 from datetime import date
 
 from ..models import InvalidInputError
-from ._common import TextProgress
+from ._common import TextProgress, input_file, number_in, output_file, project_file
+
+PRINT_SUFFIXES = (".pdf", ".svg", ".png")
 
 
 def register(subparsers) -> None:
@@ -31,8 +33,9 @@ def register(subparsers) -> None:
                "  territory-desktop print --project demo.gpkg --out book.pdf --page letter --landscape --atlas\n"
                "  territory-desktop print --project demo.gpkg --out map.png --page a4 --dpi 150 --units km\n"
                "  territory-desktop print --project demo.gpkg --out poster.pdf --page 24x36in --accounts")
-    p.add_argument("--project", required=True, help="project file (.gpkg)")
-    p.add_argument("--out", required=True, help="output file: .pdf, .svg or .png (format by suffix)")
+    p.add_argument("--project", required=True, type=project_file, help="project file (.gpkg)")
+    p.add_argument("--out", required=True, type=output_file(*PRINT_SUFFIXES),
+                   help="output file: .pdf, .svg or .png (format by suffix), in an existing folder")
     p.add_argument("--page", default="letter",
                    help="paper: letter, legal, tabloid, a4, a3, or custom WxH in mm or inches, e.g. 600x900mm, "
                         "24x36in (default letter)")
@@ -46,25 +49,29 @@ def register(subparsers) -> None:
     p.add_argument("--accounts", action="store_true",
                    help="draw account points on the wall map (territory pages of a map book always show them)")
     p.add_argument("--no-reps", action="store_true", help="do not mark rep homes")
-    p.add_argument("--routes", default=None,
+    p.add_argument("--routes", default=None, type=input_file,
                    help="vector file of route lines (GeoPackage, GeoJSON, shapefile; lon/lat or any CRS) to draw")
     p.add_argument("--source", default=None, help="source text for the footer (default: the project file name)")
-    p.add_argument("--max-accounts", type=int, default=0,
-                   help="map book: list at most N accounts per territory, largest potential first (0 = all)")
-    p.add_argument("--dpi", type=int, default=None,
-                   help="PNG pixel density (default 200); PDF/SVG are vector (coordinates at 300 dpi)")
+    p.add_argument("--max-accounts", type=number_in(0, 1_000_000, int), default=0, metavar="N",
+                   help="map book: list at most N accounts per territory, largest potential first (0 = all, "
+                        "at most 1000000)")
+    p.add_argument("--dpi", type=number_in(50, 1200, int), default=None,
+                   help="PNG pixel density, 50 to 1200 (default 200); PDF/SVG are vector (coordinates at 300 dpi)")
     p.set_defaults(func=run)
 
 
 def _routes(path: str | None):
     if not path:
         return None
-    if not os.path.exists(path):
-        raise InvalidInputError("--routes", [f"{path}: file not found"])
     import geopandas as gpd
     import shapely
 
-    frame = gpd.read_file(path)
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL's message says what is wrong with the file
+        raise InvalidInputError("--routes", [f"{path}: not a vector file GDAL reads ({str(exc).split(';')[0]})"]) from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InvalidInputError("--routes", [f"{path}: the file has no geometry (a table, not route lines)"])
     if frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
     lines = frame.geometry[frame.geometry.notna()].to_numpy()
@@ -81,15 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = page_spec(args.page, args.landscape)
     suffix = os.path.splitext(args.out)[1].lower()
-    if suffix not in (".pdf", ".svg", ".png"):
-        raise InvalidInputError("--out", [f"'{args.out}': use a .pdf, .svg or .png file name"])
     dpi = args.dpi or (200 if suffix == ".png" else 300)
-    if not (50 <= dpi <= 1200):
-        raise InvalidInputError("--dpi", [f"{dpi} is outside 50..1200"])
-    if args.max_accounts < 0:
-        raise InvalidInputError("--max-accounts", [f"{args.max_accounts} is negative"])
-    if not os.path.exists(args.project):
-        raise InvalidInputError(args.project, ["file not found"])
     routes = _routes(args.routes)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ..services.project import open_project

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 
 from ..models import InvalidInputError
-from ._common import TextProgress
+from ..storage.export import write_table
+from ._common import TextProgress, input_file, json_text, number_in, output_file, printable, project_file
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -27,12 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "that could not be planned, with the reason.",
         epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
                "--weeks 4 --out plan.csv")
-    p.add_argument("--project", required=True, metavar="P.gpkg", help="project file")
+    p.add_argument("--project", required=True, type=project_file, metavar="P.gpkg", help="project file")
     p.add_argument("--rep", required=True, metavar="ID", help="rep_id to plan for")
     p.add_argument("--start", required=True, metavar="DATE", help="first day of the plan, YYYY-MM-DD")
-    p.add_argument("--weeks", type=int, default=4, metavar="N", help="horizon in weeks, 1 to 5 (default 4)")
+    p.add_argument("--weeks", type=number_in(1, 5, int), default=4, metavar="N",
+                   help="horizon in weeks, 1 to 5 (default 4)")
     p.add_argument("--json", action="store_true", help="print the plan summary as JSON")
-    p.add_argument("--out", metavar="plan.csv", help="write one row per stop (date, seq, times, drive) as CSV")
+    p.add_argument("--out", type=output_file(".csv", ".xlsx"), metavar="plan.csv",
+                   help="write one row per stop (date, seq, times, drive) as CSV (or .xlsx); checked before "
+                        "the work")
     p.add_argument("--details", action="store_true", help="also list every stop of every day")
     p.add_argument("--holiday", action="append", default=[], metavar="DATE",
                    help="a day off, YYYY-MM-DD (repeat for several)")
@@ -41,27 +44,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lunch", default="11:30-13:30/30", metavar="HH:MM-HH:MM/MIN",
                    help="lunch must start in this window and lasts MIN minutes (default 11:30-13:30/30); "
                         "'none' for no lunch")
-    p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
-                   help="seconds for the whole plan (default 30)")
-    p.add_argument("--circuity", type=float, default=1.3, help="road distance / great-circle distance (1.3)")
+    p.add_argument("--time-limit", type=number_in(0, 3600, low_open=True), default=30.0, metavar="S",
+                   help="seconds for the whole plan, more than 0 and at most 3600 (default 30)")
+    p.add_argument("--circuity", type=number_in(1, 3), default=1.3, metavar="F",
+                   help="road distance / great-circle distance, 1 to 3 (default 1.3)")
     p.add_argument("--no-traffic", action="store_true", help="ignore the weekday/hour congestion profile")
-    p.add_argument("--osm", metavar="FILE.osm.pbf",
+    p.add_argument("--osm", type=input_file, metavar="FILE.osm.pbf",
                    help="travel on the roads of this OpenStreetMap extract (needs the osmium package)")
     p.add_argument("--osrm", metavar="URL", help="use an OSRM server's table service for travel (needs network)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=number_in(0, 2**31 - 1, int), default=0, metavar="N",
+                   help="random seed, 0 or more (default 0)")
     p.set_defaults(func=run)
+
+
+#: dates a plan may use (a horizon of 5 weeks from the last one still is a date)
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def _date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInputError(what, [f"{text!r} is not a date (YYYY-MM-DD)"]) from exc
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise InvalidInputError(what, [f"{text} is outside {FIRST_DATE} .. {LAST_DATE}"])
+    return value
 
 
 def _minutes(hhmm: str) -> float:
+    """'11:30' -> 690; ValueError outside 00:00..24:00."""
     h, m = hhmm.split(":")
-    return 60 * int(h) + int(m)
+    value = 60 * int(h) + int(m)
+    if not (0 <= int(m) < 60 and 0 <= value <= 24 * 60):
+        raise ValueError(hhmm)
+    return value
 
 
 def parse_lunch(text: str) -> tuple[float, float, float] | None:
@@ -74,25 +90,52 @@ def parse_lunch(text: str) -> tuple[float, float, float] | None:
         out = (_minutes(a), _minutes(b), float(minutes))
     except ValueError as exc:
         raise InvalidInputError("--lunch", [f"{text!r} is not HH:MM-HH:MM/MINUTES"]) from exc
-    if out[0] > out[1] or out[2] <= 0:
-        raise InvalidInputError("--lunch", [f"{text!r}: the window must not end before it starts, minutes > 0"])
+    if out[0] > out[1] or not 0 < out[2] <= 240:
+        raise InvalidInputError("--lunch", [(f"{text!r}: the window must not end before it starts; the lunch "
+                                            "lasts more than 0 and at most 240 minutes")])
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """'mon,tue' -> (0, 1); at least one day."""
+    try:
+        days = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in text.split(",") if w.strip()}))
+    except KeyError as exc:
+        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
+    if not days:
+        raise InvalidInputError("--weekdays", ["give at least one working weekday, e.g. mon,tue,wed,thu,fri"])
+    return days
+
+
+def _day_settings(rep, lunch):
     from ..engine.routing.day import DaySettings
-    from ..engine.travel import GreatCircleProvider, TrafficProfile
+
+    return DaySettings(start_min=float(rep.get("work_start_minute", 480)),
+                       end_min=float(rep.get("work_end_minute", 1020)),
+                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
+                       lunch_minutes=lunch[2] if lunch else 0.0)
+
+
+def _provider(args: argparse.Namespace, progress):
+    from ..engine.travel import GreatCircleProvider
+    from ..services.routing import OSRMProvider, load_osm_graph
+
+    if args.osrm:
+        return OSRMProvider(args.osrm)
+    if args.osm:
+        progress(0.01, f"reading roads from {args.osm}")
+        return load_osm_graph(args.osm)
+    return GreatCircleProvider(circuity=args.circuity)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine.travel import TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import OSRMProvider, load_osm_graph, plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import plan_rep_visits, plan_rows, plan_summary
 
     start = _date(args.start, "--start")
     holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
-    try:
-        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
-    except KeyError as exc:
-        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
-    if not 1 <= args.weeks <= 5:
-        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
+    weekdays = parse_weekdays(args.weekdays)
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
     progress(0.0, f"opening {args.project}")
@@ -100,27 +143,23 @@ def run(args: argparse.Namespace) -> int:
     reps = project.reps.set_index("rep_id")
     if args.rep not in reps.index:
         raise InvalidInputError("--rep", [f"rep {args.rep!r} is not in the project"])
-    rep = reps.loc[args.rep]
-    day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
-                      lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
-                      lunch_minutes=lunch[2] if lunch else 0.0)
-    if args.osrm:
-        provider = OSRMProvider(args.osrm)
-    elif args.osm:
-        progress(0.01, f"reading roads from {args.osm}")
-        provider = load_osm_graph(args.osm)
-    else:
-        provider = GreatCircleProvider(circuity=args.circuity)
     traffic = None if args.no_traffic else TrafficProfile()
-    rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
+    rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays,
+                         _day_settings(reps.loc[args.rep], lunch), _provider(args, progress), traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
     summary = plan_summary(rp)
     if args.out:
-        plan_rows(rp).to_csv(args.out, index=False)
+        write_table(plan_rows(rp), args.out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary, indent=1))
+        print(json_text(summary, indent=1))
         return 0
+    _print_plan(summary, plan_rows(rp) if args.details else None)
+    return 0
+
+
+def _print_plan(summary: dict, rows=None) -> None:
+    """The per-day table, the stops of every day (``rows`` = plan_rows, with --details), the unplanned."""
     print(f"rep {summary['rep_id']}: {summary['weeks']} weeks from {summary['start']}, travel {summary['travel']}")
     print(f"{summary['accounts']} accounts due ({summary['not_due_accounts']} not due), "
           f"{summary['planned_visits']} of {summary['required_visits']} visits planned "
@@ -129,18 +168,17 @@ def run(args: argparse.Namespace) -> int:
     for d in summary["days"]:
         print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
               f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
-    if args.details:
-        rows = plan_rows(rp)
+    if rows is not None:
         for d, day_rows in rows.groupby("date", sort=True):
             print(f"\n{d}")
             for r in day_rows.itertuples():
                 lunch = f"  lunch {r.lunch}" if r.lunch else ""
-                print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
-                      f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
+                print(f"  {r.seq:>2}. {r.start}-{r.depart} {printable(r.account_id):<10} "
+                      f"{printable(r.name)[:32]:<32} drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  "
+                      f"wait {r.wait_min:4.1f}{lunch}")
     if summary["unplanned"]:
         print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
         for u in summary["unplanned"][:15]:
-            print(f"  {u['account_id']}: {u['planned']} of {u['required']} visits; {u['reason']}")
+            print(f"  {printable(u['account_id'])}: {u['planned']} of {u['required']} visits; {u['reason']}")
         if len(summary["unplanned"]) > 15:
             print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
-    return 0

@@ -7,18 +7,23 @@ import argparse
 import os
 
 from ..models import InvalidInputError
+from ._common import output_file, project_file
+
+#: image formats by suffix (Qt writes each; the format follows the suffix)
+SCREENSHOT_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "screenshot", help="render the main window with a project to a PNG (offscreen)",
+        "screenshot", help="render the main window with a project to a PNG or JPEG (offscreen)",
         description="Open PROJECT in the main window offscreen (no display needed) and save a PNG of the "
-                    "whole window: map canvas, territory table, layers and status bar.",
+                    "whole window: map canvas, territory table, layers and status bar (JPEG for a .jpg name).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  territory-desktop screenshot demo.gpkg --out shot.png --size 1600x1000 "
                "--tool brush --layers heatmap,labels")
-    p.add_argument("project", help="project file (.gpkg)")
-    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("project", type=project_file, help="project file (.gpkg)")
+    p.add_argument("--out", required=True, type=output_file(*SCREENSHOT_SUFFIXES),
+                   help="image to write: .png, or .jpg/.jpeg for JPEG (the format follows the suffix)")
     p.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT in pixels (default 1600x1000)")
     p.add_argument("--layers", default="", help="comma-separated layers to switch on: choropleth, heatmap, "
                    "accounts, labels, reps, context, basemap (others keep their defaults)")
@@ -40,8 +45,6 @@ def _size(text: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     size = _size(args.size)
-    if not os.path.exists(args.project):
-        raise InvalidInputError(args.project, ["file not found"])
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ..ui.app import render_screenshot
 

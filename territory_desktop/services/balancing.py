@@ -87,6 +87,9 @@ def read_units_layer(path: str, layer: str | None = None) -> gpd.GeoDataFrame:
         units = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL's message says what is wrong with the file
         raise InvalidInputError(str(path), [f"cannot read it as a vector layer: {exc}"]) from None
+    if not isinstance(units, gpd.GeoDataFrame):  # a CSV or another table without geometry
+        raise InvalidInputError(str(path), [("the file has no geometry; units must be polygons (Shapefile, "
+                                            "GeoPackage, GeoJSON, ...)")])
     if len(units) == 0:
         raise InvalidInputError(str(path), ["the layer has no features"])
     kinds = set(units.geometry.geom_type.dropna())

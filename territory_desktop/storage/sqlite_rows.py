@@ -19,6 +19,7 @@ from . import gpkg, rtree_bulk
 from .bulk import insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
+
 def _db_values(values: np.ndarray, kind: str) -> list:
     """A normalised column (see ``rows.normalise``) as plain Python values for SQLite (NaN -> NULL)."""
     if kind == GEOMETRY:

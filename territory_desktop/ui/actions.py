@@ -6,7 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox
+
+from . import plaintext as msg
+from .plaintext import esc, tooltip
 
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"  # inside the package: ships in the wheel
 
@@ -85,7 +88,7 @@ def _file_menu(b: _Builder) -> None:
     def fill_recent() -> None:
         recent.clear()
         for path in w.recent_files():
-            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path_async(p)).setToolTip(path)
+            recent.addAction(Path(path).name, lambda p=path: w.maybe_save() and w.open_path_async(p)).setToolTip(tooltip(path))
         if recent.isEmpty():
             recent.addAction("(none)").setEnabled(False)
 
@@ -252,16 +255,16 @@ def _import_dialog(w) -> None:
 
 def _shortcuts(w, acts: dict[str, QAction]) -> None:
 
-    rows = "".join(f"<tr><td>{a.text().replace('&', '')}</td><td><b>{a.shortcut().toString()}</b></td></tr>"
+    rows = "".join(f"<tr><td>{esc(a.text().replace('&', ''))}</td><td><b>{esc(a.shortcut().toString())}</b></td></tr>"
                    for a in acts.values() if not a.shortcut().isEmpty())
-    QMessageBox.information(w, "Keyboard shortcuts", f"<table cellspacing=3>{rows}</table>"
-                            "<p>Arrows pan, + and - zoom, [ and ] change the brush, Esc clears the selection.</p>")
+    msg.information_markup(w, "Keyboard shortcuts", f"<table cellspacing=3>{rows}</table><p>Arrows pan, + and - "
+                           "zoom, [ and ] change the brush, Esc clears the selection.</p>")
 
 
 def _print(w, what: str) -> None:
     """File menu print entries: the print engine lives in ui/print (shared with the ``print`` command)."""
     if w.project is None:
-        QMessageBox.information(w, "Print", "Open a project first.")
+        msg.information(w, "Print", "Open a project first.")
         return
     from .print.dialogs import export_map_dialog, open_print_preview, print_map_dialog
 

@@ -46,8 +46,8 @@ def run_gui(argv: list[str]) -> int:
 
 def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, size: tuple[int, int] = (1600, 1000),
                       settings_path: str | None = None, setup=None) -> Path:
-    """Render the main window with a project offscreen to a PNG. ``setup(window)`` may change the view
-    (tool, layers, selection) before the grab. Returns the PNG path."""
+    """Render the main window with a project offscreen to a PNG (JPEG for a .jpg/.jpeg name). ``setup(window)``
+    may change the view (tool, layers, selection) before the grab. Returns the image path."""
     from ..models import ProjectFileError
     from ..services.project import open_project
 
@@ -73,7 +73,8 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     image = window.grab()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(out), "PNG"):
+    fmt = "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG"  # the format follows the suffix
+    if not image.save(str(out), fmt, 92 if fmt == "JPEG" else -1):
         raise ProjectFileError(f"could not write the screenshot to {out}")
     window.undo_stack.setClean()
     window.close()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -32,8 +31,10 @@ from PySide6.QtWidgets import (
 from ..models import InfeasibleError, Project, TerritoryError
 from ..services.balancing import BalanceOptions, propose_project_balance
 from ..services.metrics import unit_measures
+from . import plaintext as msg
 from .actions import icon
 from .balance_proposal import BalanceRun, ProposalPanel, proposal_from_labels, rank
+from .plaintext import plain_label
 from .workers import Worker, run_job
 
 MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Accounts", False, 5.0),
@@ -139,7 +140,7 @@ class BalanceDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.status = QLabel()
+        self.status = plain_label()  # failure messages name territories
         self.status.setWordWrap(True)
         self._message = ""
         self._started = 0.0
@@ -194,7 +195,7 @@ class BalanceDialog(QDialog):
         try:
             opts = self.options()
         except TerritoryError as exc:
-            QMessageBox.warning(self, "Balance Territories", str(exc))
+            msg.warning(self, "Balance Territories", str(exc))
             return
         project, sid = self._project_for_run(), self.scenario_id
         self.opts = opts
@@ -246,16 +247,15 @@ class BalanceDialog(QDialog):
     def _failed(self, exc: Exception) -> None:
         self._done()
         if not isinstance(exc, TerritoryError):
-            QMessageBox.critical(self, "Balance Territories", f"Balancing failed: {exc}")
+            msg.critical(self, "Balance Territories", f"Balancing failed: {exc}")
             self.status.setText(f"Failed: {exc}")
             return
         self.status.setText(str(exc))
         result = getattr(exc, "result", None)
         if result is None:
-            QMessageBox.warning(self, "Balance Territories", str(exc))
+            msg.warning(self, "Balance Territories", str(exc))
             return
-        answer = QMessageBox.question(self, "Balance Territories",
-                                      f"{exc}\n\nLook at the best plan found anyway?")
+        answer = msg.question(self, "Balance Territories", f"{exc}\n\nLook at the best plan found anyway?")
         if answer == QMessageBox.StandardButton.Yes:
             p = proposal_from_labels(self.project, self.opts, self.scenario_id, result.labels, result.seed, str(exc))
             run = BalanceRun([p], self.project.plans[self.scenario_id].as_dict(),
@@ -295,7 +295,7 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
 def open_balance_dialog(window) -> BalanceDialog | None:
     """Tools > Balance Territories...: open the dialog (window-modal, not blocking)."""
     if window.project is None:
-        QMessageBox.information(window, "Balance Territories", "Open a project first.")
+        msg.information(window, "Balance Territories", "Open a project first.")
         return None
     dialog = BalanceDialog(window, window.project)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)

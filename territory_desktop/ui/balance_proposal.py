@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from ..models import Project
 from ..services.balancing import BalanceOptions, Proposal, align_labels, apply_as_new_scenario
+from . import plaintext as msg
 from .commands import AssignUnitsCommand
 from .geometry import geometries_to_path
+from .plaintext import esc
 from .renderer import Overlay
 
 OVERLAY_PREFIX = "balance:"
@@ -106,14 +108,15 @@ def change_table(project: Project, run: BalanceRun, proposal: Proposal) -> pd.Da
 
 
 def score_text(p: Proposal) -> str:
-    """Scores in a few lines of HTML: balance per measure, cut edges, Polsby-Popper, disruption."""
+    """Scores in a few lines of HTML: balance per measure, cut edges, Polsby-Popper, disruption. Names from
+    the project (measures, territories in the message) are escaped."""
     s = p.scores
     lines = []
     if s.get("message"):
-        lines.append(f"<b style='color:#b00'>Not within tolerance:</b> {s['message']}")
+        lines.append(f"<b style='color:#b00'>Not within tolerance:</b> {esc(s['message'])}")
     for m, b in s.get("balance", {}).items():
         ok = "within" if b.get("within_tolerance") else "<b style='color:#b00'>outside</b>"
-        lines.append(f"{LABELS.get(m, m)}: max/mean <b>{b['max_over_mean']:.3f}</b>, min/mean "
+        lines.append(f"{esc(LABELS.get(m, m))}: max/mean <b>{b['max_over_mean']:.3f}</b>, min/mean "
                      f"<b>{b['min_over_mean']:.3f}</b> ({ok} +/-{b['tolerance']:.1%})")
     parts = []
     if "cut_edges" in s:
@@ -128,7 +131,7 @@ def score_text(p: Proposal) -> str:
     moved = f"units moved <b>{len(p.changes)}</b> ({d.get('units_moved_fraction', 0):.1%})"
     for key, value in d.items():
         if key.endswith("_moved_fraction") and key != "units_moved_fraction":
-            moved += f", {LABELS.get(key[:-15], key[:-15])} moved {value:.1%}"
+            moved += f", {esc(LABELS.get(key[:-15], key[:-15]))} moved {value:.1%}"
     lines.append(moved)
     return "<br>".join(lines)
 
@@ -261,7 +264,7 @@ class ProposalPanel(QWidget):
         """True (and the proposal discarded, with a message) when another project was opened since."""
         if self.window.project is self.project:
             return False
-        QMessageBox.warning(self, "Balance proposal", "The proposal belongs to a project that is no longer open.")
+        msg.warning(self, "Balance proposal", "The proposal belongs to a project that is no longer open.")
         self.discard()
         return True
 
@@ -275,11 +278,11 @@ class ProposalPanel(QWidget):
         if p is None or w.project is None or self._stale():
             return False
         if p.scenario_id != w.project.active_scenario:
-            QMessageBox.warning(self, "Apply balance", f"The proposal is for scenario '{p.scenario_id}', "
-                                f"not the current '{w.project.active_scenario}'.")
+            msg.warning(self, "Apply balance", f"The proposal is for scenario '{p.scenario_id}', "
+                        f"not the current '{w.project.active_scenario}'.")
             return False
         drift = self._drift()
-        if drift and QMessageBox.question(
+        if drift and msg.question(
                 self, "Apply balance", f"{len(drift)} units changed territory since the plan was computed; "
                 "applying sets every moved unit as proposed. Apply anyway?") != QMessageBox.StandardButton.Yes:
             return False

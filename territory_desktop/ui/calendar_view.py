@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .plaintext import plain_label, tooltip
+
 #: one colour per weekday (Mon..Sun), shared by calendar headers and the route layer: deep, saturated
 #: colours that stand out from the light territory fills (and are readable under white stop numbers)
 DAY_COLOURS = ["#0b57d0", "#d9480f", "#2b8a3e", "#c2255c", "#6741d9", "#0c8599", "#7c4a1e"]
@@ -175,15 +177,15 @@ class WeekCalendar(QWidget):
                 item = QListWidgetItem(f"{_clock(s.start_min)}  {name}\n{minutes:.0f} min · {s.drive_km:.1f} km drive")
                 item.setData(Qt.ItemDataRole.UserRole, s.visit_id)
                 item.setData(Qt.ItemDataRole.UserRole + 1, name)
-                item.setToolTip(f"{name} ({s.visit_id})\narrive {_clock(s.arrive_min)}, start {_clock(s.start_min)}, "
-                                f"leave {_clock(s.depart_min)}; wait {s.wait_min:.0f} min\n"
-                                "Drag to another day to move; right-click to cancel")
+                item.setToolTip(tooltip(f"{name} ({s.visit_id})\narrive {_clock(s.arrive_min)}, start "
+                                        f"{_clock(s.start_min)}, leave {_clock(s.depart_min)}; wait "
+                                        f"{s.wait_min:.0f} min\nDrag to another day to move; right-click to cancel"))
                 item.setBackground(QBrush(tint))
                 lst.addItem(item)
             lunch = f", lunch {_clock(route.lunch_start_min)}" if route.lunch_start_min is not None else ""
             foot = (f"{len(route.stops)} stops · {route.drive_min / 60:.1f} h drive · {route.drive_km:.0f} km"
                     + (f"\n{_clock(route.leave_home_min)}–{_clock(route.back_home_min)}{lunch}" if route.stops else ""))
-        footer = QLabel(foot)
+        footer = plain_label(foot)
         footer.setWordWrap(True)
         footer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box.addWidget(head)

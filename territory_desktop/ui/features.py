@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from ..models import Project, TerritoryError
 from ..services.printing import safe_file_name
 from ..services.territory_table import export_territory_table
+from . import plaintext as msg
 
 
 def new_project(window, ask_import: bool = True) -> Project | None:
@@ -54,7 +55,7 @@ def export_table(window, path: str | None = None) -> Path | None:
     try:
         written = export_territory_table(project, path)
     except TerritoryError as exc:
-        QMessageBox.warning(window, "Export territory table", str(exc))
+        msg.warning(window, "Export territory table", str(exc))
         return None
     window.statusBar().showMessage(f"Territory table written to {written}", 6000)
     return written

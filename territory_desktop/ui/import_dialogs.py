@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..models import InvalidInputError
 from .dialogs import add_ok_cancel
+from .plaintext import esc, markup_label, window_title
 
 ID_HINTS = ("geoid", "unit_id", "id", "fips", "zip", "zcta", "code")
 NAME_HINTS = ("name", "namelsad", "label", "description")
@@ -34,8 +34,8 @@ class ImportErrorsDialog(QDialog):
         self.setWindowTitle("Import failed")
         self.resize(720, 420)
         count = len(error.problems)
-        summary = QLabel(f"<b>{error.source}</b>: {count} problem{'s' if count != 1 else ''} found. "
-                         "Nothing was imported; fix the file and import it again.")
+        summary = markup_label(f"<b>{esc(error.source)}</b>: {count} problem{'s' if count != 1 else ''} found. "
+                               "Nothing was imported; fix the file and import it again.")
         summary.setWordWrap(True)
         self.table = QTableWidget(count, 3)
         self.table.setHorizontalHeaderLabels(["Row", "Column", "Problem"])
@@ -78,7 +78,7 @@ class UnitColumnsDialog(QDialog):
 
     def __init__(self, file_name: str, columns: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Import units from {file_name}")
+        self.setWindowTitle(window_title(f"Import units from {file_name}"))
         self.id_column = QComboBox()
         self.name_column = QComboBox()
         self.id_column.addItems(columns)

@@ -14,23 +14,23 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTextBrowser,
 )
 
 from ..models import InvalidInputError, Project, TerritoryError
 from ..services import editing
 from ..services.metrics import unit_measures
+from . import plaintext as msg
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .features import install_window_features
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
-from .panels import LayerPanel, TerritoryPanel, ValidationPanel
+from .panels import LayerPanel, PropertiesPanel, TerritoryPanel, ValidationPanel
+from .plaintext import esc, window_title
 from .routes import install_routing_ui
 from .state import AppState
 from .territory_model import TerritoryTableModel, hierarchy_model
@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.table_model = TerritoryTableModel()
         self.territory_panel = TerritoryPanel(self.table_model)
         self.layer_panel = LayerPanel()
-        self.properties = QTextBrowser()
+        self.properties = PropertiesPanel()
         self.validation = ValidationPanel()
         self.legend = QLabel()
         self._unit_measures = None
@@ -209,7 +209,8 @@ class MainWindow(QMainWindow):
         project = self.project
         name = project.name if project else "No project"
         path = getattr(project, "path", None) if project else None
-        self.setWindowTitle(f"{name}{' — ' + Path(path).name if path else ''}[*] — Territory Desktop")
+        self.setWindowTitle(f"{window_title(name)}{' — ' + window_title(Path(path).name) if path else ''}[*]"
+                            " — Territory Desktop")
 
     def _show_scenario(self, _scenario_id: str | None) -> None:
         """Map, tables, totals and the territory list follow the active scenario."""
@@ -358,23 +359,16 @@ class MainWindow(QMainWindow):
 
     def _show_properties(self, unit_ids: list[str]) -> None:
         if self.project is None or not unit_ids:
-            self.properties.setHtml("<p style='color:gray'>Select units on the map to see their properties.</p>")
+            self.properties.show_units([], {})
             return
         units = self.project.units.set_index("unit_id")
         rows = []
-        for u in unit_ids[:12]:
+        for u in unit_ids[:PropertiesPanel.MAX_ROWS]:
             r = units.loc[u]
             terr = self.project.plan.territory_of(u)
             name = self.canvas.scene.names.get(terr, "—") if terr else "— (orphan)"
-            lock = " 🔒" if bool(r.get("locked", False)) else ""
-            rows.append(f"<tr><td><b>{r.get('name', u)}</b>{lock}</td><td>{u}</td><td>{name}</td></tr>")
-        more = f"<p>… and {len(unit_ids) - 12} more</p>" if len(unit_ids) > 12 else ""
-        t = self.selection_totals(unit_ids)
-        self.properties.setHtml(
-            f"<h3>{len(unit_ids):,} unit(s)</h3><p>{int(t['accounts']):,} accounts · "
-            f"{t['workload_hours']:,.0f} h/yr · potential {t['potential']:,.0f}</p>"
-            f"<table cellspacing=4><tr><th align=left>Unit</th><th align=left>Id</th>"
-            f"<th align=left>Territory</th></tr>{''.join(rows)}</table>{more}")
+            rows.append((str(r.get("name", u)), str(u), str(name), bool(r.get("locked", False))))
+        self.properties.show_units(rows, self.selection_totals(unit_ids), count=len(unit_ids))
 
     def _tool_changed(self, tool: str) -> None:
         names = {"pan": "Pan (drag, wheel to zoom)", "select": "Select (Shift adds, Ctrl toggles)",
@@ -408,7 +402,7 @@ class MainWindow(QMainWindow):
         try:
             result = command.apply_first()
         except (TerritoryError, ValueError) as exc:
-            QMessageBox.warning(self, text, str(exc))
+            msg.warning(self, text, str(exc))
             return None
         self.undo_stack.push(command)
         return result
@@ -440,7 +434,7 @@ class MainWindow(QMainWindow):
             try:
                 values = dialog.values()
             except InvalidInputError as exc:
-                QMessageBox.warning(self, "New territory", str(exc))
+                msg.warning(self, "New territory", str(exc))
                 return
             tid = self.run_edit(lambda p: editing.create_territory(p, **values), f"New territory {values['name']}")
             if tid:
@@ -460,7 +454,7 @@ class MainWindow(QMainWindow):
         ids = self._picked_territories(ids)
         if ids:
             old = self.canvas.scene.names.get(ids[0], ids[0])
-            name, ok = QInputDialog.getText(self, "Rename territory", "Name:", text=old)
+            name, ok = msg.get_text(self, "Rename territory", "Name:", old)
             if ok:
                 self.run_edit(lambda p: editing.rename_territory(p, ids[0], name), f"Rename {old} to {name}")
 
@@ -479,7 +473,7 @@ class MainWindow(QMainWindow):
         t = self.project.territories
         parents = t[(t["scenario_id"] == self.project.active_scenario) & (t["level"] != "territory")]
         choices = ["(none)"] + [f"{r.name} [{r.level}] ({r.territory_id})" for r in parents.itertuples()]
-        choice, ok = QInputDialog.getItem(self, "Set parent", f"Parent of {len(ids)} territory(ies):", choices, 0, False)
+        choice, ok = msg.get_item(self, "Set parent", f"Parent of {len(ids)} territory(ies):", choices, 0)
         if ok:
             parent = None if choice == "(none)" else choice.rsplit("(", 1)[1].rstrip(")")
             self.run_edit(lambda p: [editing.set_parent(p, tid, parent) for tid in ids], "Set parent")
@@ -491,8 +485,8 @@ class MainWindow(QMainWindow):
             return
         reps = self.project.reps
         choices = ["(vacant)"] + [f"{r.name} ({r.rep_id})" for r in reps.itertuples()]
-        choice, ok = QInputDialog.getItem(self, "Assign rep", f"Rep of {self.canvas.scene.names.get(ids[0], ids[0])}:",
-                                          choices, 0, False)
+        choice, ok = msg.get_item(self, "Assign rep", f"Rep of {self.canvas.scene.names.get(ids[0], ids[0])}:",
+                                  choices, 0)
         if ok:
             rep = None if choice == "(vacant)" else choice.rsplit("(", 1)[1].rstrip(")")
             self.run_edit(lambda p: editing.assign_rep(p, ids[0], rep), "Assign rep")
@@ -500,15 +494,15 @@ class MainWindow(QMainWindow):
     def merge_territories(self) -> None:
         ids = self.territory_panel.selected_ids()
         if len(ids) < 2:
-            QMessageBox.information(self, "Merge territories", "Select two or more territories in the table; "
-                                    "the first selected one keeps its name.")
+            msg.information(self, "Merge territories", "Select two or more territories in the table; "
+                            "the first selected one keeps its name.")
             return
         self.run_edit(lambda p: editing.merge_territories(p, ids[0], ids[1:]), f"Merge {len(ids)} territories")
 
     def delete_territory(self, ids: list[str] | None = None) -> None:
         ids = self._picked_territories(ids)
-        if ids and QMessageBox.question(self, "Delete territory", f"Delete {len(ids)} territory(ies)? Their units "
-                                        "become orphans (undo with Ctrl+Z).") == QMessageBox.StandardButton.Yes:
+        if ids and msg.question(self, "Delete territory", f"Delete {len(ids)} territory(ies)? Their units "
+                                "become orphans (undo with Ctrl+Z).") == QMessageBox.StandardButton.Yes:
             self.run_edit(lambda p: [editing.delete_territory(p, t) for t in ids], f"Delete {len(ids)} territory(ies)")
 
     def move_account(self) -> None:
@@ -519,16 +513,15 @@ class MainWindow(QMainWindow):
         accounts = self.project.accounts
         prefill = accounts.loc[accounts["unit_id"].isin(selected), "account_id"].astype(str).tolist()[:50] \
             if selected else []
-        text, ok = QInputDialog.getText(self, "Move accounts", "Account ids (comma separated) to move to "
-                                        f"{self.canvas.scene.names.get(self.canvas.active_territory)}:",
-                                        text=", ".join(prefill))
+        text, ok = msg.get_text(self, "Move accounts", "Account ids (comma separated) to move to "
+                                f"{self.canvas.scene.names.get(self.canvas.active_territory)}:", ", ".join(prefill))
         ids = [a.strip() for a in text.split(",") if a.strip()] if ok else []
         if not ids:
             return
         known = set(self.project.accounts["account_id"].astype(str))
         missing = [a for a in ids if a not in known]
         if missing:
-            QMessageBox.warning(self, "Move accounts", f"Unknown account id(s): {', '.join(missing[:10])}")
+            msg.warning(self, "Move accounts", f"Unknown account id(s): {', '.join(missing[:10])}")
             return
         self.undo_stack.push(AccountOverrideCommand(self.project, dict.fromkeys(ids, self.canvas.active_territory)))
 
@@ -590,7 +583,7 @@ class MainWindow(QMainWindow):
         from ..services.classify import SCHEMES
         from .dialogs import UNIT_METRICS
 
-        self.legend.setText(f"Choropleth: <b>{UNIT_METRICS.get(layer.metric, layer.metric)}</b>, "
+        self.legend.setText(f"Choropleth: <b>{esc(UNIT_METRICS.get(layer.metric, layer.metric))}</b>, "
                             f"{SCHEMES.get(layer.classes.scheme, '')}, {len(layer.classes.bins)} classes")
 
     # ---- files
@@ -598,7 +591,7 @@ class MainWindow(QMainWindow):
         """Ask before losing unsaved work; True when it is fine to go on."""
         if self.project is None or self.undo_stack.isClean():
             return True
-        answer = QMessageBox.question(
+        answer = msg.question(
             self, "Unsaved changes", f"Save the changes to {self.project.name}?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
         if answer == QMessageBox.StandardButton.Save:
@@ -621,7 +614,7 @@ class MainWindow(QMainWindow):
         QApplication.restoreOverrideCursor()
         self.statusBar().clearMessage()
         if error is not None:
-            QMessageBox.critical(self, "Cannot open project", error)
+            msg.critical(self, "Cannot open project", error)
             return False
         self.set_project(project)
         self._add_recent(path)
@@ -680,7 +673,7 @@ class MainWindow(QMainWindow):
         try:
             target = save_project(self.project, path)
         except TerritoryError as exc:
-            QMessageBox.critical(self, "Cannot save project", str(exc))
+            msg.critical(self, "Cannot save project", str(exc))
             return False
         self.undo_stack.setClean()
         if str(target) != getattr(self, "_locked_path", None):  # saved as a new file: that is the one held now
@@ -715,12 +708,12 @@ class MainWindow(QMainWindow):
                 self.open_path_async(path)
                 continue
             if self.project is None:
-                QMessageBox.information(self, "Import", "Open or create a project first.")
+                msg.information(self, "Import", "Open or create a project first.")
                 return
             try:
                 if suffix in (".csv", ".xlsx", ".xls"):
-                    kind, ok = QInputDialog.getItem(self, "Import table", f"{Path(path).name} holds:",
-                                                    ["accounts", "reps"], 0, False)
+                    kind, ok = msg.get_item(self, "Import table", f"{Path(path).name} holds:",
+                                            ["accounts", "reps"], 0)
                     if not ok:
                         continue
                     report = (importing.import_accounts if kind == "accounts" else importing.import_reps)(self.project, path)
@@ -739,11 +732,11 @@ class MainWindow(QMainWindow):
                 ImportErrorsDialog(exc, self).exec()
                 continue
             except TerritoryError as exc:
-                QMessageBox.critical(self, "Import failed", str(exc))
+                msg.critical(self, "Import failed", str(exc))
                 continue
             self.set_project(self.project)
             self.mark_modified()  # imported data is unsaved work
-            QMessageBox.information(self, "Import", "\n".join(report.lines()))
+            msg.information(self, "Import", "\n".join(report.lines()))
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()

@@ -1,4 +1,5 @@
-"""Dock panels: layers (visibility, opacity, order), territories (table + hierarchy), validation."""
+"""Dock panels: layers (visibility, opacity, order), territories (table + hierarchy), unit properties,
+validation. User strings are shown as text (ui.plaintext), never as HTML."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from PySide6.QtWidgets import (
     QSlider,
     QTableView,
     QTabWidget,
+    QTextBrowser,
     QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from .plaintext import esc, plain_label, tooltip
 from .renderer import MapRenderer
 from .territory_model import ID_ROLE, SORT_ROLE, TerritoryTableModel
 
@@ -149,7 +152,7 @@ class TerritoryPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Table")
         self.tabs.addTab(self.tree, "Hierarchy")
-        self.totals = QLabel()
+        self.totals = plain_label()
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QHBoxLayout()
         layout = QVBoxLayout(self)
@@ -177,6 +180,41 @@ class TerritoryPanel(QWidget):
                 return
 
 
+class PropertiesPanel(QTextBrowser):
+    """Names, ids and territories of the selected units with their totals. Names are escaped, links are not
+    followed and no resource (image, style sheet) is ever loaded, whatever a name contains."""
+
+    MAX_ROWS = 12
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.show_units([], {})
+
+    def loadResource(self, kind: int, url):
+        return None  # our HTML references nothing; a planted <img src=file:...> must load nothing
+
+    def show_units(self, rows: list[tuple[str, str, str, bool]], totals: dict[str, float],
+                   count: int | None = None) -> None:
+        """``rows``: (unit name, unit id, territory name, locked) of the first selected units (MAX_ROWS are
+        listed), ``totals``: accounts, workload_hours, potential of all ``count`` selected units (default:
+        len(rows)). No rows: a hint to select units."""
+        count = len(rows) if count is None else count
+        if not rows:
+            self.setHtml("<p style='color:gray'>Select units on the map to see their properties.</p>")
+            return
+        cells = "".join(f"<tr><td><b>{esc(name)}</b>{' 🔒' if locked else ''}</td><td>{esc(uid)}</td>"
+                        f"<td>{esc(terr)}</td></tr>" for name, uid, terr, locked in rows[:self.MAX_ROWS])
+        shown = min(len(rows), self.MAX_ROWS)
+        more = f"<p>… and {count - shown:,} more</p>" if count > shown else ""
+        self.setHtml(
+            f"<h3>{count:,} unit(s)</h3><p>{int(totals['accounts']):,} accounts · "
+            f"{totals['workload_hours']:,.0f} h/yr · potential {totals['potential']:,.0f}</p>"
+            f"<table cellspacing=4><tr><th align=left>Unit</th><th align=left>Id</th>"
+            f"<th align=left>Territory</th></tr>{cells}</table>{more}")
+
+
 class ValidationPanel(QWidget):
     """Lists validation problems; clicking one selects its units on the map."""
 
@@ -184,7 +222,7 @@ class ValidationPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("Press Check to validate the plan")
+        self.summary = plain_label("Press Check to validate the plan")
         self.summary.setWordWrap(True)
         self.list = QListWidget()
         self.check = QPushButton("Check")
@@ -203,7 +241,7 @@ class ValidationPanel(QWidget):
 
         def add(text: str, units: list[str]) -> None:
             item = QListWidgetItem(text)
-            item.setToolTip(f"{text}: click to select and zoom")
+            item.setToolTip(tooltip(f"{text}: click to select and zoom"))
             item.setData(Qt.ItemDataRole.UserRole, units)
             self.list.addItem(item)
 

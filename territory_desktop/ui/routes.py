@@ -8,6 +8,7 @@ moving and cancelling visits run in a worker thread (:mod:`.workers`) with a pro
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -20,8 +21,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -42,10 +41,12 @@ from ..services.routing import (
     replan_day,
     store_visit_plan,
 )
+from . import plaintext as msg
 from .calendar_view import WeekCalendar, day_colour
 from .commands import RouteEditCommand, route_snapshot
 from .dialogs import add_ok_cancel
 from .geometry import points_xy, project_geometries
+from .plaintext import esc, markup_label, plain_label
 from .renderer import Layer, RenderView
 from .workers import Worker, run_job
 
@@ -193,7 +194,7 @@ class RoutesDock(QWidget):
         self.last_error: str | None = None
         self.matrix_cache: dict = {}
         self._project = window.project
-        self.title = QLabel("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")
+        self.title = markup_label("No route plan yet: Tools > Plan Routes... (Ctrl+Shift+R)")  # names escaped
         self.week = QComboBox()
         self.week.setToolTip("Week shown in the calendar and on the map")
         self.week.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -207,13 +208,13 @@ class RoutesDock(QWidget):
         self.progress.setRange(0, 1000)
         self.cancel = QPushButton("Cancel")
         self.cancel.clicked.connect(self.cancel_job)
-        self.status = QLabel()
+        self.status = plain_label()  # error messages name accounts and reps
         self.status.setWordWrap(True)
         self.calendar = WeekCalendar()
         self.calendar.daySelected.connect(self._day_selected)
         self.calendar.moveRequested.connect(self.request_move)
         self.calendar.cancelRequested.connect(self.request_cancel)
-        self.summary = QLabel()
+        self.summary = markup_label()  # numbers only, in our markup
         self.summary.setWordWrap(True)
         self.unplanned = QTreeWidget()
         self.unplanned.setHeaderLabels(["Account", "Name", "Planned", "Reason"])
@@ -351,7 +352,7 @@ class RoutesDock(QWidget):
         s = plan_summary(rp)
         rep = self.window.project.reps.set_index("rep_id")
         who = f"{rep.at[rp.rep_id, 'name']} ({rp.rep_id})" if rp.rep_id in rep.index else rp.rep_id
-        self.title.setText(f"<b>{who}</b>: {s['weeks']} week{'s' if s['weeks'] != 1 else ''} from {s['start']}")
+        self.title.setText(f"<b>{esc(who)}</b>: {s['weeks']} week{'s' if s['weeks'] != 1 else ''} from {s['start']}")
         self.summary.setText(
             f"<b>{s['planned_visits']} of {s['required_visits']} visits planned ({s['coverage_pct']} %)</b> for "
             f"{s['accounts']} accounts; {s['drive_hours']:.1f} h driving, {s['drive_km']:,.0f} km; "
@@ -434,16 +435,23 @@ class RoutesDock(QWidget):
         self.refresh()
 
     def export_csv(self, path: str) -> int:
-        """Write the plan's stops (plan_rows) to ``path``; returns the number of rows."""
+        """Write the plan's stops (plan_rows) to ``path`` (.csv, or .xlsx; another name gets .csv), cells
+        escaped against formula injection (storage.export); returns the number of rows."""
+        if Path(path).suffix.lower() not in (".csv", ".xlsx"):
+            path = f"{path}.csv"
         return export_plan_rows(self.rep_plan, path)
 
     def export_dialog(self) -> None:
         if self.rep_plan is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export route plan", f"routes-{self.rep_plan.rep_id}.csv",
-                                              "CSV files (*.csv)")
+                                              "CSV files (*.csv);;Excel workbooks (*.xlsx)")
         if path:
-            n = self.export_csv(path)
+            try:
+                n = self.export_csv(path)
+            except OSError as exc:
+                self.status.setText(f"Could not write {path}: {exc.strerror or exc}")
+                return
             self.status.setText(f"{n} stops written to {path}")
 
 
@@ -469,10 +477,10 @@ def open_plan_dialog(window) -> None:
     dock: RoutesDock = window.dock_widget("routes")
     project = window.project
     if project is None or not len(project.reps):
-        QMessageBox.information(window, "Plan Routes", "Open a project with reps first.")
+        msg.information(window, "Plan Routes", "Open a project with reps first.")
         return
     if dock.busy():
-        QMessageBox.information(window, "Plan Routes", "A route plan is being computed; wait or cancel it.")
+        msg.information(window, "Plan Routes", "A route plan is being computed; wait or cancel it.")
         return
     reps = [(str(r), str(n)) for r, n in zip(project.reps["rep_id"], project.reps["name"], strict=True)]
     dialog = PlanRoutesDialog(reps, window, dock.rep_plan.rep_id if dock.rep_plan else None)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
 from ..models import Project
 from ..services.metrics import territory_totals
+from .plaintext import tooltip
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -102,9 +103,9 @@ class TerritoryTableModel(QAbstractTableModel):
             dev = abs(float(value))
             return QColor("#c0392b") if dev > 15 else QColor("#b9770e") if dev > 7.5 else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row['name']} ({row['territory_id']}): {int(row['units'])} units, " \
-                   f"{int(row['accounts'])} accounts, {row['workload_hours']:,.0f} h/yr, " \
-                   f"potential {row['potential']:,.0f}, deviation {row['workload_deviation_pct']:+.1f}%"
+            return tooltip(f"{row['name']} ({row['territory_id']}): {int(row['units'])} units, "
+                           f"{int(row['accounts'])} accounts, {row['workload_hours']:,.0f} h/yr, "
+                           f"potential {row['potential']:,.0f}, deviation {row['workload_deviation_pct']:+.1f}%")
         return None
 
     def territory_at(self, row: int) -> str | None:

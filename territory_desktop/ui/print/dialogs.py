@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from ...models import Project, StopFlag, TerritoryError
 from ...models.progress import no_progress
 from ...services.printing import PAGE_SIZES_MM, page_spec, safe_file_name
+from .. import plaintext as msg
 from ..workers import Worker, run_job, run_job_with_dialog
 from .document import export_book, export_map, paint_book_document, paint_map_document
 from .options import PrintOptions
@@ -242,7 +242,7 @@ class ExportDialog(QDialog):
         self._job_ended()
         if exc is not None:
             message = str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}"
-            QMessageBox.warning(self, "Export Map", message)
+            msg.warning(self, "Export Map", message)
 
     def accept(self) -> None:
         if self.worker is None:
@@ -338,7 +338,7 @@ def start_printing(window, printer: QPrinter, project: Project, options: PrintOp
     message box. Returns (worker, progress dialog)."""
 
     def failed(exc: BaseException) -> None:
-        QMessageBox.warning(window, "Print", str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}")
+        msg.warning(window, "Print", str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}")
 
     return run_job_with_dialog(
         window, "Print", "Printing the map book..." if book else "Printing the map...",

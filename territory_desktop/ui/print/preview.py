@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ...models import Project, TerritoryError
+from .. import plaintext as msg
 from ..workers import Worker, run_job_with_dialog
 from .document import export_book
 from .options import PrintOptions
@@ -78,7 +78,7 @@ class BookPreview:
         self._end()
         self.error = str(exc) if isinstance(exc, TerritoryError) else f"unexpected error: {exc!r}"
         if self._show:
-            QMessageBox.warning(self.window, "Map Book Preview", self.error)
+            msg.warning(self.window, "Map Book Preview", self.error)
 
     def _cancelled(self) -> None:
         self._end()
