@@ -1,0 +1,142 @@
+"""KPIs of a project: builds the engine's coded history from the project's tables and labels the result.
+
+Plans in force: ``project.plans_in_force`` is a list of ``(from_date, plan)`` where ``plan`` is a scenario
+id or a :class:`Plan` of the active scenario's territories, in force from ISO ``from_date`` on (a later
+scenario/publish feature fills it). With no history, today's plan (the active scenario) is in force for
+all dates. Ownership under each plan comes from :func:`services.metrics.account_owners`, the one place
+that decides who owns an account.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.kpi import History, Period, compute_kpis, day_number, parse_period
+from ..models import InvalidInputError, Plan, Project
+from .metrics import account_owners, account_workload
+
+GROUP_LEVELS = ("territory", "rep", "district", "region")
+#: visit outcomes that count as a visit done (an empty outcome counts too)
+DONE_OUTCOMES = ("completed", "done")
+
+
+@dataclass(frozen=True)
+class CodedProject:
+    """The engine history of a project plus the labels of its codes."""
+
+    history: History
+    territory_ids: np.ndarray  # code -> territory id
+    account_ids: np.ndarray  # code -> account id
+
+
+def _owner_rows(project: Project) -> tuple[list[int], list[pd.Series]]:
+    entries = list(getattr(project, "plans_in_force", None) or [])
+    if not entries:
+        return [np.iinfo(np.int64).min // 2], [account_owners(project)]
+    entries.sort(key=lambda e: str(e[0]))
+    days, rows = [], []
+    for from_date, plan in entries:
+        day = day_number([str(from_date)])[0]
+        if day < 0:
+            raise InvalidInputError("plans in force", [f"'{from_date}' is not a date"])
+        days.append(int(day))
+        rows.append(_owners_under(project, plan))
+    return days, rows
+
+
+def _owners_under(project: Project, plan: Plan | str) -> pd.Series:
+    if isinstance(plan, str):
+        if plan not in project.plans:
+            raise InvalidInputError("plans in force", [f"scenario '{plan}' does not exist"])
+        return account_owners(project, plan)
+    sid = project.active_scenario
+    return account_owners(dataclasses.replace(project, plans={**project.plans, sid: plan}), sid)
+
+
+def _account_codes(project: Project, table: pd.DataFrame, ids: pd.Index, source: str) -> np.ndarray:
+    codes = ids.get_indexer(table["account_id"].astype(str))
+    if (codes < 0).any():
+        bad = table["account_id"].to_numpy()[codes < 0]
+        raise InvalidInputError(source, [(f"{(codes < 0).sum()} rows name accounts that do not exist, "
+                                         f"e.g. '{bad[0]}'")])
+    return codes
+
+
+def code_project(project: Project) -> CodedProject:
+    """The coded history the KPI and forecast engines read (see :class:`engine.kpi.History`)."""
+    a = project.accounts
+    ids = pd.Index(a["account_id"].astype(str))
+    days, rows = _owner_rows(project)
+    flat = pd.concat([r.reset_index(drop=True) for r in rows], ignore_index=True)
+    codes, territory_ids = pd.factorize(flat, use_na_sentinel=True)
+    owners = np.asarray(codes, dtype=np.int64).reshape(len(rows), len(a))
+    s, v, o = project.sales, project.visits, project.opportunities
+    outcome = v["outcome"].fillna("").astype(str).str.lower() if len(v) else pd.Series([], dtype=str)
+    v = v[outcome.isin(DONE_OUTCOMES + ("",)).to_numpy()]
+    closed = day_number(o["closed"].to_numpy(object)) if len(o) else np.zeros(0, np.int64)
+    history = History(
+        n_territories=len(territory_ids), owner_from_day=np.asarray(days, dtype=np.int64), owners=owners,
+        potential=a["potential"].to_numpy(float), workload_hours=account_workload(project).to_numpy(),
+        visit_frequency_weeks=a["visit_frequency_weeks"].to_numpy(float),
+        sale_account=_account_codes(project, s, ids, "sales"), sale_day=day_number(s["period"].to_numpy(object)),
+        sale_amount=s["amount"].to_numpy(float),
+        visit_account=_account_codes(project, v, ids, "visits"), visit_day=day_number(v["date"].to_numpy(object)),
+        opp_account=_account_codes(project, o, ids, "opportunities"),
+        opp_created=day_number(o["created"].to_numpy(object)), opp_closed=closed,
+        opp_amount=o["amount"].to_numpy(float), opp_won=o["won"].fillna(False).astype(bool).to_numpy(),
+    )
+    return CodedProject(history, np.asarray(territory_ids, dtype=object), ids.to_numpy())
+
+
+def territory_table(project: Project) -> pd.DataFrame:
+    """Territories (all scenarios, the active one first) with their rep, district and region ids."""
+    t = project.territories
+    t = pd.concat([t[t["scenario_id"] == project.active_scenario], t]).drop_duplicates("territory_id")
+    parent = dict(zip(t["territory_id"], t["parent_id"], strict=True))
+    terr = t[t["level"] == "territory"][["territory_id", "name", "rep_id", "parent_id"]].copy()
+    terr = terr.rename(columns={"parent_id": "district"})
+    terr["region"] = terr["district"].map(lambda d: parent.get(d) if isinstance(d, str) else None)
+    return terr.set_index("territory_id")
+
+
+def group_codes(coded: CodedProject, table: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """(group_of per territory code, group labels) for ``by`` in :data:`GROUP_LEVELS`."""
+    if by not in GROUP_LEVELS:
+        raise InvalidInputError("--by", [f"'{by}' is not one of {', '.join(GROUP_LEVELS)}"])
+    column = {"territory": None, "rep": "rep_id", "district": "district", "region": "region"}[by]
+    known = pd.Series(coded.territory_ids).where(pd.Series(coded.territory_ids).isin(table.index))
+    labels = known if column is None else known.map(table[column])
+    codes, uniques = pd.factorize(labels, sort=True, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def kpi_table(project: Project, period: str | Period, by: str = "territory",
+              quotas: pd.Series | None = None, coded: CodedProject | None = None) -> pd.DataFrame:
+    """One row per group (``group_id`` column first) with every KPI for ``period``.
+
+    ``quotas``: quota per group id for this period (attainment); missing groups have none.
+    """
+    p = parse_period(period) if isinstance(period, str) else period
+    coded = coded or code_project(project)
+    group_of, labels = group_codes(coded, territory_table(project), by)
+    q = None if quotas is None else pd.Series(labels).map(quotas).to_numpy(float)
+    frame = compute_kpis(coded.history, p, group_of, len(labels), q)
+    frame.insert(0, "group_id", labels)
+    return frame
+
+
+def latest_period(project: Project, kind: str = "quarter") -> str:
+    """The last complete month/quarter/year with sales (the report's default period)."""
+    if not len(project.sales):
+        raise InvalidInputError("sales", ["the project has no sales history: give --period"])
+    last = pd.Period(max(project.sales["period"].astype(str)), "M")
+    if kind == "month":
+        return str(last)
+    q = last.asfreq("Q")
+    if last != q.asfreq("M", how="end"):
+        q -= 1
+    return f"{q.year}-Q{q.quarter}"
