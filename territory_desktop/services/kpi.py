@@ -140,3 +140,29 @@ def latest_period(project: Project, kind: str = "quarter") -> str:
     if last != q.asfreq("M", how="end"):
         q -= 1
     return f"{q.year}-Q{q.quarter}"
+
+
+@dataclass(frozen=True)
+class SalesSeries:
+    """Monthly sales of the territories (rows) from ``first_month`` on, and their hierarchy."""
+
+    hierarchy: object  # engine.forecast.Hierarchy
+    bottom: np.ndarray  # (territories, months)
+    first_month: pd.Period
+
+
+def territory_series(project: Project, coded: CodedProject | None = None) -> SalesSeries:
+    """Monthly sales per territory of the active scenario's hierarchy, attributed by date."""
+    from ..engine.forecast import build_hierarchy
+    from ..engine.kpi import monthly_sales
+
+    coded = coded or code_project(project)
+    table = territory_table(project)
+    group_of, labels = group_codes(coded, table, "territory")
+    months = pd.PeriodIndex(project.sales["period"].astype(str).unique(), freq="M")
+    first, last = months.min(), months.max()
+    n_months = (last - first).n + 1
+    bottom = monthly_sales(coded.history, group_of, len(labels), np.datetime64(str(first), "M"), n_months)
+    parents = {"district": table.loc[labels, "district"].to_numpy(object),
+               "region": table.loc[labels, "region"].to_numpy(object)}
+    return SalesSeries(build_hierarchy(labels, parents), bottom, first)
