@@ -12,10 +12,10 @@ import argparse
 import sys
 
 from ..models import TerritoryError
-from . import demo, importing, info
+from . import demo, importing, info, report
 
 #: modules with register(subparsers); later issues append theirs here
-COMMAND_MODULES = [demo, importing, info]
+COMMAND_MODULES = [demo, importing, info, report]
 
 
 def _optional_modules() -> list:

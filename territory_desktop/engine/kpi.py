@@ -46,6 +46,8 @@ KPI_DEFINITIONS: dict[str, str] = {
     "attainment": "Sales / quota of the period, where a quota exists.",
 }
 KPI_NAMES = tuple(KPI_DEFINITIONS)
+#: the counts behind the ratios, returned next to the KPIs
+COUNT_COLUMNS = ("accounts", "visits", "visits_required", "deals_won", "deals_lost", "won_amount")
 
 EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -90,6 +92,14 @@ def _month_period(label: str, first: pd.Period, months: int) -> Period:
                   _day(end - pd.DateOffset(years=1)))
 
 
+def period_between(label: str, start: int, end: int) -> Period:
+    """The days ``[start, end)``; the previous period is as many days just before, the year-ago one a year
+    earlier."""
+    a, b = pd.Timestamp(EPOCH + start), pd.Timestamp(EPOCH + end)
+    return Period(label, start, end, 2 * start - end, _day(a - pd.DateOffset(years=1)),
+                  _day(b - pd.DateOffset(years=1)))
+
+
 def parse_period(text: str) -> Period:
     """'2026-Q3', '2026-07', '2026' or a custom range '2026-01-15..2026-03-31' (inclusive end)."""
     t = text.strip()
@@ -105,9 +115,7 @@ def parse_period(text: str) -> Period:
         except ValueError:
             a = b = None
         if a is not None and b > a:
-            n = (b - a).days
-            return Period(t, _day(a), _day(b), _day(a) - n, _day(a - pd.DateOffset(years=1)),
-                          _day(b - pd.DateOffset(years=1)))
+            return period_between(t, _day(a), _day(b))
     raise InvalidInputError("--period", [(f"'{text}' is not a period: use 2026-Q3, 2026-07, 2026 or "
                                          "2026-01-01..2026-03-31")])
 
@@ -230,7 +238,8 @@ def _opportunity_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndar
     t_end = attribute(h, h.opp_account, np.full(len(h.opp_account), p.end - 1))
     pipeline = grp.sum(t_end[open_at_end], h.opp_amount[open_at_end])
     return {"win_rate": _ratio(n_won, n_won + n_lost), "avg_deal_size": _ratio(won_amount, n_won),
-            "sales_cycle_days": _ratio(cycle, n_won), "pipeline": pipeline}
+            "sales_cycle_days": _ratio(cycle, n_won), "pipeline": pipeline, "deals_won": n_won,
+            "deals_lost": n_lost, "won_amount": won_amount}
 
 
 def _account_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]:
@@ -246,7 +255,8 @@ def _account_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]
     visits = grp.sum(visit_terr)
     bought = _buyers(h, p.start, p.end)
     accounts = grp.sum(owner_end)
-    return {"_visits": visits, "coverage": _ratio(visits, required), "accounts": accounts,
+    return {"visits": visits, "visits_required": required, "coverage": _ratio(visits, required),
+            "accounts": accounts,
             "penetration": _ratio(grp.sum(owner_end, bought), accounts), "workload_hours": grp.sum(owner_end, h.workload_hours),
             "potential": grp.sum(owner_end, h.potential)}
 
@@ -261,7 +271,7 @@ def _plan_spans(h: History, lo: int, hi: int) -> list[tuple[int, int, int]]:
 
 def compute_kpis(history: History, period: Period, group_of: np.ndarray, n_groups: int,
                  quotas: np.ndarray | None = None) -> pd.DataFrame:
-    """All KPIs (columns :data:`KPI_NAMES` plus ``accounts``), one row per group 0..n_groups-1.
+    """All KPIs (columns :data:`KPI_NAMES` then :data:`COUNT_COLUMNS`), one row per group 0..n_groups-1.
 
     ``group_of[t]`` maps territory code ``t`` to its group (-1: not counted). ``quotas`` (n_groups,),
     NaN where none, gives ``attainment``. Ratios with a zero denominator are NaN.
@@ -271,10 +281,10 @@ def compute_kpis(history: History, period: Period, group_of: np.ndarray, n_group
     cols = _sales_kpis(history, period, grp, sale_terr)
     cols |= _opportunity_kpis(history, period, grp)
     cols |= _account_kpis(history, period, grp)
-    cols["revenue_per_visit"] = _ratio(cols["sales"], cols.pop("_visits"))
+    cols["revenue_per_visit"] = _ratio(cols["sales"], cols["visits"])
     q = np.full(n_groups, np.nan) if quotas is None else np.asarray(quotas, dtype=float)
     cols["attainment"] = _ratio(cols["sales"], np.nan_to_num(q, nan=0.0))
-    return pd.DataFrame({name: cols[name] for name in (*KPI_NAMES, "accounts")})
+    return pd.DataFrame({name: cols[name] for name in KPI_NAMES + COUNT_COLUMNS})
 
 
 def monthly_sales(history: History, group_of: np.ndarray, n_groups: int, first_month: np.datetime64,
