@@ -1,9 +1,9 @@
 """Monthly revenue forecasts for a hierarchy (territory -> district -> region -> total), reconciled.
 
 Base model (``seasonal_trend``): per series, least squares on the log of monthly sales with a level, a
-linear trend and 11 month-of-year effects, fitted to the last ``window`` months, weighted towards recent
-months (half-life ``half_life`` months) so a level shift is followed within a quarter. All series are
-fitted in one ``lstsq`` call (they share the design matrix). Prediction intervals come from the residual
+linear trend and 11 month-of-year effects, fitted to the last ``window`` months (optionally weighted
+towards recent months with a half-life; the backtest on the demo chose plain least squares, see
+benchmarks/forecast.py). All series are fitted in one ``lstsq`` call (they share the design matrix). Prediction intervals come from the residual
 scale with the regression's own parameter uncertainty and a Student t quantile.
 
 Reconciliation: MinTrace with the diagonal of the in-sample residual variances (``MinT-WLS``, Wickramasuriya,
@@ -70,7 +70,7 @@ def _design(n: int, first_month: int, weights_half_life: float | None) -> tuple[
     return X, w
 
 
-def seasonal_trend(window: int = 36, half_life: float | None = 9.0) -> BaseForecaster:
+def seasonal_trend(window: int = 36, half_life: float | None = None) -> BaseForecaster:
     """The base model (see the module docstring): ``f(y (n, T), h) -> (mean, sd (n, h), resid_var (n,))``."""
 
     def forecast(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -95,7 +95,7 @@ def _month_period(label: str, first: pd.Period, months: int) -> Period:
 def period_between(label: str, start: int, end: int) -> Period:
     """The days ``[start, end)``; the previous period is as many days just before, the year-ago one a year
     earlier."""
-    a, b = pd.Timestamp(EPOCH + start), pd.Timestamp(EPOCH + end)
+    a, b = (pd.Timestamp(EPOCH + np.timedelta64(d, "D")) for d in (start, end))
     return Period(label, start, end, 2 * start - end, _day(a - pd.DateOffset(years=1)),
                   _day(b - pd.DateOffset(years=1)))
 

@@ -87,7 +87,7 @@ def code_project(project: Project) -> CodedProject:
         visit_account=_account_codes(project, v, ids, "visits"), visit_day=day_number(v["date"].to_numpy(object)),
         opp_account=_account_codes(project, o, ids, "opportunities"),
         opp_created=day_number(o["created"].to_numpy(object)), opp_closed=closed,
-        opp_amount=o["amount"].to_numpy(float), opp_won=o["won"].fillna(False).astype(bool).to_numpy(),
+        opp_amount=o["amount"].to_numpy(float), opp_won=o["won"].eq(True).to_numpy(bool),
     )
     return CodedProject(history, np.asarray(territory_ids, dtype=object), ids.to_numpy())
 
