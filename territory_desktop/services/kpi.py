@@ -166,3 +166,28 @@ def territory_series(project: Project, coded: CodedProject | None = None) -> Sal
     parents = {"district": table.loc[labels, "district"].to_numpy(object),
                "region": table.loc[labels, "region"].to_numpy(object)}
     return SalesSeries(build_hierarchy(labels, parents), bottom, first)
+
+
+def read_quotas(path: str) -> pd.Series:
+    """Quotas of one period from CSV/XLSX with columns ``id`` (territory/rep/district/region) and ``quota``;
+    every bad row reported at once (spreadsheet row numbers, header = row 1)."""
+    from ..models import RowProblem
+    from ..storage.tabular import read_table
+
+    frame, _ = read_table(path)
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in ("id", "quota") if c not in cols]
+    if missing:
+        raise InvalidInputError(str(path), [f"no '{c}' column (columns: {', '.join(map(str, frame.columns))})"
+                                            for c in missing])
+    ids = frame[cols["id"]].astype(str).str.strip()
+    values = pd.to_numeric(frame[cols["quota"]].astype(str).str.strip(), errors="coerce")
+    problems = [RowProblem(i + 2, str(cols["quota"]), f"'{frame[cols['quota']].iat[i]}' is not a quota "
+                                                      "(a number >= 0)")
+                for i in np.flatnonzero(~(values >= 0).to_numpy())]
+    problems += [RowProblem(i + 2, str(cols["id"]), f"duplicate id '{ids.iat[i]}'")
+                 for i in np.flatnonzero(ids.duplicated().to_numpy())]
+    problems += [RowProblem(i + 2, str(cols["id"]), "empty id") for i in np.flatnonzero((ids == "").to_numpy())]
+    if problems:
+        raise InvalidInputError(str(path), problems)
+    return pd.Series(values.to_numpy(float), index=ids.to_numpy())

@@ -79,7 +79,8 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
     return {
         "project": project.name, "period": parse_period(label).label, "by": by,
         "territories": group_rows(project, table, by),
-        "forecast_backtest": backtest(series.hierarchy, series.bottom),
+        "forecast_backtest": {level: {k: _clean(v) for k, v in scores.items()}
+                              for level, scores in backtest(series.hierarchy, series.bottom).items()},
         "forecast": forecast_rows(series),
         "alerts": territory_alerts(project, coded, series),
     }
