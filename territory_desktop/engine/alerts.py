@@ -7,7 +7,7 @@
 - ``rising_lost_rate``: the share of closed deals lost in the last 6 months at least 15 points above the
   12 months before, and beyond noise (two-proportion z >= 2.5).
 - ``thin_pipeline``: open pipeline x the trailing win rate covers less than half of a typical quarter's
-  won amount (the mean of the last four quarters).
+  won amount (the mean of the last four quarters), for groups that won at least 8 deals in the year.
 """
 
 from __future__ import annotations
@@ -73,11 +73,13 @@ def rising_lost_rate(ids, lost_before, closed_before, lost_recent, closed_recent
     return out
 
 
-def thin_pipeline(ids, pipeline, win_rate, quarterly_won, min_ratio: float = 0.5) -> list[dict]:
-    """Expected wins from the open pipeline vs a typical quarter's won amount, per group."""
+def thin_pipeline(ids, pipeline, win_rate, quarterly_won, deals_won_year, min_ratio: float = 0.5,
+                  min_deals: int = 8) -> list[dict]:
+    """Expected wins from the open pipeline vs a typical quarter's won amount, per group (groups that won
+    fewer than ``min_deals`` deals in the year are too small to judge)."""
     out = []
     for i in range(len(ids)):
-        if not quarterly_won[i] > 0 or np.isnan(win_rate[i]):
+        if not quarterly_won[i] > 0 or np.isnan(win_rate[i]) or deals_won_year[i] < min_deals:
             continue
         ratio = pipeline[i] * win_rate[i] / quarterly_won[i]
         if ratio < min_ratio:

@@ -116,7 +116,7 @@ def territory_alerts(project: Project, coded: CodedProject | None = None,
                                         (before["deals_lost"] + before["deals_won"]).to_numpy(),
                                         recent_lost, recent_closed)
     out += alert_rules.thin_pipeline(labels, last["pipeline"].to_numpy(), year["win_rate"].to_numpy(),
-                                     year["won_amount"].to_numpy() / 4)
+                                     year["won_amount"].to_numpy() / 4, year["deals_won"].to_numpy())
     return out
 
 

@@ -61,6 +61,7 @@ def test_rising_lost_rate():
 
 
 def test_thin_pipeline():
-    out = alerts.thin_pipeline(["A", "B"], np.array([10_000, 100_000.0]), np.array([0.4, 0.4]),
-                               np.array([20_000, 20_000.0]))
+    # A: 10,000 x 40 % = 4,000 expected vs 20,000 a quarter (20 %); B covers 200 %; C too few deals to judge
+    out = alerts.thin_pipeline(["A", "B", "C"], np.array([10_000, 100_000.0, 0.0]), np.array([0.4, 0.4, 0.4]),
+                               np.array([20_000, 20_000.0, 20_000.0]), np.array([12, 12, 3]))
     assert [a["territory_id"] for a in out] == ["A"] and out[0]["ratio"] == 0.2
