@@ -191,3 +191,33 @@ def read_quotas(path: str) -> pd.Series:
     if problems:
         raise InvalidInputError(str(path), problems)
     return pd.Series(values.to_numpy(float), index=ids.to_numpy())
+
+
+#: unit measures from the history that the balancer can balance or cap (``balance --weight sales_t12m``)
+PERFORMANCE_MEASURES = ("sales_t12m", "pipeline", "growth_t12m")
+
+
+def unit_performance_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
+    """Per unit (index unit_id): ``sales_t12m`` (sales of the last 12 months with sales), ``pipeline`` (open
+    at the end of the history) and ``growth_t12m`` (sales_t12m minus the 12 months before, may be negative)
+    of the accounts lying in the unit and owned through it (not by an override or an account territory)."""
+    sid = scenario_id or project.active_scenario
+    a = project.accounts
+    owners = account_owners(project, sid).to_numpy()
+    unit_terr = a["unit_id"].map(project.plans[sid].as_dict()).to_numpy()
+    geographic = ((owners == unit_terr) | pd.isna(owners)).astype(float)
+    coded = code_project(project)
+    h = coded.history
+    end = int(h.sale_day.max()) + 1 if len(h.sale_day) else 0
+    per_account = {}
+    for name, lo, hi in (("now", end - 365, end), ("before", end - 730, end - 365)):
+        mask = (h.sale_day >= lo) & (h.sale_day < hi)
+        per_account[name] = np.bincount(h.sale_account[mask], h.sale_amount[mask], minlength=h.n_accounts)
+    open_ = h.opp_closed < 0
+    pipeline = np.bincount(h.opp_account[open_], h.opp_amount[open_], minlength=h.n_accounts)
+    frame = pd.DataFrame({"unit_id": a["unit_id"].to_numpy(), "sales_t12m": per_account["now"] * geographic,
+                          "pipeline": pipeline * geographic,
+                          "growth_t12m": (per_account["now"] - per_account["before"]) * geographic})
+    sums = frame.groupby("unit_id").sum()
+    index = pd.Index(project.units["unit_id"].to_numpy(), name="unit_id")
+    return sums.reindex(index).fillna(0.0)[list(PERFORMANCE_MEASURES)]

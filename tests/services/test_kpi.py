@@ -97,3 +97,15 @@ def test_period_parsing_and_errors():
 
 def test_latest_complete_quarter():
     assert latest_period(tiny_project()) == "2026-Q3"
+
+
+def test_unit_performance_measures_for_the_balancer():
+    from territory_desktop.services.kpi import unit_performance_measures
+
+    p = tiny_project()
+    p.units = pd.DataFrame({"unit_id": ["U1", "U2", "U3"]})
+    m = unit_performance_measures(p)
+    # last 12 months with sales: 2025-10..2026-09; the 12 before: 2024-10..2025-09
+    assert m.loc["U1", "sales_t12m"] == 230 and m.loc["U2", "sales_t12m"] == 25 and m.loc["U3", "sales_t12m"] == 75
+    assert list(m["growth_t12m"]) == [230 - 60, 25, 75 - 10]
+    assert list(m["pipeline"]) == [0, 2000, 0]  # o4 is the only deal still open at the end of the history
