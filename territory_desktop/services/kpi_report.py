@@ -8,13 +8,14 @@ their names; ``forecast_backtest`` keyed by level; ``alerts``; ``forecast``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..engine import alerts as alert_rules
-from ..engine.forecast import backtest, forecast_hierarchy
-from ..engine.kpi import KPI_NAMES, compute_kpis, parse_period, period_between
+from ..engine.forecast import Forecast, backtest, forecast_hierarchy
+from ..engine.kpi import compute_kpis, parse_period, period_between
 from ..models import Project
 from .kpi import (
     CodedProject,
@@ -28,6 +29,16 @@ from .kpi import (
 )
 
 FORECAST_MONTHS = 3
+#: months of history the forecast needs (two seasons), and the backtest (plus its 12-month holdout)
+MIN_FORECAST_MONTHS, MIN_BACKTEST_MONTHS = 24, 36
+
+
+def accuracy(series: SalesSeries) -> dict:
+    """The backtest per level, rounded; empty when the history is shorter than MIN_BACKTEST_MONTHS."""
+    if series.bottom.shape[1] < MIN_BACKTEST_MONTHS:
+        return {}
+    return {level: {k: _clean(v) for k, v in scores.items()}
+            for level, scores in backtest(series.hierarchy, series.bottom).items()}
 
 
 def _clean(value):
@@ -57,6 +68,8 @@ def group_rows(project: Project, table: pd.DataFrame, by: str) -> list[dict]:
 
 def forecast_rows(series: SalesSeries, months: int = FORECAST_MONTHS) -> list[dict]:
     """Reconciled forecast of every node for the months after the history, with 80/95 % intervals."""
+    if series.bottom.shape[1] < MIN_FORECAST_MONTHS:
+        return []
     fc = forecast_hierarchy(series.hierarchy, series.bottom, months)
     first = series.first_month + series.bottom.shape[1]
     rows = []
@@ -79,8 +92,7 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
     return {
         "project": project.name, "period": parse_period(label).label, "by": by,
         "territories": group_rows(project, table, by),
-        "forecast_backtest": {level: {k: _clean(v) for k, v in scores.items()}
-                              for level, scores in backtest(series.hierarchy, series.bottom).items()},
+        "forecast_backtest": accuracy(series),
         "forecast": forecast_rows(series),
         "alerts": territory_alerts(project, coded, series),
     }
@@ -123,6 +135,8 @@ def territory_alerts(project: Project, coded: CodedProject | None = None,
 def _forecast_exit_alerts(series: SalesSeries, label: str, months: int = 3) -> list[dict]:
     """The last ``months`` of each territory against a forecast made just before them."""
     hier, y = series.hierarchy, series.bottom
+    if y.shape[1] - months < MIN_FORECAST_MONTHS:
+        return []
     fc = forecast_hierarchy(hier, y[:, :-months], months)
     b = hier.bottom
     mean = fc.mean[b].sum(axis=1)
@@ -132,4 +146,45 @@ def _forecast_exit_alerts(series: SalesSeries, label: str, months: int = 3) -> l
                                       mean + alert_rules.Z95 * sd, label)
 
 
-__all__ = ["KPI_NAMES", "build_report", "forecast_rows", "group_rows", "territory_alerts"]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the KPI dock shows, computed off the GUI thread by :func:`dashboard`."""
+
+    period: str
+    by: str
+    table: pd.DataFrame  # kpi_table rows (group_id, name, KPIs)
+    months: list[str]  # history months
+    nodes: list[str]  # forecast nodes (total, regions, districts, territories)
+    levels: list[str]
+    history: np.ndarray  # (nodes, months) sales
+    forecast: Forecast | None  # next FORECAST_MONTHS months, reconciled (None: history too short)
+    backtest: dict
+    alerts: list[dict]
+
+
+def dashboard(project: Project, period: str | None = None, by: str = "territory") -> Dashboard:
+    """KPIs, node histories, forecast, backtest and alerts for the KPI dock."""
+    label = period or latest_period(project)
+    coded = code_project(project)
+    table = kpi_table(project, label, by, coded=coded)
+    names = _names(project, by)
+    table.insert(1, "name", [names.get(g) for g in table["group_id"]])
+    series = territory_series(project, coded)
+    hier = series.hierarchy
+    months = [str(series.first_month + k) for k in range(series.bottom.shape[1])]
+    return Dashboard(parse_period(label).label, by, table, months, [str(x) for x in hier.labels],
+                     [str(x) for x in hier.levels], hier.S @ series.bottom,
+                     forecast_hierarchy(hier, series.bottom, FORECAST_MONTHS)
+                     if series.bottom.shape[1] >= MIN_FORECAST_MONTHS else None,
+                     accuracy(series), territory_alerts(project, coded, series))
+
+
+def history_periods(project: Project, count: int = 8) -> list[str]:
+    """The last ``count`` complete quarters with sales, newest first (the dock's period choices)."""
+    if not len(project.sales):
+        return []
+    last = pd.Period(latest_period(project).replace("-Q", "Q"), "Q")
+    first = pd.Period(min(project.sales["period"].astype(str)), "M").asfreq("Q")
+    return [f"{q.year}-Q{q.quarter}" for q in (last - k for k in range(count)) if q >= first]

@@ -26,6 +26,7 @@ from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
+from .kpi_dock import install_kpi_ui
 from .routes import install_routing_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.actions_ = build_actions(self)
         install_routing_ui(self)
         install_balance_ui(self)
+        install_kpi_ui(self)
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
         self.canvas.selectionChanged.connect(self._selection_changed)

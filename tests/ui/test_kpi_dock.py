@@ -1,0 +1,59 @@
+"""The KPI dock on the tiny KPI history: ranking follows the KPI, tooltips carry the definitions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+from kpi_fixtures import tiny_project
+
+from territory_desktop.engine.kpi import KPI_DEFINITIONS
+from territory_desktop.services.kpi_report import dashboard
+from territory_desktop.ui.kpi_dock import KpiDock, format_kpi, short_number, sparkline
+
+
+class FakeWindow:
+    def __init__(self, project):
+        self.project = project
+
+
+@pytest.fixture
+def dock(qtbot):
+    project = tiny_project()
+    widget = KpiDock(FakeWindow(project))
+    qtbot.addWidget(widget)
+    widget.set_data(dashboard(project, "2026-Q3"))
+    return widget
+
+
+def column(dock, j):
+    return [dock.proxy.index(i, j).data() for i in range(dock.proxy.rowCount())]
+
+
+def test_ranking_follows_the_chosen_kpi(dock):
+    assert column(dock, 0) == ["T1", "T2"]  # sales: T1 100 > T2 85 (hand-computed in test_kpi)
+    assert column(dock, 3) == ["100", "85"]
+    dock.kpi.setCurrentText("penetration")
+    assert column(dock, 0) == ["T2", "T1"]  # 75 % > 0 %
+    assert column(dock, 3) == ["75.0%", "0.0%"]
+    header = dock.model.horizontalHeaderItem(3)
+    assert header.text() == "penetration" and header.toolTip() == KPI_DEFINITIONS["penetration"]
+
+
+def test_short_history_has_no_forecast_but_draws(dock):
+    assert dock.data.forecast is None and dock.data.backtest == {}
+    assert dock.alerts.count() == 1 and dock.alerts.item(0).text() == "No alerts"
+    dock.table.selectRow(0)
+    assert "T1: monthly sales" in dock.trend.plotItem.titleLabel.text
+
+
+def test_formatting_helpers(qtbot):
+    assert format_kpi("coverage", 0.5) == "50.0%" and format_kpi("sales", float("nan")) == "-"
+    assert short_number(950_000) == "950k" and short_number(2_500_000) == "2.5M" and short_number(12) == "12"
+    pix = sparkline(np.array([1.0, 3.0, 2.0, 5.0]))
+    image = pix.toImage()
+    assert pix.width() == 90 and any(image.pixelColor(x, y).alpha() > 0 for x in range(90) for y in range(22))
