@@ -11,9 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSortFilterProxyModel, Qt
 from PySide6.QtGui import (
-    QAction,
     QColor,
-    QKeySequence,
     QPainter,
     QPen,
     QPixmap,
@@ -42,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.kpi import KPI_DEFINITIONS
 from ..models import TerritoryError
+from .docks import add_action, add_dock
 from .workers import Worker, start
 
 RATIO_KPIS = {"growth_pop", "growth_yoy", "penetration", "win_rate", "retention", "coverage", "attainment"}
@@ -372,20 +371,11 @@ class KpiDock(QWidget):
 def install_kpi_ui(window) -> KpiDock:
     """Add the KPI dock (bottom, hidden until asked for) and View > KPIs (Ctrl+Shift+K) to ``window``."""
     widget = KpiDock(window)
-    dock = QDockWidget("KPIs", window)
-    dock.setObjectName("dock_kpis")
-    dock.setWidget(widget)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    dock.hide()
-    window.docks["kpis"] = dock
+    dock = add_dock(window, "kpis", "KPIs", widget)
     window.kpi_dock = widget
-    action = QAction("&KPIs", window)
-    action.setShortcut(QKeySequence("Ctrl+Shift+K"))
-    action.setToolTip("Performance by territory: KPIs, trend and forecast, comparison, alerts (Ctrl+Shift+K)")
-    action.triggered.connect(lambda: _show(window, dock, widget))
-    window.actions_["kpis"] = action
-    view = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"), None)
-    (view or window.menuBar().addMenu("&View")).addAction(action)
+    add_action(window, "kpis", "&View", "&KPIs", "Ctrl+Shift+K",
+               "Performance by territory: KPIs, trend and forecast, comparison, alerts",
+               lambda: _show(window, dock, widget))
     return widget
 
 
