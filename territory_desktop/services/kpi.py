@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.kpi import History, Period, compute_kpis, day_number, parse_period
-from ..models import InvalidInputError, Plan, Project
+from ..models import InvalidInputError, Plan, Project, RowProblem
 from .metrics import account_owners, account_workload
 
 GROUP_LEVELS = ("territory", "rep", "district", "region")
@@ -60,10 +60,22 @@ def _owners_under(project: Project, plan: Plan | str) -> pd.Series:
 def _account_codes(project: Project, table: pd.DataFrame, ids: pd.Index, source: str) -> np.ndarray:
     codes = ids.get_indexer(table["account_id"].astype(str))
     if (codes < 0).any():
-        bad = table["account_id"].to_numpy()[codes < 0]
-        raise InvalidInputError(source, [(f"{(codes < 0).sum()} rows name accounts that do not exist, "
-                                         f"e.g. '{bad[0]}'")])
+        values = table["account_id"].to_numpy(object)
+        raise InvalidInputError(source, [RowProblem(int(i) + 1, "account_id", f"account '{values[i]}' does not "
+                                                    "exist") for i in np.flatnonzero(codes < 0)])
     return codes
+
+
+def _dates(table: pd.DataFrame, column: str, source: str, optional: bool = False) -> np.ndarray:
+    """Day numbers of a date column; every unreadable (or, unless ``optional``, empty) value is an error."""
+    values = table[column].to_numpy(object)
+    days = day_number(values)
+    empty = pd.isna(table[column]).to_numpy() | (table[column].astype(str).str.strip() == "").to_numpy()
+    bad = (days < 0) & ~(empty & optional)
+    if bad.any():
+        raise InvalidInputError(source, [RowProblem(int(i) + 1, column, f"'{values[i]}' is not a date")
+                                         for i in np.flatnonzero(bad)])
+    return days
 
 
 def code_project(project: Project) -> CodedProject:
@@ -77,16 +89,16 @@ def code_project(project: Project) -> CodedProject:
     s, v, o = project.sales, project.visits, project.opportunities
     outcome = v["outcome"].fillna("").astype(str).str.lower() if len(v) else pd.Series([], dtype=str)
     v = v[outcome.isin(DONE_OUTCOMES + ("",)).to_numpy()]
-    closed = day_number(o["closed"].to_numpy(object)) if len(o) else np.zeros(0, np.int64)
     history = History(
         n_territories=len(territory_ids), owner_from_day=np.asarray(days, dtype=np.int64), owners=owners,
         potential=a["potential"].to_numpy(float), workload_hours=account_workload(project).to_numpy(),
         visit_frequency_weeks=a["visit_frequency_weeks"].to_numpy(float),
-        sale_account=_account_codes(project, s, ids, "sales"), sale_day=day_number(s["period"].to_numpy(object)),
+        sale_account=_account_codes(project, s, ids, "sales"), sale_day=_dates(s, "period", "sales"),
         sale_amount=s["amount"].to_numpy(float),
-        visit_account=_account_codes(project, v, ids, "visits"), visit_day=day_number(v["date"].to_numpy(object)),
+        visit_account=_account_codes(project, v, ids, "visits"), visit_day=_dates(v, "date", "visits"),
         opp_account=_account_codes(project, o, ids, "opportunities"),
-        opp_created=day_number(o["created"].to_numpy(object)), opp_closed=closed,
+        opp_created=_dates(o, "created", "opportunities"),
+        opp_closed=_dates(o, "closed", "opportunities", optional=True),
         opp_amount=o["amount"].to_numpy(float), opp_won=o["won"].eq(True).to_numpy(bool),
     )
     return CodedProject(history, np.asarray(territory_ids, dtype=object), ids.to_numpy())
@@ -148,7 +160,7 @@ class SalesSeries:
 
     hierarchy: object  # engine.forecast.Hierarchy
     bottom: np.ndarray  # (territories, months)
-    first_month: pd.Period
+    first_month: pd.Period | None  # None: no sales
 
 
 def territory_series(project: Project, coded: CodedProject | None = None) -> SalesSeries:
@@ -159,19 +171,22 @@ def territory_series(project: Project, coded: CodedProject | None = None) -> Sal
     coded = coded or code_project(project)
     table = territory_table(project)
     group_of, labels = group_codes(coded, table, "territory")
+    if not len(project.sales):
+        return SalesSeries(build_hierarchy(labels, _parents(table, labels)), np.zeros((len(labels), 0)), None)
     months = pd.PeriodIndex(project.sales["period"].astype(str).unique(), freq="M")
     first, last = months.min(), months.max()
     n_months = (last - first).n + 1
     bottom = monthly_sales(coded.history, group_of, len(labels), np.datetime64(str(first), "M"), n_months)
-    parents = {"district": table.loc[labels, "district"].to_numpy(object),
-               "region": table.loc[labels, "region"].to_numpy(object)}
-    return SalesSeries(build_hierarchy(labels, parents), bottom, first)
+    return SalesSeries(build_hierarchy(labels, _parents(table, labels)), bottom, first)
+
+
+def _parents(table: pd.DataFrame, labels: np.ndarray) -> dict[str, np.ndarray]:
+    return {level: table.loc[labels, level].to_numpy(object) for level in ("district", "region")}
 
 
 def read_quotas(path: str) -> pd.Series:
     """Quotas of one period from CSV/XLSX with columns ``id`` (territory/rep/district/region) and ``quota``;
     every bad row reported at once (spreadsheet row numbers, header = row 1)."""
-    from ..models import RowProblem
     from ..storage.tabular import read_table
 
     frame, _ = read_table(path)

@@ -113,6 +113,8 @@ def territory_alerts(project: Project, coded: CodedProject | None = None,
     series = series or territory_series(project, coded)
     group_of, labels = group_codes(coded, territory_table(project), "territory")
     T = series.bottom.shape[1]
+    if T == 0:
+        return []
     end = series.first_month + T  # the month after the history
     day = {k: _month_day(end - k) for k in (0, 3, 6, 18)}
     last, prev = (_window_kpis(project, coded, group_of, labels, day[3], day[0]),
@@ -173,7 +175,7 @@ def dashboard(project: Project, period: str | None = None, by: str = "territory"
     table.insert(1, "name", [names.get(g) for g in table["group_id"]])
     series = territory_series(project, coded)
     hier = series.hierarchy
-    months = [str(series.first_month + k) for k in range(series.bottom.shape[1])]
+    months = [str(series.first_month + k) for k in range(series.bottom.shape[1])] if series.first_month else []
     return Dashboard(parse_period(label).label, by, table, months, [str(x) for x in hier.labels],
                      [str(x) for x in hier.levels], hier.S @ series.bottom,
                      forecast_hierarchy(hier, series.bottom, FORECAST_MONTHS)

@@ -109,3 +109,26 @@ def test_unit_performance_measures_for_the_balancer():
     assert m.loc["U1", "sales_t12m"] == 230 and m.loc["U2", "sales_t12m"] == 25 and m.loc["U3", "sales_t12m"] == 75
     assert list(m["growth_t12m"]) == [230 - 60, 25, 75 - 10]
     assert list(m["pipeline"]) == [0, 2000, 0]  # o4 is the only deal still open at the end of the history
+
+
+def test_bad_dates_and_unknown_accounts_are_reported_by_row():
+    p = tiny_project()
+    p.sales.loc[2, "period"] = "July"
+    with pytest.raises(InvalidInputError, match=r"row 3, column 'period': 'July' is not a date"):
+        kpi_table(p, "2026-Q3")
+    p = tiny_project()
+    p.visits.loc[0, "account_id"] = "zz"
+    with pytest.raises(InvalidInputError, match="row 1, column 'account_id': account 'zz' does not exist"):
+        kpi_table(p, "2026-Q3")
+
+
+def test_a_project_without_history_reports_empty_forecasts():
+    from territory_desktop.services.kpi_report import build_report
+
+    p = tiny_project()
+    p.sales = p.sales.iloc[0:0]
+    report = build_report(p, "2026-Q3")
+    assert [r["sales"] for r in report["territories"]] == [0.0, 0.0]
+    assert report["forecast_backtest"] == {} and report["forecast"] == [] and report["alerts"] == []
+    with pytest.raises(InvalidInputError, match="give --period"):
+        build_report(p)
