@@ -34,6 +34,8 @@ KPI_DEFINITIONS: dict[str, str] = {
     "win_rate": "Won / (won + lost) of the opportunities closed in the period.",
     "avg_deal_size": "Mean amount of the opportunities won in the period.",
     "sales_cycle_days": "Mean days from creation to close of the opportunities won in the period.",
+    "followup_days": "Mean days from an opportunity's creation to the next completed visit to its account "
+                     "(opportunities created in the period; none within 120 days: not counted).",
     "new_customers": "Accounts buying in the period that bought nothing in the 12 months before it.",
     "retention": "Of the accounts that bought in the previous period, the share that bought again in "
                  "this one.",
@@ -50,6 +52,8 @@ KPI_NAMES = tuple(KPI_DEFINITIONS)
 COUNT_COLUMNS = ("accounts", "visits", "visits_required", "deals_won", "deals_lost", "won_amount")
 
 EPOCH = np.datetime64("1970-01-01", "D")
+FOLLOW_UP_LIMIT_DAYS = 120
+_KEY = np.int64(1 << 21)  # account * _KEY + day orders visits by account, then day (days < 2 million)
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,18 @@ def _account_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]
             "potential": grp.sum(owner_end, h.potential)}
 
 
+def _followup_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]:
+    made = (h.opp_created >= p.start) & (h.opp_created < p.end)
+    acc, day = h.opp_account[made], h.opp_created[made]
+    keys = np.sort(h.visit_account.astype(np.int64) * _KEY + h.visit_day)
+    pos = np.searchsorted(keys, acc.astype(np.int64) * _KEY + day, side="left")
+    nxt = keys[np.minimum(pos, len(keys) - 1)] if len(keys) else np.full(len(acc), -1, dtype=np.int64)
+    wait = nxt % _KEY - day
+    ok = (pos < len(keys)) & (nxt // _KEY == acc) & (wait <= FOLLOW_UP_LIMIT_DAYS)
+    t = attribute(h, acc[ok], day[ok])
+    return {"followup_days": _ratio(grp.sum(t, wait[ok]), grp.sum(t))}
+
+
 def _plan_spans(h: History, lo: int, hi: int) -> list[tuple[int, int, int]]:
     """(plan index, from, to) of the plans in force within [lo, hi)."""
     starts = np.append(h.owner_from_day, np.iinfo(np.int64).max)
@@ -281,6 +297,7 @@ def compute_kpis(history: History, period: Period, group_of: np.ndarray, n_group
     cols = _sales_kpis(history, period, grp, sale_terr)
     cols |= _opportunity_kpis(history, period, grp)
     cols |= _account_kpis(history, period, grp)
+    cols |= _followup_kpis(history, period, grp)
     cols["revenue_per_visit"] = _ratio(cols["sales"], cols["visits"])
     q = np.full(n_groups, np.nan) if quotas is None else np.asarray(quotas, dtype=float)
     cols["attainment"] = _ratio(cols["sales"], np.nan_to_num(q, nan=0.0))

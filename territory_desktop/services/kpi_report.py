@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..engine import alerts as alert_rules
+from ..engine import peers
 from ..engine.forecast import Forecast, backtest, forecast_hierarchy
-from ..engine.kpi import compute_kpis, parse_period, period_between
+from ..engine.kpi import compute_kpis, owners_on, parse_period, period_between
 from ..models import Project
 from .kpi import (
     CodedProject,
@@ -95,7 +96,33 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
         "forecast_backtest": accuracy(series),
         "forecast": forecast_rows(series),
         "alerts": territory_alerts(project, coded, series),
+        "peers": peer_comparison(project, coded, table, label) if by == "territory" else None,
     }
+
+
+def peer_comparison(project: Project, coded: CodedProject, table: pd.DataFrame, period: str) -> dict:
+    """Peer groups by potential and account mix, the top quartile by yield in each, and the practices
+    where the top quartile differs (see :mod:`engine.peers`). ``table``: a by-territory kpi_table."""
+    group_of, labels = group_codes(coded, territory_table(project), "territory")
+    owner = np.append(group_of, -1)[owners_on(coded.history, parse_period(period).end - 1)]
+    is_a = (project.accounts["segment"].astype(str) == "A").to_numpy(float) if "segment" in project.accounts \
+        else np.zeros(len(owner))
+    ok = owner >= 0
+    t = table.set_index("group_id").reindex(labels)
+    accounts = t["accounts"].to_numpy(float)
+    share = np.bincount(owner[ok], weights=is_a[ok], minlength=len(labels)) / np.where(accounts > 0, accounts, np.nan)
+    potential, sales = t["potential"].to_numpy(float), t["sales"].to_numpy(float)
+    groups = peers.peer_groups(potential, share)
+    top = peers.top_quartile(sales / np.where(potential > 0, potential, np.nan), groups)
+    practices = {"visits_per_account": t["visits"].to_numpy(float) / np.where(accounts > 0, accounts, np.nan),
+                 "coverage": t["coverage"].to_numpy(float), "a_share": share,
+                 "followup_days": t["followup_days"].to_numpy(float)}
+    rows = [{"group": int(g) + 1, "potential_from": _clean(potential[groups == g].min()),
+             "potential_to": _clean(potential[groups == g].max()),
+             "territories": [str(x) for x in labels[groups == g]],
+             "top_quartile": [str(x) for x in labels[(groups == g) & top]]} for g in np.unique(groups)]
+    return {"groups": rows, "practices": [{k: _clean(v) for k, v in gap.items()}
+                                          for gap in peers.practice_gaps(practices, top)]}
 
 
 def _window_kpis(project: Project, coded: CodedProject, group_of, labels, start, end) -> pd.DataFrame:

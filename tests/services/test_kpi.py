@@ -54,6 +54,14 @@ def test_opportunities(q3):
     assert q3.loc["T1", "pipeline"] == 2000 and q3.loc["T2", "pipeline"] == 700  # o4; o5 closes in October
 
 
+def test_followup_days_to_the_next_completed_visit():
+    q2 = kpi_table(tiny_project(), "2026-Q2").set_index("group_id")
+    # o1 (a1, May 1) -> a1's visit on Jul 10: 70 days; o5 (a1, Jun 15) -> 25 days; both T1's
+    assert q2.loc["T1", "followup_days"] == pytest.approx((70 + 25) / 2)
+    # o2 (a3, Jun 1): the Aug 2 visit had no answer, the next completed one is Sep 1: 92 days
+    assert q2.loc["T2", "followup_days"] == pytest.approx(92)
+
+
 def test_workload_potential_and_attainment():
     t = kpi_table(tiny_project(), "2026-Q3", quotas=pd.Series({"T1": 200.0})).set_index("group_id")
     assert t.loc["T1", "workload_hours"] == 0 and t.loc["T2", "workload_hours"] == pytest.approx(13 + 2)

@@ -85,3 +85,19 @@ def test_demo_stories_show_in_the_history(demo_file):
     assert year["new_customers"].sum() > 0 and (year["retention"] < 1).any()
     growth = kpi_table(project, "2025").set_index("group_id")["growth_yoy"]
     assert (growth > 0.05).sum() >= 5 and (growth < -0.02).sum() >= 5
+
+
+def test_peer_groups_and_top_quartile(demo_file, capsys):
+    _, path = demo_file
+    assert main(["report", "--project", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {r["territory_id"]: r for r in report["territories"]}
+    groups = report["peers"]["groups"]
+    assert sorted(t for g in groups for t in g["territories"]) == sorted(rows)
+    for g in groups:
+        yields = {t: rows[t]["sales"] / rows[t]["potential"] for t in g["territories"]}
+        best = sorted(yields, key=yields.get, reverse=True)[: max(1, len(yields) // 4)]
+        assert sorted(g["top_quartile"]) == sorted(best)
+    assert groups[0]["potential_to"] <= groups[-1]["potential_from"]
+    assert {p["practice"] for p in report["peers"]["practices"]} == {"visits_per_account", "coverage", "a_share",
+                                                                     "followup_days"}
