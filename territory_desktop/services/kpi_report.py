@@ -217,3 +217,13 @@ def history_periods(project: Project, count: int = 8) -> list[str]:
     last = pd.Period(latest_period(project).replace("-Q", "Q"), "Q")
     first = pd.Period(min(project.sales["period"].astype(str)), "M").asfreq("Q")
     return [f"{q.year}-Q{q.quarter}" for q in (last - k for k in range(count)) if q >= first]
+
+
+def unit_values(project: Project, table: pd.DataFrame, by: str, kpi: str, unit_ids) -> np.ndarray:
+    """The KPI of each unit's group (its territory under the active plan, or that territory's rep,
+    district or region), for a choropleth; NaN for units without one."""
+    plan = project.plan.as_dict()
+    territory = pd.Series([plan.get(u) for u in unit_ids], dtype=object)
+    column = {"territory": None, "rep": "rep_id", "district": "district", "region": "region"}[by]
+    group = territory if column is None else territory.map(territory_table(project)[column])
+    return group.map(table.set_index("group_id")[kpi]).to_numpy(float)

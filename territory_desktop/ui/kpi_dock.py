@@ -159,15 +159,17 @@ class KpiDock(QWidget):
             self.kpi.addItem(name)
             self.kpi.setItemData(i, text, Qt.ItemDataRole.ToolTipRole)
         self.kpi.setToolTip("The KPI ranked, compared and shown on the bars (hover an entry for its definition)")
-        self.refresh_button, self.export_button, self.png_button = (QPushButton("Refresh"),
-                                                                    QPushButton("Export table..."),
-                                                                    QPushButton("Save chart..."))
+        self.refresh_button, self.map_button, self.export_button, self.png_button = (
+            QPushButton("Refresh"), QPushButton("Show on map"), QPushButton("Export table..."),
+            QPushButton("Save chart..."))
+        self.map_button.setToolTip("Colour the map's units by their territory's (or rep's, district's, "
+                                   "region's) value of the chosen KPI")
         self.status = QLabel("")
         self.bar = QHBoxLayout()
         for label, widget in (("Period", self.period), ("By", self.by), ("KPI", self.kpi)):
             self.bar.addWidget(QLabel(label))
             self.bar.addWidget(widget)
-        for widget in (self.refresh_button, self.export_button, self.png_button):
+        for widget in (self.refresh_button, self.map_button, self.export_button, self.png_button):
             self.bar.addWidget(widget)
         self.bar.addWidget(self.status, 1)
         self.refresh_button.clicked.connect(self.refresh)
@@ -175,6 +177,7 @@ class KpiDock(QWidget):
         self.by.activated.connect(lambda _i: self.refresh())
         self.kpi.currentIndexChanged.connect(lambda _i: self._show())
         self.export_button.clicked.connect(self.export_table)
+        self.map_button.clicked.connect(self.show_on_map)
         self.png_button.clicked.connect(self.save_chart)
 
     # ---- computing
@@ -348,6 +351,19 @@ class KpiDock(QWidget):
         self.accuracy.setToolTip("Rolling-origin backtest over the last 12 months, 1-3 months ahead, against "
                                  "a seasonal naive forecast (same month last year)")
         self.accuracy.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def show_on_map(self) -> None:
+        """The chosen KPI as the map's choropleth (View > Choropleth's layer and legend)."""
+        from ..services.kpi_report import unit_values
+
+        window, data, kpi = self.window, self.data, self.kpi.currentText()
+        if data is None or getattr(window, "canvas", None) is None or window.canvas.scene is None:
+            return
+        scale = 100.0 if kpi in RATIO_KPIS else 1.0  # ratios as percent, so the legend's classes read well
+        name = f"{kpi}{' %' if scale != 1 else ''} {data.period}"
+        window.metric_providers[name] = lambda: scale * unit_values(window.project, data.table, data.by, kpi,
+                                                                    window.canvas.scene.unit_ids)
+        window.apply_choropleth(name, "quantiles", 5)
 
     # ---- exporting
     def export_table(self) -> None:

@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
         self.legend = QLabel()
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
+        #: extra choropleth metrics: name -> function returning one value per unit of the canvas scene
+        self.metric_providers = {}
         self.docks = {}
         for key, title, widget, area in (
                 ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -459,7 +461,9 @@ class MainWindow(QMainWindow):
     def apply_choropleth(self, metric: str, scheme: str, k: int) -> None:
         if self.project is None:
             return
-        if metric in ("accounts", "workload_hours", "potential"):
+        if metric in self.metric_providers:  # e.g. a KPI from the KPI dock: values per unit of the scene
+            values = self.metric_providers[metric]()
+        elif metric in ("accounts", "workload_hours", "potential"):
             values = unit_measures(self.project)[metric].reindex(self.canvas.scene.unit_ids).to_numpy(float)
         else:
             values = self.project.units[metric].to_numpy(float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from kpi_fixtures import tiny_project
@@ -140,3 +141,15 @@ def test_a_project_without_history_reports_empty_forecasts():
     assert report["forecast_backtest"] == {} and report["forecast"] == [] and report["alerts"] == []
     with pytest.raises(InvalidInputError, match="give --period"):
         build_report(p)
+
+
+def test_unit_values_for_the_choropleth():
+    from territory_desktop.services.kpi_report import unit_values
+
+    p = tiny_project()
+    t = kpi_table(p, "2026-Q3")
+    # under today's plan U1 and U3 are T2's (85), U2 is T1's (100); an unknown unit has no value
+    values = unit_values(p, t, "territory", "sales", ["U1", "U2", "U3", "U9"])
+    assert list(values[:3]) == [85.0, 100.0, 85.0] and np.isnan(values[3])
+    d = kpi_table(p, "2026-Q3", by="district")
+    assert list(unit_values(p, d, "district", "sales", ["U1", "U2"])) == [185.0, 185.0]

@@ -57,3 +57,26 @@ def test_formatting_helpers(qtbot):
     pix = sparkline(np.array([1.0, 3.0, 2.0, 5.0]))
     image = pix.toImage()
     assert pix.width() == 90 and any(image.pixelColor(x, y).alpha() > 0 for x in range(90) for y in range(22))
+
+
+def test_a_kpi_as_the_map_choropleth(grid8, open_window):
+    import pandas as pd
+
+    p = grid8
+    column = p.accounts["account_id"].str[1:3].astype(int) % 8  # account A{k:02d}{n} lies in unit k
+    p.sales = pd.DataFrame({"account_id": p.accounts["account_id"], "period": "2026-07", "product": "Core",
+                            "amount": 100.0 * (column + 1) ** 2})
+    w = open_window(p)
+    w.kpi_dock.set_data(dashboard(p, "2026-Q3"))
+    w.kpi_dock.kpi.setCurrentText("sales")
+    w.kpi_dock.show_on_map()
+    layer = w.canvas.renderer.extras["choropleth"]
+    assert layer.metric == "sales 2026-Q3" and "sales 2026-Q3" in w.legend.text()
+    plan = p.plan.as_dict()
+    cls = dict(zip(w.canvas.scene.unit_ids, layer.classes.index, strict=True))
+    by_territory = {}
+    for u, t in plan.items():
+        by_territory.setdefault(t, set()).add(cls[u])
+    assert all(len(c) == 1 for c in by_territory.values())  # one value per territory: one class
+    # sales per territory: T1 (columns 0-2) 10 x 100 x (1 + 4 + 9) = 14,000 < T2 77,000 < T3 113,000
+    assert by_territory["T1"].pop() < by_territory["T2"].pop() < by_territory["T3"].pop()
