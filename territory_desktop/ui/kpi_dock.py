@@ -122,6 +122,7 @@ class KpiDock(QWidget):
         super().__init__()
         self.window = window
         self.data = None
+        self._project = window.project
         self.worker: Worker | None = None
         self._workers: list[Worker] = []
         self._controls()
@@ -206,11 +207,22 @@ class KpiDock(QWidget):
         self._workers.append(self.worker)
         start(self.worker)
 
+    def follow_project(self, visible: bool) -> None:
+        """Another project in the window: forget the old numbers; recompute when the dock is shown."""
+        project = self.window.project
+        if self.data is not None and project is not self._project:
+            self.data = None
+            self.model.clear()
+            self.set_periods()
+            if visible:
+                self.refresh()
+        self._project = project
+
     def _failed(self, exc) -> None:
         self.status.setText(str(exc).splitlines()[0] if isinstance(exc, TerritoryError) else f"failed: {exc}")
 
     def set_data(self, data) -> None:
-        self.data = data
+        self.data, self._project = data, self.window.project
         self.status.setText(f"{data.period} by {data.by}: {len(data.table)} rows, {len(data.alerts)} alerts")
         self._show()
         self._show_alerts()
@@ -389,6 +401,7 @@ def install_kpi_ui(window) -> KpiDock:
     widget = KpiDock(window)
     dock = add_dock(window, "kpis", "KPIs", widget)
     window.kpi_dock = widget
+    window.canvas.viewChanged.connect(lambda *_: widget.follow_project(dock.isVisible()))
     add_action(window, "kpis", "&View", "&KPIs", "Ctrl+Shift+K",
                "Performance by territory: KPIs, trend and forecast, comparison, alerts",
                lambda: _show(window, dock, widget))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -80,3 +81,17 @@ def test_a_kpi_as_the_map_choropleth(grid8, open_window):
     assert all(len(c) == 1 for c in by_territory.values())  # one value per territory: one class
     # sales per territory: T1 (columns 0-2) 10 x 100 x (1 + 4 + 9) = 14,000 < T2 77,000 < T3 113,000
     assert by_territory["T1"].pop() < by_territory["T2"].pop() < by_territory["T3"].pop()
+
+
+def test_another_project_clears_the_numbers(grid8, open_window):
+    import pandas as pd
+
+    p = grid8
+    p.sales = pd.DataFrame({"account_id": p.accounts["account_id"], "period": "2026-07", "product": "Core",
+                            "amount": 100.0})
+    w = open_window(p)
+    w.kpi_dock.set_data(dashboard(p, "2026-Q3"))
+    assert w.kpi_dock.model.rowCount() == 3
+    w.set_project(copy.copy(p))  # another project object
+    w.canvas.viewChanged.emit()
+    assert w.kpi_dock.data is None and w.kpi_dock.model.rowCount() == 0
