@@ -260,9 +260,8 @@ def _account_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]
     bought = _buyers(h, p.start, p.end)
     accounts = grp.sum(owner_end)
     return {"visits": visits, "visits_required": required, "coverage": _ratio(visits, required),
-            "accounts": accounts,
-            "penetration": _ratio(grp.sum(owner_end, bought), accounts), "workload_hours": grp.sum(owner_end, h.workload_hours),
-            "potential": grp.sum(owner_end, h.potential)}
+            "accounts": accounts, "penetration": _ratio(grp.sum(owner_end, bought), accounts),
+            "workload_hours": grp.sum(owner_end, h.workload_hours), "potential": grp.sum(owner_end, h.potential)}
 
 
 def _followup_kpis(h: History, p: Period, grp: _Grouper) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
 The JSON shape is fixed (scripts outside the project read it): a top-level ``territories`` list, each
 with ``territory_id`` (the group's id: territory, rep, district or region per ``by``) and the KPIs under
-their names; ``forecast_backtest`` keyed by level; ``alerts``; ``forecast``.
+their names; ``forecast_backtest`` keyed by level; ``forecast``; ``alerts``; ``peers`` (by territory).
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ def peer_comparison(project: Project, coded: CodedProject, table: pd.DataFrame, 
                                           for gap in peers.practice_gaps(practices, top)]}
 
 
-def _window_kpis(project: Project, coded: CodedProject, group_of, labels, start, end) -> pd.DataFrame:
-    return compute_kpis(coded.history, period_between("window", start, end), group_of, len(labels))
+def _window_kpis(coded: CodedProject, group_of: np.ndarray, n: int, start: int, end: int) -> pd.DataFrame:
+    return compute_kpis(coded.history, period_between("window", start, end), group_of, n)
 
 
 def _month_day(month: pd.Period) -> int:
@@ -144,10 +144,9 @@ def territory_alerts(project: Project, coded: CodedProject | None = None,
         return []
     end = series.first_month + T  # the month after the history
     day = {k: _month_day(end - k) for k in (0, 3, 6, 18)}
-    last, prev = (_window_kpis(project, coded, group_of, labels, day[3], day[0]),
-                  _window_kpis(project, coded, group_of, labels, day[6], day[3]))
-    before = _window_kpis(project, coded, group_of, labels, day[18], day[6])
-    year = _window_kpis(project, coded, group_of, labels, _month_day(end - 12), day[0])
+    last, prev, before, year = (_window_kpis(coded, group_of, len(labels), a, b) for a, b in
+                                ((day[3], day[0]), (day[6], day[3]), (day[18], day[6]),
+                                 (_month_day(end - 12), day[0])))
     out = _forecast_exit_alerts(series, f"{end - 3}..{end - 1}")
     out += alert_rules.falling_coverage(labels, prev["visits"].to_numpy(), prev["visits_required"].to_numpy(),
                                         last["visits"].to_numpy(), last["visits_required"].to_numpy())
