@@ -49,7 +49,7 @@ def falling_coverage(ids, done_prev, required_prev, done_last, required_last,
         z = (c1 - c0) / se if se > 0 else 0.0
         if c0 - c1 >= min_drop and z <= z_limit:
             out.append(_alert("falling_coverage", ids[i], "issue",
-                              f"visit coverage fell from {c0:.0%} to {c1:.0%} quarter on quarter",
+                              f"visit coverage fell from {c0:.0%} to {c1:.0%} (last three months against the three before)",
                               coverage_before=c0, coverage_last=c1, z=z))
     return out
 
