@@ -190,6 +190,7 @@ class Dashboard:
     forecast: Forecast | None  # next FORECAST_MONTHS months, reconciled (None: history too short)
     backtest: dict
     alerts: list[dict]
+    peers: dict | None = None  # peer groups and practice gaps (by territory only)
 
 
 def dashboard(project: Project, period: str | None = None, by: str = "territory") -> Dashboard:
@@ -206,7 +207,8 @@ def dashboard(project: Project, period: str | None = None, by: str = "territory"
                      [str(x) for x in hier.levels], hier.S @ series.bottom,
                      forecast_hierarchy(hier, series.bottom, FORECAST_MONTHS)
                      if series.bottom.shape[1] >= MIN_FORECAST_MONTHS else None,
-                     accuracy(series), territory_alerts(project, coded, series))
+                     accuracy(series), territory_alerts(project, coded, series),
+                     peer_comparison(project, coded, table, label) if by == "territory" else None)
 
 
 def history_periods(project: Project, count: int = 8) -> list[str]:

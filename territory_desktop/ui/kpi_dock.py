@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -134,15 +135,16 @@ class KpiDock(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
+        self.table.setToolTip("Click a row for its trend; Ctrl/Shift-click several to compare them side by side")
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_picked())
         self.tabs = QTabWidget()
         self.trend, self.bars, self.scatter = _plot("Sales"), _plot("Comparison"), _plot("Potential vs sales")
         self.scatter.setAxisItems({"bottom": ShortAxis("bottom")})
-        self.alerts, self.accuracy = QListWidget(), QTableWidget()
+        self.alerts, self.accuracy, self.peers = QListWidget(), QTableWidget(), QTextBrowser()
         for widget, title in ((self.trend, "Trend"), (self.bars, "Compare"), (self.scatter, "Potential vs actual"),
-                              (self.alerts, "Alerts"), (self.accuracy, "Forecast accuracy")):
+                              (self.alerts, "Alerts"), (self.accuracy, "Forecast accuracy"), (self.peers, "Peers")):
             self.tabs.addTab(widget, title)
         split = QSplitter()
         split.addWidget(self.table)
@@ -227,6 +229,7 @@ class KpiDock(QWidget):
         self._show()
         self._show_alerts()
         self._show_accuracy()
+        self._show_peers()
 
     # ---- showing
     def _show(self) -> None:
@@ -269,6 +272,9 @@ class KpiDock(QWidget):
     def _draw_bars(self) -> None:
         name = self.kpi.currentText()
         t = self.data.table.sort_values(name, ascending=False, na_position="last")
+        picked = self._picked()
+        if len(picked) > 1:  # side-by-side comparison of the chosen rows
+            t = t[t["group_id"].astype(str).isin(picked)]
         values = np.nan_to_num(t[name].to_numpy(float))
         self.bars.clear()
         self.bars.setTitle(f"{name} by {self.data.by}, {self.data.period} (top quartile in orange)",
@@ -303,13 +309,36 @@ class KpiDock(QWidget):
         self.scatter.setLabel("bottom", "potential")
         self.scatter.setLabel("left", f"sales {self.data.period}")
 
+    def _picked(self) -> list[str]:
+        """Ids of the selected rows, in table order."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda index: index.row())
+        return [str(index.data()) for index in rows]
+
     def _picked_node(self) -> str:
-        rows = self.table.selectionModel().selectedRows()
-        return str(rows[0].data()) if rows else "total"
+        picked = self._picked()
+        return picked[0] if picked else "total"
 
     def _row_picked(self) -> None:
-        if self.data is not None:
+        if self.data is None:
+            return
+        picked = self._picked()
+        if len(picked) > 1:
+            self._draw_comparison(picked)
+        else:
             self._draw_trend(self._picked_node())
+        self._draw_bars()
+
+    def _draw_comparison(self, ids: list[str]) -> None:
+        """Side by side: the chosen territories' monthly sales on one chart (up to eight)."""
+        d = self.data
+        self.trend.clear()
+        if self.trend.plotItem.legend is None:
+            self.trend.addLegend(offset=(10, 10))
+        palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
+        for colour, node in zip(palette, [n for n in ids if n in d.nodes], strict=False):
+            self.trend.plot(np.arange(len(d.months)), d.history[d.nodes.index(node)],
+                            pen=pg.mkPen(colour, width=2), name=node)
+        self.trend.setTitle(f"Monthly sales of {len(ids)} chosen rows", color="#333333", size="10pt")
 
     def _draw_trend(self, node: str) -> None:
         d = self.data
@@ -347,6 +376,25 @@ class KpiDock(QWidget):
         if not self.data.alerts:
             self.alerts.addItem("No alerts")
         self.tabs.setTabText(3, f"Alerts ({len(self.data.alerts)})")
+
+    def _show_peers(self) -> None:
+        p = self.data.peers
+        if not p:
+            self.peers.setHtml("<p>Peer groups are computed by territory (choose <b>By: territory</b>).</p>")
+            return
+        html = ["<h3>Peer groups (by potential, then share of A accounts)</h3>"]
+        for g in p["groups"]:
+            names = ", ".join(f"<b>{t}</b>" if t in g["top_quartile"] else t for t in g["territories"])
+            html.append(f"<p>Group {g['group']}: potential {short_number(g['potential_from'])} to "
+                        f"{short_number(g['potential_to'])}<br>{names}</p>")
+        html.append("<p>Bold: the top quartile of the group by sales / potential.</p>"
+                    "<h3>What the top quartile does differently</h3><table cellpadding='4'>"
+                    "<tr><th align='left'>practice</th><th>top quartile</th><th>rest</th><th>difference</th></tr>")
+        for gap in p["practices"]:
+            html.append(f"<tr><td title='{gap['meaning']}'>{gap['practice']}</td>"
+                        + "".join(f"<td align='right'>{gap[k]:.3g}</td>" for k in ("top_quartile", "rest", "difference"))
+                        + "</tr>")
+        self.peers.setHtml("".join(html) + "</table>")
 
     def _show_accuracy(self) -> None:
         keys = ("mase", "seasonal_naive_mase", "smape", "seasonal_naive_smape", "coverage_80", "coverage_95")

@@ -95,3 +95,26 @@ def test_another_project_clears_the_numbers(grid8, open_window):
     w.set_project(copy.copy(p))  # another project object
     w.canvas.viewChanged.emit()
     assert w.kpi_dock.data is None and w.kpi_dock.model.rowCount() == 0
+
+
+def test_several_rows_compare_side_by_side(grid8, open_window):
+    import pandas as pd
+    import pyqtgraph as pg
+    from PySide6.QtCore import QItemSelectionModel
+
+    p = grid8
+    column = p.accounts["account_id"].str[1:3].astype(int) % 8
+    p.sales = pd.DataFrame({"account_id": p.accounts["account_id"], "period": "2026-07", "product": "Core",
+                            "amount": 100.0 * (column + 1) ** 2})
+    w = open_window(p)
+    dock = w.kpi_dock
+    dock.set_data(dashboard(p, "2026-Q3"))
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    dock.table.clearSelection()
+    for row in (0, 2):  # sorted by sales: T3 (113,000), T2 (77,000), T1 (14,000)
+        dock.table.selectionModel().select(dock.proxy.index(row, 0), flags)
+    bars = [i for i in dock.bars.plotItem.items if isinstance(i, pg.BarGraphItem)]
+    assert list(bars[0].opts["height"]) == [113_000.0, 14_000.0]
+    lines = [i for i in dock.trend.plotItem.items if isinstance(i, pg.PlotDataItem)]
+    assert sorted(i.name() for i in lines) == ["T1", "T3"]
+    assert dock.peers.toPlainText().startswith("Peer groups")
