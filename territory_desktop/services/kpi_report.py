@@ -67,10 +67,13 @@ def group_rows(project: Project, table: pd.DataFrame, by: str) -> list[dict]:
     return rows
 
 
-def forecast_rows(series: SalesSeries, months: int = FORECAST_MONTHS) -> list[dict]:
-    """Reconciled forecast of every node for the months after the history, with 80/95 % intervals."""
+def forecast_rows(series: SalesSeries, months: int = FORECAST_MONTHS, accuracy_by_level: dict | None = None
+                  ) -> list[dict]:
+    """Reconciled forecast of every node for the months after the history, with 80/95 % intervals and
+    the backtest MASE of the node's level next to it."""
     if series.bottom.shape[1] < MIN_FORECAST_MONTHS:
         return []
+    acc = accuracy_by_level or {}
     fc = forecast_hierarchy(series.hierarchy, series.bottom, months)
     first = series.first_month + series.bottom.shape[1]
     rows = []
@@ -79,7 +82,9 @@ def forecast_rows(series: SalesSeries, months: int = FORECAST_MONTHS) -> list[di
             rows.append({"id": node, "level": str(level), "month": str(first + k),
                          "mean": round(float(fc.mean[i, k]), 2),
                          "lower_80": round(float(fc.lower[80][i, k]), 2), "upper_80": round(float(fc.upper[80][i, k]), 2),
-                         "lower_95": round(float(fc.lower[95][i, k]), 2), "upper_95": round(float(fc.upper[95][i, k]), 2)})
+                         "lower_95": round(float(fc.lower[95][i, k]), 2), "upper_95": round(float(fc.upper[95][i, k]), 2),
+                         "backtest_mase": acc.get(str(level), {}).get("mase"),
+                         "seasonal_naive_mase": acc.get(str(level), {}).get("seasonal_naive_mase")})
     return rows
 
 
@@ -90,11 +95,12 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
     coded = code_project(project)
     table = kpi_table(project, label, by, quotas, coded)
     series = territory_series(project, coded)
+    scores = accuracy(series)
     return {
         "project": project.name, "period": parse_period(label).label, "by": by,
         "territories": group_rows(project, table, by),
-        "forecast_backtest": accuracy(series),
-        "forecast": forecast_rows(series),
+        "forecast_backtest": scores,
+        "forecast": forecast_rows(series, accuracy_by_level=scores),
         "alerts": territory_alerts(project, coded, series),
         "peers": peer_comparison(project, coded, table, label) if by == "territory" else None,
     }

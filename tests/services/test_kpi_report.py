@@ -45,6 +45,12 @@ def test_report_json_keeps_the_published_shape(demo_file, capsys):
     got = sum(r["sales"] for r in report["territories"])
     assert got == pytest.approx(expected_owned, rel=1e-6) and got <= expected + 1e-6
     assert isinstance(report["alerts"], list)
+    # the forecast is coherent: territories add up to the total in every month, and carries its accuracy
+    for month in {f["month"] for f in report["forecast"]}:
+        rows = [f for f in report["forecast"] if f["month"] == month]
+        total = next(f["mean"] for f in rows if f["level"] == "total")
+        assert sum(f["mean"] for f in rows if f["level"] == "territory") == pytest.approx(total, rel=1e-6)
+        assert all(f["backtest_mase"] is not None and f["lower_95"] <= f["mean"] <= f["upper_95"] for f in rows)
 
 
 def test_report_by_region_and_xlsx(demo_file, tmp_path, capsys):
