@@ -8,14 +8,9 @@ carries its definition as a tooltip (``engine.kpi.KPI_DEFINITIONS``).
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import (
     QColor,
-    QPainter,
-    QPen,
-    QPixmap,
-    QPolygonF,
     QStandardItem,
     QStandardItemModel,
 )
@@ -42,41 +37,20 @@ from PySide6.QtWidgets import (
 from ..engine.kpi import KPI_DEFINITIONS
 from ..models import TerritoryError
 from .docks import add_action, add_dock
+from .kpi_charts import (
+    RATIO_KPIS,
+    draw_bars,
+    draw_comparison,
+    draw_scatter,
+    draw_trend,
+    format_kpi,
+    make_plot,
+    peers_html,
+    sparkline,
+)
 from .workers import Worker, start
 
-RATIO_KPIS = {"growth_pop", "growth_yoy", "penetration", "win_rate", "retention", "coverage", "attainment"}
 TABLE_KPIS = ("sales", "growth_yoy", "coverage", "win_rate", "pipeline")
-ACCENT, BAND80, BAND95 = QColor("#4e79a7"), QColor(78, 121, 167, 90), QColor(78, 121, 167, 45)
-
-
-def format_kpi(name: str, value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    if name in RATIO_KPIS:
-        return f"{value:.1%}"
-    return f"{value:,.1f}" if name == "sales_cycle_days" else f"{value:,.0f}"
-
-
-def sparkline(values: np.ndarray, width: int = 90, height: int = 22) -> QPixmap:
-    """A small line of ``values`` (the last months' sales), last point marked."""
-    pix = QPixmap(width, height)
-    pix.fill(Qt.GlobalColor.transparent)
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2 or not np.isfinite(v).all():
-        return pix
-    lo, hi = v.min(), v.max()
-    ys = (height - 3) - (v - lo) / ((hi - lo) or 1.0) * (height - 6)
-    xs = np.linspace(2, width - 4, len(v))
-    painter = QPainter(pix)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QPen(ACCENT, 1.4))
-    painter.drawPolyline(QPolygonF([QPointF(x, y) for x, y in zip(xs, ys, strict=True)]))
-    painter.setBrush(ACCENT)
-    painter.drawEllipse(QPointF(xs[-1], ys[-1]), 2.2, 2.2)
-    painter.end()
-    return pix
-
-
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -88,32 +62,6 @@ def _cell(text: str, key) -> QStandardItem:
         key = -1e300 if np.isnan(key) else key
     item.setData(key, SORT_ROLE)
     return item
-
-
-def short_number(value: float) -> str:
-    """950000 -> '950k', 2500000 -> '2.5M' (axis ticks)."""
-    a = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if a >= limit:
-            return f"{value / limit:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-class ShortAxis(pg.AxisItem):
-    """An axis whose ticks read 950k, 2.5M instead of 9.5e+05."""
-
-    def tickStrings(self, values, scale, spacing):
-        return [short_number(v * scale) for v in values]
-
-
-def _plot(title: str) -> pg.PlotWidget:
-    w = pg.PlotWidget(background="w", axisItems={"left": ShortAxis("left")})
-    w.setTitle(title, color="#333333", size="10pt")
-    w.showGrid(x=False, y=True, alpha=0.25)
-    for axis in ("left", "bottom"):
-        w.getAxis(axis).setTextPen("#444444")
-        w.getAxis(axis).setPen("#999999")
-    return w
 
 
 class KpiDock(QWidget):
@@ -140,8 +88,8 @@ class KpiDock(QWidget):
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_picked())
         self.tabs = QTabWidget()
-        self.trend, self.bars, self.scatter = _plot("Sales"), _plot("Comparison"), _plot("Potential vs sales")
-        self.scatter.setAxisItems({"bottom": ShortAxis("bottom")})
+        self.trend, self.bars = make_plot("Sales"), make_plot("Comparison")
+        self.scatter = make_plot("Potential vs sales", short_x=True)
         self.alerts, self.accuracy, self.peers = QListWidget(), QTableWidget(), QTextBrowser()
         for widget, title in ((self.trend, "Trend"), (self.bars, "Compare"), (self.scatter, "Potential vs actual"),
                               (self.alerts, "Alerts"), (self.accuracy, "Forecast accuracy"), (self.peers, "Peers")):
@@ -229,7 +177,7 @@ class KpiDock(QWidget):
         self._show()
         self._show_alerts()
         self._show_accuracy()
-        self._show_peers()
+        self.peers.setHtml(peers_html(self.data.peers))
 
     # ---- showing
     def _show(self) -> None:
@@ -270,44 +218,14 @@ class KpiDock(QWidget):
         self.table.setColumnWidth(2, 112)
 
     def _draw_bars(self) -> None:
-        name = self.kpi.currentText()
-        t = self.data.table.sort_values(name, ascending=False, na_position="last")
-        picked = self._picked()
-        if len(picked) > 1:  # side-by-side comparison of the chosen rows
-            t = t[t["group_id"].astype(str).isin(picked)]
-        values = np.nan_to_num(t[name].to_numpy(float))
-        self.bars.clear()
-        self.bars.setTitle(f"{name} by {self.data.by}, {self.data.period} (top quartile in orange)",
-                           color="#333333", size="10pt")
-        quartile = values >= np.quantile(values, 0.75) if len(values) else values
-        brushes = [pg.mkBrush("#f28e2b" if q else "#4e79a7") for q in quartile]
-        self.bars.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.75, brushes=brushes,
-                                          pen=pg.mkPen(None)))
-        ticks = [(i, str(g)) for i, g in enumerate(t["group_id"])]
-        self.bars.getAxis("bottom").setTicks([ticks[:: max(1, len(ticks) // 20)]])
+        d, kpi = self.data, self.kpi.currentText()
+        draw_bars(self.bars, d.table, kpi, f"{kpi} by {d.by}, {d.period}", self._picked())
 
     def _draw_scatter(self) -> None:
-        t = self.data.table
-        self.scatter.clear()
-        x, y = t["potential"].to_numpy(float), t["sales"].to_numpy(float)
-        self.scatter.addItem(pg.ScatterPlotItem(x=x, y=y, size=9, brush=pg.mkBrush(ACCENT), pen=pg.mkPen("w")))
-        ok = np.isfinite(x) & np.isfinite(y) & (x > 0)
-        if ok.sum() < 2:
-            return
-        slope = float((x[ok] * y[ok]).sum() / (x[ok] ** 2).sum())  # sales per unit of potential
-        xs = np.array([0.0, x[ok].max()])
-        self.scatter.plot(xs, slope * xs, pen=pg.mkPen("#999999", style=Qt.PenStyle.DashLine))
-        # label the largest and the furthest above / below the line, not every point
-        ratio = np.where(ok, y / np.maximum(slope * x, 1e-9), 1.0)
-        picked = set(np.argsort(-x)[:3]) | set(np.argsort(ratio)[:3]) | set(np.argsort(-ratio)[:3])
-        for i in sorted(picked):
-            label = pg.TextItem(str(t["group_id"].iat[i]), color="#555555", anchor=(0, 1))
-            label.setPos(x[i], y[i])
-            self.scatter.addItem(label)
-        self.scatter.setTitle("Potential vs sales (dashed: the average sales per unit of potential)",
-                              color="#333333", size="10pt")
-        self.scatter.setLabel("bottom", "potential")
-        self.scatter.setLabel("left", f"sales {self.data.period}")
+        draw_scatter(self.scatter, self.data.table, self.data.period)
+
+    def _draw_trend(self, node: str) -> None:
+        draw_trend(self.trend, self.data, node)
 
     def _picked(self) -> list[str]:
         """Ids of the selected rows, in table order."""
@@ -323,48 +241,10 @@ class KpiDock(QWidget):
             return
         picked = self._picked()
         if len(picked) > 1:
-            self._draw_comparison(picked)
+            draw_comparison(self.trend, self.data, picked)
         else:
             self._draw_trend(self._picked_node())
         self._draw_bars()
-
-    def _draw_comparison(self, ids: list[str]) -> None:
-        """Side by side: the chosen territories' monthly sales on one chart (up to eight)."""
-        d = self.data
-        self.trend.clear()
-        if self.trend.plotItem.legend is None:
-            self.trend.addLegend(offset=(10, 10))
-        palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
-        for colour, node in zip(palette, [n for n in ids if n in d.nodes], strict=False):
-            self.trend.plot(np.arange(len(d.months)), d.history[d.nodes.index(node)],
-                            pen=pg.mkPen(colour, width=2), name=node)
-        self.trend.setTitle(f"Monthly sales of {len(ids)} chosen rows", color="#333333", size="10pt")
-
-    def _draw_trend(self, node: str) -> None:
-        d = self.data
-        if node not in d.nodes:
-            node = "total"
-        i = d.nodes.index(node)
-        n = len(d.months)
-        self.trend.clear()
-        self.trend.plot(np.arange(n), d.history[i], pen=pg.mkPen(ACCENT, width=2), name="sales")
-        if d.forecast is not None:
-            self._draw_band(i, np.arange(n - 1, n + d.forecast.mean.shape[1]), d.history[i, -1])
-        acc = d.backtest.get(d.levels[i], {})
-        accuracy = (f" · backtest MASE {acc['mase']:.2f} (seasonal naive {acc['seasonal_naive_mase']:.2f})"
-                    if acc else "")
-        self.trend.setTitle(f"{node}: monthly sales, forecast with 80/95 % bands{accuracy}", color="#333333",
-                            size="10pt")
-        ticks = [(k, d.months[k]) for k in range(0, n, 6)]
-        self.trend.getAxis("bottom").setTicks([ticks])
-
-    def _draw_band(self, i: int, x_fc: np.ndarray, last: float) -> None:
-        d = self.data
-        for level, colour in ((95, BAND95), (80, BAND80)):
-            lo = pg.PlotDataItem(x_fc, np.r_[last, d.forecast.lower[level][i]])
-            hi = pg.PlotDataItem(x_fc, np.r_[last, d.forecast.upper[level][i]])
-            self.trend.addItem(pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(colour)))
-        self.trend.plot(x_fc, np.r_[last, d.forecast.mean[i]], pen=pg.mkPen(ACCENT, width=2, style=Qt.PenStyle.DashLine))
 
     def _show_alerts(self) -> None:
         self.alerts.clear()
@@ -376,25 +256,6 @@ class KpiDock(QWidget):
         if not self.data.alerts:
             self.alerts.addItem("No alerts")
         self.tabs.setTabText(3, f"Alerts ({len(self.data.alerts)})")
-
-    def _show_peers(self) -> None:
-        p = self.data.peers
-        if not p:
-            self.peers.setHtml("<p>Peer groups are computed by territory (choose <b>By: territory</b>).</p>")
-            return
-        html = ["<h3>Peer groups (by potential, then share of A accounts)</h3>"]
-        for g in p["groups"]:
-            names = ", ".join(f"<b>{t}</b>" if t in g["top_quartile"] else t for t in g["territories"])
-            html.append(f"<p>Group {g['group']}: potential {short_number(g['potential_from'])} to "
-                        f"{short_number(g['potential_to'])}<br>{names}</p>")
-        html.append("<p>Bold: the top quartile of the group by sales / potential.</p>"
-                    "<h3>What the top quartile does differently</h3><table cellpadding='4'>"
-                    "<tr><th align='left'>practice</th><th>top quartile</th><th>rest</th><th>difference</th></tr>")
-        for gap in p["practices"]:
-            html.append(f"<tr><td title='{gap['meaning']}'>{gap['practice']}</td>"
-                        + "".join(f"<td align='right'>{gap[k]:.3g}</td>" for k in ("top_quartile", "rest", "difference"))
-                        + "</tr>")
-        self.peers.setHtml("".join(html) + "</table>")
 
     def _show_accuracy(self) -> None:
         keys = ("mase", "seasonal_naive_mase", "smape", "seasonal_naive_smape", "coverage_80", "coverage_95")

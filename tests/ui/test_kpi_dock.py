@@ -14,7 +14,8 @@ from kpi_fixtures import tiny_project
 
 from territory_desktop.engine.kpi import KPI_DEFINITIONS
 from territory_desktop.services.kpi_report import dashboard
-from territory_desktop.ui.kpi_dock import KpiDock, format_kpi, short_number, sparkline
+from territory_desktop.ui.kpi_charts import format_kpi, short_number, sparkline
+from territory_desktop.ui.kpi_dock import KpiDock
 
 
 class FakeWindow:
