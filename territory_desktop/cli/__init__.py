@@ -15,11 +15,11 @@ import os
 import sys
 
 from ..models import TerritoryError
-from . import demo, importing, info
+from . import demo, importing, info, report
 from ._common import CliParser, printable
 
 #: modules with register(subparsers); later issues append theirs here
-COMMAND_MODULES = [demo, importing, info]
+COMMAND_MODULES = [demo, importing, info, report]
 
 
 def _optional_modules() -> list:

@@ -87,6 +87,9 @@ class Project:
     opportunities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPPORTUNITY_COLUMNS))
     #: the visit plans kept in the project (routes the planner made and edited), dirty flag "planned_visits"
     planned_visits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLANNED_VISIT_COLUMNS))
+    #: plans in force over time, [(from ISO date, scenario id or Plan)], for attributing history (services.kpi);
+    #: empty: today's plan (the active scenario) owned every sale
+    plans_in_force: list = field(default_factory=list)
     #: names of tables changed since the last save ("units", "accounts", ..., "plans")
     dirty: set[str] = field(default_factory=set)
     #: audit entries (action, details) written to the audit log by the next save

@@ -220,6 +220,7 @@ def propose_project_balance(project: Project, opts: BalanceOptions, scenario_id:
                             progress: Progress = no_progress, stop: StopFlag | None = None) -> Proposal:
     """Balance the geographic territories of a scenario (default: the active one) on unit measures
     (``accounts``, ``workload_hours``, ``potential`` or any numeric unit column). Locked units stay."""
+    from .kpi import PERFORMANCE_MEASURES, unit_performance_measures
     from .metrics import unit_measures
 
     sid = scenario_id or project.active_scenario
@@ -235,6 +236,8 @@ def propose_project_balance(project: Project, opts: BalanceOptions, scenario_id:
     units = project.units.reset_index(drop=True)
     ids = units["unit_id"].astype(str).tolist()
     um = unit_measures(project, sid)
+    if set(opts.measures) & set(PERFORMANCE_MEASURES):  # history measures (services/kpi.py)
+        um = um.join(unit_performance_measures(project, sid))
     cols = {}
     for m in opts.measures:
         if m in um.columns:

@@ -26,6 +26,7 @@ from ..models.progress import Progress, no_progress
 from ..storage import reference
 from ..storage.geocode import zip_table
 from ..storage.vector import read_units
+from .demo_history import enrich_history
 from .importing import _place
 
 HISTORY_END = pd.Period("2026-10", freq="M")
@@ -92,6 +93,7 @@ def build_demo(seed: int = 7, n_accounts: int = 20_000, progress: Progress = no_
     owners = _owner_reps(project)
     project.visits = _visits(rng, project.accounts, owners)
     project.opportunities = _opportunities(rng, project.accounts, owners)
+    enrich_history(project, rng)  # trends, a sudden drop, falling coverage, churn (services/demo_history.py)
     project.mark_dirty("units", "accounts", "reps", "territories", "scenarios", "plans", "sales", "visits",
                        "opportunities")
     progress(1.0, "done")

@@ -28,6 +28,7 @@ from .balance_dialog import install_balance_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .features import install_window_features
+from .kpi_dock import install_kpi_ui
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, PropertiesPanel, TerritoryPanel, ValidationPanel
 from .plaintext import esc, window_title
@@ -64,6 +65,8 @@ class MainWindow(QMainWindow):
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
         self.docks: dict[str, QDockWidget] = {}
+        #: extra choropleth metrics: name -> function returning one value per unit of the canvas scene
+        self.metric_providers = {}
         self.menus: dict = {}
         self._build_docks()
         self.active_combo = QComboBox()
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         self.features = install_window_features(self)
         self._routes = install_routing_ui(self)
         self.balance_action = install_balance_ui(self)
+        self.kpis = install_kpi_ui(self)
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
         self._connect()
@@ -553,7 +557,9 @@ class MainWindow(QMainWindow):
     def apply_choropleth(self, metric: str, scheme: str, k: int) -> None:
         if self.project is None:
             return
-        if metric in ("accounts", "workload_hours", "potential"):
+        if metric in self.metric_providers:  # e.g. a KPI from the KPI dock: values per unit of the scene
+            values = self.metric_providers[metric]()
+        elif metric in ("accounts", "workload_hours", "potential"):
             values = unit_measures(self.project)[metric].reindex(self.canvas.scene.unit_ids).to_numpy(float)
         else:
             values = self.project.units[metric].to_numpy(float)
