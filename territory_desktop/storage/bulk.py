@@ -23,7 +23,7 @@ def insert_columns(conn: Connection, table: str, columns: dict) -> None:
     grid = np.empty((n, k), dtype=object)
     for j, name in enumerate(names):
         grid[:, j] = np.fromiter(columns[name], dtype=object, count=n)  # never via a bytes dtype: it strips NULs
-    per_statement = max(1, min(400, _PARAMETERS // k))
+    per_statement = max(1, min(2000, _PARAMETERS // k))
     one = "(" + ", ".join("?" * k) + ")"
     head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) VALUES "
     full = n - n % per_statement

@@ -51,8 +51,11 @@ def _level(ids: np.ndarray, box: np.ndarray, per_node: int) -> tuple[list[np.nda
     cx = (box[:, 0] + box[:, 1]) / 2
     cy = (box[:, 2] + box[:, 3]) / 2
     order = _str_order(cx, cy, per_node)
-    groups = [order[i:i + per_node] for i in range(0, len(order), per_node)]
-    bounds = np.array([[box[g, 0].min(), box[g, 1].max(), box[g, 2].min(), box[g, 3].max()] for g in groups])
+    starts = np.arange(0, len(order), per_node)
+    groups = np.split(order, starts[1:])
+    ordered = box[order]
+    bounds = np.column_stack([np.minimum.reduceat(ordered[:, 0], starts), np.maximum.reduceat(ordered[:, 1], starts),
+                              np.minimum.reduceat(ordered[:, 2], starts), np.maximum.reduceat(ordered[:, 3], starts)])
     return groups, bounds
 
 
