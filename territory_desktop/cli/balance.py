@@ -157,7 +157,7 @@ def _run_project(args: argparse.Namespace, progress) -> int:
     from ..services.balancing import apply_as_new_scenario, propose_project_balance
     from ..services.project import open_project, save_project
 
-    project = open_project(args.project)
+    project = open_project(args.project, for_writing=True)  # busy elsewhere: say so before the work
     check_scenario(project, args.scenario)
     mode = "orphans" if args.orphans_only else ("rebalance" if args.max_moved is not None else "build")
     proposal = propose_project_balance(project, _options(args, mode), args.scenario, progress)
