@@ -17,4 +17,6 @@ def units_of_accounts(project: Project) -> np.ndarray:
     points = accounts.geometry.to_numpy()
     idx = place_points(shapely.get_x(points), shapely.get_y(points), project.units.geometry.to_numpy())
     unit_ids = project.units["unit_id"].to_numpy(dtype=object)
-    return np.where(idx >= 0, unit_ids[np.maximum(idx, 0)], None)
+    out = unit_ids[np.maximum(idx, 0)].copy()
+    out[idx < 0] = None
+    return out

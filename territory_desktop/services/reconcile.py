@@ -82,7 +82,7 @@ def _layer_is_stale(project: Project) -> bool:
     """True when a territory's stored polygon was not dissolved from its current units."""
     terr = project.territories
     for sid, plan in project.plans.items():
-        units_by_territory: dict[str, list[str]] = {}
+        units_by_territory: dict[str | None, list[str]] = {}
         for unit, t in plan.as_dict().items():
             units_by_territory.setdefault(t, []).append(unit)
         rows = terr[(terr["scenario_id"] == sid) & (terr["level"] == "territory")]

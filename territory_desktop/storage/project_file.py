@@ -222,7 +222,7 @@ def _stamp_of(project: Project) -> tuple[str, str]:
 
 
 def _check_unchanged(conn: Connection, project: Project, path: Path) -> None:
-    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    meta = read_meta(conn)
     if _stamp(meta) != _stamp_of(project):
         raise ProjectFileError(
             f"{path.name} was changed by another window or process since this project was opened "
@@ -248,7 +248,7 @@ def _check_still_there(path: Path, identity: tuple[int, int]) -> None:
 def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = False) -> dict:
     """Write the row changes of ``tables`` and the metadata; returns what the baseline becomes."""
     revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
-    stored = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    stored = read_meta(conn)
     if fresh or stored.get("active_scenario") != project.active_scenario or "layer_styles" not in _tables(conn):
         styles.write_default_styles(conn, project.active_scenario)
     _set_meta(conn, "name", project.name)
@@ -271,7 +271,7 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
             _touch_layer(conn, table, current)
         baselines[table] = current
     _write_audit(conn, project)
-    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    meta = read_meta(conn)
     return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
             "fids": new_fids}
 
@@ -306,6 +306,11 @@ def _saved(project: Project, written: dict) -> None:
     project.baseline = written
     project.dirty.clear()
     project.pending_audit.clear()
+
+
+def read_meta(conn: Connection) -> dict[str, str]:
+    """The project's ``td_meta`` settings (schema version, name, active scenario, revision, file id)."""
+    return {str(k): str(v) for k, v in conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall()}
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
@@ -374,7 +379,7 @@ def load(path: str | os.PathLike) -> Project:
 
 
 def _read_project(conn: Connection, path: Path) -> Project:
-    meta = dict(conn.exec_driver_sql("SELECT key, value FROM td_meta").fetchall())
+    meta = read_meta(conn)
     project = Project(name=meta.get("name") or path.stem)
     notes = project.open_notes
     for name in ENTITY_FIELDS:
@@ -427,7 +432,9 @@ def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFram
     pandas' type inference cost more than the read itself for 500,000 sales rows.
     """
     quoted = ", ".join(f'"{c}"' for c in columns)
-    cursor = conn.connection.driver_connection.execute(f'SELECT {quoted} FROM "{table}" ORDER BY fid')
+    raw = conn.connection.driver_connection
+    assert raw is not None  # an open SQLAlchemy connection always has its DBAPI connection
+    cursor = raw.execute(f'SELECT {quoted} FROM "{table}" ORDER BY fid')
     rows = cursor.fetchall()
     kinds = SPECS[table].kinds if table in SPECS else {}
     values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
@@ -517,9 +524,10 @@ def _parse_attrs(attrs: pd.Series, ids: pd.Series, table: str, notes: list[str])
     present = attrs.notna() & (attrs.astype(str) != "")
     if not present.any():
         return pd.DataFrame(index=ids.index)
-    parsed, bad = [], []
+    parsed: list[dict] = []
+    bad: list = []
     for i, text in zip(ids.index, attrs, strict=True):
-        value = {}
+        value: object = {}
         if isinstance(text, str) and text:
             try:
                 value = json.loads(text)

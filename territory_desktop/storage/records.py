@@ -4,6 +4,7 @@ saving, so rows read from a file compare equal to themselves and a save finds ex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import geopandas as gpd
@@ -88,7 +89,7 @@ def _normalised(frame: pd.DataFrame, spec: TableSpec, columns: list[str]) -> dic
     return out
 
 
-def _entity(project: Project, name: str) -> pd.DataFrame:
+def _entity(project: Project, *, name: str) -> pd.DataFrame:
     frame: gpd.GeoDataFrame = getattr(project, name)
     spec = SPECS[name]
     fields = [f.name for f in ENTITY_FIELDS[name]]
@@ -124,7 +125,9 @@ def _scenarios(project: Project) -> pd.DataFrame:
 
 
 def _assignments(project: Project) -> pd.DataFrame:
-    sids, units, terrs = [], [], []
+    sids: list[str] = []
+    units: list[str] = []
+    terrs: list[str | None] = []
     for sid, plan in project.plans.items():
         mapping = plan.as_dict()
         sids.extend([sid] * len(mapping))
@@ -155,7 +158,7 @@ def _table_frame(name: str, columns: list[str]) -> Callable[[Project], pd.DataFr
 
 
 BUILDERS: dict[str, Callable[[Project], pd.DataFrame]] = {
-    **{name: (lambda p, n=name: _entity(p, n)) for name in ENTITY_FIELDS},
+    **{name: functools.partial(_entity, name=name) for name in ENTITY_FIELDS},
     "territories": _territories,
     "scenarios": _scenarios,
     "assignments": _assignments,

@@ -70,7 +70,9 @@ def _blob(depth: int, ids: np.ndarray, box: np.ndarray, size: int) -> bytes:
 
 def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
     """Replace the whole content of the R-tree virtual table ``rtree`` with the given boxes."""
-    size = conn.exec_driver_sql(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').scalar()
+    size = int(conn.exec_driver_sql(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').scalar() or 0)
+    if size < 4 + _CELL:
+        raise ValueError(f"{rtree}: the R-tree has no root node")
     per_node = (size - 4) // _CELL
     lo_x, hi_x = _round_out(np.asarray(minx, float), np.asarray(maxx, float))
     lo_y, hi_y = _round_out(np.asarray(miny, float), np.asarray(maxy, float))
@@ -94,13 +96,16 @@ def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, m
 
 def _write_levels(conn: Connection, rtree: str, levels: list, size: int) -> None:
     """Number the nodes (root 1, then level by level from the top) and write node, rowid, parent rows."""
-    numbers, next_no = [], 2
+    numbers: list[np.ndarray] = []
+    next_no = 2
     for depth in range(len(levels) - 1, -1, -1):
         count = len(levels[depth][0])
         numbers.insert(0, np.array([1]) if depth == len(levels) - 1 else np.arange(next_no, next_no + count))
         if depth != len(levels) - 1:
             next_no += count
-    nodes, parents, rowids = [], [], ([], [])
+    nodes: list[tuple[int, bytes]] = []
+    parents: list[tuple[int, int]] = []
+    rowids: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for depth, (groups, child_ids, child_box) in enumerate(levels):
         for k, g in enumerate(groups):
             node_no = int(numbers[depth][k])

@@ -30,8 +30,9 @@ def _db_values(values: np.ndarray, kind: str) -> list:
         out = (numbers if kind == "real" else np.where(missing, 0, numbers).astype(np.int64)).astype(object)
         out[missing] = None
         return out.tolist()
-    out = np.asarray(values, dtype=object)
-    return np.where(pd.isna(out), None, out).tolist()
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = None
+    return out.tolist()
 
 
 def _attrs(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:
@@ -133,7 +134,7 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     b = shapely.bounds(geoms[present])
     new = np.column_stack([np.asarray(fids, dtype=float)[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
-    indexed = conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar()
+    indexed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar() or 0)
     if len(new) < max(indexed, BULK_ROWS):
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
                              [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
