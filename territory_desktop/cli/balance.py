@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..models import InvalidInputError
 from ._common import TextProgress
@@ -67,7 +66,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace, mode: str):
+def _mode(args: argparse.Namespace, project: bool):
+    from ..services.balancing import BalanceMode
+
+    if args.orphans_only:
+        return BalanceMode.ORPHANS
+    rebalance = args.max_moved is not None and (project or args.current)
+    return BalanceMode.REBALANCE if rebalance else BalanceMode.BUILD
+
+
+def _options(args: argparse.Namespace, mode):
     from ..services.balancing import BalanceOptions
 
     tol_for = {}
@@ -92,44 +100,51 @@ def run(args: argparse.Namespace) -> int:
     progress = (lambda f, m: None) if args.quiet else TextProgress()
     if not args.weight:
         raise InvalidInputError("balance", ["give at least one --weight COL"])
-    from ..services.balancing import balance_layer, is_project_file, read_units_layer
+    if args.out and not args.out.lower().endswith((".csv", ".xlsx")):
+        raise InvalidInputError("--out", [f"'{args.out}': the plan is written as .csv or .xlsx"])
+    from ..services.balancing import balance_layer
+    from ..storage.export import write_table
+    from ..storage.vector import is_project_file, read_layer
 
     if args.project or (args.units_file and is_project_file(args.units_file)):
         args.project = args.project or args.units_file
         return _run_project(args, progress)
     if not args.units_file or not args.id_col or not args.out:
         raise InvalidInputError("balance", ["give UNITS_FILE, --id COL and --out PLAN.csv (or --project P.gpkg)"])
-    mode = "orphans" if args.orphans_only else ("rebalance" if args.current and args.max_moved is not None
-                                                 else "build")
-    units = read_units_layer(args.units_file, args.layer)
-    outcome = balance_layer(units, args.id_col, _options(args, mode), args.current, args.locked, progress)
-    out = Path(args.out)
-    outcome.plan.to_csv(out, index=False)
-    scores = dict(outcome.scores, out=str(out))
-    if outcome.alternatives:
-        scores["alternatives"] = outcome.alternatives
-    _report(args, scores)
+    units = read_layer(args.units_file, args.layer, polygons=True)
+    outcome = balance_layer(units, args.id_col, _options(args, _mode(args, False)), args.current, args.locked,
+                            progress)
+    out = write_table(outcome.plan, args.out)
+    _report(args, _json(outcome.summaries, out=str(out)))
     return 0
 
 
 def _run_project(args: argparse.Namespace, progress) -> int:
-    from ..services.balancing import apply_as_new_scenario, propose_project_balance
+    from ..services.balancing import apply_as_new_scenario, run_project_balance
     from ..services.project import open_project, save_project
+    from ..storage.export import write_table
 
     project = open_project(args.project)
-    mode = "orphans" if args.orphans_only else ("rebalance" if args.max_moved is not None else "build")
-    proposal = propose_project_balance(project, _options(args, mode), args.scenario, progress)
+    run = run_project_balance(project, _options(args, _mode(args, True)), args.scenario, progress)
+    proposal = run.proposals[0]
     sid = apply_as_new_scenario(project, proposal)
     save_project(project)
-    scores = dict(proposal.scores, scenario=sid, units_changed=len(proposal.changes))
+    extra: dict = {"scenario": sid, "units_changed": len(proposal.changes)}
     if args.out:
         import pandas as pd
 
-        pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())}
-                     ).to_csv(args.out, index=False)
-        scores["out"] = args.out
-    _report(args, scores)
+        plan = pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())})
+        extra["out"] = str(write_table(plan, args.out))
+    _report(args, _json([p.summary for p in run.proposals], **extra))
     return 0
+
+
+def _json(summaries, **extra) -> dict:
+    """The JSON of a run: the best plan's summary, the extra keys, and the other plans as ``alternatives``."""
+    scores = dict(summaries[0].to_json(), **extra)
+    if len(summaries) > 1:
+        scores["alternatives"] = [s.to_json() for s in summaries[1:]]
+    return scores
 
 
 def _report(args: argparse.Namespace, scores: dict) -> None:

@@ -61,19 +61,9 @@ def _routes(path: str | None):
         return None
     if not os.path.exists(path):
         raise InvalidInputError("--routes", [f"{path}: file not found"])
-    import geopandas as gpd
-    import shapely
+    from ..storage.vector import read_lines
 
-    frame = gpd.read_file(path)
-    if frame.crs is not None:
-        frame = frame.to_crs("EPSG:4326")
-    lines = frame.geometry[frame.geometry.notna()].to_numpy()
-    lines = lines[shapely.get_type_id(lines) == 1] if len(lines) else lines
-    multi = frame.geometry[frame.geometry.notna()].to_numpy()
-    lines = list(lines) + [g for g in multi if shapely.get_type_id(g) == 5]
-    if not lines:
-        raise InvalidInputError("--routes", [f"{path}: no LineString or MultiLineString features"])
-    return lines
+    return read_lines(path)
 
 
 def run(args: argparse.Namespace) -> int:

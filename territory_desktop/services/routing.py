@@ -22,6 +22,7 @@ from ..engine.routing.visit_plan import move_visit as _move_visit
 from ..engine.routing.visit_plan import replan_day as _replan_day
 from ..engine.travel import GraphProvider, GreatCircleProvider, TrafficProfile, TravelProvider, haversine_km
 from ..models import InvalidInputError, Progress, Project, StopFlag, no_progress
+from .ownership import account_reps
 
 
 @dataclass
@@ -40,19 +41,12 @@ class RepPlan:
 
 
 def rep_accounts(project: Project, rep_id: str) -> pd.DataFrame:
-    """Accounts owned by ``rep_id`` in the active scenario: those whose territory (account override, else
-    the territory of their unit) has this rep."""
+    """Accounts owned by ``rep_id`` in the active scenario: those whose owning territory
+    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep."""
     if rep_id not in set(project.reps["rep_id"]):
         known = ", ".join(sorted(map(str, project.reps["rep_id"]))[:10])
         raise InvalidInputError("route", [f"rep {rep_id!r} is not in the project (reps: {known} ...)"])
-    terr = project.scenario_territories()
-    mine = set(terr.loc[terr["rep_id"] == rep_id, "territory_id"])
-    plan = project.plan
-    overrides = plan.account_overrides()
-    acc = project.accounts
-    owner = [overrides.get(a) or (plan.territory_of(u) if isinstance(u, str) else None)
-             for a, u in zip(acc["account_id"], acc["unit_id"], strict=True)]
-    return acc[[t in mine for t in owner]]
+    return project.accounts[account_reps(project).to_numpy() == rep_id]
 
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:

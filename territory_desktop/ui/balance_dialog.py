@@ -33,39 +33,24 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import InfeasibleError, Project, TerritoryError
-from ..services.balancing import BalanceOptions, propose_project_balance
-from ..services.metrics import unit_measures
+from ..services.balancing import BalanceMode, BalanceOptions, BalanceRun, run_project_balance
 from .actions import icon
-from .balance_proposal import BalanceRun, ProposalPanel, proposal_from_labels, rank
+from .balance_proposal import ProposalPanel
 from .workers import Worker, start
 
 MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Accounts", False, 5.0),
             ("potential", "Potential", False, 5.0))
 
 
-def run_balance(project: Project, opts: BalanceOptions, scenario_id: str, progress, stop) -> BalanceRun:
-    """The worker's job: one plan per seed (``opts.alternatives`` seeds from ``opts.seed``), best first.
-    Raises the first InfeasibleError when no seed gives a plan; a provable infeasibility stops at once."""
-    n = 1 if opts.mode == "orphans" else max(1, opts.alternatives)
-    before = project.plans[scenario_id].as_dict()
-    proposals, errors = [], []
-    for i in range(n):
-        one = replace(opts, seed=opts.seed + i, alternatives=1)
-
-        def part(fraction: float, message: str, i: int = i) -> None:
-            progress((i + fraction) / n, f"plan {i + 1} of {n}: {message}" if n > 1 else message)
-
-        part(0.0, "projecting units and finding neighbours")
-        try:
-            proposals.append(propose_project_balance(project, one, scenario_id, part, stop))
-        except InfeasibleError as exc:
-            errors.append(exc)
-            if getattr(exc, "result", None) is None:
-                break  # provably impossible: every seed fails the same way
-    if not proposals:
-        raise errors[0]
-    progress(1.0, "scoring")
-    return BalanceRun(rank(proposals), before, unit_measures(project, scenario_id), opts, [str(e) for e in errors])
+def reps_with_homes(project: Project) -> bool:
+    """True when every geographic territory of the active scenario has a rep with a home location."""
+    terr = project.scenario_territories()
+    terr = terr[terr["kind"].fillna("geographic") == "geographic"]
+    reps = project.reps.set_index("rep_id") if len(project.reps) else None
+    if reps is None or not len(terr):
+        return False
+    return all(isinstance(r, str) and r in reps.index and reps.loc[r].geometry is not None
+               and not reps.loc[r].geometry.is_empty for r in terr["rep_id"])
 
 
 class BalanceDialog(QDialog):
@@ -90,6 +75,12 @@ class BalanceDialog(QDialog):
         self.mode_rebalance = QRadioButton("Rebalance the current plan, moving at most")
         self.mode_build = QRadioButton("Build from scratch (renumbered to overlap the current plan)")
         self.mode_orphans = QRadioButton("Assign orphan units only")
+        self.n_terr = n_terr
+        self.homes_ok = reps_with_homes(project)
+        self.anchor = QCheckBox("Anchor territories on the reps' homes")
+        self.anchor.setChecked(self.homes_ok)
+        self.anchor.setToolTip("Each territory grows around its rep's home, so names and reps stay in place; "
+                               "needs a rep with a home for every territory and k = the number of territories")
         for i, b in enumerate((self.mode_rebalance, self.mode_build, self.mode_orphans)):
             self.modes.addButton(b, i)
         self.mode_rebalance.setChecked(True)
@@ -102,7 +93,10 @@ class BalanceDialog(QDialog):
         grid.addWidget(self.mode_rebalance, 0, 0)
         grid.addWidget(self.max_moved, 0, 1)
         grid.addWidget(self.mode_build, 1, 0, 1, 2)
-        grid.addWidget(self.mode_orphans, 2, 0, 1, 2)
+        grid.addWidget(self.anchor, 2, 0, 1, 2)
+        grid.setColumnMinimumWidth(0, 0)
+        grid.addWidget(self.mode_orphans, 3, 0, 1, 2)
+        self.anchor.setContentsMargins(24, 0, 0, 0)
         self.measure_checks: dict[str, QCheckBox] = {}
         self.tolerances: dict[str, QDoubleSpinBox] = {}
         measure_box = QGroupBox("Balance (tolerance: allowed deviation from the mean)")
@@ -161,26 +155,31 @@ class BalanceDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.modes.idToggled.connect(self._mode_changed)
+        self.k.valueChanged.connect(self._mode_changed)
         self._mode_changed()
 
     def _mode_changed(self, *_args) -> None:
         build = self.mode_build.isChecked()
         self.k.setEnabled(build)
         self.max_moved.setEnabled(self.mode_rebalance.isChecked())
-        self.alternatives.setEnabled(not self.mode_orphans.isChecked())
+        self.alternatives.setEnabled(build)
+        self.anchor.setEnabled(build and self.homes_ok and self.k.value() == self.n_terr)
 
     def options(self) -> BalanceOptions:
         """The options as chosen; raises InvalidInputError-like TerritoryError when no measure is ticked."""
         measures = [k for k, c in self.measure_checks.items() if c.isChecked()]
         if not measures:
             raise TerritoryError("Tick at least one measure to balance.")
-        mode = "rebalance" if self.mode_rebalance.isChecked() else "build" if self.mode_build.isChecked() \
-            else "orphans"
+        mode = BalanceMode.REBALANCE if self.mode_rebalance.isChecked() else BalanceMode.BUILD \
+            if self.mode_build.isChecked() else BalanceMode.ORPHANS
+        build = mode is BalanceMode.BUILD
         tol = {m: self.tolerances[m].value() / 100 for m in measures}
-        return BalanceOptions(measures=measures, k=self.k.value() if mode == "build" else None,
+        return BalanceOptions(measures=measures, k=self.k.value() if build else None,
                               tolerance=tol[measures[0]], tolerance_for=tol, mode=mode,
                               max_moved=self.max_moved.value() / 100, seed=self.seed.value(),
-                              time_limit=self.time_limit.value(), alternatives=self.alternatives.value())
+                              time_limit=self.time_limit.value(),
+                              alternatives=self.alternatives.value() if build else 1,
+                              use_rep_homes=build and self.anchor.isEnabled() and self.anchor.isChecked())
 
     def _project_for_run(self) -> Project:
         """The project, or a shallow copy with unlocked units when locks are to be ignored."""
@@ -201,7 +200,7 @@ class BalanceDialog(QDialog):
             return
         project, sid = self._project_for_run(), self.scenario_id
         self.opts = opts
-        self.worker = Worker(lambda progress, stop: run_balance(project, opts, sid, progress, stop))
+        self.worker = Worker(lambda progress, stop: run_project_balance(project, opts, sid, progress, stop))
         s = self.worker.signals
         s.progress.connect(self._progress)
         s.finished.connect(self._finished)
@@ -256,16 +255,13 @@ class BalanceDialog(QDialog):
             self.status.setText(f"Failed: {exc}")
             return
         self.status.setText(str(exc))
-        result = getattr(exc, "result", None)
-        if result is None:
+        run = exc.result if isinstance(exc, InfeasibleError) else None
+        if not isinstance(run, BalanceRun):  # provably impossible, or bad input: nothing to look at
             QMessageBox.warning(self, "Balance Territories", str(exc))
             return
         answer = QMessageBox.question(self, "Balance Territories",
                                       f"{exc}\n\nLook at the best plan found anyway?")
         if answer == QMessageBox.StandardButton.Yes:
-            p = proposal_from_labels(self.project, self.opts, self.scenario_id, result.labels, result.seed, str(exc))
-            run = BalanceRun([p], self.project.plans[self.scenario_id].as_dict(),
-                             unit_measures(self.project, self.scenario_id), self.opts)
             self.result = run
             self.accept()
             show_proposal(self.window_, run)
@@ -288,7 +284,7 @@ def show_proposal(window, run: BalanceRun) -> ProposalPanel:
         if "territories" in getattr(window, "docks", {}):  # full height, next to the territory table
             window.tabifyDockWidget(window.docks["territories"], dock)
         window.balance_panel, window.balance_dock = panel, dock
-        panel.closed.connect(lambda _how: dock.hide())
+        panel.closed.connect(lambda _outcome: dock.hide())
         # closing the dock with its X discards the proposal (switching tabs does not toggle this action)
         dock.toggleViewAction().toggled.connect(lambda on: None if on or panel.run is None else panel.discard())
     panel.set_run(run)

@@ -192,8 +192,9 @@ def test_alternatives_can_be_picked(qtbot, window):
     assert panel.choice.count() == 3 and panel.choice.isVisibleTo(panel)
     seeds = [p.seed for p in panel.run.proposals]
     assert sorted(seeds) == [0, 1, 2]
-    keys = [(not p.scores["within_tolerance"], p.scores["cut_edges"], len(p.changes)) for p in panel.run.proposals]
-    assert keys == sorted(keys)  # best first
+    keys = [(not p.summary.within_tolerance, p.summary.scores.cut_edges, p.summary.units_moved, p.seed)
+            for p in panel.run.proposals]
+    assert keys == sorted(keys)  # best first, by the service's one ranking
     panel.choice.setCurrentIndex(2)
     assert panel.proposal is panel.run.proposals[2]
     chosen = panel.proposal
@@ -214,7 +215,7 @@ def test_cancel_stops_a_run(qtbot, window, grid8):
     # the GUI thread stays free: the elapsed-time clock in the status line ticks while the worker runs
     qtbot.waitUntil(lambda: dialog.status.text().endswith("(1 s)"), timeout=10000)
     worker = dialog.worker
-    assert worker is not None and worker.running
+    assert worker is not None and dialog._message != "starting"  # the job reported progress
     t0 = time.perf_counter()
     dialog.cancel_button.click()
     qtbot.waitUntil(lambda: dialog.worker is None, timeout=5000)
@@ -255,7 +256,7 @@ def test_closing_the_dialog_cancels_the_run(qtbot, window):
     dialog.alternatives.setValue(20)
     dialog.run_button.click()
     worker = dialog.worker
-    qtbot.waitUntil(lambda: worker.running, timeout=5000)
+    qtbot.waitUntil(lambda: dialog._message != "starting", timeout=5000)  # the job is running
     dialog.reject()
     assert worker.stop.is_set() and not dialog.isVisible()
     qtbot.waitUntil(lambda: worker not in workers._alive, timeout=5000)
@@ -304,8 +305,8 @@ def test_locked_units_stay_unless_told(qtbot, window, grid8, monkeypatch):
     import territory_desktop.ui.balance_dialog as bd
 
     seen = []
-    real = bd.propose_project_balance
-    monkeypatch.setattr(bd, "propose_project_balance",
+    real = bd.run_project_balance
+    monkeypatch.setattr(bd, "run_project_balance",
                         lambda project, *a, **k: seen.append(int(project.units["locked"].sum())) or real(project, *a, **k))
     run_dialog(qtbot, window, lambda d: (d.max_moved.setValue(30.0), d.keep_locked.setChecked(False)))
     assert seen == [0]

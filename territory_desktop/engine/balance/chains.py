@@ -1,7 +1,7 @@
 """Moves for a stuck local search: ejection chains and chain transfers along territory paths.
 
-Functions take the :class:`~.search.Search` state ``s`` and change it in place; each either lowers the
-total balance violation or undoes everything it did.
+Functions take the :class:`~.search.Search` state ``s`` and change it in place through its public
+methods; each either lowers the total balance violation or undoes everything it did.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import itertools
 import time
 from collections import deque
 
-EPS = 1e-12
+from .graph import EPS
+from .search import Search
 
 
-def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
+def eject(s: Search, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
     """Ejection chain: the most violated territory the chain has touched makes its best move (even one
     that pushes a neighbour out of tolerance), the neighbour then passes its excess on, and so on; no
     unit moves twice. Kept as soon as the total violation drops below its
@@ -23,8 +24,8 @@ def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
         log: list[tuple[int, int]] = []
         touched, used, ok = [t], set(), False
         for step in range(depth):
-            cur = max(touched, key=lambda q: s._viol(q, s.load[q])[0])
-            if s._viol(cur, s.load[cur])[0] <= 0:
+            cur = max(touched, key=lambda q: s.viol(q, s.load[q])[0])
+            if s.viol(cur, s.load[cur])[0] <= 0:
                 break
             moves = []
             for u, a, b in s.boundary_moves(cur):
@@ -33,8 +34,8 @@ def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
                 wu = s.W[u]
                 na = [s.load[a][j] - wu[j] for j in range(s.m)]
                 nb = [s.load[b][j] + wu[j] for j in range(s.m)]
-                pa, sa = s._viol(a, na)
-                pb, sb = s._viol(b, nb)
+                pa, sa = s.viol(a, na)
+                pb, sb = s.viol(b, nb)
                 moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
             moves.sort()
             skip = first if step == 0 else 0
@@ -64,13 +65,11 @@ def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
                 break
         if ok:
             return True
-        for u, a in reversed(log):
-            s.move(u, a)
-            s.moves -= 2
+        s.undo(log)
     return False
 
 
-def _tgraph(s) -> list[set[int]]:
+def _tgraph(s: Search) -> list[set[int]]:
     nb: list[set[int]] = [set() for _ in range(s.k)]
     lab = s.lab
     for u in range(s.n):
@@ -81,7 +80,7 @@ def _tgraph(s) -> list[set[int]]:
     return nb
 
 
-def chain(s, t: int, deadline: float) -> bool:
+def chain(s: Search, t: int, deadline: float) -> bool:
     """Push t's worst excess (or deficit) along a territory path to the nearest one with room."""
     j_worst, dev_worst = 0, 0.0
     for j in range(s.m):
@@ -125,13 +124,11 @@ def chain(s, t: int, deadline: float) -> bool:
                 break
         if amount > 0 and s.penalty_territories() < p0 - EPS:
             return True
-        for u, a in reversed(log):  # undo
-            s.move(u, a)
-            s.moves -= 2
+        s.undo(log)
     return False
 
 
-def _transfer(s, a: int, b: int, j: int, need: float, log: list) -> float:
+def _transfer(s: Search, a: int, b: int, j: int, need: float, log: list) -> float:
     """Move boundary units of a into b until about ``need`` of measure j has moved; returns the amount."""
     moved = 0.0
     tgt = s.targets[j]
@@ -146,7 +143,7 @@ def _transfer(s, a: int, b: int, j: int, need: float, log: list) -> float:
                 over = max(0.0, wj - rem) / tgt
                 if over > 0.25:
                     continue
-                dc = s.cw[u] * (s._dist(u, b) - s._dist(u, a)) / s.radius
+                dc = s.cw[u] * (s.dist(u, b) - s.dist(u, a)) / s.radius
                 cands.append((10.0 * over + 0.01 * dc, u))
         cands.sort()
         done = False

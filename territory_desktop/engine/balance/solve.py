@@ -1,4 +1,4 @@
-"""Entry points: build k territories, rebalance a plan under a disruption cap, assign orphans, alternatives.
+"""Entry points: build k territories, rebalance a plan under a disruption cap, assign orphans.
 
 All take a :class:`BalanceProblem` (arrays, metres) plus ``seed``, ``time_limit`` (seconds),
 ``progress(fraction, message)`` and a ``StopFlag``; they return a :class:`BalanceResult` whose
@@ -9,21 +9,33 @@ plan (the time limit only matters when it is reached).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
-import scipy.sparse as sp
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
+from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
-from .problem import BalanceProblem, check_feasible, validate
-from .search import Search
+from .phases import balance
+from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
+from .search import Search, SearchParams
+
+
+class BalanceMode(StrEnum):
+    """What a balancing run does: build from scratch, rebalance a plan under a disruption cap, or only
+    assign the units that have no territory."""
+
+    BUILD = "build"
+    REBALANCE = "rebalance"
+    ORPHANS = "orphans"
 
 
 @dataclass
 class BalanceResult:
-    """A plan and how it was made. ``labels``: (n,) territory index per unit."""
+    """A plan and how it was made. ``labels``: (n,) territory index per unit. ``failure`` says why the
+    plan misses the request (tolerance or maximum distance), None when ``within_tolerance``."""
 
     labels: np.ndarray
     seed: int
@@ -31,8 +43,8 @@ class BalanceResult:
     seconds: float
     moves: int
     homes: np.ndarray
-    mode: str = "build"
-    scores: dict = field(default_factory=dict)
+    mode: BalanceMode = BalanceMode.BUILD
+    failure: str | None = None
 
 
 def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
@@ -82,44 +94,53 @@ def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: 
         load = np.bincount(labels, weights=w, minlength=p.k)
         for a in np.argsort(-load):
             mem = np.flatnonzero((labels == a) & ~p.locked)
-            s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)),
-                       True, np.ones(p.n))
-            ok = [u for u in mem if any(labels[v] != a for v in adj[u]) and s.connected_without(int(u), int(a))]
+            lab, size = labels.tolist(), len(np.flatnonzero(labels == a))
+            ok = [u for u in mem if any(labels[v] != a for v in adj[u])
+                  and connected_without(adj, lab, int(u), int(a), size)]
             if ok:
                 labels[ok[0]] = t
                 break
     return labels
 
 
-def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: str, strict: bool,
-            what: str) -> BalanceResult:
-    far = [u for u in range(p.n) if s._dpen(u, s.lab[u]) > 0]
-    res = BalanceResult(s.labels(), seed, s.within() and not far, time.perf_counter() - t0, s.moves,
-                        s.homes.copy(), mode)
-    if strict and s.within() and far:
-        u = max(far, key=lambda v: s._dist(v, s.lab[v]))
-        err = InfeasibleError(
-            f"{what}: unit {p.unit_names[u]} is {s._dist(u, s.lab[u]) / 1000:.1f} km from the home of its "
-            f"territory {s.lab[u]}, beyond the maximum of {p.max_distance / 1000:.1f} km "
+def _too_far(p: BalanceProblem, s: Search, what: str) -> str | None:
+    """Why the plan breaks the maximum distance (the farthest unit), or None."""
+    far = [u for u in range(p.n) if s.distance_penalty(u, s.lab[u]) > 0]
+    if not far:
+        return None
+    u = max(far, key=lambda v: s.dist(v, s.lab[v]))
+    return (f"{what}: unit {p.unit_names[u]} is {s.dist(u, s.lab[u]) / 1000:.1f} km from the home of "
+            f"{p.territory_names[s.lab[u]]}, beyond the maximum of {p.max_distance / 1000:.1f} km "
             f"({len(far)} units are too far); raise --max-distance or the number of territories")
-        err.result = res  # type: ignore[attr-defined]
-        raise err
-    if strict and not res.within_tolerance:
-        targets = p.targets
-        worst = (0.0, 0, 0)
-        for t in range(p.k):
-            for j in range(p.m):
-                dev = s.load[t][j] / targets[j] - 1 if targets[j] > 0 else 0.0
-                if abs(dev) / max(p.tolerance[j], 1e-9) > worst[0]:
-                    worst = (abs(dev) / max(p.tolerance[j], 1e-9), t, j)
-        _, t, j = worst
-        dev = s.load[t][j] / targets[j] - 1
-        err = InfeasibleError(
-            f"{what}: territory {t} ends at {p.measure_names[j]} {s.load[t][j]:.6g}, {dev:+.1%} from the "
-            f"target {targets[j]:.6g} (tolerance +/-{p.tolerance[j]:.1%}) after {res.seconds:.1f} s; "
-            f"widen the tolerance, unlock units, raise the time limit or allow more moves")
-        err.result = res  # type: ignore[attr-defined]
-        raise err
+
+
+def _off_balance(p: BalanceProblem, s: Search, what: str, seconds: float) -> str:
+    """The territory and measure furthest outside the tolerance, in words."""
+    targets = p.targets
+    worst = (0.0, 0, 0)
+    for t in range(p.k):
+        for j in range(p.m):
+            dev = s.load[t][j] / targets[j] - 1 if targets[j] > 0 else 0.0
+            if abs(dev) / max(p.tolerance[j], 1e-9) > worst[0]:
+                worst = (abs(dev) / max(p.tolerance[j], 1e-9), t, j)
+    _, t, j = worst
+    dev = s.load[t][j] / targets[j] - 1
+    return (f"{what}: {p.territory_names[t]} ends at {p.amount(j, s.load[t][j])}, {pct(dev, True)} "
+            f"{'over' if dev > 0 else 'under'} the target {number(targets[j])} (tolerance +/-"
+            f"{pct(p.tolerance[j])} on {p.measure_labels[j]}) after {seconds:.1f} s; widen the tolerance, "
+            f"unlock units, raise the time limit or allow more moves")
+
+
+def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMode, strict: bool,
+            what: str) -> BalanceResult:
+    """The result of a search; its ``failure`` names the cause when it misses the request, and with
+    ``strict`` that is raised as an InfeasibleError carrying the result."""
+    seconds = time.perf_counter() - t0
+    balanced = s.within()
+    failure = _too_far(p, s, what) if balanced else _off_balance(p, s, what, seconds)
+    res = BalanceResult(s.labels(), seed, failure is None, seconds, s.moves, s.homes.copy(), mode, failure)
+    if strict and failure is not None:
+        raise InfeasibleError[BalanceResult](failure, result=res)
     return res
 
 
@@ -131,8 +152,9 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
 
-    Raises InfeasibleError when the request is provably impossible, or (``strict``) when the tolerance
-    was not reached in ``time_limit`` seconds; the error carries the best plan as ``.result``.
+    Raises InfeasibleError when the request is provably impossible (``result`` None), or (``strict``)
+    when the tolerance was not reached in ``time_limit`` seconds; the error then carries the best plan
+    as ``.result``. Without ``strict`` that plan is returned with its ``failure`` reason.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -179,9 +201,10 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
         labels = repair(labels, adj, w, p.k, pin, pin_to)
         labels = _fill_empty(labels, p, adj, w)
         homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
-        s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, pin, homes, fixed, cw, p.max_distance)
+        s = Search(labels, adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, fixed, cw,
+                                             p.max_distance))
         progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
-        ok = s.balance(t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
+        ok = balance(s, t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
         if best is None or s.penalty() < best.penalty():
             best = s
         if ok or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
@@ -190,9 +213,9 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     progress(0.8, "improving compactness")
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
-        s.balance(deadline, stop)
+        balance(s, deadline, stop)
     progress(1.0, "done")
-    return _finish(p, s, t0, seed, "build", strict, f"could not balance {p.k} territories")
+    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories")
 
 
 def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int | None = None,
@@ -220,15 +243,15 @@ def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int
     dw = np.ones(p.n) if moved_measure is None else p.weights[:, moved_measure]
     budget = max_moved * float(dw.sum())
     homes = np.asarray(p.homes, float) if p.homes is not None else _centres(original, p.xy, cw, p.k)
-    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, True, cw,
-               p.max_distance, original=original, disruption_w=dw, budget=budget)
+    s = Search(labels, adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, p.locked, homes, True, cw,
+                                         p.max_distance, original=original, disruption_w=dw, budget=budget))
     progress(0.2, "rebalancing")
-    s.balance(t0 + time_limit * 0.9, stop)
+    balance(s, t0 + time_limit * 0.9, stop)
     s.polish(t0 + time_limit, stop, passes=2)
     progress(1.0, "done")
     what = (f"could not rebalance moving at most {max_moved:.0%} of "
             f"{'units' if moved_measure is None else p.measure_names[moved_measure]}")
-    return _finish(p, s, t0, seed, "rebalance", strict, what)
+    return _finish(p, s, t0, seed, BalanceMode.REBALANCE, strict, what)
 
 
 def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> BalanceResult:
@@ -243,30 +266,15 @@ def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> Balan
         raise InfeasibleError("every unit is an orphan; build territories from scratch instead")
     labels = fill_orphans(p.current, adj, w, p.k, prefer_touching=True)
     progress(1.0, "done")
-    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)), True, np.ones(p.n))
-    return BalanceResult(labels, 0, s.within(), time.perf_counter() - t0, int((p.current < 0).sum()),
-                         _centres(labels, p.xy, _cost_weight(w), p.k), "orphans")
-
-
-def alternatives(p: BalanceProblem, count: int = 3, seed: int = 0, time_limit: float = 30.0,
-                 progress: Progress = no_progress, stop: StopFlag | None = None) -> list[BalanceResult]:
-    """``count`` plans from seeds seed, seed+1, ...; each ``time_limit`` seconds; those within tolerance
-    first, then by fewest cut edges (the most compact)."""
-    out = []
-    for i in range(count):
-        def sub(f: float, msg: str, i: int = i) -> None:
-            progress((i + f) / count, f"plan {i + 1}/{count}: {msg}")
-        out.append(balance_territories(p, seed + i, time_limit, sub, stop, strict=False))
-    upper = sp.triu(p.adjacency, k=1).tocoo()
-    out.sort(key=lambda r: (not r.within_tolerance, int((r.labels[upper.row] != r.labels[upper.col]).sum()),
-                            r.seed))
-    return out
+    return BalanceResult(labels, 0, within_tolerance(p, labels), time.perf_counter() - t0,
+                         int((p.current < 0).sum()), _centres(labels, p.xy, _cost_weight(w), p.k),
+                         BalanceMode.ORPHANS)
 
 
 __all__ = [
+    "BalanceMode",
     "BalanceResult",
     "adjacency_lists",
-    "alternatives",
     "assign_orphans",
     "balance_territories",
     "combined_weight",
