@@ -128,18 +128,3 @@ def test_matrix_cache_is_reused() -> None:
     b = plan_rep_visits(p, "r2", START, weeks=1, time_limit=3, matrix_cache=cache)
     assert b.dist_m is a.dist_m and len(cache) == 1
 
-
-def test_route_layers_for_the_map() -> None:
-    from territory_desktop.services.routing import route_layers
-
-    rp = plan_rep_visits(_project(), "r2", START, weeks=1, time_limit=3)
-    stops, lines = route_layers(rp)
-    rows = plan_rows(rp)
-    assert len(stops) == len(rows) and stops.crs.to_epsg() == 4326
-    busy = [d for d, r in rp.plan.days.items() if r.stops]
-    assert sorted(lines["date"]) == sorted(d.isoformat() for d in busy)
-    for line in lines.itertuples():
-        coords = list(line.geometry.coords)
-        assert coords[0] == coords[-1] == rp.home and len(coords) == line.stops + 2
-    one_stops, one_lines = route_layers(rp, busy[0])
-    assert set(one_stops["date"]) == {busy[0].isoformat()} and len(one_lines) == 1
