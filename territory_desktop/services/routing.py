@@ -7,7 +7,7 @@ one or two days in about a second; :func:`plan_rows` flattens a plan into one ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -149,24 +149,67 @@ def plan_rows(rep_plan: RepPlan) -> pd.DataFrame:
                                        "wait_min", "drive_min", "drive_km", "lon", "lat", "lunch"])
 
 
-def plan_summary(rep_plan: RepPlan) -> dict:
-    """JSON-ready summary: totals, per-day figures and every visit that could not be planned, with why."""
+@dataclass(frozen=True)
+class DaySummary:
+    """One planned day: stops, leave/back/lunch times (HH:MM), driving and waiting, accounts in order."""
+
+    date: str
+    stops: int
+    leave: str
+    back: str | None
+    lunch: str | None
+    drive_min: float
+    drive_km: float
+    wait_min: float
+    accounts: list[str]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """An account with fewer planned visits than required, and why."""
+
+    account_id: str
+    required: int
+    planned: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RouteSummary:
+    """Totals of a rep's visit plan, per-day figures and every visit that could not be planned;
+    ``to_json()`` is the JSON ``territory-desktop route --json`` prints."""
+
+    rep_id: str
+    start: str
+    weeks: int
+    travel: str
+    accounts: int
+    not_due_accounts: int
+    required_visits: int
+    planned_visits: int
+    coverage_pct: float
+    drive_hours: float
+    drive_km: float
+    days: list[DaySummary]
+    unplanned: list[Shortfall]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_summary(rep_plan: RepPlan) -> RouteSummary:
+    """The summary of a rep's plan (see :class:`RouteSummary`)."""
     p = rep_plan.plan
-    days = []
-    for d, r in p.days.items():
-        days.append({"date": d.isoformat(), "stops": len(r.stops), "leave": _clock(r.leave_home_min),
-                     "back": _clock(r.back_home_min) if r.stops else None,
-                     "lunch": _clock(r.lunch_start_min) if r.lunch_start_min is not None else None,
-                     "drive_min": round(r.drive_min, 1), "drive_km": round(r.drive_km, 1),
-                     "wait_min": round(r.wait_min, 1), "accounts": r.visit_ids})
-    short = [{"account_id": c.account_id, "required": c.required, "planned": c.planned, "reason": c.reason}
-             for c in p.coverage if c.planned < c.required]
-    return {"rep_id": rep_plan.rep_id, "start": p.settings.start.isoformat(), "weeks": p.settings.weeks,
-            "travel": rep_plan.provider, "accounts": len(p.coverage), "not_due_accounts": len(rep_plan.not_due),
-            "required_visits": p.required_visits, "planned_visits": p.planned_visits,
-            "coverage_pct": round(100 * p.planned_visits / p.required_visits, 1) if p.required_visits else 100.0,
-            "drive_hours": round(p.drive_min / 60, 2), "drive_km": round(p.drive_km, 1), "days": days,
-            "unplanned": short}
+    days = [DaySummary(d.isoformat(), len(r.stops), _clock(r.leave_home_min),
+                       _clock(r.back_home_min) if r.stops else None,
+                       _clock(r.lunch_start_min) if r.lunch_start_min is not None else None,
+                       round(r.drive_min, 1), round(r.drive_km, 1), round(r.wait_min, 1), r.visit_ids)
+            for d, r in p.days.items()]
+    short = [Shortfall(c.account_id, c.required, c.planned, c.reason) for c in p.coverage if c.planned < c.required]
+    coverage = round(100 * p.planned_visits / p.required_visits, 1) if p.required_visits else 100.0
+    return RouteSummary(rep_plan.rep_id, p.settings.start.isoformat(), p.settings.weeks, rep_plan.provider,
+                        len(p.coverage), len(rep_plan.not_due), p.required_visits, p.planned_visits, coverage,
+                        round(p.drive_min / 60, 2), round(p.drive_km, 1), days, short)
 
 
 @dataclass

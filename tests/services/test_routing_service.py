@@ -77,8 +77,9 @@ def test_plan_on_a_project_meets_frequencies_and_rows_match() -> None:
     got = rows["account_id"].value_counts().to_dict()
     assert got == need
     summary = plan_summary(rp)
-    assert summary["required_visits"] == summary["planned_visits"] == sum(need.values()) == len(rows)
-    assert not summary["unplanned"]
+    assert summary.required_visits == summary.planned_visits == sum(need.values()) == len(rows)
+    assert not summary.unplanned
+    assert summary.to_json()["days"][0]["stops"] == summary.days[0].stops
     # every row's drive km equals the great-circle x 1.3 leg from the previous stop
     from territory_desktop.engine.travel import haversine_km
 
@@ -87,7 +88,7 @@ def test_plan_on_a_project_meets_frequencies_and_rows_match() -> None:
         for r in day.sort_values("seq").itertuples():
             assert r.drive_km == pytest.approx(haversine_km(px, py, r.lon, r.lat) * 1.3, abs=0.01)
             px, py = r.lon, r.lat
-    json.dumps(summary)  # JSON-ready
+    json.dumps(summary.to_json())  # JSON-ready
 
 
 def test_replan_day_after_cancellation_under_two_seconds() -> None:
