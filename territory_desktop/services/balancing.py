@@ -176,6 +176,7 @@ class _Inputs:
     current: np.ndarray | None = None
     locked: np.ndarray | None = None
     homes: np.ndarray | None = None
+    home_units: np.ndarray | None = None
 
 
 def _prepare(units: gpd.GeoDataFrame, inp: _Inputs, opts: BalanceOptions) -> _Prepared:
@@ -188,7 +189,7 @@ def _prepare(units: gpd.GeoDataFrame, inp: _Inputs, opts: BalanceOptions) -> _Pr
     p = BalanceProblem(adj.matrix, inp.weights.to_numpy(float), names, _tolerances(opts), xy, inp.k, inp.ids,
                        inp.locked, inp.current, inp.homes,
                        None if opts.max_distance_km is None else opts.max_distance_km * 1000,
-                       territory_names=inp.territory_names,
+                       home_units=inp.home_units, territory_names=inp.territory_names,
                        measure_units=[MEASURE_LABELS.get(m, (m, m))[1] for m in names],
                        measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names])
     return _Prepared(p, adj, geoms)
@@ -378,12 +379,21 @@ def _project_inputs(project: Project, sc: _Scenario, opts: BalanceOptions, crs: 
     index = {t: i for i, t in enumerate(sc.tids)}
     current = np.array([index.get(sc.before.get(u), -1) for u in ids], dtype=np.int64)
     locked = units["locked"].fillna(False).astype(bool).to_numpy() if "locked" in units else None
-    homes = None
+    homes = home_units = None
     if opts.use_rep_homes:
-        g = _rep_home_points(project, sc).to_crs(crs)
+        points = _rep_home_points(project, sc)
+        g = points.to_crs(crs)
         homes = np.column_stack([g.x.to_numpy(), g.y.to_numpy()])
+        home_units = _units_at(units, points)
     return _Inputs(ids, _project_weights(project, sc, ids, opts), len(sc.tids), [sc.names[t] for t in sc.tids],
-                   current if (current >= 0).any() else None, locked, homes)
+                   current if (current >= 0).any() else None, locked, homes, home_units)
+
+
+def _units_at(units: gpd.GeoDataFrame, points: gpd.GeoSeries) -> np.ndarray:
+    """Index of the unit each point lies in (-1 = none)."""
+    if units.crs is not None and points.crs is not None and points.crs != units.crs:
+        points = points.to_crs(units.crs)
+    return place_points(points.x.to_numpy(), points.y.to_numpy(), units.geometry.to_numpy())
 
 
 def _reps_outside(project: Project, sc: _Scenario, assignment: dict[str, str]) -> tuple[str, ...]:
@@ -393,10 +403,8 @@ def _reps_outside(project: Project, sc: _Scenario, assignment: dict[str, str]) -
     terr = terr[terr["rep_id"].isin(reps.index)]
     if not len(terr):
         return ()
-    homes = reps.loc[terr["rep_id"].tolist()].geometry
-    units = project.units.to_crs(reps.crs) if reps.crs is not None else project.units
-    where = place_points(homes.x.to_numpy(), homes.y.to_numpy(), units.geometry.to_numpy())
-    unit_ids = units["unit_id"].astype(str).to_numpy()
+    where = _units_at(project.units, reps.loc[terr["rep_id"].tolist()].geometry)
+    unit_ids = project.units["unit_id"].astype(str).to_numpy()
     out = []
     for t, rep, u in zip(terr["territory_id"].astype(str), terr["rep_id"], where, strict=True):
         if u >= 0 and assignment.get(unit_ids[u]) not in (None, t):

@@ -243,3 +243,81 @@ def test_invalid_bowtie_geometry_is_repaired():
     tot = layer.groupby(lab)["work"].sum()
     assert (abs(tot / tot.mean() - 1) <= 0.2 + 1e-9).all()
     assert out.summary.scores.split_territories == 0
+
+
+def _with_reps(p: Project, homes: dict[str, tuple[int, int]]) -> Project:
+    """Give territory T<n> rep r<n> living at the centre of grid cell (i, j); names like cities."""
+    from shapely.geometry import Point
+
+    ids = sorted(homes)
+    p.reps = gpd.GeoDataFrame({"rep_id": [f"r{t[1:]}" for t in ids], "name": ids, "capacity_hours": 1600.0,
+                               "skills": "", "work_start_minute": 480, "work_end_minute": 1020, "zip": ""},
+                              geometry=[Point(-98 + (i + 0.5) * DEG, 38 + (j + 0.5) * DEG) for i, j in
+                                        (homes[t] for t in ids)], crs="EPSG:4326")
+    p.territories["rep_id"] = p.territories["territory_id"].map(lambda t: f"r{t[1:]}")
+    p.territories["name"] = p.territories["territory_id"].map({"T0": "Wichita", "T1": "Topeka", "T2": "Salina",
+                                                               "T3": "Kansas City"})
+    return p
+
+
+def _home_territory(p: Project, assignment: dict[str, str]) -> dict[str, str]:
+    """Independently: rep id -> territory of the unit whose polygon contains the rep's home."""
+    out = {}
+    for rep, home in zip(p.reps["rep_id"], p.reps.geometry, strict=True):
+        unit = next(u for u, g in zip(p.units["unit_id"], p.units.geometry, strict=True) if g.contains(home))
+        out[rep] = assignment[unit]
+    return out
+
+
+def test_build_anchored_on_rep_homes_keeps_every_rep_inside():
+    # homes far from the quadrants' middles, so an unanchored build would not keep them
+    p = _with_reps(small_project(), {"T0": (0, 0), "T1": (7, 0), "T2": (0, 7), "T3": (7, 7)})
+    prop = propose_project_balance(p, BalanceOptions(["work"], tolerance=0.05, use_rep_homes=True))
+    assert _home_territory(p, prop.assignment) == {"r0": "T0", "r1": "T1", "r2": "T2", "r3": "T3"}
+    assert prop.warnings == ()
+    work = p.units.set_index("unit_id")["work"]
+    tot = pd.Series(prop.assignment).to_frame("t").assign(w=work).groupby("t")["w"].sum()
+    assert (abs(tot / tot.mean() - 1) <= 0.05 + 1e-9).all()
+
+
+def test_unanchored_build_keeps_names_on_their_area_and_warns_for_reps_outside():
+    # r0 (Wichita, T0: the south-west quadrant) lives in the north-east quadrant of Kansas City (T3)
+    p = _with_reps(small_project(), {"T0": (6, 6), "T1": (6, 1), "T2": (1, 6), "T3": (5, 5)})
+    before = p.plan.as_dict()
+    prop = propose_project_balance(p, BalanceOptions(["work"], tolerance=0.05))
+    # renumbered so each territory keeps most of its old area (independent count of the overlap)
+    for t in ("T0", "T1", "T2", "T3"):
+        overlap = {s: sum(1 for u, x in prop.assignment.items() if x == s and before[u] == t) for s in before.values()}
+        assert max(overlap, key=overlap.get) == t
+    inside = _home_territory(p, prop.assignment)
+    outside = {r for r, t in inside.items() if t != f"T{r[1:]}"}
+    assert "r0" in outside
+    assert {w.split()[1] for w in prop.warnings} == outside
+    assert any(w == f"rep r0 of Wichita (T0) lives in {'Kansas City (T3)' if inside['r0'] == 'T3' else inside['r0']}"
+               for w in prop.warnings)
+
+
+def test_failure_message_names_territory_and_rounds_numbers():
+    """#10.2: "Kansas City (T3) ends at 1,234 work, +5.3 % over the target 1,172 (tolerance +/-0.1 %...)"."""
+    import re
+
+    from territory_desktop.models import InfeasibleError
+
+    p = _with_reps(small_project(), {"T0": (1, 1), "T1": (6, 1), "T2": (1, 6), "T3": (6, 6)})
+    p.units["work"] = p.units["work"] * 1000.0 + 0.5  # big, uneven numbers to round
+    with pytest.raises(InfeasibleError) as info:
+        propose_project_balance(p, BalanceOptions(["work"], tolerance=0.0005, mode="rebalance", max_moved=0.02,
+                                                  time_limit=2))
+    message = str(info.value)
+    m = re.search(r": (\w[\w ]*) \((T\d)\) ends at ([\d,]+) work, ([+-]\d+\.\d) % (over|under) the target "
+                  r"([\d,]+) \(tolerance \+/-0\.1 % on work\)", message)
+    assert m, message
+    best = info.value.result.proposals[0]
+    work = p.units.set_index("unit_id")["work"]
+    tot = pd.Series(best.assignment).to_frame("t").assign(w=work).groupby("t")["w"].sum()
+    name, tid = m.group(1), m.group(2)
+    assert name == p.territories.set_index("territory_id").loc[tid, "name"]
+    assert m.group(3) == f"{tot[tid]:,.0f}" and m.group(6) == f"{tot.mean():,.0f}"
+    dev = tot[tid] / tot.mean() - 1
+    assert m.group(4) == f"{dev * 100:+.1f}" and m.group(5) == ("over" if dev > 0 else "under")
+    assert abs(dev) == pytest.approx(abs(tot / tot.mean() - 1).max())  # the worst territory is named

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import networkx as nx
+import pandas as pd
 import pytest
 import shapely
 from PySide6.QtCore import QPointF
@@ -311,3 +312,40 @@ def test_locked_units_stay_unless_told(qtbot, window, grid8, monkeypatch):
     run_dialog(qtbot, window, lambda d: (d.max_moved.setValue(30.0), d.keep_locked.setChecked(False)))
     assert seen == [0]
     assert grid8.units["locked"].sum() == len(locked)  # the dialog does not touch the project's locks
+
+
+def test_anchor_on_rep_homes_is_offered_only_when_every_territory_has_a_rep(qtbot, window, grid8):
+    dialog = open_balance_dialog(window)
+    assert dialog.anchor.isVisibleTo(dialog) and not dialog.anchor.isChecked()  # T2, T3 have no rep
+    dialog.close()
+    grid8.territories["rep_id"] = ["R1", "R2", "R3"]
+    extra = grid8.reps.iloc[[1]].copy()
+    extra["rep_id"], extra["name"] = "R3", "Cy"
+    grid8.reps = type(grid8.reps)(pd.concat([grid8.reps, extra], ignore_index=True), crs=grid8.reps.crs)
+    dialog = open_balance_dialog(window)
+    dialog.mode_build.setChecked(True)
+    assert dialog.anchor.isEnabled() and dialog.anchor.isChecked()  # the default when it can anchor
+    assert dialog.options().use_rep_homes
+    dialog.k.setValue(4)  # anchoring needs one territory per rep
+    assert not dialog.anchor.isEnabled() and not dialog.options().use_rep_homes
+    dialog.k.setValue(3)
+    dialog.mode_rebalance.setChecked(True)
+    assert not dialog.options().use_rep_homes
+
+
+def test_apply_warns_when_a_rep_ends_outside_their_territory(qtbot, window, grid8, monkeypatch):
+    import shapely
+
+    grid8.reps.loc[grid8.reps["rep_id"] == "R1", "geometry"] = shapely.Point(-96.3, 38.3)  # in T3's column 7
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    panel = window.balance_panel
+    home_unit = unit_id(7, 0)
+    assert panel.proposal.assignment[home_unit] != "T1"  # independently: R1's home stays outside T1
+    assert any(w.startswith("rep R1 of Terr T1 (T1) lives in") for w in panel.proposal.warnings)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    before = dict(grid8.plan.as_dict())
+    assert not panel.apply() and grid8.plan.as_dict() == before
+    assert len(asked) == 1 and "rep R1 of Terr T1 (T1) lives in" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert panel.apply() and window.undo_stack.count() == 1

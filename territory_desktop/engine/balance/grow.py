@@ -255,3 +255,5 @@ def bisect_partition(adj: sp.csr_matrix, w: np.ndarray, xy: np.ndarray, k: int, 
         stack.append((idx[left], k1, first))
         stack.append((idx[~left], kk - k1, first + k1))
     return labels
+
+

@@ -30,6 +30,8 @@ class BalanceProblem:
     current: (n,) int territory index per unit (-1 = orphan) for rebalancing, orphans and locks.
     homes: (k, 2) fixed home points in metres (rep homes), or None to use territory centres.
     max_distance: metres a unit may lie from its territory's home (None = no limit).
+    home_units: (k,) index of the unit each home lies in (-1 = none), kept in its territory; default
+    the unit whose centre is nearest the home.
     territory_names: k names for messages, e.g. "Kansas City (T19)" (default "territory <index>").
     measure_units: m units for amounts in messages, e.g. "h/yr" (default the measure names).
     measure_labels: m display names for messages, e.g. "Workload" (default the measure names).
@@ -46,6 +48,7 @@ class BalanceProblem:
     current: np.ndarray | None = None
     homes: np.ndarray | None = None
     max_distance: float | None = None
+    home_units: np.ndarray | None = None
     territory_names: list[str] = field(default_factory=list)
     measure_units: list[str] = field(default_factory=list)
     measure_labels: list[str] = field(default_factory=list)
@@ -150,6 +153,9 @@ def validate(p: BalanceProblem) -> None:
         problems.append("locked units need a current plan giving their territory")
     if p.homes is not None and np.asarray(p.homes).shape != (p.k, 2):
         problems.append(f"homes are {np.asarray(p.homes).shape}, expected ({p.k}, 2)")
+    if p.home_units is not None and (p.homes is None or np.shape(p.home_units) != (p.k,)
+                                     or (np.asarray(p.home_units) >= n).any()):
+        problems.append(f"home units must be {p.k} unit indices (or -1) next to the homes")
     if n and p.adjacency.shape == (n, n):
         count, _ = connected_components(p.adjacency, directed=False)
         if count > 1:

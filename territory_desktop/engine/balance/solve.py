@@ -72,14 +72,17 @@ def _centres(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, k: int) -> np.n
     return out
 
 
-def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int) -> np.ndarray:
-    """Relabel territories so that territory t is the one whose centre is matched to home t (optimal
-    matching on centre-to-home distance)."""
+def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int,
+                 home_units: np.ndarray) -> np.ndarray:
+    """Relabel territories so that territory t is the one matched to home t: as many homes as possible
+    inside their own territory (the unit ``home_units[t]``), then the shortest centre-to-home distances
+    (optimal matching)."""
     from scipy.optimize import linear_sum_assignment
 
     c = _centres(labels, xy, cw, k)
     cost = np.hypot(c[:, None, 0] - homes[None, :, 0], c[:, None, 1] - homes[None, :, 1])
-    rows, cols = linear_sum_assignment(cost)
+    outside = labels[home_units][None, :] != np.arange(k)[:, None]  # region r does not hold home t
+    rows, cols = linear_sum_assignment(cost + outside * (cost.max() + 1.0) * k)
     mapping = np.empty(k, dtype=np.int64)
     mapping[rows] = cols
     return mapping[labels]
@@ -144,10 +147,115 @@ def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMod
     return res
 
 
+@dataclass
+class _Build:
+    """The fixed parts of a from-scratch build: graph, loads, locks and (with homes) pinned home units."""
+
+    p: BalanceProblem
+    rng: np.random.Generator
+    adj: list[list[int]]
+    w: np.ndarray
+    cw: np.ndarray
+    forced: np.ndarray
+    locked_sources: list[np.ndarray]
+    pin: np.ndarray
+    pin_to: np.ndarray
+    home_units: np.ndarray | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.p.homes is not None
+
+
+def _home_seeds(p: BalanceProblem) -> np.ndarray:
+    """(k,) the unit of each home: ``p.home_units`` where given and not taken by an earlier home, else
+    the nearest free unit (by unit centre)."""
+    homes = np.asarray(p.homes, float)
+    nearest = _distinct_nearest(p.xy, homes)
+    if p.home_units is None:
+        return nearest
+    out = np.full(p.k, -1, dtype=np.int64)
+    taken: set[int] = set()
+    for t, u in enumerate(np.asarray(p.home_units, dtype=np.int64)):
+        if u >= 0 and int(u) not in taken:
+            out[t] = u
+            taken.add(int(u))
+    for t in np.flatnonzero(out < 0):  # a home outside every unit, or in a unit another home has
+        u = int(nearest[t])
+        if u in taken:
+            order = np.argsort(np.hypot(*(p.xy - homes[t]).T), kind="stable")
+            u = next(int(v) for v in order if int(v) not in taken)
+        out[t] = u
+        taken.add(u)
+    return out
+
+
+def _locked_seeds(seeds: np.ndarray, locked_sources: list[np.ndarray], keep_locked: bool = True) -> np.ndarray:
+    """A territory with locked units grows from them (from its first one, or with ``keep_locked`` from the
+    seed already chosen when that is one of them)."""
+    for t, src in enumerate(locked_sources):
+        if len(src) and not (keep_locked and seeds[t] in set(src.tolist())):
+            seeds[t] = src[0]
+    return seeds
+
+
+def _build_setup(p: BalanceProblem, seed: int) -> tuple[_Build, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w = combined_weight(p)
+    cw = _cost_weight(w)
+    forced = p.current if p.current is not None else np.full(p.n, -1)
+    locked_sources = [np.flatnonzero(p.locked & (forced == t)) for t in range(p.k)]
+    seeds = _home_seeds(p) if p.homes is not None else spread_seeds(p.xy, cw, p.k, rng)
+    seeds = _locked_seeds(seeds, locked_sources)
+    pin, pin_to = p.locked.copy(), forced.copy()
+    if p.homes is not None:  # each home's own unit stays in its territory: every rep lives in their territory
+        free = ~p.locked[seeds]
+        pin[seeds[free]] = True
+        pin_to[seeds[free]] = np.arange(p.k)[free]
+    home_units = seeds.copy() if p.homes is not None else None
+    return _Build(p, rng, adjacency_lists(p), w, cw, forced, locked_sources, pin, pin_to, home_units), seeds
+
+
+def _pins(b: _Build, labels: np.ndarray, every_home: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Units the search may not move and their territories: the locked units, and each home unit that
+    lies in its own territory (``every_home``: all of them)."""
+    pin, pin_to = b.p.locked.copy(), b.forced.copy()
+    if b.home_units is not None:
+        for t, h in enumerate(b.home_units):
+            if not b.p.locked[h] and (every_home or labels[h] == t):
+                pin[h], pin_to[h] = True, t
+    return pin, pin_to
+
+
+def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) -> Search:
+    """One initial plan (region growing from the seeds, else a recursive bisection) repaired, as a search.
+    With homes, a grown plan keeps every home unit in its territory; a bisection is numbered to hold as many
+    homes as it can, and keeps those."""
+    p = b.p
+    grown = p.locked.any() or (b.fixed and attempt == 1)
+    if grown:
+        labels = grow(b.adj, b.w, seeds, p.xy, p.k, b.fixed, b.locked_sources, stop=stop)
+    else:
+        labels = bisect_partition(p.adjacency, b.w, p.xy, p.k, b.rng)
+        if b.fixed:
+            labels = _match_homes(labels, p.xy, b.cw, np.asarray(p.homes, float), p.k, b.home_units)
+    pin, pin_to = _pins(b, labels, every_home=grown)
+    labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
+    labels = _fill_empty(labels, p, b.adj, b.w)
+    homes = np.asarray(p.homes, float) if b.fixed else _centres(labels, p.xy, b.cw, p.k)
+    return Search(labels, b.adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, b.fixed, b.cw,
+                                              p.max_distance))
+
+
+def _homes_outside(b: _Build, s: Search) -> int:
+    return 0 if b.home_units is None else sum(s.lab[h] != t for t, h in enumerate(b.home_units))
+
+
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
                         strict: bool = True, max_attempts: int = 50) -> BalanceResult:
-    """Build k contiguous, balanced, compact territories from scratch (locked units stay put).
+    """Build k contiguous, balanced, compact territories from scratch (locked units stay put; with
+    ``p.homes`` each territory keeps the unit of its home).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
@@ -161,53 +269,24 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     validate(p)
     check_feasible(p)
     progress(0.0, "preparing")
-    rng = np.random.default_rng(seed)
-    adj = adjacency_lists(p)
-    w = combined_weight(p)
-    cw = _cost_weight(w)
-    forced = p.current if p.current is not None else np.full(p.n, -1)
-    locked_sources = [np.flatnonzero(p.locked & (forced == t)) for t in range(p.k)]
-    fixed = p.homes is not None
-    if fixed:
-        seeds = _distinct_nearest(p.xy, np.asarray(p.homes, float))
-    else:
-        seeds = spread_seeds(p.xy, cw, p.k, rng)
-    for t in range(p.k):  # a territory with locked units grows from them
-        if len(locked_sources[t]) and seeds[t] not in set(locked_sources[t].tolist()):
-            seeds[t] = locked_sources[t][0]
-    pinned, pinned_to = p.locked.copy(), forced.copy()
-    if fixed:  # each home's own unit in its territory, so every rep lives in their territory
-        free = ~p.locked[seeds]
-        pinned[seeds[free]] = True
-        pinned_to[seeds[free]] = np.arange(p.k)[free]
+    b, seeds = _build_setup(p, seed)
     best: Search | None = None
+    best_key = (np.inf, 0)
     attempt = 0
     while True:  # restart from a new initial plan when the local search gets stuck
         attempt += 1
         progress(min(0.05 + 0.1 * attempt, 0.6), f"attempt {attempt}: initial territories")
-        if attempt > 1 and not fixed:
-            seeds = spread_seeds(p.xy, cw, p.k, rng)
-            for t in range(p.k):
-                if len(locked_sources[t]):
-                    seeds[t] = locked_sources[t][0]
-        if p.locked.any() or (fixed and attempt == 1):
-            labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
-        else:
-            labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
-            if fixed:  # number the territories after the nearest homes (optimal matching)
-                labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
-        # first attempt with homes: each rep's home unit pinned to its territory; later ones free
-        pin, pin_to = (pinned, pinned_to) if fixed and attempt == 1 else (p.locked, forced)
-        labels = repair(labels, adj, w, p.k, pin, pin_to)
-        labels = _fill_empty(labels, p, adj, w)
-        homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
-        s = Search(labels, adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, fixed, cw,
-                                             p.max_distance))
+        if attempt > 1 and not b.fixed:
+            seeds = _locked_seeds(spread_seeds(p.xy, b.cw, p.k, b.rng), b.locked_sources, keep_locked=False)
+        s = _attempt(b, attempt, seeds, stop)
         progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
         ok = balance(s, t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
-        if best is None or s.penalty() < best.penalty():
-            best = s
-        if ok or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
+        key = (s.penalty(), _homes_outside(b, s))
+        if best is None or key < best_key:
+            best, best_key = s, key
+        # with homes, a balanced plan with a rep outside their territory is worth another attempt
+        done = ok and best_key[1] == 0
+        if done or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
             break
     s = best
     progress(0.8, "improving compactness")
