@@ -81,20 +81,13 @@ def parse_lunch(text: str) -> tuple[float, float, float] | None:
 
 def run(args: argparse.Namespace) -> int:
     from ..engine.routing.day import DaySettings
-    from ..engine.travel import GreatCircleProvider, TrafficProfile
+    from ..engine.travel import TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import OSRMProvider, load_osm_graph, plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import plan_rep_visits, plan_rows, plan_summary
 
     if args.out and not args.out.lower().endswith((".csv", ".xlsx")):
         raise InvalidInputError("--out", [f"'{args.out}': the stops are written as .csv or .xlsx"])
-    start = _date(args.start, "--start")
-    holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
-    try:
-        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
-    except KeyError as exc:
-        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
-    if not 1 <= args.weeks <= 5:
-        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
+    start, holidays, weekdays = _calendar(args)
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
     progress(0.0, f"opening {args.project}")
@@ -106,13 +99,7 @@ def run(args: argparse.Namespace) -> int:
     day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
                       lunch_minutes=lunch[2] if lunch else 0.0)
-    if args.osrm:
-        provider = OSRMProvider(args.osrm)
-    elif args.osm:
-        progress(0.01, f"reading roads from {args.osm}")
-        provider = load_osm_graph(args.osm)
-    else:
-        provider = GreatCircleProvider(circuity=args.circuity)
+    provider = _provider(args, progress)
     traffic = None if args.no_traffic else TrafficProfile()
     rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
@@ -153,6 +140,32 @@ def run(args: argparse.Namespace) -> int:
         if len(summary["unplanned"]) > 15:
             print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
     return 0
+
+
+def _calendar(args: argparse.Namespace):
+    """(start date, holidays, weekday numbers) from the arguments; the horizon checked."""
+    start = _date(args.start, "--start")
+    holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
+    try:
+        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
+    except KeyError as exc:
+        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
+    if not 1 <= args.weeks <= 5:
+        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
+    return start, holidays, weekdays
+
+
+def _provider(args: argparse.Namespace, progress):
+    """Travel times: an OSRM server, an OpenStreetMap extract, or great circles (default)."""
+    from ..engine.travel import GreatCircleProvider
+    from ..services.routing import OSRMProvider, load_osm_graph
+
+    if args.osrm:
+        return OSRMProvider(args.osrm)
+    if args.osm:
+        progress(0.01, f"reading roads from {args.osm}")
+        return load_osm_graph(args.osm)
+    return GreatCircleProvider(circuity=args.circuity)
 
 
 def _print_summary(s) -> None:

@@ -481,7 +481,8 @@ def change_table(names: dict[str, str], before: dict[str, str | None], after: di
     rows["name"] = [names.get(t, t) for t in tids]
     rows["units_in"] = new[moved].value_counts().reindex(tids).fillna(0).astype(int)
     rows["units_out"] = old[moved].value_counts().reindex(tids).fillna(0).astype(int)
-    shown = [m for m in um.columns if m in balanced or (m in TABLE_MEASURES and m != "potential")]
+    shown = [m for m in TABLE_MEASURES if m in um.columns and (m in balanced or m != "potential")]
+    shown += [m for m in balanced if m in um.columns and m not in shown]
     for m in shown:
         rows[f"{m}_before"] = um[m].groupby(old.to_numpy()).sum().reindex(tids).fillna(0.0)
         rows[f"{m}_after"] = um[m].groupby(new.to_numpy()).sum().reindex(tids).fillna(0.0)

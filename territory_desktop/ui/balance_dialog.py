@@ -66,21 +66,36 @@ class BalanceDialog(QDialog):
         self.result: BalanceRun | None = None
         self.scenario_id = project.active_scenario
         terr = project.scenario_territories()
-        n_terr = int((terr["kind"].fillna("geographic") == "geographic").sum())
-        self.k = QSpinBox()
-        self.k.setRange(2, 5000)
-        self.k.setValue(max(2, n_terr))
-        self.k.setToolTip(f"Number of territories (the scenario has {n_terr}); rebalancing keeps it")
+        self.n_terr = int((terr["kind"].fillna("geographic") == "geographic").sum())
+        self.homes_ok = reps_with_homes(project)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self._message = ""
+        self._started = 0.0
+        self.clock = QTimer(self, interval=500, timeout=self._tick)  # elapsed seconds while running
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._mode_box())
+        layout.addWidget(self._measure_box())
+        layout.addLayout(self._form())
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self._buttons())
+        self.modes.idToggled.connect(self._mode_changed)
+        self.k.valueChanged.connect(self._mode_changed)
+        self._mode_changed()
+
+    def _mode_box(self) -> QGroupBox:
         self.modes = QButtonGroup(self)
         self.mode_rebalance = QRadioButton("Rebalance the current plan, moving at most")
         self.mode_build = QRadioButton("Build from scratch (renumbered to overlap the current plan)")
         self.mode_orphans = QRadioButton("Assign orphan units only")
-        self.n_terr = n_terr
-        self.homes_ok = reps_with_homes(project)
         self.anchor = QCheckBox("Anchor territories on the reps' homes")
         self.anchor.setChecked(self.homes_ok)
-        self.anchor.setToolTip("Each territory grows around its rep's home, so names and reps stay in place; "
-                               "needs a rep with a home for every territory and k = the number of territories")
+        self.anchor.setToolTip("Each territory keeps its rep's home, so names and reps stay in place; needs a "
+                               "rep with a home for every territory and k = the number of territories")
         for i, b in enumerate((self.mode_rebalance, self.mode_build, self.mode_orphans)):
             self.modes.addButton(b, i)
         self.mode_rebalance.setChecked(True)
@@ -88,19 +103,21 @@ class BalanceDialog(QDialog):
         self.max_moved.setRange(0.1, 100.0)
         self.max_moved.setValue(10.0)
         self.max_moved.setSuffix(" % of units")
-        mode_box = QGroupBox("Mode")
-        grid = QGridLayout(mode_box)
+        box = QGroupBox("Mode")
+        grid = QGridLayout(box)
         grid.addWidget(self.mode_rebalance, 0, 0)
         grid.addWidget(self.max_moved, 0, 1)
         grid.addWidget(self.mode_build, 1, 0, 1, 2)
         grid.addWidget(self.anchor, 2, 0, 1, 2)
-        grid.setColumnMinimumWidth(0, 0)
         grid.addWidget(self.mode_orphans, 3, 0, 1, 2)
         self.anchor.setContentsMargins(24, 0, 0, 0)
+        return box
+
+    def _measure_box(self) -> QGroupBox:
         self.measure_checks: dict[str, QCheckBox] = {}
         self.tolerances: dict[str, QDoubleSpinBox] = {}
-        measure_box = QGroupBox("Balance (tolerance: allowed deviation from the mean)")
-        mgrid = QGridLayout(measure_box)
+        box = QGroupBox("Balance (tolerance: allowed deviation from the mean)")
+        grid = QGridLayout(box)
         for row, (key, label, on, tol) in enumerate(MEASURES):
             check = QCheckBox(label)
             check.setChecked(on)
@@ -112,9 +129,16 @@ class BalanceDialog(QDialog):
             spin.setSuffix(" %")
             spin.setEnabled(on)
             check.toggled.connect(spin.setEnabled)
-            mgrid.addWidget(check, row, 0)
-            mgrid.addWidget(spin, row, 1)
+            grid.addWidget(check, row, 0)
+            grid.addWidget(spin, row, 1)
             self.measure_checks[key], self.tolerances[key] = check, spin
+        return box
+
+    def _form(self) -> QFormLayout:
+        self.k = QSpinBox()
+        self.k.setRange(2, 5000)
+        self.k.setValue(max(2, self.n_terr))
+        self.k.setToolTip(f"Number of territories (the scenario has {self.n_terr}); rebalancing keeps it")
         self.keep_locked = QCheckBox("Keep locked units in their territories")
         self.keep_locked.setChecked(True)
         self.seed = QSpinBox()
@@ -133,30 +157,16 @@ class BalanceDialog(QDialog):
         form.addRow("Seed", self.seed)
         form.addRow("Time limit", self.time_limit)
         form.addRow("Alternatives", self.alternatives)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setVisible(False)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self._message = ""
-        self._started = 0.0
-        self.clock = QTimer(self, interval=500, timeout=self._tick)  # elapsed seconds while running
+        return form
+
+    def _buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton("&Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = QPushButton("Cancel")
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
         self.run_button.clicked.connect(self.start_run)
         self.cancel_button.clicked.connect(self.cancel)
-        layout = QVBoxLayout(self)
-        for w in (mode_box, measure_box):
-            layout.addWidget(w)
-        layout.addLayout(form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
-        self.modes.idToggled.connect(self._mode_changed)
-        self.k.valueChanged.connect(self._mode_changed)
-        self._mode_changed()
+        return self.buttons
 
     def _mode_changed(self, *_args) -> None:
         build = self.mode_build.isChecked()

@@ -63,7 +63,9 @@ def score_text(p: Proposal) -> str:
         for m, (_amount, fraction) in sc.disruption.measures.items():
             moved += f", {_measure_name(m)} moved {fraction * 100:.1f} %"
     lines.append(moved)
-    lines.extend(f"<b style='color:#b00'>Warning:</b> {w}" for w in p.warnings)
+    lines.extend(f"<b style='color:#b00'>Warning:</b> {w}" for w in p.warnings[:3])
+    if len(p.warnings) > 3:
+        lines.append(f"<b style='color:#b00'>... and {len(p.warnings) - 3} more reps outside their territory</b>")
     return "<br>".join(lines)
 
 

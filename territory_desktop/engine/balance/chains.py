@@ -14,6 +14,42 @@ from .graph import EPS
 from .search import Search
 
 
+def _eject_moves(s: Search, cur: int, used: set[int]) -> list[tuple[float, int, int, int]]:
+    """Boundary moves around ``cur`` by the violation they leave in both territories, best first."""
+    moves = []
+    for u, a, b in s.boundary_moves(cur):
+        if u in used or s.locked[u]:
+            continue
+        wu = s.W[u]
+        pa, sa = s.viol(a, [s.load[a][j] - wu[j] for j in range(s.m)])
+        pb, sb = s.viol(b, [s.load[b][j] + wu[j] for j in range(s.m)])
+        moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
+    moves.sort()
+    return moves
+
+
+def _eject_step(s: Search, touched: list[int], used: set[int], skip: int, log: list[tuple[int, int]]) -> bool:
+    """The most violated touched territory makes its best movable move (after skipping ``skip``);
+    False when it is within tolerance or cannot move."""
+    cur = max(touched, key=lambda q: s.viol(q, s.load[q])[0])
+    if s.viol(cur, s.load[cur])[0] <= 0:
+        return False
+    for _, u, a, b in _eject_moves(s, cur, used)[:40]:
+        group = s.movable_set(u, b, limit=max(2, s.size[a] // 3))
+        if group is None:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        for v in group:
+            log.append((v, a))
+            s.move(v, b)
+            used.add(v)
+        touched.extend(q for q in (a, b) if q not in touched)
+        return True
+    return False
+
+
 def eject(s: Search, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
     """Ejection chain: the most violated territory the chain has touched makes its best move (even one
     that pushes a neighbour out of tolerance), the neighbour then passes its excess on, and so on; no
@@ -22,49 +58,14 @@ def eject(s: Search, t: int, deadline: float, depth: int = 30, tries: int = 4) -
     p0 = s.penalty_territories()
     for first in range(tries):
         log: list[tuple[int, int]] = []
-        touched, used, ok = [t], set(), False
+        touched, used = [t], set()
         for step in range(depth):
-            cur = max(touched, key=lambda q: s.viol(q, s.load[q])[0])
-            if s.viol(cur, s.load[cur])[0] <= 0:
-                break
-            moves = []
-            for u, a, b in s.boundary_moves(cur):
-                if u in used or s.locked[u]:
-                    continue
-                wu = s.W[u]
-                na = [s.load[a][j] - wu[j] for j in range(s.m)]
-                nb = [s.load[b][j] + wu[j] for j in range(s.m)]
-                pa, sa = s.viol(a, na)
-                pb, sb = s.viol(b, nb)
-                moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
-            moves.sort()
-            skip = first if step == 0 else 0
-            applied = False
-            for _, u, a, b in moves[:40]:
-                group = s.movable_set(u, b, limit=max(2, s.size[a] // 3))
-                if group is None:
-                    continue
-                if skip:
-                    skip -= 1
-                    continue
-                for v in group:
-                    log.append((v, a))
-                    s.move(v, b)
-                    used.add(v)
-                for q in (a, b):
-                    if q not in touched:
-                        touched.append(q)
-                applied = True
-                break
-            if not applied:
+            if not _eject_step(s, touched, used, first if step == 0 else 0, log):
                 break
             if s.penalty_territories() < p0 - EPS:
-                ok = True
-                break
+                return True
             if time.perf_counter() > deadline:
                 break
-        if ok:
-            return True
         s.undo(log)
     return False
 

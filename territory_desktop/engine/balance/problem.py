@@ -112,10 +112,9 @@ def within_tolerance(p: BalanceProblem, labels: np.ndarray) -> bool:
     return bool((dev <= p.tolerance[ok] + 1e-12).all())
 
 
-def validate(p: BalanceProblem) -> None:
-    """Raise InvalidInputError listing every structural problem (shapes, values, graph)."""
-    problems: list[str] = []
+def _shape_problems(p: BalanceProblem) -> list[str]:
     n, m = p.n, p.m
+    problems: list[str] = []
     if n == 0:
         problems.append("there are no units to balance")
     if p.k < 1:
@@ -128,27 +127,39 @@ def validate(p: BalanceProblem) -> None:
         problems.append(f"coordinates are {p.xy.shape}, expected ({n}, 2)")
     if len(p.measure_names) != m:
         problems.append(f"{len(p.measure_names)} measure names for {m} measures")
-    for j in range(m):
+    if len(p.territory_names) != max(p.k, 0):
+        problems.append(f"{len(p.territory_names)} territory names for k = {p.k}")
+    if len(p.measure_units) != m or len(p.measure_labels) != m:
+        problems.append(f"{len(p.measure_units)} measure units and {len(p.measure_labels)} labels for {m} "
+                        "measures")
+    return problems
+
+
+def _measure_problems(p: BalanceProblem) -> list[str]:
+    problems: list[str] = []
+    for j in range(p.m):
         col = p.weights[:, j]
         name = p.measure_names[j] if j < len(p.measure_names) else str(j)
         bad = np.flatnonzero(~np.isfinite(col) | (col < 0))
         if len(bad):
             problems.append(f"measure '{name}': {len(bad)} units with a missing or negative value, e.g. "
                             f"unit {p.unit_names[bad[0]]} = {col[bad[0]]}")
-        elif n and col.sum() <= 0:
+        elif p.n and col.sum() <= 0:
             problems.append(f"measure '{name}' sums to 0; nothing to balance")
         if not (0 <= p.tolerance[j] < 1):
             problems.append(f"tolerance of '{name}' must be in [0, 1), got {p.tolerance[j]}")
+    return problems
+
+
+def _plan_problems(p: BalanceProblem) -> list[str]:
+    """The current plan, locks and homes."""
+    n = p.n
+    problems: list[str] = []
     if p.current is not None:
         if p.current.shape != (n,):
             problems.append(f"current plan has {p.current.shape} entries, expected {n}")
         elif n and (p.current.max() >= p.k or p.current.min() < -1):
             problems.append(f"current plan uses territory indices outside 0..{p.k - 1}")
-    if len(p.territory_names) != max(p.k, 0):
-        problems.append(f"{len(p.territory_names)} territory names for k = {p.k}")
-    if len(p.measure_units) != m or len(p.measure_labels) != m:
-        problems.append(f"{len(p.measure_units)} measure units and {len(p.measure_labels)} labels for {m} "
-                        "measures")
     if p.locked.any() and p.current is None:
         problems.append("locked units need a current plan giving their territory")
     if p.homes is not None and np.asarray(p.homes).shape != (p.k, 2):
@@ -156,6 +167,13 @@ def validate(p: BalanceProblem) -> None:
     if p.home_units is not None and (p.homes is None or np.shape(p.home_units) != (p.k,)
                                      or (np.asarray(p.home_units) >= n).any()):
         problems.append(f"home units must be {p.k} unit indices (or -1) next to the homes")
+    return problems
+
+
+def validate(p: BalanceProblem) -> None:
+    """Raise InvalidInputError listing every structural problem (shapes, values, graph)."""
+    problems = _shape_problems(p) + _measure_problems(p) + _plan_problems(p)
+    n = p.n
     if n and p.adjacency.shape == (n, n):
         count, _ = connected_components(p.adjacency, directed=False)
         if count > 1:
