@@ -117,29 +117,6 @@ def run(args: argparse.Namespace) -> int:
         _print_details(plan_rows(rp))
     _print_unplanned(summary)
     return 0
-    print(f"rep {summary['rep_id']}: {summary['weeks']} weeks from {summary['start']}, travel {summary['travel']}")
-    print(f"{summary['accounts']} accounts due ({summary['not_due_accounts']} not due), "
-          f"{summary['planned_visits']} of {summary['required_visits']} visits planned "
-          f"({summary['coverage_pct']} %), drive {summary['drive_hours']} h, {summary['drive_km']} km")
-    print(f"\n{'date':<11} {'stops':>5} {'leave':>6} {'back':>6} {'lunch':>6} {'drive h':>8} {'km':>8} {'wait min':>9}")
-    for d in summary["days"]:
-        print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
-              f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
-    if args.details:
-        rows = plan_rows(rp)
-        for d, day_rows in rows.groupby("date", sort=True):
-            print(f"\n{d}")
-            for r in day_rows.itertuples():
-                lunch = f"  lunch {r.lunch}" if r.lunch else ""
-                print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
-                      f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
-    if summary["unplanned"]:
-        print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
-        for u in summary["unplanned"][:15]:
-            print(f"  {u['account_id']}: {u['planned']} of {u['required']} visits; {u['reason']}")
-        if len(summary["unplanned"]) > 15:
-            print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
-    return 0
 
 
 def _calendar(args: argparse.Namespace):
