@@ -135,7 +135,7 @@ def _run_project(args: argparse.Namespace, progress) -> int:
 
         plan = pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())})
         extra["out"] = str(write_table(plan, args.out))
-    _report(args, _json([p.summary for p in run.proposals], **extra))
+    _report(args, _json([proposal.summary], **extra))  # the project JSON has no alternatives (kept as it was)
     return 0
 
 
