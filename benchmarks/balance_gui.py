@@ -28,7 +28,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _perturbed(project) -> None:
-    from territory_desktop.services.balancing import BalanceOptions, propose_project_balance
+    from territory_desktop.services.balancing import BalanceOptions
+    from territory_desktop.services.scenario_balance import propose_project_balance
 
     base = propose_project_balance(project, BalanceOptions(measures=["workload_hours"], mode="build", seed=0))
     project.plan.assign_many(base.assignment)
@@ -52,8 +53,9 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from territory_desktop.services.balancing import BalanceOptions, run_project_balance
+    from territory_desktop.services.balancing import BalanceOptions
     from territory_desktop.services.project import open_project
+    from territory_desktop.services.scenario_balance import run_project_balance
     from territory_desktop.ui.balance_dialog import install_balance_ui, open_balance_dialog
     from territory_desktop.ui.main_window import MainWindow
 

@@ -120,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_project(args: argparse.Namespace, progress) -> int:
-    from ..services.balancing import apply_as_new_scenario, run_project_balance
     from ..services.project import open_project, save_project
+    from ..services.scenario_balance import apply_as_new_scenario, run_project_balance
     from ..storage.export import write_table
 
     project = open_project(args.project)

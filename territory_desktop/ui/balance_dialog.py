@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import InfeasibleError, Project, TerritoryError
-from ..services.balancing import BalanceMode, BalanceOptions, BalanceRun, run_project_balance
+from ..services.balancing import BalanceMode, BalanceOptions
+from ..services.scenario_balance import BalanceRun, run_project_balance
 from .actions import icon
 from .balance_proposal import ProposalPanel
 from .workers import Worker, start

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import Project
-from ..services.balancing import BalanceRun, Proposal, ProposalOutcome, apply_as_new_scenario
 from ..services.metrics import MEASURE_LABELS
+from ..services.scenario_balance import BalanceRun, Proposal, ProposalOutcome, apply_as_new_scenario
 from .commands import AssignUnitsCommand
 from .geometry import geometries_to_path
 from .renderer import Overlay

@@ -16,13 +16,8 @@ from shapely.geometry import box
 from territory_desktop.cli import main
 from territory_desktop.engine.adjacency import build_adjacency
 from territory_desktop.models import InvalidInputError, Plan, Project
-from territory_desktop.services.balancing import (
-    BalanceOptions,
-    apply_as_new_scenario,
-    balance_layer,
-    project_units,
-    propose_project_balance,
-)
+from territory_desktop.services.balancing import BalanceOptions, balance_layer, project_units
+from territory_desktop.services.scenario_balance import apply_as_new_scenario, propose_project_balance
 
 DEG = 0.05  # cell size in degrees, near Kansas
 
@@ -321,3 +316,23 @@ def test_failure_message_names_territory_and_rounds_numbers():
     dev = tot[tid] / tot.mean() - 1
     assert m.group(4) == f"{dev * 100:+.1f}" and m.group(5) == ("over" if dev > 0 else "under")
     assert abs(dev) == pytest.approx(abs(tot / tot.mean() - 1).max())  # the worst territory is named
+
+
+def test_cli_and_gui_service_pick_the_same_best_plan(tmp_path, capsys):
+    """One seed loop and one ranking: the CLI's --alternatives best is the GUI run's first proposal."""
+    from territory_desktop.services.project import save_project
+    from territory_desktop.services.scenario_balance import run_project_balance
+
+    path = tmp_path / "p.gpkg"
+    save_project(small_project(), path)
+    code = main(["balance", "--project", str(path), "--weight", "work", "--tolerance", "0.05", "-k", "4",
+                 "--alternatives", "3", "--json", "--quiet"])
+    assert code == 0
+    cli = json.loads(capsys.readouterr().out)
+    run = run_project_balance(small_project(), BalanceOptions(["work"], tolerance=0.05, k=4, alternatives=3))
+    keys = [p.summary.rank_key() for p in run.proposals]
+    assert keys == sorted(keys) and sorted(p.seed for p in run.proposals) == [0, 1, 2]
+    # the ranking key by hand: within tolerance, cut edges, units moved, seed
+    assert keys == [(not p.summary.within_tolerance, p.summary.scores.cut_edges,
+                     p.summary.scores.disruption.units_moved, p.seed) for p in run.proposals]
+    assert cli["seed"] == run.proposals[0].seed and cli["cut_edges"] == run.proposals[0].summary.scores.cut_edges

@@ -348,4 +348,9 @@ def test_apply_warns_when_a_rep_ends_outside_their_territory(qtbot, window, grid
     assert not panel.apply() and grid8.plan.as_dict() == before
     assert len(asked) == 1 and "rep R1 of Terr T1 (T1) lives in" in asked[0]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    from territory_desktop.services.scenario_balance import ProposalOutcome
+
+    outcomes = []
+    panel.closed.connect(outcomes.append)
     assert panel.apply() and window.undo_stack.count() == 1
+    assert outcomes == [ProposalOutcome.APPLIED]
