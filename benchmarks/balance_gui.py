@@ -7,6 +7,7 @@ Cases (all workload_hours +/-2 %):
 - ``rebalance``: a balanced 40-territory plan (built first, seed 0) after a planner moved 25 units
   from Kansas City to Omaha; rebalance moving at most 10 %.
 - ``build``: build from scratch, 3 alternatives (seeds 0-2).
+- ``build_anchored``: build from scratch anchored on the reps' homes (the dialog's default), 1 plan.
 For each: headless seconds (``run_project_balance``, the service the worker calls, in this thread), GUI seconds (click
 Run -> proposal dock filled and highlighted), the ratio, the longest stall of the GUI thread while the
 worker ran (a 10 ms QTimer measures the gaps between its ticks; the proposal view built in the GUI
@@ -72,7 +73,9 @@ def main() -> int:
     cases = {"rebalance": (BalanceOptions(measures=["workload_hours"], mode="rebalance", max_moved=0.1,
                                           time_limit=20), True),
              "build": (BalanceOptions(measures=["workload_hours"], mode="build", time_limit=20, alternatives=3),
-                       False)}
+                       False),
+             "build_anchored": (BalanceOptions(measures=["workload_hours"], mode="build", time_limit=20,
+                                               use_rep_homes=True), False)}
     for name, (opts, perturb) in cases.items():
         project = open_project(path)
         if perturb:
@@ -90,6 +93,7 @@ def main() -> int:
         d.max_moved.setValue(opts.max_moved * 100)
         d.alternatives.setValue(opts.alternatives)
         d.time_limit.setValue(opts.time_limit)
+        d.anchor.setChecked(opts.use_rep_homes)
         gaps: list[float] = []
         clock = QElapsedTimer()
         clock.start()
@@ -123,6 +127,7 @@ def main() -> int:
             "proposal_view_ms": round(view_ms, 1),
             "units_moved": len(panel.proposal.changes),
             "within_tolerance": panel.proposal.summary.within_tolerance,
+            "reps_outside": len(panel.proposal.warnings),
         }
         panel.discard()
         w.undo_stack.setClean()
