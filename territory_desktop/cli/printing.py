@@ -63,7 +63,10 @@ def _routes(path: str | None):
         raise InvalidInputError("--routes", [f"{path}: file not found"])
     from ..storage.vector import read_lines
 
-    return read_lines(path)
+    try:
+        return read_lines(path)
+    except InvalidInputError as exc:  # name the option and the file, as for a missing file
+        raise InvalidInputError("--routes", [f"{path}: {p.reason}" for p in exc.problems]) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,8 +49,11 @@ def read_layer(path: str | Path, layer: str | None = None, outcome: str = "nothi
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL's errors for unreadable or unsupported files
-        raise InvalidInputError(path.name, [f"cannot read the file as a vector layer: {exc}"],
+        raise InvalidInputError(path.name, [f"cannot read the file as a vector layer: {str(exc).split(';')[0]}"],
                                 outcome=outcome) from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a CSV or another table without geometry
+        raise InvalidInputError(path.name, ["the file has no geometry (a table, not a vector layer)"],
+                                outcome=outcome)
     if frame.empty:
         raise InvalidInputError(path.name, ["the layer has no features"], outcome=outcome)
     kinds = set(frame.geometry.geom_type.dropna())
