@@ -81,13 +81,18 @@ def parse_lunch(text: str) -> tuple[float, float, float] | None:
 
 def run(args: argparse.Namespace) -> int:
     from ..engine.routing.day import DaySettings
-    from ..engine.travel import TrafficProfile
+    from ..engine.travel import GreatCircleProvider, TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import OSRMProvider, load_osm_graph, plan_rep_visits, plan_rows, plan_summary
 
-    if args.out and not args.out.lower().endswith((".csv", ".xlsx")):
-        raise InvalidInputError("--out", [f"'{args.out}': the stops are written as .csv or .xlsx"])
-    start, holidays, weekdays = _calendar(args)
+    start = _date(args.start, "--start")
+    holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
+    try:
+        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
+    except KeyError as exc:
+        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
+    if not 1 <= args.weeks <= 5:
+        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
     progress(0.0, f"opening {args.project}")
@@ -99,76 +104,43 @@ def run(args: argparse.Namespace) -> int:
     day = DaySettings(start_min=float(rep.get("work_start_minute", 480)), end_min=float(rep.get("work_end_minute", 1020)),
                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
                       lunch_minutes=lunch[2] if lunch else 0.0)
-    provider = _provider(args, progress)
+    if args.osrm:
+        provider = OSRMProvider(args.osrm)
+    elif args.osm:
+        progress(0.01, f"reading roads from {args.osm}")
+        provider = load_osm_graph(args.osm)
+    else:
+        provider = GreatCircleProvider(circuity=args.circuity)
     traffic = None if args.no_traffic else TrafficProfile()
     rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays, day, provider, traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
-    summary = plan_summary(rp)
+    summary = plan_summary(rp).to_json()  # the JSON form of the RouteSummary
     if args.out:
-        from ..storage.export import write_table
-
-        write_table(plan_rows(rp), args.out)
+        plan_rows(rp).to_csv(args.out, index=False)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary.to_json(), indent=1))
+        print(json.dumps(summary, indent=1))
         return 0
-    _print_summary(summary)
-    if args.details:
-        _print_details(plan_rows(rp))
-    _print_unplanned(summary)
-    return 0
-
-
-def _calendar(args: argparse.Namespace):
-    """(start date, holidays, weekday numbers) from the arguments; the horizon checked."""
-    start = _date(args.start, "--start")
-    holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
-    try:
-        weekdays = tuple(sorted({WEEKDAYS[w.strip().lower()[:3]] for w in args.weekdays.split(",") if w.strip()}))
-    except KeyError as exc:
-        raise InvalidInputError("--weekdays", [f"unknown weekday {exc.args[0]!r}; use mon,tue,..."]) from exc
-    if not 1 <= args.weeks <= 5:
-        raise InvalidInputError("--weeks", [f"the horizon must be 1 to 5 weeks, got {args.weeks}"])
-    return start, holidays, weekdays
-
-
-def _provider(args: argparse.Namespace, progress):
-    """Travel times: an OSRM server, an OpenStreetMap extract, or great circles (default)."""
-    from ..engine.travel import GreatCircleProvider
-    from ..services.routing import OSRMProvider, load_osm_graph
-
-    if args.osrm:
-        return OSRMProvider(args.osrm)
-    if args.osm:
-        progress(0.01, f"reading roads from {args.osm}")
-        return load_osm_graph(args.osm)
-    return GreatCircleProvider(circuity=args.circuity)
-
-
-def _print_summary(s) -> None:
-    print(f"rep {s.rep_id}: {s.weeks} weeks from {s.start}, travel {s.travel}")
-    print(f"{s.accounts} accounts due ({s.not_due_accounts} not due), {s.planned_visits} of {s.required_visits} "
-          f"visits planned ({s.coverage_pct} %), drive {s.drive_hours} h, {s.drive_km} km")
+    print(f"rep {summary['rep_id']}: {summary['weeks']} weeks from {summary['start']}, travel {summary['travel']}")
+    print(f"{summary['accounts']} accounts due ({summary['not_due_accounts']} not due), "
+          f"{summary['planned_visits']} of {summary['required_visits']} visits planned "
+          f"({summary['coverage_pct']} %), drive {summary['drive_hours']} h, {summary['drive_km']} km")
     print(f"\n{'date':<11} {'stops':>5} {'leave':>6} {'back':>6} {'lunch':>6} {'drive h':>8} {'km':>8} {'wait min':>9}")
-    for d in s.days:
-        print(f"{d.date:<11} {d.stops:>5} {d.leave:>6} {d.back or '-':>6} {d.lunch or '-':>6} "
-              f"{d.drive_min / 60:>8.2f} {d.drive_km:>8.1f} {d.wait_min:>9.1f}")
-
-
-def _print_details(rows) -> None:
-    for d, day_rows in rows.groupby("date", sort=True):
-        print(f"\n{d}")
-        for r in day_rows.itertuples():
-            lunch = f"  lunch {r.lunch}" if r.lunch else ""
-            print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
-                  f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
-
-
-def _print_unplanned(s) -> None:
-    if not s.unplanned:
-        return
-    print(f"\n{len(s.unplanned)} accounts not fully planned:")
-    for u in s.unplanned[:15]:
-        print(f"  {u.account_id}: {u.planned} of {u.required} visits; {u.reason}")
-    if len(s.unplanned) > 15:
-        print(f"  ... and {len(s.unplanned) - 15} more (see --json)")
+    for d in summary["days"]:
+        print(f"{d['date']:<11} {d['stops']:>5} {d['leave']:>6} {d['back'] or '-':>6} {d['lunch'] or '-':>6} "
+              f"{d['drive_min'] / 60:>8.2f} {d['drive_km']:>8.1f} {d['wait_min']:>9.1f}")
+    if args.details:
+        rows = plan_rows(rp)
+        for d, day_rows in rows.groupby("date", sort=True):
+            print(f"\n{d}")
+            for r in day_rows.itertuples():
+                lunch = f"  lunch {r.lunch}" if r.lunch else ""
+                print(f"  {r.seq:>2}. {r.start}-{r.depart} {r.account_id:<10} {str(r.name)[:32]:<32} "
+                      f"drive {r.drive_min:5.1f} min {r.drive_km:6.1f} km  wait {r.wait_min:4.1f}{lunch}")
+    if summary["unplanned"]:
+        print(f"\n{len(summary['unplanned'])} accounts not fully planned:")
+        for u in summary["unplanned"][:15]:
+            print(f"  {u['account_id']}: {u['planned']} of {u['required']} visits; {u['reason']}")
+        if len(summary["unplanned"]) > 15:
+            print(f"  ... and {len(summary['unplanned']) - 15} more (see --json)")
+    return 0

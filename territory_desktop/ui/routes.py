@@ -339,19 +339,20 @@ class RoutesDock(QWidget):
         service = {a: acc.service_min for a, acc in rp.plan.accounts.items()}
         monday = self.week.currentData() or rp.plan.settings.start
         self.calendar.show_week(monday, rp.plan.days, names, service, rp.plan.settings.weekdays)
-        s = plan_summary(rp)
+        s = plan_summary(rp).to_json()
         rep = self.window.project.reps.set_index("rep_id")
         who = f"{rep.at[rp.rep_id, 'name']} ({rp.rep_id})" if rp.rep_id in rep.index else rp.rep_id
-        self.title.setText(f"<b>{who}</b>: {s.weeks} weeks from {s.start}")
+        self.title.setText(f"<b>{who}</b>: {s['weeks']} weeks from {s['start']}")
         self.summary.setText(
-            f"<b>{s.planned_visits} of {s.required_visits} visits planned ({s.coverage_pct} %)</b> for "
-            f"{s.accounts} accounts; {s.drive_hours:.1f} h driving, {s.drive_km:,.0f} km; "
-            f"{s.not_due_accounts} not due in this horizon. "
-            + (f"{len(s.unplanned)} accounts not fully planned:" if s.unplanned else "Every due visit is planned."))
+            f"<b>{s['planned_visits']} of {s['required_visits']} visits planned ({s['coverage_pct']} %)</b> for "
+            f"{s['accounts']} accounts; {s['drive_hours']:.1f} h driving, {s['drive_km']:,.0f} km; "
+            f"{s['not_due_accounts']} not due in this horizon. "
+            + (f"{len(s['unplanned'])} accounts not fully planned:" if s["unplanned"] else "Every due visit is planned."))
         self.unplanned.clear()
-        for u in s.unplanned:
+        for u in s["unplanned"]:
             self.unplanned.addTopLevelItem(QTreeWidgetItem(
-                [u.account_id, str(names.get(u.account_id, "")), f"{u.planned} of {u.required}", u.reason]))
+                [u["account_id"], str(names.get(u["account_id"], "")), f"{u['planned']} of {u['required']}",
+                 u["reason"]]))
         for col in (0, 1, 2):
             self.unplanned.resizeColumnToContents(col)
         self._day_selected(self.calendar.selected, emit=False)
@@ -394,10 +395,8 @@ class RoutesDock(QWidget):
 
     def export_csv(self, path: str) -> int:
         """Write the plan's stops (plan_rows) to ``path``; returns the number of rows."""
-        from ..storage.export import write_table
-
         rows = plan_rows(self.rep_plan)
-        write_table(rows, path if str(path).lower().endswith((".csv", ".xlsx")) else f"{path}.csv")
+        rows.to_csv(path, index=False)
         return len(rows)
 
     def export_dialog(self) -> None:
