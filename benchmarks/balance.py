@@ -319,7 +319,7 @@ def realign_case(units: gpd.GeoDataFrame, w: np.ndarray, accounts_per_unit: np.n
     t0 = time.perf_counter()
     r = rebalance_plan(p, max_moved=0.1, time_limit=60, strict=False)
     sec = time.perf_counter() - t0
-    d = score_plan(r.labels, adj, weights, ["workload", "accounts"], k, current=aligned)["disruption"]
+    d = score_plan(r.labels, adj, weights, ["workload", "accounts"], k, current=aligned).disruption.to_json()
     out["rebalance"] = {"seconds": round(sec, 3), "within_tolerance": r.within_tolerance,
                         **independent_scores(r.labels, adj, w2, k),
                         "units_moved": int((r.labels != aligned).sum()),

@@ -83,6 +83,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _mode(args: argparse.Namespace, project: bool):
+    from ..services.balancing import BalanceMode
+
+    if args.orphans_only:
+        return BalanceMode.ORPHANS
+    rebalance = args.max_moved is not None and (project or args.current)
+    return BalanceMode.REBALANCE if rebalance else BalanceMode.BUILD
+
+
 def _tolerances_for(args: argparse.Namespace) -> dict[str, float]:
     """``--tolerance-for COL=T`` items as {COL: T}; T more than 0 and at most 1, like --tolerance."""
     tol_for = {}
@@ -100,12 +109,12 @@ def _tolerances_for(args: argparse.Namespace) -> dict[str, float]:
     return tol_for
 
 
-def _options(args: argparse.Namespace, mode: str):
+def _options(args: argparse.Namespace, mode):
     from ..services.balancing import BalanceOptions
 
-    tol_for = _tolerances_for(args)
-    return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance, tolerance_for=tol_for,
-                          mode=mode, max_moved=0.1 if args.max_moved is None else args.max_moved,
+    return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance,
+                          tolerance_for=_tolerances_for(args), mode=mode,
+                          max_moved=0.1 if args.max_moved is None else args.max_moved,
                           moved_measure=args.moved_measure, seed=args.seed, time_limit=args.time_limit,
                           alternatives=args.alternatives, use_rep_homes=args.rep_homes,
                           max_distance_km=args.max_distance)
@@ -133,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.weight:
         raise InvalidInputError("balance", ["give at least one --weight COL"])
     _check_args(args)
-    from ..services.balancing import balance_layer, is_project_file, read_units_layer
+    from ..services.balancing import balance_layer
+    from ..storage.vector import is_project_file, read_layer
 
     if args.project or (args.units_file and is_project_file(args.units_file)):
         args.project = args.project or args.units_file
@@ -141,37 +151,40 @@ def run(args: argparse.Namespace) -> int:
         return _run_project(args, progress)
     if not args.units_file or not args.id_col or not args.out:
         raise InvalidInputError("balance", ["give UNITS_FILE, --id COL and --out PLAN.csv (or --project P.gpkg)"])
-    mode = "orphans" if args.orphans_only else ("rebalance" if args.current and args.max_moved is not None
-                                                 else "build")
-    units = read_units_layer(args.units_file, args.layer)
-    outcome = balance_layer(units, args.id_col, _options(args, mode), args.current, args.locked, progress)
+    units = read_layer(args.units_file, args.layer, polygons=True)
+    outcome = balance_layer(units, args.id_col, _options(args, _mode(args, False)), args.current, args.locked,
+                            progress)
     out = write_table(outcome.plan, args.out)
-    scores = dict(outcome.scores, out=str(out))
-    if outcome.alternatives:
-        scores["alternatives"] = outcome.alternatives
-    _report(args, scores)
+    _report(args, _json(outcome.summaries, out=str(out)))
     return 0
 
 
 def _run_project(args: argparse.Namespace, progress) -> int:
-    from ..services.balancing import apply_as_new_scenario, propose_project_balance
     from ..services.project import open_project, save_project
+    from ..services.scenario_balance import apply_as_new_scenario, run_project_balance
 
     project = open_project(args.project, for_writing=True)  # busy elsewhere: say so before the work
     check_scenario(project, args.scenario)
-    mode = "orphans" if args.orphans_only else ("rebalance" if args.max_moved is not None else "build")
-    proposal = propose_project_balance(project, _options(args, mode), args.scenario, progress)
+    run = run_project_balance(project, _options(args, _mode(args, True)), args.scenario, progress)
+    proposal = run.proposals[0]
     sid = apply_as_new_scenario(project, proposal)
     save_project(project)
-    scores = dict(proposal.scores, scenario=sid, units_changed=len(proposal.changes))
+    extra: dict = {"scenario": sid, "units_changed": len(proposal.changes)}
     if args.out:
         import pandas as pd
 
-        write_table(pd.DataFrame({"unit_id": list(proposal.assignment),
-                                  "territory": list(proposal.assignment.values())}), args.out)
-        scores["out"] = args.out
-    _report(args, scores)
+        plan = pd.DataFrame({"unit_id": list(proposal.assignment), "territory": list(proposal.assignment.values())})
+        extra["out"] = str(write_table(plan, args.out))
+    _report(args, _json([proposal.summary], **extra))  # the project JSON has no alternatives (kept as it was)
     return 0
+
+
+def _json(summaries, **extra) -> dict:
+    """The JSON of a run: the best plan's summary, the extra keys, and the other plans as ``alternatives``."""
+    scores = dict(summaries[0].to_json(), **extra)
+    if len(summaries) > 1:
+        scores["alternatives"] = [s.to_json() for s in summaries[1:]]
+    return scores
 
 
 def _report(args: argparse.Namespace, scores: dict) -> None:

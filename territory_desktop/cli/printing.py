@@ -63,24 +63,14 @@ def register(subparsers) -> None:
 def _routes(path: str | None):
     if not path:
         return None
-    import geopandas as gpd
-    import shapely
+    if not os.path.exists(path):
+        raise InvalidInputError("--routes", [f"{path}: file not found"])
+    from ..storage.vector import read_lines
 
     try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - GDAL's message says what is wrong with the file
-        raise InvalidInputError("--routes", [f"{path}: not a vector file GDAL reads ({str(exc).split(';')[0]})"]) from None
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise InvalidInputError("--routes", [f"{path}: the file has no geometry (a table, not route lines)"])
-    if frame.crs is not None:
-        frame = frame.to_crs("EPSG:4326")
-    lines = frame.geometry[frame.geometry.notna()].to_numpy()
-    lines = lines[shapely.get_type_id(lines) == 1] if len(lines) else lines
-    multi = frame.geometry[frame.geometry.notna()].to_numpy()
-    lines = list(lines) + [g for g in multi if shapely.get_type_id(g) == 5]
-    if not lines:
-        raise InvalidInputError("--routes", [f"{path}: no LineString or MultiLineString features"])
-    return lines
+        return read_lines(path)
+    except InvalidInputError as exc:  # name the option and the file, as for a missing file
+        raise InvalidInputError("--routes", [f"{path}: {p.reason}" for p in exc.problems]) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays,
                          _day_settings(reps.loc[args.rep], lunch), _provider(args, progress), traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
-    summary = plan_summary(rp)
+    summary = plan_summary(rp).to_json()  # the JSON form of the RouteSummary
     if args.out:
         write_table(plan_rows(rp), args.out)
         print(f"wrote {args.out}", file=sys.stderr)

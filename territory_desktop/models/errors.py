@@ -45,8 +45,16 @@ def import_error(source: str, problems: list[RowProblem] | list[str]) -> Invalid
     return InvalidInputError(source, problems, outcome="nothing was imported")
 
 
-class InfeasibleError(TerritoryError):
-    """A request that cannot be met; the message says why (which unit, which tolerance)."""
+class InfeasibleError[R](TerritoryError):
+    """A request that cannot be met; the message says why (which unit, which tolerance).
+
+    ``result``: the best the computation reached anyway (e.g. ``InfeasibleError[BalanceResult]`` carries
+    the best plan found when the tolerance was missed), or None when the request is provably impossible.
+    """
+
+    def __init__(self, message: str, result: R | None = None) -> None:
+        super().__init__(message)
+        self.result: R | None = result
 
 
 class ProjectFileError(TerritoryError):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from .fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field, field_names
+from .fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 from .plan import Plan
 
 CRS = "EPSG:4326"
@@ -119,11 +119,3 @@ class Project:
         """Record an audit entry; it reaches the file's audit_log with the next save."""
         self.pending_audit.append((action, details))
 
-    def unit_fields(self) -> list[str]:
-        return field_names(UNIT_FIELDS)
-
-    def account_fields(self) -> list[str]:
-        return field_names(ACCOUNT_FIELDS)
-
-    def rep_fields(self) -> list[str]:
-        return field_names(REP_FIELDS)

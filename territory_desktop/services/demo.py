@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..engine.crs import US_ALBERS
 from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.progress import Progress, no_progress
 from ..storage import reference
@@ -28,9 +29,9 @@ from ..storage.geocode import zip_table
 from ..storage.vector import read_units
 from .demo_history import enrich_history
 from .importing import _place
+from .ownership import account_reps
 
 HISTORY_END = pd.Period("2026-10", freq="M")
-ALBERS = "EPSG:5070"
 
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac", "#86bcb6", "#d4a6c8"]
@@ -90,7 +91,7 @@ def build_demo(seed: int = 7, n_accounts: int = 20_000, progress: Progress = no_
     _alignment(project)
     progress(0.7, "generating history")
     project.sales = _sales(rng, project.accounts)
-    owners = _owner_reps(project)
+    owners = account_reps(project).to_numpy()
     project.visits = _visits(rng, project.accounts, owners)
     project.opportunities = _opportunities(rng, project.accounts, owners)
     enrich_history(project, rng)  # trends, a sudden drop, falling coverage, churn (services/demo_history.py)
@@ -173,8 +174,8 @@ def distinct_names(names: list[str]) -> list[str]:
 
 def _alignment(project: Project) -> None:
     """Nearest-rep-home counties, colours that differ between neighbours, district/region roll-ups."""
-    units = project.units.to_crs(ALBERS)
-    homes = project.reps.to_crs(ALBERS)
+    units = project.units.to_crs(US_ALBERS)
+    homes = project.reps.to_crs(US_ALBERS)
     pts = shapely.point_on_surface(units.geometry.to_numpy())
     ux, uy = shapely.get_x(pts), shapely.get_y(pts)
     hx, hy = homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()
@@ -207,13 +208,6 @@ def _alignment(project: Project) -> None:
         rows.append({"scenario_id": "base", "territory_id": region, "name": region[2:], "colour": "#222222",
                      "rep_id": None, "parent_id": None, "level": "region", "kind": "geographic", "rule": None})
     project.territories = pd.DataFrame(rows)
-
-
-def _owner_reps(project: Project) -> np.ndarray:
-    plan = project.plan.as_dict()
-    rep_of = dict(zip(project.territories["territory_id"], project.territories["rep_id"], strict=True))
-    return np.array([rep_of.get(plan.get(u)) if isinstance(u, str) else None
-                     for u in project.accounts["unit_id"]], dtype=object)
 
 
 def _sales(rng: np.random.Generator, accounts: gpd.GeoDataFrame) -> pd.DataFrame:

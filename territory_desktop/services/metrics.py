@@ -1,23 +1,22 @@
-"""Who owns each account, and the totals per unit and per territory, for tables, KPIs and the balancer.
-
-Ownership of an account in a scenario, first match wins:
-1. an account override (``Plan.account_overrides``, set when a planner moves one account);
-2. an account-type territory whose ``rule`` matches the account (JSON ``{"field": [values, ...]}``, all
-   fields must match; ``{"account_ids": [...]}`` names key accounts);
-3. the territory of the unit the account lies in.
-"""
+"""Totals per unit and per territory for tables, KPIs and the balancer, from account ownership
+(:mod:`.ownership`: overrides, rule territories, then geography)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 
 from ..engine.metrics import account_workload_hours, deviation_pct
 from ..models import Project
+from .ownership import account_owners
 
 MEASURES = ("accounts", "workload_hours", "potential")
+#: display name and unit of each measure, for tables and messages
+MEASURE_LABELS: dict[str, tuple[str, str]] = {"workload_hours": ("Workload", "h/yr"),
+                                              "accounts": ("Accounts", "accounts"),
+                                              "potential": ("Potential", "potential")}
+
+__all__ = ["MEASURES", "MEASURE_LABELS", "account_owners", "account_workload", "territory_totals", "unit_measures"]
 
 
 def account_workload(project: Project) -> pd.Series:
@@ -25,39 +24,6 @@ def account_workload(project: Project) -> pd.Series:
     return pd.Series(account_workload_hours(a["visit_frequency_weeks"].to_numpy(float),
                                             a["service_minutes"].to_numpy(float)),
                      index=a["account_id"].to_numpy(), name="workload_hours")
-
-
-def _rule_mask(accounts: pd.DataFrame, rule: dict) -> np.ndarray:
-    mask = np.ones(len(accounts), dtype=bool)
-    for field, values in rule.items():
-        column = "account_id" if field == "account_ids" else field
-        if column not in accounts.columns:
-            return np.zeros(len(accounts), dtype=bool)
-        allowed = {str(v) for v in (values if isinstance(values, list) else [values])}
-        mask &= accounts[column].astype(str).isin(allowed).to_numpy()
-    return mask
-
-
-def account_owners(project: Project, scenario_id: str | None = None) -> pd.Series:
-    """Territory id owning each account (index account_id; None where no territory owns it)."""
-    sid = scenario_id or project.active_scenario
-    plan = project.plans[sid]
-    a = project.accounts
-    unit_to_territory = plan.as_dict()
-    owners = a["unit_id"].map(unit_to_territory).astype(object)
-    owners = owners.where(owners.notna(), None).to_numpy().copy()
-    terr = project.scenario_territories(sid)
-    for row in terr[terr["kind"] == "account"].itertuples():
-        if not row.rule:
-            continue
-        rule = json.loads(row.rule) if isinstance(row.rule, str) else dict(row.rule)
-        owners[_rule_mask(a, rule)] = row.territory_id
-    overrides = plan.account_overrides()
-    if overrides:
-        ids = a["account_id"].to_numpy()
-        for i in np.flatnonzero(pd.Series(ids).isin(list(overrides)).to_numpy()):
-            owners[i] = overrides[ids[i]]
-    return pd.Series(owners, index=a["account_id"].to_numpy(), name="territory_id", dtype=object)
 
 
 def unit_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:

@@ -17,7 +17,8 @@ import pandas as pd
 import pyproj
 
 from ..models import InvalidInputError, Project
-from .metrics import account_owners, account_workload, territory_totals
+from .metrics import account_workload, territory_totals
+from .ownership import account_owners
 
 MM_PER_INCH = 25.4
 METRES_PER_MILE = 1609.344

@@ -7,10 +7,7 @@ one or two days in about a second; :func:`plan_rows` flattens a plan into one ro
 
 from __future__ import annotations
 
-import itertools
-import json
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -22,6 +19,9 @@ from ..engine.routing.visit_plan import move_visit as _move_visit
 from ..engine.routing.visit_plan import replan_day as _replan_day
 from ..engine.travel import GraphProvider, GreatCircleProvider, TrafficProfile, TravelProvider, haversine_km
 from ..models import InvalidInputError, Progress, Project, StopFlag, no_progress
+from ..storage.osrm import osrm_table
+from ..storage.roads import read_osm_roads
+from .ownership import account_reps
 
 
 @dataclass
@@ -40,19 +40,12 @@ class RepPlan:
 
 
 def rep_accounts(project: Project, rep_id: str) -> pd.DataFrame:
-    """Accounts owned by ``rep_id`` in the active scenario: those whose territory (account override, else
-    the territory of their unit) has this rep."""
+    """Accounts owned by ``rep_id`` in the active scenario: those whose owning territory
+    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep."""
     if rep_id not in set(project.reps["rep_id"]):
         known = ", ".join(sorted(map(str, project.reps["rep_id"]))[:10])
         raise InvalidInputError("route", [f"rep {rep_id!r} is not in the project (reps: {known} ...)"])
-    terr = project.scenario_territories()
-    mine = set(terr.loc[terr["rep_id"] == rep_id, "territory_id"])
-    plan = project.plan
-    overrides = plan.account_overrides()
-    acc = project.accounts
-    owner = [overrides.get(a) or (plan.territory_of(u) if isinstance(u, str) else None)
-             for a, u in zip(acc["account_id"], acc["unit_id"], strict=True)]
-    return acc[[t in mine for t in owner]]
+    return project.accounts[account_reps(project).to_numpy() == rep_id]
 
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
@@ -186,52 +179,67 @@ def store_visit_plan(project: Project, rep_plan: RepPlan) -> int:
     return len(rows)
 
 
-def route_layers(rep_plan: RepPlan, day: date | None = None):
-    """Map layers for the GUI: (stops, lines) GeoDataFrames in EPSG:4326. ``stops``: one point per stop
-    with ``date, seq, account_id, name, start``; ``lines``: one LineString per day, home -> stops -> home
-    (straight legs), with ``date, stops, drive_min, drive_km``. ``day`` limits both to one day."""
-    import geopandas as gpd
-    import shapely
+@dataclass(frozen=True)
+class DaySummary:
+    """One planned day: stops, leave/back/lunch times (HH:MM), driving and waiting, accounts in order."""
 
-    from ..models import CRS
-
-    rows = plan_rows(rep_plan)
-    if day is not None:
-        rows = rows[rows["date"] == day.isoformat()]
-    stops = gpd.GeoDataFrame(rows[["date", "seq", "account_id", "name", "start"]].copy(),
-                             geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=CRS)
-    hx, hy = rep_plan.home
-    lines = []
-    for d, route in rep_plan.plan.days.items():
-        if (day is not None and d != day) or not route.stops:
-            continue
-        sel = rows[rows["date"] == d.isoformat()].sort_values("seq")
-        xy = [(hx, hy), *zip(sel["lon"], sel["lat"], strict=True), (hx, hy)]
-        lines.append({"date": d.isoformat(), "stops": len(sel), "drive_min": round(route.drive_min, 1),
-                      "drive_km": round(route.drive_km, 1), "geometry": shapely.LineString(xy)})
-    line_frame = gpd.GeoDataFrame(pd.DataFrame(lines, columns=["date", "stops", "drive_min", "drive_km", "geometry"]),
-                                  geometry="geometry", crs=CRS)
-    return stops, line_frame
+    date: str
+    stops: int
+    leave: str
+    back: str | None
+    lunch: str | None
+    drive_min: float
+    drive_km: float
+    wait_min: float
+    accounts: list[str]
 
 
-def plan_summary(rep_plan: RepPlan) -> dict:
-    """JSON-ready summary: totals, per-day figures and every visit that could not be planned, with why."""
+@dataclass(frozen=True)
+class Shortfall:
+    """An account with fewer planned visits than required, and why."""
+
+    account_id: str
+    required: int
+    planned: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RouteSummary:
+    """Totals of a rep's visit plan, per-day figures and every visit that could not be planned;
+    ``to_json()`` is the JSON ``territory-desktop route --json`` prints."""
+
+    rep_id: str
+    start: str
+    weeks: int
+    travel: str
+    accounts: int
+    not_due_accounts: int
+    required_visits: int
+    planned_visits: int
+    coverage_pct: float
+    drive_hours: float
+    drive_km: float
+    days: list[DaySummary]
+    unplanned: list[Shortfall]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_summary(rep_plan: RepPlan) -> RouteSummary:
+    """The summary of a rep's plan (see :class:`RouteSummary`)."""
     p = rep_plan.plan
-    days = []
-    for d, r in p.days.items():
-        days.append({"date": d.isoformat(), "stops": len(r.stops), "leave": _clock(r.leave_home_min),
-                     "back": _clock(r.back_home_min) if r.stops else None,
-                     "lunch": _clock(r.lunch_start_min) if r.lunch_start_min is not None else None,
-                     "drive_min": round(r.drive_min, 1), "drive_km": round(r.drive_km, 1),
-                     "wait_min": round(r.wait_min, 1), "accounts": r.visit_ids})
-    short = [{"account_id": c.account_id, "required": c.required, "planned": c.planned, "reason": c.reason}
-             for c in p.coverage if c.planned < c.required]
-    return {"rep_id": rep_plan.rep_id, "start": p.settings.start.isoformat(), "weeks": p.settings.weeks,
-            "travel": rep_plan.provider, "accounts": len(p.coverage), "not_due_accounts": len(rep_plan.not_due),
-            "required_visits": p.required_visits, "planned_visits": p.planned_visits,
-            "coverage_pct": round(100 * p.planned_visits / p.required_visits, 1) if p.required_visits else 100.0,
-            "drive_hours": round(p.drive_min / 60, 2), "drive_km": round(p.drive_km, 1), "days": days,
-            "unplanned": short}
+    days = [DaySummary(d.isoformat(), len(r.stops), _clock(r.leave_home_min),
+                       _clock(r.back_home_min) if r.stops else None,
+                       _clock(r.lunch_start_min) if r.lunch_start_min is not None else None,
+                       round(r.drive_min, 1), round(r.drive_km, 1), round(r.wait_min, 1), r.visit_ids)
+            for d, r in p.days.items()]
+    short = [Shortfall(c.account_id, c.required, c.planned, c.reason) for c in p.coverage if c.planned < c.required]
+    coverage = round(100 * p.planned_visits / p.required_visits, 1) if p.required_visits else 100.0
+    return RouteSummary(rep_plan.rep_id, p.settings.start.isoformat(), p.settings.weeks, rep_plan.provider,
+                        len(p.coverage), len(rep_plan.not_due), p.required_visits, p.planned_visits, coverage,
+                        round(p.drive_min / 60, 2), round(p.drive_km, 1), days, short)
 
 
 @dataclass
@@ -239,7 +247,7 @@ class OSRMProvider:
     """Online travel matrices from an OSRM server's table service (off by default; needs network).
 
     ``url``: e.g. "http://localhost:5000"; ``profile``: "driving". Raises InvalidInputError when the
-    server cannot be reached or answers with an error.
+    server cannot be reached or answers with an error (:func:`storage.osrm.osrm_table`).
     """
 
     url: str
@@ -248,92 +256,14 @@ class OSRMProvider:
     name: str = "osrm"
 
     def matrices(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        coords = ";".join(f"{x:.6f},{y:.6f}" for x, y in zip(lon, lat, strict=True))
-        req = f"{self.url.rstrip('/')}/table/v1/{self.profile}/{coords}?annotations=distance,duration"
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as fh:
-                body = json.load(fh)
-        except OSError as exc:
-            raise InvalidInputError("OSRM", [f"cannot reach {self.url}: {exc}"]) from exc
-        if body.get("code") != "Ok":
-            raise InvalidInputError("OSRM", [f"server answered {body.get('code')}: {body.get('message', '')}"])
-        dist = np.array(body["distances"], dtype=float)
-        dur = np.array(body["durations"], dtype=float)
-        if not (np.isfinite(dist).all() and np.isfinite(dur).all()):
-            raise InvalidInputError("OSRM", ["some points cannot be reached from each other"])
-        return np.round(dist).astype(np.int64), np.round(dur).astype(np.int64)
-
-
-#: default speeds (km/h) by OSM highway class when a way has no usable maxspeed tag
-ROAD_SPEEDS = {"motorway": 105, "motorway_link": 60, "trunk": 85, "trunk_link": 50, "primary": 65,
-               "primary_link": 45, "secondary": 55, "secondary_link": 40, "tertiary": 45, "tertiary_link": 35,
-               "unclassified": 40, "residential": 30, "living_street": 10, "service": 20, "road": 40}
-
-
-def _speed_kmh(tags: dict[str, str], highway: str) -> float:
-    raw = tags.get("maxspeed", "").strip().lower()
-    try:
-        if raw.endswith("mph"):
-            return float(raw[:-3]) * 1.609344
-        if raw:
-            return float(raw.split()[0])
-    except ValueError:
-        pass
-    return float(ROAD_SPEEDS[highway])
+        return osrm_table(self.url, lon, lat, self.profile, self.timeout)
 
 
 def load_osm_graph(path: str, access_kmh: float = 20.0) -> GraphProvider:
-    """Drivable road graph from an OpenStreetMap extract (.osm.pbf / .osm), for :class:`GraphProvider`.
-
-    Uses ways tagged ``highway`` of the classes in ``ROAD_SPEEDS``; speed from ``maxspeed`` (km/h or
-    mph) or the class default; ``oneway`` (yes/1/true/-1, motorways, roundabouts) respected. Needs the
-    ``osmium`` package. Raises InvalidInputError when the file has no drivable roads.
-    """
-    try:
-        import osmium
-    except ImportError as exc:
-        raise InvalidInputError("road network", [("reading .osm.pbf files needs the 'osmium' package "
-                                                 "(pip install osmium)")]) from exc
-
-    index: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    edges: list[tuple[int, int, float, float]] = []
-
-    def node_index(ref) -> int:
-        k = index.get(ref.ref)
-        if k is None:
-            k = index[ref.ref] = len(lon)
-            lon.append(ref.location.lon)
-            lat.append(ref.location.lat)
-        return k
-
-    class Roads(osmium.SimpleHandler):
-        def way(self, w) -> None:
-            highway = w.tags.get("highway")
-            if highway not in ROAD_SPEEDS or w.tags.get("access") in ("no", "private"):
-                return
-            tags = {t.k: t.v for t in w.tags}
-            speed = _speed_kmh(tags, highway) / 3.6  # metres per second
-            oneway = tags.get("oneway", "").lower()
-            forward = oneway != "-1"
-            backward = oneway not in ("yes", "1", "true", "-1") and highway != "motorway" \
-                and tags.get("junction") != "roundabout" or oneway == "-1"
-            refs = [r for r in w.nodes if r.location.valid()]
-            for a, b in itertools.pairwise(refs):
-                ia, ib = node_index(a), node_index(b)
-                metres = float(haversine_km(lon[ia], lat[ia], lon[ib], lat[ib])) * 1000
-                if forward:
-                    edges.append((ia, ib, metres, metres / speed))
-                if backward:
-                    edges.append((ib, ia, metres, metres / speed))
-
-    try:
-        Roads().apply_file(str(path), locations=True)
-    except RuntimeError as exc:
-        raise InvalidInputError("road network", [f"{path}: cannot read as OpenStreetMap data ({exc})"]) from exc
-    if not edges:
-        raise InvalidInputError("road network", [f"{path}: no drivable roads (highway=...) found"])
-    e = np.array(edges)
-    return GraphProvider(np.array(lon), np.array(lat), e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3],
+    """Drivable road graph from an OpenStreetMap extract (.osm.pbf / .osm), for :class:`GraphProvider`:
+    the roads of :func:`storage.roads.read_osm_roads`, each segment its great-circle length at its speed.
+    Raises InvalidInputError when the file has no drivable roads."""
+    net = read_osm_roads(path)
+    metres = haversine_km(net.lon[net.src], net.lat[net.src], net.lon[net.dst], net.lat[net.dst]) * 1000
+    return GraphProvider(net.lon, net.lat, net.src, net.dst, metres, metres / net.speed_mps,
                          access_kmh=access_kmh, name="osm-roads")

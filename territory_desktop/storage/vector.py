@@ -10,7 +10,7 @@ import numpy as np
 import pyogrio
 import shapely
 
-from ..models import CRS, RowProblem
+from ..models import CRS, InvalidInputError, RowProblem
 from ..models.errors import import_error
 
 EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: equal-area, worldwide
@@ -28,6 +28,40 @@ def list_layers(path: str | Path) -> list[str]:
     return [str(name) for name, _type in pyogrio.list_layers(path)]
 
 
+def is_project_file(path: str | Path) -> bool:
+    """True for a Territory Desktop project (a GeoPackage with units, assignments and scenarios tables)."""
+    if not str(path).lower().endswith(".gpkg"):
+        return False
+    try:
+        names = set(list_layers(path))
+    except Exception:  # noqa: BLE001 - not a readable GeoPackage means not a project
+        return False
+    return {"units", "assignments", "scenarios"} <= names
+
+
+def read_layer(path: str | Path, layer: str | None = None, outcome: str = "nothing was changed",
+               polygons: bool = False) -> gpd.GeoDataFrame:
+    """One layer of a vector file (any format GDAL reads), with at least one feature; ``polygons``
+    also requires polygon geometry. Raises InvalidInputError naming the file and the reason."""
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInputError(path.name, ["no such file"], outcome=outcome)
+    try:
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors for unreadable or unsupported files
+        raise InvalidInputError(path.name, [f"cannot read the file as a vector layer: {str(exc).split(';')[0]}"],
+                                outcome=outcome) from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a CSV or another table without geometry
+        raise InvalidInputError(path.name, ["the file has no geometry (a table, not a vector layer)"],
+                                outcome=outcome)
+    if frame.empty:
+        raise InvalidInputError(path.name, ["the layer has no features"], outcome=outcome)
+    kinds = set(frame.geometry.geom_type.dropna())
+    if polygons and not kinds <= {"Polygon", "MultiPolygon"}:
+        raise InvalidInputError(path.name, [f"units must be polygons, found {sorted(kinds)}"], outcome=outcome)
+    return frame
+
+
 def read_units(path: str | Path, id_column: str, name_column: str | None = None, layer: str | None = None,
                source_crs: str | None = None) -> UnitsRead:
     """Read, validate and reproject polygon units; invalid geometries are repaired and reported.
@@ -36,14 +70,7 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
     """
     path = Path(path)
     source = path.name
-    if not path.exists():
-        raise import_error(source, ["no such file"])
-    try:
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # GDAL's errors for unreadable or unsupported files
-        raise import_error(source, [f"cannot read the file as a vector layer: {exc}"]) from exc
-    if frame.empty:
-        raise import_error(source, ["the layer has no features"])
+    frame = read_layer(path, layer, outcome="nothing was imported")
     columns = [c for c in frame.columns if c != frame.geometry.name]
     by_lower = {c.lower(): c for c in columns}
     id_column = id_column if id_column in columns else by_lower.get(id_column.lower(), id_column)
@@ -141,6 +168,19 @@ def _polygonal(geom):
         polys = [p for g in parts for p in shapely.get_parts(g)]
         return shapely.MultiPolygon(polys) if polys else None
     return None
+
+
+def read_lines(path: str | Path, layer: str | None = None) -> list[shapely.Geometry]:
+    """The LineString and MultiLineString features of a vector file (e.g. routes to draw), in EPSG:4326
+    (a file without a CRS is taken as lon/lat). Raises InvalidInputError when there are none."""
+    frame = read_layer(path, layer)
+    if frame.crs is not None:
+        frame = frame.to_crs(CRS)
+    geoms = frame.geometry[frame.geometry.notna()].to_numpy()
+    lines = [g for g in geoms if shapely.get_type_id(g) in (1, 5)]
+    if not lines:
+        raise InvalidInputError(Path(path).name, ["no LineString or MultiLineString features"])
+    return lines
 
 
 def list_columns(path: str | Path, layer: str | None = None) -> list[str]:

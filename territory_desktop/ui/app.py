@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from .main_window import MainWindow
@@ -23,10 +23,6 @@ def application(argv: list[str] | None = None) -> QApplication:
         app.setOrganizationName("TerritoryDesktop")
         app.setStyle("Fusion")  # Fusion follows the system colour scheme (light/dark) in Qt 6.5+
     return app
-
-
-def is_dark(app: QApplication) -> bool:
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def run_gui(argv: list[str]) -> int:

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import InfeasibleError, Project, TerritoryError
-from ..services.balancing import BalanceOptions, propose_project_balance
-from ..services.metrics import unit_measures
+from ..services.balancing import BalanceMode, BalanceOptions
+from ..services.scenario_balance import BalanceRun, run_project_balance
 from . import plaintext as msg
 from .actions import icon
-from .balance_proposal import BalanceRun, ProposalPanel, proposal_from_labels, rank
+from .balance_proposal import ProposalPanel
 from .plaintext import plain_label
 from .workers import Worker, run_job
 
@@ -41,29 +41,15 @@ MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Acc
             ("potential", "Potential", False, 5.0))
 
 
-def run_balance(project: Project, opts: BalanceOptions, scenario_id: str, progress, stop) -> BalanceRun:
-    """The worker's job: one plan per seed (``opts.alternatives`` seeds from ``opts.seed``), best first.
-    Raises the first InfeasibleError when no seed gives a plan; a provable infeasibility stops at once."""
-    n = 1 if opts.mode == "orphans" else max(1, opts.alternatives)
-    before = project.plans[scenario_id].as_dict()
-    proposals, errors = [], []
-    for i in range(n):
-        one = replace(opts, seed=opts.seed + i, alternatives=1)
-
-        def part(fraction: float, message: str, i: int = i) -> None:
-            progress((i + fraction) / n, f"plan {i + 1} of {n}: {message}" if n > 1 else message)
-
-        part(0.0, "projecting units and finding neighbours")
-        try:
-            proposals.append(propose_project_balance(project, one, scenario_id, part, stop))
-        except InfeasibleError as exc:
-            errors.append(exc)
-            if getattr(exc, "result", None) is None:
-                break  # provably impossible: every seed fails the same way
-    if not proposals:
-        raise errors[0]
-    progress(1.0, "scoring")
-    return BalanceRun(rank(proposals), before, unit_measures(project, scenario_id), opts, [str(e) for e in errors])
+def reps_with_homes(project: Project) -> bool:
+    """True when every geographic territory of the active scenario has a rep with a home location."""
+    terr = project.scenario_territories()
+    terr = terr[terr["kind"].fillna("geographic") == "geographic"]
+    reps = project.reps.set_index("rep_id") if len(project.reps) else None
+    if reps is None or not len(terr):
+        return False
+    return all(isinstance(r, str) and r in reps.index and reps.loc[r].geometry is not None
+               and not reps.loc[r].geometry.is_empty for r in terr["rep_id"])
 
 
 class BalanceDialog(QDialog):
@@ -79,15 +65,36 @@ class BalanceDialog(QDialog):
         self.result: BalanceRun | None = None
         self.scenario_id = project.active_scenario
         terr = project.scenario_territories()
-        n_terr = int((terr["kind"].fillna("geographic") == "geographic").sum())
-        self.k = QSpinBox()
-        self.k.setRange(2, 5000)
-        self.k.setValue(max(2, n_terr))
-        self.k.setToolTip(f"Number of territories (the scenario has {n_terr}); rebalancing keeps it")
+        self.n_terr = int((terr["kind"].fillna("geographic") == "geographic").sum())
+        self.homes_ok = reps_with_homes(project)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.status = plain_label()  # failure messages name territories
+        self.status.setWordWrap(True)
+        self._message = ""
+        self._started = 0.0
+        self.clock = QTimer(self, interval=500, timeout=self._tick)  # elapsed seconds while running
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._mode_box())
+        layout.addWidget(self._measure_box())
+        layout.addLayout(self._form())
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self._buttons())
+        self.modes.idToggled.connect(self._mode_changed)
+        self.k.valueChanged.connect(self._mode_changed)
+        self._mode_changed()
+
+    def _mode_box(self) -> QGroupBox:
         self.modes = QButtonGroup(self)
         self.mode_rebalance = QRadioButton("Rebalance the current plan, moving at most")
         self.mode_build = QRadioButton("Build from scratch (renumbered to overlap the current plan)")
         self.mode_orphans = QRadioButton("Assign orphan units only")
+        self.anchor = QCheckBox("Anchor territories on the reps' homes")
+        self.anchor.setChecked(self.homes_ok)
+        self.anchor.setToolTip("Each territory keeps its rep's home, so names and reps stay in place; needs a "
+                               "rep with a home for every territory and k = the number of territories")
         for i, b in enumerate((self.mode_rebalance, self.mode_build, self.mode_orphans)):
             self.modes.addButton(b, i)
         self.mode_rebalance.setChecked(True)
@@ -95,16 +102,21 @@ class BalanceDialog(QDialog):
         self.max_moved.setRange(0.1, 100.0)
         self.max_moved.setValue(10.0)
         self.max_moved.setSuffix(" % of units")
-        mode_box = QGroupBox("Mode")
-        grid = QGridLayout(mode_box)
+        box = QGroupBox("Mode")
+        grid = QGridLayout(box)
         grid.addWidget(self.mode_rebalance, 0, 0)
         grid.addWidget(self.max_moved, 0, 1)
         grid.addWidget(self.mode_build, 1, 0, 1, 2)
-        grid.addWidget(self.mode_orphans, 2, 0, 1, 2)
+        grid.addWidget(self.anchor, 2, 0, 1, 2)
+        grid.addWidget(self.mode_orphans, 3, 0, 1, 2)
+        self.anchor.setContentsMargins(24, 0, 0, 0)
+        return box
+
+    def _measure_box(self) -> QGroupBox:
         self.measure_checks: dict[str, QCheckBox] = {}
         self.tolerances: dict[str, QDoubleSpinBox] = {}
-        measure_box = QGroupBox("Balance (tolerance: allowed deviation from the mean)")
-        mgrid = QGridLayout(measure_box)
+        box = QGroupBox("Balance (tolerance: allowed deviation from the mean)")
+        grid = QGridLayout(box)
         for row, (key, label, on, tol) in enumerate(MEASURES):
             check = QCheckBox(label)
             check.setChecked(on)
@@ -116,9 +128,16 @@ class BalanceDialog(QDialog):
             spin.setSuffix(" %")
             spin.setEnabled(on)
             check.toggled.connect(spin.setEnabled)
-            mgrid.addWidget(check, row, 0)
-            mgrid.addWidget(spin, row, 1)
+            grid.addWidget(check, row, 0)
+            grid.addWidget(spin, row, 1)
             self.measure_checks[key], self.tolerances[key] = check, spin
+        return box
+
+    def _form(self) -> QFormLayout:
+        self.k = QSpinBox()
+        self.k.setRange(2, 5000)
+        self.k.setValue(max(2, self.n_terr))
+        self.k.setToolTip(f"Number of territories (the scenario has {self.n_terr}); rebalancing keeps it")
         self.keep_locked = QCheckBox("Keep locked units in their territories")
         self.keep_locked.setChecked(True)
         self.seed = QSpinBox()
@@ -137,48 +156,39 @@ class BalanceDialog(QDialog):
         form.addRow("Seed", self.seed)
         form.addRow("Time limit", self.time_limit)
         form.addRow("Alternatives", self.alternatives)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setVisible(False)
-        self.status = plain_label()  # failure messages name territories
-        self.status.setWordWrap(True)
-        self._message = ""
-        self._started = 0.0
-        self.clock = QTimer(self, interval=500, timeout=self._tick)  # elapsed seconds while running
+        return form
+
+    def _buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton("&Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = QPushButton("Cancel")
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
         self.run_button.clicked.connect(self.start_run)
         self.cancel_button.clicked.connect(self.cancel)
-        layout = QVBoxLayout(self)
-        for w in (mode_box, measure_box):
-            layout.addWidget(w)
-        layout.addLayout(form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
-        self.modes.idToggled.connect(self._mode_changed)
-        self._mode_changed()
+        return self.buttons
 
     def _mode_changed(self, *_args) -> None:
         build = self.mode_build.isChecked()
         self.k.setEnabled(build)
         self.max_moved.setEnabled(self.mode_rebalance.isChecked())
-        self.alternatives.setEnabled(not self.mode_orphans.isChecked())
+        self.alternatives.setEnabled(build)
+        self.anchor.setEnabled(build and self.homes_ok and self.k.value() == self.n_terr)
 
     def options(self) -> BalanceOptions:
         """The options as chosen; raises InvalidInputError-like TerritoryError when no measure is ticked."""
         measures = [k for k, c in self.measure_checks.items() if c.isChecked()]
         if not measures:
             raise TerritoryError("Tick at least one measure to balance.")
-        mode = "rebalance" if self.mode_rebalance.isChecked() else "build" if self.mode_build.isChecked() \
-            else "orphans"
+        mode = BalanceMode.REBALANCE if self.mode_rebalance.isChecked() else BalanceMode.BUILD \
+            if self.mode_build.isChecked() else BalanceMode.ORPHANS
+        build = mode is BalanceMode.BUILD
         tol = {m: self.tolerances[m].value() / 100 for m in measures}
-        return BalanceOptions(measures=measures, k=self.k.value() if mode == "build" else None,
+        return BalanceOptions(measures=measures, k=self.k.value() if build else None,
                               tolerance=tol[measures[0]], tolerance_for=tol, mode=mode,
                               max_moved=self.max_moved.value() / 100, seed=self.seed.value(),
-                              time_limit=self.time_limit.value(), alternatives=self.alternatives.value())
+                              time_limit=self.time_limit.value(),
+                              alternatives=self.alternatives.value() if build else 1,
+                              use_rep_homes=build and self.anchor.isEnabled() and self.anchor.isChecked())
 
     def _project_for_run(self) -> Project:
         """The project, or a shallow copy with unlocked units when locks are to be ignored."""
@@ -205,7 +215,7 @@ class BalanceDialog(QDialog):
         self.status.setText("Balancing...")
         self.clock.start()
         self.run_button.setEnabled(False)
-        self.worker = run_job(lambda progress, stop: run_balance(project, opts, sid, progress, stop),
+        self.worker = run_job(lambda progress, stop: run_project_balance(project, opts, sid, progress, stop),
                               self._finished, on_failed=self._failed, on_cancelled=self._cancelled,
                               on_progress=self._progress, state=getattr(self.window_, "state", None),
                               label="Balancing territories")
@@ -251,15 +261,12 @@ class BalanceDialog(QDialog):
             self.status.setText(f"Failed: {exc}")
             return
         self.status.setText(str(exc))
-        result = getattr(exc, "result", None)
-        if result is None:
+        run = exc.result if isinstance(exc, InfeasibleError) else None
+        if not isinstance(run, BalanceRun):  # provably impossible, or bad input: nothing to look at
             msg.warning(self, "Balance Territories", str(exc))
             return
         answer = msg.question(self, "Balance Territories", f"{exc}\n\nLook at the best plan found anyway?")
         if answer == QMessageBox.StandardButton.Yes:
-            p = proposal_from_labels(self.project, self.opts, self.scenario_id, result.labels, result.seed, str(exc))
-            run = BalanceRun([p], self.project.plans[self.scenario_id].as_dict(),
-                             unit_measures(self.project, self.scenario_id), self.opts)
             self.result = run
             self.accept()
             show_proposal(self.window_, run)

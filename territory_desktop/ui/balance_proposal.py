@@ -7,8 +7,6 @@ they would join and outlined in magenta, above the current plan's colours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
@@ -27,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import Project
-from ..services.balancing import BalanceOptions, Proposal, align_labels, apply_as_new_scenario
+from ..services.metrics import MEASURE_LABELS
+from ..services.scenario_balance import BalanceRun, Proposal, ProposalOutcome, apply_as_new_scenario
 from . import plaintext as msg
 from .commands import AssignUnitsCommand
 from .geometry import geometries_to_path
@@ -36,110 +35,47 @@ from .renderer import Overlay
 
 OVERLAY_PREFIX = "balance:"
 HIGHLIGHT = "#e0007a"  # outline of moved units: magenta, unlike any territory fill
-TABLE_MEASURES = ("workload_hours", "accounts", "potential")
-LABELS = {"workload_hours": "Hours", "accounts": "Accounts", "potential": "Potential"}
+LABELS = {"workload_hours": "Hours", "accounts": "Accounts", "potential": "Potential"}  # short table headings
 
 
-@dataclass
-class BalanceRun:
-    """What a balancing run produced: proposals best first, the plan it started from, unit measures."""
-
-    proposals: list[Proposal]
-    before: dict[str, str | None]  # unit_id -> territory at the start of the run
-    measures: pd.DataFrame  # per unit (index unit_id): accounts, workload_hours, potential
-    opts: BalanceOptions
-    errors: list[str] = field(default_factory=list)  # messages of alternatives that failed
-
-
-def rank(proposals: list[Proposal]) -> list[Proposal]:
-    """Best first: within tolerance, then fewest cut edges, then fewest units moved."""
-    return sorted(proposals, key=lambda p: (not p.scores.get("within_tolerance", False),
-                                            p.scores.get("cut_edges", 0), len(p.changes)))
-
-
-def proposal_from_labels(project: Project, opts: BalanceOptions, scenario_id: str, labels: np.ndarray,
-                         seed: int, message: str) -> Proposal:
-    """A proposal from an engine label array (unit order of ``project.units``), e.g. the best plan an
-    InfeasibleError carries; territory ids are picked as ``propose_project_balance`` picks them."""
-    terr = project.scenario_territories(scenario_id)
-    tids = terr[terr["kind"].fillna("geographic") == "geographic"]["territory_id"].astype(str).tolist()
-    k = opts.k or len(tids)
-    tids = (tids + [f"N{i + 1:03d}" for i in range(max(0, k - len(tids)))])[:k]
-    plan = project.plans[scenario_id]
-    ids = project.units["unit_id"].astype(str).tolist()
-    labels = np.asarray(labels, dtype=np.int64)
-    index = {t: i for i, t in enumerate(tids)}
-    current = np.array([index.get(plan.territory_of(u), -1) for u in ids], dtype=np.int64)
-    locked = project.units["locked"].fillna(False).astype(bool) if "locked" in project.units else None
-    if opts.mode == "build" and (current >= 0).all() and (locked is None or not locked.any()):
-        labels = align_labels(labels, current)
-    new = {u: tids[t] for u, t in zip(ids, labels)}
-    changes = {u: (plan.territory_of(u), new[u]) for u in ids if plan.territory_of(u) != new[u]}
-    scores = {"within_tolerance": False, "message": message, "seed": seed,
-              "disruption": {"units_moved": len(changes), "units_moved_fraction": len(changes) / max(len(ids), 1)}}
-    return Proposal(scenario_id, new, changes, pd.DataFrame(), scores, seed)
-
-
-def change_table(project: Project, run: BalanceRun, proposal: Proposal) -> pd.DataFrame:
-    """Per territory of the proposal: units in/out, before/after of workload, accounts, potential and the
-    after-deviation from the mean of every balanced measure (percent)."""
-    names = dict(zip(project.territories["territory_id"].astype(str), project.territories["name"].astype(str)))
-    tids = sorted(set(proposal.assignment.values()) - {None}, key=lambda t: (t not in names, t))
-    ids = list(proposal.assignment)
-    before = pd.Series([run.before.get(u) for u in ids], index=ids, dtype=object)
-    after = pd.Series([proposal.assignment[u] for u in ids], index=ids, dtype=object)
-    moved = before != after
-    um = run.measures.reindex(ids).fillna(0.0)
-    rows = pd.DataFrame(index=tids)
-    rows["name"] = [names.get(t, t) for t in tids]
-    rows["units_in"] = after[moved].value_counts().reindex(tids).fillna(0).astype(int)
-    rows["units_out"] = before[moved].value_counts().reindex(tids).fillna(0).astype(int)
-    shown = [m for m in TABLE_MEASURES if m in um.columns and (m in run.opts.measures or m != "potential")]
-    for m in shown:
-        rows[f"{m}_before"] = um[m].groupby(before.to_numpy()).sum().reindex(tids).fillna(0.0)
-        rows[f"{m}_after"] = um[m].groupby(after.to_numpy()).sum().reindex(tids).fillna(0.0)
-    for m in run.opts.measures:
-        if f"{m}_after" in rows:
-            mean = rows[f"{m}_after"].mean()
-            rows[f"{m}_dev_pct"] = (rows[f"{m}_after"] / mean - 1) * 100 if mean else 0.0
-    rows = rows.rename_axis("territory_id").reset_index()
-    changed = (rows["units_in"] + rows["units_out"]) > 0
-    return pd.concat([rows[changed], rows[~changed]], ignore_index=True)  # territories with moves first
+def _measure_name(m: str) -> str:
+    return esc(MEASURE_LABELS.get(m, (m, ""))[0])  # a unit column name may hold markup
 
 
 def score_text(p: Proposal) -> str:
     """Scores in a few lines of HTML: balance per measure, cut edges, Polsby-Popper, disruption. Names from
-    the project (measures, territories in the message) are escaped."""
-    s = p.scores
+    the project (measures, territories in the message and warnings) are escaped."""
+    s, sc = p.summary, p.summary.scores
     lines = []
-    if s.get("message"):
-        lines.append(f"<b style='color:#b00'>Not within tolerance:</b> {esc(s['message'])}")
-    for m, b in s.get("balance", {}).items():
-        ok = "within" if b.get("within_tolerance") else "<b style='color:#b00'>outside</b>"
-        lines.append(f"{esc(LABELS.get(m, m))}: max/mean <b>{b['max_over_mean']:.3f}</b>, min/mean "
-                     f"<b>{b['min_over_mean']:.3f}</b> ({ok} +/-{b['tolerance']:.1%})")
-    parts = []
-    if "cut_edges" in s:
-        parts.append(f"cut edges <b>{s['cut_edges']}</b>")
-    if "polsby_popper_mean" in s:
-        parts.append(f"Polsby-Popper mean <b>{s['polsby_popper_mean']:.2f}</b>, min {s['polsby_popper_min']:.2f}")
-    if s.get("split_territories"):
-        parts.append(f"<b style='color:#b00'>{s['split_territories']} split territories</b>")
-    if parts:
-        lines.append(", ".join(parts))
-    d = s.get("disruption", {})
-    moved = f"units moved <b>{len(p.changes)}</b> ({d.get('units_moved_fraction', 0):.1%})"
-    for key, value in d.items():
-        if key.endswith("_moved_fraction") and key != "units_moved_fraction":
-            moved += f", {esc(LABELS.get(key[:-15], key[:-15]))} moved {value:.1%}"
+    if s.failure:
+        lines.append(f"<b style='color:#b00'>Not within tolerance:</b> {esc(s.failure)}")
+    for m, b in sc.balance.items():
+        ok = "within" if b.within_tolerance else "<b style='color:#b00'>outside</b>"
+        tol = f" +/-{b.tolerance * 100:.1f} %" if b.tolerance is not None else ""
+        lines.append(f"{_measure_name(m)}: max/mean <b>{b.max_over_mean:.3f}</b>, min/mean "
+                     f"<b>{b.min_over_mean:.3f}</b> ({ok}{tol})")
+    parts = [f"cut edges <b>{sc.cut_edges}</b>"]
+    if sc.polsby_popper_mean is not None:
+        parts.append(f"Polsby-Popper mean <b>{sc.polsby_popper_mean:.2f}</b>, min {sc.polsby_popper_min:.2f}")
+    if sc.split_territories:
+        parts.append(f"<b style='color:#b00'>{sc.split_territories} split territories</b>")
+    lines.append(", ".join(parts))
+    moved = f"units moved <b>{len(p.changes):,}</b>"
+    if sc.disruption is not None:
+        moved += f" ({sc.disruption.units_moved_fraction * 100:.1f} %)"
+        for m, (_amount, fraction) in sc.disruption.measures.items():
+            moved += f", {_measure_name(m)} moved {fraction * 100:.1f} %"
     lines.append(moved)
+    lines.extend(f"<b style='color:#b00'>Warning:</b> {esc(w)}" for w in p.warnings[:3])
+    if len(p.warnings) > 3:
+        lines.append(f"<b style='color:#b00'>... and {len(p.warnings) - 3} more reps outside their territory</b>")
     return "<br>".join(lines)
 
 
 class ProposalPanel(QWidget):
     """Shows a :class:`BalanceRun` for a main window; ``closed`` is emitted after Apply/Save/Discard."""
 
-    closed = Signal(str)  # "applied", "saved" or "discarded"
+    closed = Signal(object)  # a ProposalOutcome
 
     def __init__(self, window, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -185,10 +121,10 @@ class ProposalPanel(QWidget):
         self.choice.blockSignals(True)
         self.choice.clear()
         for i, p in enumerate(run.proposals):
-            b = next(iter(p.scores.get("balance", {}).values()), None)
-            bal = f"max/mean {b['max_over_mean']:.3f}, " if b else "not within tolerance, "
-            cut = f"{p.scores['cut_edges']} cut edges, " if "cut_edges" in p.scores else ""
-            self.choice.addItem(f"{'Best: ' if i == 0 else ''}seed {p.seed}: {bal}{cut}{len(p.changes)} moved")
+            b = next(iter(p.summary.scores.balance.values()))
+            within = "" if p.summary.within_tolerance else " (not within tolerance)"
+            self.choice.addItem(f"{'Best: ' if i == 0 else ''}seed {p.seed}: max/mean {b.max_over_mean:.3f}, "
+                                f"{p.summary.scores.cut_edges} cut edges, {len(p.changes):,} moved{within}")
         self.choice.setVisible(len(run.proposals) > 1)
         self.choice.blockSignals(False)
         self._show()
@@ -198,7 +134,7 @@ class ProposalPanel(QWidget):
         if p is None:
             return
         self.summary.setText(score_text(p))
-        frame = change_table(self.window.project, self.run, p)
+        frame = p.table
         self.frame = frame
         self._fill(frame)
         extra = set(p.assignment.values()) - set(self.window.project.scenario_territories()["territory_id"].astype(str))
@@ -219,8 +155,7 @@ class ProposalPanel(QWidget):
         self.table.setColumnCount(len(cols))
         self.table.setRowCount(len(frame))
         self.table.setHorizontalHeaderLabels([heads.get(c, c) for c in cols])
-        for r, row in enumerate(frame.itertuples(index=False)):
-            values = row._asdict()
+        for r, values in enumerate(frame.to_dict("records")):  # not itertuples: it renames odd column names
             for c, col in enumerate(cols):
                 v = values[col]
                 item = QTableWidgetItem()
@@ -281,6 +216,10 @@ class ProposalPanel(QWidget):
             msg.warning(self, "Apply balance", f"The proposal is for scenario '{p.scenario_id}', "
                         f"not the current '{w.project.active_scenario}'.")
             return False
+        if p.warnings and msg.question(
+                self, "Apply balance", "\n".join(["After this plan:", *p.warnings, "", "Apply anyway?"])
+                ) != QMessageBox.StandardButton.Yes:
+            return False
         drift = self._drift()
         if drift and msg.question(
                 self, "Apply balance", f"{len(drift)} units changed territory since the plan was computed; "
@@ -290,7 +229,7 @@ class ProposalPanel(QWidget):
         n = len(changes)
         w.undo_stack.push(AssignUnitsCommand(w.project, changes, f"Apply balance: {n} unit{'s' if n != 1 else ''} moved"))
         w.statusBar().showMessage(f"Balance applied: {n} units moved (Ctrl+Z undoes it)", 6000)
-        self._close("applied")
+        self._close(ProposalOutcome.APPLIED)
         return True
 
     def save_as_scenario(self) -> str | None:
@@ -304,13 +243,13 @@ class ProposalPanel(QWidget):
         w.statusBar().showMessage(f"Saved as scenario '{sid}' ({len(p.changes)} units differ from "
                                   f"'{p.scenario_id}'); save the project to keep it", 8000)
         self.saved_scenario = sid
-        self._close("saved")
+        self._close(ProposalOutcome.SAVED)
         return sid
 
     def discard(self) -> None:
-        self._close("discarded")
+        self._close(ProposalOutcome.DISCARDED)
 
-    def _close(self, how: str) -> None:
+    def _close(self, how: ProposalOutcome) -> None:
         clear_highlight(self.window.canvas)
         self.run = None
         self.choice.clear()

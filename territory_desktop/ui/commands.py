@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import pandas as pd
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
@@ -165,11 +164,6 @@ class ProjectEditCommand(QUndoCommand):
     def undo(self) -> None:
         if self.before_state is not None:
             self._restore(self.before_state)
-
-
-def frame_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    """True when two territory tables hold the same rows (used by tests and the modified flag)."""
-    return a.reset_index(drop=True).equals(b.reset_index(drop=True))
 
 
 def route_snapshot(rep_plan) -> tuple[dict, list]:

@@ -12,19 +12,14 @@ import shapely
 from pyqtgraph.functions import arrayToQPath
 from PySide6.QtGui import QPainterPath
 
-US_ALBERS = "EPSG:5070"
+from ..engine.crs import US_ALBERS, metric_crs
+
+__all__ = ["US_ALBERS", "display_crs", "geometries_to_path", "points_xy", "project_geometries"]
 
 
 def display_crs(bounds: tuple[float, float, float, float]) -> str:
-    """Pick the display CRS for lon/lat ``bounds`` (minx, miny, maxx, maxy): US Albers if the data
-    lies within the conterminous-US envelope, else a local equal-area projection centred on the data."""
-    minx, miny, maxx, maxy = bounds
-    if not np.all(np.isfinite(bounds)):
-        return US_ALBERS
-    if minx >= -130 and maxx <= -60 and miny >= 20 and maxy <= 55:
-        return US_ALBERS
-    lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
-    return f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +datum=WGS84 +units=m +no_defs"
+    """The display CRS for lon/lat ``bounds`` (minx, miny, maxx, maxy): :func:`engine.crs.metric_crs`."""
+    return metric_crs(bounds)
 
 
 def project_geometries(geoms: np.ndarray, crs: str, source: str = "EPSG:4326") -> np.ndarray:

@@ -349,7 +349,7 @@ class RoutesDock(QWidget):
         service = {a: acc.service_min for a, acc in rp.plan.accounts.items()}
         monday = self.week.currentData() or rp.plan.settings.start
         self.calendar.show_week(monday, rp.plan.days, names, service, rp.plan.settings.weekdays)
-        s = plan_summary(rp)
+        s = plan_summary(rp).to_json()
         rep = self.window.project.reps.set_index("rep_id")
         who = f"{rep.at[rp.rep_id, 'name']} ({rp.rep_id})" if rp.rep_id in rep.index else rp.rep_id
         self.title.setText(f"<b>{esc(who)}</b>: {s['weeks']} week{'s' if s['weeks'] != 1 else ''} from {s['start']}")

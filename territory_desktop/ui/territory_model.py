@@ -108,9 +108,6 @@ class TerritoryTableModel(QAbstractTableModel):
                            f"potential {row['potential']:,.0f}, deviation {row['workload_deviation_pct']:+.1f}%")
         return None
 
-    def territory_at(self, row: int) -> str | None:
-        return str(self.frame.iloc[row]["territory_id"]) if 0 <= row < len(self.frame) else None
-
     def totals(self) -> dict[str, float]:
         """Column sums of the geographic territories (the status line under the table)."""
         if not len(self.frame):

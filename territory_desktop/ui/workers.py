@@ -52,7 +52,6 @@ class Worker(QRunnable):
         self.min_interval = min_interval
         self._last = 0.0
         self._message = None
-        self.running = False
 
     def _progress(self, fraction: float, message: str) -> None:
         now = time.monotonic()
@@ -72,18 +71,14 @@ class Worker(QRunnable):
             _alive.discard(self)
 
     def _run(self) -> None:
-        self.running = True
         try:
             result = self.job(self._progress, self.stop)
         except CancelledError:
-            self.running = False
             self.signals.cancelled.emit()
             return
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, which decides how to show it
-            self.running = False
             self.signals.failed.emit(exc)
             return
-        self.running = False
         if self.stop.is_set():
             self.signals.cancelled.emit()
         else:

@@ -10,7 +10,6 @@ from shapely.geometry import box
 from territory_desktop.engine.adjacency import build_adjacency
 from territory_desktop.engine.balance import (
     BalanceProblem,
-    alternatives,
     assign_orphans,
     balance_territories,
     rebalance_plan,
@@ -64,9 +63,10 @@ def test_same_seed_same_plan_and_alternatives_differ():
     a = balance_territories(p, seed=5, time_limit=20).labels
     b = balance_territories(p, seed=5, time_limit=20).labels
     assert np.array_equal(a, b)
-    alts = alternatives(p, count=3, seed=0, time_limit=20)
-    assert sorted(r.seed for r in alts) == [0, 1, 2]
-    assert all(r.within_tolerance for r in alts)
+    alts = [balance_territories(p, seed=s, time_limit=20) for s in (0, 1, 2)]
+    assert [r.seed for r in alts] == [0, 1, 2]
+    assert all(r.within_tolerance and r.failure is None for r in alts)
+    assert len({r.labels.tobytes() for r in alts}) > 1  # other seeds, other plans
 
 
 def test_locked_units_keep_their_territory():
@@ -214,14 +214,28 @@ def test_max_distance_too_tight_for_balance_is_reported():
     p, _ = grid_problem(k=2, tol=0.05)
     p.weights[:] = np.where(p.xy[:, :1] < 6000, 10.0, 1.0)  # the west is ten times heavier
     p.homes = np.array([[3000, 6000], [9000, 6000]], float)
-    p.max_distance = 6100.0  # every unit is within 6.1 km of a home, but the east cannot take enough
-    with pytest.raises(InfeasibleError, match="beyond the maximum of 6.1 km|from the target") as info:
+    p.max_distance = 6100.0
+    # independently: the east home reaches too little weight within 6.1 km to get within 5 % of the target
+    reach = np.hypot(*(p.xy - p.homes[1]).T) <= 6100.0
+    target = p.weights[:, 0].sum() / 2
+    assert p.weights[reach, 0].sum() < 0.95 * target
+    with pytest.raises(InfeasibleError) as info:
         balance_territories(p, time_limit=2)
     r = info.value.result
+    assert not r.within_tolerance and r.failure == str(info.value)
     d = np.hypot(*(p.xy - p.homes[r.labels]).T)
     tot = np.array([p.weights[r.labels == t, 0].sum() for t in range(2)])
-    assert (d > 6100).any() or np.abs(tot / tot.mean() - 1).max() > 0.05
-    assert not r.within_tolerance
+    message = str(info.value)
+    if np.abs(tot / target - 1).max() > 0.05:  # the balance is what failed: the message gives its numbers
+        t = int(np.argmax(np.abs(tot / target - 1)))
+        dev = tot[t] / target - 1
+        assert f"territory {t} ends at {tot[t]:,.0f} m0, {dev * 100:+.1f} % " in message
+        assert f"the target {target:,.0f}" in message
+    else:  # balanced, so the distance failed: the message names a unit that is too far, and how far
+        assert (d > 6100).any()
+        far = int(np.argmax(d))
+        assert f"unit u{far} is {d[far] / 1000:.1f} km from the home of territory {r.labels[far]}" in message
+        assert "beyond the maximum of 6.1 km" in message
 
 
 def test_real_counties_with_islands_washington_state():

@@ -80,15 +80,16 @@ def test_scores_against_independent_counts():
     w = np.arange(16, dtype=float)
     s = score_plan(labels, adj.matrix, w, ["w"], 2, np.array([0.5]), np.array(cells, dtype=object))
     g = nx.from_scipy_sparse_array(adj.matrix)
-    assert s["cut_edges"] == sum(1 for a, b in g.edges() if labels[a] != labels[b]) == 10  # 4 rook + 6 diagonal
+    assert s.cut_edges == sum(1 for a, b in g.edges() if labels[a] != labels[b]) == 10  # 4 rook + 6 diagonal
     left, right = w[labels == 0].sum(), w[labels == 1].sum()
-    assert s["balance"]["w"]["max_over_mean"] == pytest.approx(max(left, right) / 60)
+    assert s.balance["w"].max_over_mean == pytest.approx(max(left, right) / 60)
+    assert s.to_json()["balance"]["w"]["max_over_mean"] == s.balance["w"].max_over_mean
     pp = polsby_popper(labels, np.array(cells, dtype=object), 2)
     assert pp == pytest.approx([4 * np.pi * 8e6 / 12000**2] * 2)  # 2 km x 4 km rectangles
-    assert s["split_territories"] == 0
+    assert s.split_territories == 0
     split = labels.copy()
     split[0] = 1  # a lone cell of territory 1 in the far corner
-    assert score_plan(split, adj.matrix, w, ["w"], 2)["split_territories"] == 1
+    assert score_plan(split, adj.matrix, w, ["w"], 2).split_territories == 1
 
 
 def test_align_labels_recovers_a_permutation():

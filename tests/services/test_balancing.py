@@ -16,13 +16,8 @@ from shapely.geometry import box
 from territory_desktop.cli import main
 from territory_desktop.engine.adjacency import build_adjacency
 from territory_desktop.models import InvalidInputError, Plan, Project
-from territory_desktop.services.balancing import (
-    BalanceOptions,
-    apply_as_new_scenario,
-    balance_layer,
-    project_units,
-    propose_project_balance,
-)
+from territory_desktop.services.balancing import BalanceOptions, balance_layer, project_units
+from territory_desktop.services.scenario_balance import apply_as_new_scenario, propose_project_balance
 
 DEG = 0.05  # cell size in degrees, near Kansas
 
@@ -55,7 +50,7 @@ def test_balance_layer_plan_and_scores():
     assert (abs(tot["work"] / tot["work"].mean() - 1) <= 0.05).all()
     assert (abs(tot["pot"] / tot["pot"].mean() - 1) <= 0.10).all()
     assert contiguous(layer, merged["territory"])
-    assert out.scores["split_territories"] == 0
+    assert out.summary.scores.split_territories == 0
 
 
 def test_projection_picks_albers_for_us_data():
@@ -132,6 +127,13 @@ def test_project_proposal_and_new_scenario():
     assert len(prop.changes) == sum(p.plan.territory_of(u) != t for u, t in prop.assignment.items())
     assert set(prop.table["territory_id"]) == {"T0", "T1", "T2", "T3"}
     assert prop.table["units_in"].sum() == len(prop.changes)
+    # the balance itself, by plain sums over the units: every territory within 5 % of the mean work
+    work = p.units.set_index("unit_id")["work"]
+    tot = pd.Series({t: work[[u for u, x in prop.assignment.items() if x == t]].sum() for t in ("T0", "T1", "T2", "T3")})
+    assert (abs(tot / tot.mean() - 1) <= 0.05 + 1e-9).all()
+    assert prop.summary.within_tolerance and prop.summary.failure is None
+    after = prop.table.set_index("territory_id")["work_after"]
+    assert np.allclose(after.reindex(tot.index).to_numpy(), tot.to_numpy())
     sid = apply_as_new_scenario(p, prop)
     assert sid in set(p.scenarios["scenario_id"])
     assert p.plans[sid].as_dict() == prop.assignment
@@ -165,7 +167,7 @@ def test_cli_does_not_load_qt():
 def test_match_reps_by_home_and_reason():
     from shapely.geometry import Point
 
-    from territory_desktop.services.balancing import match_reps
+    from territory_desktop.services.rep_assignment import match_reps
 
     p = small_project()  # T0 west-south, T1 east-south, T2 west-north, T3 east-north (8 x 8 grid)
     homes = {"R0": (-97.62, 38.34), "R1": (-97.82, 38.06), "R2": (-97.62, 38.06), "R3": (-97.82, 38.34)}
@@ -188,8 +190,8 @@ def test_match_reps_by_home_and_reason():
 def test_account_territories_balanced_by_overrides():
     from shapely.geometry import Point
 
-    from territory_desktop.services.balancing import propose_account_balance
     from territory_desktop.services.metrics import account_owners, account_workload
+    from territory_desktop.services.rep_assignment import propose_account_balance
 
     p = small_project()
     rng = np.random.default_rng(3)
@@ -220,4 +222,117 @@ def test_invalid_bowtie_geometry_is_repaired():
     x0, y0, x1, y1 = layer.geometry.iloc[5].bounds
     layer.loc[5, "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # self-intersecting bow tie
     out = balance_layer(layer, "code", BalanceOptions(["work"], k=2, tolerance=0.2))
-    assert len(out.plan) == 16 and out.scores["split_territories"] == 0
+    assert sorted(out.plan["code"]) == sorted(layer["code"]) and set(out.plan["territory"]) == {"1", "2"}
+    # independently: the bow tie repaired by shapely is two triangles touching its four side neighbours;
+    # each territory is one piece in the graph of intersecting (repaired) cells, and within 20 % on work
+    import shapely
+
+    cells = shapely.make_valid(layer.geometry.to_numpy())
+    assert cells[5].geom_type == "MultiPolygon" and cells[5].area > 0
+    lab = out.plan.set_index("code")["territory"].reindex(layer["code"]).to_numpy()
+    g = nx.Graph()
+    g.add_nodes_from(range(len(cells)))
+    g.add_edges_from((i, j) for i in range(len(cells)) for j in range(i) if cells[i].intersects(cells[j]))
+    for t in ("1", "2"):
+        assert nx.is_connected(g.subgraph(np.flatnonzero(lab == t).tolist())), t
+    tot = layer.groupby(lab)["work"].sum()
+    assert (abs(tot / tot.mean() - 1) <= 0.2 + 1e-9).all()
+    assert out.summary.scores.split_territories == 0
+
+
+def _with_reps(p: Project, homes: dict[str, tuple[int, int]]) -> Project:
+    """Give territory T<n> rep r<n> living at the centre of grid cell (i, j); names like cities."""
+    from shapely.geometry import Point
+
+    ids = sorted(homes)
+    p.reps = gpd.GeoDataFrame({"rep_id": [f"r{t[1:]}" for t in ids], "name": ids, "capacity_hours": 1600.0,
+                               "skills": "", "work_start_minute": 480, "work_end_minute": 1020, "zip": ""},
+                              geometry=[Point(-98 + (i + 0.5) * DEG, 38 + (j + 0.5) * DEG) for i, j in
+                                        (homes[t] for t in ids)], crs="EPSG:4326")
+    p.territories["rep_id"] = p.territories["territory_id"].map(lambda t: f"r{t[1:]}")
+    p.territories["name"] = p.territories["territory_id"].map({"T0": "Wichita", "T1": "Topeka", "T2": "Salina",
+                                                               "T3": "Kansas City"})
+    return p
+
+
+def _home_territory(p: Project, assignment: dict[str, str]) -> dict[str, str]:
+    """Independently: rep id -> territory of the unit whose polygon contains the rep's home."""
+    out = {}
+    for rep, home in zip(p.reps["rep_id"], p.reps.geometry, strict=True):
+        unit = next(u for u, g in zip(p.units["unit_id"], p.units.geometry, strict=True) if g.contains(home))
+        out[rep] = assignment[unit]
+    return out
+
+
+def test_build_anchored_on_rep_homes_keeps_every_rep_inside():
+    # homes far from the quadrants' middles, so an unanchored build would not keep them
+    p = _with_reps(small_project(), {"T0": (0, 0), "T1": (7, 0), "T2": (0, 7), "T3": (7, 7)})
+    prop = propose_project_balance(p, BalanceOptions(["work"], tolerance=0.05, use_rep_homes=True))
+    assert _home_territory(p, prop.assignment) == {"r0": "T0", "r1": "T1", "r2": "T2", "r3": "T3"}
+    assert prop.warnings == ()
+    work = p.units.set_index("unit_id")["work"]
+    tot = pd.Series(prop.assignment).to_frame("t").assign(w=work).groupby("t")["w"].sum()
+    assert (abs(tot / tot.mean() - 1) <= 0.05 + 1e-9).all()
+
+
+def test_unanchored_build_keeps_names_on_their_area_and_warns_for_reps_outside():
+    # r0 (Wichita, T0: the south-west quadrant) lives in the north-east quadrant of Kansas City (T3)
+    p = _with_reps(small_project(), {"T0": (6, 6), "T1": (6, 1), "T2": (1, 6), "T3": (5, 5)})
+    before = p.plan.as_dict()
+    prop = propose_project_balance(p, BalanceOptions(["work"], tolerance=0.05))
+    # renumbered so each territory keeps most of its old area (independent count of the overlap)
+    for t in ("T0", "T1", "T2", "T3"):
+        overlap = {s: sum(1 for u, x in prop.assignment.items() if x == s and before[u] == t) for s in before.values()}
+        assert max(overlap, key=overlap.get) == t
+    inside = _home_territory(p, prop.assignment)
+    outside = {r for r, t in inside.items() if t != f"T{r[1:]}"}
+    assert "r0" in outside
+    assert {w.split()[1] for w in prop.warnings} == outside
+    assert any(w == f"rep r0 of Wichita (T0) lives in {'Kansas City (T3)' if inside['r0'] == 'T3' else inside['r0']}"
+               for w in prop.warnings)
+
+
+def test_failure_message_names_territory_and_rounds_numbers():
+    """#10.2: "Kansas City (T3) ends at 1,234 work, +5.3 % over the target 1,172 (tolerance +/-0.1 %...)"."""
+    import re
+
+    from territory_desktop.models import InfeasibleError
+
+    p = _with_reps(small_project(), {"T0": (1, 1), "T1": (6, 1), "T2": (1, 6), "T3": (6, 6)})
+    p.units["work"] = p.units["work"] * 1000.0 + 0.5  # big, uneven numbers to round
+    with pytest.raises(InfeasibleError) as info:
+        propose_project_balance(p, BalanceOptions(["work"], tolerance=0.0005, mode="rebalance", max_moved=0.02,
+                                                  time_limit=2))
+    message = str(info.value)
+    m = re.search(r": (\w[\w ]*) \((T\d)\) ends at ([\d,]+) work, ([+-]\d+\.\d) % (over|under) the target "
+                  r"([\d,]+) \(tolerance \+/-0\.1 % on work\)", message)
+    assert m, message
+    best = info.value.result.proposals[0]
+    work = p.units.set_index("unit_id")["work"]
+    tot = pd.Series(best.assignment).to_frame("t").assign(w=work).groupby("t")["w"].sum()
+    name, tid = m.group(1), m.group(2)
+    assert name == p.territories.set_index("territory_id").loc[tid, "name"]
+    assert m.group(3) == f"{tot[tid]:,.0f}" and m.group(6) == f"{tot.mean():,.0f}"
+    dev = tot[tid] / tot.mean() - 1
+    assert m.group(4) == f"{dev * 100:+.1f}" and m.group(5) == ("over" if dev > 0 else "under")
+    assert abs(dev) == pytest.approx(abs(tot / tot.mean() - 1).max())  # the worst territory is named
+
+
+def test_cli_and_gui_service_pick_the_same_best_plan(tmp_path, capsys):
+    """One seed loop and one ranking: the CLI's --alternatives best is the GUI run's first proposal."""
+    from territory_desktop.services.project import save_project
+    from territory_desktop.services.scenario_balance import run_project_balance
+
+    path = tmp_path / "p.gpkg"
+    save_project(small_project(), path)
+    code = main(["balance", "--project", str(path), "--weight", "work", "--tolerance", "0.05", "-k", "4",
+                 "--alternatives", "3", "--json", "--quiet"])
+    assert code == 0
+    cli = json.loads(capsys.readouterr().out)
+    run = run_project_balance(small_project(), BalanceOptions(["work"], tolerance=0.05, k=4, alternatives=3))
+    keys = [p.summary.rank_key() for p in run.proposals]
+    assert keys == sorted(keys) and sorted(p.seed for p in run.proposals) == [0, 1, 2]
+    # the ranking key by hand: within tolerance, cut edges, units moved, seed
+    assert keys == [(not p.summary.within_tolerance, p.summary.scores.cut_edges,
+                     p.summary.scores.disruption.units_moved, p.seed) for p in run.proposals]
+    assert cli["seed"] == run.proposals[0].seed and cli["cut_edges"] == run.proposals[0].summary.scores.cut_edges

@@ -77,8 +77,9 @@ def test_plan_on_a_project_meets_frequencies_and_rows_match() -> None:
     got = rows["account_id"].value_counts().to_dict()
     assert got == need
     summary = plan_summary(rp)
-    assert summary["required_visits"] == summary["planned_visits"] == sum(need.values()) == len(rows)
-    assert not summary["unplanned"]
+    assert summary.required_visits == summary.planned_visits == sum(need.values()) == len(rows)
+    assert not summary.unplanned
+    assert summary.to_json()["days"][0]["stops"] == summary.days[0].stops
     # every row's drive km equals the great-circle x 1.3 leg from the previous stop
     from territory_desktop.engine.travel import haversine_km
 
@@ -87,7 +88,7 @@ def test_plan_on_a_project_meets_frequencies_and_rows_match() -> None:
         for r in day.sort_values("seq").itertuples():
             assert r.drive_km == pytest.approx(haversine_km(px, py, r.lon, r.lat) * 1.3, abs=0.01)
             px, py = r.lon, r.lat
-    json.dumps(summary)  # JSON-ready
+    json.dumps(summary.to_json())  # JSON-ready
 
 
 def test_replan_day_after_cancellation_under_two_seconds() -> None:
@@ -128,18 +129,3 @@ def test_matrix_cache_is_reused() -> None:
     b = plan_rep_visits(p, "r2", START, weeks=1, time_limit=3, matrix_cache=cache)
     assert b.dist_m is a.dist_m and len(cache) == 1
 
-
-def test_route_layers_for_the_map() -> None:
-    from territory_desktop.services.routing import route_layers
-
-    rp = plan_rep_visits(_project(), "r2", START, weeks=1, time_limit=3)
-    stops, lines = route_layers(rp)
-    rows = plan_rows(rp)
-    assert len(stops) == len(rows) and stops.crs.to_epsg() == 4326
-    busy = [d for d, r in rp.plan.days.items() if r.stops]
-    assert sorted(lines["date"]) == sorted(d.isoformat() for d in busy)
-    for line in lines.itertuples():
-        coords = list(line.geometry.coords)
-        assert coords[0] == coords[-1] == rp.home and len(coords) == line.stops + 2
-    one_stops, one_lines = route_layers(rp, busy[0])
-    assert set(one_stops["date"]) == {busy[0].isoformat()} and len(one_lines) == 1

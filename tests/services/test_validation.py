@@ -61,5 +61,9 @@ def test_pieces_match_networkx_components(make_grid):
 def test_clean_plan_is_ok(make_grid):
     p = grid_project(make_grid, 3, 3, {f"u{k}": "A" if k % 3 < 2 else "B" for k in range(9)})
     report = validate_plan(p)
-    assert report.ok
-    assert report.summary().startswith("0 orphan")
+    assert report.ok and report.orphans == [] and report.pieces == {} and report.holes == []
+    assert report.problem_units() == []
+    assert report.summary() == "0 orphan unit(s), 0 detached piece(s) in 0 territory(ies), 0 hole(s)"
+    g = queen_graph(3, 3)  # independently: A (columns 0-1) and B (column 2) are each one piece
+    for t in ("A", "B"):
+        assert nx.is_connected(g.subgraph([k for k in range(9) if (k % 3 < 2) == (t == "A")]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import networkx as nx
+import pandas as pd
 import pytest
 import shapely
 from PySide6.QtCore import QPointF
@@ -192,8 +193,9 @@ def test_alternatives_can_be_picked(qtbot, window):
     assert panel.choice.count() == 3 and panel.choice.isVisibleTo(panel)
     seeds = [p.seed for p in panel.run.proposals]
     assert sorted(seeds) == [0, 1, 2]
-    keys = [(not p.scores["within_tolerance"], p.scores["cut_edges"], len(p.changes)) for p in panel.run.proposals]
-    assert keys == sorted(keys)  # best first
+    keys = [(not p.summary.within_tolerance, p.summary.scores.cut_edges, p.summary.units_moved, p.seed)
+            for p in panel.run.proposals]
+    assert keys == sorted(keys)  # best first, by the service's one ranking
     panel.choice.setCurrentIndex(2)
     assert panel.proposal is panel.run.proposals[2]
     chosen = panel.proposal
@@ -214,7 +216,7 @@ def test_cancel_stops_a_run(qtbot, window, grid8):
     # the GUI thread stays free: the elapsed-time clock in the status line ticks while the worker runs
     qtbot.waitUntil(lambda: dialog.status.text().endswith("(1 s)"), timeout=10000)
     worker = dialog.worker
-    assert worker is not None and worker.running
+    assert worker is not None and dialog._message != "starting"  # the job reported progress
     t0 = time.perf_counter()
     dialog.cancel_button.click()
     qtbot.waitUntil(lambda: dialog.worker is None, timeout=5000)
@@ -255,7 +257,7 @@ def test_closing_the_dialog_cancels_the_run(qtbot, window):
     dialog.alternatives.setValue(20)
     dialog.run_button.click()
     worker = dialog.worker
-    qtbot.waitUntil(lambda: worker.running, timeout=5000)
+    qtbot.waitUntil(lambda: dialog._message != "starting", timeout=5000)  # the job is running
     dialog.reject()
     assert worker.stop.is_set() and not dialog.isVisible()
     qtbot.waitUntil(lambda: worker not in workers._alive, timeout=5000)
@@ -304,9 +306,51 @@ def test_locked_units_stay_unless_told(qtbot, window, grid8, monkeypatch):
     import territory_desktop.ui.balance_dialog as bd
 
     seen = []
-    real = bd.propose_project_balance
-    monkeypatch.setattr(bd, "propose_project_balance",
+    real = bd.run_project_balance
+    monkeypatch.setattr(bd, "run_project_balance",
                         lambda project, *a, **k: seen.append(int(project.units["locked"].sum())) or real(project, *a, **k))
     run_dialog(qtbot, window, lambda d: (d.max_moved.setValue(30.0), d.keep_locked.setChecked(False)))
     assert seen == [0]
     assert grid8.units["locked"].sum() == len(locked)  # the dialog does not touch the project's locks
+
+
+def test_anchor_on_rep_homes_is_offered_only_when_every_territory_has_a_rep(qtbot, window, grid8):
+    dialog = open_balance_dialog(window)
+    assert dialog.anchor.isVisibleTo(dialog) and not dialog.anchor.isChecked()  # T2, T3 have no rep
+    dialog.close()
+    grid8.territories["rep_id"] = ["R1", "R2", "R3"]
+    extra = grid8.reps.iloc[[1]].copy()
+    extra["rep_id"], extra["name"] = "R3", "Cy"
+    grid8.reps = type(grid8.reps)(pd.concat([grid8.reps, extra], ignore_index=True), crs=grid8.reps.crs)
+    dialog = open_balance_dialog(window)
+    dialog.mode_build.setChecked(True)
+    assert dialog.anchor.isEnabled() and dialog.anchor.isChecked()  # the default when it can anchor
+    assert dialog.options().use_rep_homes
+    dialog.k.setValue(4)  # anchoring needs one territory per rep
+    assert not dialog.anchor.isEnabled() and not dialog.options().use_rep_homes
+    dialog.k.setValue(3)
+    dialog.mode_rebalance.setChecked(True)
+    assert not dialog.options().use_rep_homes
+
+
+def test_apply_warns_when_a_rep_ends_outside_their_territory(qtbot, window, grid8, monkeypatch):
+    import shapely
+
+    grid8.reps.loc[grid8.reps["rep_id"] == "R1", "geometry"] = shapely.Point(-96.3, 38.3)  # in T3's column 7
+    run_dialog(qtbot, window, lambda d: d.max_moved.setValue(30.0))
+    panel = window.balance_panel
+    home_unit = unit_id(7, 0)
+    assert panel.proposal.assignment[home_unit] != "T1"  # independently: R1's home stays outside T1
+    assert any(w.startswith("rep R1 of Terr T1 (T1) lives in") for w in panel.proposal.warnings)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    before = dict(grid8.plan.as_dict())
+    assert not panel.apply() and grid8.plan.as_dict() == before
+    assert len(asked) == 1 and "rep R1 of Terr T1 (T1) lives in" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    from territory_desktop.services.scenario_balance import ProposalOutcome
+
+    outcomes = []
+    panel.closed.connect(outcomes.append)
+    assert panel.apply() and window.undo_stack.count() == 1
+    assert outcomes == [ProposalOutcome.APPLIED]

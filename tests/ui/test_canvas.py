@@ -50,11 +50,17 @@ def close(a: QColor, b: QColor, tol: int = 6) -> bool:
 
 
 def test_display_crs_is_us_albers_and_map_not_stretched(canvas):
+    import pyproj
+
     assert canvas.scene.crs == "EPSG:5070"
-    # a 0.5 degree box at 39N is ~43 km wide and ~55 km tall: the drawn unit is taller than wide
+    # the drawn offset between two corners of a unit has the same shape as in US Albers metres (no
+    # stretching), computed here with pyproj; north is up
     a = widget_point(canvas, -100.0, 38.0)
     b = widget_point(canvas, -99.5, 38.5)
-    assert abs(b.y() - a.y()) > abs(b.x() - a.x())
+    to = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:5070", always_xy=True)
+    (x1, x2), (y1, y2) = to.transform([-100.0, -99.5], [38.0, 38.5])
+    assert b.y() < a.y()
+    assert abs(b.y() - a.y()) / abs(b.x() - a.x()) == pytest.approx(abs(y2 - y1) / abs(x2 - x1), rel=0.01)
 
 
 def test_pixels_show_territory_colours_at_unit_centres(canvas):

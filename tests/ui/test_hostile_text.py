@@ -108,7 +108,7 @@ def test_properties_panel_shows_names_literally_and_loads_nothing(window):
 
 def test_tables_tree_combo_and_tooltips(window):
     model = window.table_model
-    row = next(r for r in range(model.rowCount()) if model.territory_at(r) == "W")
+    row = model.frame["territory_id"].tolist().index("W")
     col = next(c for c in range(model.columnCount()) if model.headerData(c, Qt.Orientation.Horizontal) == "Territory")
     ix = model.index(row, col)
     assert model.data(ix, Qt.ItemDataRole.DisplayRole) == MARKUP  # item views draw DisplayRole as plain text
@@ -182,20 +182,23 @@ def test_validation_panel(window):
 
 
 def test_balance_proposal_summary_and_table(window, qtbot):
-    from territory_desktop.services.balancing import BalanceOptions, propose_project_balance
-    from territory_desktop.services.metrics import unit_measures
+    from dataclasses import replace
+
+    from territory_desktop.services.balancing import BalanceOptions
+    from territory_desktop.services.scenario_balance import run_project_balance
     from territory_desktop.ui.balance_dialog import show_proposal
-    from territory_desktop.ui.balance_proposal import BalanceRun
 
     p = window.project
-    opts = BalanceOptions([MARKUP], tolerance=0.9, time_limit=3)
-    proposal = propose_project_balance(p, opts)
-    proposal.scores["message"] = f"{MARKUP} (W) ends 40 % over the target"
-    show_proposal(window, BalanceRun([proposal], p.plan.as_dict(), unit_measures(p), opts))
+    run = run_project_balance(p, BalanceOptions([MARKUP], tolerance=0.9, time_limit=3))
+    proposal = run.proposals[0]
+    failed = replace(proposal.summary, failure=f"{MARKUP} (W) ends 40 % over the target")
+    run.proposals[0] = replace(proposal, summary=failed, warnings=(f"{MARKUP} lives outside {MARKUP}",))
+    show_proposal(window, run)
     panel = window.balance_panel
     text = label_shows(panel.summary)
     assert f"Not within tolerance: {MARKUP} (W) ends 40 % over the target" in text
     assert f"{MARKUP}: max/mean" in text
+    assert f"Warning: {MARKUP} lives outside {MARKUP}" in text
     cells = [panel.table.item(r, c).text() for r in range(panel.table.rowCount())
              for c in range(panel.table.columnCount()) if panel.table.item(r, c)]
     assert any(MARKUP in c for c in cells)  # the territory's name in the change table, as text

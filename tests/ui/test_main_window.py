@@ -148,11 +148,23 @@ def test_choropleth_and_layers(window, grid8):
 
 
 def test_validation_lists_orphans(window, grid8):
-    grid8.plan.assign([unit_id(4, 2)], None)
+    import re
+
+    import pyproj
+    from PySide6.QtCore import Qt
+
+    orphan = unit_id(4, 2)  # the middle of T2 (columns 3-5): T2 then has a hole of exactly this unit
+    grid8.plan.assign([orphan], None)
     window.validate()
-    items = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
-    assert any("1 orphan" in t for t in items)
-    assert any("hole" in t for t in items)  # T2 surrounds the orphan unit
+    lst = window.validation.list
+    items = [(lst.item(i).text(), lst.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(lst.count())]
+    assert items[0] == ("1 orphan unit(s) (no territory)", [orphan])
+    assert len(items) == 2 and items[1][1] == [orphan]
+    m = re.fullmatch(r"Terr T2: hole of ([\d,]+) km² \(1 unit\(s\) inside\)", items[1][0])
+    assert m, items[1][0]
+    unit = grid8.units.set_index("unit_id").geometry[orphan]
+    geodesic_km2 = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(unit)[0]) / 1e6
+    assert float(m.group(1).replace(",", "")) == pytest.approx(geodesic_km2, abs=1.0)
 
 
 def test_hierarchy_rolls_up_children(window, grid8):

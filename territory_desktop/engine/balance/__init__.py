@@ -1,14 +1,14 @@
 """The balancing engine: contiguous, balanced, compact territories from arrays (no files, no Qt).
 
 Main entry points: :func:`balance_territories` (from scratch), :func:`rebalance_plan` (disruption cap),
-:func:`assign_orphans`, :func:`alternatives`; :func:`assign_reps` (reps to territories) and
+:func:`assign_orphans`; :func:`assign_reps` (reps to territories) and
 :func:`balance_accounts` (account-type territories, no contiguity).
 """
 
 from .accounts import balance_accounts
 from .problem import BalanceProblem, check_feasible, validate
 from .reps import RepMatch, assign_reps
-from .solve import BalanceResult, alternatives, assign_orphans, balance_territories, rebalance_plan
+from .solve import BalanceMode, BalanceResult, assign_orphans, balance_territories, rebalance_plan
 
-__all__ = ["BalanceProblem", "BalanceResult", "RepMatch", "alternatives", "assign_orphans", "assign_reps",
+__all__ = ["BalanceMode", "BalanceProblem", "BalanceResult", "RepMatch", "assign_orphans", "assign_reps",
            "balance_accounts", "balance_territories", "check_feasible", "rebalance_plan", "validate"]

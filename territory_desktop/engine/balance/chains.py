@@ -1,7 +1,7 @@
 """Moves for a stuck local search: ejection chains and chain transfers along territory paths.
 
-Functions take the :class:`~.search.Search` state ``s`` and change it in place; each either lowers the
-total balance violation or undoes everything it did.
+Functions take the :class:`~.search.Search` state ``s`` and change it in place through its public
+methods; each either lowers the total balance violation or undoes everything it did.
 """
 
 from __future__ import annotations
@@ -10,10 +10,47 @@ import itertools
 import time
 from collections import deque
 
-EPS = 1e-12
+from .graph import EPS
+from .search import Search
 
 
-def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
+def _eject_moves(s: Search, cur: int, used: set[int]) -> list[tuple[float, int, int, int]]:
+    """Boundary moves around ``cur`` by the violation they leave in both territories, best first."""
+    moves = []
+    for u, a, b in s.boundary_moves(cur):
+        if u in used or s.locked[u]:
+            continue
+        wu = s.W[u]
+        pa, sa = s.viol(a, [s.load[a][j] - wu[j] for j in range(s.m)])
+        pb, sb = s.viol(b, [s.load[b][j] + wu[j] for j in range(s.m)])
+        moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
+    moves.sort()
+    return moves
+
+
+def _eject_step(s: Search, touched: list[int], used: set[int], skip: int, log: list[tuple[int, int]]) -> bool:
+    """The most violated touched territory makes its best movable move (after skipping ``skip``);
+    False when it is within tolerance or cannot move."""
+    cur = max(touched, key=lambda q: s.viol(q, s.load[q])[0])
+    if s.viol(cur, s.load[cur])[0] <= 0:
+        return False
+    for _, u, a, b in _eject_moves(s, cur, used)[:40]:
+        group = s.movable_set(u, b, limit=max(2, s.size[a] // 3))
+        if group is None:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        for v in group:
+            log.append((v, a))
+            s.move(v, b)
+            used.add(v)
+        touched.extend(q for q in (a, b) if q not in touched)
+        return True
+    return False
+
+
+def eject(s: Search, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
     """Ejection chain: the most violated territory the chain has touched makes its best move (even one
     that pushes a neighbour out of tolerance), the neighbour then passes its excess on, and so on; no
     unit moves twice. Kept as soon as the total violation drops below its
@@ -21,56 +58,19 @@ def eject(s, t: int, deadline: float, depth: int = 30, tries: int = 4) -> bool:
     p0 = s.penalty_territories()
     for first in range(tries):
         log: list[tuple[int, int]] = []
-        touched, used, ok = [t], set(), False
+        touched, used = [t], set()
         for step in range(depth):
-            cur = max(touched, key=lambda q: s._viol(q, s.load[q])[0])
-            if s._viol(cur, s.load[cur])[0] <= 0:
-                break
-            moves = []
-            for u, a, b in s.boundary_moves(cur):
-                if u in used or s.locked[u]:
-                    continue
-                wu = s.W[u]
-                na = [s.load[a][j] - wu[j] for j in range(s.m)]
-                nb = [s.load[b][j] + wu[j] for j in range(s.m)]
-                pa, sa = s._viol(a, na)
-                pb, sb = s._viol(b, nb)
-                moves.append((pa + pb + 1e-3 * (sa + sb), u, a, b))
-            moves.sort()
-            skip = first if step == 0 else 0
-            applied = False
-            for _, u, a, b in moves[:40]:
-                group = s.movable_set(u, b, limit=max(2, s.size[a] // 3))
-                if group is None:
-                    continue
-                if skip:
-                    skip -= 1
-                    continue
-                for v in group:
-                    log.append((v, a))
-                    s.move(v, b)
-                    used.add(v)
-                for q in (a, b):
-                    if q not in touched:
-                        touched.append(q)
-                applied = True
-                break
-            if not applied:
+            if not _eject_step(s, touched, used, first if step == 0 else 0, log):
                 break
             if s.penalty_territories() < p0 - EPS:
-                ok = True
-                break
+                return True
             if time.perf_counter() > deadline:
                 break
-        if ok:
-            return True
-        for u, a in reversed(log):
-            s.move(u, a)
-            s.moves -= 2
+        s.undo(log)
     return False
 
 
-def _tgraph(s) -> list[set[int]]:
+def _tgraph(s: Search) -> list[set[int]]:
     nb: list[set[int]] = [set() for _ in range(s.k)]
     lab = s.lab
     for u in range(s.n):
@@ -81,7 +81,7 @@ def _tgraph(s) -> list[set[int]]:
     return nb
 
 
-def chain(s, t: int, deadline: float) -> bool:
+def chain(s: Search, t: int, deadline: float) -> bool:
     """Push t's worst excess (or deficit) along a territory path to the nearest one with room."""
     j_worst, dev_worst = 0, 0.0
     for j in range(s.m):
@@ -125,13 +125,11 @@ def chain(s, t: int, deadline: float) -> bool:
                 break
         if amount > 0 and s.penalty_territories() < p0 - EPS:
             return True
-        for u, a in reversed(log):  # undo
-            s.move(u, a)
-            s.moves -= 2
+        s.undo(log)
     return False
 
 
-def _transfer(s, a: int, b: int, j: int, need: float, log: list) -> float:
+def _transfer(s: Search, a: int, b: int, j: int, need: float, log: list) -> float:
     """Move boundary units of a into b until about ``need`` of measure j has moved; returns the amount."""
     moved = 0.0
     tgt = s.targets[j]
@@ -146,7 +144,7 @@ def _transfer(s, a: int, b: int, j: int, need: float, log: list) -> float:
                 over = max(0.0, wj - rem) / tgt
                 if over > 0.25:
                     continue
-                dc = s.cw[u] * (s._dist(u, b) - s._dist(u, a)) / s.radius
+                dc = s.cw[u] * (s.dist(u, b) - s.dist(u, a)) / s.radius
                 cands.append((10.0 * over + 0.01 * dc, u))
         cands.sort()
         done = False

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .graph import joins_pieces
+
 
 def spread_seeds(xy: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
     """k well-spread seed units: weighted k-means++ then a few weighted Lloyd rounds; (k,) unit indices."""
@@ -197,7 +199,7 @@ def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, 
             if labels[v] >= 0:
                 touching[int(labels[v])] = touching.get(int(labels[v]), 0) + 1
         if prefer_touching:
-            t = min(touching, key=lambda c: (not _joins_pieces(labels, adj_lists, u, c), load[c]))
+            t = min(touching, key=lambda c: (not joins_pieces(adj_lists, labels, u, c), load[c]))
         else:
             t = min(touching, key=lambda c: load[c])
         labels[u] = t
@@ -207,24 +209,6 @@ def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, 
                 queued.add(v)
                 frontier.append(v)
     return labels
-
-
-def _joins_pieces(labels: np.ndarray, adj: list[list[int]], u: int, t: int) -> bool:
-    """True if u's neighbours in territory t are not connected to each other within t (without u)."""
-    ns = [v for v in adj[u] if labels[v] == t]
-    if len(ns) < 2:
-        return False
-    want, seen, queue = set(ns[1:]), {u, ns[0]}, deque([ns[0]])
-    while queue:
-        x = queue.popleft()
-        for y in adj[x]:
-            if y not in seen and labels[y] == t:
-                want.discard(y)
-                if not want:
-                    return False
-                seen.add(y)
-                queue.append(y)
-    return True
 
 
 def bisect_partition(adj: sp.csr_matrix, w: np.ndarray, xy: np.ndarray, k: int, rng: np.random.Generator,
@@ -271,3 +255,5 @@ def bisect_partition(adj: sp.csr_matrix, w: np.ndarray, xy: np.ndarray, k: int, 
         stack.append((idx[left], k1, first))
         stack.append((idx[~left], kk - k1, first + k1))
     return labels
+
+

@@ -30,6 +30,11 @@ class BalanceProblem:
     current: (n,) int territory index per unit (-1 = orphan) for rebalancing, orphans and locks.
     homes: (k, 2) fixed home points in metres (rep homes), or None to use territory centres.
     max_distance: metres a unit may lie from its territory's home (None = no limit).
+    home_units: (k,) index of the unit each home lies in (-1 = none), kept in its territory; default
+    the unit whose centre is nearest the home.
+    territory_names: k names for messages, e.g. "Kansas City (T19)" (default "territory <index>").
+    measure_units: m units for amounts in messages, e.g. "h/yr" (default the measure names).
+    measure_labels: m display names for messages, e.g. "Workload" (default the measure names).
     """
 
     adjacency: sp.csr_matrix
@@ -43,6 +48,10 @@ class BalanceProblem:
     current: np.ndarray | None = None
     homes: np.ndarray | None = None
     max_distance: float | None = None
+    home_units: np.ndarray | None = None
+    territory_names: list[str] = field(default_factory=list)
+    measure_units: list[str] = field(default_factory=list)
+    measure_labels: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.weights = np.asarray(self.weights, dtype=float)
@@ -55,6 +64,12 @@ class BalanceProblem:
         n = self.n
         if not self.unit_names:
             self.unit_names = [str(i) for i in range(n)]
+        if not self.territory_names:
+            self.territory_names = [f"territory {t}" for t in range(max(self.k, 0))]
+        if not self.measure_units:
+            self.measure_units = list(self.measure_names)
+        if not self.measure_labels:
+            self.measure_labels = list(self.measure_names)
         self.locked = np.zeros(n, bool) if self.locked is None else np.asarray(self.locked, bool)
         if self.current is not None:
             self.current = np.asarray(self.current, dtype=np.int64)
@@ -73,10 +88,33 @@ class BalanceProblem:
         return self.weights.sum(axis=0) / self.k
 
 
-def validate(p: BalanceProblem) -> None:
-    """Raise InvalidInputError listing every structural problem (shapes, values, graph)."""
-    problems: list[str] = []
+    def amount(self, j: int, value: float) -> str:
+        """``value`` of measure j for a message, rounded, with its unit: "2,646 h/yr"."""
+        return f"{number(value)} {self.measure_units[j]}"
+
+
+def number(value: float) -> str:
+    """A number for a message: thousands separated, whole above 100, else 3 significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def pct(fraction: float, sign: bool = False) -> str:
+    """A fraction as a percentage for a message: 0.535 -> "53.5 %" ("+53.5 %" with ``sign``)."""
+    return f"{fraction * 100:{'+' if sign else ''}.1f} %"
+
+
+def within_tolerance(p: BalanceProblem, labels: np.ndarray) -> bool:
+    """True when every territory of ``labels`` is within the tolerance of every measure's target."""
+    loads = np.stack([np.bincount(labels, weights=p.weights[:, j], minlength=p.k) for j in range(p.m)], 1)
+    targets = p.targets
+    ok = targets > 0
+    dev = np.abs(loads[:, ok] / targets[ok] - 1)
+    return bool((dev <= p.tolerance[ok] + 1e-12).all())
+
+
+def _shape_problems(p: BalanceProblem) -> list[str]:
     n, m = p.n, p.m
+    problems: list[str] = []
     if n == 0:
         problems.append("there are no units to balance")
     if p.k < 1:
@@ -89,17 +127,34 @@ def validate(p: BalanceProblem) -> None:
         problems.append(f"coordinates are {p.xy.shape}, expected ({n}, 2)")
     if len(p.measure_names) != m:
         problems.append(f"{len(p.measure_names)} measure names for {m} measures")
-    for j in range(m):
+    if len(p.territory_names) != max(p.k, 0):
+        problems.append(f"{len(p.territory_names)} territory names for k = {p.k}")
+    if len(p.measure_units) != m or len(p.measure_labels) != m:
+        problems.append(f"{len(p.measure_units)} measure units and {len(p.measure_labels)} labels for {m} "
+                        "measures")
+    return problems
+
+
+def _measure_problems(p: BalanceProblem) -> list[str]:
+    problems: list[str] = []
+    for j in range(p.m):
         col = p.weights[:, j]
         name = p.measure_names[j] if j < len(p.measure_names) else str(j)
         bad = np.flatnonzero(~np.isfinite(col) | (col < 0))
         if len(bad):
             problems.append(f"measure '{name}': {len(bad)} units with a missing or negative value, e.g. "
                             f"unit {p.unit_names[bad[0]]} = {col[bad[0]]}")
-        elif n and col.sum() <= 0:
+        elif p.n and col.sum() <= 0:
             problems.append(f"measure '{name}' sums to 0; nothing to balance")
         if not (0 <= p.tolerance[j] < 1):
             problems.append(f"tolerance of '{name}' must be in [0, 1), got {p.tolerance[j]}")
+    return problems
+
+
+def _plan_problems(p: BalanceProblem) -> list[str]:
+    """The current plan, locks and homes."""
+    n = p.n
+    problems: list[str] = []
     if p.current is not None:
         if p.current.shape != (n,):
             problems.append(f"current plan has {p.current.shape} entries, expected {n}")
@@ -109,6 +164,16 @@ def validate(p: BalanceProblem) -> None:
         problems.append("locked units need a current plan giving their territory")
     if p.homes is not None and np.asarray(p.homes).shape != (p.k, 2):
         problems.append(f"homes are {np.asarray(p.homes).shape}, expected ({p.k}, 2)")
+    if p.home_units is not None and (p.homes is None or np.shape(p.home_units) != (p.k,)
+                                     or (np.asarray(p.home_units) >= n).any()):
+        problems.append(f"home units must be {p.k} unit indices (or -1) next to the homes")
+    return problems
+
+
+def validate(p: BalanceProblem) -> None:
+    """Raise InvalidInputError listing every structural problem (shapes, values, graph)."""
+    problems = _shape_problems(p) + _measure_problems(p) + _plan_problems(p)
+    n = p.n
     if n and p.adjacency.shape == (n, n):
         count, _ = connected_components(p.adjacency, directed=False)
         if count > 1:
@@ -121,25 +186,27 @@ def validate(p: BalanceProblem) -> None:
 def check_feasible(p: BalanceProblem) -> None:
     """Raise InfeasibleError when the request provably cannot be met; the message names the cause."""
     targets = p.targets
-    for j, name in enumerate(p.measure_names):
+    for j in range(p.m):
         t, tol = targets[j], p.tolerance[j]
         hi, lo = t * (1 + tol), t * (1 - tol)
         col = p.weights[:, j]
         heavy = int(np.argmax(col))
         if col[heavy] > hi + 1e-9 * max(t, 1):
             raise InfeasibleError(
-                f"unit {p.unit_names[heavy]} has {name} {col[heavy]:.6g}, more than a whole territory may "
-                f"hold: target {t:.6g} +{tol:.1%} = {hi:.6g}; use fewer territories, a wider tolerance "
-                f"or split the unit")
+                f"unit {p.unit_names[heavy]} has {p.amount(j, col[heavy])}, more than a whole territory may "
+                f"hold: target {p.amount(j, t)} +{pct(tol)} = {p.amount(j, hi)}; use fewer territories, a "
+                f"wider tolerance or split the unit")
         step = _quantum(col)
         if step > 0 and math.floor(hi / step + 1e-9) * step < lo - 1e-9:
             raise InfeasibleError(
-                f"tolerance +/-{tol:.1%} on {name} is tighter than the units allow: values come in steps of "
-                f"{step:.6g} and no sum of them lies in [{lo:.6g}, {hi:.6g}] (target {t:.6g})")
+                f"tolerance +/-{pct(tol)} on {p.measure_labels[j]} is tighter than the units allow: values come in steps of "
+                f"{p.amount(j, step)} and no sum of them lies in [{number(lo)}, {number(hi)}] "
+                f"(target {p.amount(j, t)})")
         positive = int((col > 0).sum())
         if lo > 0 and positive < p.k:
             raise InfeasibleError(
-                f"only {positive} units have {name} > 0 but {p.k} territories each need at least {lo:.6g}")
+                f"only {positive} units have {p.measure_labels[j]} > 0 but {p.k} territories each need at least "
+                f"{p.amount(j, lo)}")
     if p.current is not None and p.locked.any():
         _check_locks(p, targets)
     if p.max_distance is not None and p.homes is not None:
@@ -158,14 +225,15 @@ def _check_locks(p: BalanceProblem, targets: np.ndarray) -> None:
     if (cur[locked_idx] < 0).any():
         u = locked_idx[cur[locked_idx] < 0][0]
         raise InfeasibleError(f"unit {p.unit_names[u]} is locked but has no territory")
-    for j, name in enumerate(p.measure_names):
+    for j in range(p.m):
         hi = targets[j] * (1 + p.tolerance[j])
         sums = np.bincount(cur[locked_idx], weights=p.weights[locked_idx, j], minlength=p.k)
         t = int(np.argmax(sums))
         if sums[t] > hi + 1e-9 * max(targets[j], 1):
             raise InfeasibleError(
-                f"locked units of territory {t} already hold {name} {sums[t]:.6g}, more than the target "
-                f"{targets[j]:.6g} +{p.tolerance[j]:.1%} = {hi:.6g}; unlock some of them")
+                f"locked units of {p.territory_names[t]} already hold {p.amount(j, sums[t])}, more than the "
+                f"target {p.amount(j, targets[j])} +{pct(p.tolerance[j])} = {p.amount(j, hi)}; unlock some "
+                f"of them")
     # locked units of one territory must be joinable through units not locked elsewhere
     adj = p.adjacency
     for t in np.unique(cur[locked_idx]):
@@ -180,7 +248,7 @@ def _check_locks(p: BalanceProblem, targets: np.ndarray) -> None:
         if len(np.unique(comp[pos])) > 1:
             a, b = mine[0], mine[np.flatnonzero(comp[pos] != comp[pos[0]])[0]]
             raise InfeasibleError(
-                f"locked units {p.unit_names[a]} and {p.unit_names[b]} of territory {t} cannot be in one "
+                f"locked units {p.unit_names[a]} and {p.unit_names[b]} of {p.territory_names[t]} cannot be in one "
                 f"contiguous territory: units locked to other territories separate them")
 
 

@@ -19,52 +19,68 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...models.progress import StopFlag
-from . import chains
+from .graph import EPS, connected_without, pieces_without
 
-EPS = 1e-12
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Settings of a local search (PyVRP's ``SolveParams`` shape): arrays are per unit (n) or per
+    territory (k); coordinates and distances in metres.
+
+    weights: (n, m) measures; tolerance: (m,) allowed relative deviation; xy: (n, 2) unit centres;
+    locked: (n,) units that never move; homes: (k, 2) territory homes, fixed (rep homes, rebalancing)
+    or recentred in each polish pass; cost_w: (n,) weight of a unit's distance to its home;
+    max_distance: metres a unit may lie from its home (None = no limit); original, disruption_w,
+    budget: a disruption budget (rebalancing) counted in ``disruption_w`` against ``original`` labels;
+    margin: the search aims inside ``margin`` x tolerance.
+    """
+
+    weights: np.ndarray
+    tolerance: np.ndarray
+    xy: np.ndarray
+    k: int
+    locked: np.ndarray
+    homes: np.ndarray
+    fixed_homes: bool
+    cost_w: np.ndarray
+    max_distance: float | None = None
+    original: np.ndarray | None = None
+    disruption_w: np.ndarray | None = None
+    budget: float = math.inf
+    margin: float = 0.9
 
 
 class Search:
     """Mutable plan state with incremental loads; see the module docstring for the objective."""
 
-    def __init__(self, labels: np.ndarray, adj_lists: list[list[int]], weights: np.ndarray,
-                 tolerance: np.ndarray, xy: np.ndarray, k: int, locked: np.ndarray, homes: np.ndarray,
-                 fixed_homes: bool, cost_w: np.ndarray, max_distance: float | None = None,
-                 original: np.ndarray | None = None, disruption_w: np.ndarray | None = None,
-                 budget: float = math.inf, margin: float = 0.9) -> None:
-        self.n, self.m = weights.shape
-        self.k = k
+    def __init__(self, labels: np.ndarray, adj_lists: list[list[int]], params: SearchParams) -> None:
+        q = params
+        self.n, self.m = q.weights.shape
+        self.k = k = q.k
         self.adj = adj_lists
         self.lab = [int(x) for x in labels]
-        self.W = [tuple(float(v) for v in row) for row in weights]
-        self.targets = [float(x) for x in weights.sum(0) / k]
-        self.tol = [float(x) for x in tolerance]
-        self.itol = [float(x) * margin for x in tolerance]  # aim inside the tolerance
-        self.x = xy[:, 0].tolist()
-        self.y = xy[:, 1].tolist()
-        self.locked = [bool(v) for v in locked]
-        self.homes = np.asarray(homes, float).copy()
-        self.fixed_homes = fixed_homes
-        self.cw = [float(v) for v in cost_w]
-        self.maxd = max_distance
-        self.load = [[0.0] * self.m for _ in range(k)]
-        self.size = [0] * k
-        self.members: list[set[int]] = [set() for _ in range(k)]
-        for u, t in enumerate(self.lab):
-            self.size[t] += 1
-            self.members[t].add(u)
-            for j in range(self.m):
-                self.load[t][j] += self.W[u][j]
-        area = max(float(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1])), 1.0)
+        self.W = [tuple(float(v) for v in row) for row in q.weights]
+        self.targets = [float(x) for x in q.weights.sum(0) / k]
+        self.tol = [float(x) for x in q.tolerance]
+        self.itol = [float(x) * q.margin for x in q.tolerance]  # aim inside the tolerance
+        self.x = q.xy[:, 0].tolist()
+        self.y = q.xy[:, 1].tolist()
+        self.locked = [bool(v) for v in q.locked]
+        self.homes = np.asarray(q.homes, float).copy()
+        self.fixed_homes = q.fixed_homes
+        self.cw = [float(v) for v in q.cost_w]
+        self.maxd = q.max_distance
+        self._count_loads()
+        area = max(float(np.ptp(q.xy[:, 0]) * np.ptp(q.xy[:, 1])), 1.0)
         self.radius = math.sqrt(area / k)
-        self.orig = None if original is None else [int(v) for v in original]
-        self.dw = None if disruption_w is None else [float(v) for v in disruption_w]
-        self.budget = budget
+        self.orig = None if q.original is None else [int(v) for v in q.original]
+        self.dw = None if q.disruption_w is None else [float(v) for v in q.disruption_w]
+        self.budget = q.budget
         self.spent = 0.0
         if self.orig is not None:
             self.spent = sum(self.dw[u] for u in range(self.n) if self.lab[u] != self.orig[u])
@@ -74,8 +90,19 @@ class Search:
         self._failed: dict[tuple[int, bool], int] = {}
         self._vcache: dict[int, tuple[int, tuple[float, float]]] = {}
 
+    def _count_loads(self) -> None:
+        k, m = self.k, self.m
+        self.load = [[0.0] * m for _ in range(k)]
+        self.size = [0] * k
+        self.members: list[set[int]] = [set() for _ in range(k)]
+        for u, t in enumerate(self.lab):
+            self.size[t] += 1
+            self.members[t].add(u)
+            for j in range(m):
+                self.load[t][j] += self.W[u][j]
+
     # ---- scoring
-    def _viol(self, t: int, load: list[float]) -> tuple[float, float]:
+    def viol(self, t: int, load: list[float]) -> tuple[float, float]:
         p = s = 0.0
         for j in range(self.m):
             dev = load[j] / self.targets[j] - 1.0 if self.targets[j] > 0 else 0.0
@@ -87,30 +114,30 @@ class Search:
         return p, s
 
     def _viol_now(self, t: int) -> tuple[float, float]:
-        """_viol of t's current load, cached until t changes."""
+        """viol of t's current load, cached until t changes."""
         hit = self._vcache.get(t)
         if hit is not None and hit[0] == self.version[t]:
             return hit[1]
-        val = self._viol(t, self.load[t])
+        val = self.viol(t, self.load[t])
         self._vcache[t] = (self.version[t], val)
         return val
 
-    def _dist(self, u: int, t: int) -> float:
+    def dist(self, u: int, t: int) -> float:
         return math.hypot(self.x[u] - self.homes[t, 0], self.y[u] - self.homes[t, 1])
 
-    def _dpen(self, u: int, t: int) -> float:
+    def distance_penalty(self, u: int, t: int) -> float:
         if self.maxd is None:
             return 0.0
-        d = self._dist(u, t)
+        d = self.dist(u, t)
         return 0.0 if d <= self.maxd else 10.0 * (1.0 + (d - self.maxd) / self.maxd)
 
     def penalty(self) -> float:
         """The current balance violation P (0 = every measure within the internal tolerance)."""
-        return sum(self._viol(t, self.load[t])[0] for t in range(self.k)) + \
-            sum(self._dpen(u, self.lab[u]) for u in range(self.n))
+        return sum(self.viol(t, self.load[t])[0] for t in range(self.k)) + \
+            sum(self.distance_penalty(u, self.lab[u]) for u in range(self.n))
 
     def violating(self) -> list[int]:
-        out = [(self._viol(t, self.load[t])[0], t) for t in range(self.k)]
+        out = [(self.viol(t, self.load[t])[0], t) for t in range(self.k)]
         return [t for v, t in sorted(out, reverse=True) if v > 0]
 
     def within(self, slack: float = 1.0) -> bool:
@@ -129,23 +156,23 @@ class Search:
         nb = [lb[j] + wu[j] for j in range(self.m)]
         pa0, sa0 = self._viol_now(a)
         pb0, sb0 = self._viol_now(b)
-        pa1, sa1 = self._viol(a, na)
-        pb1, sb1 = self._viol(b, nb)
-        dp = pa1 + pb1 - pa0 - pb0 + self._dpen(u, b) - self._dpen(u, a)
-        dc = self.cw[u] * (self._dist(u, b) - self._dist(u, a)) / self.radius
+        pa1, sa1 = self.viol(a, na)
+        pb1, sb1 = self.viol(b, nb)
+        dp = pa1 + pb1 - pa0 - pb0 + self.distance_penalty(u, b) - self.distance_penalty(u, a)
+        dc = self.cw[u] * (self.dist(u, b) - self.dist(u, a)) / self.radius
         return dp, sa1 + sb1 - sa0 - sb0, dc
 
     def delta_ps(self, u: int, a: int, b: int) -> tuple[float, float]:
         """(dP, dS) of moving unit u from a to b, without the compactness term (cheaper)."""
         wu = self.W[u]
         la, lb = self.load[a], self.load[b]
-        pa1, sa1 = self._viol(a, [la[j] - wu[j] for j in range(self.m)])
-        pb1, sb1 = self._viol(b, [lb[j] + wu[j] for j in range(self.m)])
+        pa1, sa1 = self.viol(a, [la[j] - wu[j] for j in range(self.m)])
+        pb1, sb1 = self.viol(b, [lb[j] + wu[j] for j in range(self.m)])
         pa0, sa0 = self._viol_now(a)
         pb0, sb0 = self._viol_now(b)
         dp = pa1 + pb1 - pa0 - pb0
         if self.maxd is not None:
-            dp += self._dpen(u, b) - self._dpen(u, a)
+            dp += self.distance_penalty(u, b) - self.distance_penalty(u, a)
         return dp, sa1 + sb1 - sa0 - sb0
 
     def disruption_cost(self, u: int, b: int) -> float:
@@ -155,58 +182,18 @@ class Search:
         return self.dw[u] * ((o != b) - (o != self.lab[u]))
 
     # ---- moving
-    def connected_without(self, u: int, a: int) -> bool:
-        """True if territory a stays connected (and non-empty) once unit u leaves it."""
-        if self.size[a] <= 1:
-            return False
-        lab = self.lab
-        ns = [v for v in self.adj[u] if lab[v] == a]
-        if len(ns) <= 1:
-            return bool(ns)
-        want = set(ns[1:])
-        seen = {u, ns[0]}
-        queue = deque([ns[0]])
-        while queue:
-            x = queue.popleft()
-            for y in self.adj[x]:
-                if y not in seen and lab[y] == a:
-                    if y in want:
-                        want.discard(y)
-                        if not want:
-                            return True
-                    seen.add(y)
-                    queue.append(y)
-        return False
-
     def movable(self, u: int, b: int) -> bool:
         a = self.lab[u]
         if self.locked[u] or a == b:
             return False
         if self.orig is not None and self.spent + self.disruption_cost(u, b) > self.budget + 1e-9:
             return False
-        return self.connected_without(u, a)
+        return connected_without(self.adj, self.lab, u, a, self.size[a])
 
     def tail(self, u: int, a: int, limit: int) -> list[int] | None:
         """Units of a cut off when u leaves (all but the largest remaining piece), or None if more than
         ``limit`` units, a locked unit, or nothing would remain."""
-        lab = self.lab
-        ns = [v for v in self.adj[u] if lab[v] == a]
-        seen = {u}
-        pieces: list[list[int]] = []
-        for s0 in ns:
-            if s0 in seen:
-                continue
-            seen.add(s0)
-            piece = [s0]
-            queue = deque([s0])
-            while queue:
-                x = queue.popleft()
-                for y in self.adj[x]:
-                    if y not in seen and lab[y] == a:
-                        seen.add(y)
-                        piece.append(y)
-                        queue.append(y)
-            pieces.append(piece)
+        pieces = pieces_without(self.adj, self.lab, u, a)
         if not pieces:
             return None
         pieces.sort(key=len)
@@ -220,7 +207,7 @@ class Search:
         a = self.lab[u]
         if self.locked[u] or a == b:
             return None
-        if self.connected_without(u, a):
+        if connected_without(self.adj, self.lab, u, a, self.size[a]):
             group = [u]
         elif limit > 0:
             extra = self.tail(u, a, limit)
@@ -241,9 +228,9 @@ class Search:
         wsum = [sum(self.W[v][j] for v in group) for j in range(m)]
         na = [self.load[a][j] - wsum[j] for j in range(m)]
         nb = [self.load[b][j] + wsum[j] for j in range(m)]
-        dp = self._viol(a, na)[0] + self._viol(b, nb)[0] - self._viol(a, self.load[a])[0] - \
-            self._viol(b, self.load[b])[0]
-        return dp + sum(self._dpen(v, b) - self._dpen(v, a) for v in group)
+        dp = self.viol(a, na)[0] + self.viol(b, nb)[0] - self.viol(a, self.load[a])[0] - \
+            self.viol(b, self.load[b])[0]
+        return dp + sum(self.distance_penalty(v, b) - self.distance_penalty(v, a) for v in group)
 
     def move(self, u: int, b: int) -> None:
         a = self.lab[u]
@@ -262,6 +249,12 @@ class Search:
         self.version[a] += 1
         self.version[b] += 1
 
+    def undo(self, log: list[tuple[int, int]]) -> None:
+        """Move back every (unit, old territory) of ``log``, latest first; undone moves do not count."""
+        for u, a in reversed(log):
+            self.move(u, a)
+            self.moves -= 2
+
     def boundary_moves(self, t: int):
         """Candidate (unit, from, to) moves touching territory t, both outward and inward."""
         lab = self.lab
@@ -277,40 +270,7 @@ class Search:
                         seen.add((v, t))
                         yield v, b, t
 
-    # ---- phases
-    def balance(self, deadline: float, stop: StopFlag | None = None, max_moves: int | None = None) -> bool:
-        """Reduce P to 0 by single moves and chain transfers; True when within the internal tolerance.
-        Gives up after ``max_moves`` moves (deterministic) or at ``deadline`` (perf_counter seconds)."""
-        failed_chain: set[int] = set()
-        limit = None if max_moves is None else self.work + max_moves
-        while True:
-            if limit is not None and self.work > limit:
-                return not self.violating()
-            if stop is not None:
-                stop.check()
-            viol = self.violating()
-            if not viol:
-                return True
-            if time.perf_counter() > deadline:
-                return False
-            improved = False
-            for t in viol[:8]:
-                if self._best_single(t):
-                    improved = True
-            if not improved:  # diffuse: even out neighbours so the violators get room
-                for t in self.by_deviation()[:20]:
-                    if self._best_single(t, diffuse=True):
-                        improved = True
-            if improved:
-                failed_chain.clear()
-                continue
-            todo = [t for t in viol if t not in failed_chain]
-            if not todo:
-                return False
-            t = todo[0]
-            if not (self.eject(t, deadline) or self.chain(t, deadline)):
-                failed_chain.add(t)
-
+    # ---- phases (the balance loop with chains is :func:`.phases.balance`)
     def by_deviation(self) -> list[int]:
         """Territories by decreasing worst |deviation| / tolerance."""
         def worst(t: int) -> float:
@@ -318,7 +278,7 @@ class Search:
                        for j in range(self.m) if self.targets[j] > 0)
         return sorted(range(self.k), key=worst, reverse=True)
 
-    def _best_single(self, t: int, diffuse: bool = False) -> bool:
+    def best_single(self, t: int, diffuse: bool = False) -> bool:
         """Apply the best move touching t that lowers P (or, when ``diffuse``, keeps P and lowers S)."""
         lab = self.lab
         near = {lab[v] for u in self.members[t] for v in self.adj[u]}
@@ -331,7 +291,7 @@ class Search:
                 continue
             dp, ds = self.delta_ps(u, a, b)
             if dp < -EPS or (diffuse and dp <= EPS and ds < -1e-6):
-                dc = self.cw[u] * (self._dist(u, b) - self._dist(u, a)) / self.radius
+                dc = self.cw[u] * (self.dist(u, b) - self.dist(u, a)) / self.radius
                 gain = -dp * 1e3 - ds if diffuse else -dp
                 dcost = self.disruption_cost(u, b)
                 score = -gain / max(dcost, 1e-3) if self.orig is not None and dcost > 0 else -gain * 1e3
@@ -349,14 +309,8 @@ class Search:
         self._failed[(t, diffuse)] = stamp
         return False
 
-    def eject(self, t: int, deadline: float) -> bool:
-        return chains.eject(self, t, deadline)
-
-    def chain(self, t: int, deadline: float) -> bool:
-        return chains.chain(self, t, deadline)
-
     def penalty_territories(self) -> float:
-        return sum(self._viol(t, self.load[t])[0] for t in range(self.k))
+        return sum(self.viol(t, self.load[t])[0] for t in range(self.k))
 
     def polish(self, deadline: float, stop: StopFlag | None = None, passes: int = 6,
                cut_weight: float = 1.0) -> None:

@@ -1,4 +1,4 @@
-"""Entry points: build k territories, rebalance a plan under a disruption cap, assign orphans, alternatives.
+"""Entry points: build k territories, rebalance a plan under a disruption cap, assign orphans.
 
 All take a :class:`BalanceProblem` (arrays, metres) plus ``seed``, ``time_limit`` (seconds),
 ``progress(fraction, message)`` and a ``StopFlag``; they return a :class:`BalanceResult` whose
@@ -9,21 +9,33 @@ plan (the time limit only matters when it is reached).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
-import scipy.sparse as sp
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
+from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
-from .problem import BalanceProblem, check_feasible, validate
-from .search import Search
+from .phases import balance
+from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
+from .search import Search, SearchParams
+
+
+class BalanceMode(StrEnum):
+    """What a balancing run does: build from scratch, rebalance a plan under a disruption cap, or only
+    assign the units that have no territory."""
+
+    BUILD = "build"
+    REBALANCE = "rebalance"
+    ORPHANS = "orphans"
 
 
 @dataclass
 class BalanceResult:
-    """A plan and how it was made. ``labels``: (n,) territory index per unit."""
+    """A plan and how it was made. ``labels``: (n,) territory index per unit. ``failure`` says why the
+    plan misses the request (tolerance or maximum distance), None when ``within_tolerance``."""
 
     labels: np.ndarray
     seed: int
@@ -31,8 +43,8 @@ class BalanceResult:
     seconds: float
     moves: int
     homes: np.ndarray
-    mode: str = "build"
-    scores: dict = field(default_factory=dict)
+    mode: BalanceMode = BalanceMode.BUILD
+    failure: str | None = None
 
 
 def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
@@ -60,14 +72,17 @@ def _centres(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, k: int) -> np.n
     return out
 
 
-def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int) -> np.ndarray:
-    """Relabel territories so that territory t is the one whose centre is matched to home t (optimal
-    matching on centre-to-home distance)."""
+def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.ndarray, k: int,
+                 home_units: np.ndarray) -> np.ndarray:
+    """Relabel territories so that territory t is the one matched to home t: as many homes as possible
+    inside their own territory (the unit ``home_units[t]``), then the shortest centre-to-home distances
+    (optimal matching)."""
     from scipy.optimize import linear_sum_assignment
 
     c = _centres(labels, xy, cw, k)
     cost = np.hypot(c[:, None, 0] - homes[None, :, 0], c[:, None, 1] - homes[None, :, 1])
-    rows, cols = linear_sum_assignment(cost)
+    outside = labels[home_units][None, :] != np.arange(k)[:, None]  # region r does not hold home t
+    rows, cols = linear_sum_assignment(cost + outside * (cost.max() + 1.0) * k)
     mapping = np.empty(k, dtype=np.int64)
     mapping[rows] = cols
     return mapping[labels]
@@ -82,117 +97,204 @@ def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: 
         load = np.bincount(labels, weights=w, minlength=p.k)
         for a in np.argsort(-load):
             mem = np.flatnonzero((labels == a) & ~p.locked)
-            s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)),
-                       True, np.ones(p.n))
-            ok = [u for u in mem if any(labels[v] != a for v in adj[u]) and s.connected_without(int(u), int(a))]
+            lab, size = labels.tolist(), len(np.flatnonzero(labels == a))
+            ok = [u for u in mem if any(labels[v] != a for v in adj[u])
+                  and connected_without(adj, lab, int(u), int(a), size)]
             if ok:
                 labels[ok[0]] = t
                 break
     return labels
 
 
-def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: str, strict: bool,
-            what: str) -> BalanceResult:
-    far = [u for u in range(p.n) if s._dpen(u, s.lab[u]) > 0]
-    res = BalanceResult(s.labels(), seed, s.within() and not far, time.perf_counter() - t0, s.moves,
-                        s.homes.copy(), mode)
-    if strict and s.within() and far:
-        u = max(far, key=lambda v: s._dist(v, s.lab[v]))
-        err = InfeasibleError(
-            f"{what}: unit {p.unit_names[u]} is {s._dist(u, s.lab[u]) / 1000:.1f} km from the home of its "
-            f"territory {s.lab[u]}, beyond the maximum of {p.max_distance / 1000:.1f} km "
+def _too_far(p: BalanceProblem, s: Search, what: str) -> str | None:
+    """Why the plan breaks the maximum distance (the farthest unit), or None."""
+    far = [u for u in range(p.n) if s.distance_penalty(u, s.lab[u]) > 0]
+    if not far:
+        return None
+    u = max(far, key=lambda v: s.dist(v, s.lab[v]))
+    return (f"{what}: unit {p.unit_names[u]} is {s.dist(u, s.lab[u]) / 1000:.1f} km from the home of "
+            f"{p.territory_names[s.lab[u]]}, beyond the maximum of {p.max_distance / 1000:.1f} km "
             f"({len(far)} units are too far); raise --max-distance or the number of territories")
-        err.result = res  # type: ignore[attr-defined]
-        raise err
-    if strict and not res.within_tolerance:
-        targets = p.targets
-        worst = (0.0, 0, 0)
-        for t in range(p.k):
-            for j in range(p.m):
-                dev = s.load[t][j] / targets[j] - 1 if targets[j] > 0 else 0.0
-                if abs(dev) / max(p.tolerance[j], 1e-9) > worst[0]:
-                    worst = (abs(dev) / max(p.tolerance[j], 1e-9), t, j)
-        _, t, j = worst
-        dev = s.load[t][j] / targets[j] - 1
-        err = InfeasibleError(
-            f"{what}: territory {t} ends at {p.measure_names[j]} {s.load[t][j]:.6g}, {dev:+.1%} from the "
-            f"target {targets[j]:.6g} (tolerance +/-{p.tolerance[j]:.1%}) after {res.seconds:.1f} s; "
-            f"widen the tolerance, unlock units, raise the time limit or allow more moves")
-        err.result = res  # type: ignore[attr-defined]
-        raise err
+
+
+def _off_balance(p: BalanceProblem, s: Search, what: str, seconds: float) -> str:
+    """The territory and measure furthest outside the tolerance, in words."""
+    targets = p.targets
+    worst = (0.0, 0, 0)
+    for t in range(p.k):
+        for j in range(p.m):
+            dev = s.load[t][j] / targets[j] - 1 if targets[j] > 0 else 0.0
+            if abs(dev) / max(p.tolerance[j], 1e-9) > worst[0]:
+                worst = (abs(dev) / max(p.tolerance[j], 1e-9), t, j)
+    _, t, j = worst
+    dev = s.load[t][j] / targets[j] - 1
+    return (f"{what}: {p.territory_names[t]} ends at {p.amount(j, s.load[t][j])}, {pct(dev, True)} "
+            f"{'over' if dev > 0 else 'under'} the target {number(targets[j])} (tolerance +/-"
+            f"{pct(p.tolerance[j])} on {p.measure_labels[j]}) after {seconds:.1f} s; widen the tolerance, "
+            f"unlock units, raise the time limit or allow more moves")
+
+
+def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMode, strict: bool,
+            what: str) -> BalanceResult:
+    """The result of a search; its ``failure`` names the cause when it misses the request, and with
+    ``strict`` that is raised as an InfeasibleError carrying the result."""
+    seconds = time.perf_counter() - t0
+    balanced = s.within()
+    failure = _too_far(p, s, what) if balanced else _off_balance(p, s, what, seconds)
+    res = BalanceResult(s.labels(), seed, failure is None, seconds, s.moves, s.homes.copy(), mode, failure)
+    if strict and failure is not None:
+        raise InfeasibleError[BalanceResult](failure, result=res)
     return res
+
+
+@dataclass
+class _Build:
+    """The fixed parts of a from-scratch build: graph, loads, locks and (with homes) pinned home units."""
+
+    p: BalanceProblem
+    rng: np.random.Generator
+    adj: list[list[int]]
+    w: np.ndarray
+    cw: np.ndarray
+    forced: np.ndarray
+    locked_sources: list[np.ndarray]
+    pin: np.ndarray
+    pin_to: np.ndarray
+    home_units: np.ndarray | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.p.homes is not None
+
+
+def _home_seeds(p: BalanceProblem) -> np.ndarray:
+    """(k,) the unit of each home: ``p.home_units`` where given and not taken by an earlier home, else
+    the nearest free unit (by unit centre)."""
+    homes = np.asarray(p.homes, float)
+    nearest = _distinct_nearest(p.xy, homes)
+    if p.home_units is None:
+        return nearest
+    out = np.full(p.k, -1, dtype=np.int64)
+    taken: set[int] = set()
+    for t, u in enumerate(np.asarray(p.home_units, dtype=np.int64)):
+        if u >= 0 and int(u) not in taken:
+            out[t] = u
+            taken.add(int(u))
+    for t in np.flatnonzero(out < 0):  # a home outside every unit, or in a unit another home has
+        u = int(nearest[t])
+        if u in taken:
+            order = np.argsort(np.hypot(*(p.xy - homes[t]).T), kind="stable")
+            u = next(int(v) for v in order if int(v) not in taken)
+        out[t] = u
+        taken.add(u)
+    return out
+
+
+def _locked_seeds(seeds: np.ndarray, locked_sources: list[np.ndarray], keep_locked: bool = True) -> np.ndarray:
+    """A territory with locked units grows from them (from its first one, or with ``keep_locked`` from the
+    seed already chosen when that is one of them)."""
+    for t, src in enumerate(locked_sources):
+        if len(src) and not (keep_locked and seeds[t] in set(src.tolist())):
+            seeds[t] = src[0]
+    return seeds
+
+
+def _build_setup(p: BalanceProblem, seed: int) -> tuple[_Build, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w = combined_weight(p)
+    cw = _cost_weight(w)
+    forced = p.current if p.current is not None else np.full(p.n, -1)
+    locked_sources = [np.flatnonzero(p.locked & (forced == t)) for t in range(p.k)]
+    seeds = _home_seeds(p) if p.homes is not None else spread_seeds(p.xy, cw, p.k, rng)
+    seeds = _locked_seeds(seeds, locked_sources)
+    pin, pin_to = p.locked.copy(), forced.copy()
+    if p.homes is not None:  # each home's own unit stays in its territory: every rep lives in their territory
+        free = ~p.locked[seeds]
+        pin[seeds[free]] = True
+        pin_to[seeds[free]] = np.arange(p.k)[free]
+    home_units = seeds.copy() if p.homes is not None else None
+    return _Build(p, rng, adjacency_lists(p), w, cw, forced, locked_sources, pin, pin_to, home_units), seeds
+
+
+def _pins(b: _Build, labels: np.ndarray, every_home: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Units the search may not move and their territories: the locked units, and each home unit that
+    lies in its own territory (``every_home``: all of them)."""
+    pin, pin_to = b.p.locked.copy(), b.forced.copy()
+    if b.home_units is not None:
+        for t, h in enumerate(b.home_units):
+            if not b.p.locked[h] and (every_home or labels[h] == t):
+                pin[h], pin_to[h] = True, t
+    return pin, pin_to
+
+
+def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) -> Search:
+    """One initial plan (region growing from the seeds, else a recursive bisection) repaired, as a search.
+    With homes, a grown plan keeps every home unit in its territory; a bisection is numbered to hold as many
+    homes as it can, and keeps those."""
+    p = b.p
+    grown = p.locked.any() or (b.fixed and attempt == 1)
+    if grown:
+        labels = grow(b.adj, b.w, seeds, p.xy, p.k, b.fixed, b.locked_sources, stop=stop)
+    else:
+        labels = bisect_partition(p.adjacency, b.w, p.xy, p.k, b.rng)
+        if b.fixed:
+            labels = _match_homes(labels, p.xy, b.cw, np.asarray(p.homes, float), p.k, b.home_units)
+    pin, pin_to = _pins(b, labels, every_home=grown)
+    labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
+    labels = _fill_empty(labels, p, b.adj, b.w)
+    homes = np.asarray(p.homes, float) if b.fixed else _centres(labels, p.xy, b.cw, p.k)
+    return Search(labels, b.adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, b.fixed, b.cw,
+                                              p.max_distance))
+
+
+def _homes_outside(b: _Build, s: Search) -> int:
+    return 0 if b.home_units is None else sum(s.lab[h] != t for t, h in enumerate(b.home_units))
 
 
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
                         strict: bool = True, max_attempts: int = 50) -> BalanceResult:
-    """Build k contiguous, balanced, compact territories from scratch (locked units stay put).
+    """Build k contiguous, balanced, compact territories from scratch (locked units stay put; with
+    ``p.homes`` each territory keeps the unit of its home).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
 
-    Raises InfeasibleError when the request is provably impossible, or (``strict``) when the tolerance
-    was not reached in ``time_limit`` seconds; the error carries the best plan as ``.result``.
+    Raises InfeasibleError when the request is provably impossible (``result`` None), or (``strict``)
+    when the tolerance was not reached in ``time_limit`` seconds; the error then carries the best plan
+    as ``.result``. Without ``strict`` that plan is returned with its ``failure`` reason.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     validate(p)
     check_feasible(p)
     progress(0.0, "preparing")
-    rng = np.random.default_rng(seed)
-    adj = adjacency_lists(p)
-    w = combined_weight(p)
-    cw = _cost_weight(w)
-    forced = p.current if p.current is not None else np.full(p.n, -1)
-    locked_sources = [np.flatnonzero(p.locked & (forced == t)) for t in range(p.k)]
-    fixed = p.homes is not None
-    if fixed:
-        seeds = _distinct_nearest(p.xy, np.asarray(p.homes, float))
-    else:
-        seeds = spread_seeds(p.xy, cw, p.k, rng)
-    for t in range(p.k):  # a territory with locked units grows from them
-        if len(locked_sources[t]) and seeds[t] not in set(locked_sources[t].tolist()):
-            seeds[t] = locked_sources[t][0]
-    pinned, pinned_to = p.locked.copy(), forced.copy()
-    if fixed:  # each home's own unit in its territory, so every rep lives in their territory
-        free = ~p.locked[seeds]
-        pinned[seeds[free]] = True
-        pinned_to[seeds[free]] = np.arange(p.k)[free]
+    b, seeds = _build_setup(p, seed)
     best: Search | None = None
+    best_key = (np.inf, 0)
     attempt = 0
     while True:  # restart from a new initial plan when the local search gets stuck
         attempt += 1
         progress(min(0.05 + 0.1 * attempt, 0.6), f"attempt {attempt}: initial territories")
-        if attempt > 1 and not fixed:
-            seeds = spread_seeds(p.xy, cw, p.k, rng)
-            for t in range(p.k):
-                if len(locked_sources[t]):
-                    seeds[t] = locked_sources[t][0]
-        if p.locked.any() or (fixed and attempt == 1):
-            labels = grow(adj, w, seeds, p.xy, p.k, fixed, locked_sources, stop=stop)
-        else:
-            labels = bisect_partition(p.adjacency, w, p.xy, p.k, rng)
-            if fixed:  # number the territories after the nearest homes (optimal matching)
-                labels = _match_homes(labels, p.xy, cw, np.asarray(p.homes, float), p.k)
-        # first attempt with homes: each rep's home unit pinned to its territory; later ones free
-        pin, pin_to = (pinned, pinned_to) if fixed and attempt == 1 else (p.locked, forced)
-        labels = repair(labels, adj, w, p.k, pin, pin_to)
-        labels = _fill_empty(labels, p, adj, w)
-        homes = np.asarray(p.homes, float) if fixed else _centres(labels, p.xy, cw, p.k)
-        s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, pin, homes, fixed, cw, p.max_distance)
+        if attempt > 1 and not b.fixed:
+            seeds = _locked_seeds(spread_seeds(p.xy, b.cw, p.k, b.rng), b.locked_sources, keep_locked=False)
+        s = _attempt(b, attempt, seeds, stop)
         progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
-        ok = s.balance(t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
-        if best is None or s.penalty() < best.penalty():
-            best = s
-        if ok or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
+        ok = balance(s, t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
+        key = (s.penalty(), _homes_outside(b, s))
+        if best is None or key < best_key:
+            best, best_key = s, key
+        # with homes, a balanced plan with a rep outside their territory is worth another attempt
+        done = ok and best_key[1] == 0
+        if done or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
             break
     s = best
     progress(0.8, "improving compactness")
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
-        s.balance(deadline, stop)
+        balance(s, deadline, stop)
     progress(1.0, "done")
-    return _finish(p, s, t0, seed, "build", strict, f"could not balance {p.k} territories")
+    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories")
 
 
 def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int | None = None,
@@ -220,15 +322,15 @@ def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int
     dw = np.ones(p.n) if moved_measure is None else p.weights[:, moved_measure]
     budget = max_moved * float(dw.sum())
     homes = np.asarray(p.homes, float) if p.homes is not None else _centres(original, p.xy, cw, p.k)
-    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, homes, True, cw,
-               p.max_distance, original=original, disruption_w=dw, budget=budget)
+    s = Search(labels, adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, p.locked, homes, True, cw,
+                                         p.max_distance, original=original, disruption_w=dw, budget=budget))
     progress(0.2, "rebalancing")
-    s.balance(t0 + time_limit * 0.9, stop)
+    balance(s, t0 + time_limit * 0.9, stop)
     s.polish(t0 + time_limit, stop, passes=2)
     progress(1.0, "done")
     what = (f"could not rebalance moving at most {max_moved:.0%} of "
             f"{'units' if moved_measure is None else p.measure_names[moved_measure]}")
-    return _finish(p, s, t0, seed, "rebalance", strict, what)
+    return _finish(p, s, t0, seed, BalanceMode.REBALANCE, strict, what)
 
 
 def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> BalanceResult:
@@ -243,30 +345,15 @@ def assign_orphans(p: BalanceProblem, progress: Progress = no_progress) -> Balan
         raise InfeasibleError("every unit is an orphan; build territories from scratch instead")
     labels = fill_orphans(p.current, adj, w, p.k, prefer_touching=True)
     progress(1.0, "done")
-    s = Search(labels, adj, p.weights, p.tolerance, p.xy, p.k, p.locked, np.zeros((p.k, 2)), True, np.ones(p.n))
-    return BalanceResult(labels, 0, s.within(), time.perf_counter() - t0, int((p.current < 0).sum()),
-                         _centres(labels, p.xy, _cost_weight(w), p.k), "orphans")
-
-
-def alternatives(p: BalanceProblem, count: int = 3, seed: int = 0, time_limit: float = 30.0,
-                 progress: Progress = no_progress, stop: StopFlag | None = None) -> list[BalanceResult]:
-    """``count`` plans from seeds seed, seed+1, ...; each ``time_limit`` seconds; those within tolerance
-    first, then by fewest cut edges (the most compact)."""
-    out = []
-    for i in range(count):
-        def sub(f: float, msg: str, i: int = i) -> None:
-            progress((i + f) / count, f"plan {i + 1}/{count}: {msg}")
-        out.append(balance_territories(p, seed + i, time_limit, sub, stop, strict=False))
-    upper = sp.triu(p.adjacency, k=1).tocoo()
-    out.sort(key=lambda r: (not r.within_tolerance, int((r.labels[upper.row] != r.labels[upper.col]).sum()),
-                            r.seed))
-    return out
+    return BalanceResult(labels, 0, within_tolerance(p, labels), time.perf_counter() - t0,
+                         int((p.current < 0).sum()), _centres(labels, p.xy, _cost_weight(w), p.k),
+                         BalanceMode.ORPHANS)
 
 
 __all__ = [
+    "BalanceMode",
     "BalanceResult",
     "adjacency_lists",
-    "alternatives",
     "assign_orphans",
     "balance_territories",
     "combined_weight",

@@ -3,7 +3,7 @@ export dialog and the print preview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from ...models import InvalidInputError, Project, StopFlag
@@ -54,17 +54,6 @@ def paint_map_document(sink: Sink, project: Project, options: PrintOptions) -> i
     page = sink.begin()
     paint_wall_map(page, pm, summaries, options, footer_text(project, options.source, options.when))
     return 1
-
-
-@dataclass
-class BookPlan:
-    """Page numbers (1-based) of the map book: the cover, then per territory its pages."""
-
-    summaries: list[TerritorySummary]
-    chunks: dict[str, list[list[tuple[str, ...]]]]
-    first_page: dict[str, int]
-    totals: dict[str, int]
-    pages: int
 
 
 def paint_book_document(sink: Sink, project: Project, options: PrintOptions, progress: Progress = no_progress,

@@ -1,0 +1,74 @@
+"""Plain graph checks on a labelled unit graph shared by the search, the repairs and the chains.
+
+``adj`` is a list of neighbour lists (unit -> units), ``lab`` a sequence of territory indices per unit
+(a list or an int array; -1 = no territory). Each check is a breadth-first search inside one territory
+that skips unit ``u``, so it answers "what happens to territory t without u" without changing ``lab``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+#: numerical slack for "did the penalty go down" comparisons in the search
+EPS = 1e-12
+
+
+def _neighbours_in(adj: list[list[int]], lab: Sequence[int], u: int, t: int) -> list[int]:
+    return [v for v in adj[u] if lab[v] == t]
+
+
+def _linked(adj: list[list[int]], lab: Sequence[int], u: int, t: int, ns: list[int]) -> bool:
+    """True if every unit of ``ns`` (u's neighbours in t) is reached from ``ns[0]`` inside t without u."""
+    want = set(ns[1:])
+    seen = {u, ns[0]}
+    queue = deque([ns[0]])
+    while queue:
+        x = queue.popleft()
+        for y in adj[x]:
+            if y not in seen and lab[y] == t:
+                if y in want:
+                    want.discard(y)
+                    if not want:
+                        return True
+                seen.add(y)
+                queue.append(y)
+    return False
+
+
+def connected_without(adj: list[list[int]], lab: Sequence[int], u: int, a: int, size_a: int) -> bool:
+    """True if territory a (``size_a`` units, u among them) stays connected and non-empty once u leaves."""
+    if size_a <= 1:
+        return False
+    ns = _neighbours_in(adj, lab, u, a)
+    if len(ns) <= 1:
+        return bool(ns)
+    return _linked(adj, lab, u, a, ns)
+
+
+def joins_pieces(adj: list[list[int]], lab: Sequence[int], u: int, t: int) -> bool:
+    """True if u's neighbours in territory t are not connected to each other within t without u, i.e.
+    giving u to t joins pieces of t."""
+    ns = _neighbours_in(adj, lab, u, t)
+    return len(ns) >= 2 and not _linked(adj, lab, u, t, ns)
+
+
+def pieces_without(adj: list[list[int]], lab: Sequence[int], u: int, a: int) -> list[list[int]]:
+    """The connected pieces of territory a next to u once u leaves it (each a list of units)."""
+    seen = {u}
+    pieces: list[list[int]] = []
+    for s0 in _neighbours_in(adj, lab, u, a):
+        if s0 in seen:
+            continue
+        seen.add(s0)
+        piece = [s0]
+        queue = deque([s0])
+        while queue:
+            x = queue.popleft()
+            for y in adj[x]:
+                if y not in seen and lab[y] == a:
+                    seen.add(y)
+                    piece.append(y)
+                    queue.append(y)
+        pieces.append(piece)
+    return pieces

@@ -1,0 +1,64 @@
+"""Who owns each account in a scenario: the one ownership rule that routing, printing, metrics, KPIs,
+packages and leads all call.
+
+First match wins:
+1. an account override (``Plan.account_overrides``, set when a planner moves one account);
+2. an account-type territory whose ``rule`` matches the account (JSON ``{"field": [values, ...]}``, all
+   fields must match; ``{"account_ids": [...]}`` names key accounts);
+3. the territory of the unit the account lies in.
+
+The rep of an account is the rep of its owning territory (:func:`account_reps`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..models import Project
+
+
+def _rule_mask(accounts: pd.DataFrame, rule: dict) -> np.ndarray:
+    mask = np.ones(len(accounts), dtype=bool)
+    for field, values in rule.items():
+        column = "account_id" if field == "account_ids" else field
+        if column not in accounts.columns:
+            return np.zeros(len(accounts), dtype=bool)
+        allowed = {str(v) for v in (values if isinstance(values, list) else [values])}
+        mask &= accounts[column].astype(str).isin(allowed).to_numpy()
+    return mask
+
+
+def account_owners(project: Project, scenario_id: str | None = None) -> pd.Series:
+    """Territory id owning each account (index account_id; None where no territory owns it)."""
+    sid = scenario_id or project.active_scenario
+    plan = project.plans[sid]
+    a = project.accounts
+    unit_to_territory = plan.as_dict()
+    owners = a["unit_id"].map(unit_to_territory).astype(object)
+    owners = owners.where(owners.notna(), None).to_numpy().copy()
+    terr = project.scenario_territories(sid)
+    for row in terr[terr["kind"] == "account"].itertuples():
+        if not row.rule:
+            continue
+        rule = json.loads(row.rule) if isinstance(row.rule, str) else dict(row.rule)
+        owners[_rule_mask(a, rule)] = row.territory_id
+    overrides = plan.account_overrides()
+    if overrides:
+        ids = a["account_id"].to_numpy()
+        for i in np.flatnonzero(pd.Series(ids).isin(list(overrides)).to_numpy()):
+            owners[i] = overrides[ids[i]]
+    return pd.Series(owners, index=a["account_id"].to_numpy(), name="territory_id", dtype=object)
+
+
+def account_reps(project: Project, scenario_id: str | None = None) -> pd.Series:
+    """Rep id of each account's owning territory (index account_id; None where no territory or no rep)."""
+    sid = scenario_id or project.active_scenario
+    terr = project.scenario_territories(sid)
+    rep_of = {str(t): r for t, r in zip(terr["territory_id"], terr["rep_id"], strict=True) if isinstance(r, str)}
+    owners = account_owners(project, sid)
+    return pd.Series([rep_of.get(t) if isinstance(t, str) else None for t in owners.to_numpy()],
+                     index=owners.index, name="rep_id", dtype=object)
+
