@@ -44,8 +44,8 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
     plan = project.plans[sid]
     a = project.accounts
     unit_to_territory = plan.as_dict()
-    owners = a["unit_id"].map(unit_to_territory).astype(object)
-    owners = owners.where(owners.notna(), None).to_numpy().copy()
+    owners = np.array([unit_to_territory.get(u) for u in a["unit_id"].to_numpy(dtype=object)], dtype=object)
+    owners[pd.isna(owners)] = None
     terr = project.scenario_territories(sid)
     for row in terr[terr["kind"] == "account"].itertuples():
         if not row.rule:
@@ -53,11 +53,11 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
         rule = json.loads(row.rule) if isinstance(row.rule, str) else dict(row.rule)
         owners[_rule_mask(a, rule)] = row.territory_id
     overrides = plan.account_overrides()
+    ids = a["account_id"].to_numpy(dtype=object)
     if overrides:
-        ids = a["account_id"].to_numpy()
-        for i in np.flatnonzero(pd.Series(ids).isin(list(overrides)).to_numpy()):
+        for i in np.flatnonzero(pd.Index(ids).isin(list(overrides))):
             owners[i] = overrides[ids[i]]
-    return pd.Series(owners, index=a["account_id"].to_numpy(), name="territory_id", dtype=object)
+    return pd.Series(owners, index=ids, name="territory_id", dtype=object)
 
 
 def unit_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
@@ -89,18 +89,17 @@ def territory_totals(project: Project, scenario_id: str | None = None) -> pd.Dat
     terr = project.scenario_territories(sid)
     owners = account_owners(project, sid)
     a = project.accounts
-    per_account = pd.DataFrame({
-        "territory_id": owners.to_numpy(),
-        "accounts": 1.0,
-        "workload_hours": account_workload(project).to_numpy(),
-        "potential": a["potential"].to_numpy(float),
-    })
-    sums = per_account.dropna(subset=["territory_id"]).groupby("territory_id").sum()
-    unit_counts = pd.Series(list(project.plans[sid].as_dict().values()), dtype=object).value_counts()
     out = terr[["territory_id", "name", "rep_id", "kind", "parent_id"]].copy().reset_index(drop=True)
-    out["units"] = out["territory_id"].map(unit_counts).fillna(0).astype(int)
+    row_of = pd.Index(out["territory_id"].to_numpy(dtype=object))
+    n = len(out)
+    owned = row_of.get_indexer(owners.to_numpy())  # -1: no territory of this scenario owns the account
+    has = owned >= 0
+    unit_rows = row_of.get_indexer(pd.Index(list(project.plans[sid].as_dict().values()), dtype=object))
+    out["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)
+    weights = {"accounts": np.ones(len(a)), "workload_hours": account_workload(project).to_numpy(float),
+               "potential": a["potential"].to_numpy(float)}
     for m in MEASURES:
-        out[m] = out["territory_id"].map(sums[m]).fillna(0.0) if len(sums) else 0.0
+        out[m] = np.bincount(owned[has], weights=weights[m][has], minlength=n) if n else np.zeros(0)
     out["accounts"] = out["accounts"].astype(int)
     geo = (out["kind"] != "account").to_numpy()
     dev = np.zeros(len(out))

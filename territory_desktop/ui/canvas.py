@@ -33,6 +33,8 @@ class MapCanvas(QWidget):
     viewChanged = Signal()
     toolChanged = Signal(str)
     brushChanged = Signal(float)  # radius in pixels
+    #: build the coverage-simplified levels of detail in a worker thread after a project is set
+    prepare_in_background = True
 
     def __init__(self, project: Project | None = None, undo_stack: QUndoStack | None = None,
                  parent: QWidget | None = None) -> None:
@@ -77,6 +79,24 @@ class MapCanvas(QWidget):
         self.selection = np.array([], dtype=int)
         self.renderer.overlays["selection"] = Overlay()
         self.zoom_full()
+        if self.prepare_in_background:
+            self._prepare_coverage(self.scene)
+
+    def _prepare_coverage(self, scene: MapScene) -> None:
+        """Simplify the unit coverage for the coarse levels of detail in a worker thread; once done,
+        a brush stroke at small scales re-dissolves a territory in about a millisecond."""
+        from .workers import Worker, start
+
+        levels = (0, 1)
+        worker = Worker(lambda _progress, _stop: scene.prepare_coverage(levels))
+
+        def done(_result) -> None:
+            if scene is self.scene:
+                scene.coverage_ready(levels)
+                self.update()
+
+        worker.signals.finished.connect(done)
+        self._coverage_worker = start(worker)
 
     def on_assignment_changed(self, unit_ids: list[str]) -> None:
         """Re-dissolve the touched territories and repaint only the area they cover."""
@@ -219,6 +239,10 @@ class MapCanvas(QWidget):
         changes = dict.fromkeys(self.scene.unit_ids[idx].tolist(), self.active_territory)
         self.undo_stack.push(AssignUnitsCommand(self.project, changes, stroke=stroke))
         return len(changes)
+
+    def stroking(self) -> bool:
+        """True while a brush stroke is under way (mouse held down with the brush)."""
+        return self._stroke is not None
 
     def begin_stroke(self) -> int:
         self._stroke = next(_strokes)

@@ -26,11 +26,11 @@ from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
-from .routes import install_routing_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
+from .routes import install_routing_ui
 from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.validation.check.clicked.connect(self.validate)
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
+        self.undo_stack.indexChanged.connect(lambda _i: self._schedule_totals())
         self.opened.connect(self._finish_open)
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
@@ -199,13 +199,19 @@ class MainWindow(QMainWindow):
     # ---- live updates
     def _assignment_changed(self, _ids: list) -> None:
         self._unit_measures = None
-        self._totals_timer.start()
-        if getattr(self, "_highlighted", None) is not None:
-            self.highlight_territory(self._highlighted)
+        self._schedule_totals()
+
+    def _schedule_totals(self) -> None:
+        """Refresh the totals at the next idle moment; during a brush stroke at most every 60 ms (a
+        throttle, not a debounce, so the totals stay live while the planner paints)."""
+        if not self._totals_timer.isActive():
+            self._totals_timer.start(60 if self.canvas.stroking() else 0)
 
     def _refresh_totals(self) -> None:
         if self.project is None:
             return
+        if getattr(self, "_highlighted", None) is not None:
+            self.highlight_territory(self._highlighted)
         self.table_model.refresh()
         self._refresh_account_colours()
         self._update_totals_label()
