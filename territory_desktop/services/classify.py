@@ -8,7 +8,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 
 from ..models import InfeasibleError
@@ -64,6 +63,8 @@ def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Class
     if k_eff <= 1:
         index[ok] = 0
         return Classes(scheme, index, np.array([distinct[-1]]), [RAMPS[3][1]], [int(ok.sum())])
+    import mapclassify  # imported on first use: it pulls in matplotlib and scikit-learn (~3 s)
+
     if scheme == "quantiles":
         classifier = mapclassify.Quantiles(data, k=k_eff)
     elif scheme == "natural_breaks":

@@ -15,11 +15,32 @@ from ..storage import project_file
 from .metrics import territory_totals
 
 
-def open_project(path: str | os.PathLike) -> Project:
-    """Load a project file (upgrading an older schema). Raises ProjectFileError with the reason."""
-    project = project_file.load(path)
+def open_project(path: str | os.PathLike, history: bool = True) -> Project:
+    """Load a project file (upgrading an older schema). Raises ProjectFileError with the reason.
+
+    ``history=False`` leaves the sales, visits and opportunities for later (the GUI shows the map first):
+    :func:`ensure_history` reads them, and every use-case that needs them calls it (saving does)."""
+    project = project_file.load(path, history=history)
     project.path = str(path)
+    project.history_pending = not history
     return project
+
+
+def ensure_history(project: Project, tables: dict[str, pd.DataFrame] | None = None) -> None:
+    """Fill in the history tables of a project opened with ``history=False`` (``tables`` as read by
+    :func:`read_project_history`, else read now). A no-op once they are there."""
+    if not getattr(project, "history_pending", False):
+        return
+    if tables is None:
+        tables = read_project_history(project.path)
+    for name, frame in tables.items():
+        setattr(project, name, frame)
+    project.history_pending = False
+
+
+def read_project_history(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """The sales, visits and opportunities of a project file (safe to call in a worker thread)."""
+    return project_file.read_history(path)
 
 
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
@@ -31,6 +52,7 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
     target = Path(path) if path is not None else (Path(project.path) if project.path else None)
     if target is None:
         raise ProjectFileError("the project has never been saved: choose a file name")
+    ensure_history(project)  # never write a file without the history it came with
     layer = territory_layer(project)
     same_file = project.path is not None and target.exists() and os.path.samefile(target, project.path)
     if same_file:

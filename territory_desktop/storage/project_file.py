@@ -304,8 +304,10 @@ def _open_existing(path: str | os.PathLike) -> Engine:
     return open_engine(path)
 
 
-def load(path: str | os.PathLike) -> Project:
-    """Read a project file; older schemas are upgraded in place first (one transaction)."""
+def load(path: str | os.PathLike, history: bool = True) -> Project:
+    """Read a project file; older schemas are upgraded in place first (one transaction). With
+    ``history=False`` the sales, visits and opportunities tables are left empty (read them with
+    :func:`read_history`): they are most of a large file and the map does not need them."""
     engine = _open_existing(path)
     try:
         with engine.begin() as conn:
@@ -314,7 +316,7 @@ def load(path: str | os.PathLike) -> Project:
                 raise ProjectFileError(f"{path}: a GeoPackage, but not a Territory Desktop project "
                                        "(import its layers with import-units instead)")
             migrations.upgrade(conn)
-            return _read_project(conn, Path(path))
+            return _read_project(conn, Path(path), history)
     except DatabaseError as exc:
         raise ProjectFileError(f"{path}: the file is damaged or not a project: {exc.orig}") from exc
     except (ValueError, sqlite3.Error) as exc:
@@ -323,7 +325,19 @@ def load(path: str | os.PathLike) -> Project:
         engine.dispose()
 
 
-def _read_project(conn: Connection, path: Path) -> Project:
+def read_history(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """The history tables of a project file, by Project attribute name (sales, visits, opportunities)."""
+    engine = _open_existing(path)
+    try:
+        with engine.connect() as conn:
+            return {name: _read_frame(conn, name, columns) for name, (_table, columns) in _HISTORY.items()}
+    except DatabaseError as exc:
+        raise ProjectFileError(f"{path}: the file is damaged or not a project: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+
+
+def _read_project(conn: Connection, path: Path, history: bool = True) -> Project:
     meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
     project = Project(name=meta.get("name", path.stem))
     project.units = _read_entity(conn, schema.units, UNIT_FIELDS)
@@ -348,7 +362,7 @@ def _read_project(conn: Connection, path: Path) -> Project:
     if not project.plans:
         project.plans = {"base": Plan()}
     for name, (_table, columns) in _HISTORY.items():
-        setattr(project, name, _read_frame(conn, name, columns))
+        setattr(project, name, _read_frame(conn, name, columns) if history else pd.DataFrame(columns=columns))
     project.dirty.clear()
     return project
 

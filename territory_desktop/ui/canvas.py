@@ -33,6 +33,8 @@ class MapCanvas(QWidget):
     viewChanged = Signal()
     toolChanged = Signal(str)
     brushChanged = Signal(float)  # radius in pixels
+    firstPainted = Signal()  # the map of a newly set project has been painted once
+    _coverage_ready = Signal(object, int)  # scene, level: emitted from the coverage thread
     #: build the coverage-simplified levels of detail in a worker thread after a project is set
     prepare_in_background = True
 
@@ -59,16 +61,20 @@ class MapCanvas(QWidget):
         self._stroke: int | None = None
         self._mouse = QPointF(-1, -1)
         self._to_lonlat: pyproj.Transformer | None = None
+        self._painted = False
+        self._coverage_ready.connect(self._coverage_done)
         if project is not None:
             self.set_project(project)
 
     # ---- model
-    def set_project(self, project: Project) -> None:
-        """Show ``project`` (its active scenario); resets selection and view to the full extent."""
+    def set_project(self, project: Project, scene: MapScene | None = None) -> None:
+        """Show ``project`` (its active scenario; ``scene`` if already built for it); resets selection
+        and view to the full extent."""
         if self.bridge is not None:
             self.bridge.detach()
         self.project = project
-        self.scene = MapScene(project)
+        self.scene = scene if scene is not None and scene.project is project else MapScene(project)
+        self._painted = False
         old = self.renderer
         self.renderer = MapRenderer(self.scene)
         if old is not None:  # keep layer visibility/opacity/order across projects
@@ -83,20 +89,27 @@ class MapCanvas(QWidget):
             self._prepare_coverage(self.scene)
 
     def _prepare_coverage(self, scene: MapScene) -> None:
-        """Simplify the unit coverage for the coarse levels of detail in a worker thread; once done,
-        a brush stroke at small scales re-dissolves a territory in about a millisecond."""
-        from .workers import Worker, start
+        """Simplify the unit coverage for the coarse levels of detail in a background thread; once done,
+        a brush stroke at small scales re-dissolves a territory in about a millisecond. A daemon thread,
+        not a pool worker: the GEOS call cannot be cancelled, and quitting must not wait for it."""
+        import threading
 
-        levels = (0, 1)
-        worker = Worker(lambda _progress, _stop: scene.prepare_coverage(levels))
+        signal = self._coverage_ready
 
-        def done(_result) -> None:
-            if scene is self.scene:
-                scene.coverage_ready(levels)
-                self.update()
+        def run() -> None:
+            for level in (0, 1):
+                scene.prepare_coverage((level,))
+                try:
+                    signal.emit(scene, level)
+                except RuntimeError:  # the canvas is gone (window closed, application quitting)
+                    return
 
-        worker.signals.finished.connect(done)
-        self._coverage_worker = start(worker)
+        threading.Thread(target=run, name="coverage", daemon=True).start()
+
+    def _coverage_done(self, scene: MapScene, level: int) -> None:
+        if scene is self.scene:
+            scene.coverage_ready((level,))
+            self.update()
 
     def on_assignment_changed(self, unit_ids: list[str]) -> None:
         """Re-dissolve the touched territories and repaint only the area they cover."""
@@ -263,6 +276,9 @@ class MapCanvas(QWidget):
                              "No project open\nFile > Open... or drop a data file here")
             return
         self.renderer.paint(painter, self.extent(), QRectF(self.rect()))
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.tool == "rect" and self._press is not None and self._last is not None:
             painter.setPen(QPen(QColor(30, 90, 200), 1, Qt.PenStyle.DashLine))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,12 +25,10 @@ from ..models import InvalidInputError, Project, TerritoryError
 from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
-from .balance_dialog import install_balance_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
-from .routes import install_routing_ui
 from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8
@@ -42,9 +40,9 @@ DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", 
 class MainWindow(QMainWindow):
     """Territory Desktop's main window for one project at a time."""
 
-    opened = Signal(str, object, object)  # path, project or None, error message or None
 
-    def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
+    def __init__(self, project: Project | None = None, settings: QSettings | None = None,
+                 defer_tools: bool = False) -> None:
         super().__init__()
         self.settings = settings or QSettings("TerritoryDesktop", "TerritoryDesktop")
         self.project: Project | None = None
@@ -78,8 +76,11 @@ class MainWindow(QMainWindow):
         self.active_combo.setMinimumWidth(180)
         self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
         self.actions_ = build_actions(self)
-        install_routing_ui(self)
-        install_balance_ui(self)
+        if defer_tools:  # start-up: the routing and balancing UI once the map is painted (or after 4 s)
+            self.canvas.firstPainted.connect(lambda: QTimer.singleShot(0, self._install_tools))
+            QTimer.singleShot(4000, self._install_tools)
+        else:
+            self._install_tools()
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
         self.canvas.selectionChanged.connect(self._selection_changed)
@@ -94,7 +95,6 @@ class MainWindow(QMainWindow):
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         self.undo_stack.indexChanged.connect(lambda _i: self._schedule_totals())
-        self.opened.connect(self._finish_open)
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
         geometry = self.settings.value("window/geometry")
@@ -102,9 +102,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.set_project(project)
 
+    def _install_tools(self) -> None:
+        """Routes and balancing menus; their modules import the solvers (scipy, OR-Tools), so start-up
+        installs them once the window is on screen. Idempotent."""
+        if getattr(self, "balance_action", None) is not None:
+            return
+        from .balance_dialog import install_balance_ui
+        from .routes import install_routing_ui
+
+        install_routing_ui(self)
+        install_balance_ui(self)
+
     # ---- project
-    def set_project(self, project: Project | None) -> None:
-        """Show ``project`` (None = empty window); clears the undo history."""
+    def set_project(self, project: Project | None, scene=None) -> None:
+        """Show ``project`` (None = empty window; ``scene``: its MapScene if already built); clears the
+        undo history."""
         self.project = project
         self.undo_stack.clear()
         self._unit_measures = None
@@ -112,7 +124,7 @@ class MainWindow(QMainWindow):
             self.canvas.project = self.canvas.scene = self.canvas.renderer = None
             self.canvas.update()
         else:
-            self.canvas.set_project(project)
+            self.canvas.set_project(project, scene)
             self.canvas.bridge.assignmentChanged.connect(self._assignment_changed)
             self.canvas.bridge.accountOverridesChanged.connect(self._assignment_changed)
             self._install_layers()
@@ -520,13 +532,13 @@ class MainWindow(QMainWindow):
             return None, (f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
                           f"{type(exc).__name__}: {exc}")
 
-    def _finish_open(self, path: str, project, error) -> bool:
+    def _finish_open(self, path: str, project, error, scene=None) -> bool:
         QApplication.restoreOverrideCursor()
         self.statusBar().clearMessage()
         if error is not None:
             QMessageBox.critical(self, "Cannot open project", error)
             return False
-        self.set_project(project)
+        self.set_project(project, scene)
         self._add_recent(path)
         self.statusBar().showMessage(f"Opened {path}", 4000)
         return True
@@ -537,12 +549,12 @@ class MainWindow(QMainWindow):
         return self._finish_open(path, *self._load(path))
 
     def open_path_async(self, path: str) -> None:
-        """Open a project file in a background thread; the window stays responsive meanwhile."""
-        import threading
+        """Open a project file in a worker thread with a progress bar; the window stays responsive and
+        shows the map as soon as it is ready (the history follows in the background)."""
+        from .loading import open_in_background
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        self.statusBar().showMessage(f"Opening {Path(path).name}...")
-        threading.Thread(target=lambda: self.opened.emit(path, *self._load(path)), daemon=True).start()
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        open_in_background(self, path)
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
