@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from PySide6.QtCore import QSettings
 
 from territory_desktop.services.project import open_project, save_project
@@ -76,3 +78,19 @@ def test_real_process_reports_first_paint(grid8, tmp_path):
     assert r.returncode == 0
     assert marks["units"] == 40 and marks["territories"] == 3
     assert 0 < marks["window_shown_s"] < marks["first_paint_s"]
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run not installed (installer/system-packages.sh)")
+def test_real_window_on_an_x_display(grid8, tmp_path):
+    """Qt's xcb platform plugin loads (every library installer/system-packages.sh lists is there) and the
+    window paints its map on a virtual X display."""
+    path = _with_history(grid8, tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(PYTHONPATH=str(ROOT), TERRITORY_DESKTOP_STARTUP_PROBE="1", HOME=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path))
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m", "territory_desktop",
+                        "gui", path], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Could not load the Qt platform plugin" not in r.stderr
+    marks = json.loads(next(line for line in r.stdout.splitlines() if line.startswith("{")))
+    assert marks["territories"] == 3
