@@ -30,6 +30,7 @@ from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
 from .territory_model import TerritoryTableModel, hierarchy_model
+from .validation_view import ValidationController
 
 MAX_RECENT = 8
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.layer_panel = LayerPanel()
         self.properties = QTextBrowser()
         self.validation = ValidationPanel()
+        self.validation_view = ValidationController(self)
         self.legend = QLabel()
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
             if QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() < 128:
                 self.canvas.renderer.background = QColor("#25292e")  # dark system theme
         self.table_model.set_project(project)
+        self.validation_view.reset()
         self.layer_panel.set_renderer(self.canvas.renderer)
         self._reload_territories()
         name = project.name if project else "No project"
@@ -212,6 +215,7 @@ class MainWindow(QMainWindow):
     def _assignment_changed(self, _ids: list) -> None:
         self._unit_measures = None
         self._schedule_totals()
+        self.validation_view.plan_changed()
 
     def _schedule_totals(self) -> None:
         """Refresh the totals at the next idle moment; during a brush stroke at most every 60 ms (a
@@ -448,25 +452,8 @@ class MainWindow(QMainWindow):
         self.undo_stack.push(AccountOverrideCommand(self.project, dict.fromkeys(ids, self.canvas.active_territory)))
 
     def validate(self) -> None:
-        from ..services.validation import validate_plan
-        from .renderer import Overlay
-
-        if self.project is None:
-            return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            report = validate_plan(self.project)
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.validation.show_report(report, self.canvas.scene.names)
-        self.docks["validation"].raise_()
-        idx = [self.canvas.scene.index_of[u] for u in report.problem_units()]
-        from .geometry import geometries_to_path
-
-        self.canvas.renderer.overlays["validation"] = Overlay(
-            geometries_to_path(self.canvas.scene.geoms[idx], flip_y=False), QColor(220, 30, 30, 110),
-            QColor(170, 0, 0), 2.0)
-        self.canvas.update()
+        """Check the plan in a worker, show the problems, and keep the overlay in step with the plan."""
+        self.validation_view.validate()
 
     def _select_and_zoom(self, unit_ids: list[str]) -> None:
         self.canvas.select_ids(unit_ids)

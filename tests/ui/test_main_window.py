@@ -147,9 +147,10 @@ def test_choropleth_and_layers(window, grid8):
     window.canvas.grab()
 
 
-def test_validation_lists_orphans(window, grid8):
+def test_validation_lists_orphans(window, grid8, qtbot):
     grid8.plan.assign([unit_id(4, 2)], None)
     window.validate()
+    qtbot.waitUntil(lambda: window.validation.list.count() > 0, timeout=10000)
     items = [window.validation.list.item(i).text() for i in range(window.validation.list.count())]
     assert any("1 orphan" in t for t in items)
     assert any("hole" in t for t in items)  # T2 surrounds the orphan unit
