@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox
 
+from ..services import editing
+
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"  # inside the package: ships in the wheel
 
 
@@ -159,6 +161,9 @@ def build_actions(w: QMainWindow) -> dict[str, QAction]:
                        "Create a territory, district, region or account-type territory", "new-territory"))
     terr.addAction(act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
     terr.addAction(act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
+    terr.addAction(act("auto_colour", "Colour &Automatically", lambda: w.run_edit(
+        editing.auto_colour_territories, "Colour territories automatically"), "",
+        "Give every territory a distinct colour; touching territories always differ"))
     terr.addAction(act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
     terr.addAction(act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+Shift+P",
                        "Put territories under a district or region (hierarchy roll-up)"))

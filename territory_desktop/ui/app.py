@@ -94,6 +94,7 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     (tool, layers, selection) before the grab. Returns the PNG path."""
     from ..models import ProjectFileError
     from ..services.project import open_project
+    from .layout import apply_default_sizes
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     application()
@@ -105,9 +106,7 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     window = MainWindow(project, settings=settings)
     window.resize(*size)
     window.show()
-    window.resizeDocks([window.docks["territories"]], [int(size[0] * 0.40)], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.docks["layers"]], [230], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.docks["layers"]], [int(size[1] * 0.35)], Qt.Orientation.Vertical)
+    apply_default_sizes(window)  # the layout a planner sees at first start at this size
     QApplication.processEvents()
     window.canvas.zoom_full()
     if setup is not None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from ..models import Project
 from .commands import AssignUnitsCommand, PlanBridge
 from .geometry import geometries_to_path
-from .renderer import MapRenderer, Overlay
+from .renderer import MapRenderer, Overlay, selection_overlay
 from .scene import MapScene
 
 TOOLS = ("pan", "select", "rect", "lasso", "brush")
@@ -220,7 +220,7 @@ class MapCanvas(QWidget):
             indices = np.setxor1d(self.selection, indices)
         self.selection = indices
         path = geometries_to_path(self.scene.geoms[indices], flip_y=False) if len(indices) else QPainterPath()
-        self.renderer.overlays["selection"] = Overlay(path)
+        self.renderer.overlays["selection"] = selection_overlay(path)
         self.selectionChanged.emit(self.selected_unit_ids())
         self.update()
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QColorDialog,
     QComboBox,
-    QDockWidget,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -28,8 +27,9 @@ from .actions import build_actions
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
+from .layout import adopt_dock, create_docks, restore_layout, save_layout
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
-from .territory_model import TerritoryTableModel, hierarchy_model
+from .territory_model import TerritoryTableModel, compact, hierarchy_model
 from .validation_view import ValidationController
 
 MAX_RECENT = 8
@@ -59,21 +59,10 @@ class MainWindow(QMainWindow):
         self.legend = QLabel()
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
-        self.docks = {}
-        for key, title, widget, area in (
-                ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-                ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(widget)
-            self.addDockWidget(area, dock)
-            self.docks[key] = dock
-        self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
-        self.docks["properties"].raise_()
-        self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
+        self.docks = create_docks(self, {"territories": ("Territories", self.territory_panel),
+                                         "layers": ("Layers", self.layer_panel),
+                                         "properties": ("Properties", self.properties),
+                                         "validation": ("Validation", self.validation)})
         self.active_combo = QComboBox()
         self.active_combo.setMinimumWidth(180)
         self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
@@ -102,7 +91,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self._layout_restored = restore_layout(self, self.settings)
         self.set_project(project)
+        self._tool_changed(self.canvas.tool)
 
     def _install_tools(self) -> None:
         """Routes and balancing menus; their modules import the solvers (scipy, OR-Tools), so start-up
@@ -113,6 +104,7 @@ class MainWindow(QMainWindow):
         from .routes import install_routing_ui
 
         install_routing_ui(self)
+        adopt_dock(self, self.docks["routes"])
         install_balance_ui(self)
 
     # ---- project
@@ -251,7 +243,8 @@ class MainWindow(QMainWindow):
         self.territory_panel.totals.setText(
             f"{len(self.table_model.frame)} territories · {int(t.get('units', 0)):,} units · "
             f"{int(t.get('accounts', 0)):,} accounts · {t.get('workload_hours', 0):,.0f} h/yr · "
-            f"potential {t.get('potential', 0):,.0f}" if t else "")
+            f"potential {compact(t.get('potential', 0))}" if t else "")
+        self.territory_panel.totals.setToolTip(f"Potential {t.get('potential', 0):,.0f}" if t else "")
 
     def _status_widgets(self) -> None:
         bar = self.statusBar()
@@ -643,6 +636,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.maybe_save():
             self.settings.setValue("window/geometry", self.saveGeometry())
+            save_layout(self, self.settings)
             if self.canvas.renderer is not None:  # layer order, visibility and opacity
                 self.settings.setValue("layers", ";".join(
                     f"{layer.key}={int(layer.visible)},{layer.opacity:.2f}" for layer in self.canvas.renderer.layers))

@@ -14,13 +14,10 @@ import pandas as pd
 import shapely
 from PySide6.QtGui import QColor, QPainterPath
 
+from ..engine.colouring import PALETTE  # colours for territories without one
 from ..models import Project
 from .geometry import display_crs, geometries_to_path, project_geometries
 
-#: colours for territories without one (ColorBrewer Set3 + Paired, readable under black labels)
-PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
-           "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6",
-           "#e5c494", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#d9d9d9"]
 ORPHAN = None
 #: simplification tolerances, as fractions of the full-extent pixel size (0 = exact geometry)
 LOD_FACTORS = (0.6, 0.15, 0.03, 0.0)
@@ -90,6 +87,8 @@ class MapScene:
         self.bounds: dict[str | None, tuple[float, float, float, float]] = {}
         self.colours: dict[str | None, QColor] = {}
         self.names: dict[str, str] = {}
+        #: bumped on every change of shapes, names or colours (caches of derived drawings key on it)
+        self.version = 0
         self.refresh_territory_table()
         self.unit_territory = np.array([project.plan.territory_of(u) for u in self.unit_ids], dtype=object)
         self._encode()
@@ -99,6 +98,7 @@ class MapScene:
     def refresh_territory_table(self) -> None:
         """Re-read names and colours of the active scenario's territories."""
         terr = self.project.scenario_territories()
+        self.version = getattr(self, "version", 0) + 1
         self.colours = {ORPHAN: QColor("#e4e4e4")}
         self.names = {}
         for i, row in enumerate(terr.itertuples()):
@@ -202,6 +202,7 @@ class MapScene:
 
     def coverage_ready(self, levels: Iterable[int]) -> None:
         """Forget paths of ``levels`` built before their coverage was there (call in the GUI thread)."""
+        self.version += 1
         for key, level in [k for k in self._paths if k[1] in set(levels)]:
             self._paths.pop((key, level), None)
             self._level_geom.pop((key, level), None)
@@ -248,6 +249,7 @@ class MapScene:
                    for k in old | set(new_vals.tolist())}
         before = [self.bounds[k] for k in touched if k in self.bounds]
         self._dissolve(touched)
+        self.version += 1
         after = [self.bounds[k] for k in touched if k in self.bounds]
         boxes = np.array(before + after) if before or after else np.zeros((0, 4))
         #: drawing-space box that changed look (old and new extents of the touched territories)
@@ -268,6 +270,7 @@ class MapScene:
         self._labels.clear()
         self.bounds.clear()
         self._dissolve(self.territory_keys())
+        self.version += 1
 
     def level_for(self, px: float) -> int:
         """LOD level for a pixel size ``px`` (map units per pixel): coarsest tolerance below ~0.7 px."""

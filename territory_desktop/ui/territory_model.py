@@ -156,7 +156,9 @@ def _display_column(frame: pd.DataFrame, key: str) -> list[str]:
 def hierarchy_model(project: Project, totals: pd.DataFrame | None = None) -> QStandardItemModel:
     """Tree region -> district -> territory with summed units, accounts, workload and potential."""
     model = QStandardItemModel()
-    model.setHorizontalHeaderLabels(["Name", "Level", "Units", "Accounts", "Workload (h/yr)", "Potential"])
+    model.setHorizontalHeaderLabels(["Name", "Level", "Units", "Accounts", "Hours/yr", "Potential"])
+    for column in range(2, 6):
+        model.horizontalHeaderItem(column).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if project is None:
         return model
     totals = territory_totals(project) if totals is None else totals
@@ -181,8 +183,12 @@ def hierarchy_model(project: Project, totals: pd.DataFrame | None = None) -> QSt
         for r in sorted(rows, key=lambda r: (order.get(r.level, 3), str(r.name))):
             v = total(str(r.territory_id))
             cells = [QStandardItem(str(r.name)), QStandardItem(str(r.level))]
-            cells += [QStandardItem(f"{int(v[0]):,}"), QStandardItem(f"{int(v[1]):,}"),
-                      QStandardItem(f"{v[2]:,.0f}"), QStandardItem(f"{v[3]:,.0f}")]
+            numbers = [QStandardItem(f"{int(v[0]):,}"), QStandardItem(f"{int(v[1]):,}"),
+                       QStandardItem(f"{v[2]:,.0f}"), QStandardItem(compact(v[3]))]
+            for item, value in zip(numbers, v, strict=True):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(f"{value:,.0f}")
+            cells += numbers
             if isinstance(r.colour, str):
                 cells[0].setData(QColor(r.colour), Qt.ItemDataRole.DecorationRole)
             cells[0].setData(str(r.territory_id), ID_ROLE)
