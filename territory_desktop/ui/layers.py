@@ -54,9 +54,10 @@ class ChoroplethLayer:
 
     def paint_legend(self, painter: QPainter, view: RenderView) -> None:
         """Class colours and bounds in a white box at the lower left of the map."""
-        from .dialogs import UNIT_METRICS
+        from ..services.classify import metric_label
 
-        rows = self.classes.legend()
+        top = float(np.max(self.classes.bins)) if len(self.classes.bins) else 0.0
+        rows = self.classes.legend("{:,.1f}" if top < 100 else "{:,.0f}")
         if not rows:
             return
         painter.setTransform(view.base)
@@ -64,7 +65,7 @@ class ChoroplethLayer:
         font.setPointSizeF(8.0)
         painter.setFont(font)
         fm = painter.fontMetrics()
-        title = f"{UNIT_METRICS.get(self.metric, self.metric)} ({SCHEME_TITLES.get(self.classes.scheme, '')})"
+        title = f"{metric_label(self.metric)}, {SCHEME_TITLES.get(self.classes.scheme, '').lower()}"
         line = fm.height() + 3
         width = max(fm.horizontalAdvance(title), *(fm.horizontalAdvance(t) + 22 for _, t in rows)) + 16
         height = line * (len(rows) + 1) + 10
@@ -85,10 +86,14 @@ class ChoroplethLayer:
 
 
 class HeatmapLayer:
-    """Account density: a binned Gaussian kernel density estimate of points, coloured on a ramp."""
+    """Account density: a binned Gaussian kernel density estimate of the accounts, on its own ramp
+    (ColorBrewer YlGnBu, transparent where there are no accounts) over a neutral base: while it is shown
+    the territory fill gives way to plain grey land with the territory outlines. The legend gives the
+    ramp in accounts per 1,000 km² (the display CRS is equal-area, in metres)."""
 
-    RAMP: tuple = ((0.0, (255, 255, 178, 0)), (0.15, (254, 204, 92, 150)), (0.4, (253, 141, 60, 190)),
-                   (0.7, (240, 59, 32, 215)), (1.0, (189, 0, 38, 235)))
+    RAMP: tuple = ((0.0, (255, 255, 217, 0)), (0.08, (237, 248, 177, 120)), (0.25, (127, 205, 187, 185)),
+                   (0.5, (29, 145, 192, 215)), (0.75, (34, 94, 168, 230)), (1.0, (8, 29, 88, 240)))
+    BASE = "#e3e6ea"  # the land under the heatmap
 
     def __init__(self, scene: MapScene, points_lonlat: np.ndarray, bandwidth_px: float = 6.0,
                  grid: int = 640) -> None:
@@ -96,6 +101,7 @@ class HeatmapLayer:
         x0, y0, x1, y1 = scene.extent
         self.rect = QRectF(x0, y0, x1 - x0, y1 - y0)
         self._image: QImage | None = None
+        self.top_per_1000km2 = 0.0  # density at the top of the ramp
 
     @property
     def image(self) -> QImage:
@@ -114,8 +120,10 @@ class HeatmapLayer:
         ny = max(1, int(grid * (y1 - y0) / max(x1 - x0, 1e-9)))
         hist, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=(ny, nx), range=((y0, y1), (x0, x1))) \
             if len(xy) else (np.zeros((ny, nx)), None, None)
-        density = gaussian_filter(hist, bandwidth_px)
+        cell_km2 = (x1 - x0) / nx * (y1 - y0) / ny / 1e6
+        density = gaussian_filter(hist, bandwidth_px) / max(cell_km2, 1e-12) * 1000.0  # per 1,000 km²
         top = np.percentile(density[density > 0], 99.5) if (density > 0).any() else 1.0
+        self.top_per_1000km2 = float(top)
         return self._colourise(np.clip(density / top, 0, 1))
 
     def _colourise(self, v: np.ndarray) -> QImage:
@@ -130,6 +138,39 @@ class HeatmapLayer:
     def paint(self, painter: QPainter, view: RenderView) -> None:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.drawImage(self.rect, self.image)
+
+    def paint_legend(self, painter: QPainter, view: RenderView) -> None:
+        """A gradient bar of the ramp with its density scale, in a white box at the lower left."""
+        from PySide6.QtGui import QLinearGradient
+
+        self.image  # noqa: B018 - computes the scale if the map has not been drawn yet
+        painter.setTransform(view.base)
+        font = QFont()
+        font.setPointSizeF(8.0)
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        title = "Account density (accounts per 1,000 km²)"
+        ticks = [(0.0, "0"), (0.5, f"{self.top_per_1000km2 / 2:,.1f}"), (1.0, f"≥ {self.top_per_1000km2:,.1f}")]
+        width = max(fm.horizontalAdvance(title) + 16, 220)
+        box = QRectF(view.target.left() + 10, view.target.bottom() - 3 * fm.height() - 30, width, 3 * fm.height() + 20)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor("#1d2125"))
+        painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+        bar = QRectF(box.left() + 8, box.top() + fm.height() + 10, box.width() - 16, fm.height())
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for stop, (r, g, b, a) in self.RAMP:
+            gradient.setColorAt(stop, QColor(r, g, b, max(a, 40)))
+        painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        painter.setBrush(gradient)
+        painter.drawRect(bar)
+        painter.setPen(QColor("#1d2125"))
+        for stop, text in ticks:
+            w = fm.horizontalAdvance(text)
+            x = min(max(bar.left() + stop * bar.width() - w / 2, bar.left()), bar.right() - w)
+            painter.drawText(QPointF(x, bar.bottom() + 3 + fm.ascent()), text)
 
 
 class PointsLayer:

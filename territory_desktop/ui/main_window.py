@@ -453,12 +453,11 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_to_selection()
 
     def apply_choropleth(self, metric: str, scheme: str, k: int) -> None:
+        from ..services.classify import unit_metric_values
+
         if self.project is None:
             return
-        if metric in ("accounts", "workload_hours", "potential"):
-            values = unit_measures(self.project)[metric].reindex(self.canvas.scene.unit_ids).to_numpy(float)
-        else:
-            values = self.project.units[metric].to_numpy(float)
+        values = unit_metric_values(self.project, metric)
         self._choropleth = (metric, scheme, k)
         self.canvas.renderer.extras["choropleth"] = ChoroplethLayer(self.canvas.scene, values, metric, scheme, k)
         self.canvas.renderer.layer("choropleth").visible = True

@@ -198,15 +198,18 @@ class MapRenderer:
     def _paint_units(self, painter: QPainter, view: RenderView) -> None:
         if self.layer("choropleth").visible and "choropleth" in self.extras:
             return  # the choropleth replaces the territory fill
+        neutral = self.layer("heatmap").visible and "heatmap" in self.extras  # the heatmap needs a plain base
         scene = self.scene
         level = scene.level_for(view.px)
         painter.setPen(Qt.PenStyle.NoPen)
         # the antialiased territory outlines cover the fill edges, so the fill need not be antialiased
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.layer("territories").visible)
+        base = QColor(self.extras["heatmap"].BASE) if neutral else None
         for key in self._visible_keys(view):
-            painter.setBrush(scene.colour_of(key))
+            painter.setBrush(base or scene.colour_of(key))
             painter.drawPath(scene.territory_path(key, level))
-        self._paint_unit_outlines(painter, view)
+        if not neutral:
+            self._paint_unit_outlines(painter, view)
 
     def _paint_choropleth(self, painter: QPainter, view: RenderView) -> None:
         """Units filled by class (replaces the territory fill), with unit outlines when zoomed in."""
