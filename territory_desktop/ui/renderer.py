@@ -54,6 +54,7 @@ class Overlay:
     style: Qt.BrushStyle = Qt.BrushStyle.SolidPattern
     wash: QColor | None = None
     casing: QColor | None = None
+    dashed: bool = False  # a dashed 1-px line instead of ``stroke_thick`` (former boundaries)
 
 
 def selection_overlay(path: QPainterPath) -> Overlay:
@@ -121,6 +122,8 @@ class MapRenderer:
         self.outline_colour = QColor("#30343a")
         self.unit_outline_colour = QColor(255, 255, 255, 170)
         self._outline_cache: dict[tuple[int, int], QPainterPath] = {}
+        #: territories whose outline the outline layer leaves out (a proposal draws their new outline)
+        self.muted_outlines: set = set()
 
     def layer(self, key: str) -> Layer:
         return next(layer for layer in self.layers if layer.key == key)
@@ -176,11 +179,20 @@ class MapRenderer:
         if overlay.wash is not None:
             painter.setBrush(overlay.wash)
             painter.drawPath(overlay.path)
-        painter.setBrush(QBrush(overlay.fill, overlay.style))
-        painter.drawPath(overlay.path)
+        if overlay.fill.alpha() > 0:
+            painter.setBrush(QBrush(overlay.fill, overlay.style))
+            painter.drawPath(overlay.path)
         if overlay.casing is not None:
             stroke_thick(painter, [overlay.path], overlay.casing, overlay.width + 2.6)
-        stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
+        if overlay.pen.alpha() > 0 and overlay.width > 0 and overlay.dashed:
+            pen = QPen(overlay.pen, overlay.width, Qt.PenStyle.CustomDashLine)
+            pen.setDashPattern([4.0, 3.0])
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(overlay.path)
+        elif overlay.pen.alpha() > 0 and overlay.width > 0:
+            stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
 
     def _visible_keys(self, view: RenderView, cull: bool = True) -> list:
         """Territories whose bounding box meets the area to paint (``cull``) or the whole view."""
@@ -269,7 +281,8 @@ class MapRenderer:
     def _paint_territories(self, painter: QPainter, view: RenderView) -> None:
         scene = self.scene
         level = scene.level_for(view.px)
-        paths = [scene.territory_path(key, level) for key in self._visible_keys(view) if key is not None]
+        paths = [scene.territory_path(key, level) for key in self._visible_keys(view)
+                 if key is not None and key not in self.muted_outlines]
         stroke_thick(painter, paths, self.outline_colour, 1.7)
 
     def _paint_labels(self, painter: QPainter, view: RenderView) -> None:

@@ -200,3 +200,59 @@ def test_label_of_each_territory_is_on_the_map(open_window, grid8):
         dark = sum(QColor(image.pixel(int((c.x() + dx) * dpr), int((c.y() + dy) * dpr))).lightness() < 80
                    for dx in range(-15, 16) for dy in (-2, 0, 2))
         assert dark >= 3, label.key  # dark text pixels where each label is placed
+
+
+def test_proposal_shows_new_fills_hatched_moves_and_thin_old_boundaries(grid8, qapp):
+    from collections import Counter
+
+    from territory_desktop.ui.proposal_view import proposal_overlays, touched_territories
+    from territory_desktop.ui.renderer import view_transform
+
+    scene = MapScene(grid8)
+    renderer = MapRenderer(scene)
+    for layer in renderer.layers:
+        layer.visible = layer.key in ("units", "territories")
+    renderer.layer("units").opacity = 1.0
+    changes = {unit_id(3, j): ("T2", "T1") for j in range(NY)}  # column 3 joins T1
+    overlays = proposal_overlays(scene, changes)
+    renderer.muted_outlines = touched_territories(scene, changes)
+    assert renderer.muted_outlines == {"T1", "T2"}
+    assert set(overlays) == {"balance:T1", "balance:#moved", "balance:#old", "balance:#new"}
+    assert overlays["balance:#moved"].style == Qt.BrushStyle.BDiagPattern
+    renderer.overlays.update(overlays)
+    x0, y0, x1, y1 = scene.extent
+    extent, target = QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 800, 500)
+    image = QImage(800, 500, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    renderer.paint(painter, extent, target)
+    painter.end()
+    t = view_transform(extent, target)
+
+    def edge_point(a: str, b: str):
+        """Pixel at the middle of the border shared by units ``a`` and ``b``."""
+        border = shapely.intersection(scene.geoms[scene.index_of[a]], scene.geoms[scene.index_of[b]])
+        m = border.interpolate(0.5, normalized=True)
+        return t.map(QPointF(m.x, m.y)).toPoint()
+
+    c = shapely.centroid(scene.geoms[scene.index_of[unit_id(3, 2)]])
+    centre = t.map(QPointF(c.x, c.y)).toPoint()
+    patch = Counter(image.pixel(centre.x() + dx, centre.y() + dy) for dx in range(-4, 5) for dy in range(-4, 5))
+    fill = QColor.fromRgb(patch.most_common(1)[0][0])
+    assert fill == QColor("#1f77b4")  # the moved unit in the colour of the territory it joins
+    assert any(QColor.fromRgb(c).lightness() < fill.lightness() - 15 for c in patch)  # and hatched
+
+    def darkness_along(a: str, b: str) -> np.ndarray:
+        """Lightness of the darkest pixel across the border of units a and b, at 40 points along it."""
+        border = shapely.intersection(scene.geoms[scene.index_of[a]], scene.geoms[scene.index_of[b]])
+        out = []
+        for f in np.linspace(0.1, 0.9, 40):
+            m = border.interpolate(f, normalized=True)
+            p = t.map(QPointF(m.x, m.y)).toPoint()
+            out.append(min(QColor(image.pixel(p.x() + dx, p.y())).lightness() for dx in range(-1, 2)))
+        return np.array(out)
+
+    old_line = darkness_along(unit_id(2, 1), unit_id(3, 1))
+    new_line = darkness_along(unit_id(3, 1), unit_id(4, 1))
+    assert (new_line < 62).all()  # the new T1/T2 boundary: a continuous dark outline
+    assert (old_line >= 70).mean() >= 0.15  # the old one: dashed, with gaps
+    assert old_line.mean() > new_line.mean() + 8
