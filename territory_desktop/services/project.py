@@ -38,9 +38,10 @@ def ensure_history(project: Project, tables: dict[str, pd.DataFrame] | None = No
     project.history_pending = False
 
 
-def read_project_history(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
-    """The sales, visits and opportunities of a project file (safe to call in a worker thread)."""
-    return project_file.read_history(path)
+def read_project_history(path: str | os.PathLike, pause=None) -> dict[str, pd.DataFrame]:
+    """The sales, visits and opportunities of a project file (safe to call in a worker thread; ``pause()``
+    is called between chunks of rows)."""
+    return project_file.read_history(path, pause)
 
 
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:

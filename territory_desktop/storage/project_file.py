@@ -325,12 +325,23 @@ def load(path: str | os.PathLike, history: bool = True) -> Project:
         engine.dispose()
 
 
-def read_history(path: str | os.PathLike) -> dict[str, pd.DataFrame]:
-    """The history tables of a project file, by Project attribute name (sales, visits, opportunities)."""
+def read_history(path: str | os.PathLike, pause=None, chunk: int = 50_000) -> dict[str, pd.DataFrame]:
+    """The history tables of a project file, by Project attribute name (sales, visits, opportunities).
+    ``pause()``, if given, is called between chunks of ``chunk`` rows: a reader in a worker thread can
+    sleep there so the GUI thread gets the interpreter lock between chunks."""
     engine = _open_existing(path)
     try:
         with engine.connect() as conn:
-            return {name: _read_frame(conn, name, columns) for name, (_table, columns) in _HISTORY.items()}
+            out = {}
+            for name, (_table, columns) in _HISTORY.items():
+                result = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {name}")
+                rows: list = []
+                while batch := result.fetchmany(chunk):
+                    rows.extend(batch)
+                    if pause is not None:
+                        pause()
+                out[name] = _frame(rows, columns)
+            return out
     except DatabaseError as exc:
         raise ProjectFileError(f"{path}: the file is damaged or not a project: {exc.orig}") from exc
     finally:

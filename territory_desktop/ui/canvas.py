@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 import pyproj
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QUndoStack
 from PySide6.QtWidgets import QWidget
 
@@ -85,8 +85,10 @@ class MapCanvas(QWidget):
         self.selection = np.array([], dtype=int)
         self.renderer.overlays["selection"] = Overlay()
         self.zoom_full()
-        if self.prepare_in_background:
-            self._prepare_coverage(self.scene)
+        if self.prepare_in_background:  # after the first paint: it would compete with it for the CPU
+            scene = self.scene
+            self.firstPainted.connect(lambda: QTimer.singleShot(500, lambda: self._prepare_coverage(scene)),
+                                      Qt.ConnectionType.SingleShotConnection)
 
     def _prepare_coverage(self, scene: MapScene) -> None:
         """Simplify the unit coverage for the coarse levels of detail in a background thread; once done,

@@ -44,7 +44,7 @@ def apply_default_sizes(window: QMainWindow) -> None:
     below = docks.get("layers")
     if below is not None:
         h = max(window.height() - 140, 300)
-        window.resizeDocks([docks["territories"], below], [int(h * 0.7), int(h * 0.3)], Qt.Orientation.Vertical)
+        window.resizeDocks([docks["territories"], below], [int(h * 0.75), int(h * 0.25)], Qt.Orientation.Vertical)
 
 
 def restore_layout(window: QMainWindow, settings) -> bool:

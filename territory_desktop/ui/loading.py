@@ -5,8 +5,10 @@ follows in a second worker."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QProgressBar
 
 from .workers import Worker, start
@@ -35,6 +37,7 @@ def load_for_map(path: str, progress, _stop) -> tuple:
         scene.label_circle(key)
         if i % 8 == 0:
             progress(0.6 + 0.35 * i / max(len(keys), 1), f"Drawing {len(keys)} territories")
+    scene.unit_outline_paths(0)  # the full extent shows county outlines too
     return project, None, scene
 
 
@@ -70,7 +73,9 @@ def open_in_background(window, path: str) -> Worker:
         bar.hide()
         project = result[0]
         if window._finish_open(path, *result) and project is not None:
-            load_history(window, project)
+            # after the first paint: a reader holding the interpreter lock would slow the paint down
+            window.canvas.firstPainted.connect(lambda: QTimer.singleShot(300, lambda: load_history(window, project)),
+                                               Qt.ConnectionType.SingleShotConnection)
 
     def failed(exc: Exception) -> None:
         bar.hide()
@@ -89,7 +94,8 @@ def load_history(window, project) -> Worker | None:
 
     if not getattr(project, "history_pending", False):
         return None
-    worker = Worker(lambda _progress, _stop: read_project_history(project.path))
+    # sleeping between chunks of rows hands the interpreter lock to the GUI thread (no convoy effect)
+    worker = Worker(lambda _progress, _stop: read_project_history(project.path, pause=lambda: time.sleep(0.01)))
 
     def finished(tables) -> None:
         ensure_history(project, tables)  # a no-op if a save or a route plan already read them

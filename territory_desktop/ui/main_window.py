@@ -210,10 +210,10 @@ class MainWindow(QMainWindow):
         self.validation_view.plan_changed()
 
     def _schedule_totals(self) -> None:
-        """Refresh the totals at the next idle moment; during a brush stroke at most every 60 ms (a
+        """Refresh the totals at the next idle moment; during a brush stroke at most every 120 ms (a
         throttle, not a debounce, so the totals stay live while the planner paints)."""
         if not self._totals_timer.isActive():
-            self._totals_timer.start(60 if self.canvas.stroking() else 0)
+            self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
     def _refresh_totals(self) -> None:
         if self.project is None:

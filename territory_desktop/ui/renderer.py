@@ -121,7 +121,6 @@ class MapRenderer:
         self.background = QColor("#f4f6f8")
         self.outline_colour = QColor("#30343a")
         self.unit_outline_colour = QColor(255, 255, 255, 170)
-        self._outline_cache: dict[tuple[int, int], QPainterPath] = {}
         #: territories whose outline the outline layer leaves out (a proposal draws their new outline)
         self.muted_outlines: set = set()
 
@@ -243,40 +242,10 @@ class MapRenderer:
             painter.drawPath(path)
 
     def _unit_outline_paths(self, view: RenderView) -> list[QPainterPath]:
-        """Unit outlines of grid cells overlapping the view (cells of ~ 1/16 of the extent, cached)."""
-        import shapely
-
-        from .geometry import geometries_to_path
-
-        scene = self.scene
-        x0, y0, x1, y1 = scene.extent
-        n = 16
-        cw, ch = (x1 - x0) / n or 1.0, (y1 - y0) / n or 1.0
-        if not hasattr(self, "_cell_of"):
-            c = shapely.get_coordinates(shapely.centroid(scene.geoms)) if len(scene.geoms) else np.zeros((0, 2))
-            ix = np.clip(((c[:, 0] - x0) / cw).astype(int), 0, n - 1)
-            iy = np.clip(((c[:, 1] - y0) / ch).astype(int), 0, n - 1)
-            self._cell_of = ix * n + iy
-            self._cell_bounds = {}
-            for cell in np.unique(self._cell_of):
-                members = np.flatnonzero(self._cell_of == cell)
-                self._cell_bounds[int(cell)] = (members, shapely.total_bounds(scene.geoms[members]))
-        level = scene.level_for(view.px)
+        """Unit outlines of the grid cells overlapping the view (``MapScene.unit_outline_cells``)."""
         rect = view.cull if view.cull is not None else view.visible
-        paths = []
-        for cell, (members, b) in self._cell_bounds.items():
-            if b[2] < rect.left() or b[0] > rect.right() or b[3] < rect.top() or b[1] > rect.bottom():
-                continue
-            path = self._outline_cache.get((cell, level))
-            if path is None:
-                geoms = scene.geoms[members]
-                tol = scene.tolerances[level]
-                if tol > 0:
-                    geoms = shapely.simplify(geoms, tol)
-                path = geometries_to_path(geoms, flip_y=False)
-                self._outline_cache[(cell, level)] = path
-            paths.append(path)
-        return paths
+        return self.scene.unit_outline_paths(self.scene.level_for(view.px),
+                                             (rect.left(), rect.top(), rect.right(), rect.bottom()))
 
     def _paint_territories(self, painter: QPainter, view: RenderView) -> None:
         scene = self.scene
