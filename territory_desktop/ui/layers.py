@@ -21,6 +21,29 @@ def _to_drawing(geoms: np.ndarray, crs: str) -> np.ndarray:
     return shapely.transform(projected, lambda xy: xy * np.array([1.0, -1.0])) if len(projected) else projected
 
 
+def legend_metrics(painter: QPainter, view: RenderView):
+    """Switch ``painter`` to device pixels and the legend font; returns its font metrics."""
+    painter.setTransform(view.base)
+    font = QFont()
+    font.setPointSizeF(8.0)
+    painter.setFont(font)
+    return painter.fontMetrics()
+
+
+def legend_box(painter: QPainter, view: RenderView, title: str, width: float, height: float) -> QRectF:
+    """A white rounded box of ``width`` x ``height`` px at the lower left of the map with ``title`` on its
+    first line (call :func:`legend_metrics` first); returns the box."""
+    fm = painter.fontMetrics()
+    box = QRectF(view.target.left() + 10, view.target.bottom() - height - 10, width, height)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+    painter.setBrush(QColor(255, 255, 255, 232))
+    painter.drawRoundedRect(box, 4, 4)
+    painter.setPen(QColor("#1d2125"))
+    painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+    return box
+
+
 class ChoroplethLayer:
     """Units filled by class of a unit metric (one cached path per class and level of detail)."""
 
@@ -60,22 +83,11 @@ class ChoroplethLayer:
         rows = self.classes.legend("{:,.1f}" if top < 100 else "{:,.0f}")
         if not rows:
             return
-        painter.setTransform(view.base)
-        font = QFont()
-        font.setPointSizeF(8.0)
-        painter.setFont(font)
-        fm = painter.fontMetrics()
-        title = f"{metric_label(self.metric)}, {SCHEME_TITLES.get(self.classes.scheme, '').lower()}"
+        title = f"{metric_label(self.metric)}, {SCHEME_TITLES.get(self.classes.scheme, '')}"
+        fm = legend_metrics(painter, view)
         line = fm.height() + 3
         width = max(fm.horizontalAdvance(title), *(fm.horizontalAdvance(t) + 22 for _, t in rows)) + 16
-        height = line * (len(rows) + 1) + 10
-        box = QRectF(view.target.left() + 10, view.target.bottom() - height - 10, width, height)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawRoundedRect(box, 4, 4)
-        painter.setPen(QColor("#1d2125"))
-        painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+        box = legend_box(painter, view, title, width, line * (len(rows) + 1) + 10)
         for i, (colour, text) in enumerate(rows):
             y = box.top() + 5 + line * (i + 1)
             painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
@@ -144,21 +156,10 @@ class HeatmapLayer:
         from PySide6.QtGui import QLinearGradient
 
         self.image  # noqa: B018 - computes the scale if the map has not been drawn yet
-        painter.setTransform(view.base)
-        font = QFont()
-        font.setPointSizeF(8.0)
-        painter.setFont(font)
-        fm = painter.fontMetrics()
         title = "Account density (accounts per 1,000 km²)"
         ticks = [(0.0, "0"), (0.5, f"{self.top_per_1000km2 / 2:,.1f}"), (1.0, f"≥ {self.top_per_1000km2:,.1f}")]
-        width = max(fm.horizontalAdvance(title) + 16, 220)
-        box = QRectF(view.target.left() + 10, view.target.bottom() - 3 * fm.height() - 30, width, 3 * fm.height() + 20)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
-        painter.setBrush(QColor(255, 255, 255, 235))
-        painter.drawRoundedRect(box, 4, 4)
-        painter.setPen(QColor("#1d2125"))
-        painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+        fm = legend_metrics(painter, view)
+        box = legend_box(painter, view, title, max(fm.horizontalAdvance(title) + 16, 220), 3 * fm.height() + 20)
         bar = QRectF(box.left() + 8, box.top() + fm.height() + 10, box.width() - 16, fm.height())
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for stop, (r, g, b, a) in self.RAMP:

@@ -18,6 +18,20 @@ from territory_desktop.ui.renderer import MapRenderer, selection_overlay
 from territory_desktop.ui.scene import MapScene
 
 
+def render_full(renderer, scene, w: int, h: int):
+    """The whole scene painted on a white ``w`` x ``h`` image; returns (image, drawing->pixel transform)."""
+    from territory_desktop.ui.renderer import view_transform
+
+    x0, y0, x1, y1 = scene.extent
+    extent, target = QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, w, h)
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.paint(painter, extent, target)
+    painter.end()
+    return image, view_transform(extent, target)
+
+
 def test_auto_colour_gives_touching_territories_different_colours(grid8):
     grid8.territories["colour"] = "#4e79a7"  # everything one colour, as a badly coloured file might be
     colours = editing.auto_colour_territories(grid8)
@@ -67,15 +81,7 @@ def test_leader_line_is_drawn(grid8, qapp):
     renderer = MapRenderer(scene)
     for layer in renderer.layers:
         layer.visible = layer.key in ("labels",)
-    image = QImage(700, 450, QImage.Format.Format_ARGB32)
-    image.fill(QColor("white"))
-    x0, y0, x1, y1 = scene.extent
-    painter = QPainter(image)
-    renderer.paint(painter, QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 700, 450))
-    painter.end()
-    from territory_desktop.ui.renderer import view_transform
-
-    t = view_transform(QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 700, 450))
+    image, t = render_full(renderer, scene, 700, 450)
     label = next(lb for lb in renderer._label_layout(1.0 / t.m11(), scene.level_for(1.0 / t.m11())) if lb.key == "T3")
     a = t.map(QPointF(*label.anchor))
     assert QColor(image.pixel(int(a.x()), int(a.y()))).lightness() < 100  # the dot at the anchor
@@ -89,25 +95,12 @@ def test_selection_is_visible_on_every_fill_colour(grid8, qapp, fill):
     for layer in renderer.layers:
         layer.visible = layer.key == "units"
     renderer.layer("units").opacity = 1.0
-    x0, y0, x1, y1 = scene.extent
-    extent, target = QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 400, 250)
-
-    def render() -> QImage:
-        image = QImage(400, 250, QImage.Format.Format_ARGB32)
-        painter = QPainter(image)
-        renderer.paint(painter, extent, target)
-        painter.end()
-        return image
-
-    before = render()
+    before, t = render_full(renderer, scene, 400, 250)
     from territory_desktop.ui.geometry import geometries_to_path
 
     u = scene.index_of[unit_id(3, 2)]
     renderer.overlays["selection"] = selection_overlay(geometries_to_path(scene.geoms[[u]], flip_y=False))
-    after = render()
-    from territory_desktop.ui.renderer import view_transform
-
-    t = view_transform(extent, target)
+    after, _t = render_full(renderer, scene, 400, 250)
     bx0, by0, bx1, by1 = scene.geoms[u].bounds
     a, b = t.map(QPointF(bx0, by0)), t.map(QPointF(bx1, by1))
     changed = []
@@ -206,7 +199,6 @@ def test_proposal_shows_new_fills_hatched_moves_and_thin_old_boundaries(grid8, q
     from collections import Counter
 
     from territory_desktop.ui.proposal_view import proposal_overlays, touched_territories
-    from territory_desktop.ui.renderer import view_transform
 
     scene = MapScene(grid8)
     renderer = MapRenderer(scene)
@@ -220,13 +212,7 @@ def test_proposal_shows_new_fills_hatched_moves_and_thin_old_boundaries(grid8, q
     assert set(overlays) == {"balance:T1", "balance:#moved", "balance:#old", "balance:#new"}
     assert overlays["balance:#moved"].style == Qt.BrushStyle.BDiagPattern
     renderer.overlays.update(overlays)
-    x0, y0, x1, y1 = scene.extent
-    extent, target = QRectF(x0, y0, x1 - x0, y1 - y0), QRectF(0, 0, 800, 500)
-    image = QImage(800, 500, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    renderer.paint(painter, extent, target)
-    painter.end()
-    t = view_transform(extent, target)
+    image, t = render_full(renderer, scene, 800, 500)
 
     def edge_point(a: str, b: str):
         """Pixel at the middle of the border shared by units ``a`` and ``b``."""
