@@ -107,3 +107,18 @@ def load_history(window, project) -> Worker | None:
     worker.signals.failed.connect(lambda _exc: None)  # ensure_history reads them again when needed
     window._history_worker = worker
     return start(worker)
+
+
+def import_then(modules: tuple[str, ...], then) -> Worker:
+    """Import ``modules`` in a worker thread (the window keeps responding meanwhile), then call ``then()``
+    in the GUI thread, which finds them imported and only builds widgets."""
+    import importlib
+
+    worker = Worker(lambda _progress, _stop: [importlib.import_module(m) for m in modules])
+    worker.signals.finished.connect(lambda _modules: then())
+    worker.signals.failed.connect(lambda _exc: then())  # then() imports them itself and reports errors
+    _keep.append(worker)
+    return start(worker)
+
+
+_keep: list[Worker] = []  # the signals objects of import workers must outlive their threads

@@ -33,6 +33,8 @@ from .territory_model import TerritoryTableModel, compact, hierarchy_model
 from .validation_view import ValidationController
 
 MAX_RECENT = 8
+#: modules of the tools installed after the first paint at start-up (they import the solvers)
+TOOL_MODULES = ("territory_desktop.ui.balance_dialog", "territory_desktop.ui.routes")
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
 
 
@@ -68,8 +70,11 @@ class MainWindow(QMainWindow):
         self.active_combo.setToolTip("Active territory: the brush and Assign (A) paint units into it")
         self.actions_ = build_actions(self)
         if defer_tools:  # start-up: the routing and balancing UI once the map is painted (or after 4 s)
-            self.canvas.firstPainted.connect(lambda: QTimer.singleShot(0, self._install_tools))
-            QTimer.singleShot(4000, self._install_tools)
+            from .loading import import_then
+
+            self.canvas.firstPainted.connect(lambda: import_then(TOOL_MODULES, self._install_tools),
+                                             Qt.ConnectionType.SingleShotConnection)
+            QTimer.singleShot(4000, lambda: import_then(TOOL_MODULES, self._install_tools))
         else:
             self._install_tools()
         self._status_widgets()
