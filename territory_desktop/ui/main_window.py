@@ -175,9 +175,8 @@ class MainWindow(QMainWindow):
         self.active_combo.blockSignals(False)
         self.canvas.active_territory = self.active_combo.currentData()
         self.table_model.refresh()
-        self.territory_panel.tree.setModel(hierarchy_model(self.project, self.table_model.frame)
-                                           if self.project is not None else None)
-        self.territory_panel.tree.expandAll()
+        self.territory_panel.show_hierarchy(hierarchy_model(self.project, self.table_model.frame)
+                                            if self.project is not None else None)
         self._update_totals_label()
 
     def _swatch(self, territory_id):

@@ -160,6 +160,14 @@ class TerritoryPanel(QWidget):
         layout.addWidget(self.totals)
         layout.addLayout(self.buttons)
 
+    def show_hierarchy(self, model) -> None:
+        """Show the region/district/territory tree, expanded; the Level column is left out (the
+        indentation and the swatch say it) so the numbers fit beside the full names."""
+        self.tree.setModel(model)
+        if model is not None:
+            self.tree.setColumnHidden(1, True)
+        self.tree.expandAll()
+
     def _compact_columns(self) -> None:
         """Territory (stretching), rep, workload and Dev % in view; units, accounts and potential hidden
         until the planner ticks them in the header's right-click menu."""
