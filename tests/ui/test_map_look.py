@@ -129,6 +129,9 @@ def test_default_layout_puts_the_map_first(open_window, grid8, qtbot):
     assert not table.horizontalScrollBar().isVisible()
     tree = window.territory_panel.tree
     assert tree.textElideMode() == Qt.TextElideMode.ElideNone
+    assert tree.isColumnHidden(1)  # Level: the indentation says it
+    name_width = tree.fontMetrics().horizontalAdvance("Terr T1")
+    assert tree.header().sectionSize(0) >= name_width + tree.indentation()  # names in full
     item = tree.model().item(0, 2)
     assert int(item.textAlignment()) & int(Qt.AlignmentFlag.AlignRight)
 
