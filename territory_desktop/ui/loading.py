@@ -14,21 +14,16 @@ from PySide6.QtWidgets import QProgressBar
 from .workers import Worker, start
 
 
-def load_for_map(path: str, progress, _stop) -> tuple:
-    """(project, error message, scene) for ``path``, read without history, with the territory shapes of
-    the full-extent view already dissolved (runs in a worker thread: no widgets here)."""
-    from ..models import TerritoryError
-    from ..services.project import open_project
+def load_for_map(load, path: str, progress, _stop) -> tuple:
+    """(project, error message, scene) for ``path``, read by ``load(path, history=False)`` (the window's
+    ``_load``: project or the error message to show) with the territory shapes, labels and county outlines
+    of the full-extent view already built (runs in a worker thread: no widgets here)."""
     from .scene import MapScene
 
-    name = Path(path).name
-    progress(0.05, f"Reading {name}")
-    try:
-        project = open_project(path, history=False)
-    except TerritoryError as exc:
-        return None, f"{name} could not be opened:\n\n{exc}", None
-    except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
-        return None, f"{name} is not a readable Territory Desktop project:\n\n{type(exc).__name__}: {exc}", None
+    progress(0.05, f"Reading {Path(path).name}")
+    project, error = load(path, history=False)
+    if project is None:
+        return None, error, None
     progress(0.55, f"Preparing the map of {len(project.units):,} units")
     scene = MapScene(project)
     keys = scene.drawn_keys()
@@ -63,7 +58,7 @@ def open_in_background(window, path: str) -> Worker:
     bar.setValue(0)
     bar.show()
     window.statusBar().showMessage(f"Opening {Path(path).name}...")
-    worker = Worker(lambda progress, stop: load_for_map(path, progress, stop))
+    worker = Worker(lambda progress, stop: load_for_map(window._load, path, progress, stop))
 
     def progressed(fraction: float, message: str) -> None:
         bar.setValue(int(fraction * 100))

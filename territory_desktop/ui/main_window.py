@@ -503,12 +503,13 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def _load(self, path: str):
-        """(project, None) or (None, error message) for a project file."""
+    def _load(self, path: str, **options):
+        """(project, None) or (None, error message) for a project file (``options`` go to open_project;
+        safe to call in a worker thread)."""
         from ..services.project import open_project
 
         try:
-            return open_project(path), None
+            return open_project(path, **options), None
         except TerritoryError as exc:
             return None, f"{Path(path).name} could not be opened:\n\n{exc}"
         except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
