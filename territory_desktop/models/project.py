@@ -98,6 +98,9 @@ class Project:
     territory_shapes: dict[tuple[str, str], TerritoryShape] = field(default_factory=dict)
     #: what opening the project found and repaired (edits made in other programs), for the user to read
     open_notes: list[str] = field(default_factory=list)
+    #: True while the history tables (sales, visits, opportunities) of a project opened with
+    #: ``open_project(..., history=False)`` are not read yet (``services.project.ensure_history``)
+    history_pending: bool = False
     #: storage's record of the rows as last read or written (by table) and the file revision: a save
     #: writes the difference. Owned by storage; other layers never read or change it.
     baseline: dict = field(default_factory=dict, repr=False)

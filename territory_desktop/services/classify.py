@@ -8,7 +8,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 
 from ..models import InfeasibleError
@@ -64,6 +63,8 @@ def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Class
     if k_eff <= 1:
         index[ok] = 0
         return Classes(scheme, index, np.array([distinct[-1]]), [RAMPS[3][1]], [int(ok.sum())])
+    import mapclassify  # imported on first use: it pulls in matplotlib and scikit-learn (~3 s)
+
     if scheme == "quantiles":
         classifier = mapclassify.Quantiles(data, k=k_eff)
     elif scheme == "natural_breaks":
@@ -83,3 +84,76 @@ def classify(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> Class
     index[ok] = yb
     counts = np.bincount(yb, minlength=n).tolist()
     return Classes(scheme, index, bins, colours, counts)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A unit measure the choropleth can show: display ``title``, ``unit`` (may be empty) and whether it
+    is a per-area density (the unit's total divided by its area in km², times ``per_km2``)."""
+
+    title: str
+    unit: str = ""
+    base: str | None = None  # the total a density divides by the area
+    per_km2: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.unit})" if self.unit else self.title
+
+
+METRICS = {
+    "workload_hours": Metric("Workload", "h/yr"),
+    "accounts": Metric("Accounts"),
+    "potential": Metric("Potential"),
+    "sales_12m": Metric("Sales, last 12 months"),
+    "accounts_density": Metric("Account density", "accounts per 1,000 km²", "accounts", 1000.0),
+    "workload_density": Metric("Workload density", "h/yr per 1,000 km²", "workload_hours", 1000.0),
+    "potential_density": Metric("Potential density", "per km²", "potential"),
+    "sales_density": Metric("Sales density, last 12 months", "per km²", "sales_12m"),
+}
+
+
+def metric_label(key: str) -> str:
+    """'Account density (accounts per 1,000 km²)' for a known metric, else the column name as it is."""
+    metric = METRICS.get(key)
+    return metric.label if metric else key
+
+
+def unit_metric_values(project, key: str) -> np.ndarray:
+    """Values of metric ``key`` per unit, in ``project.units`` order (NaN = no data): the measures of
+    ``services.metrics.unit_measures``, sales of the last 12 months of history, their densities per
+    ``area_km2``, or any numeric unit column."""
+    from .metrics import unit_measures
+
+    metric = METRICS.get(key)
+    ids = project.units["unit_id"].to_numpy()
+    if metric is None:
+        if key not in project.units.columns:
+            raise InfeasibleError(f"unit metric '{key}' is neither one of {', '.join(METRICS)} nor a unit column")
+        return project.units[key].to_numpy(float)
+    base = metric.base or key
+    if base == "sales_12m":
+        totals = _sales_12m(project).reindex(ids).fillna(0.0).to_numpy(float)
+    else:
+        totals = unit_measures(project)[base].reindex(ids).to_numpy(float)
+    if metric.base is None:
+        return totals
+    area = project.units["area_km2"].to_numpy(float) if "area_km2" in project.units else np.full(len(ids), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(area > 0, totals / area * metric.per_km2, np.nan)
+
+
+def _sales_12m(project):
+    """Sales amount per unit over the last 12 months of the project's sales history."""
+    import pandas as pd
+
+    from .project import ensure_history
+
+    ensure_history(project)
+    sales = project.sales
+    if sales is None or not len(sales):
+        return pd.Series(dtype=float)
+    periods = pd.PeriodIndex(sales["period"].astype(str), freq="M")
+    recent = sales[np.asarray(periods > periods.max() - 12)]
+    unit_of = project.accounts.set_index("account_id")["unit_id"]
+    return recent.groupby(recent["account_id"].map(unit_of))["amount"].sum()

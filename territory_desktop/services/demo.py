@@ -16,12 +16,12 @@ from __future__ import annotations
 from importlib import resources
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
 from ..engine.crs import US_ALBERS
+from ..engine.colouring import neighbour_colours
 from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.progress import Progress, no_progress
 from ..storage import reference
@@ -33,8 +33,6 @@ from .ownership import account_reps
 
 HISTORY_END = pd.Period("2026-10", freq="M")
 
-PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#bab0ac", "#86bcb6", "#d4a6c8"]
 INDUSTRIES = ["Healthcare", "Manufacturing", "Retail", "Education", "Hospitality", "Construction",
               "Logistics", "Professional Services"]
 NAME_A = ["Summit", "Harbor", "Pioneer", "Cedar", "Liberty", "Granite", "Riverside", "Prairie", "Beacon",
@@ -185,11 +183,9 @@ def _alignment(project: Project) -> None:
 
     tree = shapely.STRtree(units.geometry.to_numpy())
     a, b = tree.query(units.geometry.to_numpy(), predicate="intersects")
-    graph = nx.Graph()
-    graph.add_nodes_from(tids.tolist())
-    graph.add_edges_from((tids[nearest[i]], tids[nearest[j]]) for i, j in zip(a, b, strict=True)
-                         if nearest[i] != nearest[j])
-    colours = nx.greedy_color(graph, strategy="largest_first")
+    touching = nearest[a] != nearest[b]
+    colours = neighbour_colours(len(tids), np.column_stack([nearest[a][touching], nearest[b][touching]]),
+                                np.column_stack([hx, hy]))
 
     divisions = _demo_resource("census_divisions.csv").set_index("state")
     rows = []
@@ -197,7 +193,7 @@ def _alignment(project: Project) -> None:
         state = rep.city.split(", ")[1]
         division = divisions.loc[state, "division"]
         rows.append({"scenario_id": "base", "territory_id": tids[i], "name": rep.city.split(", ")[0],
-                     "colour": PALETTE[colours[tids[i]] % len(PALETTE)], "rep_id": rep.rep_id,
+                     "colour": colours[i], "rep_id": rep.rep_id,
                      "parent_id": "D-" + division, "level": "territory", "kind": "geographic", "rule": None})
     for division, region in divisions.drop_duplicates("division")[["division", "region"]].itertuples(index=False):
         if any(r["parent_id"] == "D-" + division for r in rows):

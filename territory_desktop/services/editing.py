@@ -13,13 +13,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ..engine.colouring import least_used_colour, neighbour_colours
 from ..models import InfeasibleError, Project
 from ..models.fields import TERRITORY_LEVELS
 from ..models.project import TERRITORY_COLUMNS
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
-           "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6"]
 
 
 def _rows(project: Project, scenario_id: str | None = None) -> pd.Series:
@@ -77,7 +76,7 @@ def create_territory(project: Project, name: str, colour: str | None = None, rep
     if (_rows(project, sid) & (project.territories["territory_id"] == tid)).any():
         raise InfeasibleError(f"territory id '{tid}' already exists in scenario '{sid}'")
     if colour is None:
-        colour = PALETTE[int(_rows(project, sid).sum()) % len(PALETTE)]
+        colour = least_used_colour(project.territories.loc[_rows(project, sid), "colour"].tolist())
     row = {"scenario_id": sid, "territory_id": tid, "name": name, "colour": colour, "rep_id": rep_id,
            "parent_id": parent_id, "level": level, "kind": kind,
            "rule": json.dumps(rule) if isinstance(rule, dict) else rule}
@@ -110,6 +109,39 @@ def recolour_territory(project: Project, territory_id: str, colour: str) -> str:
     project.territories.loc[label, "colour"] = colour
     project.mark_dirty("territories")
     return str(old)
+
+
+def auto_colour_territories(project: Project, scenario_id: str | None = None) -> dict[str, str]:
+    """Recolour the scenario's territories from the large palette so that touching territories always
+    differ and colours repeat only far apart (``engine.colouring.neighbour_colours``); returns the new
+    colour per territory id. Territories without units keep their place in the palette order."""
+    import numpy as np
+    import shapely
+
+    from .validation import unit_adjacency
+
+    sid = scenario_id or project.active_scenario
+    rows = _rows(project, sid) & (project.territories["level"] == "territory")
+    tids = project.territories.loc[rows, "territory_id"].astype(str).tolist()
+    if not tids:
+        return {}
+    index = {t: i for i, t in enumerate(tids)}
+    plan = project.plans[sid]
+    code = np.array([index.get(plan.territory_of(u), -1) for u in project.units["unit_id"].astype(str)])
+    pts = shapely.get_coordinates(shapely.point_on_surface(project.units.geometry.to_numpy()))
+    a, b = unit_adjacency(project.units.geometry.to_numpy()) if len(code) else (np.zeros(0, int),) * 2
+    keep = (code[a] >= 0) & (code[b] >= 0) & (code[a] != code[b])
+    pairs = np.unique(np.sort(np.column_stack([code[a][keep], code[b][keep]]), axis=1), axis=0)
+    centres = np.zeros((len(tids), 2))
+    for i in range(len(tids)):
+        mine = pts[code == i]
+        if len(mine):  # lon/lat -> rough km, enough to spread repeats apart
+            centres[i] = mine.mean(axis=0) * np.array([np.cos(np.radians(mine[:, 1].mean())), 1.0]) * 111
+    colours = dict(zip(tids, neighbour_colours(len(tids), pairs, centres), strict=True))
+    labels = project.territories.index[rows]
+    project.territories.loc[labels, "colour"] = [colours[t] for t in tids]
+    project.mark_dirty("territories")
+    return colours
 
 
 def set_parent(project: Project, territory_id: str, parent_id: str | None) -> None:

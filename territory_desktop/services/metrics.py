@@ -55,18 +55,17 @@ def territory_totals(project: Project, scenario_id: str | None = None) -> pd.Dat
     terr = project.scenario_territories(sid)
     owners = account_owners(project, sid)
     a = project.accounts
-    per_account = pd.DataFrame({
-        "territory_id": owners.to_numpy(),
-        "accounts": 1.0,
-        "workload_hours": account_workload(project).to_numpy(),
-        "potential": a["potential"].to_numpy(float),
-    })
-    sums = per_account.dropna(subset=["territory_id"]).groupby("territory_id").sum()
-    unit_counts = pd.Series(list(project.plans[sid].as_dict().values()), dtype=object).value_counts()
     out = terr[["territory_id", "name", "rep_id", "kind", "parent_id"]].copy().reset_index(drop=True)
-    out["units"] = out["territory_id"].map(unit_counts).fillna(0).astype(int)
+    row_of = pd.Index(out["territory_id"].to_numpy(dtype=object))
+    n = len(out)
+    owned = row_of.get_indexer(owners.to_numpy())  # -1: no territory of this scenario owns the account
+    has = owned >= 0
+    unit_rows = row_of.get_indexer(pd.Index(list(project.plans[sid].as_dict().values()), dtype=object))
+    out["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)
+    weights = {"accounts": np.ones(len(a)), "workload_hours": account_workload(project).to_numpy(float),
+               "potential": a["potential"].to_numpy(float)}
     for m in MEASURES:
-        out[m] = out["territory_id"].map(sums[m]).fillna(0.0) if len(sums) else 0.0
+        out[m] = np.bincount(owned[has], weights=weights[m][has], minlength=n) if n else np.zeros(0)
     out["accounts"] = out["accounts"].astype(int)
     geo = (out["kind"] != "account").to_numpy()
     dev = np.zeros(len(out))

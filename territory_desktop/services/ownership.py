@@ -37,8 +37,12 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
     plan = project.plans[sid]
     a = project.accounts
     unit_to_territory = plan.as_dict()
-    owners = a["unit_id"].map(unit_to_territory).astype(object)
-    owners = owners.where(owners.notna(), None).to_numpy().copy()
+    # position lookup on an object index: ~10x faster than Series.map on a million Arrow strings
+    units = pd.Index(list(unit_to_territory), dtype=object)
+    territories = np.array(list(unit_to_territory.values()) + [None], dtype=object)
+    position = units.get_indexer(a["unit_id"].to_numpy(dtype=object))
+    owners = territories[np.where(position >= 0, position, len(territories) - 1)]
+    owners[pd.isna(owners)] = None
     terr = project.scenario_territories(sid)
     for row in terr[terr["kind"] == "account"].itertuples():
         if not row.rule:

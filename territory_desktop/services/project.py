@@ -20,19 +20,39 @@ from .reconcile import reconcile
 LAYER_INPUTS = {"units", "accounts", "plans", "territories", "scenarios", "layer"}
 
 
-def open_project(path: str | os.PathLike, for_writing: bool = False) -> Project:
+def open_project(path: str | os.PathLike, for_writing: bool = False, history: bool = True) -> Project:
     """Load a project file (upgrading an older schema). Raises ProjectFileError with the reason.
 
     Edits made in other programs since the last save are reconciled and listed in ``open_notes``.
     ``for_writing`` first checks that no other process has the project open for editing (so a command
-    that will save fails before its work, not after).
+    that will save fails before its work, not after). ``history=False`` leaves the sales, visits and
+    opportunities for later (the GUI shows the map first): :func:`ensure_history` reads them, and every
+    use-case that needs them calls it (saving does).
     """
     if for_writing:
         lock.check_free(path)
-    project = project_file.load(path)
+    project = project_file.load(path, history=history)
     project.path = str(path)
     reconcile(project)
     return project
+
+
+def ensure_history(project: Project, tables: dict[str, pd.DataFrame] | None = None) -> None:
+    """Fill in the history tables of a project opened with ``history=False`` (``tables`` as read by
+    :func:`read_project_history`, else read now). A no-op once they are there."""
+    if not project.history_pending:
+        return
+    if tables is None:
+        tables = read_project_history(project.path)
+    project_file.attach_history(project, tables)
+
+
+def read_project_history(path: str | os.PathLike | None, pause=None) -> dict[str, pd.DataFrame]:
+    """The sales, visits and opportunities of a project file, with the file revision they were read at
+    (safe to call in a worker thread; ``pause()`` is called between chunks of rows)."""
+    if path is None:
+        raise ProjectFileError("the project has no file to read its history from")
+    return project_file.read_history(path, pause)
 
 
 def hold_for_editing(path: str | os.PathLike, program: str = "Territory Desktop") -> str | None:
@@ -60,6 +80,7 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
     target = Path(path) if path is not None else (Path(project.path) if project.path else None)
     if target is None:
         raise ProjectFileError("the project has never been saved: choose a file name")
+    ensure_history(project)  # never write a file without the history it came with
     same_file = project.path is not None and target.exists() and os.path.samefile(target, project.path)
     if project.dirty & LAYER_INPUTS or not same_file:
         refresh_territory_layer(project)

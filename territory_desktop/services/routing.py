@@ -50,6 +50,9 @@ def rep_accounts(project: Project, rep_id: str) -> pd.DataFrame:
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
     """Most recent visit date per account from the project's visit history."""
+    from .project import ensure_history
+
+    ensure_history(project)  # a project the GUI opened map-first reads its history now if still pending
     v = project.visits
     if v is None or not len(v):
         return {}

@@ -69,6 +69,44 @@ def _area_km2(geom) -> float:
     return abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0]) / 1e6
 
 
+def _plan_arrays(project: Project, scenario_id: str | None):
+    """Unit ids, geometries, territory per unit and the orphan mask of a scenario's plan."""
+    plan = project.plans[scenario_id or project.active_scenario]
+    ids = project.units["unit_id"].astype(str).to_numpy()
+    terr = np.array([plan.territory_of(u) for u in ids], dtype=object)
+    return ids, project.units.geometry.to_numpy(), terr, pd.isna(terr)
+
+
+def _pieces(ids: np.ndarray, terr: np.ndarray, missing: np.ndarray,
+            adjacency: tuple[np.ndarray, np.ndarray]) -> dict[str, list[list[str]]]:
+    """Detached pieces (unit id lists) per territory: every connected group but the main one."""
+    a, b = adjacency
+    same = (terr[a] == terr[b]) & ~missing[a]
+    n = len(ids)
+    graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    codes, uniques = pd.factorize(pd.Series(terr, dtype=object), use_na_sentinel=True)
+    ok = codes >= 0
+    pairs = np.unique(np.column_stack([codes[ok], comp[ok]]), axis=0) if ok.any() else np.zeros((0, 2), int)
+    split = np.flatnonzero(np.bincount(pairs[:, 0], minlength=len(uniques)) > 1)
+    out: dict[str, list[list[str]]] = {}
+    for code in sorted(split, key=lambda c: str(uniques[c])):
+        members = np.flatnonzero(codes == code)
+        groups, first, sizes = np.unique(comp[members], return_index=True, return_counts=True)
+        main = groups[np.lexsort((members[first], -sizes))[0]]  # largest; ties: the one listed first
+        pieces = [ids[members[comp[members] == g]].tolist() for g in groups if g != main]
+        out[str(uniques[code])] = sorted(pieces, key=lambda p: p[0])
+    return out
+
+
+def detached_pieces(project: Project, adjacency: tuple[np.ndarray, np.ndarray],
+                    scenario_id: str | None = None) -> dict[str, list[list[str]]]:
+    """Only the contiguity part of :func:`validate_plan` (milliseconds with a cached ``adjacency``):
+    territory id -> its detached pieces, for a warning while the planner paints."""
+    ids, _geoms, terr, missing = _plan_arrays(project, scenario_id)
+    return _pieces(ids, terr, missing, adjacency) if len(ids) else {}
+
+
 def validate_plan(project: Project, scenario_id: str | None = None,
                   adjacency: tuple[np.ndarray, np.ndarray] | None = None,
                   min_gap_km2: float = 10.0) -> ValidationReport:
@@ -77,28 +115,13 @@ def validate_plan(project: Project, scenario_id: str | None = None,
     ``adjacency`` (pairs from :func:`unit_adjacency`) may be passed to skip recomputing it. Empty
     holes smaller than ``min_gap_km2`` (slivers between imperfect polygons) are ignored.
     """
-    sid = scenario_id or project.active_scenario
-    plan = project.plans[sid]
-    ids = project.units["unit_id"].astype(str).to_numpy()
-    geoms = project.units.geometry.to_numpy()
-    terr = np.array([plan.territory_of(u) for u in ids], dtype=object)
-    missing = pd.isna(terr)
+    ids, geoms, terr, missing = _plan_arrays(project, scenario_id)
     report = ValidationReport(orphans=ids[missing].tolist())
     if len(ids) == 0:
         return report
-    a, b = adjacency if adjacency is not None else unit_adjacency(geoms)
-    same = (terr[a] == terr[b]) & ~missing[a]
-    n = len(ids)
-    graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    frame = pd.DataFrame({"t": terr, "c": comp, "i": np.arange(n)})[~missing]
-    for tid, group in frame.groupby("t", sort=True):
-        sizes = group.groupby("c")["i"].agg(["size", "min"])
-        if len(sizes) <= 1:
-            continue
-        main = sizes.sort_values(["size", "min"], ascending=[False, True]).index[0]
-        pieces = [ids[np.sort(g["i"].to_numpy())].tolist() for c, g in group.groupby("c") if c != main]
-        report.pieces[str(tid)] = sorted(pieces, key=lambda p: p[0])
+    adjacency = adjacency if adjacency is not None else unit_adjacency(geoms)
+    report.pieces = _pieces(ids, terr, missing, adjacency)
+    frame = pd.DataFrame({"t": terr, "i": np.arange(len(ids))})[~missing]
     points = shapely.point_on_surface(geoms)
     for tid, group in frame.groupby("t", sort=True):
         merged = shapely.coverage_union_all(geoms[group["i"].to_numpy()])

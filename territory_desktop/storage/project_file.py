@@ -177,7 +177,7 @@ def save_new(project: Project, path: str | os.PathLike) -> None:
 def _copy_source(project: Project, tmp: Path) -> bool:
     """Copy the file the project was read from to ``tmp`` if it is still at the revision read; else False."""
     source = Path(project.path) if project.path else None
-    if source is None or not source.is_file() or not project.baseline.get("tables"):
+    if source is None or not source.is_file() or not (project.baseline.get("tables") or project.baseline.get("source")):
         return False
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -247,6 +247,9 @@ def _check_still_there(path: Path, identity: tuple[int, int]) -> None:
 
 def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = False) -> dict:
     """Write the row changes of ``tables`` and the metadata; returns what the baseline becomes."""
+    if project.history_pending and (fresh or tables & set(DEFERRED)):
+        raise ProjectFileError("the project's history (sales, visits, opportunities) is not loaded yet: "
+                               "nothing was saved, so none of it is lost (services.project.ensure_history)")
     revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
     stored = read_meta(conn)
     if fresh or stored.get("active_scenario") != project.active_scenario or "layer_styles" not in _tables(conn):
@@ -352,10 +355,12 @@ def remove_stale_temporary_files(path: str | os.PathLike) -> list[Path]:
 
 # ---------------------------------------------------------------------------------------------- reading
 
-def load(path: str | os.PathLike) -> Project:
+def load(path: str | os.PathLike, history: bool = True) -> Project:
     """Read a project file; older schemas are upgraded in place first (one transaction).
 
-    Edits made in other programs are reconciled (``external_edits``) and listed in ``open_notes``.
+    With ``history=False`` the sales, visits and opportunities (most of a large file; the map does not
+    need them) are left empty and ``history_pending`` is set: :func:`read_history` and
+    :func:`attach_history` bring them in later.
     """
     path = Path(path)
     _check_path(path)
@@ -367,7 +372,7 @@ def load(path: str | os.PathLike) -> Project:
                 raise ProjectFileError(f"{path}: a GeoPackage, but not a Territory Desktop project "
                                        "(import its layers with import-units instead)")
             migrations.upgrade(conn)
-            project = _read_project(conn, path)
+            project = _read_project(conn, path, history)
     except DatabaseError as exc:
         raise _database_error(path, exc, "read") from exc
     except (ValueError, TypeError, sqlite3.Error) as exc:
@@ -378,7 +383,7 @@ def load(path: str | os.PathLike) -> Project:
     return project
 
 
-def _read_project(conn: Connection, path: Path) -> Project:
+def _read_project(conn: Connection, path: Path, history: bool = True) -> Project:
     meta = read_meta(conn)
     project = Project(name=meta.get("name") or path.stem)
     notes = project.open_notes
@@ -389,13 +394,61 @@ def _read_project(conn: Connection, path: Path) -> Project:
     if len(scenarios):
         project.scenarios = scenarios
     _read_plans(conn, project, meta.get("active_scenario", "base"))
-    project.opportunities = _read_frame(conn, "opportunities", OPPORTUNITY_COLUMNS)
-    for name, columns in HISTORY_COLUMNS.items():
-        setattr(project, name, _read_frame(conn, name, [*columns, "fid"]))
+    project.planned_visits = _read_frame(conn, "planned_visits", [*HISTORY_COLUMNS["planned_visits"], "fid"])
+    if history:
+        for name, frame in _read_history(conn).items():
+            setattr(project, name, frame)
+    project.history_pending = not history
     project.baseline = {"source": snapshot(project), "tables": {},
                         "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
     project.dirty.clear()
     return project
+
+
+#: the tables ``load(..., history=False)`` leaves for later: Project attribute -> columns read
+DEFERRED = {"sales": [*HISTORY_COLUMNS["sales"], "fid"], "visits": [*HISTORY_COLUMNS["visits"], "fid"],
+            "opportunities": OPPORTUNITY_COLUMNS}
+
+
+def _read_history(conn: Connection, pause=None) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, columns in DEFERRED.items():
+        out[name] = _read_frame(conn, name, columns)
+        if pause is not None:
+            pause()
+    return out
+
+
+def read_history(path: str | os.PathLike, pause=None) -> dict:
+    """The deferred history tables of a project file (by Project attribute) and, under ``"revision"``,
+    the file revision they were read at. Safe in a worker thread; ``pause()`` is called between tables."""
+    path = Path(path)
+    _check_path(path)
+    engine = open_engine(path)
+    try:
+        with engine.connect() as conn:
+            tables: dict = _read_history(conn, pause)
+            tables["revision"] = _stamp(read_meta(conn))
+            return tables
+    except DatabaseError as exc:
+        raise _database_error(path, exc, "read") from exc
+    finally:
+        engine.dispose()
+
+
+def attach_history(project: Project, tables: dict) -> None:
+    """Put history tables read by :func:`read_history` into a project opened with ``history=False``, and
+    into its baseline, so a later save compares them with what the file holds. Refused when the file was
+    saved by someone else in between (the tables would not be the ones this project was read with)."""
+    if tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
+        raise ProjectFileError(f"{Path(project.path or '').name} was changed by another window or process "
+                               "since this project was opened; open it again to see its history")
+    source = project.baseline.get("source")
+    for name in DEFERRED:
+        setattr(project, name, tables[name])
+        if source is not None:
+            setattr(source, name, tables[name].copy(deep=False))
+    project.history_pending = False
 
 
 def snapshot(project: Project) -> Project:

@@ -163,7 +163,8 @@ def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
     fids = inserts["fid"].to_numpy(dtype=float).copy() if "fid" in inserts else np.full(len(inserts), np.nan)
     new = np.isnan(fids)
     if new.any():
-        start = next_fid(conn, spec.name)
+        given = fids[~new]
+        start = max(next_fid(conn, spec.name), int(given.max()) + 1 if len(given) else 1)
         fids[new] = np.arange(start, start + int(new.sum()))
     rows = inserts.copy()
     rows["fid"] = fids

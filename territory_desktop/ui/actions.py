@@ -8,6 +8,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox
 
+from ..services import editing
 from . import plaintext as msg
 from .plaintext import esc, tooltip
 
@@ -198,6 +199,9 @@ def _territory_menu(b: _Builder) -> None:
                        "Create a territory, district, region or account-type territory", "new-territory"))
     terr.addAction(b.act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
     terr.addAction(b.act("recolour", "Re&colour...", w.recolour_territory, "Ctrl+K", "Change the territory's colour"))
+    terr.addAction(b.act("auto_colour", "Colour &Automatically", lambda: w.run_edit(
+        editing.auto_colour_territories, "Colour territories automatically"), "",
+        "Give every territory a distinct colour; touching territories always differ"))
     terr.addAction(b.act("set_rep", "Assign Re&p...", w.set_rep, "Ctrl+R", "Give the territory to a rep"))
     terr.addAction(b.act("set_parent", "Set &Parent...", w.set_parent, "Ctrl+Shift+P",
                        "Put territories under a district or region (hierarchy roll-up)"))

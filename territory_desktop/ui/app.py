@@ -25,19 +25,63 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+#: set to any value, the GUI prints start-up timings as JSON on stdout once the map is painted, and quits
+#: (benchmarks/startup.py); TERRITORY_DESKTOP_LAUNCH_TIME (time.time() at launch) is the zero if given
+STARTUP_PROBE = "TERRITORY_DESKTOP_STARTUP_PROBE"
+
+
 def run_gui(argv: list[str]) -> int:
     """Open the main window; ``argv`` may hold a project path. Without one, reopen the most recent
-    project if it still exists, else show an empty window. Returns the exit code."""
+    project if it still exists, else show an empty window. The window shows at once; the project loads
+    in a worker thread with a progress bar. Returns the exit code."""
     app = application()
-    window = MainWindow()
+    window = MainWindow(defer_tools=True)
     path = next((a for a in argv if not a.startswith("-")), None)
     if path is None:
         recent = [p for p in window.recent_files() if Path(p).exists()]
         path = recent[0] if recent else None
     window.show()
+    if os.environ.get(STARTUP_PROBE):
+        _install_probe(app, window)
     if path is not None:
         window.open_path_async(path)
+    else:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window._install_tools)
     return app.exec()
+
+
+def _since_launch() -> float:
+    import time
+
+    launch = os.environ.get("TERRITORY_DESKTOP_LAUNCH_TIME")
+    if launch:
+        return time.time() - float(launch)
+    with open(f"/proc/{os.getpid()}/stat") as fh:  # process start, in clock ticks since boot
+        start_ticks = float(fh.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as fh:
+        uptime = float(fh.read().split()[0])
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _install_probe(app: QApplication, window: MainWindow) -> None:
+    """Print {"window_shown_s", "first_paint_s", ...} seconds since launch after the first map paint."""
+    import json
+
+    from PySide6.QtCore import QTimer
+
+    marks = {"window_shown_s": round(_since_launch(), 3)}
+
+    def painted() -> None:
+        marks["first_paint_s"] = round(_since_launch(), 3)
+        project = window.project
+        marks.update(units=len(project.units), territories=len(window.table_model.frame),
+                     modules=len(sys.modules))
+        print(json.dumps(marks), flush=True)
+        QTimer.singleShot(0, app.quit)
+
+    window.canvas.firstPainted.connect(painted)
 
 
 def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, size: tuple[int, int] = (1600, 1000),
@@ -46,6 +90,7 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     may change the view (tool, layers, selection) before the grab. Returns the image path."""
     from ..models import ProjectFileError
     from ..services.project import open_project
+    from .layout import apply_default_sizes
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     application()
@@ -57,9 +102,7 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     window = MainWindow(project, settings=settings)
     window.resize(*size)
     window.show()
-    window.resizeDocks([window.docks["territories"]], [int(size[0] * 0.40)], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.docks["layers"]], [230], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.docks["layers"]], [int(size[1] * 0.35)], Qt.Orientation.Vertical)
+    apply_default_sizes(window)  # the layout a planner sees at first start at this size
     QApplication.processEvents()
     window.canvas.zoom_full()
     if setup is not None:

@@ -1,13 +1,13 @@
 """The balancing proposal: a dock listing the changes per territory and the scores of each alternative,
 with the moved units highlighted on the map; Apply (one undo step), Save as scenario, Discard.
 
-Moved units are drawn as one overlay per destination territory: filled with the colour of the territory
-they would join and outlined in magenta, above the current plan's colours.
+The map shows the plan as it would be after Apply: moved units in the colour of the territory they would
+join, hatched, each moved area outlined thinly in magenta, the old boundaries as thin grey lines
+(ui.proposal_view).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -29,9 +29,7 @@ from ..services.metrics import MEASURE_LABELS
 from ..services.scenario_balance import BalanceRun, Proposal, ProposalOutcome, apply_as_new_scenario
 from . import plaintext as msg
 from .commands import AssignUnitsCommand
-from .geometry import geometries_to_path
 from .plaintext import esc
-from .renderer import Overlay
 
 OVERLAY_PREFIX = "balance:"
 HIGHLIGHT = "#e0007a"  # outline of moved units: magenta, unlike any territory fill
@@ -176,22 +174,16 @@ class ProposalPanel(QWidget):
 
     # ---- map highlight
     def highlight(self, p: Proposal | None) -> None:
-        """One overlay per destination territory: moved units in the colour they would take."""
+        """The map as the proposal would leave it: new fills, moved units hatched, old boundaries thin
+        (ui.proposal_view)."""
+        from .proposal_view import show_proposal_on
+
         canvas = self.window.canvas
         if canvas.renderer is None:
             return
         clear_highlight(canvas, update=False)
         if p is not None and p.changes:
-            scene = canvas.scene
-            by_dest: dict[str, list[int]] = {}
-            for u, (_old, new) in p.changes.items():
-                if u in scene.index_of:
-                    by_dest.setdefault(new, []).append(scene.index_of[u])
-            for t, idx in by_dest.items():
-                colour = QColor(scene.colour_of(t)) if t in scene.colours else QColor("#cccccc")
-                colour.setAlpha(235)
-                path = geometries_to_path(scene.geoms[np.array(idx)], flip_y=False)
-                canvas.renderer.overlays[OVERLAY_PREFIX + str(t)] = Overlay(path, colour, QColor(HIGHLIGHT), 3.0)
+            show_proposal_on(canvas, p.changes)
         canvas.update()
 
     # ---- outcomes
@@ -264,5 +256,6 @@ def clear_highlight(canvas, update: bool = True) -> None:
         return
     for key in [k for k in canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]:
         del canvas.renderer.overlays[key]
+    canvas.renderer.muted_outlines = set()
     if update:
         canvas.update()

@@ -11,14 +11,14 @@ import itertools
 
 import numpy as np
 import pyproj
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from ..models import Project
 from .commands import AssignUnitsCommand, PlanBridge
 from .geometry import geometries_to_path
-from .renderer import MapRenderer, Overlay
+from .renderer import MapRenderer, Overlay, selection_overlay
 from .scene import MapScene
 
 TOOLS = ("pan", "select", "rect", "lasso", "brush")
@@ -36,6 +36,10 @@ class MapCanvas(QWidget):
     #: the shown plan's changes, forwarded from whichever plan (scenario) is shown now
     assignmentChanged = Signal(list)  # unit ids
     accountOverridesChanged = Signal(list)  # account ids
+    firstPainted = Signal()  # the map of a newly set project has been painted once
+    _coverage_ready = Signal(object, int)  # scene, level: emitted from the coverage thread
+    #: build the coverage-simplified levels of detail in a worker thread after a project is set
+    prepare_in_background = True
 
     def __init__(self, project: Project | None = None, undo_stack: QUndoStack | None = None,
                  parent: QWidget | None = None) -> None:
@@ -60,14 +64,18 @@ class MapCanvas(QWidget):
         self._stroke: int | None = None
         self._mouse = QPointF(-1, -1)
         self._to_lonlat: pyproj.Transformer | None = None
+        self._painted = False
+        self._coverage_ready.connect(self._coverage_done)
         if project is not None:
             self.set_project(project)
 
     # ---- model
-    def set_project(self, project: Project) -> None:
-        """Show ``project`` (its active scenario); resets selection and view to the full extent."""
+    def set_project(self, project: Project, scene: MapScene | None = None) -> None:
+        """Show ``project`` (its active scenario; ``scene`` if already built for it); resets selection
+        and view to the full extent."""
         self.project = project
-        self.scene = MapScene(project)
+        self.scene = scene if scene is not None and scene.project is project else MapScene(project)
+        self._painted = False
         old = self.renderer
         self.renderer = MapRenderer(self.scene)
         if old is not None:  # keep layer visibility/opacity/order across projects
@@ -77,6 +85,33 @@ class MapCanvas(QWidget):
         self.selection = np.array([], dtype=int)
         self.renderer.overlays["selection"] = Overlay()
         self.zoom_full()
+        if self.prepare_in_background:  # after the first paint: it would compete with it for the CPU
+            scene = self.scene
+            self.firstPainted.connect(lambda: QTimer.singleShot(500, lambda: self._prepare_coverage(scene)),
+                                      Qt.ConnectionType.SingleShotConnection)
+
+    def _prepare_coverage(self, scene: MapScene) -> None:
+        """Simplify the unit coverage for the coarse levels of detail in a background thread; once done,
+        a brush stroke at small scales re-dissolves a territory in about a millisecond. A daemon thread,
+        not a pool worker: the GEOS call cannot be cancelled, and quitting must not wait for it."""
+        import threading
+
+        signal = self._coverage_ready
+
+        def run() -> None:
+            for level in (0, 1):
+                scene.prepare_coverage((level,))
+                try:
+                    signal.emit(scene, level)
+                except RuntimeError:  # the canvas is gone (window closed, application quitting)
+                    return
+
+        threading.Thread(target=run, name="coverage", daemon=True).start()
+
+    def _coverage_done(self, scene: MapScene, level: int) -> None:
+        if scene is self.scene:
+            scene.coverage_ready((level,))
+            self.update()
 
     def _bind_plan(self, plan) -> None:
         """Listen to ``plan`` (and stop listening to the previous one: no listener is left behind)."""
@@ -216,7 +251,7 @@ class MapCanvas(QWidget):
             indices = np.setxor1d(self.selection, indices)
         self.selection = indices
         path = geometries_to_path(self.scene.geoms[indices], flip_y=False) if len(indices) else QPainterPath()
-        self.renderer.overlays["selection"] = Overlay(path)
+        self.renderer.overlays["selection"] = selection_overlay(path)
         self.selectionChanged.emit(self.selected_unit_ids())
         self.update()
 
@@ -249,6 +284,10 @@ class MapCanvas(QWidget):
         self.undo_stack.push(AssignUnitsCommand(self.project, changes, stroke=stroke))
         return len(changes)
 
+    def stroking(self) -> bool:
+        """True while a brush stroke is under way (mouse held down with the brush)."""
+        return self._stroke is not None
+
     def begin_stroke(self) -> int:
         self._stroke = next(_strokes)
         return self._stroke
@@ -271,6 +310,9 @@ class MapCanvas(QWidget):
         if not len(self.scene.unit_ids):  # a new project: say what comes first
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "No units yet\nFile > Import Data... (Ctrl+I) or drop a units file here")
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.tool == "rect" and self._press is not None and self._last is not None:
             painter.setPen(QPen(QColor(30, 90, 200), 1, Qt.PenStyle.DashLine))

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import InvalidInputError
-from ..services.classify import SCHEMES
+from ..services.classify import METRICS, SCHEMES
 
 
 def add_ok_cancel(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
@@ -31,7 +31,8 @@ def add_ok_cancel(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
     return buttons
 
 
-UNIT_METRICS = {"workload_hours": "Workload (h/yr)", "potential": "Potential", "accounts": "Accounts"}
+#: choropleth metrics by key: display name with units (services.classify.METRICS)
+UNIT_METRICS = {key: metric.label for key, metric in METRICS.items()}
 
 
 class ChoroplethDialog(QDialog):

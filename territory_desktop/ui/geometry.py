@@ -6,10 +6,12 @@ Lambert azimuthal equal-area projection elsewhere) so shapes are not stretched.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pyproj
 import shapely
-from pyqtgraph.functions import arrayToQPath
+from PySide6.QtCore import QByteArray, QDataStream
 from PySide6.QtGui import QPainterPath
 
 from ..engine.crs import US_ALBERS, metric_crs
@@ -57,12 +59,27 @@ def geometries_to_path(geoms: np.ndarray | list, flip_y: bool = True) -> QPainte
     coords, index = shapely.get_coordinates(rings_arr, return_index=True)
     if len(coords) == 0:
         return QPainterPath()
-    # pyqtgraph: connect[i] == 1 joins point i to point i + 1; rings must not join each other
-    connect = np.ones(len(coords), dtype=np.int32)
-    connect[:-1][index[1:] != index[:-1]] = 0
-    x = np.ascontiguousarray(coords[:, 0])
-    y = np.ascontiguousarray(-coords[:, 1] if flip_y else coords[:, 1])
-    return arrayToQPath(x, y, connect=connect, finiteCheck=False)
+    # each ring starts with a move-to; the other points are line-tos
+    line_to = np.ones(len(coords), dtype=np.int32)
+    line_to[0] = 0
+    line_to[1:][index[1:] != index[:-1]] = 0
+    return xy_to_path(coords[:, 0], -coords[:, 1] if flip_y else coords[:, 1], line_to)
+
+
+def xy_to_path(x: np.ndarray, y: np.ndarray, line_to: np.ndarray) -> QPainterPath:
+    """A QPainterPath from vertex arrays in one call: ``line_to[i]`` is 1 where vertex i continues the
+    current subpath, 0 where it starts a new one. The arrays are written in the QDataStream format of a
+    QPainterPath (count, then element type and x, y per vertex, big-endian; odd-even fill) and read back,
+    as pyqtgraph's ``arrayToQPath`` does, with no Python loop over vertices."""
+    n = len(x)
+    if n == 0:
+        return QPainterPath()
+    elements = np.empty(n, dtype=[("c", ">i4"), ("x", ">f8"), ("y", ">f8")])
+    elements["c"], elements["x"], elements["y"] = line_to, x, y
+    data = QByteArray(struct.pack(">i", n) + elements.tobytes() + struct.pack(">ii", 0, 0))
+    path = QPainterPath()
+    QDataStream(data) >> path
+    return path
 
 
 def points_xy(geoms: np.ndarray, flip_y: bool = True) -> np.ndarray:

@@ -21,6 +21,29 @@ def _to_drawing(geoms: np.ndarray, crs: str) -> np.ndarray:
     return shapely.transform(projected, lambda xy: xy * np.array([1.0, -1.0])) if len(projected) else projected
 
 
+def legend_metrics(painter: QPainter, view: RenderView):
+    """Switch ``painter`` to device pixels and the legend font; returns its font metrics."""
+    painter.setTransform(view.base)
+    font = QFont()
+    font.setPointSizeF(8.0)
+    painter.setFont(font)
+    return painter.fontMetrics()
+
+
+def legend_box(painter: QPainter, view: RenderView, title: str, width: float, height: float) -> QRectF:
+    """A white rounded box of ``width`` x ``height`` px at the lower left of the map with ``title`` on its
+    first line (call :func:`legend_metrics` first); returns the box."""
+    fm = painter.fontMetrics()
+    box = QRectF(view.target.left() + 10, view.target.bottom() - height - 10, width, height)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+    painter.setBrush(QColor(255, 255, 255, 232))
+    painter.drawRoundedRect(box, 4, 4)
+    painter.setPen(QColor("#1d2125"))
+    painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+    return box
+
+
 class ChoroplethLayer:
     """Units filled by class of a unit metric (one cached path per class and level of detail)."""
 
@@ -54,27 +77,17 @@ class ChoroplethLayer:
 
     def paint_legend(self, painter: QPainter, view: RenderView) -> None:
         """Class colours and bounds in a white box at the lower left of the map."""
-        from .dialogs import UNIT_METRICS
+        from ..services.classify import metric_label
 
-        rows = self.classes.legend()
+        top = float(np.max(self.classes.bins)) if len(self.classes.bins) else 0.0
+        rows = self.classes.legend("{:,.1f}" if top < 100 else "{:,.0f}")
         if not rows:
             return
-        painter.setTransform(view.base)
-        font = QFont()
-        font.setPointSizeF(8.0)
-        painter.setFont(font)
-        fm = painter.fontMetrics()
-        title = f"{UNIT_METRICS.get(self.metric, self.metric)} ({SCHEME_TITLES.get(self.classes.scheme, '')})"
+        title = f"{metric_label(self.metric)}, {SCHEME_TITLES.get(self.classes.scheme, '')}"
+        fm = legend_metrics(painter, view)
         line = fm.height() + 3
         width = max(fm.horizontalAdvance(title), *(fm.horizontalAdvance(t) + 22 for _, t in rows)) + 16
-        height = line * (len(rows) + 1) + 10
-        box = QRectF(view.target.left() + 10, view.target.bottom() - height - 10, width, height)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawRoundedRect(box, 4, 4)
-        painter.setPen(QColor("#1d2125"))
-        painter.drawText(QPointF(box.left() + 8, box.top() + 5 + fm.ascent()), title)
+        box = legend_box(painter, view, title, width, line * (len(rows) + 1) + 10)
         for i, (colour, text) in enumerate(rows):
             y = box.top() + 5 + line * (i + 1)
             painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
@@ -85,25 +98,45 @@ class ChoroplethLayer:
 
 
 class HeatmapLayer:
-    """Account density: a binned Gaussian kernel density estimate of points, coloured on a ramp."""
+    """Account density: a binned Gaussian kernel density estimate of the accounts, on its own ramp
+    (ColorBrewer YlGnBu, transparent where there are no accounts) over a neutral base: while it is shown
+    the territory fill gives way to plain grey land with the territory outlines. The legend gives the
+    ramp in accounts per 1,000 km² (the display CRS is equal-area, in metres)."""
 
-    RAMP: tuple = ((0.0, (255, 255, 178, 0)), (0.15, (254, 204, 92, 150)), (0.4, (253, 141, 60, 190)),
-                   (0.7, (240, 59, 32, 215)), (1.0, (189, 0, 38, 235)))
+    RAMP: tuple = ((0.0, (255, 255, 217, 0)), (0.08, (237, 248, 177, 120)), (0.25, (127, 205, 187, 185)),
+                   (0.5, (29, 145, 192, 215)), (0.75, (34, 94, 168, 230)), (1.0, (8, 29, 88, 240)))
+    BASE = "#e3e6ea"  # the land under the heatmap
 
     def __init__(self, scene: MapScene, points_lonlat: np.ndarray, bandwidth_px: float = 6.0,
                  grid: int = 640) -> None:
-        from scipy.ndimage import gaussian_filter
-
-        xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
+        self.scene, self.points, self.bandwidth_px, self.grid = scene, points_lonlat, bandwidth_px, grid
         x0, y0, x1, y1 = scene.extent
         self.rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self._image: QImage | None = None
+        self.top_per_1000km2 = 0.0  # density at the top of the ramp
+
+    @property
+    def image(self) -> QImage:
+        """The density image, computed when first drawn (the layer is off by default)."""
+        if self._image is None:
+            self._image = self._density_image()
+        return self._image
+
+    def _density_image(self) -> QImage:
+        from scipy.ndimage import gaussian_filter
+
+        scene, grid, bandwidth_px = self.scene, self.grid, self.bandwidth_px
+        xy = points_xy(_to_drawing(self.points, scene.crs), flip_y=False)
+        x0, y0, x1, y1 = scene.extent
         nx = grid
         ny = max(1, int(grid * (y1 - y0) / max(x1 - x0, 1e-9)))
         hist, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=(ny, nx), range=((y0, y1), (x0, x1))) \
             if len(xy) else (np.zeros((ny, nx)), None, None)
-        density = gaussian_filter(hist, bandwidth_px)
+        cell_km2 = (x1 - x0) / nx * (y1 - y0) / ny / 1e6
+        density = gaussian_filter(hist, bandwidth_px) / max(cell_km2, 1e-12) * 1000.0  # per 1,000 km²
         top = np.percentile(density[density > 0], 99.5) if (density > 0).any() else 1.0
-        self.image = self._colourise(np.clip(density / top, 0, 1))
+        self.top_per_1000km2 = float(top)
+        return self._colourise(np.clip(density / top, 0, 1))
 
     def _colourise(self, v: np.ndarray) -> QImage:
         stops = np.array([s for s, _ in self.RAMP])
@@ -117,6 +150,28 @@ class HeatmapLayer:
     def paint(self, painter: QPainter, view: RenderView) -> None:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.drawImage(self.rect, self.image)
+
+    def paint_legend(self, painter: QPainter, view: RenderView) -> None:
+        """A gradient bar of the ramp with its density scale, in a white box at the lower left."""
+        from PySide6.QtGui import QLinearGradient
+
+        self.image  # noqa: B018 - computes the scale if the map has not been drawn yet
+        title = "Account density (accounts per 1,000 km²)"
+        ticks = [(0.0, "0"), (0.5, f"{self.top_per_1000km2 / 2:,.1f}"), (1.0, f"≥ {self.top_per_1000km2:,.1f}")]
+        fm = legend_metrics(painter, view)
+        box = legend_box(painter, view, title, max(fm.horizontalAdvance(title) + 16, 220), 3 * fm.height() + 20)
+        bar = QRectF(box.left() + 8, box.top() + fm.height() + 10, box.width() - 16, fm.height())
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for stop, (r, g, b, a) in self.RAMP:
+            gradient.setColorAt(stop, QColor(r, g, b, max(a, 40)))
+        painter.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        painter.setBrush(gradient)
+        painter.drawRect(bar)
+        painter.setPen(QColor("#1d2125"))
+        for stop, text in ticks:
+            w = fm.horizontalAdvance(text)
+            x = min(max(bar.left() + stop * bar.width() - w / 2, bar.left()), bar.right() - w)
+            painter.drawText(QPointF(x, bar.bottom() + 3 + fm.ascent()), text)
 
 
 class PointsLayer:
@@ -194,7 +249,9 @@ class ContextLayer:
     """State outlines (from the bundled US states file) drawn as thin grey lines."""
 
     def __init__(self, scene: MapScene, geoms_lonlat: np.ndarray) -> None:
-        simplified = shapely.simplify(np.asarray(geoms_lonlat, dtype=object), 0.005)
+        # outlines only: simplify the boundary lines without topology checks (10x faster, same look)
+        lines = shapely.boundary(np.asarray(geoms_lonlat, dtype=object))
+        simplified = shapely.simplify(lines, 0.005, preserve_topology=False)
         self.path = geometries_to_path(_to_drawing(simplified, scene.crs), flip_y=False)
 
     def paint(self, painter: QPainter, view: RenderView) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,19 +24,20 @@ from ..services import editing
 from ..services.metrics import unit_measures
 from . import plaintext as msg
 from .actions import build_actions
-from .balance_dialog import install_balance_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .features import install_window_features
-from .kpi_dock import install_kpi_ui
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
+from .layout import adopt_dock, create_docks, restore_layout, save_layout
 from .panels import LayerPanel, PropertiesPanel, TerritoryPanel, ValidationPanel
 from .plaintext import esc, window_title
-from .routes import install_routing_ui
 from .state import AppState
-from .territory_model import TerritoryTableModel, hierarchy_model
+from .territory_model import TerritoryTableModel, compact, hierarchy_model
+from .validation_view import ValidationController
 
 MAX_RECENT = 8
+#: modules of the tools installed after the first paint at start-up (they import the solvers and pyqtgraph)
+TOOL_MODULES = ("territory_desktop.ui.balance_dialog", "territory_desktop.ui.routes", "territory_desktop.ui.kpi_dock")
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
 
 
@@ -45,9 +46,8 @@ DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", 
 class MainWindow(QMainWindow):
     """Territory Desktop's main window for one project at a time."""
 
-    opened = Signal(str, object, object)  # path, project or None, error message or None
-
-    def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
+    def __init__(self, project: Project | None = None, settings: QSettings | None = None,
+                 defer_tools: bool = False) -> None:
         super().__init__()
         self.settings = settings or QSettings("TerritoryDesktop", "TerritoryDesktop")
         #: the Qt-free application state (project, scenario, selection, jobs) the docks subscribe to
@@ -61,13 +61,20 @@ class MainWindow(QMainWindow):
         self.layer_panel = LayerPanel()
         self.properties = PropertiesPanel()
         self.validation = ValidationPanel()
+        self.validation_view = ValidationController(self)
         self.legend = QLabel()
         self._unit_measures = None
         self._choropleth = ("workload_hours", "quantiles", 5)
         self.docks: dict[str, QDockWidget] = {}
+        #: None until the saved dock layout is applied; docks added later then take their saved place
+        self._layout_restored: bool | None = None
         #: extra choropleth metrics: name -> function returning one value per unit of the canvas scene
         self.metric_providers = {}
         self.menus: dict = {}
+        self._routes = None  # the Routes dock's widget, the Balance action and the KPI dock: _install_tools
+        self.balance_action = None
+        self.kpis = None
+        self._pending_scene = None  # the MapScene set_project was given, for _show_project
         self._build_docks()
         self.active_combo = QComboBox()
         self.active_combo.setMinimumWidth(180)
@@ -79,9 +86,14 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("toolbar_main")
         self.actions_ = build_actions(self)
         self.features = install_window_features(self)
-        self._routes = install_routing_ui(self)
-        self.balance_action = install_balance_ui(self)
-        self.kpis = install_kpi_ui(self)
+        if defer_tools:  # start-up: the routing, balancing and KPI UI once the map is painted (or after 4 s)
+            from .loading import import_then
+
+            self.canvas.firstPainted.connect(lambda: import_then(TOOL_MODULES, self._install_tools),
+                                             Qt.ConnectionType.SingleShotConnection)
+            QTimer.singleShot(4000, lambda: import_then(TOOL_MODULES, self._install_tools))
+        else:
+            self._install_tools()
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
         self._connect()
@@ -90,19 +102,31 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        self._layout_restored = restore_layout(self, self.settings)
         self.set_project(project)
+        self._tool_changed(self.canvas.tool)
 
     def _build_docks(self) -> None:
-        for key, title, widget, area in (
-                ("territories", "Territories", self.territory_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-                ("layers", "Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("properties", "Properties", self.properties, Qt.DockWidgetArea.LeftDockWidgetArea),
-                ("validation", "Validation", self.validation, Qt.DockWidgetArea.LeftDockWidgetArea)):
-            self.add_dock(key, title, widget, area)
-        self.tabifyDockWidget(self.docks["properties"], self.docks["validation"])
-        self.docks["properties"].raise_()
-        self.resizeDocks([self.docks["territories"]], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["layers"]], [250], Qt.Orientation.Horizontal)
+        """Territories on top of one right-hand column, Layers / Properties / Validation tabbed below it
+        (ui.layout); registered like every other dock, so ``docks`` and ``dock_widget`` find them."""
+        self.docks.update(create_docks(self, {"territories": ("Territories", self.territory_panel),
+                                              "layers": ("Layers", self.layer_panel),
+                                              "properties": ("Properties", self.properties),
+                                              "validation": ("Validation", self.validation)}))
+
+    def _install_tools(self) -> None:
+        """Routes, balancing and KPI UI; their modules import the solvers (scipy, OR-Tools) and pyqtgraph,
+        so start-up installs them once the window is on screen. Idempotent."""
+        if self.balance_action is not None:
+            return
+        from .balance_dialog import install_balance_ui
+        from .kpi_dock import install_kpi_ui
+        from .routes import install_routing_ui
+
+        self._routes = install_routing_ui(self)
+        adopt_dock(self, self.docks["routes"])  # after install_routing_ui hid it: the saved state wins
+        self.balance_action = install_balance_ui(self)
+        self.kpis = install_kpi_ui(self)
 
     def _connect(self) -> None:
         self.canvas.selectionChanged.connect(self.state.set_selection)
@@ -118,8 +142,7 @@ class MainWindow(QMainWindow):
         self.validation.check.clicked.connect(self.validate)
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(lambda _i: self._totals_timer.start())
-        self.opened.connect(self._finish_open)
+        self.undo_stack.indexChanged.connect(lambda _i: self._schedule_totals())
 
     # ---- extension points: docks and actions other modules add (nothing sets attributes on the window)
     def add_dock(self, key: str, title: str, widget, area: Qt.DockWidgetArea,
@@ -132,6 +155,8 @@ class MainWindow(QMainWindow):
         if tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[tabify_with], dock)
         self.docks[key] = dock
+        if self._layout_restored is not None:  # added after start-up: it takes its saved place, if any
+            adopt_dock(self, dock)
         return dock
 
     def add_action(self, menu: str, key: str, action, toolbar: bool = False, separator: bool = True) -> None:
@@ -161,12 +186,15 @@ class MainWindow(QMainWindow):
         return self.dock_widget("balance")
 
     # ---- project
-    def set_project(self, project: Project | None) -> None:
-        """Show ``project`` (None = empty window); clears the undo history. Goes through the app state,
-        whose ``project_changed`` event every dock follows."""
+    def set_project(self, project: Project | None, scene=None) -> None:
+        """Show ``project`` (None = empty window; ``scene``: its MapScene if already built, e.g. by the
+        loader); clears the undo history. Goes through the app state, whose ``project_changed`` event
+        every dock follows."""
+        self._pending_scene = scene
         self.state.set_project(project)
 
     def _show_project(self, project: Project | None) -> None:
+        scene, self._pending_scene = self._pending_scene, None
         self._release_project_lock()
         self.project = project
         self._hold_project_lock()
@@ -175,11 +203,12 @@ class MainWindow(QMainWindow):
         if project is None:
             self.canvas.clear()
         else:
-            self.canvas.set_project(project)
+            self.canvas.set_project(project, scene)
             self._install_layers()
             if QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() < 128:
                 self.canvas.renderer.background = QColor("#25292e")  # dark system theme
         self.table_model.set_project(project)
+        self.validation_view.reset()
         self.layer_panel.set_renderer(self.canvas.renderer)
         self._reload_territories()
         self._update_title()
@@ -223,7 +252,7 @@ class MainWindow(QMainWindow):
         self.canvas.refresh()
         self.canvas.set_selection(np.array([], dtype=int))
         self._unit_measures = None
-        self.canvas.renderer.overlays.pop("validation", None)
+        self.validation_view.reset()  # another plan: the old problems and the unit adjacency go
         self.table_model.set_project(self.project)
         self._reload_territories()
         self._refresh_account_colours()
@@ -266,9 +295,8 @@ class MainWindow(QMainWindow):
         self.active_combo.blockSignals(False)
         self.canvas.active_territory = self.active_combo.currentData()
         self.table_model.refresh()
-        self.territory_panel.tree.setModel(hierarchy_model(self.project, self.table_model.frame)
-                                           if self.project is not None else None)
-        self.territory_panel.tree.expandAll()
+        self.territory_panel.show_hierarchy(hierarchy_model(self.project, self.table_model.frame)
+                                            if self.project is not None else None)
         self._update_totals_label()
 
     def _swatch(self, territory_id):
@@ -302,13 +330,20 @@ class MainWindow(QMainWindow):
     # ---- live updates
     def _assignment_changed(self, _ids: list) -> None:
         self._unit_measures = None
-        self._totals_timer.start()
-        if getattr(self, "_highlighted", None) is not None:
-            self.highlight_territory(self._highlighted)
+        self._schedule_totals()
+        self.validation_view.plan_changed()
+
+    def _schedule_totals(self) -> None:
+        """Refresh the totals at the next idle moment; during a brush stroke at most every 120 ms (a
+        throttle, not a debounce, so the totals stay live while the planner paints)."""
+        if not self._totals_timer.isActive():
+            self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
     def _refresh_totals(self) -> None:
         if self.project is None:
             return
+        if getattr(self, "_highlighted", None) is not None:
+            self.highlight_territory(self._highlighted)
         self.table_model.refresh()
         self._refresh_account_colours()
         self._update_totals_label()
@@ -332,7 +367,8 @@ class MainWindow(QMainWindow):
         self.territory_panel.totals.setText(
             f"{len(self.table_model.frame)} territories · {int(t.get('units', 0)):,} units · "
             f"{int(t.get('accounts', 0)):,} accounts · {t.get('workload_hours', 0):,.0f} h/yr · "
-            f"potential {t.get('potential', 0):,.0f}" if t else "")
+            f"potential {compact(t.get('potential', 0))}" if t else "")
+        self.territory_panel.totals.setToolTip(f"Potential {t.get('potential', 0):,.0f}" if t else "")
 
     def _status_widgets(self) -> None:
         bar = self.statusBar()
@@ -530,39 +566,22 @@ class MainWindow(QMainWindow):
         self.undo_stack.push(AccountOverrideCommand(self.project, dict.fromkeys(ids, self.canvas.active_territory)))
 
     def validate(self) -> None:
-        from ..services.validation import validate_plan
-        from .renderer import Overlay
-
-        if self.project is None:
-            return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            report = validate_plan(self.project)
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.validation.show_report(report, self.canvas.scene.names)
-        self.docks["validation"].raise_()
-        idx = [self.canvas.scene.index_of[u] for u in report.problem_units()]
-        from .geometry import geometries_to_path
-
-        self.canvas.renderer.overlays["validation"] = Overlay(
-            geometries_to_path(self.canvas.scene.geoms[idx], flip_y=False), QColor(220, 30, 30, 110),
-            QColor(170, 0, 0), 2.0)
-        self.canvas.update()
+        """Check the plan in a worker, show the problems, and keep the overlay in step with the plan."""
+        self.validation_view.validate()
 
     def _select_and_zoom(self, unit_ids: list[str]) -> None:
         self.canvas.select_ids(unit_ids)
         self.canvas.zoom_to_selection()
 
     def apply_choropleth(self, metric: str, scheme: str, k: int) -> None:
+        from ..services.classify import unit_metric_values
+
         if self.project is None:
             return
         if metric in self.metric_providers:  # e.g. a KPI from the KPI dock: values per unit of the scene
             values = self.metric_providers[metric]()
-        elif metric in ("accounts", "workload_hours", "potential"):
-            values = unit_measures(self.project)[metric].reindex(self.canvas.scene.unit_ids).to_numpy(float)
         else:
-            values = self.project.units[metric].to_numpy(float)
+            values = unit_metric_values(self.project, metric)
         self._choropleth = (metric, scheme, k)
         self.canvas.renderer.extras["choropleth"] = ChoroplethLayer(self.canvas.scene, values, metric, scheme, k)
         self.canvas.renderer.layer("choropleth").visible = True
@@ -604,25 +623,26 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def _load(self, path: str):
-        """(project, None) or (None, error message) for a project file."""
+    def _load(self, path: str, **options):
+        """(project, None) or (None, error message) for a project file (``options`` go to open_project;
+        safe to call in a worker thread)."""
         from ..services.project import open_project
 
         try:
-            return open_project(path), None
+            return open_project(path, **options), None
         except TerritoryError as exc:
             return None, f"{Path(path).name} could not be opened:\n\n{exc}"
         except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
             return None, (f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
                           f"{type(exc).__name__}: {exc}")
 
-    def _finish_open(self, path: str, project, error) -> bool:
+    def _finish_open(self, path: str, project, error, scene=None) -> bool:
         QApplication.restoreOverrideCursor()
         self.statusBar().clearMessage()
         if error is not None:
             msg.critical(self, "Cannot open project", error)
             return False
-        self.set_project(project)
+        self.set_project(project, scene)
         self._add_recent(path)
         if not self.statusBar().currentMessage().startswith("Read-only"):
             self.statusBar().showMessage(f"Opened {path}", 4000)
@@ -646,12 +666,12 @@ class MainWindow(QMainWindow):
         return self._finish_open(path, *self._load(path))
 
     def open_path_async(self, path: str) -> None:
-        """Open a project file in a background thread; the window stays responsive meanwhile."""
-        import threading
+        """Open a project file in a worker thread with a progress bar; the window stays responsive and
+        shows the map as soon as it is ready (the history follows in the background)."""
+        from .loading import open_in_background
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        self.statusBar().showMessage(f"Opening {Path(path).name}...")
-        threading.Thread(target=lambda: self.opened.emit(path, *self._load(path)), daemon=True).start()
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        open_in_background(self, path)
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
@@ -755,6 +775,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.maybe_save():
             self.settings.setValue("window/geometry", self.saveGeometry())
+            save_layout(self, self.settings)
             if self.canvas.renderer is not None:  # layer order, visibility and opacity
                 self.settings.setValue("layers", ";".join(
                     f"{layer.key}={int(layer.visible)},{layer.opacity:.2f}" for layer in self.canvas.renderer.layers))

@@ -24,7 +24,10 @@ from PySide6.QtWidgets import (
 
 from .plaintext import esc, plain_label, tooltip
 from .renderer import MapRenderer
-from .territory_model import ID_ROLE, SORT_ROLE, TerritoryTableModel
+from .territory_model import COLUMNS, ID_ROLE, SORT_ROLE, TerritoryTableModel
+
+#: table columns hidden in the compact default (shown again from the header's right-click menu)
+COMPACT_HIDDEN = {"units", "accounts", "potential"}
 
 
 class LayerPanel(QWidget):
@@ -136,11 +139,7 @@ class TerritoryPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 100)
-        header.setStretchLastSection(False)
+        self._compact_columns()
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.doubleClicked.connect(lambda ix: self.activated.emit(ix.data(ID_ROLE)))
@@ -148,6 +147,9 @@ class TerritoryPanel(QWidget):
             lambda ix, _old: ix.isValid() and self.current.emit(ix.data(ID_ROLE)))
         self.tree = QTreeView()
         self.tree.setAlternatingRowColors(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)  # names in full; the tree scrolls instead
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(False)
         self.tree.doubleClicked.connect(lambda ix: self.activated.emit(ix.siblingAtColumn(0).data(ID_ROLE)))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Table")
@@ -160,6 +162,44 @@ class TerritoryPanel(QWidget):
         layout.addWidget(self.tabs)
         layout.addWidget(self.totals)
         layout.addLayout(self.buttons)
+
+    def show_hierarchy(self, model) -> None:
+        """Show the region/district/territory tree, expanded; the Level column is left out (the
+        indentation and the swatch say it) so the numbers fit beside the full names."""
+        self.tree.setModel(model)
+        if model is not None:
+            self.tree.setColumnHidden(1, True)
+        self.tree.expandAll()
+
+    def _compact_columns(self) -> None:
+        """Territory (stretching), rep, workload and Dev % in view; units, accounts and potential hidden
+        until the planner ticks them in the header's right-click menu."""
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        keys = [k for k, _ in COLUMNS]
+        widths = {"name": 130, "rep": 120, "units": 52, "accounts": 66, "workload_hours": 70, "potential": 70,
+                  "workload_deviation_pct": 58}
+        for i, key in enumerate(keys):
+            header.resizeSection(i, widths.get(key, 70))
+            header.setSectionHidden(i, key in COMPACT_HIDDEN)
+        header.setSectionResizeMode(keys.index("name"), QHeaderView.ResizeMode.Stretch)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+
+    def _column_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for i, (key, title) in enumerate(COLUMNS):
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.setEnabled(key != "name")
+            action.toggled.connect(lambda on, i=i: header.setSectionHidden(i, not on))
+        menu.exec(header.mapToGlobal(pos))
 
     def add_button(self, action) -> None:
         button = QToolButton()

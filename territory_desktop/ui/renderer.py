@@ -26,6 +26,8 @@ from .scene import MapScene
 
 #: units are outlined once they are at least this many pixels across on screen
 UNIT_OUTLINE_MIN_PX = 7.0
+#: layers drawn above the overlays (selection, validation, proposal), whatever their place in the list
+ON_TOP = frozenset({"labels"})
 
 
 @dataclass
@@ -40,12 +42,26 @@ class Layer:
 
 @dataclass
 class Overlay:
-    """Highlighted geometry drawn above the layers (selection, validation problems)."""
+    """Highlighted geometry drawn above the layers (selection, validation problems). ``style`` is the
+    fill's brush style (a hatch stays visible on any fill colour); ``wash`` an optional solid fill under
+    it; ``casing`` an optional wider outline under ``pen`` (a light casing makes a dark line visible on
+    dark fills and the other way round)."""
 
     path: QPainterPath = field(default_factory=QPainterPath)
     fill: QColor = field(default_factory=lambda: QColor(255, 230, 0, 90))
     pen: QColor = field(default_factory=lambda: QColor(20, 20, 20))
     width: float = 2.0
+    style: Qt.BrushStyle = Qt.BrushStyle.SolidPattern
+    wash: QColor | None = None
+    casing: QColor | None = None
+    dashed: bool = False  # a dashed 1-px line instead of ``stroke_thick`` (former boundaries)
+
+
+def selection_overlay(path: QPainterPath) -> Overlay:
+    """The selection: a white wash and a dark hatch inside, a dark outline on a white casing - visible on
+    every territory colour, light or dark."""
+    return Overlay(path, QColor(15, 15, 15, 190), QColor(15, 15, 15), 1.8, Qt.BrushStyle.BDiagPattern,
+                   wash=QColor(255, 255, 255, 95), casing=QColor(255, 255, 255, 235))
 
 
 def default_layers() -> list[Layer]:
@@ -71,7 +87,9 @@ def stroke_thick(painter: QPainter, paths: list[QPainterPath], colour: QColor, w
     painter.setBrush(Qt.BrushStyle.NoBrush)
     base = painter.transform()
     offsets = [(0.0, 0.0)] if width <= 1.2 else [(0.0, 0.0), (0.7, 0.7)] if width <= 2.2 else \
-        [(0.0, 0.0), (0.9, 0.0), (0.0, 0.9), (0.9, 0.9)]
+        [(0.0, 0.0), (0.9, 0.0), (0.0, 0.9), (0.9, 0.9)] if width <= 3.2 else \
+        [(0.0, 0.0)] + [((width - 1) / 2 * np.cos(a), (width - 1) / 2 * np.sin(a))
+                        for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]  # a ring: wide casings
     for dx, dy in offsets:
         painter.setTransform(base * QTransform.fromTranslate(dx, dy))
         for path in paths:
@@ -103,7 +121,8 @@ class MapRenderer:
         self.background = QColor("#f4f6f8")
         self.outline_colour = QColor("#30343a")
         self.unit_outline_colour = QColor(255, 255, 255, 170)
-        self._outline_cache: dict[tuple[int, int], QPainterPath] = {}
+        #: territories whose outline the outline layer leaves out (a proposal draws their new outline)
+        self.muted_outlines: set = set()
 
     def layer(self, key: str) -> Layer:
         return next(layer for layer in self.layers if layer.key == key)
@@ -123,28 +142,14 @@ class MapRenderer:
         visible = inverse.mapRect(target)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         view = RenderView(transform, visible, px, target, painter.transform(), inverse.mapRect(clip))
-        for layer in self.layers:
-            if not layer.visible or layer.opacity <= 0:
-                continue
-            painter.save()
-            painter.setOpacity(layer.opacity)
-            painter.setTransform(transform, True)
-            method = getattr(self, f"_paint_{layer.key}", None)
-            if method is not None:
-                method(painter, view)
-            elif layer.key in self.extras:
-                self.extras[layer.key].paint(painter, view)
-            painter.restore()
+        self._paint_layers(painter, view, [layer for layer in self.layers if layer.key not in ON_TOP])
         painter.save()
         painter.setTransform(transform, True)
         for overlay in self.overlays.values():
-            if overlay.path.isEmpty():
-                continue
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(overlay.fill))
-            painter.drawPath(overlay.path)
-            stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
+            if not overlay.path.isEmpty():
+                self._paint_overlay(painter, overlay)
         painter.restore()
+        self._paint_layers(painter, view, [layer for layer in self.layers if layer.key in ON_TOP])
         for layer in self.layers:  # legends of visible layers, in device pixels at the lower left
             extra = self.extras.get(layer.key)
             if layer.visible and extra is not None and hasattr(extra, "paint_legend"):
@@ -152,6 +157,41 @@ class MapRenderer:
                 extra.paint_legend(painter, view)
                 painter.restore()
         painter.restore()
+
+    def _paint_layers(self, painter: QPainter, view: RenderView, layers: list[Layer]) -> None:
+        for layer in layers:
+            if not layer.visible or layer.opacity <= 0:
+                continue
+            painter.save()
+            painter.setOpacity(layer.opacity)
+            painter.setTransform(view.transform, True)
+            method = getattr(self, f"_paint_{layer.key}", None)
+            if method is not None:
+                method(painter, view)
+            elif layer.key in self.extras:
+                self.extras[layer.key].paint(painter, view)
+            painter.restore()
+
+    @staticmethod
+    def _paint_overlay(painter: QPainter, overlay: Overlay) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        if overlay.wash is not None:
+            painter.setBrush(overlay.wash)
+            painter.drawPath(overlay.path)
+        if overlay.fill.alpha() > 0:
+            painter.setBrush(QBrush(overlay.fill, overlay.style))
+            painter.drawPath(overlay.path)
+        if overlay.casing is not None:
+            stroke_thick(painter, [overlay.path], overlay.casing, overlay.width + 2.6)
+        if overlay.pen.alpha() > 0 and overlay.width > 0 and overlay.dashed:
+            pen = QPen(overlay.pen, overlay.width, Qt.PenStyle.CustomDashLine)
+            pen.setDashPattern([4.0, 3.0])
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(overlay.path)
+        elif overlay.pen.alpha() > 0 and overlay.width > 0:
+            stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
 
     def _visible_keys(self, view: RenderView, cull: bool = True) -> list:
         """Territories whose bounding box meets the area to paint (``cull``) or the whole view."""
@@ -169,15 +209,18 @@ class MapRenderer:
     def _paint_units(self, painter: QPainter, view: RenderView) -> None:
         if self.layer("choropleth").visible and "choropleth" in self.extras:
             return  # the choropleth replaces the territory fill
+        neutral = self.layer("heatmap").visible and "heatmap" in self.extras  # the heatmap needs a plain base
         scene = self.scene
         level = scene.level_for(view.px)
         painter.setPen(Qt.PenStyle.NoPen)
         # the antialiased territory outlines cover the fill edges, so the fill need not be antialiased
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.layer("territories").visible)
+        base = QColor(self.extras["heatmap"].BASE) if neutral else None
         for key in self._visible_keys(view):
-            painter.setBrush(scene.colour_of(key))
+            painter.setBrush(base or scene.colour_of(key))
             painter.drawPath(scene.territory_path(key, level))
-        self._paint_unit_outlines(painter, view)
+        if not neutral:
+            self._paint_unit_outlines(painter, view)
 
     def _paint_choropleth(self, painter: QPainter, view: RenderView) -> None:
         """Units filled by class (replaces the territory fill), with unit outlines when zoomed in."""
@@ -199,84 +242,71 @@ class MapRenderer:
             painter.drawPath(path)
 
     def _unit_outline_paths(self, view: RenderView) -> list[QPainterPath]:
-        """Unit outlines of grid cells overlapping the view (cells of ~ 1/16 of the extent, cached)."""
-        import shapely
-
-        from .geometry import geometries_to_path
-
-        scene = self.scene
-        x0, y0, x1, y1 = scene.extent
-        n = 16
-        cw, ch = (x1 - x0) / n or 1.0, (y1 - y0) / n or 1.0
-        if not hasattr(self, "_cell_of"):
-            c = shapely.get_coordinates(shapely.centroid(scene.geoms)) if len(scene.geoms) else np.zeros((0, 2))
-            ix = np.clip(((c[:, 0] - x0) / cw).astype(int), 0, n - 1)
-            iy = np.clip(((c[:, 1] - y0) / ch).astype(int), 0, n - 1)
-            self._cell_of = ix * n + iy
-            self._cell_bounds = {}
-            for cell in np.unique(self._cell_of):
-                members = np.flatnonzero(self._cell_of == cell)
-                self._cell_bounds[int(cell)] = (members, shapely.total_bounds(scene.geoms[members]))
-        level = scene.level_for(view.px)
+        """Unit outlines of the grid cells overlapping the view (``MapScene.unit_outline_cells``)."""
         rect = view.cull if view.cull is not None else view.visible
-        paths = []
-        for cell, (members, b) in self._cell_bounds.items():
-            if b[2] < rect.left() or b[0] > rect.right() or b[3] < rect.top() or b[1] > rect.bottom():
-                continue
-            path = self._outline_cache.get((cell, level))
-            if path is None:
-                geoms = scene.geoms[members]
-                tol = scene.tolerances[level]
-                if tol > 0:
-                    geoms = shapely.simplify(geoms, tol)
-                path = geometries_to_path(geoms, flip_y=False)
-                self._outline_cache[(cell, level)] = path
-            paths.append(path)
-        return paths
+        return self.scene.unit_outline_paths(self.scene.level_for(view.px),
+                                             (rect.left(), rect.top(), rect.right(), rect.bottom()))
 
     def _paint_territories(self, painter: QPainter, view: RenderView) -> None:
         scene = self.scene
         level = scene.level_for(view.px)
-        paths = [scene.territory_path(key, level) for key in self._visible_keys(view) if key is not None]
+        paths = [scene.territory_path(key, level) for key in self._visible_keys(view)
+                 if key is not None and key not in self.muted_outlines]
         stroke_thick(painter, paths, self.outline_colour, 1.7)
 
     def _paint_labels(self, painter: QPainter, view: RenderView) -> None:
-        """Territory names at an interior point, skipped when wider than the territory or overlapping
-        an already placed label (collisions checked in a 64-px grid)."""
+        """Every territory's name: inside it where it fits, else beside it with a leader line
+        (``map_labels.layout_labels``; the layout is cached per zoom level and scene version)."""
         scene = self.scene
         painter.save()
         painter.setTransform(view.base)
-        grid: dict[tuple[int, int], list[QRectF]] = {}
         dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-        for key in self._visible_keys(view, cull=False):
-            if key is None:
+        t = view.transform
+        for label in self._label_layout(view.px, scene.level_for(view.px)):
+            image = self._label_image(label.text, dpr, label.size)
+            w, h = label.box
+            c = t.map(QPointF(*label.centre))
+            rect = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+            if not rect.intersects(view.target):
                 continue
-            anchor = scene.label_point(key)
-            if anchor is None:
-                continue
-            x0, _, x1, _ = scene.bounds[key]
-            image = self._label_image(scene.names.get(key, str(key)), dpr)
-            w, h = image.width() / dpr, image.height() / dpr
-            if w > (x1 - x0) / view.px * 1.2:
-                continue
-            p = view.transform.map(QPointF(*anchor))
-            rect = QRectF(p.x() - w / 2, p.y() - h / 2, w, h)
-            cells = [(i, j) for i in range(int(rect.left() // 64), int(rect.right() // 64) + 1)
-                     for j in range(int(rect.top() // 64), int(rect.bottom() // 64) + 1)]
-            if any(rect.intersects(r) for c in cells for r in grid.get(c, ())):
-                continue
-            for c in cells:
-                grid.setdefault(c, []).append(rect)
+            if label.anchor is not None:
+                self._leader(painter, t.map(QPointF(*label.anchor)), rect)
             painter.drawImage(rect, image)
         painter.restore()
 
-    def _label_image(self, text: str, dpr: float) -> QImage:
+    def _label_layout(self, px: float, level: int):
+        from .map_labels import layout_labels
+
+        key = (round(px, 6), self.scene.version, level)
+        cached = self.__dict__.get("_labels_for")
+        if cached is None or cached[0] != key:
+            def measure(text: str, size: float) -> tuple[float, float]:
+                image = self._label_image(text, 1.0, size)
+                return float(image.width()), float(image.height())
+
+            cached = (key, layout_labels(self.scene, self.scene.names, measure, px, level))
+            self._labels_for = cached
+        return cached[1]
+
+    @staticmethod
+    def _leader(painter: QPainter, anchor: QPointF, rect: QRectF) -> None:
+        """A thin dark line with a white casing from a dot at ``anchor`` to the nearest side of ``rect``."""
+        end = QPointF(min(max(anchor.x(), rect.left()), rect.right()), min(max(anchor.y(), rect.top()), rect.bottom()))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for colour, width in ((QColor(255, 255, 255, 220), 3.0), (QColor("#1d2125"), 1.1)):
+            painter.setPen(QPen(colour, width))
+            painter.drawLine(anchor, end)
+        painter.setPen(QPen(QColor("white"), 1.2))
+        painter.setBrush(QColor("#1d2125"))
+        painter.drawEllipse(anchor, 2.6, 2.6)
+
+    def _label_image(self, text: str, dpr: float, size: float = 8.5) -> QImage:
         """The label ``text`` with a white halo, rendered once and cached (device pixel ratio ``dpr``)."""
         cache = self.__dict__.setdefault("_label_cache", {})
-        image = cache.get((text, dpr))
+        image = cache.get((text, dpr, size))
         if image is None:
             font = QFont()
-            font.setPointSizeF(8.5)
+            font.setPointSizeF(size)
             font.setBold(True)
             metrics = QFontMetricsF(font)
             w, h = metrics.horizontalAdvance(text) + 6, metrics.height() + 4
@@ -290,7 +320,7 @@ class MapRenderer:
             p.strokePath(path, QPen(QColor(255, 255, 255, 230), 3.0))
             p.fillPath(path, QColor("#1d2125"))
             p.end()
-            cache[(text, dpr)] = image
+            cache[(text, dpr, size)] = image
         return image
 
 

@@ -460,8 +460,9 @@ def install_layer(window, layer: RouteLayer | None) -> None:
     renderer = window.canvas.renderer
     if renderer is None:
         return
-    if not any(lay.key == LAYER_KEY for lay in renderer.layers):
-        renderer.layers.append(Layer(LAYER_KEY, "Routes (visit plan)"))
+    if not any(lay.key == LAYER_KEY for lay in renderer.layers):  # under the rep homes, off until a plan
+        below = next((i for i, lay in enumerate(renderer.layers) if lay.key == "reps"), len(renderer.layers))
+        renderer.layers.insert(below, Layer(LAYER_KEY, "Routes (visit plan)", visible=False))
         window.layer_panel.reload()
     if layer is None:
         renderer.extras.pop(LAYER_KEY, None)
@@ -492,11 +493,11 @@ def open_plan_dialog(window) -> None:
 
 
 def show_dock(window) -> None:
-    """Show the Routes dock tall enough for a day's cards."""
+    """Show the Routes dock tall enough for a day's cards, the map keeping two thirds of the height."""
     dock = window.docks["routes"]
     if not dock.isVisible():
         dock.show()
-        window.resizeDocks([dock], [max(380, window.height() // 2 - 60)], Qt.Orientation.Vertical)
+        window.resizeDocks([dock], [max(300, int(window.height() * 0.32))], Qt.Orientation.Vertical)
     dock.raise_()
 
 

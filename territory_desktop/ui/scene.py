@@ -14,13 +14,10 @@ import pandas as pd
 import shapely
 from PySide6.QtGui import QColor, QPainterPath
 
+from ..engine.colouring import PALETTE  # colours for territories without one
 from ..models import Project
 from .geometry import display_crs, geometries_to_path, project_geometries
 
-#: colours for territories without one (ColorBrewer Set3 + Paired, readable under black labels)
-PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
-           "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6",
-           "#e5c494", "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#d9d9d9"]
 ORPHAN = None
 #: simplification tolerances, as fractions of the full-extent pixel size (0 = exact geometry)
 LOD_FACTORS = (0.6, 0.15, 0.03, 0.0)
@@ -28,6 +25,27 @@ LOD_FACTORS = (0.6, 0.15, 0.03, 0.0)
 
 def palette_colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+def _dissolve_geoms(geoms: np.ndarray):
+    merged = shapely.coverage_union_all(geoms)
+    if not shapely.is_valid(merged):
+        merged = shapely.union_all(shapely.make_valid(geoms))
+    return merged
+
+
+def label_anchor(geom, tolerance: float) -> tuple[float, float, float]:
+    """(x, y, radius): centre and radius of the largest circle inside the largest part of ``geom``
+    (the pole of inaccessibility, within ``tolerance``), where a label sits farthest from any edge."""
+    parts = shapely.get_parts(geom)
+    biggest = parts[int(np.argmax(shapely.area(parts)))]
+    try:
+        line = shapely.maximum_inscribed_circle(biggest, tolerance)
+        (x, y), (x1, y1) = shapely.get_coordinates(line)[:2]
+        return float(x), float(y), float(np.hypot(x1 - x, y1 - y))
+    except shapely.errors.GEOSException:  # a degenerate part: any interior point will do
+        p = shapely.point_on_surface(biggest)
+        return float(p.x), float(p.y), 0.0
 
 
 class MapScene:
@@ -58,13 +76,19 @@ class MapScene:
         self.tolerances = [f * self.full_px for f in LOD_FACTORS]
         self.locked = units["locked"].fillna(False).astype(bool).to_numpy() if "locked" in units else \
             np.zeros(len(units), bool)
+        self.unit_bounds = shapely.bounds(self.geoms) if len(self.geoms) else np.zeros((0, 4))
+        self._members: dict[str | None, np.ndarray] = {}
         self._territory_geom: dict[str | None, object] = {}
+        self._level_geom: dict[tuple[str | None, int], object] = {}
+        self._coverage: dict[int, np.ndarray] = {}
+        self._labels: dict[str | None, tuple[float, float, float]] = {}
         self._paths: dict[tuple[str | None, int], QPainterPath] = {}
-        self._labels: dict[str | None, tuple[float, float]] = {}
         #: (minx, miny, maxx, maxy) of each territory in drawing space
         self.bounds: dict[str | None, tuple[float, float, float, float]] = {}
         self.colours: dict[str | None, QColor] = {}
         self.names: dict[str, str] = {}
+        #: bumped on every change of shapes, names or colours (caches of derived drawings key on it)
+        self.version = 0
         self.refresh_territory_table()
         self.unit_territory = np.array([project.plan.territory_of(u) for u in self.unit_ids], dtype=object)
         self._encode()
@@ -74,6 +98,7 @@ class MapScene:
     def refresh_territory_table(self) -> None:
         """Re-read names and colours of the active scenario's territories."""
         terr = self.project.scenario_territories()
+        self.version = getattr(self, "version", 0) + 1
         self.colours = {ORPHAN: QColor("#e4e4e4")}
         self.names = {}
         for i, row in enumerate(terr.itertuples()):
@@ -126,53 +151,90 @@ class MapScene:
             self._set_geom(key, members)
 
     def _set_geom(self, key: str | None, members: np.ndarray) -> None:
+        """Record a territory's members; its dissolved geometry and paths are built when first drawn."""
         for level in range(len(self.tolerances)):
             self._paths.pop((key, level), None)
+            self._level_geom.pop((key, level), None)
         self._labels.pop(key, None)
+        self._territory_geom.pop(key, None)
         if len(members) == 0:
-            self._territory_geom.pop(key, None)
+            self._members.pop(key, None)
             self.bounds.pop(key, None)
             return
-        geoms = self.geoms[members]
-        merged = shapely.coverage_union_all(geoms)
-        if not shapely.is_valid(merged):
-            merged = shapely.union_all(shapely.make_valid(geoms))
-        self._territory_geom[key] = merged
-        self.bounds[key] = tuple(float(v) for v in merged.bounds)
+        self._members[key] = members
+        b = self.unit_bounds[members]
+        self.bounds[key] = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
 
     def territory_geometry(self, key: str | None):
         """Dissolved geometry of a territory in drawing space (None if it has no units)."""
-        return self._territory_geom.get(key)
+        geom = self._territory_geom.get(key)
+        if geom is None and key in self._members:
+            geom = _dissolve_geoms(self.geoms[self._members[key]])
+            self._territory_geom[key] = geom
+        return geom
+
+    def level_geometry(self, key: str | None, level: int):
+        """The territory's geometry at LOD ``level``: the union of the coverage-simplified units when
+        :meth:`prepare_coverage` has run for that level (neighbours then share their simplified borders
+        and a stroke re-dissolves in a millisecond), else the exact dissolve simplified alone."""
+        geom = self._level_geom.get((key, level))
+        if geom is None and key in self._members:
+            coverage = self._coverage.get(level)
+            if coverage is not None:
+                geom = shapely.coverage_union_all(coverage[self._members[key]])
+                if not shapely.is_valid(geom):
+                    geom = None
+            if geom is None:
+                geom = self.territory_geometry(key)
+                tol = self.tolerances[level]
+                if tol > 0:  # plain Douglas-Peucker is 10x faster; keep topology only where it broke
+                    plain = shapely.simplify(geom, tol, preserve_topology=False)
+                    geom = plain if shapely.is_valid(plain) and not plain.is_empty else \
+                        shapely.simplify(geom, tol, preserve_topology=True)
+            self._level_geom[(key, level)] = geom
+        return geom
+
+    def prepare_coverage(self, levels: Iterable[int] = (0, 1)) -> None:
+        """Simplify every unit once per LOD ``level`` as a coverage (shared borders stay shared). Slow
+        (about 1-2 s per level for 3,000 counties) and GIL-free in GEOS: run it in a worker thread."""
+        for level in levels:
+            tol = self.tolerances[level]
+            if tol > 0 and level not in self._coverage and len(self.geoms):
+                self._coverage[level] = shapely.coverage_simplify(self.geoms, tol)
+
+    def coverage_ready(self, levels: Iterable[int]) -> None:
+        """Forget paths of ``levels`` built before their coverage was there (call in the GUI thread)."""
+        self.version += 1
+        for key, level in [k for k in self._paths if k[1] in set(levels)]:
+            self._paths.pop((key, level), None)
+            self._level_geom.pop((key, level), None)
 
     def territory_path(self, key: str | None, level: int) -> QPainterPath:
         """Cached path of a dissolved territory at LOD ``level`` (index into ``tolerances``)."""
         path = self._paths.get((key, level))
         if path is None:
-            geom = self._territory_geom.get(key)
-            if geom is None:
-                path = QPainterPath()
-            else:
-                tol = self.tolerances[level]
-                if tol > 0:
-                    geom = shapely.simplify(geom, tol, preserve_topology=True)
-                path = geometries_to_path([geom], flip_y=False)
+            geom = self.level_geometry(key, level)
+            path = QPainterPath() if geom is None else geometries_to_path([geom], flip_y=False)
             self._paths[(key, level)] = path
         return path
 
-    def label_point(self, key: str | None) -> tuple[float, float] | None:
-        """A point inside the largest part of a territory, for its label (drawing space)."""
+    def label_circle(self, key: str | None) -> tuple[float, float, float] | None:
+        """(x, y, radius) of the largest circle inside the territory's largest part (its pole of
+        inaccessibility, by shapely's maximum inscribed circle), where its label goes (drawing space)."""
         if key not in self._labels:
-            geom = self._territory_geom.get(key)
+            geom = self.level_geometry(key, min(1, len(self.tolerances) - 1))
             if geom is None:
                 return None
-            parts = shapely.get_parts(geom)
-            biggest = parts[int(np.argmax(shapely.area(parts)))]
-            p = shapely.point_on_surface(biggest)
-            self._labels[key] = (p.x, p.y)
+            self._labels[key] = label_anchor(geom, self.full_px)
         return self._labels[key]
 
+    def label_point(self, key: str | None) -> tuple[float, float] | None:
+        """A point inside the territory for its label: the centre of :meth:`label_circle`."""
+        circle = self.label_circle(key)
+        return None if circle is None else circle[:2]
+
     def drawn_keys(self) -> list[str | None]:
-        return [k for k in self._territory_geom]
+        return list(self._members)
 
     def apply_assignment(self, unit_ids: Iterable[str]) -> set[str | None]:
         """Sync with the plan for ``unit_ids``; re-dissolve only touched territories. Returns them."""
@@ -189,6 +251,7 @@ class MapScene:
                    for k in old | set(new_vals.tolist())}
         before = [self.bounds[k] for k in touched if k in self.bounds]
         self._dissolve(touched)
+        self.version += 1
         after = [self.bounds[k] for k in touched if k in self.bounds]
         boxes = np.array(before + after) if before or after else np.zeros((0, 4))
         #: drawing-space box that changed look (old and new extents of the touched territories)
@@ -202,11 +265,52 @@ class MapScene:
         plan = self.project.plan
         self.unit_territory = np.array([plan.territory_of(u) for u in self.unit_ids], dtype=object)
         self._encode()
+        self._members.clear()
         self._territory_geom.clear()
+        self._level_geom.clear()
         self._paths.clear()
         self._labels.clear()
         self.bounds.clear()
         self._dissolve(self.territory_keys())
+        self.version += 1
+
+    def unit_outline_paths(self, level: int, rect: tuple[float, float, float, float] | None = None
+                           ) -> list[QPainterPath]:
+        """Unit outlines at LOD ``level`` as one cached path per cell of a 16 x 16 grid over the extent,
+        for the cells meeting drawing-space ``rect`` (minx, miny, maxx, maxy; None = all). Safe to warm
+        in a worker thread before the first paint."""
+        cells = self.__dict__.get("_cells")
+        if cells is None:
+            cells = self._outline_cells()
+        out = []
+        for cell, (members, b) in cells.items():
+            if rect is not None and (b[2] < rect[0] or b[0] > rect[2] or b[3] < rect[1] or b[1] > rect[3]):
+                continue
+            path = self._outline_paths.get((cell, level))
+            if path is None:
+                geoms = self.geoms[members]
+                tol = self.tolerances[level]
+                # lines only: simplify without topology checks (14x faster, the same at sub-pixel tolerance)
+                path = geometries_to_path(shapely.simplify(geoms, tol, preserve_topology=False) if tol > 0 else geoms,
+                                          flip_y=False)
+                self._outline_paths[(cell, level)] = path
+            out.append(path)
+        return out
+
+    def _outline_cells(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        x0, y0, x1, y1 = self.extent
+        n = 16
+        cw, ch = (x1 - x0) / n or 1.0, (y1 - y0) / n or 1.0
+        c = shapely.get_coordinates(shapely.centroid(self.geoms)) if len(self.geoms) else np.zeros((0, 2))
+        cell_of = np.clip(((c[:, 0] - x0) / cw).astype(int), 0, n - 1) * n + \
+            np.clip(((c[:, 1] - y0) / ch).astype(int), 0, n - 1)
+        cells = {}
+        for cell in np.unique(cell_of):
+            members = np.flatnonzero(cell_of == cell)
+            cells[int(cell)] = (members, shapely.total_bounds(self.geoms[members]))
+        self._outline_paths: dict[tuple[int, int], QPainterPath] = {}
+        self._cells = cells
+        return cells
 
     def level_for(self, px: float) -> int:
         """LOD level for a pixel size ``px`` (map units per pixel): coarsest tolerance below ~0.7 px."""

@@ -16,6 +16,10 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = [("name", "Territory"), ("rep", "Rep"), ("units", "Units"), ("accounts", "Accounts"),
            ("workload_hours", "Hours/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev %")]
 NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct"}
+HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",
+               "workload_hours": "Yearly visit workload in hours (visits x service time)",
+               "potential": "Summed sales potential of the accounts",
+               "workload_deviation_pct": "Workload deviation from the mean of the geographic territories, %"}
 
 
 def compact(value: float) -> str:
@@ -27,13 +31,19 @@ def compact(value: float) -> str:
 
 
 class TerritoryTableModel(QAbstractTableModel):
-    """One row per territory of the active scenario; ``refresh()`` recomputes the totals."""
+    """One row per territory of the active scenario; ``refresh()`` recomputes the totals.
+
+    Every cell is computed once per refresh into plain lists (``_cells[role][column][row]``), so
+    :meth:`data` is a list look-up: a repaint of the whole table asks for thousands of cells.
+    """
 
     def __init__(self, project: Project | None = None, parent=None) -> None:
         super().__init__(parent)
         self.project = project
         self.frame = pd.DataFrame()
         self.colours: dict[str, QColor] = {}
+        self._ids: list[str] = []
+        self._cells: dict[int, list[list]] = {}
         self.refresh()
 
     def set_project(self, project: Project | None) -> None:
@@ -44,22 +54,52 @@ class TerritoryTableModel(QAbstractTableModel):
         """Recompute totals; keeps rows in place when the territories are the same (live painting)."""
         frame = territory_totals(self.project) if self.project is not None else pd.DataFrame()
         if len(frame):
-            reps = self.project.reps
-            rep_names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) \
-                if len(reps) else {}
-            frame["rep"] = frame["rep_id"].map(lambda r: rep_names.get(str(r), str(r)) if pd.notna(r) else "")
+            self._add_rep_names(frame)
             terr = self.project.scenario_territories()
             self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
                             if isinstance(c, str)}
-        same_rows = len(frame) == len(self.frame) and len(frame) and \
-            (frame["territory_id"].to_numpy() == self.frame["territory_id"].to_numpy()).all()
-        if same_rows:
-            self.frame = frame
+        ids = frame["territory_id"].astype(str).tolist() if len(frame) else []
+        if ids and ids == self._ids:
+            self.frame, self._cells = frame, self._build_cells(frame)
             self.dataChanged.emit(self.index(0, 0), self.index(len(frame) - 1, len(COLUMNS) - 1))
         else:
             self.beginResetModel()
-            self.frame = frame
+            self.frame, self._ids = frame, ids
+            self._cells = self._build_cells(frame)
             self.endResetModel()
+
+    def _add_rep_names(self, frame: pd.DataFrame) -> None:
+        reps = self.project.reps
+        names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
+        frame["rep"] = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in frame["rep_id"]]
+
+    def _build_cells(self, frame: pd.DataFrame) -> dict[int, list[list]]:
+        """Display text, sort key, tooltip, colours and alignment of every cell, column by column."""
+        if not len(frame):
+            return {}
+        display, sort = [], []
+        for key, _title in COLUMNS:
+            display.append(_display_column(frame, key))
+            sort.append(frame[key].astype(float).tolist() if key in NUMERIC
+                        else frame[key].astype(str).str.lower().tolist())
+        n, blank = len(frame), [None] * len(frame)
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        dev = np.abs(frame["workload_deviation_pct"].to_numpy(float))
+        warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev]
+        swatch = [self.colours.get(t, QColor("#cccccc")) for t in frame["territory_id"].astype(str)]
+        tips = [tooltip(f"{r.name} ({r.territory_id}): {int(r.units)} units, {int(r.accounts)} accounts, "
+                        f"{r.workload_hours:,.0f} h/yr, potential {r.potential:,.0f}, "
+                        f"deviation {r.workload_deviation_pct:+.1f}%") for r in frame.itertuples()]
+        ids = frame["territory_id"].astype(str).tolist()
+        keys = [key for key, _ in COLUMNS]
+        role = Qt.ItemDataRole
+        return {
+            role.DisplayRole: display, SORT_ROLE: sort, ID_ROLE: [ids] * len(COLUMNS),
+            role.ToolTipRole: [tips] * len(COLUMNS),
+            role.DecorationRole: [swatch if k == "name" else blank for k in keys],
+            role.TextAlignmentRole: [[right] * n if k in NUMERIC else blank for k in keys],
+            role.ForegroundRole: [warn if k == "workload_deviation_pct" else blank for k in keys],
+        }
 
     # ---- Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -69,44 +109,22 @@ class TerritoryTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][1]
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][1]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return HEADER_TIPS.get(COLUMNS[section][0])
+            if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[section][0] in NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        column = self._cells.get(role)
+        if column is None or not index.isValid():
             return None
-        key = COLUMNS[index.column()][0]
-        row = self.frame.iloc[index.row()]
-        value = row[key]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if key == "name" and row["kind"] == "account":
-                return f"{value} (accounts)"
-            if key in ("units", "accounts"):
-                return f"{int(value):,}"
-            if key == "workload_hours":
-                return f"{value:,.0f}"
-            if key == "potential":
-                return compact(float(value))
-            if key == "workload_deviation_pct":
-                return f"{value:+.1f}" if row["kind"] != "account" else ""
-            return "" if pd.isna(value) else str(value)
-        if role == SORT_ROLE:
-            return float(value) if key in NUMERIC else str(value).lower()
-        if role == ID_ROLE:
-            return str(row["territory_id"])
-        if role == Qt.ItemDataRole.DecorationRole and key == "name":
-            return self.colours.get(str(row["territory_id"]), QColor("#cccccc"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and key == "workload_deviation_pct":
-            dev = abs(float(value))
-            return QColor("#c0392b") if dev > 15 else QColor("#b9770e") if dev > 7.5 else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(f"{row['name']} ({row['territory_id']}): {int(row['units'])} units, "
-                           f"{int(row['accounts'])} accounts, {row['workload_hours']:,.0f} h/yr, "
-                           f"potential {row['potential']:,.0f}, deviation {row['workload_deviation_pct']:+.1f}%")
-        return None
+        cells = column[index.column()]
+        row = index.row()
+        return cells[row] if row < len(cells) else None
 
     def totals(self) -> dict[str, float]:
         """Column sums of the geographic territories (the status line under the table)."""
@@ -116,10 +134,29 @@ class TerritoryTableModel(QAbstractTableModel):
         return {k: float(geo[k].sum()) for k in ("units", "accounts", "workload_hours", "potential")}
 
 
+def _display_column(frame: pd.DataFrame, key: str) -> list[str]:
+    """Cell texts of one column: thousands separators, compact potential, signed deviation."""
+    account = (frame["kind"] == "account").to_numpy()
+    values = frame[key].tolist()
+    if key == "name":
+        return [f"{v} (accounts)" if acc else str(v) for v, acc in zip(values, account, strict=True)]
+    if key in ("units", "accounts"):
+        return [f"{int(v):,}" for v in values]
+    if key == "workload_hours":
+        return [f"{v:,.0f}" for v in values]
+    if key == "potential":
+        return [compact(float(v)) for v in values]
+    if key == "workload_deviation_pct":
+        return ["" if acc else f"{v:+.1f}" for v, acc in zip(values, account, strict=True)]
+    return ["" if pd.isna(v) else str(v) for v in values]
+
+
 def hierarchy_model(project: Project, totals: pd.DataFrame | None = None) -> QStandardItemModel:
     """Tree region -> district -> territory with summed units, accounts, workload and potential."""
     model = QStandardItemModel()
-    model.setHorizontalHeaderLabels(["Name", "Level", "Units", "Accounts", "Workload (h/yr)", "Potential"])
+    model.setHorizontalHeaderLabels(["Name", "Level", "Units", "Accounts", "Hours/yr", "Potential"])
+    for column in range(2, 6):
+        model.horizontalHeaderItem(column).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if project is None:
         return model
     totals = territory_totals(project) if totals is None else totals
@@ -144,8 +181,12 @@ def hierarchy_model(project: Project, totals: pd.DataFrame | None = None) -> QSt
         for r in sorted(rows, key=lambda r: (order.get(r.level, 3), str(r.name))):
             v = total(str(r.territory_id))
             cells = [QStandardItem(str(r.name)), QStandardItem(str(r.level))]
-            cells += [QStandardItem(f"{int(v[0]):,}"), QStandardItem(f"{int(v[1]):,}"),
-                      QStandardItem(f"{v[2]:,.0f}"), QStandardItem(f"{v[3]:,.0f}")]
+            numbers = [QStandardItem(f"{int(v[0]):,}"), QStandardItem(f"{int(v[1]):,}"),
+                       QStandardItem(f"{v[2]:,.0f}"), QStandardItem(compact(v[3]))]
+            for item, value in zip(numbers, v, strict=True):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(f"{value:,.0f}")
+            cells += numbers
             if isinstance(r.colour, str):
                 cells[0].setData(QColor(r.colour), Qt.ItemDataRole.DecorationRole)
             cells[0].setData(str(r.territory_id), ID_ROLE)

@@ -121,3 +121,20 @@ def test_a_file_another_program_is_writing_reads_as_busy_not_damaged(path, monke
     finally:
         con.execute("ROLLBACK")
         con.close()
+
+
+def test_save_as_keeps_what_other_programs_added(path, tmp_path):
+    with connect(path) as con:
+        con.execute("ALTER TABLE reps ADD COLUMN crm_owner TEXT")
+        con.execute("UPDATE reps SET crm_owner = 'ana'")
+        con.execute("CREATE TABLE qgis_notes (fid INTEGER PRIMARY KEY, text TEXT)")
+        con.execute("INSERT INTO qgis_notes (text) VALUES ('kept')")
+    p = open_project(path)
+    p.plan.assign(["u0"], "E")
+    p.mark_dirty("plans")
+    copy = tmp_path / "copy.gpkg"
+    save_project(p, copy)
+    with sqlite3.connect(copy) as con:
+        assert con.execute("SELECT crm_owner FROM reps").fetchall() == [("ana",)]
+        assert con.execute("SELECT text FROM qgis_notes").fetchall() == [("kept",)]
+    assert open_project(copy).plan.territory_of("u0") == "E"

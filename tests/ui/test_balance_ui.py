@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QImage, QKeySequence, QPainter
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QMessageBox
 from ui_helpers import NX, NY, unit_id
 
@@ -113,7 +113,8 @@ def test_proposal_lists_independent_diff_and_highlights(qtbot, window, grid8):
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
     assert "Units in" in headers and "Hours after" in headers
     # the map: every moved unit is covered by its destination's overlay, painted in that colour
-    overlays = {k: v for k, v in window.canvas.renderer.overlays.items() if k.startswith(OVERLAY_PREFIX)}
+    overlays = {k: v for k, v in window.canvas.renderer.overlays.items()
+                if k.startswith(OVERLAY_PREFIX) and not k.startswith(OVERLAY_PREFIX + "#")}  # the new fills
     assert set(overlays) == {OVERLAY_PREFIX + proposal.assignment[u] for u in diff}
     canvas = window.canvas
     image = QImage(canvas.size(), QImage.Format.Format_ARGB32)
@@ -123,7 +124,11 @@ def test_proposal_lists_independent_diff_and_highlights(qtbot, window, grid8):
     for u in diff:
         c = shapely.centroid(canvas.scene.geoms[canvas.scene.index_of[u]])
         p = canvas.to_widget(QPointF(c.x, c.y)).toPoint()
-        got, want = image.pixelColor(p), canvas.scene.colour_of(proposal.assignment[u])
+        from collections import Counter
+
+        patch = Counter(image.pixel(p.x() + dx, p.y() + dy) for dx in range(-3, 4) for dy in range(-3, 4))
+        got = QColor.fromRgb(patch.most_common(1)[0][0])  # the fill, not a line of the moved-units hatch
+        want = canvas.scene.colour_of(proposal.assignment[u])
         assert max(abs(got.red() - want.red()), abs(got.green() - want.green()),
                    abs(got.blue() - want.blue())) < 40, (u, got.name(), want.name())
 
@@ -200,7 +205,8 @@ def test_alternatives_can_be_picked(qtbot, window):
     assert panel.proposal is panel.run.proposals[2]
     chosen = panel.proposal
     assert panel.frame["units_in"].sum() == len(chosen.changes)
-    highlighted = {k for k in panel.window.canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)}
+    highlighted = {k for k in panel.window.canvas.renderer.overlays
+                   if k.startswith(OVERLAY_PREFIX) and not k.startswith(OVERLAY_PREFIX + "#")}
     assert highlighted == {OVERLAY_PREFIX + new for _old, new in chosen.changes.values()}
 
 

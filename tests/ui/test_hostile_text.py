@@ -168,12 +168,13 @@ def test_import_error_dialog_shows_file_name_and_cells_literally(qtbot):
     assert [dialog.table.item(0, c).text() for c in (1, 2)] == [MARKUP, f"'{MARKUP}' is not a number"]
 
 
-def test_validation_panel(window):
+def test_validation_panel(window, qtbot):
     plan = window.project.plan
     for u in ("@u1", "u4", "u7"):  # column 1 to the east: W keeps column 0 and gets u8, a detached piece
         plan.assign([u], HYPERLINK)
     plan.assign(["u8"], "W")
     window.validate()
+    qtbot.waitUntil(lambda: window.validation.list.count() > 0, timeout=10000)  # the check runs in a worker
     items = [window.validation.list.item(i) for i in range(window.validation.list.count())]
     piece = next(i for i in items if "detached piece" in i.text())
     assert piece.text() == f"{MARKUP}: detached piece of 1 unit(s)"

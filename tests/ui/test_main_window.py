@@ -147,7 +147,7 @@ def test_choropleth_and_layers(window, grid8):
     window.canvas.grab()
 
 
-def test_validation_lists_orphans(window, grid8):
+def test_validation_lists_orphans(window, grid8, qtbot):
     import re
 
     import pyproj
@@ -157,6 +157,7 @@ def test_validation_lists_orphans(window, grid8):
     grid8.plan.assign([orphan], None)
     window.validate()
     lst = window.validation.list
+    qtbot.waitUntil(lambda: lst.count() > 0, timeout=10000)  # the check runs in a worker
     items = [(lst.item(i).text(), lst.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(lst.count())]
     assert items[0] == ("1 orphan unit(s) (no territory)", [orphan])
     assert len(items) == 2 and items[1][1] == [orphan]

@@ -1,0 +1,100 @@
+"""Territory table model: the cells the view shows equal independently computed and formatted totals,
+before and after an edit, and the scene's lazily dissolved territories equal a plain union."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from PySide6.QtCore import Qt
+from ui_helpers import NY, unit_id
+
+from territory_desktop.ui.commands import AssignUnitsCommand
+from territory_desktop.ui.territory_model import COLUMNS, ID_ROLE, SORT_ROLE, TerritoryTableModel
+
+
+def expected_rows(project) -> dict[str, dict[str, float]]:
+    """Units, accounts, workload (52 / weeks * minutes / 60) and potential per territory, by plain loops."""
+    plan = project.plan.as_dict()
+    rows = {t: {"units": 0, "accounts": 0, "workload_hours": 0.0, "potential": 0.0} for t in ("T1", "T2", "T3")}
+    for t in plan.values():
+        rows[t]["units"] += 1
+    for a in project.accounts.itertuples():
+        r = rows[plan[a.unit_id]]
+        r["accounts"] += 1
+        r["workload_hours"] += 52.0 / a.visit_frequency_weeks * a.service_minutes / 60.0 if a.visit_frequency_weeks else 0
+        r["potential"] += a.potential
+    mean = sum(r["workload_hours"] for r in rows.values()) / len(rows)
+    for r in rows.values():
+        r["dev"] = (r["workload_hours"] - mean) / mean * 100.0
+    return rows
+
+
+def cell(model, row: int, key: str, role=Qt.ItemDataRole.DisplayRole):
+    column = [k for k, _ in COLUMNS].index(key)
+    return model.data(model.index(row, column), role)
+
+
+def assert_cells(model, project) -> None:
+    expected = expected_rows(project)
+    assert model.rowCount() == 3
+    for row in range(model.rowCount()):
+        tid = cell(model, row, "name", ID_ROLE)
+        e = expected[tid]
+        assert cell(model, row, "name") == f"Terr {tid}"
+        assert cell(model, row, "units") == f"{e['units']:,}"
+        assert cell(model, row, "accounts") == f"{e['accounts']:,}"
+        assert cell(model, row, "workload_hours") == f"{e['workload_hours']:,.0f}"
+        assert cell(model, row, "workload_deviation_pct") == f"{e['dev']:+.1f}"
+        assert cell(model, row, "workload_hours", SORT_ROLE) == pytest.approx(e["workload_hours"])
+        assert cell(model, row, "potential", SORT_ROLE) == pytest.approx(e["potential"])
+        right = cell(model, row, "units", Qt.ItemDataRole.TextAlignmentRole)
+        assert right & int(Qt.AlignmentFlag.AlignRight)
+        assert cell(model, row, "name", Qt.ItemDataRole.TextAlignmentRole) is None
+
+
+def test_cells_equal_independent_totals(qapp, grid8):
+    model = TerritoryTableModel(grid8)
+    assert_cells(model, grid8)
+    assert cell(model, 0, "rep") == "Ann"  # T1's rep R1, by name
+    assert cell(model, 1, "rep") == ""
+
+
+def test_cells_follow_an_edit_and_its_undo(qapp, grid8):
+    from PySide6.QtGui import QUndoStack
+
+    model = TerritoryTableModel(grid8)
+    stack = QUndoStack()
+    stack.push(AssignUnitsCommand(grid8, {unit_id(3, j): "T1" for j in range(NY)}))
+    model.refresh()
+    assert_cells(model, grid8)
+    assert cell(model, 0, "units") == f"{4 * NY}"
+    stack.undo()
+    model.refresh()
+    assert_cells(model, grid8)
+    assert cell(model, 0, "units") == f"{3 * NY}"
+
+
+def test_window_table_shows_new_numbers_soon_after_undo(open_window, grid8, qtbot):
+    window = open_window(grid8)
+    window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(3, j): "T1" for j in range(NY)}))
+    window.undo_stack.undo()
+    model = window.table_model
+    qtbot.waitUntil(lambda: cell(model, 0, "units") == f"{3 * NY}", timeout=1000)
+    assert_cells(model, grid8)
+
+
+def test_lazy_dissolve_equals_plain_union(qapp, grid8):
+    from territory_desktop.ui.scene import MapScene
+
+    scene = MapScene(grid8)
+    scene.prepare_coverage((0, 1))
+    scene.apply_assignment([unit_id(3, j) for j in range(NY)])
+    for key in ("T1", "T2", "T3"):
+        members = [i for i, u in enumerate(scene.unit_ids) if grid8.plan.territory_of(u) == key]
+        plain = shapely.union_all(scene.geoms[members])
+        assert scene.territory_geometry(key).symmetric_difference(plain).area == pytest.approx(0, abs=1e-6 * plain.area)
+        assert scene.bounds[key] == pytest.approx(plain.bounds)
+        coarse = scene.level_geometry(key, 0)
+        assert coarse.symmetric_difference(plain).area < 0.01 * plain.area
+        x, y = scene.label_point(key)
+        assert plain.contains(shapely.Point(x, y))
