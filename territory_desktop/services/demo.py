@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..engine.crs import US_ALBERS
 from ..engine.colouring import neighbour_colours
+from ..engine.crs import US_ALBERS
 from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.progress import Progress, no_progress
 from ..storage import reference

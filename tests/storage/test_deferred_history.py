@@ -6,7 +6,12 @@ import pytest
 
 from territory_desktop.models import ProjectFileError
 from territory_desktop.models.project import SALES_COLUMNS
-from territory_desktop.services.project import ensure_history, open_project, read_project_history, save_project
+from territory_desktop.services.project import (
+    ensure_history,
+    open_project,
+    read_project_history,
+    save_project,
+)
 from territory_desktop.storage import project_file
 
 
