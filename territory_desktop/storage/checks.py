@@ -85,16 +85,18 @@ def check_numbers(text: pd.Series, number: np.ndarray, f: Field, rows: np.ndarra
     return problems
 
 
-def check_order(values: pd.DataFrame, fields: tuple[Field, ...], columns: dict[str, str], rows: np.ndarray
-                ) -> list[RowProblem]:
-    """Fields that must be greater than another of the same row (close after open, end after start)."""
+def check_order(values: pd.DataFrame, fields: tuple[Field, ...], columns: dict[str, str], rows: np.ndarray,
+                skip: np.ndarray | None = None) -> list[RowProblem]:
+    """Fields that must be greater than another of the same row (close after open, end after start).
+
+    Rows where ``skip`` is True (already reported for a bad value) are not checked."""
     problems = []
     for f in fields:
         if f.after is None or f.name not in values or f.after not in values:
             continue
         late, early = values[f.name].to_numpy(float), values[f.after].to_numpy(float)
         with np.errstate(invalid="ignore"):
-            wrong = np.flatnonzero(late <= early)
+            wrong = np.flatnonzero((late <= early) & (True if skip is None else ~skip))
         where = columns.get(f.name) or columns.get(f.after) or f.name
         problems += [RowProblem(int(rows[i]), where, f"{f.name} {late[i]:g} is not after {f.after} {early[i]:g} "
                                                      "(times are minutes after midnight; a day cannot wrap "

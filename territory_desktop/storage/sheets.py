@@ -189,7 +189,10 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     header = {c: h for c, h in header.items() if h}
     problems = _header_problems(header, header_row) + _cell_problems(cells, kinds, header)
     problems += [RowProblem(None, ref, "merged cells: unmerge them and fill every cell") for ref in merged]
-    columns = sorted(header)
+    first = {}
+    for c in sorted(header):
+        first.setdefault(header[c], c)
+    columns = sorted(first.values())  # a duplicate header is reported above and its column left out
     if len(cells) * max(len(columns), 1) > MAX_CELLS:
         raise import_error(path.name, [(f"the sheet holds {len(cells):,} rows x {len(columns):,} columns, over "
                                        f"the limit of {MAX_CELLS:,} cells")])

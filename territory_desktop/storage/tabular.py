@@ -151,7 +151,8 @@ def _convert_fields(frame: pd.DataFrame, fields: tuple[Field, ...], mapping: dic
         data[f.name], found = _convert_field(frame, f, mapping.get(f.name), rows)
         problems += found
     out = pd.DataFrame(data, index=frame.index)
-    return out, problems + check_order(out, fields, mapping, rows)
+    reported = np.isin(rows, [p.row for p in problems])  # a bad value is not also "not after" its partner
+    return out, problems + check_order(out, fields, mapping, rows, reported)
 
 
 def _coordinates(frame: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray

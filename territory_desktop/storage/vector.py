@@ -183,14 +183,19 @@ def _fits_degrees(bounds: np.ndarray, slack: float) -> bool:
 
 
 def _check_declared_crs(frame: gpd.GeoDataFrame, source: str) -> None:
-    """Refuse a geographic CRS (from a .prj) whose coordinates are clearly not degrees."""
-    bounds = frame.total_bounds
-    if not np.all(np.isfinite(bounds)):
+    """Refuse a declared CRS (from a .prj) that no feature's coordinates fit: degrees beyond -180..180 /
+    -90..90 for a geographic CRS, or every feature inside those ranges for a projected one (metres or feet
+    of that size would all lie within a few hundred metres of the projection's origin)."""
+    bounds = np.asarray(shapely.bounds(frame.geometry.to_numpy()), dtype=float).reshape(-1, 4)
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]
+    if not len(bounds):
         return
-    extent = f"x {bounds[0]:.6g}..{bounds[2]:.6g}, y {bounds[1]:.6g}..{bounds[3]:.6g}"
-    if frame.crs.is_geographic and not _fits_degrees(bounds, DEGREE_SLACK):
+    fits = np.array([_fits_degrees(b, DEGREE_SLACK if frame.crs.is_geographic else 0.0) for b in bounds])
+    total = frame.total_bounds
+    extent = f"x {total[0]:.6g}..{total[2]:.6g}, y {total[1]:.6g}..{total[3]:.6g}"
+    if frame.crs.is_geographic and not fits.any():
         reason = f"the file declares {frame.crs.to_string()} (degrees) but its coordinates run {extent}"
-    elif frame.crs.is_projected and _fits_degrees(bounds, 0.0) and len(frame) > 1:
+    elif frame.crs.is_projected and fits.all() and len(bounds) > 1:
         reason = (f"the file declares {frame.crs.to_string()} (projected, metres or feet) but its coordinates "
                   f"run {extent}, which look like longitude/latitude degrees")
     else:

@@ -21,16 +21,16 @@ from PySide6.QtWidgets import (
     QTextBrowser,
 )
 
-from ..models import InvalidInputError, Project, TerritoryError
+from ..models import Project, TerritoryError
 from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
-from .routes import install_routing_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
+from .routes import install_routing_ui
 from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8
@@ -103,10 +103,12 @@ class MainWindow(QMainWindow):
         self.set_project(project)
 
     # ---- project
-    def set_project(self, project: Project | None) -> None:
-        """Show ``project`` (None = empty window); clears the undo history."""
+    def set_project(self, project: Project | None, clear_history: bool = True) -> None:
+        """Show ``project`` (None = empty window); clears the undo history unless told not to (an
+        import or its undo redraws the same project)."""
         self.project = project
-        self.undo_stack.clear()
+        if clear_history:
+            self.undo_stack.clear()
         self._unit_measures = None
         if project is None:
             self.canvas.project = self.canvas.scene = self.canvas.renderer = None
@@ -124,7 +126,7 @@ class MainWindow(QMainWindow):
         name = project.name if project else "No project"
         path = getattr(project, "path", None) if project else None
         self.setWindowTitle(f"{name}{' — ' + Path(path).name if path else ''}[*] — Territory Desktop")
-        self.setWindowModified(False)
+        self.setWindowModified(not clear_history and not self.undo_stack.isClean())
         self._selection_changed([])
 
     def _install_layers(self) -> None:
@@ -587,45 +589,18 @@ class MainWindow(QMainWindow):
 
     def import_files(self, paths: list[str]) -> None:
         """Import dropped or chosen data files: .gpkg opens a project, tables become accounts or reps,
-        vector files become units (services.importing)."""
-        from ..services import importing
+        vector files become units (ui.import_dialogs: mode choice with a preview, one undo step)."""
+        from .import_dialogs import import_data_file
 
         for path in paths:
-            suffix = Path(path).suffix.lower()
-            if suffix == ".gpkg" and self.maybe_save():
-                self.open_path_async(path)
+            if Path(path).suffix.lower() == ".gpkg":
+                if self.maybe_save():
+                    self.open_path_async(path)
                 continue
             if self.project is None:
                 QMessageBox.information(self, "Import", "Open or create a project first.")
                 return
-            try:
-                if suffix in (".csv", ".xlsx", ".xls"):
-                    kind, ok = QInputDialog.getItem(self, "Import table", f"{Path(path).name} holds:",
-                                                    ["accounts", "reps"], 0, False)
-                    if not ok:
-                        continue
-                    report = (importing.import_accounts if kind == "accounts" else importing.import_reps)(self.project, path)
-                else:
-                    from .import_dialogs import UnitColumnsDialog
-
-                    columns = importing.vector_columns(path)
-                    dialog = UnitColumnsDialog(Path(path).name, columns, self)
-                    if not dialog.exec():
-                        continue
-                    id_column, name_column = dialog.values()
-                    report = importing.import_units(self.project, path, id_column, name_column)
-            except InvalidInputError as exc:
-                from .import_dialogs import ImportErrorsDialog
-
-                ImportErrorsDialog(exc, self).exec()
-                continue
-            except TerritoryError as exc:
-                QMessageBox.critical(self, "Import failed", str(exc))
-                continue
-            self.set_project(self.project)
-            self.undo_stack.resetClean()  # imported data is unsaved work
-            self.setWindowModified(True)
-            QMessageBox.information(self, "Import", "\n".join(report.lines()))
+            import_data_file(self, path)
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
