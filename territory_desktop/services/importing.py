@@ -92,8 +92,7 @@ class ImportReport:
         counts = f" ({self.mode}: {self.counts.lines()[0]})" if self.counts else ""
         out = [f"imported {self.rows} {self.kind} from {self.source}{counts}"]
         if self.counts:
-            out += [f"note: {line} (kept)" if "override" not in line else f"note: {line} (dropped)"
-                    for line in self.counts.lines()[1:]]
+            out += [f"note: {line}" for line in self.counts.lines()[1:]]
         out += [f"note: {n}" for n in self.notes]
         if self.outside:
             shown = ", ".join(self.outside[:LISTED]) + (" ..." if len(self.outside) > LISTED else "")
@@ -183,8 +182,8 @@ def _prepare_units(project: Project, read: UnitsRead, source: str, mode: Mode) -
         forget = [u for u in removed if u in current]
         assigned += sum(current[u] is not None for u in forget)
         prepared.plan_changes[sid] = (missing, forget, [])
-    counts.references.update({"accounts lie in removed units (placed again)": int(in_removed.sum()),
-                              "unit assignments of removed units in scenarios": assigned})
+    counts.references.update({"accounts in removed units (placed again)": int(in_removed.sum()),
+                              "unit assignments of removed units in scenarios (dropped)": assigned})
     return prepared
 
 
@@ -240,17 +239,17 @@ def _account_references(project: Project, removed: list[str], prepared: Prepared
         overrides += len(clear)
         if clear:
             prepared.plan_changes[sid] = ([], [], clear)
-    refs = {"account overrides of removed accounts": overrides}
+    refs = {"account overrides of removed accounts (dropped)": overrides}
     for name, label in HISTORY.items():
-        refs[f"{label} rows of removed accounts"] = _count_in(getattr(project, name), "account_id", gone)
+        refs[f"{label} rows of removed accounts (kept)"] = _count_in(getattr(project, name), "account_id", gone)
     prepared.counts.references.update(refs)
 
 
 def _rep_references(project: Project, removed: list[str]) -> dict[str, int]:
     gone = set(removed)
-    refs = {"territories of removed reps": _count_in(project.territories, "rep_id", gone)}
+    refs = {"territories of removed reps (kept; their rep is gone)": _count_in(project.territories, "rep_id", gone)}
     for name in ("visits", "opportunities", "planned_visits"):
-        refs[f"{HISTORY[name]} rows of removed reps"] = _count_in(getattr(project, name), "rep_id", gone)
+        refs[f"{HISTORY[name]} rows of removed reps (kept)"] = _count_in(getattr(project, name), "rep_id", gone)
     return refs
 
 

@@ -137,7 +137,7 @@ class ImportModeDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import {kind} from {source}")
-        self.resize(560, 420)
+        self.resize(580, 500)
         self.project, self.kind, self.read, self.source = project, kind, read, source
         self._prepared: dict[str, importing.PreparedImport | InvalidInputError] = {}
         self.prepared: importing.PreparedImport | None = None
@@ -187,7 +187,12 @@ class ImportModeDialog(QDialog):
         self.prepared = result if ok else None
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
         text = MODE_TEXT[mode][1]
-        self.explain.setText(text if ok else f"{text}\n\nRefused: {result.problems[0].reason}")
+        if not ok:
+            text += f"\n\nRefused: {result.problems[0].reason}"
+        elif result.counts.removed:
+            text += (f"\n\nThis removes {result.counts.removed:,} {self.kind}. History rows that refer to them are "
+                     "kept; Edit > Undo puts everything back.")
+        self.explain.setText(text)
         self._fill(self._rows(result) if ok else [])
 
     def _rows(self, prepared: importing.PreparedImport) -> list[tuple[str, int]]:

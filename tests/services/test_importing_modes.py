@@ -76,9 +76,9 @@ def test_replace_counts_removed_accounts_and_what_refers_to_them(tmp_path, histo
     prepared = prepare_import(history, "accounts", read, "a.csv", "replace")
     counts = prepared.counts
     assert (counts.added, counts.updated, counts.removed) == (1, 1, 3)  # a1, a3, a4 removed
-    assert counts.references["account overrides of removed accounts"] == 1  # a4 (a2 stays)
-    assert counts.references["sales rows of removed accounts"] == 3  # a1, a1, a4
-    assert counts.references["visit rows of removed accounts"] == 1
+    assert counts.references["account overrides of removed accounts (dropped)"] == 1  # a4 (a2 stays)
+    assert counts.references["sales rows of removed accounts (kept)"] == 3  # a1, a1, a4
+    assert counts.references["visit rows of removed accounts (kept)"] == 1
     assert len(history.accounts) == 4  # preparing changes nothing
     apply_import(history, prepared)
     assert history.accounts["account_id"].tolist() == ["a2", "n1"]
@@ -93,8 +93,8 @@ def test_reps_upsert_and_replace_counts_territories(tmp_path, history):
     prepared = prepare_import(history, "reps", read_reps_file(write(tmp_path, "s.csv", "rep_id,lat,lon\nr2,41,-99\n")),
                               "s.csv", "replace")
     assert prepared.counts.removed == 1
-    assert prepared.counts.references["territories of removed reps"] == 1
-    assert prepared.counts.references["visit rows of removed reps"] == 1
+    assert prepared.counts.references["territories of removed reps (kept; their rep is gone)"] == 1
+    assert prepared.counts.references["visit rows of removed reps (kept)"] == 1
 
 
 def test_units_upsert_keeps_units_not_in_the_file_and_their_locks(tmp_path, history, make_grid):
@@ -118,8 +118,8 @@ def test_units_replace_counts_accounts_and_assignments_of_removed_units(tmp_path
     prepared = prepare_import(history, "units", read_units_file(path, "unit_id", "name"), "u.geojson", "replace")
     assert prepared.counts.removed == 8
     # accounts a2 (u4), a3 (u8), a4 (u2) lie in removed units; every removed unit had a territory
-    assert prepared.counts.references["accounts lie in removed units (placed again)"] == 3
-    assert prepared.counts.references["unit assignments of removed units in scenarios"] == 8
+    assert prepared.counts.references["accounts in removed units (placed again)"] == 3
+    assert prepared.counts.references["unit assignments of removed units in scenarios (dropped)"] == 8
 
 
 def test_a_failed_import_leaves_the_project_unchanged(tmp_path, history):
