@@ -26,6 +26,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..engine.placement import place_points
 from ..models import CRS, Project, RowProblem
@@ -141,11 +142,12 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
         return _prepare_units(project, read, source, mode)
     if kind not in ("accounts", "reps"):
         raise import_error(source, [f"unknown kind of data '{kind}'"])
-    data = read.frame.copy()
-    geometry = gpd.GeoSeries.from_xy(data.pop("lon"), data.pop("lat"), crs=CRS)
+    frame = read.frame  # not changed: the GUI prepares the same read once per mode
+    data = frame.drop(columns=["lon", "lat"])
     if kind == "accounts":
         data["unit_id"] = None
-    new = gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
+    points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS)
     provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]
     old = project.accounts if kind == "accounts" else project.reps
     table, changed, removed, counts = _merge(old, new, ID_COLUMN[kind], mode, provided, source)
@@ -276,8 +278,7 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
         accounts.iloc[rows, unit_col] = None
         return []
     points = accounts.geometry.to_numpy()[rows]
-    idx = place_points(gpd.GeoSeries(points).x.to_numpy(), gpd.GeoSeries(points).y.to_numpy(),
-                       units.geometry.to_numpy())
+    idx = place_points(shapely.get_x(points), shapely.get_y(points), units.geometry.to_numpy())
     unit_ids = units["unit_id"].to_numpy(dtype=object)
     values = accounts["unit_id"].to_numpy(dtype=object, copy=True)
     values[rows] = np.where(idx >= 0, unit_ids[np.maximum(idx, 0)], None)

@@ -63,14 +63,16 @@ def read_table(path: str | Path, sheet: str | None = None, encoding: str | None 
 
 # ------------------------------------------------------------------------------------------------- CSV
 
-def decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, list[str]]:
-    """Bytes -> text: the given encoding, else a BOM's, else UTF-8, else Windows-1252 (with a note)."""
+def decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, list[str], str]:
+    """Bytes -> text: the given encoding, else a BOM's, else UTF-8, else Windows-1252 (with a note).
+
+    Returns the text, notes and the encoding used."""
     if encoding is None:
         encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
     notes = []
     if encoding is None:
         try:
-            return raw.decode("utf-8"), notes
+            return raw.decode("utf-8"), notes, "utf-8"
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             notes.append(f"the file is not UTF-8 (first non-UTF-8 byte on line {line}); read it as "
@@ -82,17 +84,19 @@ def decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, list[str
         raise import_error(source, [f"cannot decode the file as {encoding}: {exc}"]) from exc
     if encoding.lower().startswith(("utf-16", "utf-32")):
         notes.append(f"the file is {encoding.upper()} (byte-order mark); read as such")
-    return text.removeprefix("\ufeff"), notes
+    return text.removeprefix("\ufeff"), notes, encoding
 
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     raw = path.read_bytes()
-    text, notes = decode(raw, encoding, path.name)
+    text, notes, used = decode(raw, encoding, path.name)
     if not text.strip():
         raise import_error(path.name, ["the file is empty"])
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     header = _header(text, sep, path.name)
-    frame = _arrow_csv(text, sep, len(header))
+    as_utf8 = used.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    utf8 = raw.removeprefix(codecs.BOM_UTF8) if as_utf8 else text.encode("utf-8")  # Arrow reads UTF-8
+    frame = _arrow_csv(utf8, sep, len(header))
     problems: list[RowProblem] = []
     if frame is None:
         frame, problems = _python_csv(text, sep, len(header), path.name)
@@ -109,12 +113,11 @@ def _header(text: str, sep: str, source: str) -> list[str]:
         raise import_error(source, [RowProblem(1, None, f"cannot read the header: {exc}")]) from exc
 
 
-def _arrow_csv(text: str, sep: str, width: int) -> pd.DataFrame | None:
-    """Arrow's multithreaded parser for well-formed files; None when it cannot take the file."""
+def _arrow_csv(data: bytes, sep: str, width: int) -> pd.DataFrame | None:
+    """Arrow's multithreaded parser for well-formed UTF-8 files; None when it cannot take the file."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    data = text.encode("utf-8")
     names = [f"f{i}" for i in range(width)]
     read = pacsv.ReadOptions(column_names=names, block_size=max(1 << 20, min(len(data) + 1, 1 << 30)))
     parse = pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False)
