@@ -60,7 +60,7 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
           0, MINUTES_PER_DAY),
     _minute("open_minute", 480, ("opens",), "opening time, minutes after midnight"),
     _minute("close_minute", 1020, ("closes",), "closing time, minutes after midnight", after="open_minute"),
-    _text("zip", "", ("zipcode", "zip_code", "postal_code", "postcode"), "US ZIP code", 10),
+    _text("zip", "", ("zipcode", "zip_code", "postal_code", "postcode"), "US ZIP code", 20),
     _text("unit_id", None, (), "the unit the account lies in (computed by placement)", MAX_ID),
 )
 
@@ -72,7 +72,7 @@ REP_FIELDS: tuple[Field, ...] = (
     _text("skills", "", ("skill", "specialties"), "comma-separated skills"),
     _minute("work_start_minute", 480, ("start_minute",), "day start, minutes after midnight"),
     _minute("work_end_minute", 1020, ("end_minute",), "day end, minutes after midnight", after="work_start_minute"),
-    _text("zip", "", ("zipcode", "zip_code", "postal_code", "home_zip"), "home ZIP code", 10),
+    _text("zip", "", ("zipcode", "zip_code", "postal_code", "home_zip"), "home ZIP code", 20),
 )
 
 #: valid coordinates of every point and polygon (EPSG:4326, degrees)

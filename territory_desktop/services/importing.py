@@ -144,8 +144,8 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
         raise import_error(source, [f"unknown kind of data '{kind}'"])
     frame = read.frame  # not changed: the GUI prepares the same read once per mode
     data = frame.drop(columns=["lon", "lat"])
-    if kind == "accounts":
-        data["unit_id"] = None
+    if kind == "accounts":  # one concat: a wide file's frame is not fragmented further
+        data = pd.concat([data, pd.DataFrame({"unit_id": None}, index=data.index, dtype=object)], axis=1)
     points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
     new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS)
     provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]

@@ -23,6 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..models import RowProblem
@@ -100,7 +101,6 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     problems: list[RowProblem] = []
     if frame is None:
         frame, problems = _python_csv(text, sep, len(header), path.name)
-    frame = _drop_blank_rows(frame)
     frame, header_problems = _name_columns(frame, header)
     return RawTable(path.name, frame, notes, header_problems + problems)
 
@@ -127,8 +127,16 @@ def _arrow_csv(data: bytes, sep: str, width: int) -> pd.DataFrame | None:
         table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowCapacityError, OverflowError):
         return None
-    frame = table.slice(1).to_pandas()  # pandas' Arrow-backed "str" columns
-    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    import pyarrow.compute as pc
+
+    filled = None  # rows with a non-blank cell; the header (row 1) is not data
+    for column in table.columns:
+        cell = pc.not_equal(pc.utf8_trim_whitespace(column), "")
+        filled = cell if filled is None else pc.or_(filled, cell)
+    keep = filled.to_numpy(zero_copy_only=False) if filled is not None else np.zeros(table.num_rows, dtype=bool)
+    keep[:1] = False
+    frame = table.filter(pa.array(keep)).to_pandas()  # pandas' Arrow-backed "str" columns (pandas 3)
+    frame.index = np.flatnonzero(keep) + 1
     return frame
 
 
@@ -139,10 +147,12 @@ def _python_csv(text: str, sep: str, width: int, source: str) -> tuple[pd.DataFr
     try:
         next(reader, None)
         for number, record in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in record):
+                continue  # a blank row is not a record
             if len(record) == width:
                 records.append(record)
                 rows.append(number)
-            elif record and any(cell.strip() for cell in record):
+            else:
                 problems.append(RowProblem(number, None, f"has {len(record)} fields, the header has {width}"))
     except csv.Error as exc:
         raise import_error(source, [RowProblem(len(rows) + len(problems) + 2, None, f"cannot parse: {exc}")]) from exc
@@ -151,7 +161,8 @@ def _python_csv(text: str, sep: str, width: int, source: str) -> tuple[pd.DataFr
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose every cell is blank are not records (trailing ',,,' rows of spreadsheets)."""
+    """Rows whose every cell is blank are not records (trailing ',,,' rows of spreadsheets); for the
+    small frames of worksheets (CSV readers skip blank rows as they parse)."""
     if frame.empty or not len(frame.columns):
         return frame
     filled = pd.Series(False, index=frame.index)
@@ -164,9 +175,8 @@ def _name_columns(frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame,
     """Give the columns their header names; refuse duplicate names and unnamed columns that hold values."""
     problems, keep, seen = [], [], {}
     for i, name in enumerate(header):
-        column = frame.iloc[:, i]
         if not name:
-            if (column.fillna("").str.strip() != "").any():
+            if (frame.iloc[:, i].fillna("").str.strip() != "").any():
                 problems.append(RowProblem(1, f"column {i + 1}", "the column has values but no header name"))
             continue
         if name in seen:

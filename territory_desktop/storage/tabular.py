@@ -205,7 +205,7 @@ def _extras(frame: pd.DataFrame, mapping: dict[str, str], fields: tuple[Field, .
     known = set(mapping.values())
     names = {_norm(f.name) for f in fields}
     keep = [c for c in frame.columns if c not in known and _norm(c) not in names]
-    return frame[keep].astype(object)
+    return pd.DataFrame(frame[keep].to_numpy(dtype=object), index=frame.index, columns=keep)  # one block
 
 
 def validate_table(raw: RawTable, fields: tuple[Field, ...], id_field: str,
