@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QRadioButton,
@@ -112,13 +113,22 @@ class UnitColumnsDialog(QDialog):
         self.name_column.setCurrentIndex(named + 1 if named >= 0 else 0)
         self.id_column.setToolTip("A column whose values are unique for every unit (FIPS code, ZIP, ...)")
         self.name_column.setToolTip("Shown in tables, labels and reports")
+        self.crs = QLineEdit()
+        self.crs.setPlaceholderText("from the file")
+        self.crs.setToolTip("The CRS of the file's coordinates, e.g. EPSG:26915: for a file that declares none, "
+                            "or whose .prj is wrong (the same as --crs on the command line)")
         form = QFormLayout(self)
         form.addRow("Unit id column", self.id_column)
         form.addRow("Name column", self.name_column)
+        form.addRow("Coordinate system", self.crs)
         add_ok_cancel(self, form)
 
     def values(self) -> tuple[str, str | None]:
         return self.id_column.currentText(), self.name_column.currentData()
+
+    def source_crs(self) -> str | None:
+        """The CRS typed by the user (None: the file's own)."""
+        return self.crs.text().strip() or None
 
 
 def _best(columns: list[str], hints: tuple[str, ...], default: int = 0) -> int:
@@ -253,7 +263,7 @@ def read_data_file(parent: QWidget, path: str) -> tuple[importing.Kind, object] 
     if not dialog.exec():
         return None
     id_column, name_column = dialog.values()
-    return "units", importing.read_units_file(path, id_column, name_column)
+    return "units", importing.read_units_file(path, id_column, name_column, source_crs=dialog.source_crs())
 
 
 def import_data_file(window, path: str) -> importing.ImportReport | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLabel, QMessageBox
 
 from territory_desktop.models import InvalidInputError, RowProblem
 from territory_desktop.services.importing import read_accounts_file
@@ -97,3 +97,27 @@ def test_a_gui_import_is_one_undo_step_and_keeps_the_history(window, tmp_path, m
     window.undo_stack.redo()
     window.undo_stack.redo()
     assert len(window.project.accounts) == 82 and project.plan.territory_of("c0r0") == "T3"
+
+
+def test_error_dialog_shows_a_file_name_as_text_not_html(qtbot):
+    error = InvalidInputError('<img src="file:///etc/hostname"><a href="x">a</a>.csv', ["bad"])
+    dialog = ImportErrorsDialog(error)
+    qtbot.addWidget(dialog)
+    label = dialog.findChildren(QLabel)[0]
+    assert "&lt;img src=" in label.text() and "<img" not in label.text().replace("<b>", "")
+
+
+def test_a_gui_units_import_takes_a_crs_and_undoes_in_one_step(window, tmp_path, monkeypatch, make_grid):
+    path = tmp_path / "albers.shp"
+    units = make_grid(2, 1, size=0.5, x0=-96.0, y0=38.0).to_crs("EPSG:5070")
+    units.set_crs(None, allow_override=True).to_file(path, engine="pyogrio")  # no .prj: needs a CRS
+    monkeypatch.setattr(UnitColumnsDialog, "exec", lambda self: self.crs.setText("EPSG:5070") or 1)
+    monkeypatch.setattr(ImportModeDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    before = len(window.project.units)
+    window.import_files([str(path)])
+    units = window.project.units.set_index("unit_id")
+    assert len(units) == before + 2  # u0, u1 are new ids next to grid8's c*r* units
+    assert abs(units.loc["u0"].geometry.centroid.x + 95.75) < 1e-6  # read as EPSG:5070, back in degrees
+    window.undo_stack.undo()
+    assert len(window.project.units) == before and window.undo_stack.count() == 1
