@@ -22,7 +22,7 @@ from territory_desktop.models.fields import ACCOUNT_FIELDS
 from territory_desktop.services.importing import import_accounts, import_units
 
 CLEAN_ERRORS = (InvalidInputError, ProjectFileError)
-FUZZ = settings(max_examples=60, deadline=3000, derandomize=True, database=None,
+FUZZ = settings(max_examples=150, deadline=3000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # ----------------------------------------------------------------------------------------- strategies
@@ -136,7 +136,7 @@ XLSX_CELL = st.one_of(st.none(), ODD_TEXT, st.floats(allow_nan=False, allow_infi
 
 
 @pytest.mark.timeout(120)
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=60)
 @given(header=st.lists(st.sampled_from(HEADERS + [None]), min_size=1, max_size=6),
        rows=st.lists(st.lists(XLSX_CELL, max_size=7), max_size=6), merge=st.booleans(),
        far=st.sampled_from([None, (200, 3), (5, 300)]))
@@ -181,7 +181,7 @@ def geojson_features(draw) -> dict:
 
 
 @pytest.mark.timeout(120)
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=100)
 @given(features=st.lists(geojson_features(), max_size=6), crs=st.sampled_from([None, "EPSG:4326", "EPSG:3857",
                                                                                "nonsense"]))
 def test_fuzzed_vector_files_are_imported_or_refused_clearly(tmp_path, features, crs):
@@ -204,7 +204,7 @@ def test_fuzzed_vector_files_are_imported_or_refused_clearly(tmp_path, features,
 
 
 @pytest.mark.timeout(120)
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=60)
 @given(raw=st.binary(max_size=2000), suffix=st.sampled_from([".geojson", ".kml", ".shp", ".zip", ".gpkg"]))
 def test_random_bytes_as_vector_files_never_crash(tmp_path, raw, suffix):
     path = tmp_path / f"bytes{suffix}"
