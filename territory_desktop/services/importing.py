@@ -138,10 +138,10 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
     """
     if mode not in MODES:
         raise import_error(source, [f"unknown mode '{mode}' (modes: {', '.join(MODES)})"])
-    if kind == "units":
+    if kind == "units" and isinstance(read, UnitsRead):
         return _prepare_units(project, read, source, mode)
-    if kind not in ("accounts", "reps"):
-        raise import_error(source, [f"unknown kind of data '{kind}'"])
+    if kind not in ("accounts", "reps") or not isinstance(read, TableRead):
+        raise import_error(source, [f"cannot import {type(read).__name__} as {kind}"])
     frame = read.frame  # not changed: the GUI prepares the same read once per mode
     data = frame.drop(columns=["lon", "lat"])
     if kind == "accounts":  # one concat: a wide file's frame is not fragmented further

@@ -22,7 +22,8 @@ from territory_desktop.models.fields import ACCOUNT_FIELDS
 from territory_desktop.services.importing import import_accounts, import_units
 
 CLEAN_ERRORS = (InvalidInputError, ProjectFileError)
-FUZZ = settings(max_examples=150, deadline=3000, derandomize=True, database=None,
+FUZZ = settings(max_examples=150, deadline=20_000,  # ms per example: generous for a loaded machine
+                derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # ----------------------------------------------------------------------------------------- strategies
