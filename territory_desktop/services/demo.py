@@ -26,7 +26,7 @@ from ..models.progress import Progress, no_progress
 from ..storage import reference
 from ..storage.geocode import zip_table
 from ..storage.vector import read_units
-from .importing import place_accounts
+from .importing import _place
 
 HISTORY_END = pd.Period("2026-10", freq="M")
 ALBERS = "EPSG:5070"
@@ -81,7 +81,7 @@ def build_demo(seed: int = 7, n_accounts: int = 20_000, progress: Progress = no_
     project.units = gpd.GeoDataFrame(load_counties(), crs=CRS)
     progress(0.2, "generating accounts")
     project.accounts = _accounts(rng, n_accounts)
-    outside = place_accounts(project)
+    outside = _place(project)
     project.log("demo", f"seed {seed}; {n_accounts} accounts, {len(outside)} outside every county")
     progress(0.4, "placing reps")
     project.reps = _reps(rng)

@@ -261,8 +261,10 @@ def _count_in(frame: pd.DataFrame, column: str, ids: set[str]) -> int:
     return int(frame[column].astype(str).isin(ids).sum())
 
 
-def place_accounts(project: Project) -> list[str]:
-    """Place every account of the project in its unit (in place); returns the ids outside every unit."""
+def _place(project: Project) -> list[str]:
+    """Place every account of the project in its unit (in place); returns the ids outside every unit.
+
+    (``services.demo`` places its generated accounts with this.)"""
     return _place_rows(project.accounts, project.units, np.arange(len(project.accounts)))
 
 

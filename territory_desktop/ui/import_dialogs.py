@@ -284,7 +284,7 @@ def import_data_file(window, path: str) -> importing.ImportReport | None:
         QMessageBox.critical(window, "Import failed", str(exc))
         return None
     command = ImportCommand(window.project, dialog.prepared,
-                            after=lambda: window.set_project(window.project, clear_history=False))
+                            after=window.refresh_project)
     window.undo_stack.push(command)
     window.setWindowModified(not window.undo_stack.isClean())
     box = QMessageBox(QMessageBox.Icon.Information, "Import", "\n".join(command.report.lines()),

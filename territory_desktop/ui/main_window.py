@@ -602,6 +602,10 @@ class MainWindow(QMainWindow):
                 return
             import_data_file(self, path)
 
+    def refresh_project(self) -> None:
+        """Redraw the shown project after its tables changed (an import or its undo); keeps the undo history."""
+        self.set_project(self.project, clear_history=False)
+
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()
         if urls and all(Path(u.toLocalFile()).suffix.lower() in DATA_SUFFIXES for u in urls):
