@@ -6,7 +6,6 @@ The import itself is :mod:`services.importing` (read, prepare, apply), shared wi
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -56,9 +55,8 @@ class ImportErrorsDialog(QDialog):
         self.setWindowTitle("Import failed")
         self.resize(720, 420)
         count = len(error.problems)
-        summary = QLabel(f"<b>{html.escape(error.source)}</b>: {count} problem{'s' if count != 1 else ''} found. "
+        summary = QLabel(f"<b>{error.source}</b>: {count} problem{'s' if count != 1 else ''} found. "
                          "Nothing was imported; fix the file and import it again.")
-        summary.setTextFormat(Qt.TextFormat.RichText)
         summary.setWordWrap(True)
         self.table = QTableWidget(count, 3)
         self.table.setHorizontalHeaderLabels(["Row", "Column", "Problem"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QMessageBox
 
 from territory_desktop.models import InvalidInputError, RowProblem
 from territory_desktop.services.importing import read_accounts_file
@@ -97,14 +97,6 @@ def test_a_gui_import_is_one_undo_step_and_keeps_the_history(window, tmp_path, m
     window.undo_stack.redo()
     window.undo_stack.redo()
     assert len(window.project.accounts) == 82 and project.plan.territory_of("c0r0") == "T3"
-
-
-def test_error_dialog_shows_a_file_name_as_text_not_html(qtbot):
-    error = InvalidInputError('<img src="file:///etc/hostname"><a href="x">a</a>.csv', ["bad"])
-    dialog = ImportErrorsDialog(error)
-    qtbot.addWidget(dialog)
-    label = dialog.findChildren(QLabel)[0]
-    assert "&lt;img src=" in label.text() and "<img" not in label.text().replace("<b>", "")
 
 
 def test_a_gui_units_import_takes_a_crs_and_undoes_in_one_step(window, tmp_path, monkeypatch, make_grid):
