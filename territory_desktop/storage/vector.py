@@ -259,12 +259,18 @@ def _reproject(frame: gpd.GeoDataFrame, rows: np.ndarray, source: str) -> tuple[
         out = frame.to_crs(CRS)
     except Exception as exc:  # pyproj cannot transform between the two CRSs
         raise import_error(source, [f"cannot reproject from {frame.crs.to_string()} to {CRS}: {exc}"]) from exc
-    bounds = np.asarray(shapely.bounds(out.geometry.to_numpy()), dtype=float).reshape(-1, 4)
-    problems = check_bounds(bounds, rows)
-    if problems and len(problems) == len(out):
+    geoms = out.geometry.to_numpy()
+    bounds = np.asarray(shapely.bounds(geoms), dtype=float).reshape(-1, 4)
+    off = check_bounds(bounds, rows)
+    if len(off) == len(out) > 1:
         raise import_error(source, [(f"no feature lands on Earth when read as {frame.crs.to_string()}: the CRS "
-                                    "(from the file or --crs) does not match the coordinates"), *problems[:5]])
-    return out, problems
+                                     "(from the file or --crs) does not match the coordinates"), *off[:5]])
+    reported = {p.row for p in off}
+    broken = np.flatnonzero(shapely.is_empty(geoms) | ~shapely.is_valid(geoms))
+    return out, off + [RowProblem(int(rows[i]), "geometry", f"the polygon collapses or turns invalid when "
+                                                            f"reprojected from {frame.crs.to_string()} to {CRS} "
+                                                            "(coordinates outside that CRS's valid area?)")
+                       for i in broken if int(rows[i]) not in reported]
 
 
 def read_units(path: str | Path, id_column: str, name_column: str | None = None, layer: str | None = None,

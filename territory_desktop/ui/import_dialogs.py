@@ -100,6 +100,7 @@ class UnitColumnsDialog(QDialog):
     def __init__(self, file_name: str, columns: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import units from {file_name}")
+        self.setMinimumWidth(420)
         self.id_column = QComboBox()
         self.name_column = QComboBox()
         self.id_column.addItems(columns)

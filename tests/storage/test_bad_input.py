@@ -3,6 +3,7 @@ documented range, odd spreadsheets, CSV dialects, vector files; every problem of
 
 from __future__ import annotations
 
+import json
 import resource
 import time
 import zipfile
@@ -298,3 +299,15 @@ def test_vector_ids_with_invisible_characters_are_normalised(tmp_path, make_grid
     gpd.GeoDataFrame(units, crs=CRS).to_file(path, engine="pyogrio")
     with pytest.raises(InvalidInputError, match="row 2, column 'unit_id': duplicate id 'u0'"):
         import_units(Project(), path, "unit_id")
+
+
+def test_a_polygon_that_collapses_when_reprojected_is_refused(tmp_path):
+    # y = 1e10 m is far beyond Web Mercator's valid area: every corner lands on the pole (found by the fuzz test)
+    ring = [[0.0, 1e10], [1.0, 1e10], [1.0, 1e10 + 1], [0.0, 1e10 + 1], [0.0, 1e10]]
+    path = tmp_path / "merc.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "x"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    with pytest.raises(InvalidInputError) as info:
+        import_units(Project(), path, "id", source_crs="EPSG:3857")
+    assert problems(info) == [(1, "geometry", ("the polygon collapses or turns invalid when reprojected from "
+                                              "EPSG:3857 to EPSG:4326 (coordinates outside that CRS's valid area?)"))]
