@@ -33,6 +33,7 @@ from ..models import CRS, Project, RowProblem
 from ..models.errors import import_error
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS
 from ..models.progress import Progress, no_progress
+from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
 
@@ -119,6 +120,11 @@ def read_units_file(path: str | Path, id_column: str, name_column: str | None = 
                     source_crs: str | None = None) -> UnitsRead:
     """Read and validate a polygon layer of units (any vector format and CRS)."""
     return read_units(path, id_column, name_column, layer, source_crs)
+
+
+def is_table_file(path: str | Path) -> bool:
+    """True for files read as account/rep tables (CSV, XLSX); other data files are read as units."""
+    return Path(path).suffix.lower() in (*TABLE_SUFFIXES, *SHEET_SUFFIXES, ".xls")
 
 
 def vector_columns(path: str | Path, layer: str | None = None) -> list[str]:

@@ -35,7 +35,6 @@ from ..models import InvalidInputError, Project, TerritoryError
 from ..services import importing
 from .dialogs import add_ok_cancel
 
-TABLE_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv"}
 MODE_TEXT = {
     "upsert": ("Update and add", ("Records whose id is in the project are updated with the file's columns; "
                                  "new ids are added; nothing is removed.")),
@@ -252,7 +251,7 @@ def read_data_file(parent: QWidget, path: str) -> tuple[importing.Kind, object] 
     """Ask what a file holds (tables) or which columns identify units (vector files), then read and
     validate it. None when the user cancels; InvalidInputError when the file is bad."""
     name = Path(path).name
-    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+    if importing.is_table_file(path):
         kind, ok = QInputDialog.getItem(parent, "Import table", f"{name} holds:", ["accounts", "reps"], 0, False)
         if not ok:
             return None
