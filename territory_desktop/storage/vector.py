@@ -136,6 +136,8 @@ def _open(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
         frame = _read_layers(path, layer, encoding)
     except Exception as exc:  # GDAL's errors for unreadable or unsupported files
         raise import_error(source, [f"cannot read the file as a vector layer: {exc}"]) from exc
+    if not isinstance(frame, gpd.GeoDataFrame):  # a CSV or another table without geometry
+        raise import_error(source, ["the file has no geometry (a table, not a vector layer)"])
     if frame.empty:
         raise import_error(source, ["the layer has no features"])
     if frame.geometry.name != "geometry":

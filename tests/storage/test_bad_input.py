@@ -311,3 +311,9 @@ def test_a_polygon_that_collapses_when_reprojected_is_refused(tmp_path):
         import_units(Project(), path, "id", source_crs="EPSG:3857")
     assert problems(info) == [(1, "geometry", ("the polygon collapses or turns invalid when reprojected from "
                                               "EPSG:3857 to EPSG:4326 (coordinates outside that CRS's valid area?)"))]
+
+
+def test_a_table_given_as_units_is_refused(tmp_path):
+    path = write(tmp_path, "units.csv", "id,name\nu1,A\n")
+    with pytest.raises(InvalidInputError, match="the file has no geometry"):
+        import_units(Project(), path, "id")

@@ -206,7 +206,7 @@ def test_fuzzed_vector_files_are_imported_or_refused_clearly(tmp_path, features,
 
 @pytest.mark.timeout(120)
 @settings(FUZZ, max_examples=60)
-@given(raw=st.binary(max_size=2000), suffix=st.sampled_from([".geojson", ".kml", ".shp", ".zip", ".gpkg"]))
+@given(raw=st.binary(max_size=2000), suffix=st.sampled_from([".geojson", ".kml", ".shp", ".zip", ".gpkg", ".csv"]))
 def test_random_bytes_as_vector_files_never_crash(tmp_path, raw, suffix):
     path = tmp_path / f"bytes{suffix}"
     path.write_bytes(raw)
