@@ -1,12 +1,20 @@
 """The columns of each entity, shared by storage (table schema), importers (column mapping) and views.
 
-A field is (name, kind, default, aliases). ``kind`` is one of "text", "real", "int", "bool". Aliases are
-the header names the importers recognise (case, spaces and punctuation are ignored when matching).
+A field is (name, kind, default, aliases, doc, low, high, after). ``kind`` is one of "text", "real",
+"int", "bool". Aliases are the header names the importers recognise (case, spaces and punctuation are
+ignored when matching). ``low``/``high`` bound a number (inclusive) or, for text, its length in
+characters; ``after`` names a field this one must be greater than (a closing time after its opening
+time). Importers check every value against these ranges (see the README's table of valid ranges).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+MINUTES_PER_DAY = 1440
+#: the longest text any field keeps (a notes-sized cell); ids are shorter
+MAX_TEXT = 10_000
+MAX_ID = 200
 
 
 @dataclass(frozen=True)
@@ -16,43 +24,74 @@ class Field:
     default: object = None
     aliases: tuple[str, ...] = field(default=())
     doc: str = ""
+    #: inclusive bounds: the value for numbers, the length in characters for text
+    low: float | None = None
+    high: float | None = None
+    #: the name of a field of the same row this one must be greater than
+    after: str | None = None
+
+
+def _text(name: str, default, aliases: tuple[str, ...], doc: str, high: int = MAX_TEXT) -> Field:
+    return Field(name, "text", default, aliases, doc, 0, high)
+
+
+def _minute(name: str, default: int, aliases: tuple[str, ...], doc: str, after: str | None = None) -> Field:
+    return Field(name, "int", default, aliases, doc, 0, MINUTES_PER_DAY, after)
 
 
 UNIT_FIELDS: tuple[Field, ...] = (
-    Field("unit_id", "text", None, ("id", "geoid", "fips", "zip", "zipcode", "code"), "unique unit id"),
-    Field("name", "text", "", ("unit_name", "label", "county", "name10"), "display name"),
-    Field("area_km2", "real", 0.0, (), "area in square kilometres (computed)"),
+    _text("unit_id", None, ("id", "geoid", "fips", "zip", "zipcode", "code"), "unique unit id", MAX_ID),
+    _text("name", "", ("unit_name", "label", "county", "name10"), "display name"),
+    Field("area_km2", "real", 0.0, (), "area in square kilometres (computed)", 0, 5.1e8),
     Field("locked", "bool", False, (), "locked units are never moved by the balancer"),
 )
 
 ACCOUNT_FIELDS: tuple[Field, ...] = (
-    Field("account_id", "text", None, ("id", "account", "accountid", "account_number", "customer_id"), "unique id"),
-    Field("name", "text", "", ("account_name", "company", "customer", "customer_name"), "account name"),
-    Field("segment", "text", "", ("tier", "class", "account_segment"), "segment, e.g. A/B/C"),
-    Field("industry", "text", "", ("sector", "vertical"), "industry"),
-    Field("size_class", "text", "", ("company_size", "size", "employees_band"), "company size band"),
-    Field("potential", "real", 0.0, ("sales_potential", "revenue_potential", "value"), "annual potential, currency"),
+    _text("account_id", None, ("id", "account", "accountid", "account_number", "customer_id"), "unique id", MAX_ID),
+    _text("name", "", ("account_name", "company", "customer", "customer_name"), "account name"),
+    _text("segment", "", ("tier", "class", "account_segment"), "segment, e.g. A/B/C"),
+    _text("industry", "", ("sector", "vertical"), "industry"),
+    _text("size_class", "", ("company_size", "size", "employees_band"), "company size band"),
+    Field("potential", "real", 0.0, ("sales_potential", "revenue_potential", "value"), "annual potential, currency",
+          0, 1e15),
     Field("visit_frequency_weeks", "int", 4, ("frequency", "visit_frequency", "call_frequency"),
-          "one visit every N weeks (0 = not visited)"),
-    Field("service_minutes", "real", 45.0, ("visit_minutes", "service_time", "duration"), "minutes per visit"),
-    Field("open_minute", "int", 480, ("opens",), "opening time, minutes after midnight"),
-    Field("close_minute", "int", 1020, ("closes",), "closing time, minutes after midnight"),
-    Field("zip", "text", "", ("zipcode", "zip_code", "postal_code", "postcode"), "US ZIP code"),
-    Field("unit_id", "text", None, (), "the unit the account lies in (computed by placement)"),
+          "one visit every N weeks (0 = not visited)", 0, 520),
+    Field("service_minutes", "real", 45.0, ("visit_minutes", "service_time", "duration"), "minutes per visit",
+          0, MINUTES_PER_DAY),
+    _minute("open_minute", 480, ("opens",), "opening time, minutes after midnight"),
+    _minute("close_minute", 1020, ("closes",), "closing time, minutes after midnight", after="open_minute"),
+    _text("zip", "", ("zipcode", "zip_code", "postal_code", "postcode"), "US ZIP code", 20),
+    _text("unit_id", None, (), "the unit the account lies in (computed by placement)", MAX_ID),
 )
 
 REP_FIELDS: tuple[Field, ...] = (
-    Field("rep_id", "text", None, ("id", "rep", "employee_id", "salesperson_id"), "unique id"),
-    Field("name", "text", "", ("rep_name", "salesperson", "full_name"), "rep's name"),
-    Field("capacity_hours", "real", 1600.0, ("capacity", "hours_per_year"), "workload capacity, hours per year"),
-    Field("skills", "text", "", ("skill", "specialties"), "comma-separated skills"),
-    Field("work_start_minute", "int", 480, ("start_minute",), "day start, minutes after midnight"),
-    Field("work_end_minute", "int", 1020, ("end_minute",), "day end, minutes after midnight"),
-    Field("zip", "text", "", ("zipcode", "zip_code", "postal_code", "home_zip"), "home ZIP code"),
+    _text("rep_id", None, ("id", "rep", "employee_id", "salesperson_id"), "unique id", MAX_ID),
+    _text("name", "", ("rep_name", "salesperson", "full_name"), "rep's name"),
+    Field("capacity_hours", "real", 1600.0, ("capacity", "hours_per_year"), "workload capacity, hours per year",
+          0, 8784),
+    _text("skills", "", ("skill", "specialties"), "comma-separated skills"),
+    _minute("work_start_minute", 480, ("start_minute",), "day start, minutes after midnight"),
+    _minute("work_end_minute", 1020, ("end_minute",), "day end, minutes after midnight", after="work_start_minute"),
+    _text("zip", "", ("zipcode", "zip_code", "postal_code", "home_zip"), "home ZIP code", 20),
 )
+
+#: valid coordinates of every point and polygon (EPSG:4326, degrees)
+LATITUDE_RANGE = (-90.0, 90.0)
+LONGITUDE_RANGE = (-180.0, 180.0)
 
 TERRITORY_LEVELS = ("territory", "district", "region")
 
 
 def field_names(fields: tuple[Field, ...]) -> list[str]:
     return [f.name for f in fields]
+
+
+def valid_range(f: Field) -> str:
+    """The documented valid range of a field, as shown in error messages and the README."""
+    if f.kind == "bool":
+        return "true/false"
+    if f.kind == "text":
+        return f"up to {int(f.high)} characters" if f.high is not None else "any text"
+    unit = "a whole number" if f.kind == "int" else "a number"
+    text = f"{unit} from {f.low:g} to {f.high:g}"
+    return text + (f", greater than {f.after}" if f.after else "")

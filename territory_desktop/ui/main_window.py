@@ -193,12 +193,14 @@ class MainWindow(QMainWindow):
         self._pending_scene = scene
         self.state.set_project(project)
 
-    def _show_project(self, project: Project | None) -> None:
+    def _show_project(self, project: Project | None, clear_history: bool = True) -> None:
         scene, self._pending_scene = self._pending_scene, None
-        self._release_project_lock()
-        self.project = project
-        self._hold_project_lock()
-        self.undo_stack.clear()
+        if project is not self.project:
+            self._release_project_lock()
+            self.project = project
+            self._hold_project_lock()
+        if clear_history:
+            self.undo_stack.clear()
         self._unit_measures = None
         if project is None:
             self.canvas.clear()
@@ -212,7 +214,7 @@ class MainWindow(QMainWindow):
         self.layer_panel.set_renderer(self.canvas.renderer)
         self._reload_territories()
         self._update_title()
-        self.setWindowModified(False)
+        self.setWindowModified(not clear_history and not self.undo_stack.isClean())
 
     def _hold_project_lock(self) -> None:
         """While a project is shown, its lock file says so to other windows and processes."""
@@ -725,44 +727,22 @@ class MainWindow(QMainWindow):
 
     def import_files(self, paths: list[str]) -> None:
         """Import dropped or chosen data files: .gpkg opens a project, tables become accounts or reps,
-        vector files become units (services.importing)."""
-        from ..services import importing
+        vector files become units (ui.import_dialogs: mode choice with a preview, one undo step)."""
+        from .import_dialogs import import_data_file
 
         for path in paths:
-            suffix = Path(path).suffix.lower()
-            if suffix == ".gpkg" and self.maybe_save():
-                self.open_path_async(path)
+            if Path(path).suffix.lower() == ".gpkg":
+                if self.maybe_save():
+                    self.open_path_async(path)
                 continue
             if self.project is None:
                 msg.information(self, "Import", "Open or create a project first.")
                 return
-            try:
-                if suffix in (".csv", ".xlsx", ".xls"):
-                    kind, ok = msg.get_item(self, "Import table", f"{Path(path).name} holds:",
-                                            ["accounts", "reps"], 0)
-                    if not ok:
-                        continue
-                    report = (importing.import_accounts if kind == "accounts" else importing.import_reps)(self.project, path)
-                else:
-                    from .import_dialogs import UnitColumnsDialog
+            import_data_file(self, path)
 
-                    columns = importing.vector_columns(path)
-                    dialog = UnitColumnsDialog(Path(path).name, columns, self)
-                    if not dialog.exec():
-                        continue
-                    id_column, name_column = dialog.values()
-                    report = importing.import_units(self.project, path, id_column, name_column)
-            except InvalidInputError as exc:
-                from .import_dialogs import ImportErrorsDialog
-
-                ImportErrorsDialog(exc, self).exec()
-                continue
-            except TerritoryError as exc:
-                msg.critical(self, "Import failed", str(exc))
-                continue
-            self.set_project(self.project)
-            self.mark_modified()  # imported data is unsaved work
-            msg.information(self, "Import", "\n".join(report.lines()))
+    def refresh_project(self) -> None:
+        """Redraw the shown project after its tables changed (an import or its undo); keeps the undo history."""
+        self._show_project(self.project, clear_history=False)
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls()

@@ -218,12 +218,12 @@ def test_bad_units_are_all_reported(tmp_path, grid_units):
         import_units(Project(), path, "GEOID")
 
 
-def test_reimporting_units_keeps_assignments_and_replaces_accounts(grid_project, tmp_path, grid_units):
+def test_replacing_units_keeps_assignments_and_replaces_accounts(grid_project, tmp_path, grid_units):
     units = grid_units(2, 3)  # a 2x3 grid: ids u0..u5; u6..u8 are gone
     path = tmp_path / "u.geojson"
     units.to_file(path, engine="pyogrio")
     before = grid_project.plan.as_dict()
-    report = import_units(grid_project, path, "unit_id", "name")
+    report = import_units(grid_project, path, "unit_id", "name", mode="replace")
     assert set(grid_project.plan.as_dict()) == {f"u{k}" for k in range(6)}
     assert all(grid_project.plan.territory_of(u) == before[u] for u in grid_project.plan.as_dict())
     # accounts at x = -97.5 are now outside the 2-column grid

@@ -265,9 +265,12 @@ def test_dropped_csv_imports_accounts_and_marks_modified(window, grid8, tmp_path
 
     csv = tmp_path / "accounts.csv"
     csv.write_text("account_id,name,lat,lon,potential\nX1,One,38.25,-99.75,100\nX2,Two,40.25,-96.25,250\n")
+    from territory_desktop.ui.import_dialogs import ImportModeDialog
+
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("accounts", True))
+    monkeypatch.setattr(ImportModeDialog, "exec", lambda self: self.set_mode("replace") or 1)
     shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append(text))
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(csv))])
     event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
@@ -278,7 +281,7 @@ def test_dropped_csv_imports_accounts_and_marks_modified(window, grid8, tmp_path
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
     window.dropEvent(event)
-    assert shown and "2 accounts" in shown[0]
+    assert shown and "2 accounts" in shown[0] and "replace: 2 added, 0 updated, 80 removed" in shown[0]
     assert sorted(window.project.accounts["account_id"]) == ["X1", "X2"]
     owners = dict(zip(window.project.accounts["account_id"], window.project.accounts["unit_id"], strict=True))
     assert owners == {"X1": unit_id(0, 0), "X2": unit_id(7, 4)}
