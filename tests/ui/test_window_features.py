@@ -40,6 +40,8 @@ def test_new_project_then_import_units(window, tmp_path, monkeypatch, make_grid)
     monkeypatch.setattr(import_dialogs.UnitColumnsDialog, "exec", lambda self: 1)
     monkeypatch.setattr(import_dialogs.UnitColumnsDialog, "values", lambda self: ("unit_id", "name"))
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    monkeypatch.setattr(import_dialogs.ImportModeDialog, "exec", lambda self: 1)  # accept the default: upsert
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)  # the import report box
     window.actions_["new"].trigger()
     project = window.project
     assert project.name == "Untitled" and project.path is None
