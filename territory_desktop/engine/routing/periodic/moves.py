@@ -26,12 +26,15 @@ class _Route:
 class DayRoutes:
     """The current routes per day, editable by removing and inserting single visits."""
 
-    def __init__(self, problem: PeriodicProblem, routes: list[PeriodicRoute]) -> None:
+    def __init__(self, problem: PeriodicProblem, routes: list[PeriodicRoute], penalty: float = 0.0) -> None:
         self.p = problem
+        self.penalty = penalty
         self.loc = np.array([a.location for a in problem.accounts], dtype=int)
         self.by_day: dict[int, list[_Route]] = {d: [] for d in range(problem.num_days)}
         for r in routes:
-            self.by_day[r.day].append(self._make(r.day, r.rep, list(r.accounts)))
+            seen = {a for q in self.by_day[r.day] for a in q.accounts}
+            accounts = [a for a in dict.fromkeys(r.accounts) if a not in seen]  # a relaxed plan may repeat
+            self.by_day[r.day].append(self._make(r.day, r.rep, accounts))
         for d in range(problem.num_days):
             for rep_i, rep in enumerate(problem.reps):
                 if d in rep.days_off:
@@ -65,20 +68,27 @@ class DayRoutes:
         return 0.0, None, -1
 
     def insertion(self, acc: int, day: int) -> tuple[float, _Route | None, int]:
-        """Cheapest feasible insertion of acc on ``day``: (added cost, route, position) or (inf, None, -1)."""
+        """Cheapest insertion of acc on ``day``: (added cost, route, position), or (inf, None, -1) if the
+        day has no route. With ``self.penalty`` > 0, excess load and duration cost that much per unit
+        (re-routing the day may absorb them), otherwise positions that exceed a limit are excluded."""
         best: tuple[float, _Route | None, int] = (math.inf, None, -1)
         a = self.p.accounts[acc]
         x = a.location
         for r in self.by_day[day]:
             cap, limit = self._limits(r)
-            if r.load + a.demand > cap + 1e-9:
+            excess_load = max(0.0, r.load + a.demand - cap)
+            if excess_load > 1e-9 and not self.penalty:
                 continue
             nodes = self._nodes(r.rep, r.accounts)
             i, j = nodes[:-1], nodes[1:]
             dt = self.p.duration[i, x] + self.p.duration[x, j] - self.p.duration[i, j]
             dd = self.p.distance[i, x] + self.p.distance[x, j] - self.p.distance[i, j]
             cost = self.p.distance_weight * dd + self.p.duration_weight * (dt + a.service)
-            cost[r.work + dt + a.service > limit + 1e-9] = math.inf
+            over = np.maximum(r.work + dt + a.service - limit, 0.0)
+            if self.penalty:
+                cost = cost + self.penalty * (excess_load + over)
+            else:
+                cost[over > 1e-9] = math.inf
             k = int(np.argmin(cost))
             if cost[k] < best[0]:
                 best = (float(cost[k]), r, k)
@@ -111,6 +121,9 @@ class DayRoutes:
     def _refresh(self, r: _Route) -> None:
         fresh = self._make(r.day, r.rep, r.accounts)
         r.load, r.work = fresh.load, fresh.work
+
+    def days_of(self, acc: int) -> frozenset[int]:
+        return frozenset(d for d, rs in self.by_day.items() for r in rs if acc in r.accounts)
 
     def routes(self) -> list[PeriodicRoute]:
         out, count = [], {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 
@@ -192,7 +192,7 @@ def times_a_week(times: int, weeks: int, weekdays: int = 5, open_days: frozenset
     allowed = [w for w in range(weekdays) if open_days is None or w in open_days]
     combos = []
     for pick in combinations(allowed, times):
-        if not consecutive and any(b - a == 1 for a, b in zip(pick, pick[1:], strict=False)):
+        if not consecutive and any(b - a == 1 for a, b in pairwise(pick)):
             continue
         combos.append(frozenset(w * weekdays + d for w in range(weeks) for d in pick))
     return tuple(combos) or _no_combination(f"{times} times a week", weeks)

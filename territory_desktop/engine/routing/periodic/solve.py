@@ -10,26 +10,17 @@ from the edited routes and the result is kept if it beats the best. Runs until `
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-import warnings
 
 import numpy as np
-from pyvrp import solve as pyvrp_solve
-from pyvrp.stop import MaxRuntime, MultipleCriteria
 
 from ....models import InfeasibleError, Progress, StopFlag, no_progress
-from .encode import Encoding, decode, encode, is_flexible, warm_start
+from .daysearch import CombinationSearch, route_cost
+from .encode import encode, is_flexible, route_encoded, warm_start
 from .moves import DayRoutes
 from .problem import Combination, PeriodicProblem, PeriodicRoute, PeriodicSolution
-
-
-class _Stop:
-    def __init__(self, stop: StopFlag | None) -> None:
-        self.stop = stop
-
-    def __call__(self, best_cost: float) -> bool:
-        return self.stop is not None and self.stop.is_set()
 
 
 def initial_combinations(problem: PeriodicProblem, rng: np.random.Generator) -> list[Combination | None]:
@@ -51,67 +42,45 @@ def initial_combinations(problem: PeriodicProblem, rng: np.random.Generator) -> 
     return chosen
 
 
-def _route_solution(problem: PeriodicProblem, enc: Encoding, seconds: float, seed: int,
-                    stop: StopFlag | None, init=None):
-    crit = MultipleCriteria([MaxRuntime(max(seconds, 0.01)), _Stop(stop)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = pyvrp_solve(enc.data, stop=crit, seed=seed, collect_stats=False, display=False,
-                          initial_solution=init)
-    best = res.best
-    if not best.is_feasible():
-        return None, math.inf, res.num_iterations
-    cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
-    return decode(enc, best), cost / enc.cost_scale, res.num_iterations
-
-
-def _propose(problem: PeriodicProblem, routes: list[PeriodicRoute], chosen: list[Combination | None],
-             flexible: list[int], rng: np.random.Generator) -> tuple[list[Combination | None], list[PeriodicRoute]]:
-    """Apply improving combination moves (best first, re-screened after each); if none, ruin-recreate."""
+def _project(problem: PeriodicProblem, routes: list[PeriodicRoute], flexible: list[int],
+             chosen: list[Combination | None]) -> tuple[list[Combination | None], list[PeriodicRoute]]:
+    """Turn a relaxed plan into a valid one: each flexible account takes the allowed combination that
+    keeps most of its planned days (ties: the cheapest by insertion estimate)."""
     state = DayRoutes(problem, routes)
     chosen = list(chosen)
-    applied = 0
-    for _ in range(max(3, len(flexible) // 10)):
-        move = _best_move(problem, state, chosen, flexible)
-        if move is None or move[0] >= -1e-9:
-            break
-        _, i, combo = move
-        state.apply(i, chosen[i], combo)
-        chosen[i] = combo
-        applied += 1
-    if applied:
-        return chosen, state.routes()
-    return _ruin_recreate(problem, state, chosen, flexible, rng)
-
-
-def _best_move(problem, state: DayRoutes, chosen, flexible) -> tuple[float, int, Combination] | None:
-    best = None
     for i in flexible:
-        for combo in problem.accounts[i].combinations:
-            if combo == chosen[i]:
-                continue
-            delta = state.move_delta(i, chosen[i], combo)
-            if best is None or delta < best[0]:
-                best = (delta, i, combo)
-    return best
-
-
-def _ruin_recreate(problem, state: DayRoutes, chosen, flexible, rng):
-    """Re-combine a few flexible accounts near a random one, each to its best other combination."""
-    seed = int(rng.choice(flexible))
-    loc = problem.accounts[seed].location
-    near = sorted(flexible, key=lambda i: problem.distance[loc, problem.accounts[i].location])
-    size = int(rng.integers(1, min(4, len(flexible)) + 1))
-    for i in near[:size]:
-        others = [c for c in problem.accounts[i].combinations if c != chosen[i]]
-        deltas = [state.move_delta(i, chosen[i], c) for c in others]
-        if rng.random() < 0.3:
-            combo = others[int(rng.integers(len(others)))]
-        else:
-            combo = others[int(np.argmin(deltas))]
-        state.apply(i, chosen[i], combo)
+        now = state.days_of(i)
+        deltas = {c: state.move_delta(i, now, c) for c in problem.accounts[i].combinations}
+        combo = min(deltas, key=lambda c: (not math.isfinite(deltas[c]), -len(c & now), deltas[c]))
+        state.apply(i, now, combo)
         chosen[i] = combo
     return chosen, state.routes()
+
+
+def _start(problem: PeriodicProblem, flexible: list[int], budget: float, seed: int, stop,
+           rng: np.random.Generator, deadline: float):
+    """First plan: route the relaxed problem, then project it onto allowed combinations. Without a
+    feasible plan, PyVRP goes on (twice as long each time) until ``deadline`` (perf_counter)."""
+    chosen = initial_combinations(problem, rng)
+    init, iters = None, 0
+    if flexible:
+        relaxed, _, iters = route_encoded(encode(problem, chosen, relaxed=True), 0.6 * budget, seed, stop)
+        if relaxed is not None:
+            chosen, projected = _project(problem, relaxed, flexible, chosen)
+    enc = encode(problem, chosen)
+    if flexible and relaxed is not None:
+        init = warm_start(enc, projected)
+    seconds = 0.4 * budget if flexible else budget
+    while True:
+        routes, cost, it = route_encoded(enc, seconds, seed, stop, init)
+        iters += it
+        left = deadline - time.perf_counter()
+        if routes is not None or left <= 0.05 or (stop and stop.is_set()):
+            return routes, cost, chosen, iters
+        if init is not None:  # the projection may overload a day: start over from balanced combinations
+            chosen = initial_combinations(problem, rng)
+            enc, init = encode(problem, chosen), None
+        seconds, seed = min(2 * seconds, left), seed + 1
 
 
 def solve_periodic(problem: PeriodicProblem, time_limit: float = 10.0, seed: int = 0,
@@ -120,28 +89,41 @@ def solve_periodic(problem: PeriodicProblem, time_limit: float = 10.0, seed: int
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     flexible = [i for i in range(len(problem.accounts)) if is_flexible(problem, i)]
-    chosen = initial_combinations(problem, rng)
-    first = time_limit if not flexible else 0.35 * time_limit
-    enc = encode(problem, chosen)
-    routes, cost, iters = _route_solution(problem, enc, first, seed, stop)
-    slice_s = max(0.2, time_limit / 40)
-    rounds = 0
-    while flexible and time.perf_counter() - t0 < time_limit - 0.05 and not (stop and stop.is_set()):
-        progress((time.perf_counter() - t0) / time_limit, f"combination round {rounds + 1}, cost {cost:.2f}")
-        base_routes = routes if routes is not None else []
-        new_chosen, new_routes = _propose(problem, base_routes, chosen, flexible, rng)
-        new_enc = encode(problem, new_chosen)
-        left = time_limit - (time.perf_counter() - t0)
-        cand, cand_cost, it = _route_solution(problem, new_enc, min(slice_s, left), seed + rounds + 1, stop,
-                                              warm_start(new_enc, new_routes))
-        iters += it
-        rounds += 1
-        if cand_cost < cost - 1e-9:
-            routes, cost, chosen, enc = cand, cand_cost, new_chosen, new_enc
+    routes, cost, chosen, iters = _start(problem, flexible, time_limit if not flexible else 0.3 * time_limit,
+                                         seed, stop, rng, t0 + time_limit)
     if routes is None:
         raise InfeasibleError(f"periodic plan {problem.name}: no feasible plan found in {time_limit:g} s "
                               "(check capacities, route-duration limits and vehicles per day)")
+    if flexible:
+        routes, cost, chosen, iters = _improve(problem, routes, chosen, flexible, rng, stop, t0, time_limit,
+                                               progress, iters)
     return _solution(problem, routes, chosen, cost, time.perf_counter() - t0, iters)
+
+
+def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit: float, progress, iters):
+    """Combination moves with exact day re-routing, and now and then PyVRP on all days together (which
+    also moves single-visit accounts between days); stops at ``time_limit``."""
+    search = CombinationSearch(problem, routes, chosen, flexible, rng,
+                               min(0.3, max(0.03, time_limit / 300)), stop)
+    next_global = time.perf_counter() + 0.15 * time_limit
+    while time.perf_counter() - t0 < time_limit - 0.05 and not (stop and stop.is_set()):
+        search.step()
+        if time.perf_counter() >= next_global:
+            enc = encode(problem, search.chosen)
+            left = time_limit - (time.perf_counter() - t0)
+            found, _, it = route_encoded(enc, min(0.05 * time_limit, left), seed_of(search), stop,
+                                         warm_start(enc, search.routes))
+            iters += it
+            if found is not None and sum(route_cost(problem, r) for r in found) < search.cost - 1e-7:
+                search.reset(found, search.chosen)
+            next_global = time.perf_counter() + 0.15 * time_limit
+        progress((time.perf_counter() - t0) / time_limit, f"combination move {search.iteration}, "
+                 f"cost {search.cost:.2f}")
+    return search.routes, search.cost, search.chosen, iters + search.iteration
+
+
+def seed_of(search: CombinationSearch) -> int:
+    return 1000 + search.iteration
 
 
 def _solution(problem, routes, chosen, cost, seconds, iters) -> PeriodicSolution:
@@ -150,8 +132,8 @@ def _solution(problem, routes, chosen, cost, seconds, iters) -> PeriodicSolution
     for r in routes:
         home = problem.reps[r.rep].home
         nodes = [home] + [problem.accounts[a].location for a in r.accounts] + [home]
-        dist += float(sum(problem.distance[a, b] for a, b in zip(nodes[:-1], nodes[1:], strict=True)))
-        dur += float(sum(problem.duration[a, b] for a, b in zip(nodes[:-1], nodes[1:], strict=True)))
+        dist += float(sum(problem.distance[a, b] for a, b in itertools.pairwise(nodes)))
+        dur += float(sum(problem.duration[a, b] for a, b in itertools.pairwise(nodes)))
         dur += sum(problem.accounts[a].service for a in r.accounts)
         for a in r.accounts:
             days_of.setdefault(a, set()).add(r.day)
