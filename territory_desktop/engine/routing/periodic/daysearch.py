@@ -125,7 +125,7 @@ class CombinationSearch:
         seed = int(self.rng.choice(self.flexible))
         loc = self.p.accounts[seed].location
         near = sorted(self.flexible, key=lambda i: self.p.distance[loc, self.p.accounts[i].location])
-        group = near[:int(self.rng.integers(2, min(6, len(self.flexible)) + 1))]
+        group = near[:int(self.rng.integers(1, min(6, len(self.flexible)) + 1))]
         for i in group:
             state.apply(i, self.chosen[i], frozenset())
         changes, days = {}, set()
