@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from ....models import StopFlag
-from .encode import encode, route_encoded, warm_start
+from .encode import descend_encoded, encode, route_encoded, warm_start
 from .moves import DayRoutes
 from .problem import Combination, PeriodicProblem, PeriodicRoute
 
@@ -55,7 +55,10 @@ def reroute_days(problem: PeriodicProblem, days: list[int], routes: list[Periodi
     enc = encode(sub, [None] * len(accounts))
     init = warm_start(enc, [PeriodicRoute(pos[r.day], r.rep, r.vehicle, [index[a] for a in r.accounts])
                             for r in routes])
-    found, _, _ = route_encoded(enc, seconds, seed, stop, init)
+    if seconds <= 0:
+        found, _ = descend_encoded(enc, init, seed)
+    else:
+        found, _, _ = route_encoded(enc, seconds, seed, stop, init)
     if found is None:
         return None
     return [PeriodicRoute(days[r.day], r.rep, r.vehicle, [accounts[a] for a in r.accounts]) for r in found]
@@ -92,6 +95,7 @@ class CombinationSearch:
 
     def reset(self, routes: list[PeriodicRoute], chosen: list[Combination | None]) -> None:
         self.routes, self.chosen = list(routes), list(chosen)
+        self._moves: list[tuple[float, int, Combination]] | None = None
         self.cost = sum(route_cost(self.p, r) for r in routes)
 
     def _candidates(self, state: DayRoutes) -> list[tuple[float, int, Combination]]:
@@ -109,7 +113,9 @@ class CombinationSearch:
         """One move (or a ruin-and-recreate); True if it was accepted."""
         self.iteration += 1
         state = DayRoutes(self.p, self.routes, self.penalty)
-        moves = self._candidates(state)
+        if self._moves is None:  # estimates only change when the routes do
+            self._moves = self._candidates(state)
+        moves = [m for m in self._moves if self.tabu.get((m[1], m[2]), -1) < self.iteration]
         if not moves or self.rng.random() < 0.1:
             return self._ruin_recreate(state)
         pick = 0 if self.rng.random() < 0.5 else int(self.rng.integers(min(8, len(moves))))
@@ -153,4 +159,5 @@ class CombinationSearch:
             self.chosen[i] = combo
         self.cost += new_cost - old_cost
         self.accepted += 1
+        self._moves = None
         return True

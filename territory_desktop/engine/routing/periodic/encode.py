@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, Route, Solution, VehicleType
+from pyvrp import CostEvaluator, RandomNumberGenerator
 from pyvrp import solve as pyvrp_solve
+from pyvrp.search import OPERATORS, LocalSearch, PerturbationManager, PerturbationParams, compute_neighbours
 from pyvrp.stop import MaxRuntime, MultipleCriteria
 
 from ....models import StopFlag
@@ -195,3 +197,19 @@ def route_encoded(enc: Encoding, seconds: float, seed: int,
         return None, math.inf, res.num_iterations
     cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
     return decode(enc, best), cost / enc.cost_scale, res.num_iterations
+
+
+def descend_encoded(enc: Encoding, init: Solution, seed: int = 0) -> tuple[list[PeriodicRoute] | None, float]:
+    """PyVRP's local search only (no perturbation) from ``init`` down to a local optimum: milliseconds,
+    deterministic for a seed. (routes, objective), or (None, inf) if the optimum is infeasible."""
+    rng = RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(enc.data, rng, compute_neighbours(enc.data), PerturbationManager(PerturbationParams(0, 0)))
+    for op in OPERATORS:
+        if op.supports(enc.data):
+            ls.add_operator(op(enc.data))
+    big = 1000.0 * enc.cost_scale
+    best = ls(init, CostEvaluator([big], big, 0.0), exhaustive=True)
+    if not best.is_feasible():
+        return None, math.inf
+    cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
+    return decode(enc, best), cost / enc.cost_scale

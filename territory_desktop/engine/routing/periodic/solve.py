@@ -104,7 +104,7 @@ def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit
     """Combination moves with exact day re-routing, and now and then PyVRP on all days together (which
     also moves single-visit accounts between days); stops at ``time_limit``."""
     search = CombinationSearch(problem, routes, chosen, flexible, rng,
-                               min(0.1, max(0.03, time_limit / 600)), stop)
+                               0.0, stop)
     next_global = time.perf_counter() + 0.15 * time_limit
     while time.perf_counter() - t0 < time_limit - 0.05 and not (stop and stop.is_set()):
         search.step()
