@@ -238,9 +238,13 @@ def propose_project_balance(project: Project, opts: BalanceOptions, scenario_id:
             cols[m] = um.reindex(ids)[m].to_numpy(float)
         elif m in units.columns:
             cols[m] = pd.to_numeric(units[m], errors="coerce").to_numpy(float)
+        elif m == "route_workload":  # service + travel hours from the route estimator (services.workload)
+            from .workload import unit_route_workload
+
+            cols[m] = unit_route_workload(project, sid).reindex(ids).to_numpy(float)
         else:
-            raise InvalidInputError("balance", [(f"no measure '{m}' (use accounts, workload_hours, potential "
-                                                 "or a numeric unit column)")])
+            raise InvalidInputError("balance", [(f"no measure '{m}' (use accounts, workload_hours, potential, "
+                                                 "route_workload or a numeric unit column)")])
     plan = project.plans[sid]
     index = {t: i for i, t in enumerate(tids)}
     current = np.array([index.get(plan.territory_of(u), -1) for u in ids], dtype=np.int64)
