@@ -36,14 +36,23 @@ def test_estimate_matches_the_formula_by_hand():
     visits = 50 * 1.0 + 50 * 0.5
     service = (50 * 30 + 50 * 0.5 * 60) / 60
     local = 0.8 * math.sqrt(18 * 18 * visits) * 1.25 / 40
-    haul_per_day = 2 * (np.hypot(xy[:, 0], xy[:, 1]) * v).sum() / visits * 1.25 / 40
-    days = (service + local) / (8.0 - 0.5 - haul_per_day)
+    trip = 2 * np.hypot(xy[:, 0], xy[:, 1]) * 1.25 / 40  # round trip hours to each account
+    on_site = v * (svc / 60 + local / visits)
+    day_share = on_site / (8.0 - 0.5 - trip)
     assert w.service_h == pytest.approx(service)
     assert w.local_h == pytest.approx(local)
-    assert w.days == pytest.approx(days)
-    assert w.linehaul_h == pytest.approx(haul_per_day * days)
-    assert w.total_h == pytest.approx(service + local + haul_per_day * days + 0.5 * days)
-    assert w.total_h == pytest.approx(days * 8.0)  # the days are exactly full
+    assert w.days == pytest.approx(day_share.sum())
+    assert w.linehaul_h == pytest.approx((day_share * trip).sum())
+    assert w.total_h == pytest.approx(service + local + (day_share * trip).sum() + 0.5 * day_share.sum())
+    assert w.total_h == pytest.approx(w.days * 8.0)  # the days are exactly full
+
+
+def test_far_accounts_keep_a_quarter_day_for_visits():
+    # one account 400 km away at 50 km/h: a 16 h round trip; its visit gets 0.25 x 8 h of room
+    w = estimate_route_workload(np.zeros(2), np.array([[400.0, 0.0]]), np.array([1.0]), np.array([60.0]),
+                                WorkloadModel(k=0.0, speed_kmh=50.0, day_hours=8.0, circuity=1.0))
+    assert w.days == pytest.approx(1.0 / 2.0)
+    assert w.linehaul_h == pytest.approx(0.5 * 16.0)
 
 
 def test_no_visits_no_workload():

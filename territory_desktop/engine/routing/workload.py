@@ -1,10 +1,12 @@
 """Route workload of a territory: service + travel (+ admin) hours, by a continuous approximation.
 
 Travel is estimated the Beardwood-Halton-Hammersley / Daganzo way: a week's stops in a region of area
-A (km^2) need ``k * sqrt(A * V)`` road km of local travel (V = visits per week), plus a line haul of
-``2 * r`` from home to the day's area and back on each working day (r = visit-weighted mean road
-distance home -> account). Working days per week follow from the hours: a day holds ``day_hours`` of
-service, local travel and line haul. ``k`` is calibrated against full plans (see :func:`calibrate_k`).
+A (km^2) need ``k * sqrt(A * V)`` road km of local travel (V = visits per week), plus a line haul from
+home to the day's area and back on each working day. A visit at road distance r sits on a day whose
+round trip takes 2 h(r), leaving ``day_hours - admin - 2 h(r)`` for visits (at least MIN_ROOM of a
+day: beyond that a rep would stay overnight), so the visit uses (service + local travel) / room of a
+day and brings that share of the day's line haul. ``k`` is calibrated against full plans
+(benchmarks/route_workload.py --fit).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class WorkloadModel:
 
 
 DEFAULT_MODEL = WorkloadModel()
+MIN_ROOM = 0.25  # share of a day left for visits however far the area is
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,9 @@ def estimate_route_workload(home_xy_km: np.ndarray, xy_km: np.ndarray, visits_pe
     local_km = model.k * np.sqrt(area * visits) * circuity
     local_h = float(hours(np.array([local_km / visits]))[0]) * visits  # legs of the typical length
     reach = np.hypot(*(xy_km - np.asarray(home_xy_km, dtype=float)).T) * circuity
-    haul_h = 2.0 * float((hours(reach) * v).sum() / visits)
-    room = model.day_hours - model.admin_hours_per_day - haul_h
-    days = (service_h + local_h) / room if room > 1e-6 else float("inf")
-    return RouteWorkload(service_h, float(local_h), haul_h * days, model.admin_hours_per_day * days, days, visits)
+    haul = 2.0 * np.asarray(hours(reach), dtype=float)  # round trip to each account's area
+    room = np.maximum(model.day_hours - model.admin_hours_per_day - haul, MIN_ROOM * model.day_hours)
+    work = v * (np.asarray(service_min, dtype=float) / 60.0 + local_h / visits)  # hours a week on site
+    days = float((work / room).sum())
+    haul_h = float((work / room * haul).sum())
+    return RouteWorkload(service_h, local_h, haul_h, model.admin_hours_per_day * days, days, visits)
