@@ -26,7 +26,7 @@ class WorkloadModel:
     ``drive_hours`` function is given; ``admin_hours_per_day``: office time per working day;
     ``day_hours``: a working day; ``circuity``: road km per straight-line km."""
 
-    k: float = 0.9
+    k: float = 0.31  # fitted on 8 demo territories against 4-week plans (README, Route workload)
     speed_kmh: float = 45.0
     day_hours: float = 9.0
     circuity: float = 1.3
