@@ -81,7 +81,8 @@ def _excess_penalty(problem: PeriodicProblem) -> float:
 
 
 class CombinationSearch:
-    """Current routes and combinations; ``step()`` tries one move and keeps it if the plan got cheaper."""
+    """Current routes and combinations; ``step()`` tries one move and keeps it if the plan got cheaper
+    (or, with ``temperature`` > 0, sometimes when it got a little dearer). ``best_*``: the best seen."""
 
     def __init__(self, problem: PeriodicProblem, routes: list[PeriodicRoute], chosen: list[Combination | None],
                  flexible: list[int], rng: np.random.Generator, day_seconds: float,
@@ -91,12 +92,15 @@ class CombinationSearch:
         self.penalty = _excess_penalty(problem)
         self.iteration = 0
         self.accepted = 0
+        self.temperature = 0.0  # simulated annealing: a worse plan is kept with probability exp(-delta / T)
         self.reset(routes, chosen)
 
     def reset(self, routes: list[PeriodicRoute], chosen: list[Combination | None]) -> None:
         self.routes, self.chosen = list(routes), list(chosen)
         self._moves: list[tuple[float, int, Combination]] | None = None
         self.cost = sum(route_cost(self.p, r) for r in routes)
+        if self.cost < getattr(self, "best_cost", math.inf) - 1e-7:
+            self.best_routes, self.best_chosen, self.best_cost = list(self.routes), list(self.chosen), self.cost
 
     def _candidates(self, state: DayRoutes) -> list[tuple[float, int, Combination]]:
         out = []
@@ -151,13 +155,13 @@ class CombinationSearch:
                                   self.day_seconds * len(days), self.iteration, self.stop)
         if new_routes is None:
             return False
-        new_cost = sum(route_cost(self.p, r) for r in new_routes)
-        if new_cost >= old_cost - 1e-7:
+        delta = sum(route_cost(self.p, r) for r in new_routes) - old_cost
+        if delta >= -1e-7 and not (self.temperature > 0 and self.rng.random() < math.exp(-delta / self.temperature)):
             return False
-        self.routes = [r for r in self.routes if r.day not in days] + new_routes
+        routes = [r for r in self.routes if r.day not in days] + new_routes
+        chosen = list(self.chosen)
         for i, combo in changes.items():
-            self.chosen[i] = combo
-        self.cost += new_cost - old_cost
+            chosen[i] = combo
+        self.reset(routes, chosen)
         self.accepted += 1
-        self._moves = None
         return True

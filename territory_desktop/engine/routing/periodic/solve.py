@@ -57,6 +57,9 @@ def _project(problem: PeriodicProblem, routes: list[PeriodicRoute], flexible: li
     return chosen, state.routes()
 
 
+TEMPERATURE = 0.02  # start temperature: this share of an average day's cost
+
+
 def _start(problem: PeriodicProblem, flexible: list[int], budget: float, seed: int, stop,
            rng: np.random.Generator, deadline: float):
     """First plan: route the relaxed problem, then project it onto allowed combinations. Without a
@@ -106,7 +109,10 @@ def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit
     search = CombinationSearch(problem, routes, chosen, flexible, rng,
                                0.0, stop)
     next_global = time.perf_counter() + 0.15 * time_limit
+    start_temp = TEMPERATURE * search.cost / max(problem.num_days, 1)
     while time.perf_counter() - t0 < time_limit - 0.05 and not (stop and stop.is_set()):
+        done = (time.perf_counter() - t0) / time_limit
+        search.temperature = start_temp * max(0.0, 1.0 - done / 0.9)
         search.step()
         if time.perf_counter() >= next_global:
             enc = encode(problem, search.chosen)
@@ -117,9 +123,8 @@ def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit
             if found is not None and sum(route_cost(problem, r) for r in found) < search.cost - 1e-7:
                 search.reset(found, search.chosen)
             next_global = time.perf_counter() + 0.15 * time_limit
-        progress((time.perf_counter() - t0) / time_limit, f"combination move {search.iteration}, "
-                 f"cost {search.cost:.2f}")
-    return search.routes, search.cost, search.chosen, iters + search.iteration
+        progress(done, f"combination move {search.iteration}, cost {search.cost:.2f}, best {search.best_cost:.2f}")
+    return search.best_routes, search.best_cost, search.best_chosen, iters + search.iteration
 
 
 def seed_of(search: CombinationSearch) -> int:
