@@ -88,19 +88,41 @@ def _start(problem: PeriodicProblem, flexible: list[int], budget: float, seed: i
 
 def solve_periodic(problem: PeriodicProblem, time_limit: float = 10.0, seed: int = 0,
                    progress: Progress = no_progress, stop: StopFlag | None = None) -> PeriodicSolution:
-    """Plan days and routes within ``time_limit`` seconds; raise InfeasibleError if nothing feasible."""
+    """Plan days and routes within ``time_limit`` seconds; raise InfeasibleError if nothing feasible.
+
+    With multi-visit choices and a long limit, the search starts afresh up to 3 times (one per 20 s,
+    different seeds) and keeps the best plan: where the first combinations land matters most.
+    """
+    t0 = time.perf_counter()
+    flexible = [i for i in range(len(problem.accounts)) if is_flexible(problem, i)]
+    attempts = max(1, min(3, int(time_limit // 20))) if flexible else 1
+    best = None
+    for k in range(attempts):
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.1 or (stop and stop.is_set()):
+            break
+        found = _attempt(problem, flexible, left / (attempts - k), seed + 7919 * k, progress, stop)
+        if found is not None and (best is None or found[1] < best[1]):
+            best = found
+    if best is None:
+        raise InfeasibleError(f"periodic plan {problem.name}: no feasible plan found in {time_limit:g} s "
+                              "(check capacities, route-duration limits and vehicles per day)")
+    routes, cost, chosen, iters = best
+    return _solution(problem, routes, chosen, cost, time.perf_counter() - t0, iters)
+
+
+def _attempt(problem: PeriodicProblem, flexible: list[int], time_limit: float, seed: int, progress, stop):
+    """One start and improvement within ``time_limit``: (routes, cost, chosen, iterations) or None."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    flexible = [i for i in range(len(problem.accounts)) if is_flexible(problem, i)]
     routes, cost, chosen, iters = _start(problem, flexible, time_limit if not flexible else 0.3 * time_limit,
                                          seed, stop, rng, t0 + time_limit)
     if routes is None:
-        raise InfeasibleError(f"periodic plan {problem.name}: no feasible plan found in {time_limit:g} s "
-                              "(check capacities, route-duration limits and vehicles per day)")
+        return None
     if flexible:
         routes, cost, chosen, iters = _improve(problem, routes, chosen, flexible, rng, stop, t0, time_limit,
                                                progress, iters)
-    return _solution(problem, routes, chosen, cost, time.perf_counter() - t0, iters)
+    return routes, cost, chosen, iters
 
 
 def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit: float, progress, iters):
