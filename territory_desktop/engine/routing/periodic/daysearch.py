@@ -21,6 +21,10 @@ from .moves import DayRoutes
 from .problem import Combination, PeriodicProblem, PeriodicRoute
 
 
+RUIN_SHARE = 0.1  # share of steps that ruin and recreate
+RUIN_MAX = 6  # at most this many neighbouring accounts ruined
+
+
 def route_cost(problem: PeriodicProblem, r: PeriodicRoute) -> float:
     """Weighted distance and duration (travel + service) of one route."""
     home = problem.reps[r.rep].home
@@ -120,7 +124,7 @@ class CombinationSearch:
         if self._moves is None:  # estimates only change when the routes do
             self._moves = self._candidates(state)
         moves = [m for m in self._moves if self.tabu.get((m[1], m[2]), -1) < self.iteration]
-        if not moves or self.rng.random() < 0.1:
+        if not moves or self.rng.random() < RUIN_SHARE:
             return self._ruin_recreate(state)
         pick = 0 if self.rng.random() < 0.5 else int(self.rng.integers(min(8, len(moves))))
         _, i, combo = moves[pick]
@@ -135,7 +139,7 @@ class CombinationSearch:
         seed = int(self.rng.choice(self.flexible))
         loc = self.p.accounts[seed].location
         near = sorted(self.flexible, key=lambda i: self.p.distance[loc, self.p.accounts[i].location])
-        group = near[:int(self.rng.integers(1, min(6, len(self.flexible)) + 1))]
+        group = near[:int(self.rng.integers(1, min(RUIN_MAX, len(self.flexible)) + 1))]
         for i in group:
             state.apply(i, self.chosen[i], frozenset())
         changes, days = {}, set()
