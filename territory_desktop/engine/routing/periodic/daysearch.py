@@ -20,7 +20,6 @@ from .encode import descend_encoded, encode, route_encoded, warm_start
 from .moves import DayRoutes
 from .problem import Combination, PeriodicProblem, PeriodicRoute
 
-
 RUIN_SHARE = 0.1  # share of steps that ruin and recreate
 RUIN_MAX = 6  # at most this many neighbouring accounts ruined
 
