@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import math
 import sys
@@ -62,8 +61,7 @@ def route_lines(problem: PeriodicProblem, routes: list[PeriodicRoute]) -> list[s
         k = count.get(r.day, 0) + 1
         count[r.day] = k
         nodes = [0] + [problem.accounts[a].location for a in r.accounts] + [0]
-        travel = sum(problem.duration[a, b] for a, b in itertools.pairwise(nodes))
-        duration = travel + sum(problem.accounts[a].service for a in r.accounts)
+        _, duration = problem.route_totals(r.rep, r.accounts)
         load = sum(problem.accounts[a].demand for a in r.accounts)
         out.append(f"{r.day + 1} {k} {duration:.2f} {load:g} " + " ".join(str(v) for v in nodes))
     return out

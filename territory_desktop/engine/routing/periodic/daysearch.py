@@ -9,7 +9,6 @@ neighbouring accounts are ruined (all visits removed) and recreated with their b
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import replace
 
@@ -26,11 +25,7 @@ RUIN_MAX = 6  # at most this many neighbouring accounts ruined
 
 def route_cost(problem: PeriodicProblem, r: PeriodicRoute) -> float:
     """Weighted distance and duration (travel + service) of one route."""
-    home = problem.reps[r.rep].home
-    nodes = [home] + [problem.accounts[a].location for a in r.accounts] + [home]
-    dist = sum(problem.distance[a, b] for a, b in itertools.pairwise(nodes))
-    dur = sum(problem.duration[a, b] for a, b in itertools.pairwise(nodes))
-    dur += sum(problem.accounts[a].service for a in r.accounts)
+    dist, dur = problem.route_totals(r.rep, r.accounts)
     return problem.distance_weight * dist + problem.duration_weight * dur
 
 
@@ -101,7 +96,7 @@ class CombinationSearch:
     def reset(self, routes: list[PeriodicRoute], chosen: list[Combination | None]) -> None:
         self.routes, self.chosen = list(routes), list(chosen)
         self._moves: list[tuple[float, int, Combination]] | None = None
-        self.cost = sum(route_cost(self.p, r) for r in routes)
+        self.cost = self.p.plan_cost(self.routes)
         if self.cost < getattr(self, "best_cost", math.inf) - 1e-7:
             self.best_routes, self.best_chosen, self.best_cost = list(self.routes), list(self.chosen), self.cost
 

@@ -93,6 +93,26 @@ class PeriodicProblem:
     def num_days(self) -> int:
         return len(self.days)
 
+    def route_totals(self, rep: int, accounts: list[int]) -> tuple[float, float]:
+        """(distance, duration = travel + service) of a route of ``rep`` through ``accounts``."""
+        home = self.reps[rep].home
+        nodes = [home] + [self.accounts[a].location for a in accounts] + [home]
+        dist = float(sum(self.distance[a, b] for a, b in pairwise(nodes)))
+        dur = float(sum(self.duration[a, b] for a, b in pairwise(nodes)))
+        return dist, dur + sum(self.accounts[a].service for a in accounts)
+
+    def plan_cost(self, routes: list[PeriodicRoute]) -> float:
+        """Objective of a plan: weighted distance and duration plus the skip penalties of missed visits."""
+        visits: dict[int, int] = {}
+        total = 0.0
+        for r in routes:
+            dist, dur = self.route_totals(r.rep, r.accounts)
+            total += self.distance_weight * dist + self.duration_weight * dur
+            for a in r.accounts:
+                visits[a] = visits.get(a, 0) + 1
+        return total + sum(max(a.frequency - visits.get(i, 0), 0) * a.skip_penalty
+                           for i, a in enumerate(self.accounts) if not a.required)
+
 
 @dataclass
 class PeriodicRoute:

@@ -10,14 +10,13 @@ from the edited routes and the result is kept if it beats the best. Runs until `
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 
 import numpy as np
 
 from ....models import InfeasibleError, Progress, StopFlag, no_progress
-from .daysearch import CombinationSearch, route_cost
+from .daysearch import CombinationSearch
 from .encode import encode, is_flexible, route_encoded, warm_start
 from .moves import DayRoutes
 from .problem import Combination, PeriodicProblem, PeriodicRoute, PeriodicSolution
@@ -142,7 +141,7 @@ def _improve(problem, routes, chosen, flexible, rng, stop, t0: float, time_limit
             found, _, it = route_encoded(enc, min(0.05 * time_limit, left), seed_of(search), stop,
                                          warm_start(enc, search.routes))
             iters += it
-            if found is not None and sum(route_cost(problem, r) for r in found) < search.cost - 1e-7:
+            if found is not None and problem.plan_cost(found) < search.cost - 1e-7:
                 search.reset(found, search.chosen)
             next_global = time.perf_counter() + 0.15 * time_limit
         progress(done, f"combination move {search.iteration}, cost {search.cost:.2f}, best {search.best_cost:.2f}")
@@ -157,11 +156,8 @@ def _solution(problem, routes, chosen, cost, seconds, iters) -> PeriodicSolution
     days_of: dict[int, set[int]] = {}
     dist = dur = 0.0
     for r in routes:
-        home = problem.reps[r.rep].home
-        nodes = [home] + [problem.accounts[a].location for a in r.accounts] + [home]
-        dist += float(sum(problem.distance[a, b] for a, b in itertools.pairwise(nodes)))
-        dur += float(sum(problem.duration[a, b] for a, b in itertools.pairwise(nodes)))
-        dur += sum(problem.accounts[a].service for a in r.accounts)
+        d, t = problem.route_totals(r.rep, r.accounts)
+        dist, dur = dist + d, dur + t
         for a in r.accounts:
             days_of.setdefault(a, set()).add(r.day)
     final: list[Combination | None] = []
@@ -171,4 +167,4 @@ def _solution(problem, routes, chosen, cost, seconds, iters) -> PeriodicSolution
         final.append(days if days else None)
         if len(days) < a.frequency:
             skipped[i] = a.frequency - len(days)
-    return PeriodicSolution(routes, final, cost, dist, dur, skipped, seconds, iters)
+    return PeriodicSolution(routes, final, problem.plan_cost(routes), dist, dur, skipped, seconds, iters)
