@@ -21,6 +21,8 @@ from .problem import Combination, PeriodicProblem, PeriodicRoute
 
 RUIN_SHARE = 0.1  # share of steps that ruin and recreate
 RUIN_MAX = 6  # at most this many neighbouring accounts ruined
+SWAP_SHARE = 0.15  # share of steps that swap two accounts' combinations
+SWAP_PARTNERS = 6  # nearest candidates screened for a swap
 
 
 def route_cost(problem: PeriodicProblem, r: PeriodicRoute) -> float:
@@ -118,8 +120,11 @@ class CombinationSearch:
         if self._moves is None:  # estimates only change when the routes do
             self._moves = self._candidates(state)
         moves = [m for m in self._moves if self.tabu.get((m[1], m[2]), -1) < self.iteration]
-        if not moves or self.rng.random() < RUIN_SHARE:
+        r = self.rng.random()
+        if not moves or r < RUIN_SHARE:
             return self._ruin_recreate(state)
+        if r < RUIN_SHARE + SWAP_SHARE:
+            return self._swap(state)
         pick = 0 if self.rng.random() < 0.5 else int(self.rng.integers(min(8, len(moves))))
         _, i, combo = moves[pick]
         old = self.chosen[i]
@@ -128,6 +133,24 @@ class CombinationSearch:
         if not ok:
             self.tabu[(i, combo)] = self.iteration + max(5, len(moves) // 2)
         return ok
+
+    def _swap(self, state: DayRoutes) -> bool:
+        """Two nearby accounts trade combinations (day loads stay balanced where capacity is tight)."""
+        a = int(self.rng.choice(self.flexible))
+        pa, ca = self.p.accounts[a], self.chosen[a]
+        loc = pa.location
+        partners = [b for b in self.flexible if self.chosen[b] != ca and self.chosen[b] in pa.combinations
+                    and ca in self.p.accounts[b].combinations]
+        partners.sort(key=lambda b: self.p.distance[loc, self.p.accounts[b].location])
+        if not partners:
+            return False
+        scored = [(state.move_delta(a, ca, self.chosen[b]) + state.move_delta(b, self.chosen[b], ca), b)
+                  for b in partners[:SWAP_PARTNERS]]
+        _, b = min(scored)
+        cb = self.chosen[b]
+        state.apply(a, ca, cb)
+        state.apply(b, cb, ca)
+        return self._try(state, ca ^ cb, {a: cb, b: ca})
 
     def _ruin_recreate(self, state: DayRoutes) -> bool:
         seed = int(self.rng.choice(self.flexible))
