@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 
 from ..engine.metrics import WEEKS_PER_YEAR
-from ..engine.routing.workload import DEFAULT_MODEL, RouteWorkload, WorkloadModel, estimate_route_workload
-from ..engine.travel import GreatCircleProvider
+from ..engine.routing.workload import (
+    DEFAULT_MODEL,
+    RouteWorkload,
+    WorkloadModel,
+    estimate_route_workload,
+    visit_hours,
+)
+from ..engine.travel import GreatCircleProvider, haversine_km
 from ..models import InvalidInputError, Project
 from .metrics import account_owners
 
@@ -57,16 +63,24 @@ def territory_workloads(project: Project, scenario_id: str | None = None,
 
 def unit_route_workload(project: Project, scenario_id: str | None = None,
                         model: WorkloadModel = DEFAULT_MODEL) -> pd.Series:
-    """Route hours a year per unit (index unit_id): each account's visits x (service minutes + its
-    territory's travel and admin hours per visit), summed over the accounts in the unit."""
+    """Route hours a year per unit (index unit_id), additive so the balancer can sum it: each account's
+    visits x the hours a visit costs (``engine.routing.workload.visit_hours``) with the line haul from
+    the *nearest* rep's home (where compact territories around homes put it) and the local travel per
+    visit of its current territory (the median territory's where it has none)."""
     sid = scenario_id or project.active_scenario
-    per_visit = {t: (w.travel_h + w.admin_h) / w.visits for t, w in territory_workloads(project, sid, model).items()
-                 if w.visits > 0}
+    local = {t: w.local_h / w.visits for t, w in territory_workloads(project, sid, model).items() if w.visits > 0}
     acc = project.accounts
-    owners = account_owners(project, sid)
+    fallback = float(np.median(list(local.values()))) if local else 0.0
+    owners = account_owners(project, sid).to_numpy()
+    local_h = np.array([local.get(t, fallback) for t in owners])
+    homes = project.reps[project.reps.geometry.notna() & ~project.reps.geometry.is_empty]
+    lon, lat = acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy()
+    reach = haversine_km(lon[:, None], lat[:, None], homes.geometry.x.to_numpy()[None, :],
+                         homes.geometry.y.to_numpy()[None, :]).min(axis=1) if len(homes) else np.zeros(len(acc))
+    per_visit, _, _ = visit_hours(acc["service_minutes"].fillna(0).to_numpy(float), local_h, reach, model,
+                                  GreatCircleProvider().hours)
     visits_year = _visits_per_week(acc["visit_frequency_weeks"].fillna(0).to_numpy()) * WEEKS_PER_YEAR
-    extra = np.array([per_visit.get(t, 0.0) for t in owners.to_numpy()])
-    hours = visits_year * (acc["service_minutes"].fillna(0).to_numpy(float) / 60.0 + extra)
+    hours = np.nan_to_num(visits_year * per_visit)
     per_unit = pd.Series(hours, index=acc["unit_id"].to_numpy()).groupby(level=0).sum()
     return per_unit.reindex(project.units["unit_id"].to_numpy()).fillna(0.0).rename("route_workload")
 

@@ -42,9 +42,11 @@ def test_route_workload_is_service_plus_travel(staffed):
 
 
 def test_unit_shares_add_up_to_the_territories(staffed):
+    # every account's nearest home is its own rep's here, so the unit shares add up to the territory
+    # totals (up to great-circle vs local-projection distances: well under 1 %)
     per_unit = unit_route_workload(staffed)
     w = territory_workloads(staffed)
-    assert per_unit.sum() == pytest.approx(sum(x.hours_per_year for x in w.values()))
+    assert per_unit.sum() == pytest.approx(sum(x.hours_per_year for x in w.values()), rel=0.01)
     assert per_unit["u2"] == 0.0  # only a4, never visited
 
 

@@ -68,6 +68,24 @@ def region_area_km2(xy_km: np.ndarray) -> float:
     return max(float(hull), np.pi * len(xy_km))
 
 
+def visit_hours(service_min: np.ndarray, local_h: float | np.ndarray, reach_km: np.ndarray,
+                model: WorkloadModel = DEFAULT_MODEL,
+                drive_hours: Callable[[np.ndarray], np.ndarray] | None = None):
+    """Hours one visit costs, per account: (total, share of a working day, round-trip hours of its day).
+
+    On site = service + ``local_h`` (local travel per visit); the visit's day drives 2 h(r) to the
+    account's area and back (r = ``reach_km`` straight-line x circuity), leaving ``day_hours - admin -
+    2 h(r)`` (at least MIN_ROOM of a day) for visits; the visit takes on-site / room of that day and the
+    same share of its line haul and admin.
+    """
+    hours = drive_hours or (lambda km: np.asarray(km, dtype=float) / model.speed_kmh)
+    haul = 2.0 * np.asarray(hours(np.asarray(reach_km, dtype=float) * model.circuity), dtype=float)
+    room = np.maximum(model.day_hours - model.admin_hours_per_day - haul, MIN_ROOM * model.day_hours)
+    on_site = np.asarray(service_min, dtype=float) / 60.0 + local_h
+    share = on_site / room
+    return on_site + share * (haul + model.admin_hours_per_day), share, haul
+
+
 def estimate_route_workload(home_xy_km: np.ndarray, xy_km: np.ndarray, visits_per_week: np.ndarray,
                             service_min: np.ndarray, model: WorkloadModel = DEFAULT_MODEL,
                             drive_hours: Callable[[np.ndarray], np.ndarray] | None = None) -> RouteWorkload:
@@ -89,10 +107,8 @@ def estimate_route_workload(home_xy_km: np.ndarray, xy_km: np.ndarray, visits_pe
     area = region_area_km2(xy_km[v > 0])
     local_km = model.k * np.sqrt(area * visits) * circuity
     local_h = float(hours(np.array([local_km / visits]))[0]) * visits  # legs of the typical length
-    reach = np.hypot(*(xy_km - np.asarray(home_xy_km, dtype=float)).T) * circuity
-    haul = 2.0 * np.asarray(hours(reach), dtype=float)  # round trip to each account's area
-    room = np.maximum(model.day_hours - model.admin_hours_per_day - haul, MIN_ROOM * model.day_hours)
-    work = v * (np.asarray(service_min, dtype=float) / 60.0 + local_h / visits)  # hours a week on site
-    days = float((work / room).sum())
-    haul_h = float((work / room * haul).sum())
+    reach = np.hypot(*(xy_km - np.asarray(home_xy_km, dtype=float)).T)
+    _, share, haul = visit_hours(np.asarray(service_min, dtype=float), local_h / visits, reach, model, hours)
+    days = float((v * share).sum())
+    haul_h = float((v * share * haul).sum())
     return RouteWorkload(service_h, local_h, haul_h, model.admin_hours_per_day * days, days, visits)
