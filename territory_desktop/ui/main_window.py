@@ -26,11 +26,11 @@ from ..services import editing
 from ..services.metrics import unit_measures
 from .actions import build_actions
 from .balance_dialog import install_balance_ui
+from .routes import install_routing_ui
 from .canvas import MapCanvas
 from .commands import AccountOverrideCommand, ProjectEditCommand
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .panels import LayerPanel, TerritoryPanel, ValidationPanel
-from .routes import install_routing_ui
 from .territory_model import TerritoryTableModel, hierarchy_model
 
 MAX_RECENT = 8

@@ -198,8 +198,7 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
             if day is not None:
                 est.add(day, accounts[visits[v][0]].place)
                 placed[v] = day
-    if settings.day_assignment == "periodic":
-        placed = _periodic_days(dist_m, est, accounts, visits, placed, 0.3 * time_limit, seed, stop)
+    placed = _periodic_days(dist_m, est, accounts, visits, placed, settings, 0.3 * time_limit, seed, stop)
     progress(0.4, "routing each day")
     routed = _route_days(dist_m, days, ctx, placed, settings, est, stop, t0 + time_limit, progress)
     for v, (ai, _) in enumerate(visits):
@@ -219,11 +218,15 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
 
 
 def _periodic_days(dist_m: np.ndarray, est: _Days, accounts: list[PlanAccount], visits: list,
-                   placed: dict[int, int], seconds: float, seed: int, stop: StopFlag | None) -> dict[int, int]:
+                   placed: dict[int, int], settings: PlanSettings, seconds: float, seed: int,
+                   stop: StopFlag | None) -> dict[int, int]:
     """Re-choose every visit's day with the periodic solver (engine.routing.periodic): each visit is a
     single-visit account allowed on its period's days, optional at a penalty worth ten longest round
     trips, each day limited to the planner's fill of the working time. Kept when it places at least as
-    many visits as the greedy assignment; ``est`` is updated to match."""
+    many visits as the greedy assignment; ``est`` is updated to match. Only with
+    ``settings.day_assignment == "periodic"``."""
+    if settings.day_assignment != "periodic" or not visits:
+        return placed
     from .periodic import PeriodicAccount, PeriodicDay, PeriodicProblem, PeriodicRep, solve_periodic
 
     dur = est.base.astype(float)
