@@ -106,9 +106,13 @@ def _project_weights(project: Project, sc: _Scenario, ids: list[str], opts: Bala
             cols[m] = sc.measures.reindex(ids)[m].to_numpy(float)
         elif m in units.columns:
             cols[m] = pd.to_numeric(units[m], errors="coerce").to_numpy(float)
+        elif m == "route_workload":  # service + travel hours from the route estimator (services.workload)
+            from .workload import unit_route_workload
+
+            cols[m] = unit_route_workload(project, sc.sid).reindex(ids).to_numpy(float)
         else:
-            raise InvalidInputError("balance", [(f"no measure '{m}' (use accounts, workload_hours, potential "
-                                                 "or a numeric unit column)")])
+            raise InvalidInputError("balance", [(f"no measure '{m}' (use accounts, workload_hours, potential, "
+                                                 "route_workload or a numeric unit column)")])
     return pd.DataFrame(cols)
 
 

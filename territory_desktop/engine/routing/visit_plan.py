@@ -48,6 +48,7 @@ class PlanSettings:
     fill: float = 0.92  # fraction of the working minutes the day assignment may plan for
     day_time_limit: float = 0.5  # seconds per day route
     no_improvement: int = 1000  # PyVRP iterations without improvement that end a day's search
+    day_assignment: str = "periodic"  # "periodic": re-choose every visit's day with the periodic solver; "greedy": not
 
 
 @dataclass
@@ -197,6 +198,7 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
             if day is not None:
                 est.add(day, accounts[visits[v][0]].place)
                 placed[v] = day
+    placed = _periodic_days(dist_m, est, accounts, visits, placed, settings, 0.3 * time_limit, seed, stop)
     progress(0.4, "routing each day")
     routed = _route_days(dist_m, days, ctx, placed, settings, est, stop, t0 + time_limit, progress)
     for v, (ai, _) in enumerate(visits):
@@ -213,6 +215,40 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
                         + ") are full: working hours, opening hours and lunch leave no room")
     progress(1.0, "plan ready")
     return VisitPlan(routed, list(coverage.values()), settings, {a.account_id: a for a in accounts})
+
+
+def _periodic_days(dist_m: np.ndarray, est: _Days, accounts: list[PlanAccount], visits: list,
+                   placed: dict[int, int], settings: PlanSettings, seconds: float, seed: int,
+                   stop: StopFlag | None) -> dict[int, int]:
+    """Re-choose every visit's day with the periodic solver (engine.routing.periodic): each visit is a
+    single-visit account allowed on its period's days, optional at a penalty worth ten longest round
+    trips, each day limited to the planner's fill of the working time. Kept when it places at least as
+    many visits as the greedy assignment; ``est`` is updated to match. Only with
+    ``settings.day_assignment == "periodic"``."""
+    if settings.day_assignment != "periodic" or not visits:
+        return placed
+    from .periodic import PeriodicAccount, PeriodicDay, PeriodicProblem, PeriodicRep, solve_periodic
+
+    dur = est.base.astype(float)
+    penalty = 10.0 * float((dur[0] + dur[:, 0]).max())
+    accs = [PeriodicAccount(accounts[ai].place, tuple(frozenset({d}) for d in cands),
+                            service=float(est.service[accounts[ai].place]), required=False, skip_penalty=penalty)
+            for ai, cands in visits]
+    problem = PeriodicProblem(np.asarray(dist_m, dtype=float), dur, accs, [PeriodicRep(0, 0.0, est.capacity)],
+                              [PeriodicDay()] * len(est.tours), distance_weight=0.0, duration_weight=1.0)
+    try:
+        sol = solve_periodic(problem, time_limit=max(seconds, 0.5), seed=seed, stop=stop)
+    except InfeasibleError:
+        return placed
+    found = {v: r.day for r in sol.routes for v in r.accounts}
+    if len(found) < len(placed):
+        return placed
+    for v, day in placed.items():
+        est.remove(day, accounts[visits[v][0]].place)
+    for r in sol.routes:
+        for v in r.accounts:
+            est.add(r.day, accounts[visits[v][0]].place)
+    return found
 
 
 def _angles(dur_s: np.ndarray, places: list[int]) -> np.ndarray:

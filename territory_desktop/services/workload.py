@@ -1,0 +1,113 @@
+"""Route workload per territory (service + travel + admin hours a year) and team sizing.
+
+Shared by the CLI (``territory-desktop size``, ``balance --weight route_workload``) and the GUI. The
+estimate is the continuous approximation of ``engine.routing.workload`` on each territory's accounts
+and its rep's home; :func:`unit_route_workload` spreads it over units so the balancer can sum it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..engine.metrics import WEEKS_PER_YEAR
+from ..engine.routing.workload import (
+    DEFAULT_MODEL,
+    RouteWorkload,
+    WorkloadModel,
+    estimate_route_workload,
+    visit_hours,
+)
+from ..engine.travel import GreatCircleProvider, haversine_km
+from ..models import InvalidInputError, Project
+from .metrics import account_owners
+
+EARTH_KM = 6371.0088
+
+
+def local_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
+    """Equirectangular km around (lon0, lat0): accurate to a few per cent over a territory."""
+    x = np.radians(np.asarray(lon, dtype=float) - lon0) * EARTH_KM * math.cos(math.radians(lat0))
+    y = np.radians(np.asarray(lat, dtype=float) - lat0) * EARTH_KM
+    return np.column_stack([x, y])
+
+
+def _visits_per_week(freq_weeks: np.ndarray) -> np.ndarray:
+    f = np.asarray(freq_weeks, dtype=float)
+    return np.divide(1.0, f, out=np.zeros_like(f), where=f > 0)
+
+
+def territory_workloads(project: Project, scenario_id: str | None = None,
+                        model: WorkloadModel = DEFAULT_MODEL) -> dict[str, RouteWorkload]:
+    """Route workload (per week) of every territory that has a rep with a home and accounts."""
+    sid = scenario_id or project.active_scenario
+    owners = account_owners(project, sid).to_numpy()
+    acc = project.accounts
+    terr = project.scenario_territories(sid)
+    reps = project.reps.set_index("rep_id")
+    out = {}
+    for t in terr.itertuples():
+        rep = reps.loc[t.rep_id] if isinstance(t.rep_id, str) and t.rep_id in reps.index else None
+        if rep is None or rep.geometry is None or rep.geometry.is_empty:
+            continue
+        mine = acc[(owners == t.territory_id) & acc.geometry.notna()]
+        hx, hy = float(rep.geometry.x), float(rep.geometry.y)
+        xy = local_km(mine.geometry.x.to_numpy(), mine.geometry.y.to_numpy(), hx, hy)
+        out[str(t.territory_id)] = estimate_route_workload(
+            np.zeros(2), xy, _visits_per_week(mine["visit_frequency_weeks"].fillna(0).to_numpy()),
+            mine["service_minutes"].fillna(0).to_numpy(float), model, GreatCircleProvider().hours)
+    return out
+
+
+def unit_route_workload(project: Project, scenario_id: str | None = None,
+                        model: WorkloadModel = DEFAULT_MODEL) -> pd.Series:
+    """Route hours a year per unit (index unit_id), additive so the balancer can sum it: each account's
+    visits x the hours a visit costs (``engine.routing.workload.visit_hours``) with the line haul from
+    the *nearest* rep's home (where compact territories around homes put it) and the local travel per
+    visit of its current territory (the median territory's where it has none)."""
+    sid = scenario_id or project.active_scenario
+    local = {t: w.local_h / w.visits for t, w in territory_workloads(project, sid, model).items() if w.visits > 0}
+    acc = project.accounts
+    fallback = float(np.median(list(local.values()))) if local else 0.0
+    owners = account_owners(project, sid).to_numpy()
+    local_h = np.array([local.get(t, fallback) for t in owners])
+    homes = project.reps[project.reps.geometry.notna() & ~project.reps.geometry.is_empty]
+    lon, lat = acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy()
+    reach = haversine_km(lon[:, None], lat[:, None], homes.geometry.x.to_numpy()[None, :],
+                         homes.geometry.y.to_numpy()[None, :]).min(axis=1) if len(homes) else np.zeros(len(acc))
+    per_visit, _, _ = visit_hours(acc["service_minutes"].fillna(0).to_numpy(float), local_h, reach, model,
+                                  GreatCircleProvider().hours)
+    visits_year = _visits_per_week(acc["visit_frequency_weeks"].fillna(0).to_numpy()) * WEEKS_PER_YEAR
+    hours = np.nan_to_num(visits_year * per_visit)
+    per_unit = pd.Series(hours, index=acc["unit_id"].to_numpy()).groupby(level=0).sum()
+    return per_unit.reindex(project.units["unit_id"].to_numpy()).fillna(0.0).rename("route_workload")
+
+
+def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None = None,
+              model: WorkloadModel = DEFAULT_MODEL) -> dict:
+    """How many reps the route workload needs at ``coverage`` (share of visits made), and per territory
+    its route workload and its rep's capacity (hours a year)."""
+    if not 0 < coverage <= 1:
+        raise InvalidInputError("size", [f"--coverage must be in (0, 1], got {coverage}"])
+    sid = scenario_id or project.active_scenario
+    terr = project.scenario_territories(sid).set_index("territory_id")
+    caps = project.reps.set_index("rep_id")["capacity_hours"].astype(float)
+    rows = []
+    for tid, w in territory_workloads(project, sid, model).items():
+        cap = float(caps.get(terr.loc[tid, "rep_id"], np.nan))
+        hours = w.hours_per_year
+        rows.append({"territory_id": tid, "rep_id": terr.loc[tid, "rep_id"], "route_workload_hours": round(hours, 1),
+                     "service_hours": round(w.service_h * WEEKS_PER_YEAR, 1),
+                     "travel_hours": round(w.travel_h * WEEKS_PER_YEAR, 1), "days_per_week": round(w.days, 2),
+                     "capacity_hours": cap, "load_pct": round(100 * coverage * hours / cap, 1) if cap else None})
+    if not rows:
+        raise InvalidInputError("size", ["no territory has a rep with a home location and accounts"])
+    capacity = float(np.nanmedian([r["capacity_hours"] for r in rows]))
+    total = sum(r["route_workload_hours"] for r in rows)
+    return {"scenario": sid, "coverage": coverage, "total_route_workload_hours": round(total, 1),
+            "capacity_hours_per_rep": capacity, "reps_now": len(rows),
+            "reps_needed": math.ceil(coverage * total / capacity - 1e-9),
+            "territories_over_capacity": sum(1 for r in rows if (r["load_pct"] or 0) > 100),
+            "territories": rows}

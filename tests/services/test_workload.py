@@ -1,0 +1,81 @@
+"""Route workload per territory and unit, team sizing, and the ``size`` command."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from territory_desktop.services.project import save_project
+from territory_desktop.services.workload import size_team, territory_workloads, unit_route_workload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def staffed(grid_project):
+    """The grid project with rep r1 on West and a second rep r2 (home in the east) on East."""
+    p = grid_project
+    r2 = gpd.GeoDataFrame({"rep_id": ["r2"], "name": ["Eve"], "capacity_hours": [1200.0], "skills": [""],
+                           "work_start_minute": [480], "work_end_minute": [1020], "zip": [""]},
+                          geometry=gpd.points_from_xy([-97.5], [42.5]), crs=p.reps.crs)
+    p.reps = gpd.GeoDataFrame(pd.concat([p.reps, r2], ignore_index=True), crs=p.reps.crs)
+    p.territories.loc[p.territories["territory_id"] == "W", "rep_id"] = "r1"
+    p.territories.loc[p.territories["territory_id"] == "E", "rep_id"] = "r2"
+    return p
+
+
+def test_route_workload_is_service_plus_travel(staffed):
+    w = territory_workloads(staffed)
+    # West: a1 weekly 60 min (at r1's home), a2 every 2 weeks 30 min -> 1.25 h of service a week
+    assert w["W"].service_h == pytest.approx(1.0 + 0.5 * 0.5)
+    # East: a3 every 4 weeks 30 min, at r2's home; a4 is never visited
+    assert w["E"].service_h == pytest.approx(0.25 * 0.5)
+    assert w["W"].travel_h > 0 and w["E"].linehaul_h == pytest.approx(0.0)
+    assert w["W"].hours_per_year == pytest.approx(52 * (w["W"].service_h + w["W"].travel_h))
+
+
+def test_unit_shares_add_up_to_the_territories(staffed):
+    # every account's nearest home is its own rep's here, so the unit shares add up to the territory
+    # totals (up to great-circle vs local-projection distances: well under 1 %)
+    per_unit = unit_route_workload(staffed)
+    w = territory_workloads(staffed)
+    assert per_unit.sum() == pytest.approx(sum(x.hours_per_year for x in w.values()), rel=0.01)
+    assert per_unit["u2"] == 0.0  # only a4, never visited
+
+
+def test_size_team_counts_reps_from_capacity(staffed):
+    out = size_team(staffed, coverage=0.95)
+    rows = {r["territory_id"]: r for r in out["territories"]}
+    assert rows["E"]["capacity_hours"] == 1200.0 and rows["W"]["capacity_hours"] == 1600.0
+    total = rows["W"]["route_workload_hours"] + rows["E"]["route_workload_hours"]
+    assert out["reps_needed"] == math.ceil(0.95 * total / 1400.0)  # median capacity of the two reps
+    with pytest.raises(Exception, match="coverage"):
+        size_team(staffed, coverage=1.5)
+
+
+def test_size_command_prints_the_promised_keys(staffed, tmp_path):
+    path = save_project(staffed, tmp_path / "grid.gpkg")
+    out = subprocess.run([sys.executable, "-m", "territory_desktop", "size", "--project", str(path),
+                          "--coverage", "0.95", "--json"], capture_output=True, text=True, cwd=ROOT, check=False,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert isinstance(data["reps_needed"], int) and data["reps_needed"] >= 1
+    assert {"route_workload_hours", "capacity_hours"} <= set(data["territories"][0])
+
+
+def test_balance_accepts_route_workload_as_a_measure(staffed):
+    from territory_desktop.services.balancing import BalanceOptions, propose_project_balance
+
+    prop = propose_project_balance(staffed, BalanceOptions(["route_workload"], tolerance=0.5))
+    assert set(prop.assignment.values()) <= {"W", "E"} and len(prop.assignment) == 9
+    # the balancer's per-territory totals are the unit shares summed under the proposal
+    shares = unit_route_workload(staffed)
+    assert shares.sum() > 0
