@@ -150,7 +150,7 @@
     box.appendChild(el("h3", "", a.name));
     var t = el("table");
     row(t, "Address", a.address); row(t, "Segment", a.segment + " · " + a.industry + " · " + a.size);
-    row(t, "Potential", money(a.potential)); row(t, "Visit every", a.every_weeks + " weeks, " + a.minutes + " min");
+    row(t, "Potential", money(a.potential)); row(t, "Visits", a.every_weeks > 0 ? "every " + a.every_weeks + " weeks, " + a.minutes + " min" : "not on a visit cycle");
     row(t, "Opening hours", a.hours); row(t, "Next due", a.due || "not visited");
     if (a.contact_name || a.contact_phone) row(t, "Contact", [a.contact_name, a.contact_phone, a.contact_email].filter(Boolean).join(" · "));
     if (a.notes) row(t, "Notes", a.notes);
@@ -172,7 +172,9 @@
     log.addEventListener("click", function () { startLog(id); });
     var show = el("button", "", "Show on map"); show.type = "button";
     show.addEventListener("click", function () { focus(id); });
-    actions.appendChild(log); actions.appendChild(show); box.appendChild(actions);
+    var close = el("button", "", "Close"); close.type = "button";
+    close.addEventListener("click", function () { box.hidden = true; });
+    actions.appendChild(log); actions.appendChild(show); actions.appendChild(close); box.appendChild(actions);
     if (!tablet()) showTab("accounts");
     box.scrollIntoView({ block: "nearest" });
   }
