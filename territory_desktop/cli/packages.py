@@ -36,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weeks", type=number_in(1, 5, int), default=1, metavar="N",
                    help="weeks of a new plan, 1 to 5 (default 1)")
     p.add_argument("--scenario", default=None, help="scenario id (default: the active one)")
-    p.add_argument("--time-limit", type=number_in(0.1, 60), default=1.0, metavar="S",
-                   help="route planner seconds per rep, 0.1 to 60 (default 1)")
+    p.add_argument("--time-limit", type=number_in(0.1, 60), default=0.5, metavar="S",
+                   help="route planner seconds per rep for a new plan, 0.1 to 60 (default 0.5)")
     p.add_argument("--no-pdf", action="store_true", help="skip the printable PDF map")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_export)

@@ -46,6 +46,7 @@ class RepSlice:
     accounts: gpd.GeoDataFrame
     visits: pd.DataFrame
     opportunities: pd.DataFrame
+    polygon: object = None  # the dissolved territory, see territory_polygon
 
     @property
     def rep_id(self) -> str:
@@ -114,9 +115,11 @@ def _shape(project: Project, sid: str, territory_id: str, part: RepSlice) -> Ter
 
 
 def territory_polygon(part: RepSlice):
-    """The union of the rep's units (a shapely geometry; an empty polygon without units)."""
-    geoms = part.units.geometry.to_numpy()
-    return shapely.union_all(geoms[~shapely.is_missing(geoms)]) if len(geoms) else shapely.Polygon()
+    """The union of the rep's units (a shapely geometry; an empty polygon without units), made once."""
+    if part.polygon is None:
+        geoms = part.units.geometry.to_numpy()
+        part.polygon = shapely.union_all(geoms[~shapely.is_missing(geoms)]) if len(geoms) else shapely.Polygon()
+    return part.polygon
 
 
 # ------------------------------------------------------------------------------------------ base copy

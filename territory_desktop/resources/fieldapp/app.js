@@ -100,6 +100,9 @@
     if (terr && terr.getBounds().isValid()) map.fitBounds(terr.getBounds(), { padding: [10, 10] });
     else map.setView([39, -96], 4);
     document.documentElement.dataset.mapReady = String(performance.now());
+    // the canvas renderer paints on the next animation frame: mark the first frame after it
+    requestAnimationFrame(function () { requestAnimationFrame(function () {
+      document.documentElement.dataset.mapDrawn = String(performance.now()); }); });
   }
 
   /* ---------------------------------------------------------------- tabs */
