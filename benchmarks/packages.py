@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from territory_desktop.cli import main as cli_main  # noqa: E402
+from territory_desktop.cli import main as cli_main
 
 
 def _cpu() -> float:

@@ -69,18 +69,11 @@ def _start(text: str | None) -> date | None:
 def _pdf_writer():
     """The print engine's wall map (Qt, offscreen), as ``territory-desktop print`` calls it."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..services.printing import page_spec
-    from ..ui.print import PrintOptions, ensure_application, export_map
+    from ..ui.field_packages import pdf_writer
+    from ..ui.print import ensure_application
 
     ensure_application()
-
-    def write(rep_project, path: Path, routes: list) -> None:
-        options = PrintOptions(page=page_spec("letter", landscape=True), title=rep_project.name,
-                               subtitle="Field package map", accounts=True, routes=routes or None,
-                               source="field package", when=date.today(), dpi=150)
-        export_map(rep_project, path, options)
-
-    return write
+    return pdf_writer()
 
 
 def run_export(args: argparse.Namespace) -> int:

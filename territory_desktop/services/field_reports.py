@@ -252,14 +252,49 @@ def _note(v: dict) -> str:
     return " | ".join(p for p in parts if p)
 
 
-def imported_visit_ids(path: str | Path) -> set[str]:
+def _visit_ids(entries: list[str]) -> set[str]:
     ids: set[str] = set()
-    for details in project_file.audit_details(path, AUDIT_ACTION):
+    for details in entries:
         try:
             ids.update(json.loads(details).get("visit_ids", []))
         except (ValueError, AttributeError):
             continue
     return ids
+
+
+def imported_visit_ids(project: Project) -> set[str]:
+    """Ids of the field visits already imported: recorded in the file's audit log, or pending in the
+    project (imported in the GUI, not saved yet)."""
+    saved = project_file.audit_details(project.path, AUDIT_ACTION) if project.path else []
+    return _visit_ids(saved + [d for a, d in project.pending_audit if a == AUDIT_ACTION])
+
+
+def prepare_merge(project: Project, report_path: str | Path, key: bytes, resolve: str | None = None
+                  ) -> tuple[Report, MergeResult]:
+    """Check the report against ``project`` and work out the merge (nothing changed yet)."""
+    report = read_report(report_path, key)
+    validate(report, project, Path(report_path).name)
+    return report, merge(report, project, imported_visit_ids(project), resolve)
+
+
+def record_merge(project: Project, report: Report, result: MergeResult) -> bool:
+    """Apply the merge to ``project`` and log it for the audit log (and later idempotence). False when the
+    report changes nothing."""
+    if not (result.visits or result.applied):
+        return False
+    apply_merge(project, report, result)
+    project.log(AUDIT_ACTION, json.dumps({
+        "report_id": report.report_id, "package_id": report.package.get("package_id"), "rep_id": report.rep_id,
+        "visit_ids": [v["visit_id"] for v in result.visits],
+        "corrections": [[i["account_id"], i["field"]] for i in result.applied]}))
+    return True
+
+
+def summary(report: Report, result: MergeResult, resolve: str | None) -> dict:
+    return {"report_id": report.report_id, "package_id": report.package.get("package_id"), "rep_id": report.rep_id,
+            "visits_added": len(result.visits), "visits_already_imported": result.skipped_visits,
+            "corrections_applied": len(result.applied), "corrections_unchanged": result.unchanged,
+            "conflicts": result.conflicts, "resolve": resolve}
 
 
 def import_report(project_path: str | Path, report_path: str | Path, resolve: str | None = None) -> dict:
@@ -268,19 +303,9 @@ def import_report(project_path: str | Path, report_path: str | Path, resolve: st
     ``resolve``: None (conflicts listed, not applied), "field" or "desk". Raises InvalidInputError, with
     nothing written, for a report that is not valid for this project.
     """
-    source = Path(report_path).name
-    report = read_report(report_path, project_file.package_key(project_path))
+    key = project_file.package_key(project_path)
     project = open_project(project_path, for_writing=True)
-    validate(report, project, source)
-    result = merge(report, project, imported_visit_ids(project_path), resolve)
-    apply_merge(project, report, result)
-    if result.visits or result.applied:
-        project.log(AUDIT_ACTION, json.dumps({
-            "report_id": report.report_id, "package_id": report.package.get("package_id"), "rep_id": report.rep_id,
-            "visit_ids": [v["visit_id"] for v in result.visits],
-            "corrections": [[i["account_id"], i["field"]] for i in result.applied]}))
+    report, result = prepare_merge(project, report_path, key, resolve)
+    if record_merge(project, report, result):
         save_project(project)
-    return {"report_id": report.report_id, "package_id": report.package.get("package_id"), "rep_id": report.rep_id,
-            "visits_added": len(result.visits), "visits_already_imported": result.skipped_visits,
-            "corrections_applied": len(result.applied), "corrections_unchanged": result.unchanged,
-            "conflicts": result.conflicts, "resolve": resolve}
+    return summary(report, result, resolve)
