@@ -33,6 +33,7 @@ from ..models import InvalidInputError, Project, RowProblem
 from ..models.project import VISIT_COLUMNS
 from ..storage import project_file
 from . import package_data as pdata
+from .placement import units_of_accounts
 from .project import open_project, save_project
 
 AUDIT_ACTION = "import field report"
@@ -232,17 +233,30 @@ def apply_merge(project: Project, report: Report, result: MergeResult) -> None:
         project.visits = pd.concat([project.visits, rows], ignore_index=True) if len(project.visits) else rows
         project.mark_dirty("visits")
     if result.applied:
-        acc = project.accounts
-        index = pd.Index(acc["account_id"].astype(str))
-        for item in result.applied:
-            row = acc.index[index.get_loc(item["account_id"])]
-            if item["field"] == "location":
-                acc.loc[row, "geometry"] = shapely.Point(*item["field_value"])
-            else:
-                if item["field"] not in acc.columns:
-                    acc[item["field"]] = None
-                acc.loc[row, item["field"]] = item["field_value"]
+        _apply_corrections(project, result.applied)
         project.mark_dirty("accounts")
+
+
+def _apply_corrections(project: Project, applied: list[dict]) -> None:
+    """Set the corrected fields; a moved account is placed again (its unit, hence maybe its territory)."""
+    acc = project.accounts
+    index = pd.Index(acc["account_id"].astype(str))
+    moved = []
+    for item in applied:
+        pos = index.get_loc(item["account_id"])
+        row = acc.index[pos]
+        if item["field"] == "location":
+            acc.loc[row, "geometry"] = shapely.Point(*item["field_value"])
+            moved.append(pos)
+        else:
+            if item["field"] not in acc.columns:
+                acc[item["field"]] = None
+            acc.loc[row, item["field"]] = item["field_value"]
+    if moved:
+        placed = units_of_accounts(project)
+        column = acc.columns.get_loc("unit_id")
+        for pos in moved:
+            acc.iloc[pos, column] = placed[pos]
 
 
 def _note(v: dict) -> str:

@@ -69,7 +69,7 @@ def test_three_way_merge(setup) -> None:
     save_project(project)
     lon, lat = data["base"]["r1-a0"]["location"]
     corrections = [
-        {"account_id": "r1-a0", "field": "location", "value": [lon + 0.01, lat]},  # desk unchanged: applies
+        {"account_id": "r1-a0", "field": "location", "value": [lon + 0.1, lat]},  # desk unchanged: applies
         {"account_id": "r1-a1", "field": "address", "value": "1 Desk Street"},       # same change both sides
         {"account_id": "r1-a2", "field": "contact_name", "value": "Fred Field"},     # conflict
         {"account_id": "r1-a3", "field": "contact_phone", "value": "555-0100"},      # new field, applies
@@ -80,7 +80,8 @@ def test_three_way_merge(setup) -> None:
     assert [(c["account_id"], c["field_value"], c["desk_value"], c["base"]) for c in result["conflicts"]] == [
         ("r1-a2", "Fred Field", "Dana Desk", "")]
     acc = open_project(path).accounts.set_index("account_id")
-    assert acc.loc["r1-a0"].geometry.equals_exact(shapely.Point(lon + 0.01, lat), 1e-7)
+    assert acc.loc["r1-a0"].geometry.equals_exact(shapely.Point(lon + 0.1, lat), 1e-7)
+    assert acc.loc["r1-a0", "unit_id"] == "u1"  # moved 0.1 degree east: into the next unit
     assert acc.loc["r1-a2", "contact_name"] == "Dana Desk"  # the conflict was not applied
     assert acc.loc["r1-a3", "contact_phone"] == "555-0100"
     desk = import_report(path, report, resolve="desk")
