@@ -73,7 +73,8 @@ def write_gpx(path: str | os.PathLike, routes: list[tuple[str, list[tuple[float,
 
 
 def write_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-    """A GeoPackage with one layer per item (written by pyogrio; empty layers are still created).
+    """A GeoPackage with one layer per item (written by pyogrio; empty layers are still created), with a
+    default QGIS style per layer (``layer_styles``, as QGIS and QField read it).
 
     The file is new and written once (a package is built in a temporary folder), so SQLite's per-commit
     syncs are switched off while writing: a third of the time otherwise."""
@@ -88,7 +89,22 @@ def write_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -
             frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
+    _write_styles(path)
     return path
+
+
+def _write_styles(path: Path) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from . import styles
+
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            styles.write_package_styles(conn)
+    finally:
+        engine.dispose()
 
 
 def write_json(path: str | os.PathLike, data) -> Path:

@@ -114,12 +114,68 @@ def write_default_styles(conn: Connection, active_scenario: str) -> None:
             "SELECT 1 FROM layer_styles WHERE f_table_name = ? AND useAsDefault AND styleName IS NOT ?",
             (table, STYLE_NAME)).first()
         if row is None:
-            conn.exec_driver_sql(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
-                "VALUES ('', '', ?, 'geom', ?, ?, '', ?, ?, '', '')",
-                (table, STYLE_NAME, qml, 0 if theirs else 1, description))
+            _insert_style(conn, table, qml, not theirs, description)
         elif row[1] != qml:
             conn.exec_driver_sql("UPDATE layer_styles SET styleQML = ?, description = ?, "
                                  "update_time = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
                                  (qml, description, row[0]))
+
+
+def _insert_style(conn: Connection, table: str, qml: str, default: bool, description: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+        "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+        "VALUES ('', '', ?, 'geom', ?, ?, '', ?, ?, '', '')",
+        (table, STYLE_NAME, qml, 1 if default else 0, description))
+
+
+_MARKER = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Labeling">
+  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
+    <symbols>
+    <symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
+      <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
+        <Option type="Map">
+          <Option name="color" type="QString" value="{fill}"/>
+          <Option name="name" type="QString" value="circle"/>
+          <Option name="outline_color" type="QString" value="35,35,35,255"/>
+          <Option name="size" type="QString" value="{size}"/>
+          <Option name="size_unit" type="QString" value="MM"/>
+        </Option>
+      </layer>
+    </symbol>
+    </symbols>
+  </renderer-v2>
+  {labels}
+  <layerGeometryType>0</layerGeometryType>
+</qgis>
+"""
+
+
+def package_styles() -> dict[str, str]:
+    """QGIS styles of a field package's GeoPackage layers (QField reads the default style of a layer)."""
+    symbol = _FILL.format(alpha="1", fill="47,111,176,40", outline="47,111,176,255", width="0.6",
+                          style="solid", properties="")
+    territory = f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Labeling">
+  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
+    <symbols>
+    {symbol}
+    </symbols>
+  </renderer-v2>
+  {_LABELS}
+  <layerGeometryType>2</layerGeometryType>
+</qgis>
+"""
+    stops = _LABELS.replace('fieldName="name"', 'fieldName="sequence"')
+    return {"territory": territory, "units": units_qml(),
+            "accounts": _MARKER.format(fill="62,189,147,255", size="2.2", labels=""),
+            "planned_visits": _MARKER.format(fill="47,111,176,255", size="3.2", labels=stops)}
+
+
+def write_package_styles(conn: Connection) -> None:
+    """The layer_styles table of a new field-package GeoPackage, one default style per layer."""
+    conn.exec_driver_sql(_TABLE)
+    gpkg.register_layer(conn, "layer_styles", None, "QGIS layer styles of the field package")
+    for table, qml in package_styles().items():
+        _insert_style(conn, table, qml, True, "Written by Territory Desktop for a field package")

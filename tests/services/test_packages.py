@@ -140,6 +140,14 @@ def test_geopackage_layers_read_by_gdal(exported) -> None:
     assert terr.geometry.iloc[0].bounds == pytest.approx((-87.6, 41.85, -87.5, 41.95))
     visits = pyogrio.read_dataframe(gpkg, layer="planned_visits")
     assert len(visits) == 6 and set(visits["rep_id"]) == {"r3"}
+    import xml.etree.ElementTree as ET
+
+    with sqlite3.connect(gpkg) as db:
+        styles = db.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
+        contents = {r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")}
+    assert sorted(s[0] for s in styles) == ["accounts", "planned_visits", "territory", "units"]
+    assert all(s[2] == 1 and ET.fromstring(s[1].split("\n", 1)[1]).tag == "qgis" for s in styles)
+    assert "layer_styles" in contents
 
 
 def test_accounts_csv_is_formula_safe_and_app_data_escaped(exported) -> None:
