@@ -85,20 +85,26 @@ def territories_qml(scenario_id: str) -> str:
 """
 
 
-def units_qml() -> str:
-    """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
-    symbol = _FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255", width="0.15",
-                          style="no", properties="")
+def _single_symbol_qml(symbol: str, geometry_type: int, labels: str = "") -> str:
+    """A QGIS style drawing every feature with ``symbol`` (and ``labels``, a <labeling> element)."""
+    categories = "Symbology|Labeling" if labels else "Symbology"
+    labelling = f"\n  {labels}" if labels else ""
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0" styleCategories="Symbology">
+<qgis version="3.22.0" styleCategories="{categories}">
   <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
     <symbols>
     {symbol}
     </symbols>
-  </renderer-v2>
-  <layerGeometryType>2</layerGeometryType>
+  </renderer-v2>{labelling}
+  <layerGeometryType>{geometry_type}</layerGeometryType>
 </qgis>
 """
+
+
+def units_qml() -> str:
+    """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
+    return _single_symbol_qml(_FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255",
+                                           width="0.15", style="no", properties=""), 2)
 
 
 def write_default_styles(conn: Connection, active_scenario: str) -> None:
@@ -129,11 +135,7 @@ def _insert_style(conn: Connection, table: str, qml: str, default: bool, descrip
         (table, STYLE_NAME, qml, 1 if default else 0, description))
 
 
-_MARKER = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0" styleCategories="Symbology|Labeling">
-  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
-    <symbols>
-    <symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
+_MARKER = """<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
       <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
         <Option type="Map">
           <Option name="color" type="QString" value="{fill}"/>
@@ -143,34 +145,17 @@ _MARKER = """<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
           <Option name="size_unit" type="QString" value="MM"/>
         </Option>
       </layer>
-    </symbol>
-    </symbols>
-  </renderer-v2>
-  {labels}
-  <layerGeometryType>0</layerGeometryType>
-</qgis>
-"""
+    </symbol>"""
 
 
 def package_styles() -> dict[str, str]:
     """QGIS styles of a field package's GeoPackage layers (QField reads the default style of a layer)."""
-    symbol = _FILL.format(alpha="1", fill="47,111,176,40", outline="47,111,176,255", width="0.6",
-                          style="solid", properties="")
-    territory = f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0" styleCategories="Symbology|Labeling">
-  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
-    <symbols>
-    {symbol}
-    </symbols>
-  </renderer-v2>
-  {_LABELS}
-  <layerGeometryType>2</layerGeometryType>
-</qgis>
-"""
+    territory = _FILL.format(alpha="1", fill="47,111,176,40", outline="47,111,176,255", width="0.6",
+                             style="solid", properties="")
     stops = _LABELS.replace('fieldName="name"', 'fieldName="sequence"')
-    return {"territory": territory, "units": units_qml(),
-            "accounts": _MARKER.format(fill="62,189,147,255", size="2.2", labels=""),
-            "planned_visits": _MARKER.format(fill="47,111,176,255", size="3.2", labels=stops)}
+    return {"territory": _single_symbol_qml(territory, 2, _LABELS), "units": units_qml(),
+            "accounts": _single_symbol_qml(_MARKER.format(fill="62,189,147,255", size="2.2"), 0),
+            "planned_visits": _single_symbol_qml(_MARKER.format(fill="47,111,176,255", size="3.2"), 0, stops)}
 
 
 def write_package_styles(conn: Connection) -> None:
