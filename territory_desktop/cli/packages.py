@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from ..models import InvalidInputError
-from ._common import TextProgress, input_file, json_text, number_in, printable, project_file
+from ._common import TextProgress, check_scenario, input_file, json_text, number_in, printable, project_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,6 +86,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise InvalidInputError("--out", [f"the folder {out.parent} does not exist"])
     t0 = time.perf_counter()
     project = open_project(args.project)
+    check_scenario(project, args.scenario)
     opts = PackageOptions(key=package_key(args.project), start=_start(args.start), weeks=args.weeks,
                           scenario_id=args.scenario, time_limit=args.time_limit,
                           pdf=None if args.no_pdf else _pdf_writer(), zip=not args.folders)

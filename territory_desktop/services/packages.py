@@ -44,7 +44,7 @@ class PackageOptions:
     start: date | None = None
     weeks: int = 1
     scenario_id: str | None = None
-    time_limit: float = 1.0
+    time_limit: float = 0.5
     pdf: PdfWriter | None = None
     zip: bool = False
 

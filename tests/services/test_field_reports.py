@@ -157,3 +157,18 @@ def test_cli_lists_conflicts_and_json(setup, capsys) -> None:
     bad = _write(folder, "{", "bad.json")
     assert main(["import-report", "--project", str(path), str(bad)]) == 2
     assert "error: bad.json" in capsys.readouterr().err
+
+
+def test_export_cli_errors_are_one_line(setup, capsys) -> None:
+    path, _, folder = setup
+    assert main(["export-package", "--project", str(path), "--rep", "nobody", "--out", str(folder / "x.zip"),
+                 "--no-pdf"]) == 2
+    assert "rep 'nobody' is not in the project" in capsys.readouterr().err
+    assert main(["export-package", "--project", str(path), "--rep", "r1", "--out", str(folder / "x.zip"),
+                 "--scenario", "nope", "--no-pdf"]) == 2
+    assert "no scenario 'nope'" in capsys.readouterr().err
+    assert not (folder / "x.zip").exists()
+    assert main(["export-package", "--project", str(path), "--rep", "r2", "--out", str(folder / "r2.zip"),
+                 "--start", "2027-03-01", "--time-limit", "0.2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["packages"][0]["bytes"] == (folder / "r2.zip").stat().st_size > 0
