@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=number_in(0.1, 60), default=0.5, metavar="S",
                    help="route planner seconds per rep for a new plan, 0.1 to 60 (default 0.5)")
     p.add_argument("--no-pdf", action="store_true", help="skip the printable PDF map")
+    p.add_argument("--jobs", type=number_in(1, 16, int), default=1, metavar="N",
+                   help="with --all: export in N processes, 1 to 16 (default 1)")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_export)
 
@@ -88,12 +90,14 @@ def run_export(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     check_scenario(project, args.scenario)
     opts = PackageOptions(key=package_key(args.project), start=_start(args.start), weeks=args.weeks,
-                          scenario_id=args.scenario, time_limit=args.time_limit,
-                          pdf=None if args.no_pdf else _pdf_writer(), zip=not args.folders)
+                          scenario_id=args.scenario, time_limit=args.time_limit, zip=not args.folders)
+    factory = None if args.no_pdf else _pdf_writer
     if args.all:
-        written = export_all_packages(project, out, opts, progress=TextProgress())
+        written = export_all_packages(project, out, opts, progress=TextProgress(), jobs=args.jobs,
+                                      pdf_factory=factory)
     else:
         opts.zip = out.suffix.lower() == ".zip"
+        opts.pdf = factory() if factory else None
         written = [export_rep_package(project, args.rep, out, opts)]
     elapsed = time.perf_counter() - t0
     sizes = [_size(p) for p in written]

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -186,23 +186,70 @@ def _write_app(part, planned, names, base, identity, signature, plan_info, folde
 
 
 def export_all_packages(project: Project, out_dir: str | Path, opts: PackageOptions,
-                        progress: Progress = no_progress, stop: StopFlag | None = None) -> list[Path]:
-    """One package per rep that owns a territory in the scenario, as ``out_dir/REP_ID`` (or ``.zip``)."""
+                        progress: Progress = no_progress, stop: StopFlag | None = None,
+                        jobs: int = 1, pdf_factory: Callable[[], PdfWriter] | None = None) -> list[Path]:
+    """One package per rep that owns a territory in the scenario, as ``out_dir/REP_ID`` (or ``.zip``).
+
+    ``jobs`` > 1 exports in that many processes, each opening ``project.path`` (the saved project: unsaved
+    changes are not seen there); ``pdf_factory`` (a module-level function, called once per process) then
+    makes each process's PDF writer, since a Qt writer cannot be sent to another process.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInputError("--out", [f"{out_dir}: is a file; --all writes one package per rep into a folder"])
     out_dir.mkdir(parents=True, exist_ok=True)
     terr = project.scenario_territories(opts.scenario_id)
-    reps = [r for r in project.reps["rep_id"].astype(str) if r in set(terr["rep_id"].dropna().astype(str))]
+    owning = set(terr["rep_id"].dropna().astype(str))
+    reps = [r for r in project.reps["rep_id"].astype(str) if r in owning]
+    targets = [(rep_id, out_dir / (f"{_safe(rep_id)}.zip" if opts.zip else _safe(rep_id))) for rep_id in reps]
+    if jobs > 1 and project.path and len(targets) > 1:
+        return _export_in_processes(project.path, targets, opts, jobs, pdf_factory, progress, stop)
+    if pdf_factory is not None and opts.pdf is None:
+        opts = replace(opts, pdf=pdf_factory())
     written = []
-    for k, rep_id in enumerate(reps):
+    for k, (rep_id, target) in enumerate(targets):
         if stop is not None:
             stop.check()
-        progress(k / max(len(reps), 1), f"package {k + 1} of {len(reps)}: rep {rep_id}")
-        name = f"{_safe(rep_id)}.zip" if opts.zip else _safe(rep_id)
-        written.append(export_rep_package(project, rep_id, out_dir / name, opts))
+        progress(k / max(len(targets), 1), f"package {k + 1} of {len(targets)}: rep {rep_id}")
+        written.append(export_rep_package(project, rep_id, target, opts))
     progress(1.0, f"{len(written)} packages")
     return written
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(path: str, opts: PackageOptions, pdf_factory) -> None:
+    from .project import open_project
+
+    _WORKER["project"] = open_project(path)
+    _WORKER["opts"] = replace(opts, pdf=pdf_factory()) if pdf_factory is not None else opts
+
+
+def _worker_export(rep_id: str, target: Path) -> Path:
+    return export_rep_package(_WORKER["project"], rep_id, target, _WORKER["opts"])
+
+
+def _export_in_processes(path: str, targets: list, opts: PackageOptions, jobs: int, pdf_factory,
+                         progress: Progress, stop: StopFlag | None) -> list[Path]:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold Qt or threads
+    done: dict[int, Path] = {}
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start,
+                             initargs=(path, replace(opts, pdf=None), pdf_factory)) as pool:
+        pending = {pool.submit(_worker_export, rep, target): k for k, (rep, target) in enumerate(targets)}
+        while pending:
+            finished, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[pending.pop(future)] = future.result()
+                progress(len(done) / len(targets), f"package {len(done)} of {len(targets)}")
+            if stop is not None and stop.is_set():
+                for future in pending:
+                    future.cancel()
+                stop.check()
+    return [done[k] for k in range(len(targets))]
 
 
 def _safe(name: str) -> str:

@@ -180,3 +180,18 @@ def test_zip_package_and_saved_plan(tmp_path, exported) -> None:
     assert {"index.html", "data.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/LICENSE"} <= names
     assert manifest["plan"]["source"] == "saved plan" and manifest["plan"]["visits"] == 6
     assert canonical({"b": 1, "a": [1.5]}) == b'{"a":[1.5],"b":1}'
+
+
+def test_all_in_two_processes_matches_one(tmp_path, exported) -> None:
+    path, key, packages = exported
+    project = open_project(path)
+    opts = PackageOptions(key=key, start=START, weeks=1, time_limit=0.3, zip=True)
+    written = export_all_packages(project, tmp_path / "two", opts, jobs=2)
+    assert [p.name for p in written] == ["r1.zip", "r2.zip", "r3.zip"]
+    for p in written:
+        with zipfile.ZipFile(p) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+            accounts = json.loads(zf.read("data.js").decode().split("=", 1)[1].rstrip().rstrip(";"))["accounts"]
+        single = json.loads((packages[p.stem] / "manifest.json").read_text())
+        assert manifest["rep"] == single["rep"] and manifest["accounts"] == single["accounts"] == len(accounts)
+        assert manifest["base_sha256"] == single["base_sha256"]
