@@ -172,3 +172,13 @@ def test_export_cli_errors_are_one_line(setup, capsys) -> None:
                  "--start", "2027-03-01", "--time-limit", "0.2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["packages"][0]["bytes"] == (folder / "r2.zip").stat().st_size > 0
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    with zipfile.ZipFile(folder / "r2.zip") as zf:
+        text = PdfReader(io.BytesIO(zf.read("territory.pdf"))).pages[0].extract_text()
+    flat = " ".join(text.split())
+    assert "Zone2" in flat and "Sam Norrow" in flat
+    assert not any(other in flat for other in ("Zone1", "Zone3", "Rita Quill", "Ada Axe"))
