@@ -7,13 +7,14 @@
 #   "Could not load the Qt platform plugin 'xcb'". libxcb-xinerama0 is for multi-screen setups.
 # - GDAL's command-line tools (ogrinfo), its Python bindings and GeoPackage validator (python3-gdal, for the
 #   GIS interoperability tests) and poppler (pdftotext/pdftoppm) for the print tests;
-#   xvfb and xauth so the test suite can start the real window on a virtual X display (xvfb-run).
+#   xvfb and xauth so the test suite can start the real window on a virtual X display (xvfb-run);
+#   chromium + chromium-driver for the headless tests of the offline field app (driven by Selenium).
 set -euo pipefail
 QT="libegl1 libgl1 libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6 fonts-dejavu-core"
 XCB="libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 \
 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon0 libxkbcommon-x11-0"
-TOOLS="gdal-bin python3-gdal poppler-utils xvfb xauth"
+TOOLS="gdal-bin python3-gdal poppler-utils xvfb xauth chromium chromium-driver"
 PKGS="$QT $XCB $TOOLS"
 [ -f /etc/debian_version ] || { echo "not Debian/Ubuntu: install the equivalents of: $PKGS" >&2; exit 0; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"; done)

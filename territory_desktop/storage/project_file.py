@@ -594,3 +594,43 @@ def _parse_attrs(attrs: pd.Series, ids: pd.Series, table: str, notes: list[str])
         shown = ", ".join(str(ids[i]) for i in bad[:10])
         notes.append(f"{table}: attrs of {len(bad)} row(s) is not a JSON object and was ignored ({shown})")
     return pd.DataFrame(parsed, index=ids.index)
+
+
+# ---------------------------------------------------------------------------------------------- field packages
+
+PACKAGE_KEY = "package_key"
+
+
+def package_key(path: str | os.PathLike) -> bytes:
+    """The project's secret for signing field packages (``td_meta`` row ``package_key``, 32 random bytes);
+    made on first use. Writing it does not change the file's revision: an open window can still save."""
+    path = Path(path)
+    _check_path(path)
+    engine = open_engine(path)
+    try:
+        with engine.begin() as conn:
+            row = conn.exec_driver_sql("SELECT value FROM td_meta WHERE key = ?", (PACKAGE_KEY,)).fetchone()
+            if row and row[0]:
+                return bytes.fromhex(row[0])
+            key = os.urandom(32)
+            _set_meta(conn, PACKAGE_KEY, key.hex())
+            return key
+    except DatabaseError as exc:
+        raise _database_error(path, exc, "saved") from exc
+    finally:
+        engine.dispose()
+
+
+def audit_details(path: str | os.PathLike, action: str) -> list[str]:
+    """The ``details`` of every audit-log entry of ``action`` in the file, oldest first."""
+    path = Path(path)
+    _check_path(path)
+    engine = open_engine(path)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT details FROM audit_log WHERE action = ? ORDER BY ts", (action,))
+            return [r[0] or "" for r in rows]
+    except DatabaseError as exc:
+        raise _database_error(path, exc, "read") from exc
+    finally:
+        engine.dispose()

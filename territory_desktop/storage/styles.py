@@ -85,20 +85,26 @@ def territories_qml(scenario_id: str) -> str:
 """
 
 
-def units_qml() -> str:
-    """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
-    symbol = _FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255", width="0.15",
-                          style="no", properties="")
+def _single_symbol_qml(symbol: str, geometry_type: int, labels: str = "") -> str:
+    """A QGIS style drawing every feature with ``symbol`` (and ``labels``, a <labeling> element)."""
+    categories = "Symbology|Labeling" if labels else "Symbology"
+    labelling = f"\n  {labels}" if labels else ""
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0" styleCategories="Symbology">
+<qgis version="3.22.0" styleCategories="{categories}">
   <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
     <symbols>
     {symbol}
     </symbols>
-  </renderer-v2>
-  <layerGeometryType>2</layerGeometryType>
+  </renderer-v2>{labelling}
+  <layerGeometryType>{geometry_type}</layerGeometryType>
 </qgis>
 """
+
+
+def units_qml() -> str:
+    """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
+    return _single_symbol_qml(_FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255",
+                                           width="0.15", style="no", properties=""), 2)
 
 
 def write_default_styles(conn: Connection, active_scenario: str) -> None:
@@ -114,12 +120,47 @@ def write_default_styles(conn: Connection, active_scenario: str) -> None:
             "SELECT 1 FROM layer_styles WHERE f_table_name = ? AND useAsDefault AND styleName IS NOT ?",
             (table, STYLE_NAME)).first()
         if row is None:
-            conn.exec_driver_sql(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
-                "VALUES ('', '', ?, 'geom', ?, ?, '', ?, ?, '', '')",
-                (table, STYLE_NAME, qml, 0 if theirs else 1, description))
+            _insert_style(conn, table, qml, not theirs, description)
         elif row[1] != qml:
             conn.exec_driver_sql("UPDATE layer_styles SET styleQML = ?, description = ?, "
                                  "update_time = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
                                  (qml, description, row[0]))
+
+
+def _insert_style(conn: Connection, table: str, qml: str, default: bool, description: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+        "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+        "VALUES ('', '', ?, 'geom', ?, ?, '', ?, ?, '', '')",
+        (table, STYLE_NAME, qml, 1 if default else 0, description))
+
+
+_MARKER = """<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
+      <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
+        <Option type="Map">
+          <Option name="color" type="QString" value="{fill}"/>
+          <Option name="name" type="QString" value="circle"/>
+          <Option name="outline_color" type="QString" value="35,35,35,255"/>
+          <Option name="size" type="QString" value="{size}"/>
+          <Option name="size_unit" type="QString" value="MM"/>
+        </Option>
+      </layer>
+    </symbol>"""
+
+
+def package_styles() -> dict[str, str]:
+    """QGIS styles of a field package's GeoPackage layers (QField reads the default style of a layer)."""
+    territory = _FILL.format(alpha="1", fill="47,111,176,40", outline="47,111,176,255", width="0.6",
+                             style="solid", properties="")
+    stops = _LABELS.replace('fieldName="name"', 'fieldName="sequence"')
+    return {"territory": _single_symbol_qml(territory, 2, _LABELS), "units": units_qml(),
+            "accounts": _single_symbol_qml(_MARKER.format(fill="62,189,147,255", size="2.2"), 0),
+            "planned_visits": _single_symbol_qml(_MARKER.format(fill="47,111,176,255", size="3.2"), 0, stops)}
+
+
+def write_package_styles(conn: Connection) -> None:
+    """The layer_styles table of a new field-package GeoPackage, one default style per layer."""
+    conn.exec_driver_sql(_TABLE)
+    gpkg.register_layer(conn, "layer_styles", None, "QGIS layer styles of the field package")
+    for table, qml in package_styles().items():
+        _insert_style(conn, table, qml, True, "Written by Territory Desktop for a field package")

@@ -99,6 +99,7 @@ class WindowFeatures:
 
 def install_window_features(window) -> WindowFeatures:
     from .context_menus import install_context_menus
+    from .field_packages import install_field_packages
     from .help import install_help
     from .identify import HoverIdentify
     from .scenarios import install_scenario_switcher
@@ -107,5 +108,6 @@ def install_window_features(window) -> WindowFeatures:
     _install_file_actions(window)
     features = WindowFeatures(install_scenario_switcher(window), install_search(window),
                               install_context_menus(window), HoverIdentify(window))
+    install_field_packages(window)
     install_help(window)
     return features
