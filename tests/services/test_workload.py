@@ -72,7 +72,8 @@ def test_size_command_prints_the_promised_keys(staffed, tmp_path):
 
 
 def test_balance_accepts_route_workload_as_a_measure(staffed):
-    from territory_desktop.services.balancing import BalanceOptions, propose_project_balance
+    from territory_desktop.services.balancing import BalanceOptions
+    from territory_desktop.services.scenario_balance import propose_project_balance
 
     prop = propose_project_balance(staffed, BalanceOptions(["route_workload"], tolerance=0.5))
     assert set(prop.assignment.values()) <= {"W", "E"} and len(prop.assignment) == 9
