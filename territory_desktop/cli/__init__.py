@@ -27,7 +27,7 @@ def _optional_modules() -> list:
     import importlib
 
     found = []
-    for name in ("balance", "route", "screenshot", "printing", "gui"):
+    for name in ("balance", "route", "screenshot", "printing", "gui", "assign_leads", "allocate", "quotas"):
         try:
             found.append(importlib.import_module(f"{__name__}.{name}"))
         except ModuleNotFoundError as exc:

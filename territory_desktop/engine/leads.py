@@ -294,7 +294,8 @@ class _Chooser:
         self.open[rep] += 1
         key = (rep, self.periods[i])
         self.period_count[key] = self.period_count.get(key, 0) + 1
-        load = f", {self._load(rep, i)}" if self.rules.active("capacity") else ""
+        capped = self.cap[rep] >= 0 or self.rules.max_per_period is not None
+        load = f", {self._load(rep, i)}" if self.rules.active("capacity") and capped else ""
         return rep, f"{turn}{load}"
 
     def _names(self, reps: list[int]) -> str:
