@@ -100,45 +100,56 @@ class World:
 
 @dataclass
 class LeadOutcome:
-    """Per lead: territory and rep index (-1 none), explanation, rules not applied, reason if unassigned."""
+    """Per lead: territory and rep index (-1 none), explanation, the rules tried that did not apply and why
+    ("; "-joined), the reason a lead has no rep; and the rotation state to carry into the next run."""
 
     territory: np.ndarray
     rep: np.ndarray
     explanation: np.ndarray
-    not_applied: list[list[str]]
+    not_applied: np.ndarray
     reason: np.ndarray
     rotation: dict
 
 
 def assign_leads(data: LeadData, world: World, rules: LeadRules, rotation: dict | None = None) -> LeadOutcome:
-    """Assign every lead (see the module doc). ``rotation`` is the state a previous run returned."""
+    """Assign every lead (see the module doc), in date order (file order within a day).
+
+    ``rotation`` is the state a previous run returned: {pool "R1|R2": {"counts": {rep: n}, "last": rep}}.
+    """
     n = len(data.ids)
-    notes: list[list[str]] = [[] for _ in range(n)]
+    notes: list[np.ndarray] = []
     territory, source = _territories(data, world, rules, notes)
     pools, pool_of, why = _pools(data, world, rules, territory, source, notes)
     state = {k: {"counts": dict(v.get("counts", {})), "last": v.get("last")} for k, v in (rotation or {}).items()}
-    chooser = _Chooser(data, world, rules, state)
-    rep = np.full(n, -1, dtype=np.int64)
-    explanation = np.full(n, "", dtype=object)
-    reason = np.full(n, "", dtype=object)
+    chooser = _Chooser(data, world, rules, state, pools)
+    chooser.run(np.lexsort((np.arange(n), data.day.astype("datetime64[D]").astype(np.int64))), pool_of, territory)
+    not_applied = _joined(notes, n, "; ")
     head = _territory_text(data, world, territory, source)
-    for i in np.lexsort((np.arange(n), data.day.astype("datetime64[D]").astype(np.int64))):
-        if territory[i] < 0:
-            reason[i] = "no territory: " + "; ".join(notes[i]) if notes[i] else "no territory rule is enabled"
-            continue
-        chosen, text = chooser.choose(i, pools[pool_of[i]])
-        if chosen < 0:
-            reason[i] = f"{head[i]}; {text}"
-            continue
-        rep[i] = chosen
-        extra = f": {why[i]}" if why[i] else ""
-        explanation[i] = f"{head[i]}; rep {world.rep_names[chosen]}{extra}{text}"
-    return LeadOutcome(territory, rep, explanation, notes, reason, chooser.state)
+    explanation = chooser.explanations(head, why)
+    reason = chooser.reason.copy()
+    lost = territory < 0
+    reason[lost] = np.where(not_applied[lost] != "", "no territory: " + not_applied[lost].astype(str),
+                            "no territory rule is enabled")
+    failed = (territory >= 0) & (chooser.rep < 0)
+    reason[failed] = head[failed] + "; " + reason[failed]
+    return LeadOutcome(territory, chooser.rep, explanation, not_applied, reason, chooser.state)
+
+
+def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
+    """Element-wise join of the non-empty strings of several object arrays."""
+    out = np.full(n, "", dtype=object)
+    for part in parts:
+        has = part != ""
+        both = has & (out != "")
+        out[both] = out[both] + sep + part[both]
+        only = has & ~both
+        out[only] = part[only]
+    return out
 
 
 # ------------------------------------------------------------------------------------------ territories
 
-def _territories(data: LeadData, world: World, rules: LeadRules, notes: list[list[str]]):
+def _territories(data: LeadData, world: World, rules: LeadRules, notes: list[np.ndarray]):
     n = len(data.ids)
     territory = np.full(n, -1, dtype=np.int64)
     source = np.full(n, "", dtype=object)
@@ -148,8 +159,10 @@ def _territories(data: LeadData, world: World, rules: LeadRules, notes: list[lis
         hit = open_ & (candidate >= 0)
         territory[hit] = candidate[hit]
         source[hit] = rule
-        for i in np.flatnonzero(open_ & (candidate < 0)):
-            notes[i].append(reasons[i])
+        note = np.full(n, "", dtype=object)
+        miss = open_ & (candidate < 0)
+        note[miss] = reasons[miss]
+        notes.append(note)
     return territory, source
 
 
@@ -157,12 +170,12 @@ def _territory_candidate(rule: str, data: LeadData, world: World, rules: LeadRul
     n = len(data.ids)
     if rule == "account_match":
         acc = data.match.account
-        terr = np.where(acc >= 0, world.account_territory[np.maximum(acc, 0)] if len(acc) and
-                        len(world.account_territory) else -1, -1)
-        no_terr = [f"account match: account {world.account_ids[a]} has no territory" for a in acc[acc >= 0]]
+        owners = np.append(np.asarray(world.account_territory, dtype=np.int64), -1)
+        terr = owners[np.where(acc >= 0, acc, len(owners) - 1)]
         reasons = np.full(n, f"account match: no account with this domain or a name scoring "
                              f"{rules.fuzzy_threshold:g} or more", dtype=object)
-        reasons[acc >= 0] = no_terr
+        no_terr = np.flatnonzero((acc >= 0) & (terr < 0))
+        reasons[no_terr] = [f"account match: account {world.account_ids[a]} has no territory" for a in acc[no_terr]]
         return terr, reasons
     if rule == "account_rule":
         return data.rule_territory, np.full(n, "account rule: no account-attribute rule matches", dtype=object)
@@ -188,59 +201,75 @@ def _territory_text(data: LeadData, world: World, territory: np.ndarray, source:
 
 # ---------------------------------------------------------------------------------------------- rep pools
 
+class _PoolSet:
+    """Distinct candidate-rep tuples, numbered; the territories' teams first (pool t = territory t)."""
+
+    def __init__(self, teams: list[tuple[int, ...]]):
+        self.members: list[tuple[int, ...]] = []
+        self.index: dict[tuple[int, ...], int] = {}
+        for team in [*teams, ()]:
+            self.members.append(tuple(team))
+            self.index.setdefault(tuple(team), len(self.members) - 1)
+
+    def id_of(self, members: tuple[int, ...]) -> int:
+        if members not in self.index:
+            self.members.append(members)
+            self.index[members] = len(self.members) - 1
+        return self.index[members]
+
+
 def _pools(data: LeadData, world: World, rules: LeadRules, territory: np.ndarray, source: np.ndarray,
-           notes: list[list[str]]):
-    """The candidate reps of each lead as (pools: list of rep-index tuples, pool index per lead, why text)."""
-    n = len(data.ids)
-    team = [tuple(r) for r in world.territory_reps] + [()]
-    pool = [team[t] for t in territory]
-    why = np.full(n, "", dtype=object)
+           notes: list[np.ndarray]):
+    """The candidate reps of each lead: (pool tuples, pool index per lead, why text per lead)."""
+    pools = _PoolSet(world.territory_reps)
+    pool_of = np.where(territory >= 0, territory, len(world.territory_reps)).astype(np.int64)
+    why = np.full(len(data.ids), "", dtype=object)
     owner = source == "account_match"
-    rep_index = {r: i for i, r in enumerate(world.rep_ids)}
     for rule in (r for r in rules.order if r in ("value_tier", "expertise") and rules.active(r)):
+        note = np.full(len(data.ids), "", dtype=object)
+        note[(territory >= 0) & owner] = f"{rule.replace('_', ' ')}: the lead goes to the account's owner"
+        live = (territory >= 0) & ~owner
         if rule == "value_tier":
-            _apply_tiers(data, rules, rep_index, pool, why, owner, notes, territory)
+            _apply_tiers(data, world, rules, pools, pool_of, why, live, note)
         else:
-            _apply_expertise(data, world, pool, why, owner, notes, territory)
-    keys = pd.Series([",".join(map(str, p)) for p in pool])
-    codes, uniques = pd.factorize(keys)
-    pools = [tuple(int(x) for x in u.split(",")) if u else () for u in uniques]
-    return pools, codes, why
+            _apply_expertise(data, world, pools, pool_of, why, live, note)
+        notes.append(note)
+    return pools.members, pool_of, why
 
 
-def _apply_tiers(data, rules, rep_index, pool, why, owner, notes, territory) -> None:
+def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
     tiers = sorted(rules.tiers, key=lambda t: -t.min_value)
-    lowest = min((t.min_value for t in tiers), default=None)
-    for i in np.flatnonzero(territory >= 0):
-        if owner[i]:
-            notes[i].append("value tier: the lead goes to the account's owner")
-            continue
-        tier = next((t for t in tiers if data.value[i] >= t.min_value), None)
-        if tier is None:
-            notes[i].append("value tier: no tiers set" if lowest is None else
-                            f"value tier: value {data.value[i]:,.0f} is under the lowest tier ({lowest:,.0f})")
-            continue
-        pool[i] = tuple(rep_index[r] for r in tier.rep_ids if r in rep_index)
-        why[i] = _join(why[i], f"tier '{tier.name}' (value {data.value[i]:,.0f} >= {tier.min_value:,.0f})")
+    if not tiers:
+        note[live] = "value tier: no tiers set"
+        return
+    rep_index = {r: i for i, r in enumerate(world.rep_ids)}
+    chosen = np.full(len(live), -1)
+    for k, tier in enumerate(tiers):
+        chosen[live & (chosen < 0) & (data.value >= tier.min_value)] = k
+    under = live & (chosen < 0)
+    lowest = tiers[-1].min_value
+    note[under] = [f"value tier: value {v:,.0f} is under the lowest tier ({lowest:,.0f})" for v in data.value[under]]
+    for k, tier in enumerate(tiers):
+        rows = chosen == k
+        pool_of[rows] = pools.id_of(tuple(rep_index[r] for r in tier.rep_ids if r in rep_index))
+        text = np.array([f"tier '{tier.name}' (value {v:,.0f} >= {tier.min_value:,.0f})" for v in data.value[rows]],
+                        dtype=object)
+        why[rows] = _joined([why[rows], text], int(rows.sum()), ", ")
 
 
-def _apply_expertise(data, world, pool, why, owner, notes, territory) -> None:
-    cache: dict = {}
-    for i in np.flatnonzero(territory >= 0):
-        if owner[i]:
-            notes[i].append("expertise: the lead goes to the account's owner")
-            continue
-        topics = tuple(t for t in (data.industry[i], data.product[i]) if t)
-        key = (pool[i], topics)
-        if key not in cache:
-            cache[key] = _skilled(world, pool[i], topics)
-        kept, skill = cache[key]
+def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
+    idx = np.flatnonzero(live)
+    frame = pd.DataFrame({"p": pool_of[idx], "i": data.industry[idx], "r": data.product[idx]})
+    for (p, industry, product), pos in frame.groupby(["p", "i", "r"], sort=False).indices.items():
+        rows = idx[pos]
+        topics = tuple(t for t in (industry, product) if t)
+        kept, skill = _skilled(world, pools.members[p], topics)
         if not kept:
             named = " or ".join(f"'{t}'" for t in topics) or "(the lead has no industry or product)"
-            notes[i].append(f"expertise: no candidate rep has skill {named}")
+            note[rows] = f"expertise: no candidate rep has skill {named}"
             continue
-        pool[i] = kept
-        why[i] = _join(why[i], f"skill '{skill}'")
+        pool_of[rows] = pools.id_of(kept)
+        why[rows] = _joined([why[rows], np.full(len(rows), f"skill '{skill}'", dtype=object)], len(rows), ", ")
 
 
 def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
@@ -251,99 +280,146 @@ def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
     return (), ""
 
 
-def _join(a: str, b: str) -> str:
-    return f"{a}, {b}" if a else b
-
-
 # ----------------------------------------------------------------------------------- availability, turns
 
 class _Chooser:
-    """Availability, capacity and round robin for one lead at a time, counting as it assigns."""
+    """Availability, capacity and round robin, one lead at a time in date order, counting as it assigns.
 
-    def __init__(self, data: LeadData, world: World, rules: LeadRules, state: dict):
-        self.data, self.world, self.rules, self.state = data, world, rules, state
-        self.open = np.asarray(world.open_leads, dtype=np.int64).copy()
-        self.period_count = dict(world.period_leads)
+    The loop keeps plain Python ints and lists (numpy scalars cost more than the work); texts are built
+    for all leads afterwards (``explanations``)."""
+
+    def __init__(self, data: LeadData, world: World, rules: LeadRules, state: dict, pools: list[tuple[int, ...]]):
+        self.world, self.rules, self.state, self.pools = world, rules, state, pools
+        n, reps = len(data.ids), len(world.rep_ids)
         index = {r: i for i, r in enumerate(world.rep_ids)}
-        self.cap = np.full(len(world.rep_ids), rules.max_open if rules.max_open is not None else -1, dtype=np.int64)
-        for rep_id, cap in rules.max_open_by_rep.items():
+        cap = np.full(reps, rules.max_open if rules.max_open is not None else -1, dtype=np.int64)
+        for rep_id, value in rules.max_open_by_rep.items():
             if rep_id in index:
-                self.cap[index[rep_id]] = cap
-        self.absent = _absent_days(rules.absences, index)
-        self.periods = period_keys(data.day, rules.period)
-        self.weights = np.array([float(rules.weights.get(r, 1.0)) for r in world.rep_ids])
+                cap[index[rep_id]] = value
+        self.cap = cap.tolist()
+        self.open = np.asarray(world.open_leads, dtype=np.int64).tolist()
+        labels = period_keys(data.day, rules.period)
+        codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
+        self.period, self.period_labels = codes.tolist(), list(uniques)
+        self.width = width = len(self.period_labels) + 1
+        slot = {k: j for j, k in enumerate(self.period_labels)}
+        self.period_count = {r * width + slot[k]: c for (r, k), c in world.period_leads.items() if k in slot}
+        self.day = data.day.astype("datetime64[D]").astype(np.int64).tolist()
+        self.absent = {r * 1_000_000 + d for r, d in _absent_days(rules.absences, index)}
+        self.weights = [float(rules.weights.get(r, 1.0)) for r in world.rep_ids]
+        self.rep = np.full(n, -1, dtype=np.int64)
+        self.reason = np.full(n, "", dtype=object)
+        self.turns = np.zeros(n, dtype=np.int64)
+        self.open_at = np.zeros(n, dtype=np.int64)
+        self.period_at = np.zeros(n, dtype=np.int64)
+        self.pool_state: dict[int, tuple] = {}
 
-    def choose(self, i: int, pool: tuple[int, ...]) -> tuple[int, str]:
-        """(rep index or -1, the text that explains the choice or the refusal)."""
+    def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
+        avail, capacity = self.rules.active("availability"), self.rules.active("capacity")
+        limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
+        rep, turns, open_at, period_at = ([0] * len(order) for _ in range(4))
+        pool_list, has_terr = pool_of.tolist(), (territory >= 0).tolist()
+        pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
+        for i in order.tolist():
+            rep[i] = -1
+            if not has_terr[i]:
+                continue
+            p = pool_list[i]
+            left = pools[p]
+            if avail and self.absent:
+                left = [r for r in left if r * 1_000_000 + self.day[i] not in self.absent]
+            if capacity:
+                slot = self.period[i]
+                left = [r for r in left if not (0 <= cap[r] <= open_[r] or 0 <= limit <= count.get(r * width + slot, 0))]
+            if not left:
+                self.reason[i] = self._refusal(i, pools[p], avail, capacity)
+                continue
+            r = left[0] if len(pools[p]) == 1 else self._turn(p, left)
+            turns[i] = len(left) if len(pools[p]) > 1 else 0
+            open_[r] += 1
+            key = r * width + self.period[i]
+            count[key] = count.get(key, 0) + 1
+            rep[i], open_at[i], period_at[i] = r, open_[r], count[key]
+        self.rep, self.turns = np.array(rep, dtype=np.int64), np.array(turns)
+        self.open_at, self.period_at = np.array(open_at), np.array(period_at)
+
+    def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
         if not pool:
-            return -1, "no rep: the territory has no rep and no tier or team covers the lead"
-        left = list(pool)
-        if self.rules.active("availability"):
-            day = self.data.day[i]
-            away = [r for r in left if (r, day) in self.absent]
-            left = [r for r in left if (r, day) not in self.absent]
-            if not left:
-                return -1, f"no rep: {self._names(away)} absent on {np.datetime_as_string(day)}"
-        if self.rules.active("capacity"):
-            full = [r for r in left if self._full(r, i)]
-            left = [r for r in left if r not in full]
-            if not left:
-                loads = "; ".join(f"{self.world.rep_names[r]} {self._load(r, i)}" for r in full)
-                return -1, f"no rep: capacity reached ({loads})"
-        rep, turn = self._turn(pool, left)
-        self.open[rep] += 1
-        key = (rep, self.periods[i])
-        self.period_count[key] = self.period_count.get(key, 0) + 1
-        capped = self.cap[rep] >= 0 or self.rules.max_per_period is not None
-        load = f", {self._load(rep, i)}" if self.rules.active("capacity") and capped else ""
-        return rep, f"{turn}{load}"
+            return "no rep: the territory has no rep and no tier or team covers the lead"
+        names = self.world.rep_names
+        away = [r for r in pool if avail and r * 1_000_000 + self.day[i] in self.absent]
+        if len(away) == len(pool):
+            day = np.datetime64(self.day[i], "D")
+            return f"no rep: {', '.join(str(names[r]) for r in away)} absent on {day}"
+        full = "; ".join(f"{names[r]} {self._load(r, self.open[r], self._in_period(r, i), i)}"
+                         for r in pool if r not in away)
+        return f"no rep: capacity reached ({full})"
 
-    def _names(self, reps: list[int]) -> str:
-        return ", ".join(str(self.world.rep_names[r]) for r in reps)
+    def _in_period(self, r: int, i: int) -> int:
+        return self.period_count.get(r * self.width + self.period[i], 0)
 
-    def _full(self, r: int, i: int) -> bool:
-        if 0 <= self.cap[r] <= self.open[r]:
-            return True
-        limit = self.rules.max_per_period
-        return limit is not None and self.period_count.get((r, self.periods[i]), 0) >= limit
-
-    def _load(self, r: int, i: int) -> str:
-        parts = [f"{self.open[r]} of {self.cap[r]} open leads" if self.cap[r] >= 0 else f"{self.open[r]} open leads"]
+    def _load(self, r: int, open_now: int, period_now: int, i: int) -> str:
+        cap = self.cap[r]
+        parts = [f"{open_now} of {cap} open leads" if cap >= 0 else f"{open_now} open leads"]
         if self.rules.max_per_period is not None:
-            parts.append(f"{self.period_count.get((r, self.periods[i]), 0)} of {self.rules.max_per_period} "
-                         f"in {self.periods[i]}")
+            parts.append(f"{period_now} of {self.rules.max_per_period} in {self.period_labels[self.period[i]]}")
         return ", ".join(parts)
 
-    def _turn(self, pool: tuple[int, ...], left: list[int]) -> tuple[int, str]:
-        if len(pool) == 1 and left == [pool[0]]:
-            return pool[0], ""
-        ids = [str(self.world.rep_ids[r]) for r in pool]
-        st = self.state.setdefault("|".join(ids), {"counts": {}, "last": None})
+    def _turn(self, p: int, left: list[int]) -> int:
+        if p not in self.pool_state:
+            pool = self.pools[p]
+            ids = [str(self.world.rep_ids[r]) for r in pool]
+            st = self.state.setdefault("|".join(ids), {"counts": {}, "last": None})
+            self.pool_state[p] = (pool, ids, st)
+        pool, ids, st = self.pool_state[p]
         counts = st["counts"]
         last = ids.index(st["last"]) if st["last"] in ids else -1
-        position = {r: (pool.index(r) - last - 1) % len(pool) for r in left}
-        mode = self.rules.round_robin
-        if mode == "order":
+        size = len(pool)
+        position = {r: (pool.index(r) - last - 1) % size for r in left}
+        if self.rules.round_robin == "order":
             rep = min(left, key=position.__getitem__)
         else:
-            w = self.weights if mode == "weighted" else np.ones(len(self.weights))
-            total = sum(counts.get(str(self.world.rep_ids[r]), 0) for r in left) + 1
+            w = self.weights if self.rules.round_robin == "weighted" else [1.0] * len(self.weights)
+            rid = self.world.rep_ids
+            total = sum(counts.get(rid[r], 0) for r in left) + 1
             weight = sum(w[r] for r in left)
-            rep = max(left, key=lambda r: (w[r] * total / weight - counts.get(str(self.world.rep_ids[r]), 0),
-                                           -position[r]))
-        rid = str(self.world.rep_ids[rep])
-        counts[rid] = counts.get(rid, 0) + 1
-        st["last"] = rid
-        return rep, f", round robin ({mode}) among {len(left)}"
+            rep = max(left, key=lambda r: (w[r] * total / weight - counts.get(rid[r], 0), -position[r]))
+        chosen = str(self.world.rep_ids[rep])
+        counts[chosen] = counts.get(chosen, 0) + 1
+        st["last"] = chosen
+        return rep
+
+    def explanations(self, head: np.ndarray, why: np.ndarray) -> np.ndarray:
+        out = np.full(len(head), "", dtype=object)
+        done = np.flatnonzero(self.rep >= 0)
+        if not len(done):
+            return out
+        r = self.rep[done]
+        text = head[done] + "; rep " + self.world.rep_names[r].astype(object)
+        reasons = why[done]
+        text = np.where(reasons != "", text + ": " + reasons, text)
+        mode = self.rules.round_robin
+        turn = np.array([f", round robin ({mode}) among {k}" if k else "" for k in self.turns[done]], dtype=object)
+        text = text + turn
+        if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
+                                              or self.rules.max_per_period is not None):
+            load = [", " + self._load(a, b, c, i) for a, b, c, i in
+                    zip(r.tolist(), self.open_at[done].tolist(), self.period_at[done].tolist(), done.tolist(),
+                        strict=True)]
+            text = text + np.array(load, dtype=object)
+        out[done] = text
+        return out
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:
+    """{(rep index, day number since 1970)} of every day a rep is away."""
     days = set()
     for rep_id, spans in absences.items():
         if rep_id not in index:
             continue
         for start, end in spans:
-            for d in np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + np.timedelta64(1, "D")):
+            first, last = np.datetime64(start, "D"), np.datetime64(end, "D")
+            for d in np.arange(first, last + np.timedelta64(1, "D")).astype(np.int64).tolist():
                 days.add((index[rep_id], d))
     return days
 

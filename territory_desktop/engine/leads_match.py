@@ -24,20 +24,31 @@ LEGAL_SUFFIXES = ("inc", "incorporated", "corp", "corporation", "co", "company",
 _SUFFIX = re.compile(r"\b(?:" + "|".join(LEGAL_SUFFIXES) + r")\b")
 
 
+def _text(values):
+    import pyarrow as pa
+
+    return pa.array(pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+
+
 def normalise_company(names) -> np.ndarray:
     """Company names as comparison keys: lower case, '&' as 'and', no punctuation or legal suffixes."""
-    s = pd.Series(names, dtype=object).fillna("").astype(str).str.lower()
-    s = s.str.replace("&", " and ", regex=False).str.replace(r"[^a-z0-9 ]+", " ", regex=True)
-    s = s.str.replace(_SUFFIX, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
-    return s.to_numpy(dtype=object)
+    import pyarrow.compute as pc
+
+    s = pc.replace_substring(pc.utf8_lower(_text(names)), "&", " and ")
+    s = pc.replace_substring_regex(s, r"[^a-z0-9 ]+", " ")
+    s = pc.replace_substring_regex(s, _SUFFIX.pattern, " ")
+    s = pc.utf8_trim_whitespace(pc.replace_substring_regex(s, r"\s+", " "))
+    return s.to_numpy(zero_copy_only=False).astype(object)
 
 
 def normalise_domain(values) -> np.ndarray:
     """Web domains as keys: 'https://www.Acme.com/x' and 'ana@acme.com' both become 'acme.com'."""
-    s = pd.Series(values, dtype=object).fillna("").astype(str).str.strip().str.lower()
-    s = s.str.replace(r"^.*@", "", regex=True).str.replace(r"^[a-z]+://", "", regex=True)
-    s = s.str.replace(r"^www\.", "", regex=True).str.replace(r"[/?#:].*$", "", regex=True)
-    return s.to_numpy(dtype=object)
+    import pyarrow.compute as pc
+
+    s = pc.utf8_trim_whitespace(pc.utf8_lower(_text(values)))
+    for pattern in (r"^.*@", r"^[a-z]+://", r"^www\.", r"[/?#:].*$"):
+        s = pc.replace_substring_regex(s, pattern, "")
+    return s.to_numpy(zero_copy_only=False).astype(object)
 
 
 @dataclass
@@ -79,27 +90,75 @@ def _exact(lead_keys: np.ndarray, account_keys: np.ndarray, account: np.ndarray,
 
 def _fuzzy(lead_keys: np.ndarray, account_keys: np.ndarray, account: np.ndarray, how: np.ndarray,
            score: np.ndarray, threshold: float) -> None:
+    """Best fuzzy account of each unmatched lead among its candidates (see ``_candidate_pairs``)."""
     from rapidfuzz import fuzz, process
 
     open_ = np.flatnonzero((account < 0) & (lead_keys != ""))
     if not len(open_) or not len(account_keys):
         return
-    lead_block = pd.Series(lead_keys[open_]).str[:2].to_numpy(dtype=object)
-    acc_block = pd.Series(account_keys).str[:2].to_numpy(dtype=object)
-    acc_by_block = pd.Series(np.arange(len(account_keys))).groupby(acc_block).apply(np.asarray)
-    for block, members in pd.Series(np.arange(len(open_))).groupby(lead_block):
-        if block == "" or block not in acc_by_block.index:
-            continue
-        choices = acc_by_block[block]
-        rows = open_[members.to_numpy()]
-        scores = process.cdist(lead_keys[rows].tolist(), account_keys[choices].tolist(),
-                               scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
-        best = scores.argmax(axis=1)
-        top = scores[np.arange(len(rows)), best]
-        ok = top >= threshold
-        account[rows[ok]] = choices[best[ok]]
-        how[rows[ok]] = "fuzzy name"
-        score[rows[ok]] = top[ok]
+    lead, acc = _candidate_pairs(lead_keys[open_], account_keys, threshold)
+    if not len(lead):
+        return
+    s = process.cpdist(lead_keys[open_][lead].tolist(), account_keys[acc].tolist(), scorer=fuzz.token_sort_ratio,
+                       score_cutoff=threshold, workers=-1)
+    keep = s >= threshold
+    pairs = pd.DataFrame({"lead": lead[keep], "acc": acc[keep], "s": s[keep]})
+    best = pairs.sort_values(["lead", "s", "acc"], ascending=[True, False, True]).drop_duplicates("lead")
+    rows = open_[best["lead"].to_numpy()]
+    account[rows] = best["acc"].to_numpy()
+    how[rows] = "fuzzy name"
+    score[rows] = best["s"].to_numpy()
+
+
+def _candidate_pairs(lead_keys: np.ndarray, account_keys: np.ndarray, threshold: float,
+                     max_share: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(lead, account) pairs worth scoring: they share a word of 3+ letters that at most ``max_share``
+    accounts have, or (for leads without such a word) the first two letters; and their lengths allow the
+    threshold (a score s needs the shorter key at least s / (200 - s) of the longer)."""
+    lead_row, lead_word = _words(lead_keys)
+    acc_row, acc_word = _words(account_keys)
+    codes, _ = pd.factorize(np.concatenate([lead_word, acc_word]))
+    lead_code, acc_code = codes[: len(lead_word)], codes[len(lead_word):]
+    share = np.bincount(acc_code, minlength=codes.max() + 1 if len(codes) else 0)
+    rare = share[acc_code] <= max_share
+    lead, acc = _expand(lead_row, lead_code, acc_row[rare], acc_code[rare], len(share))
+    lonely = np.setdiff1d(np.arange(len(lead_keys)), lead)
+    if len(lonely):
+        prefixes, _ = pd.factorize(np.concatenate([pd.Series(lead_keys[lonely]).str[:2].to_numpy(dtype=object),
+                                                   pd.Series(account_keys).str[:2].to_numpy(dtype=object)]))
+        more_l, more_a = _expand(lonely, prefixes[: len(lonely)], np.arange(len(account_keys)),
+                                 prefixes[len(lonely):], prefixes.max() + 1)
+        lead, acc = np.concatenate([lead, more_l]), np.concatenate([acc, more_a])
+    pair = np.unique(lead * len(account_keys) + acc)
+    lead, acc = pair // len(account_keys), pair % len(account_keys)
+    ll = np.fromiter(map(len, lead_keys[lead]), dtype=np.int64, count=len(lead))
+    al = np.fromiter(map(len, account_keys[acc]), dtype=np.int64, count=len(acc))
+    ok = np.minimum(ll, al) >= threshold / (200.0 - threshold) * np.maximum(ll, al)
+    return lead[ok], acc[ok]
+
+
+def _expand(lead_row: np.ndarray, lead_code: np.ndarray, acc_row: np.ndarray, acc_code: np.ndarray,
+            n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (lead row, account row) pair with equal codes, without a Python loop."""
+    order = np.argsort(acc_code, kind="stable")
+    acc_row, acc_code = acc_row[order], acc_code[order]
+    starts = np.searchsorted(acc_code, np.arange(n_codes))
+    count = np.bincount(acc_code, minlength=n_codes)[lead_code]
+    total = int(count.sum())
+    first = np.repeat(starts[lead_code] - np.cumsum(count) + count, count)
+    return np.repeat(lead_row, count), acc_row[first + np.arange(total)]
+
+
+def _words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, word) of every distinct word of 3+ characters in ``keys``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = pc.split_pattern(pa.array(keys.tolist(), type=pa.string()), " ")
+    flat = pc.list_flatten(lists)
+    rows = pc.list_parent_indices(lists).to_numpy()
+    long = pc.greater_equal(pc.utf8_length(flat), 3).to_numpy(zero_copy_only=False)
+    return rows[long].astype(np.int64), flat.to_numpy(zero_copy_only=False)[long].astype(object)
 
 
 def locate(x: np.ndarray, y: np.ndarray, unit_polygons: np.ndarray, unit_territory: np.ndarray,
@@ -122,6 +181,11 @@ def locate(x: np.ndarray, y: np.ndarray, unit_polygons: np.ndarray, unit_territo
     outside = np.flatnonzero(~inside & np.isfinite(x) & np.isfinite(y))
     if len(outside):
         tree = shapely.STRtree(polys)
-        point_idx, poly_idx = tree.query_nearest(shapely.points(x[outside], y[outside]), all_matches=False)
-        result[outside[point_idx]] = unit_territory[assigned[poly_idx]]
+        points = shapely.points(x[outside], y[outside])
+        found = np.zeros(len(outside), dtype=bool)
+        for reach in (0.5, None):  # degrees: a bounded search first (most strays are near a coast), then all
+            rest = np.flatnonzero(~found)
+            point_idx, poly_idx = tree.query_nearest(points[rest], max_distance=reach, all_matches=False)
+            result[outside[rest[point_idx]]] = unit_territory[assigned[poly_idx]]
+            found[rest[point_idx]] = True
     return result, inside

@@ -184,13 +184,15 @@ def preview_table(leads: pd.DataFrame, world: World, data: LeadData, outcome: Le
     names = np.append(world.rep_names, None)
     acc = data.match.account
     account = np.where(acc >= 0, np.append(world.account_ids, None)[acc], None)
-    return pd.DataFrame({
+    columns = {
         "lead_id": data.ids, "territory_id": tids[outcome.territory], "rep_id": rids[outcome.rep],
         "rep_name": names[outcome.rep], "account_id": account,
         "matched_by": np.where(acc >= 0, data.match.how, None),
         "explanation": np.where(outcome.rep >= 0, outcome.explanation, None),
-        "not_applied": ["; ".join(n) for n in outcome.not_applied],
-        "reason": np.where(outcome.rep < 0, outcome.reason, None)}, columns=PREVIEW_COLUMNS)
+        "not_applied": outcome.not_applied,
+        "reason": np.where(outcome.rep < 0, outcome.reason, None)}
+    # object columns as they are: converting 100,000 explanations to Arrow strings costs more than the rules
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, columns=PREVIEW_COLUMNS)
 
 
 def apply_leads(project: Project, proposal: LeadProposal, source: str = "") -> int:
