@@ -68,11 +68,13 @@ class Curve:
         return 0.5 * (lo_x + hi_x)
 
 
-def curve_from_potential(potential: float, lift: float = 0.1, saturation: float = 0.05) -> Curve:
-    """A prior curve where there is no history: spending without limit adds ``lift`` x potential; spending
-    ``saturation`` x potential brings half of that (Hill, s = 1)."""
-    potential = max(float(potential), 1e-9)
-    return Curve("hill", lift * potential, saturation * potential, 1.0, "potential")
+def curve_from_potential(potential: float, share: float, lift: float = 0.1, saturation: float = 1.0) -> Curve:
+    """A prior curve where there is no history (Hill, s = 1): spending without limit adds ``lift`` x
+    potential; spending ``saturation`` x ``share`` (the territory's potential-proportional part of the
+    total, in the total's units) brings half of that. With only prior curves and no binding bounds the
+    optimum is the potential-proportional split."""
+    return Curve("hill", lift * max(float(potential), 1e-9), saturation * max(float(share), 1e-9), 1.0,
+                 "potential")
 
 
 def _log_model(x, c, a, b):
@@ -138,6 +140,7 @@ def allocate_continuous(curves: list[Curve], total: float, lo=None, hi=None) -> 
     n = len(curves)
     lo = np.zeros(n) if lo is None else np.asarray(lo, float)
     hi = np.full(n, float(total)) if hi is None else np.minimum(np.asarray(hi, float), total)
+    hi = np.maximum(hi, np.minimum(lo, total))  # a maximum above the total is the total
     _check(curves, total, lo, hi)
 
     def spend(lam: float) -> np.ndarray:
@@ -168,6 +171,7 @@ def allocate_whole(curves: list[Curve], total: int, lo=None, hi=None, time_limit
     lo = np.zeros(n, dtype=np.int64) if lo is None else np.ceil(np.asarray(lo, float) - 1e-9).astype(np.int64)
     hi = (np.full(n, int(total), dtype=np.int64) if hi is None
           else np.minimum(np.floor(np.asarray(hi, float) + 1e-9), total).astype(np.int64))
+    hi = np.maximum(hi, np.minimum(lo, total))
     _check(curves, float(total), lo.astype(float), hi.astype(float))
     tables = [c.value(np.arange(low, h + 1)) for c, low, h in zip(curves, lo, hi, strict=True)]
     scale = 1e6 / max(max(float(t.max()) for t in tables), 1e-12)

@@ -60,14 +60,14 @@ def test_whole_units_are_integers_and_optimal_by_exhaustive_search():
     run = allocate_whole(curves, total, lo, hi)
     assert run.amount.dtype.kind == "i" and run.amount.sum() == total
     best = max((sum(float(c.value(x)) for c, x in zip(curves, xs, strict=True)), xs)
-               for xs in itertools.product(range(1, 9), range(0, 11), range(2, 7)) if sum(xs) == total)
+               for xs in itertools.product(range(1, 9), range(11), range(2, 7)) if sum(xs) == total)
     assert tuple(run.amount) == best[1]
     assert run.total_return == pytest.approx(best[0], rel=1e-6)
     assert all(lo_ <= x <= hi_ for x, lo_, hi_ in zip(run.amount, lo, hi, strict=True))
 
 
 def test_hill_curves_equalise_marginals():
-    curves = [curve_from_potential(p) for p in (1e6, 4e5, 2e6)]
+    curves = [curve_from_potential(p, share) for p, share in ((1e6, 3e4), (4e5, 5e4), (2e6, 2e4))]
     run = allocate_continuous(curves, 100_000.0)
     assert run.amount.sum() == pytest.approx(100_000.0)
     assert run.marginal == pytest.approx(np.full(3, run.lam), rel=1e-6)
