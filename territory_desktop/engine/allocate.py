@@ -124,12 +124,12 @@ class Allocation:
 def _check(curves: list[Curve], total: float, lo: np.ndarray, hi: np.ndarray) -> None:
     if len(lo) != len(curves) or len(hi) != len(curves):
         raise InvalidInputError("allocate", ["one minimum and one maximum per territory"])
+    if lo.sum() > total + 1e-9:
+        raise InfeasibleError(f"the minimums add up to {lo.sum():,.2f}, more than the total {total:,.2f}")
     bad = [f"territory {i + 1}: minimum {lo[i]:g} is above its maximum {hi[i]:g}" for i in
            np.flatnonzero(lo > hi)]
     if bad:
         raise InvalidInputError("allocate", bad)
-    if lo.sum() > total + 1e-9:
-        raise InfeasibleError(f"the minimums add up to {lo.sum():,.2f}, more than the total {total:,.2f}")
     if hi.sum() < total - 1e-9:
         raise InfeasibleError(f"the maximums add up to {hi.sum():,.2f}, less than the total {total:,.2f}: "
                               "raise the maximums or lower the total")
