@@ -45,6 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def emit(args: argparse.Namespace, result: dict, drop: str) -> bool:
+    """Write ``result["territories"]`` (without the ``drop`` column) to --out; print JSON with --json.
+    True when the JSON was printed (nothing else to show). Shared by ``allocate`` and ``quotas``."""
+    if args.out:
+        import pandas as pd
+
+        from ..storage.export import write_table
+
+        write_table(pd.DataFrame([{k: v for k, v in r.items() if k != drop} for r in result["territories"]]),
+                    args.out)
+    if args.json:
+        print(json_text(result))
+    return bool(args.json)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..services.allocation import allocate_project, read_bounds, read_history
     from ..services.project import open_project
@@ -54,15 +69,7 @@ def run(args: argparse.Namespace) -> int:
     bounds = read_bounds(args.bounds, project) if args.bounds else None
     result = allocate_project(project, args.total, args.whole, args.min, args.max, bounds, history,
                               args.what_if, args.lift, args.saturation)
-    if args.out:
-        import pandas as pd
-
-        from ..storage.export import write_table
-
-        write_table(pd.DataFrame([{k: v for k, v in r.items() if k != "curve"} for r in result["territories"]]),
-                    args.out)
-    if args.json:
-        print(json_text(result))
+    if emit(args, result, drop="curve"):
         return 0
     unit = "units" if args.whole else ""
     print(f"allocated {result['total']:,.0f} {unit}: expected return {result['expected_return']:,.0f}".rstrip())

@@ -6,7 +6,8 @@ import argparse
 
 from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError
-from ._common import json_text, number_in, output_file, printable, project_file
+from ._common import number_in, output_file, printable, project_file
+from .allocate import emit
 
 DESCRIPTION = """\
 Split --total across the territories of the active scenario: even, by potential, by prior_year sales
@@ -69,17 +70,8 @@ def run(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     result = plan_quotas(project, args.total, args.method, blend or None, new_reps, args.ramp, args.start,
                          args.coverage)
-    if args.out:
-        import pandas as pd
-
-        from ..storage.export import write_table
-
-        write_table(pd.DataFrame([{k: v for k, v in r.items() if k != "monthly"} for r in result["territories"]]),
-                    args.out)
-    if args.json:
-        print(json_text(result))
-        return 0
-    _print(result)
+    if not emit(args, result, drop="monthly"):
+        _print(result)
     return 0
 
 
