@@ -248,13 +248,12 @@ def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
         chosen[live & (chosen < 0) & (data.value >= tier.min_value)] = k
     under = live & (chosen < 0)
     lowest = tiers[-1].min_value
-    note[under] = [f"value tier: value {v:,.0f} is under the lowest tier ({lowest:,.0f})" for v in data.value[under]]
+    note[under] = f"value tier: the value is under the lowest tier ({lowest:,.0f})"
     for k, tier in enumerate(tiers):
         rows = chosen == k
         pool_of[rows] = pools.id_of(tuple(rep_index[r] for r in tier.rep_ids if r in rep_index))
-        text = np.array([f"tier '{tier.name}' (value {v:,.0f} >= {tier.min_value:,.0f})" for v in data.value[rows]],
-                        dtype=object)
-        why[rows] = _joined([why[rows], text], int(rows.sum()), ", ")
+        text = np.full(int(rows.sum()), f"tier '{tier.name}' (value {tier.min_value:,.0f} or more)", dtype=object)
+        why[rows] = _joined([why[rows], text], len(text), ", ")
 
 
 def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
@@ -315,32 +314,37 @@ class _Chooser:
         self.pool_state: dict[int, tuple] = {}
 
     def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
-        avail, capacity = self.rules.active("availability"), self.rules.active("capacity")
+        avail = self.rules.active("availability") and bool(self.absent)
+        capacity = self.rules.active("capacity")
         limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
-        rep, turns, open_at, period_at = ([0] * len(order) for _ in range(4))
+        rep, turns, open_at, period_at = ([-1] * len(order) for _ in range(4))
         pool_list, has_terr = pool_of.tolist(), (territory >= 0).tolist()
         pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
+        absent, day, period = self.absent, self.day, self.period
+        away = {k // 1_000_000 for k in absent}
+
+        def blocked(r: int, i: int) -> bool:
+            return ((avail and r in away and r * 1_000_000 + day[i] in absent)
+                    or (capacity and (0 <= cap[r] <= open_[r] or 0 <= limit <= count.get(r * width + period[i], 0))))
+
         for i in order.tolist():
-            rep[i] = -1
             if not has_terr[i]:
                 continue
-            p = pool_list[i]
-            left = pools[p]
-            if avail and self.absent:
-                left = [r for r in left if r * 1_000_000 + self.day[i] not in self.absent]
-            if capacity:
-                slot = self.period[i]
-                left = [r for r in left if not (0 <= cap[r] <= open_[r] or 0 <= limit <= count.get(r * width + slot, 0))]
-            if not left:
-                self.reason[i] = self._refusal(i, pools[p], avail, capacity)
-                continue
-            r = left[0] if len(pools[p]) == 1 else self._turn(p, left)
-            turns[i] = len(left) if len(pools[p]) > 1 else 0
+            pool = pools[pool_list[i]]
+            if len(pool) == 1 and not blocked(pool[0], i):
+                r = pool[0]
+            else:
+                left = [r for r in pool if not blocked(r, i)]
+                if not left:
+                    self.reason[i] = self._refusal(i, pool, avail, capacity)
+                    continue
+                r = left[0] if len(pool) == 1 else self._turn(pool_list[i], left)
+                turns[i] = len(left) if len(pool) > 1 else 0
             open_[r] += 1
-            key = r * width + self.period[i]
+            key = r * width + period[i]
             count[key] = count.get(key, 0) + 1
             rep[i], open_at[i], period_at[i] = r, open_[r], count[key]
-        self.rep, self.turns = np.array(rep, dtype=np.int64), np.array(turns)
+        self.rep, self.turns = np.array(rep, dtype=np.int64), np.maximum(np.array(turns), 0)
         self.open_at, self.period_at = np.array(open_at), np.array(period_at)
 
     def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
@@ -364,6 +368,18 @@ class _Chooser:
         if self.rules.max_per_period is not None:
             parts.append(f"{period_now} of {self.rules.max_per_period} in {self.period_labels[self.period[i]]}")
         return ", ".join(parts)
+
+    def _loads(self, r: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise."""
+        cap = np.array(self.cap, dtype=np.int64)[r]
+        held = self.open_at[done].astype(str).astype(object)
+        text = np.where(cap >= 0, ", " + held + " of " + cap.astype(str).astype(object) + " open leads",
+                        ", " + held + " open leads")
+        if self.rules.max_per_period is not None:
+            labels = np.array(self.period_labels, dtype=object)[np.array(self.period)[done]]
+            text = (text + ", " + self.period_at[done].astype(str).astype(object)
+                    + f" of {self.rules.max_per_period} in " + labels)
+        return text
 
     def _turn(self, p: int, left: list[int]) -> int:
         if p not in self.pool_state:
@@ -403,10 +419,7 @@ class _Chooser:
         text = text + turn
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
-            load = [", " + self._load(a, b, c, i) for a, b, c, i in
-                    zip(r.tolist(), self.open_at[done].tolist(), self.period_at[done].tolist(), done.tolist(),
-                        strict=True)]
-            text = text + np.array(load, dtype=object)
+            text = text + self._loads(r, done)
         out[done] = text
         return out
 
@@ -426,12 +439,10 @@ def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set
 
 def period_keys(days: np.ndarray, period: str) -> np.ndarray:
     """Period label of each day: '2026-12' (month), '2026-W49' (ISO week) or '2026-12-01' (day)."""
-    s = pd.Series(pd.to_datetime(days))
-    if period == "day":
-        out = s.dt.strftime("%Y-%m-%d")
-    elif period == "week":
-        iso = s.dt.isocalendar()
-        out = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    else:
-        out = s.dt.strftime("%Y-%m")
+    days = np.asarray(days, dtype="datetime64[D]")
+    if period in ("day", "month"):
+        out = pd.Series(days.astype("datetime64[M]" if period == "month" else "datetime64[D]").astype(str))
+        return out.where(~np.isnat(days), "").to_numpy(dtype=object)
+    iso = pd.Series(pd.to_datetime(days)).dt.isocalendar()
+    out = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
     return out.fillna("").to_numpy(dtype=object)
