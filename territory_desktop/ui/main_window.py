@@ -30,6 +30,7 @@ from .commands import AccountOverrideCommand, ProjectEditCommand
 from .features import install_window_features
 from .kpi_dock import install_kpi_ui
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
+from .leads_panel import install_leads_ui
 from .panels import LayerPanel, PropertiesPanel, TerritoryPanel, ValidationPanel
 from .plaintext import esc, window_title
 from .routes import install_routing_ui
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._routes = install_routing_ui(self)
         self.balance_action = install_balance_ui(self)
         self.kpis = install_kpi_ui(self)
+        self.leads_panel = install_leads_ui(self)
         self._status_widgets()
         self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
         self._connect()
