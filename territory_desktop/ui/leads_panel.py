@@ -113,6 +113,7 @@ class LeadsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(["Lead", "Territory", "Rep", "Explanation / reason"])
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
         self._layout()
 
     def _layout(self) -> None:
