@@ -83,6 +83,8 @@ def project_curves(project: Project, total: float, history: pd.DataFrame | None 
                    saturation: float = 1.0) -> tuple[pd.DataFrame, list[Curve]]:
     """The territories (``metrics.territory_totals``) and one response curve each."""
     totals = territory_totals(project)
+    if not len(totals):
+        raise InvalidInputError("allocate", ["the active scenario has no territories"])
     potential = totals["potential"].to_numpy(float)
     shares = total * (potential / potential.sum() if potential.sum() > 0 else np.full(len(totals), 1 / len(totals)))
     curves = []
@@ -120,8 +122,6 @@ def allocate_project(project: Project, total: float, whole: bool = False, low: f
                      saturation: float = 1.0) -> dict:
     """The optimum allocation of ``total`` and the what-if curve, as a JSON-ready dict."""
     totals, curves = project_curves(project, total, history, lift, saturation)
-    if not curves:
-        raise InvalidInputError("allocate", ["the active scenario has no territories"])
     lo, hi = bounds_for(totals, total, low, high, bounds)
     run = allocate_whole(curves, int(total), lo, hi) if whole else allocate_continuous(curves, total, lo, hi)
     grid = np.linspace(0.25, 2.0, what_if_points) * total if what_if_points else []

@@ -91,10 +91,12 @@ def _rule_names(values, key: str, problems: list) -> list[str]:
     return [v for v in values if v in RULES]
 
 
-def _number(data: dict, key: str, default: float, low: float, high: float, problems: list) -> float:
+def _number(data: dict, key: str, default: float, low: float, high: float, problems: list,
+            where: str | None = None) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        problems.append(RowProblem(None, key, f"must be a number from {low:g} to {high:g}, not {value!r}"))
+        limits = f"from {low:g} to {high:g}" if high < float("inf") else f"of {low:g} or more"
+        problems.append(RowProblem(None, where or key, f"must be a number {limits}, not {value!r}"))
         return default
     return float(value)
 
@@ -134,7 +136,7 @@ def _tiers(values, rep_ids, problems: list) -> tuple[Tier, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("reps"), list) or not item["reps"]:
             problems.append(RowProblem(None, where, "needs name, min_value and a non-empty list of reps"))
             continue
-        value = _number(item, "min_value", 0.0, 0, float("inf"), problems)
+        value = _number(item, "min_value", 0.0, 0, float("inf"), problems, f"{where}.min_value")
         reps = tuple(r for r in item["reps"] if _check_rep(r, f"{where}.reps", rep_ids, problems))
         tiers.append(Tier(str(item.get("name", f"tier {i + 1}")), value, reps))
     return tuple(tiers)
@@ -144,7 +146,7 @@ def _rep_counts(values, rep_ids, problems: list) -> dict[str, int]:
     out = {}
     for rep, cap in (values.items() if isinstance(values, dict) else []):
         if _check_rep(rep, "max_open_by_rep", rep_ids, problems):
-            checked = _count({rep: cap}, rep, problems)
+            checked = _count({f"max_open_by_rep.{rep}": cap}, f"max_open_by_rep.{rep}", problems)
             if checked is not None:
                 out[rep] = checked
     return out
@@ -154,7 +156,7 @@ def _weights(values, rep_ids, problems: list) -> dict[str, float]:
     out = {}
     for rep, weight in (values.items() if isinstance(values, dict) else []):
         if _check_rep(rep, "weights", rep_ids, problems):
-            out[rep] = _number({rep: weight}, rep, 1.0, 0.001, 1e6, problems)
+            out[rep] = _number({rep: weight}, rep, 1.0, 0.001, 1e6, problems, f"weights.{rep}")
     return out
 
 

@@ -91,6 +91,9 @@ def _dates_and_status(frame: pd.DataFrame, columns: dict[str, str]):
 def propose_leads(project: Project, leads: pd.DataFrame, ruleset: RuleSet | None = None) -> LeadProposal:
     """Assign ``leads`` (as ``read_leads`` returns them) without changing the project."""
     ruleset = ruleset or RuleSet()
+    if not len(project.scenario_territories()):
+        raise InvalidInputError("assign-leads", [("the active scenario has no territories: build or import them "
+                                                 "first")])
     known = set(project.leads["lead_id"].astype(str)) if len(project.leads) else set()
     fresh = ~leads["lead_id"].astype(str).isin(known)
     skipped = leads.loc[~fresh, "lead_id"].astype(str).tolist()
