@@ -122,14 +122,15 @@ def _candidate_pairs(lead_keys: np.ndarray, account_keys: np.ndarray, threshold:
     share = np.bincount(acc_code, minlength=codes.max() + 1 if len(codes) else 0)
     rare = share[acc_code] <= max_share
     lead, acc = _expand(lead_row, lead_code, acc_row[rare], acc_code[rare], len(share))
-    lonely = np.setdiff1d(np.arange(len(lead_keys)), lead)
+    lonely = np.flatnonzero(np.bincount(lead, minlength=len(lead_keys)) == 0)
     if len(lonely):
         prefixes, _ = pd.factorize(np.concatenate([pd.Series(lead_keys[lonely]).str[:2].to_numpy(dtype=object),
                                                    pd.Series(account_keys).str[:2].to_numpy(dtype=object)]))
         more_l, more_a = _expand(lonely, prefixes[: len(lonely)], np.arange(len(account_keys)),
                                  prefixes[len(lonely):], prefixes.max() + 1)
         lead, acc = np.concatenate([lead, more_l]), np.concatenate([acc, more_a])
-    pair = np.unique(lead * len(account_keys) + acc)
+    pair = np.sort(lead * len(account_keys) + acc)
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
     lead, acc = pair // len(account_keys), pair % len(account_keys)
     ll = np.fromiter(map(len, lead_keys[lead]), dtype=np.int64, count=len(lead))
     al = np.fromiter(map(len, account_keys[acc]), dtype=np.int64, count=len(acc))
