@@ -25,23 +25,22 @@ from ..engine.allocate import (
 )
 from ..engine.allocate import what_if as what_if_curve
 from ..models import InvalidInputError, Project, RowProblem
-from ..storage.tabular import FIRST_DATA_ROW, read_table
+from .leads import read_rows
 from .metrics import account_owners, territory_totals
 
 
-def _numbers(frame: pd.DataFrame, column: str, problems: list, blank_ok: bool) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, column: str, problems: list, blank_ok: bool, rows: np.ndarray) -> np.ndarray:
     text = frame[column].astype(str).str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(float)
     blank = (text == "").to_numpy() if blank_ok else np.zeros(len(text), dtype=bool)
     for i in np.flatnonzero((np.isnan(values) & ~blank) | (values < 0)):
-        problems.append(RowProblem(int(i) + FIRST_DATA_ROW, column,
-                                   f"'{frame[column].iat[i]}' is not a number of 0 or more"))
+        problems.append(RowProblem(int(rows[i]), column, f"'{frame[column].iat[i]}' is not a number of 0 or more"))
     return values
 
 
 def _read(path: str | Path, required: tuple[str, ...], numeric: tuple[str, ...], known: set[str],
           blank_ok: bool = False) -> pd.DataFrame:
-    frame, _ = read_table(path)
+    frame, rows, _notes, _validate = read_rows(path)
     source = Path(path).name
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
@@ -50,15 +49,14 @@ def _read(path: str | Path, required: tuple[str, ...], numeric: tuple[str, ...],
                                          for c in missing])
     problems: list[RowProblem] = []
     for column in (c for c in numeric if c in frame.columns):
-        frame[column] = _numbers(frame, column, problems, blank_ok)
+        frame[column] = _numbers(frame, column, problems, blank_ok, rows)
     tid = frame["territory_id"].astype(str).str.strip()
     for i in np.flatnonzero(~tid.isin(known).to_numpy()):
-        problems.append(RowProblem(int(i) + FIRST_DATA_ROW, "territory_id", f"no territory '{tid.iat[i]}' in the "
-                                                                            "active scenario"))
+        problems.append(RowProblem(int(rows[i]), "territory_id", f"no territory '{tid.iat[i]}' in the active scenario"))
     if problems:
         raise InvalidInputError(source, problems)
     frame["territory_id"] = tid
-    return frame
+    return frame.reset_index(drop=True)
 
 
 def read_history(path: str | Path, project: Project) -> pd.DataFrame:

@@ -22,7 +22,8 @@ from ..engine.leads_match import AccountMatch, locate, match_accounts
 from ..models import InvalidInputError, Project, RowProblem
 from ..models.fields import LEAD_FIELDS
 from ..models.project import LEAD_COLUMNS
-from ..storage.tabular import FIRST_DATA_ROW, detect_mapping, read_table, validate_table
+from ..storage import tabular
+from ..storage.tabular import detect_mapping, read_table, validate_table
 from .lead_rules import RuleSet
 from .metrics import _rule_mask, account_owners
 
@@ -50,14 +51,32 @@ class LeadProposal:
         return self.table[self.table["rep_id"].isna()]
 
 
+def read_rows(path: str | Path, sheet: str | None = None, encoding: str | None = None):
+    """A CSV/XLSX file as text columns: (frame, the spreadsheet row number of each row, notes, and a
+    ``validate(fields, id_field, mapping)`` that runs ``storage.tabular.validate_table`` on it).
+
+    Works with both forms of ``storage.tabular``: ``read_table`` returning (frame, notes) with a 0-based
+    index, and returning a ``RawTable`` whose index is the row number (after the sheets split); after
+    the merge into main the first branch can go.
+    """
+    read = read_table(path, sheet, encoding)
+    if isinstance(read, tuple):
+        frame, notes = read
+        return (frame, np.arange(len(frame)) + getattr(tabular, "FIRST_DATA_ROW", 2), notes,
+                lambda fields, id_field, mapping: validate_table(frame, fields, id_field, Path(path).name, mapping,
+                                                                 notes))
+    return (read.frame, read.frame.index.to_numpy(), list(read.notes),
+            lambda fields, id_field, mapping: validate_table(read, fields, id_field, mapping))
+
+
 def read_leads(path: str | Path, mapping: dict[str, str] | None = None, sheet: str | None = None,
                encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The leads of a CSV/XLSX file (lat/lon or ZIP; dates ISO or blank = today), checked all at once."""
-    frame, notes = read_table(path, sheet, encoding)
+    frame, rows, _notes, validate = read_rows(path, sheet, encoding)
     columns = detect_mapping([str(c) for c in frame.columns], LEAD_FIELDS, mapping)
-    dates, status, problems = _dates_and_status(frame, columns)
+    dates, status, problems = _dates_and_status(frame, columns, rows)
     try:
-        data = validate_table(frame, LEAD_FIELDS, "lead_id", Path(path).name, mapping, notes)
+        data = validate(LEAD_FIELDS, "lead_id", mapping)
     except InvalidInputError as exc:
         if not problems:
             raise
@@ -70,20 +89,18 @@ def read_leads(path: str | Path, mapping: dict[str, str] | None = None, sheet: s
     return out, data.notes
 
 
-def _dates_and_status(frame: pd.DataFrame, columns: dict[str, str]):
+def _dates_and_status(frame: pd.DataFrame, columns: dict[str, str], rows: np.ndarray):
     """Lead dates as ISO text (blank: today) and status (blank: open), with the rows that are neither."""
     problems = []
-    n = len(frame)
-    blank = pd.Series([""] * n, index=frame.index)
+    blank = pd.Series([""] * len(frame), index=frame.index)
     text = frame[columns["date"]].astype(str).str.strip() if columns.get("date") in frame else blank
     parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
     for i in np.flatnonzero(((text != "") & parsed.isna()).to_numpy()):
-        problems.append(RowProblem(int(i) + FIRST_DATA_ROW, columns["date"], f"'{text.iat[i]}' is not a date"))
+        problems.append(RowProblem(int(rows[i]), columns["date"], f"'{text.iat[i]}' is not a date"))
     raw = frame[columns["status"]].astype(str) if columns.get("status") in frame else blank
     status = raw.str.strip().str.lower().replace("", "open")
     for i in np.flatnonzero(~status.isin(["open", "closed"]).to_numpy()):
-        problems.append(RowProblem(int(i) + FIRST_DATA_ROW, columns["status"],
-                                   f"status '{raw.iat[i]}' is not open or closed"))
+        problems.append(RowProblem(int(rows[i]), columns["status"], f"status '{raw.iat[i]}' is not open or closed"))
     dates = parsed.fillna(pd.Timestamp(date.today())).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     return dates, status.to_numpy(dtype=object), problems
 
