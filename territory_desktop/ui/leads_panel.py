@@ -35,8 +35,8 @@ from ..services.lead_rules import parse_rules
 from ..services.leads import apply_leads, propose_leads, read_leads
 from . import plaintext as msg
 from .plaintext import plain_label
-from .renderer import RenderView
-from .routes import install_layer, to_drawing
+from .renderer import Layer, RenderView
+from .routes import to_drawing
 from .workers import run_job
 
 LAYER_KEY = "leads"
@@ -257,7 +257,7 @@ class LeadsPanel(QWidget):
             return
         leads = proposal.leads
         xy = to_drawing(leads["lon"].to_numpy(float), leads["lat"].to_numpy(float), scene.crs)
-        install_layer(self.window, LeadsLayer(xy, proposal.table["rep_id"].notna().to_numpy()), LAYER_KEY, "Leads")
+        show_layer(self.window, LeadsLayer(xy, proposal.table["rep_id"].notna().to_numpy()))
 
     def apply(self) -> None:
         project = self.window.state.project
@@ -267,6 +267,19 @@ class LeadsPanel(QWidget):
         self.apply_button.setEnabled(False)
         self.status.setText(f"{self.proposal.assigned} leads assigned and kept in the project (Save to write "
                             "them; Undo takes them back).")
+
+
+def show_layer(window, layer: LeadsLayer) -> None:
+    """Draw ``layer`` as the renderer's "Leads" layer (added to the layer list once, on top) and show it."""
+    renderer = window.canvas.renderer
+    if renderer is None:
+        return
+    if not any(lay.key == LAYER_KEY for lay in renderer.layers):
+        renderer.layers.append(Layer(LAYER_KEY, "Leads"))
+    renderer.extras[LAYER_KEY] = layer
+    renderer.layer(LAYER_KEY).visible = True
+    window.layer_panel.reload()
+    window.canvas.update()
 
 
 def install_leads_ui(window) -> LeadsPanel:

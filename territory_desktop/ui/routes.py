@@ -455,20 +455,19 @@ class RoutesDock(QWidget):
             self.status.setText(f"{n} stops written to {path}")
 
 
-def install_layer(window, layer, key: str = LAYER_KEY, title: str = "Routes (visit plan)") -> None:
-    """Put a painter layer (routes by default; any object with ``paint(painter, view)``) in the window's
-    renderer and layer list (added once, on top); None removes its drawing."""
+def install_layer(window, layer: RouteLayer | None) -> None:
+    """Put the routes layer in the window's renderer and layer list (added once, on top)."""
     renderer = window.canvas.renderer
     if renderer is None:
         return
-    if not any(lay.key == key for lay in renderer.layers):
-        renderer.layers.append(Layer(key, title))
+    if not any(lay.key == LAYER_KEY for lay in renderer.layers):
+        renderer.layers.append(Layer(LAYER_KEY, "Routes (visit plan)"))
         window.layer_panel.reload()
     if layer is None:
-        renderer.extras.pop(key, None)
+        renderer.extras.pop(LAYER_KEY, None)
     else:
-        renderer.extras[key] = layer
-        renderer.layer(key).visible = True
+        renderer.extras[LAYER_KEY] = layer
+        renderer.layer(LAYER_KEY).visible = True
         window.layer_panel.reload()
     window.canvas.update()
 
