@@ -25,7 +25,12 @@ from ..models.project import LEAD_COLUMNS
 from ..storage import tabular
 from ..storage.tabular import detect_mapping, read_table, validate_table
 from .lead_rules import RuleSet
-from .metrics import _rule_mask, account_owners
+from .metrics import account_owners
+
+try:  # main moved the account-rule matcher to services.ownership; after the merge only this import stays
+    from .ownership import _rule_mask
+except ImportError:
+    from .metrics import _rule_mask
 
 #: columns of the preview table, one row per lead
 PREVIEW_COLUMNS = ["lead_id", "territory_id", "rep_id", "rep_name", "account_id", "matched_by", "explanation",
