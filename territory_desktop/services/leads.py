@@ -220,6 +220,27 @@ def preview_table(leads: pd.DataFrame, world: World, data: LeadData, outcome: Le
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, columns=PREVIEW_COLUMNS)
 
 
+def override_rep(project: Project, proposal: LeadProposal, lead_ids: list[str], rep_id: str) -> int:
+    """The planner's override in a preview: ``lead_ids`` go to ``rep_id`` (a lead without a territory takes
+    the rep's territory); the explanation says so and what the rules had chosen. Returns leads changed."""
+    reps = project.reps.set_index(project.reps["rep_id"].astype(str))
+    if rep_id not in reps.index:
+        raise InvalidInputError("override", [f"no rep '{rep_id}' in the project"])
+    name = str(reps.loc[rep_id, "name"])
+    terr = project.scenario_territories()
+    home = terr.loc[terr["rep_id"].astype(str) == rep_id, "territory_id"]
+    table = proposal.table
+    rows = table.index[table["lead_id"].astype(str).isin([str(i) for i in lead_ids])]
+    for i in rows:
+        before = table.at[i, "rep_name"] or "nobody"
+        table.at[i, "rep_id"], table.at[i, "rep_name"], table.at[i, "reason"] = rep_id, name, None
+        if table.at[i, "territory_id"] is None and len(home):
+            table.at[i, "territory_id"] = home.iat[0]
+        table.at[i, "explanation"] = f"{table.at[i, 'territory_id'] or '-'}; rep {name} by manual override " \
+                                     f"(the rules gave {before})"
+    return len(rows)
+
+
 def apply_leads(project: Project, proposal: LeadProposal, source: str = "") -> int:
     """Add the proposal's leads (assigned or not) and the rotation state to the project; returns leads added."""
     from ..storage.project_file import now

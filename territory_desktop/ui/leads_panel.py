@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..engine.leads import ROUND_ROBIN, RULES
 from ..models import TerritoryError
 from ..services.lead_rules import parse_rules
-from ..services.leads import apply_leads, propose_leads, read_leads
+from ..services.leads import apply_leads, override_rep, propose_leads, read_leads
 from . import plaintext as msg
 from .plaintext import plain_label
 from .renderer import Layer, RenderView
@@ -114,6 +114,12 @@ class LeadsPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.override_rep = QComboBox()
+        self.override_rep.setToolTip("Give the selected leads of the preview to this rep (kept by Apply)")
+        self.override_button = QPushButton("Give selected to rep")
+        self.override_button.clicked.connect(self.override_selected)
+        self.override_button.setEnabled(False)
         self._layout()
 
     def _layout(self) -> None:
@@ -144,6 +150,10 @@ class LeadsPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
+        override = QHBoxLayout()
+        override.addWidget(self.override_rep, 1)
+        override.addWidget(self.override_button)
+        layout.addLayout(override)
 
     def move_rule(self, step: int) -> None:
         row = self.rules.currentRow()
@@ -228,8 +238,28 @@ class LeadsPanel(QWidget):
         self.preview_button.setEnabled(True)
         msg.warning(self, "Lead rules", str(exc))
 
+    def override_selected(self) -> None:
+        """Manual override: the selected preview rows go to the chosen rep."""
+        project, rep_id = self.window.state.project, self.override_rep.currentData()
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        if project is None or self.proposal is None or rep_id is None or not rows:
+            return
+        ids = [self.table.item(r, 0).text() for r in rows]
+        override_rep(project, self.proposal, ids, rep_id)
+        self.show_proposal(self.proposal)
+
+    def _fill_reps(self) -> None:
+        project = self.window.state.project
+        self.override_rep.clear()
+        if project is not None:
+            for rid, name in zip(project.reps["rep_id"].astype(str), project.reps["name"].astype(str), strict=True):
+                self.override_rep.addItem(f"{name} ({rid})", rid)
+
     def show_proposal(self, proposal) -> None:
         self.preview_button.setEnabled(True)
+        if proposal is not self.proposal or not self.override_rep.count():
+            self._fill_reps()
+        self.override_button.setEnabled(self.override_rep.count() > 0)
         self.proposal = proposal
         table = proposal.table
         self.apply_button.setEnabled(len(table) > 0)

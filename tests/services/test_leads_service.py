@@ -10,7 +10,7 @@ import pytest
 from territory_desktop.cli import main
 from territory_desktop.models import CRS, InvalidInputError
 from territory_desktop.services.lead_rules import parse_rules
-from territory_desktop.services.leads import apply_leads, propose_leads, read_leads
+from territory_desktop.services.leads import apply_leads, override_rep, propose_leads, read_leads
 from territory_desktop.services.project import open_project, save_project
 
 
@@ -102,3 +102,16 @@ def test_cli_preview_saves_nothing_and_run_saves(project, tmp_path, capsys):
 
     with sqlite3.connect(tmp_path / "p.gpkg") as con:
         assert con.execute("SELECT action FROM audit_log ORDER BY fid DESC LIMIT 1").fetchone()[0] == "assign leads"
+
+
+def test_manual_override_in_the_preview_is_kept(project, tmp_path):
+    leads, _ = read_leads(write(tmp_path, "lead_id,lat,lon\nL1,40.5,-99.5\nL2,10,10\n"))
+    project.territories["rep_id"] = ["r1", None]
+    run = propose_leads(project, leads)
+    assert run.table["rep_id"].tolist() == ["r1", None]  # L2 lies nearest E, which has no rep
+    assert override_rep(project, run, ["L2"], "r3") == 1
+    assert run.assigned == 2 and "manual override (the rules gave nobody)" in run.table.at[1, "explanation"]
+    with pytest.raises(InvalidInputError, match="no rep 'zz'"):
+        override_rep(project, run, ["L1"], "zz")
+    apply_leads(project, run)
+    assert project.leads["rep_id"].tolist() == ["r1", "r3"]

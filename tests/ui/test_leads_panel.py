@@ -28,12 +28,17 @@ def test_preview_apply_undo(grid8, open_window, qtbot, tmp_path):
     assert table.loc["L3", "rep_id"] is None and "no rep" in table.loc["L3", "reason"]
     assert panel.table.rowCount() == 3
     assert LAYER_KEY in w.canvas.renderer.extras
+    panel.table.selectRow(2)  # L3: nobody could take it; the planner gives it to Bob
+    panel.override_rep.setCurrentIndex(panel.override_rep.findData("R2"))
+    panel.override_selected()
+    assert panel.proposal.table.set_index("lead_id").loc["L3", "rep_id"] == "R2"
+    assert "manual override" in panel.table.item(2, 3).text()
     panel.apply()
     assert list(grid8.leads["lead_id"]) == ["L1", "L2", "L3"] and "leads" in grid8.dirty
     w.undo_stack.undo()
     assert len(grid8.leads) == 0
     w.undo_stack.redo()
-    assert len(grid8.leads) == 3
+    assert grid8.leads["rep_id"].tolist() == ["R1", "R1", "R2"]
 
 
 def test_unticked_and_reordered_rules_reach_the_engine(grid8, open_window, qtbot, tmp_path):
