@@ -15,11 +15,11 @@ import os
 import sys
 
 from ..models import TerritoryError
-from . import demo, importing, info, report
+from . import allocate, assign_leads, demo, importing, info, quotas, report
 from ._common import CliParser, printable
 
 #: modules with register(subparsers); later issues append theirs here
-COMMAND_MODULES = [demo, importing, info, report]
+COMMAND_MODULES = [demo, importing, info, report, assign_leads, allocate, quotas]
 
 
 def _optional_modules() -> list:

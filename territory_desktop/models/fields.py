@@ -78,6 +78,18 @@ REP_FIELDS: tuple[Field, ...] = (
 #: valid coordinates of every point and polygon (EPSG:4326, degrees)
 LATITUDE_RANGE = (-90.0, 90.0)
 LONGITUDE_RANGE = (-180.0, 180.0)
+LEAD_FIELDS: tuple[Field, ...] = (
+    Field("lead_id", "text", None, ("id", "lead", "leadid", "lead_number"), "unique lead id"),
+    Field("company", "text", "", ("company_name", "account_name", "organisation", "organization"), "company"),
+    Field("domain", "text", "", ("website", "web", "url", "email", "e_mail"), "web domain or e-mail"),
+    Field("value", "real", 0.0, ("amount", "deal_value", "estimated_value", "potential"), "expected value"),
+    Field("industry", "text", "", ("sector", "vertical"), "industry"),
+    Field("product", "text", "", ("product_line", "interest"), "product of interest"),
+    Field("source", "text", "", ("lead_source", "channel"), "where the lead came from"),
+    Field("date", "text", "", ("created", "lead_date", "created_date"), "date the lead came in (ISO)"),
+    Field("zip", "text", "", ("zipcode", "zip_code", "postal_code", "postcode"), "US ZIP code"),
+    Field("status", "text", "open", ("lead_status", "state"), "open or closed"),
+)
 
 TERRITORY_LEVELS = ("territory", "district", "region")
 

@@ -17,6 +17,7 @@ Tables (pandas / GeoPandas, one row per record):
 - ``sales``, ``visits``, ``opportunities``: history tables (may be empty). ``sales``, ``visits`` and
   ``planned_visits`` rows have no business id: a frame read from a file carries a ``fid`` column (the
   row's id in the file; NaN for rows added since), by which saves update and delete rows.
+- ``leads``, ``lead_rotation``: imported leads with their territory, rep and explanation; round-robin state.
 - ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
 """
 
@@ -38,6 +39,12 @@ SALES_COLUMNS = ["account_id", "period", "product", "amount"]
 VISIT_COLUMNS = ["account_id", "rep_id", "date", "minutes", "outcome", "note"]
 #: a saved visit plan: one row per planned stop (``date`` ISO, minutes after midnight, ``status`` planned/done)
 PLANNED_VISIT_COLUMNS = ["rep_id", "account_id", "date", "sequence", "arrive_minute", "depart_minute", "status"]
+#: leads and their assignment (``services.leads``); ``status`` open/closed; lon/lat in EPSG:4326
+LEAD_COLUMNS = ["lead_id", "company", "domain", "value", "industry", "product", "source", "date", "zip", "lon",
+                "lat", "status", "territory_id", "rep_id", "account_id", "matched_by", "explanation",
+                "not_applied", "assigned"]
+#: round-robin state of lead distribution: one row per pool of reps ("R1|R2"), ``state`` JSON
+LEAD_ROTATION_COLUMNS = ["pool", "state"]
 OPPORTUNITY_COLUMNS = ["opportunity_id", "account_id", "rep_id", "created", "closed", "stage", "amount", "won"]
 
 
@@ -87,6 +94,9 @@ class Project:
     opportunities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPPORTUNITY_COLUMNS))
     #: the visit plans kept in the project (routes the planner made and edited), dirty flag "planned_visits"
     planned_visits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLANNED_VISIT_COLUMNS))
+    #: leads assigned to territories and reps, and the round-robin state (dirty flag "leads" for both)
+    leads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_COLUMNS))
+    lead_rotation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_ROTATION_COLUMNS))
     #: plans in force over time, [(from ISO date, scenario id or Plan)], for attributing history (services.kpi);
     #: empty: today's plan (the active scenario) owned every sale
     plans_in_force: list = field(default_factory=list)

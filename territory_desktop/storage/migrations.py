@@ -58,8 +58,13 @@ def _normalise_datetimes(conn: Connection, table: str, column: str) -> None:
                               for v, r in zip(fixed, rows, strict=True)])
 
 
+def _to_v3(conn: Connection) -> None:
+    """Schema 2 -> 3: the ``leads`` and ``lead_rotation`` tables (lead distribution)."""
+    schema.create_all(conn)
+
+
 #: version -> step that upgrades a file from version - 1 to version
-MIGRATIONS: dict[int, Migration] = {2: _to_v2}
+MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3}
 
 
 def file_version(conn: Connection) -> int:

@@ -32,7 +32,14 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.pool import NullPool
 
 from ..models import CRS, Plan, Project, ProjectFileError
-from ..models.project import OPPORTUNITY_COLUMNS, SCENARIO_COLUMNS, TERRITORY_COLUMNS, TerritoryShape
+from ..models.project import (
+    LEAD_COLUMNS,
+    LEAD_ROTATION_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    SCENARIO_COLUMNS,
+    TERRITORY_COLUMNS,
+    TerritoryShape,
+)
 from . import gpkg, lock, migrations, schema, styles
 from .records import (
     DIRTY_TABLES,
@@ -395,6 +402,8 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
         project.scenarios = scenarios
     _read_plans(conn, project, meta.get("active_scenario", "base"))
     project.planned_visits = _read_frame(conn, "planned_visits", [*HISTORY_COLUMNS["planned_visits"], "fid"])
+    project.leads = _read_frame(conn, "leads", LEAD_COLUMNS)
+    project.lead_rotation = _read_frame(conn, "lead_rotation", LEAD_ROTATION_COLUMNS)
     if history:
         for name, frame in _read_history(conn).items():
             setattr(project, name, frame)
@@ -456,7 +465,8 @@ def snapshot(project: Project) -> Project:
     a column only when either side changes it), plans copied. Records are built from it only for the
     tables a save touches."""
     copy = Project(name=project.name, active_scenario=project.active_scenario)
-    for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", *HISTORY_COLUMNS):
+    for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", "leads", "lead_rotation",
+                 *HISTORY_COLUMNS):
         setattr(copy, name, getattr(project, name).copy(deep=False))
     copy.plans = {sid: Plan(p.as_dict(), p.account_overrides()) for sid, p in project.plans.items()}
     copy.territory_shapes = dict(project.territory_shapes)

@@ -14,6 +14,8 @@ import pandas as pd
 from ..models import CRS, Project
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 from ..models.project import (
+    LEAD_COLUMNS,
+    LEAD_ROTATION_COLUMNS,
     OPPORTUNITY_COLUMNS,
     PLANNED_VISIT_COLUMNS,
     SALES_COLUMNS,
@@ -68,6 +70,8 @@ SPECS: dict[str, TableSpec] = {
     "account_assignments": _spec("account_assignments", ("scenario_id", "account_id")),
     "opportunities": _spec("opportunities", ("opportunity_id",)),
     **{name: _spec(name, ("fid",)) for name in HISTORY_COLUMNS},
+    "leads": _spec("leads", ("lead_id",)),
+    "lead_rotation": _spec("lead_rotation", ("pool",)),
 }
 
 #: which tables each dirty flag of the model (``Project.mark_dirty``) may have changed
@@ -78,6 +82,7 @@ DIRTY_TABLES: dict[str, tuple[str, ...]] = {
     "plans": ("assignments", "account_assignments", "scenarios"),
     "sales": ("sales",), "visits": ("visits",), "opportunities": ("opportunities",),
     "planned_visits": ("planned_visits",),
+    "leads": ("leads", "lead_rotation"),
 }
 
 
@@ -165,6 +170,8 @@ BUILDERS: dict[str, Callable[[Project], pd.DataFrame]] = {
     "account_assignments": _account_assignments,
     "opportunities": _table_frame("opportunities", OPPORTUNITY_COLUMNS),
     **{name: _table_frame(name, columns) for name, columns in HISTORY_COLUMNS.items()},
+    "leads": _table_frame("leads", LEAD_COLUMNS),
+    "lead_rotation": _table_frame("lead_rotation", LEAD_ROTATION_COLUMNS),
 }
 
 

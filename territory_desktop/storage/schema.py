@@ -30,7 +30,7 @@ from sqlalchemy.types import UserDefinedType
 
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class _Declared(UserDefinedType):
@@ -175,6 +175,35 @@ planned_visits = _table(
     Column("status", Text),
 )
 
+leads = _table(
+    "leads",
+    Column("lead_id", Text, nullable=False, unique=True),
+    Column("company", Text),
+    Column("domain", Text),
+    Column("value", REAL),
+    Column("industry", Text),
+    Column("product", Text),
+    Column("source", Text),
+    Column("date", DATE),
+    Column("zip", Text),
+    Column("lon", REAL),
+    Column("lat", REAL),
+    Column("status", Text),  # open / closed
+    Column("territory_id", Text),
+    Column("rep_id", Text),
+    Column("account_id", Text),
+    Column("matched_by", Text),
+    Column("explanation", Text),
+    Column("not_applied", Text),
+    Column("assigned", DATETIME),
+)
+
+lead_rotation = _table(
+    "lead_rotation",
+    Column("pool", Text, nullable=False, unique=True),  # rep ids of the pool joined by "|"
+    Column("state", Text),  # JSON {"counts": {rep_id: n}, "last": rep_id}
+)
+
 notes = _table(
     "notes",
     Column("entity_type", Text, nullable=False),  # account, rep, territory, unit
@@ -220,6 +249,8 @@ LAYERS: dict[str, Layer] = {
     "notes": Layer(None, "Notes on accounts, reps, territories and units"),
     "audit_log": Layer(None, "Who changed what and when"),
     "td_meta": Layer(None, "Territory Desktop project settings (schema version, name, active scenario)"),
+    "leads": Layer(None, "Leads with the territory and rep they were assigned to, and why (lon/lat EPSG:4326)"),
+    "lead_rotation": Layer(None, "Round-robin state of lead distribution per pool of reps", ("state",)),
 }
 
 

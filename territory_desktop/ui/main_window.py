@@ -37,7 +37,8 @@ from .validation_view import ValidationController
 
 MAX_RECENT = 8
 #: modules of the tools installed after the first paint at start-up (they import the solvers and pyqtgraph)
-TOOL_MODULES = ("territory_desktop.ui.balance_dialog", "territory_desktop.ui.routes", "territory_desktop.ui.kpi_dock")
+TOOL_MODULES = ("territory_desktop.ui.balance_dialog", "territory_desktop.ui.routes", "territory_desktop.ui.kpi_dock",
+                "territory_desktop.ui.leads_panel")
 DATA_SUFFIXES = {".csv", ".xlsx", ".xls", ".shp", ".geojson", ".json", ".gpkg", ".kml", ".zip"}
 
 
@@ -121,12 +122,14 @@ class MainWindow(QMainWindow):
             return
         from .balance_dialog import install_balance_ui
         from .kpi_dock import install_kpi_ui
+        from .leads_panel import install_leads_ui
         from .routes import install_routing_ui
 
         self._routes = install_routing_ui(self)
         adopt_dock(self, self.docks["routes"])  # after install_routing_ui hid it: the saved state wins
         self.balance_action = install_balance_ui(self)
         self.kpis = install_kpi_ui(self)
+        self.leads_panel = install_leads_ui(self)
 
     def _connect(self) -> None:
         self.canvas.selectionChanged.connect(self.state.set_selection)

@@ -1,0 +1,261 @@
+"""Lead distribution for a project: read a leads file, assign the leads by the planner's rules, keep them.
+
+``read_leads`` validates a CSV/XLSX (every bad row listed, with its column); ``propose_leads`` runs
+``engine.leads.assign_leads`` on the project's active scenario and returns a preview (nothing changed);
+``apply_leads`` stores the assignments and the round-robin state in the project, with an audit entry.
+Account ownership comes from ``services.metrics.account_owners``; the territory's rep from the
+territories table (or the rules' ``teams``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..engine.leads import LeadData, LeadOutcome, World, assign_leads, period_keys
+from ..engine.leads_match import AccountMatch, locate, match_accounts
+from ..models import InvalidInputError, Project, RowProblem
+from ..models.fields import LEAD_FIELDS
+from ..models.project import LEAD_COLUMNS
+from ..storage import tabular
+from ..storage.tabular import detect_mapping, read_table, validate_table
+from .lead_rules import RuleSet
+from .metrics import account_owners
+
+try:  # main moved the account-rule matcher to services.ownership; after the merge only this import stays
+    from .ownership import _rule_mask
+except ImportError:
+    from .metrics import _rule_mask
+
+#: columns of the preview table, one row per lead
+PREVIEW_COLUMNS = ["lead_id", "territory_id", "rep_id", "rep_name", "account_id", "matched_by", "explanation",
+                   "not_applied", "reason"]
+DOMAIN_COLUMNS = ("domain", "website", "web", "url", "email")
+
+
+@dataclass
+class LeadProposal:
+    """The preview: ``table`` (``PREVIEW_COLUMNS``), the leads as read, the rotation state after the run."""
+
+    table: pd.DataFrame
+    leads: pd.DataFrame
+    rotation: dict
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def assigned(self) -> int:
+        return int(self.table["rep_id"].notna().sum())
+
+    def unassigned(self) -> pd.DataFrame:
+        return self.table[self.table["rep_id"].isna()]
+
+
+def read_rows(path: str | Path, sheet: str | None = None, encoding: str | None = None):
+    """A CSV/XLSX file as text columns: (frame, the spreadsheet row number of each row, notes, and a
+    ``validate(fields, id_field, mapping)`` that runs ``storage.tabular.validate_table`` on it).
+
+    Works with both forms of ``storage.tabular``: ``read_table`` returning (frame, notes) with a 0-based
+    index, and returning a ``RawTable`` whose index is the row number (after the sheets split); after
+    the merge into main the first branch can go.
+    """
+    read = read_table(path, sheet, encoding)
+    if isinstance(read, tuple):
+        frame, notes = read
+        return (frame, np.arange(len(frame)) + getattr(tabular, "FIRST_DATA_ROW", 2), notes,
+                lambda fields, id_field, mapping: validate_table(frame, fields, id_field, Path(path).name, mapping,
+                                                                 notes))
+    return (read.frame, read.frame.index.to_numpy(), list(read.notes),
+            lambda fields, id_field, mapping: validate_table(read, fields, id_field, mapping))
+
+
+def read_leads(path: str | Path, mapping: dict[str, str] | None = None, sheet: str | None = None,
+               encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The leads of a CSV/XLSX file (lat/lon or ZIP; dates ISO or blank = today), checked all at once."""
+    frame, rows, _notes, validate = read_rows(path, sheet, encoding)
+    columns = detect_mapping([str(c) for c in frame.columns], LEAD_FIELDS, mapping)
+    dates, status, problems = _dates_and_status(frame, columns, rows)
+    try:
+        data = validate(LEAD_FIELDS, "lead_id", mapping)
+    except InvalidInputError as exc:
+        if not problems:
+            raise
+        problems = sorted(exc.problems + problems, key=lambda p: (p.row or 0, p.column or ""))
+    if problems:
+        raise InvalidInputError(Path(path).name, problems, outcome="nothing was imported")
+    out = data.frame
+    out["date"] = dates
+    out["status"] = status
+    return out, data.notes
+
+
+def _dates_and_status(frame: pd.DataFrame, columns: dict[str, str], rows: np.ndarray):
+    """Lead dates as ISO text (blank: today) and status (blank: open), with the rows that are neither."""
+    problems = []
+    blank = pd.Series([""] * len(frame), index=frame.index)
+    text = frame[columns["date"]].astype(str).str.strip() if columns.get("date") in frame else blank
+    parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
+    for i in np.flatnonzero(((text != "") & parsed.isna()).to_numpy()):
+        problems.append(RowProblem(int(rows[i]), columns["date"], f"'{text.iat[i]}' is not a date"))
+    raw = frame[columns["status"]].astype(str) if columns.get("status") in frame else blank
+    status = raw.str.strip().str.lower().replace("", "open")
+    for i in np.flatnonzero(~status.isin(["open", "closed"]).to_numpy()):
+        problems.append(RowProblem(int(rows[i]), columns["status"], f"status '{raw.iat[i]}' is not open or closed"))
+    dates = parsed.fillna(pd.Timestamp(date.today())).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return dates, status.to_numpy(dtype=object), problems
+
+
+def propose_leads(project: Project, leads: pd.DataFrame, ruleset: RuleSet | None = None) -> LeadProposal:
+    """Assign ``leads`` (as ``read_leads`` returns them) without changing the project."""
+    ruleset = ruleset or RuleSet()
+    if not len(project.scenario_territories()):
+        raise InvalidInputError("assign-leads", [("the active scenario has no territories: build or import them "
+                                                 "first")])
+    known = set(project.leads["lead_id"].astype(str)) if len(project.leads) else set()
+    fresh = ~leads["lead_id"].astype(str).isin(known)
+    skipped = leads.loc[~fresh, "lead_id"].astype(str).tolist()
+    leads = leads[fresh].reset_index(drop=True)
+    world, territory_index = build_world(project, ruleset, leads)
+    data = lead_data(project, leads, world, territory_index, ruleset)
+    outcome = assign_leads(data, world, ruleset.rules, rotation_state(project))
+    table = preview_table(leads, world, data, outcome)
+    notes = [f"{len(skipped)} leads are already in the project and were left as they are"] if skipped else []
+    return LeadProposal(table, leads, outcome.rotation, skipped, notes)
+
+
+def build_world(project: Project, ruleset: RuleSet, leads: pd.DataFrame) -> tuple[World, dict[str, int]]:
+    terr = project.scenario_territories()
+    tids = terr["territory_id"].astype(str).to_numpy(dtype=object)
+    territory_index = {t: i for i, t in enumerate(tids)}
+    reps = project.reps
+    rep_ids = reps["rep_id"].astype(str).to_numpy(dtype=object)
+    rep_index = {r: i for i, r in enumerate(rep_ids)}
+    teams = [tuple(rep_index[r] for r in ruleset.teams.get(t, [rid]) if r in rep_index)
+             for t, rid in zip(tids, terr["rep_id"].astype(object), strict=True)]
+    owners = account_owners(project).map(territory_index).fillna(-1).to_numpy(np.int64)
+    skills = [frozenset(s.strip().lower() for s in str(v or "").split(",") if s.strip()) for v in reps["skills"]]
+    open_leads, period_leads = _held_leads(project, rep_index, ruleset.rules.period)
+    world = World(tids, terr["name"].astype(str).to_numpy(dtype=object), teams,
+                  project.accounts["account_id"].astype(str).to_numpy(dtype=object),
+                  project.accounts["name"].astype(str).to_numpy(dtype=object), owners, rep_ids,
+                  reps["name"].astype(str).to_numpy(dtype=object), skills, open_leads, period_leads)
+    return world, territory_index
+
+
+def _held_leads(project: Project, rep_index: dict[str, int], period: str):
+    """Open leads per rep, and leads per (rep, period), already in the project."""
+    held = project.leads
+    open_leads = np.zeros(len(rep_index), dtype=np.int64)
+    if not len(held):
+        return open_leads, {}
+    rep = held["rep_id"].map(rep_index)
+    ok = rep.notna().to_numpy()
+    is_open = ok & (held["status"].astype(str) == "open").to_numpy()
+    np.add.at(open_leads, rep[is_open].astype(int).to_numpy(), 1)
+    days = pd.to_datetime(held["date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    keys = pd.Series(list(zip(rep[ok].astype(int), period_keys(days[ok], period), strict=True)), dtype=object)
+    return open_leads, keys.value_counts().to_dict()
+
+
+def lead_data(project: Project, leads: pd.DataFrame, world: World, territory_index: dict[str, int],
+              ruleset: RuleSet) -> LeadData:
+    unit_territory = project.units["unit_id"].map(project.plan.as_dict()).map(territory_index)
+    location, inside = locate(leads["lon"].to_numpy(float), leads["lat"].to_numpy(float),
+                              project.units.geometry.to_numpy(), unit_territory.fillna(-1).to_numpy(np.int64))
+    accounts = project.accounts
+    domain_col = next((c for c in DOMAIN_COLUMNS if c in accounts.columns), None)
+    account_domains = accounts[domain_col] if domain_col else np.full(len(accounts), "", dtype=object)
+    n = len(leads)
+    if ruleset.rules.active("account_match"):
+        match = match_accounts(leads["domain"], leads["company"], account_domains, world.account_names,
+                               ruleset.rules.fuzzy_threshold)
+    else:
+        match = AccountMatch(np.full(n, -1, dtype=np.int64), np.full(n, "", dtype=object), np.zeros(n))
+    return LeadData(leads["lead_id"].astype(str).to_numpy(dtype=object), leads["value"].to_numpy(float),
+                    leads["industry"].astype(str).str.strip().str.lower().to_numpy(dtype=object),
+                    leads["product"].astype(str).str.strip().str.lower().to_numpy(dtype=object),
+                    pd.to_datetime(leads["date"]).to_numpy(dtype="datetime64[D]"), location, inside,
+                    _rule_territories(project, leads, territory_index), match)
+
+
+def _rule_territories(project: Project, leads: pd.DataFrame, territory_index: dict[str, int]) -> np.ndarray:
+    """Territory index of the first account-attribute territory whose rule matches the lead's fields."""
+    out = np.full(len(leads), -1, dtype=np.int64)
+    terr = project.scenario_territories()
+    for row in terr[terr["kind"] == "account"].itertuples():
+        if not row.rule:
+            continue
+        rule = json.loads(row.rule) if isinstance(row.rule, str) else dict(row.rule)
+        rule = {k: v for k, v in rule.items() if k != "account_ids"}  # key-account lists name accounts only
+        if rule:
+            hit = _rule_mask(leads, rule) & (out < 0)
+            out[hit] = territory_index[str(row.territory_id)]
+    return out
+
+
+def rotation_state(project: Project) -> dict:
+    rows = project.lead_rotation
+    return {str(p): json.loads(s) for p, s in zip(rows["pool"], rows["state"], strict=True) if s}
+
+
+def preview_table(leads: pd.DataFrame, world: World, data: LeadData, outcome: LeadOutcome) -> pd.DataFrame:
+    tids = np.append(world.territory_ids, None)
+    rids = np.append(world.rep_ids, None)
+    names = np.append(world.rep_names, None)
+    acc = data.match.account
+    account = np.where(acc >= 0, np.append(world.account_ids, None)[acc], None)
+    columns = {
+        "lead_id": data.ids, "territory_id": tids[outcome.territory], "rep_id": rids[outcome.rep],
+        "rep_name": names[outcome.rep], "account_id": account,
+        "matched_by": np.where(acc >= 0, data.match.how, None),
+        "explanation": np.where(outcome.rep >= 0, outcome.explanation, None),
+        "not_applied": outcome.not_applied,
+        "reason": np.where(outcome.rep < 0, outcome.reason, None)}
+    # object columns as they are: converting 100,000 explanations to Arrow strings costs more than the rules
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, columns=PREVIEW_COLUMNS)
+
+
+def override_rep(project: Project, proposal: LeadProposal, lead_ids: list[str], rep_id: str) -> int:
+    """The planner's override in a preview: ``lead_ids`` go to ``rep_id`` (a lead without a territory takes
+    the rep's territory); the explanation says so and what the rules had chosen. Returns leads changed."""
+    reps = project.reps.set_index(project.reps["rep_id"].astype(str))
+    if rep_id not in reps.index:
+        raise InvalidInputError("override", [f"no rep '{rep_id}' in the project"])
+    name = str(reps.loc[rep_id, "name"])
+    terr = project.scenario_territories()
+    home = terr.loc[terr["rep_id"].astype(str) == rep_id, "territory_id"]
+    table = proposal.table
+    rows = table.index[table["lead_id"].astype(str).isin([str(i) for i in lead_ids])]
+    for i in rows:
+        before = table.at[i, "rep_name"] or "nobody"
+        table.at[i, "rep_id"], table.at[i, "rep_name"], table.at[i, "reason"] = rep_id, name, None
+        if table.at[i, "territory_id"] is None and len(home):
+            table.at[i, "territory_id"] = home.iat[0]
+        table.at[i, "explanation"] = f"{table.at[i, 'territory_id'] or '-'}; rep {name} by manual override " \
+                                     f"(the rules gave {before})"
+    return len(rows)
+
+
+def apply_leads(project: Project, proposal: LeadProposal, source: str = "") -> int:
+    """Add the proposal's leads (assigned or not) and the rotation state to the project; returns leads added."""
+    from ..storage.project_file import now
+
+    leads = proposal.leads.copy()
+    for column in ("territory_id", "rep_id", "account_id", "matched_by", "explanation", "not_applied"):
+        leads[column] = proposal.table[column].to_numpy(dtype=object)
+    leads["explanation"] = leads["explanation"].where(leads["rep_id"].notna(), proposal.table["reason"])
+    leads["assigned"] = now()
+    added = leads.reindex(columns=LEAD_COLUMNS)
+    project.leads = pd.concat([project.leads, added], ignore_index=True) if len(project.leads) else added
+    project.lead_rotation = pd.DataFrame({"pool": list(proposal.rotation),
+                                          "state": [json.dumps(v, sort_keys=True) for v in proposal.rotation.values()]})
+    project.mark_dirty("leads")
+    unassigned = len(proposal.table) - proposal.assigned
+    project.log("assign leads", f"{proposal.assigned} of {len(proposal.table)} leads assigned"
+                                f"{f' from {source}' if source else ''}; {unassigned} nobody could take")
+    return len(added)

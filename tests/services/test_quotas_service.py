@@ -1,0 +1,54 @@
+"""quotas on a project: bases from sales history by owner, ramps for new reps, capacity, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from territory_desktop.cli import main
+from territory_desktop.services.project import save_project
+from territory_desktop.services.quotas import plan_quotas
+
+
+@pytest.fixture
+def project(grid_project):
+    p = grid_project
+    p.territories["rep_id"] = ["r1", None]
+    # W owns a1, a2; E owns a3, a4. 2025: W 300, E 100. Trailing 12 (2025-06..2026-05): W 60+200, E 140.
+    p.sales = pd.DataFrame({"account_id": ["a1", "a2", "a3", "a1", "a3", "a2"],
+                            "period": ["2025-02", "2025-07", "2025-08", "2026-01", "2026-05", "2025-05"],
+                            "product": "x", "amount": [100.0, 200.0, 100.0, 60.0, 40.0, 0.0]})
+    return p
+
+
+def test_prior_year_and_trailing_12(project):
+    prior = plan_quotas(project, 1000.0, "prior_year")
+    assert [r["quota"] for r in prior["territories"]] == [750.0, 250.0]
+    assert prior["bases"]["prior_year"] == "2025-01..2025-12"
+    trailing = plan_quotas(project, 1000.0, "trailing_12")
+    assert trailing["bases"]["trailing_12"] == "2025-06..2026-05"
+    assert [r["quota"] for r in trailing["territories"]] == pytest.approx([1000 * 260 / 400, 1000 * 140 / 400])
+
+
+def test_new_rep_ramp_and_capacity(project):
+    result = plan_quotas(project, 1200.0, "even", new_reps={"r1": "2027-01"}, ramp=3, start="2027-01",
+                         coverage=1.0)
+    west = result["territories"][0]
+    assert west["quota"] == 600.0 and west["ramped_quota"] == pytest.approx(50 * (1 / 3 + 2 / 3 + 10))
+    assert result["ramped_total"] == pytest.approx(west["ramped_quota"] + 600.0)
+    # workload: a1 weekly 60 min = 52 h, a2 fortnightly 30 min = 13 h, a3 4-weekly 30 min = 6.5 h: 71.5 h
+    assert result["capacity"]["workload_hours"] == pytest.approx(71.5)
+    assert result["capacity"]["reps_needed"] == 1
+
+
+def test_cli_blend_json_and_bad_blend(project, tmp_path, capsys):
+    save_project(project, tmp_path / "p.gpkg")
+    args = ["quotas", "--project", str(tmp_path / "p.gpkg"), "--total", "1000", "--method", "blend",
+            "--blend", "even=1", "--blend", "prior_year=1", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["quota"] for r in out["territories"]] == [625.0, 375.0]  # (0.5 + 0.75) / 2, (0.5 + 0.25) / 2
+    assert main(args[:-1] + ["--blend", "luck=2"]) == 2
+    assert "'luck' is not one of" in capsys.readouterr().err
