@@ -22,15 +22,10 @@ from ..engine.leads_match import AccountMatch, locate, match_accounts
 from ..models import InvalidInputError, Project, RowProblem
 from ..models.fields import LEAD_FIELDS
 from ..models.project import LEAD_COLUMNS
-from ..storage import tabular
 from ..storage.tabular import detect_mapping, read_table, validate_table
 from .lead_rules import RuleSet
 from .metrics import account_owners
-
-try:  # main moved the account-rule matcher to services.ownership; after the merge only this import stays
-    from .ownership import _rule_mask
-except ImportError:
-    from .metrics import _rule_mask
+from .ownership import _rule_mask
 
 #: columns of the preview table, one row per lead
 PREVIEW_COLUMNS = ["lead_id", "territory_id", "rep_id", "rep_name", "account_id", "matched_by", "explanation",
@@ -58,18 +53,8 @@ class LeadProposal:
 
 def read_rows(path: str | Path, sheet: str | None = None, encoding: str | None = None):
     """A CSV/XLSX file as text columns: (frame, the spreadsheet row number of each row, notes, and a
-    ``validate(fields, id_field, mapping)`` that runs ``storage.tabular.validate_table`` on it).
-
-    Works with both forms of ``storage.tabular``: ``read_table`` returning (frame, notes) with a 0-based
-    index, and returning a ``RawTable`` whose index is the row number (after the sheets split); after
-    the merge into main the first branch can go.
-    """
+    ``validate(fields, id_field, mapping)`` that runs ``storage.tabular.validate_table`` on it)."""
     read = read_table(path, sheet, encoding)
-    if isinstance(read, tuple):
-        frame, notes = read
-        return (frame, np.arange(len(frame)) + getattr(tabular, "FIRST_DATA_ROW", 2), notes,
-                lambda fields, id_field, mapping: validate_table(frame, fields, id_field, Path(path).name, mapping,
-                                                                 notes))
     return (read.frame, read.frame.index.to_numpy(), list(read.notes),
             lambda fields, id_field, mapping: validate_table(read, fields, id_field, mapping))
 
