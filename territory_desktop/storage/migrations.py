@@ -71,7 +71,11 @@ def file_version(conn: Connection) -> int:
     row = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")).first()
     if row is None:
         raise ProjectFileError("not a Territory Desktop project (no schema_version in td_meta)")
-    return int(row[0])
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise ProjectFileError(f"td_meta: the schema_version {row[0]!r} is not a version number; the file "
+                               "was changed by another program") from None
 
 
 def upgrade(conn: Connection, target: int | None = None) -> list[int]:

@@ -393,6 +393,7 @@ def load(path: str | os.PathLike, history: bool = True) -> Project:
 def _read_project(conn: Connection, path: Path, history: bool = True) -> Project:
     meta = read_meta(conn)
     project = Project(name=meta.get("name") or path.stem)
+    READ_WARNINGS.clear()
     notes = project.open_notes
     for name in ENTITY_FIELDS:
         setattr(project, name, _read_entity(conn, name, notes))
@@ -408,6 +409,7 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
         for name, frame in _read_history(conn).items():
             setattr(project, name, frame)
     project.history_pending = not history
+    notes.extend(READ_WARNINGS)
     project.baseline = {"source": snapshot(project), "tables": {},
                         "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
     project.dirty.clear()
@@ -504,10 +506,35 @@ def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFram
     data = {}
     for name, column in zip(columns, values, strict=True):
         if kinds.get(name) in ("real", "int") or name == "fid":
-            data[name] = np.array(column, dtype=float)
+            data[name] = _numbers(column, table, name)
         else:
             data[name] = pd.Series(np.array(column, dtype=object), dtype=object, copy=False)
     return pd.DataFrame(data, columns=columns)
+
+
+def _numbers(column: tuple, table: str, name: str) -> np.ndarray:
+    """A numeric column as float64; values another program wrote that are not numbers become NaN (empty)
+    and are listed in a warning, as :data:`READ_WARNINGS` (numbers like 1e999 become infinite, then NaN)."""
+    try:
+        out = np.array(column, dtype=float)
+    except (TypeError, ValueError):
+        out = pd.to_numeric(pd.Series(column, dtype=object).map(_number_or_none), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan).copy()
+    bad = ~np.isfinite(out) & ~pd.isna(pd.Series(column, dtype=object)).to_numpy()
+    if bad.any():
+        out[bad] = np.nan
+        READ_WARNINGS.append(f"{table}.{name}: {int(bad.sum())} value(s) that are not finite numbers were read "
+                             "as empty")
+    return out
+
+
+def _number_or_none(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else (
+        value if isinstance(value, str) else None)
+
+
+#: warnings of the current read (reset by :func:`load`; become the project's ``open_notes``)
+READ_WARNINGS: list[str] = []
 
 
 def _read_territories(conn: Connection, project: Project) -> None:
@@ -523,11 +550,17 @@ def _read_territories(conn: Connection, project: Project) -> None:
 
 
 def _int(v):
-    return None if v is None or pd.isna(v) else int(v)
+    number = _float(v)
+    return None if number is None else int(number)
 
 
 def _float(v):
-    return None if v is None or pd.isna(v) else float(v)
+    """A stored total as a float; None for NULL or anything that is not a finite number."""
+    try:
+        number = float(v)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 _BAD_GEOMETRY = (ValueError, TypeError, shapely.errors.GEOSException)
@@ -572,13 +605,15 @@ def _read_entity(conn: Connection, table: str, notes: list[str]) -> gpd.GeoDataF
 
 
 def _typed_column(values: pd.Series, f) -> pd.Series:
-    if f.kind == "real":
-        return pd.to_numeric(values, errors="coerce").astype(float)
-    if f.kind == "int":
-        number = pd.to_numeric(values, errors="coerce")
-        return number.fillna(f.default or 0).round().astype("int64")
-    if f.kind == "bool":
-        return pd.to_numeric(values, errors="coerce").fillna(0).astype(bool)
+    if f.kind in ("real", "int", "bool"):
+        number = pd.Series(values, dtype=float) if values.dtype.kind == "f" else pd.to_numeric(
+            values.map(_number_or_none), errors="coerce")
+        number = number.where(np.isfinite(number.to_numpy(dtype=float, na_value=np.nan)))
+        if f.kind == "real":
+            return number.astype(float)
+        if f.kind == "int":
+            return number.fillna(f.default or 0).clip(-2**62, 2**62).round().astype("int64")
+        return number.fillna(0).astype(bool)
     return values.astype(object).where(values.notna(), None)
 
 
