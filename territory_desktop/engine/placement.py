@@ -32,7 +32,9 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarr
     starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
     ends = np.r_[starts[1:], len(poly_idx)]
     for s, e in zip(starts, ends, strict=True):
-        polygon = polygons[poly_idx[s]]
+        # a private copy to prepare: preparing mutates the geometry, and the map may be reading the same
+        # unit polygons in another thread at that moment (GEOS is not safe for that)
+        polygon = shapely.from_wkb(shapely.to_wkb(polygons[poly_idx[s]]))
         shapely.prepare(polygon)
         candidates = point_idx[s:e]
         hit = candidates[shapely.intersects_xy(polygon, x[candidates], y[candidates])]

@@ -86,7 +86,8 @@ def place_labels(painter: QPainter, transform: QTransform, scene: MapScene, text
         if not len(cands):
             continue
         anchors = [transform.map(QPointF(x, y)) for x, y in cands]
-        shapely.prepare(geom)
+        geom = shapely.from_wkb(shapely.to_wkb(geom))  # a private copy: preparing mutates the geometry, and
+        shapely.prepare(geom)  # the canvas may be drawing the shared one in another thread (GEOS would crash)
         label = _fit(key, texts[key], anchors, geom, inverse, inner, taken, device, mm_px)
         if label is None and key in numbers:
             label = _fit(key, [numbers[key]], anchors[:20], None, inverse, inner, taken, device, mm_px,
