@@ -36,6 +36,11 @@ for plugin in "$BUNDLE"/_internal/PySide6/Qt/plugins/platforms/lib{qxcb,qoffscre
 done
 [ -z "$missing" ] && pass "Qt platform plugins (xcb, offscreen, wayland): every library resolves" \
                   || fail "unresolved libraries: $missing"
+# ... and no library in the bundle needs one that was left out (the spec's DROP list) or is not on this system
+unresolved=$(find "$BUNDLE/_internal" -name '*.so*' -type f -print0 | xargs -0 -n 50 env LD_LIBRARY_PATH="$BUNDLE/_internal" \
+  ldd 2>/dev/null | awk '/^[^\t]/ {file = $1} /not found/ {print file " needs " $1}' | sort -u)
+[ -z "$unresolved" ] && pass "all $(find "$BUNDLE/_internal" -name '*.so*' -type f | wc -l) shared libraries resolve" \
+                     || fail "unresolved: $(echo "$unresolved" | head -5 | tr '\n' ';')"
 
 # 2. --version from the package metadata in the bundle
 out=$(app --version)
