@@ -45,6 +45,7 @@ bundle: setup
 	$(BIN)/python -m pip install -q -e ".[bundle]"
 	nice -n 10 $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build \
 		installer/territory-desktop.spec
+	@if [ "$$(uname)" = Linux ]; then $(BIN)/python installer/strip-bundle.py dist/territory-desktop; fi
 	bash installer/smoke-test.sh dist/territory-desktop
 
 # the application icon at every size (PNG, .ico, .icns) from resources/icons/territory-desktop.svg

@@ -53,6 +53,14 @@ app demo "$WORK/demo.gpkg" > "$WORK/demo.txt" 2>&1 && pass "demo: $(tail -1 "$WO
 app info "$WORK/demo.gpkg" > "$WORK/info.txt" 2>&1 && grep -q "units" "$WORK/info.txt" \
   && pass "info: $(head -1 "$WORK/info.txt")" || fail "info: $(tail -3 "$WORK/info.txt")"
 
+# the solvers' native libraries (pyvrp, OR-Tools) load: one week of visits for one rep
+if app route --project "$WORK/demo.gpkg" --rep R17 --start 2026-11-30 --weeks 1 --time-limit 5 --json \
+     > "$WORK/route.json" 2> "$WORK/route.err" && grep -q '"days"\|"stops"\|"visits"' "$WORK/route.json"; then
+  pass "route: one week for rep R17 planned ($(wc -c < "$WORK/route.json") bytes of JSON)"
+else
+  fail "route: $(tail -3 "$WORK/route.err")"
+fi
+
 # 4. screenshot: start-up to the first painted map
 t0=$(now)
 if app screenshot "$WORK/demo.gpkg" --out "$WORK/shot.png" --size 1600x1000 > "$WORK/shot.txt" 2>&1; then

@@ -235,3 +235,45 @@ def test_window_icon_file_is_the_256_px_rendering():
     from territory_desktop.ui.app import APP_ICON
 
     assert QImage(str(APP_ICON)).width() == 256
+
+
+def _strip_bundle():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("strip_bundle", INSTALLER / "strip-bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _first_load_header(data: bytes) -> int:
+    """Byte offset of the first PT_LOAD program header (read with struct here, independently)."""
+    import struct
+
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    return next(phoff + i * phentsize for i in range(phnum)
+                if struct.unpack_from("<I", data, phoff + i * phentsize)[0] == 1)
+
+
+def test_strip_check_refuses_a_misaligned_load_segment():
+    import struct
+
+    loadable = _strip_bundle().loadable
+    data = bytearray(Path(sys.executable).resolve().read_bytes())
+    assert loadable(bytes(data))
+    header = _first_load_header(bytes(data))
+    offset, = struct.unpack_from("<Q", data, header + 8)
+    struct.pack_into("<Q", data, header + 8, offset + 8)  # p_offset no longer congruent to p_vaddr
+    assert not loadable(bytes(data))
+    assert not loadable(b"#!/bin/sh\n" + bytes(64))
+
+
+def test_strip_leaves_vendored_libraries_and_the_executable(tmp_path):
+    internal = tmp_path / "_internal"
+    for name in ("a.so", "pkg/b.cpython-312.so", "scipy.libs/libopenblas-1.so", "libz.so.1"):
+        (internal / name).parent.mkdir(parents=True, exist_ok=True)
+        (internal / name).write_bytes(b"")
+    (tmp_path / "territory-desktop").write_bytes(b"")
+    names = [p.relative_to(internal).as_posix() for p in _strip_bundle().candidates(tmp_path)]
+    assert names == ["a.so", "libz.so.1", "pkg/b.cpython-312.so"]
