@@ -195,7 +195,7 @@ def test_icons_exist_at_every_size():
 
 
 def test_shell_scripts_parse_and_make_bundle_runs_the_smoke_test():
-    for script in ("smoke-test.sh", "macos/build-dmg.sh"):
+    for script in ("smoke-test.sh", "debian-root-test.sh", "macos/build-dmg.sh"):
         subprocess.run(["bash", "-n", str(INSTALLER / script)], check=True)
     makefile = (ROOT / "Makefile").read_text()
     target = re.search(r"^bundle:.*?(?=^\S|\Z)", makefile, flags=re.MULTILINE | re.DOTALL).group(0)
