@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo/demo.gpkg
 
-.PHONY: run test setup system lint bench clean
+.PHONY: run test setup system lint bench clean bundle icons
 
 run: setup $(DEMO)
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = "Darwin" ]; then \
@@ -40,5 +40,17 @@ lint: setup
 	$(BIN)/ruff check territory_desktop tests benchmarks
 	$(BIN)/lint-imports
 
+# the one-folder bundle for this OS (dist/territory-desktop), then its smoke test in an empty environment
+bundle: setup
+	$(BIN)/python -m pip install -q -e ".[bundle]"
+	nice -n 10 $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build \
+		installer/territory-desktop.spec
+	@if [ "$$(uname)" = Linux ]; then $(BIN)/python installer/strip-bundle.py dist/territory-desktop; fi
+	bash installer/smoke-test.sh dist/territory-desktop
+
+# the application icon at every size (PNG, .ico, .icns) from resources/icons/territory-desktop.svg
+icons: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python installer/make-icons.py
+
 clean:
-	rm -rf $(VENV) demo build *.egg-info
+	rm -rf $(VENV) demo build dist *.egg-info

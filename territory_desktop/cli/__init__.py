@@ -15,6 +15,7 @@ import os
 import sys
 
 from ..models import TerritoryError
+from ..services.about import app_version
 from . import allocate, assign_leads, demo, importing, info, quotas, report
 from ._common import CliParser, printable
 
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="territory-desktop",
         description="Territory Desktop: sales territory planning on a map. With no command, opens the GUI.",
     )
-    parser.add_argument("--version", action="version", version="territory-desktop 0.1.0")
+    parser.add_argument("--version", action="version", version=f"territory-desktop {app_version()}",
+                        help="print the version (from the installed package's metadata) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES + _optional_modules():
         module.register(sub)

@@ -6,11 +6,14 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from .actions import ICONS
 from .main_window import MainWindow
+
+APP_ICON = ICONS / "app" / "territory-desktop-256.png"  # the window and task-bar icon (installer/make-icons.py)
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -22,6 +25,7 @@ def application(argv: list[str] | None = None) -> QApplication:
         app.setApplicationName("Territory Desktop")
         app.setOrganizationName("TerritoryDesktop")
         app.setStyle("Fusion")  # Fusion follows the system colour scheme (light/dark) in Qt 6.5+
+        app.setWindowIcon(QIcon(str(APP_ICON)))
     return app
 
 
@@ -49,7 +53,23 @@ def run_gui(argv: list[str]) -> int:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(0, window._install_tools)
+    opener = _FileOpenFilter(window)
+    app.installEventFilter(opener)
     return app.exec()
+
+
+class _FileOpenFilter(QObject):
+    """macOS gives a double-clicked .gpkg (the .app's document type) as a FileOpen event, not in argv."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self.window.open_path_async(event.file())
+            return True
+        return super().eventFilter(watched, event)
 
 
 def _since_launch() -> float:
