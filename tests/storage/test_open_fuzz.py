@@ -13,11 +13,12 @@ import sqlite3
 import time
 
 import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
-from conftest import grid_units, territory_rows
 from territory_desktop.models import CRS, Plan, Project, ProjectFileError
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.storage import gpkg
@@ -58,13 +59,17 @@ EDIT = st.one_of(
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     p = Project(name="fuzz")
-    p.units = grid_units()
+    boxes = [shapely.box(-100 + i, 40 + j, -99 + i, 41 + j) for j in range(3) for i in range(3)]
+    p.units = gpd.GeoDataFrame({"unit_id": [f"u{k}" for k in range(9)], "name": [f"Unit {k}" for k in range(9)],
+                                "area_km2": 1.0, "locked": False}, geometry=boxes, crs=CRS)
     p.accounts = gpd.GeoDataFrame(
         {"account_id": ["a1", "a2"], "name": ["Alpha", "Beta"], "segment": "A", "industry": "", "size_class": "",
          "potential": [1.0, 2.0], "visit_frequency_weeks": [1, 2], "service_minutes": 30.0, "open_minute": 480,
          "close_minute": 1020, "zip": "", "unit_id": ["u0", "u4"]},
         geometry=gpd.points_from_xy([-99.5, -98.5], [40.5, 41.5]), crs=CRS)
-    p.territories = territory_rows([("W", "West"), ("E", "East")])
+    p.territories = pd.DataFrame([{"scenario_id": "base", "territory_id": t, "name": n, "colour": "#4e79a7",
+                                   "rep_id": None, "parent_id": None, "level": "territory", "kind": "geographic",
+                                   "rule": None} for t, n in (("W", "West"), ("E", "East"))])
     p.plans = {"base": Plan({f"u{k}": ("E" if k % 3 == 2 else "W") for k in range(9)})}
     p.sales.loc[0] = ["a1", "2026-01", "Core", 1.0]
     p.mark_dirty("units", "accounts", "territories", "scenarios", "plans", "sales")
