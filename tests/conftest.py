@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -24,6 +26,19 @@ def territory_rows(ids_names: list[tuple[str, str]], scenario: str = "base") -> 
     return pd.DataFrame([{"scenario_id": scenario, "territory_id": t, "name": n, "colour": "#4e79a7",
                           "rep_id": None, "parent_id": None, "level": "territory", "kind": "geographic",
                           "rule": None} for t, n in ids_names])
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_in_the_main_thread():
+    """Qt wrappers must die in the GUI thread: collect before each test, and let no automatic collection
+    run (in a worker thread, freeing a dead widget deadlocks on the GIL) until the test ends."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
+    gc.collect()
 
 
 @pytest.fixture

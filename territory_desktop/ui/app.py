@@ -26,6 +26,9 @@ def application(argv: list[str] | None = None) -> QApplication:
         app.setOrganizationName("TerritoryDesktop")
         app.setStyle("Fusion")  # Fusion follows the system colour scheme (light/dark) in Qt 6.5+
         app.setWindowIcon(QIcon(str(APP_ICON)))
+        from .workers import GuiThreadGarbageCollector
+
+        app.garbage_collector = GuiThreadGarbageCollector(app)  # never collect Qt wrappers in a worker
     return app
 
 

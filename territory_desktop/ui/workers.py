@@ -11,10 +11,11 @@ calls ``processEvents()`` in a loop.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog
 
 from ..models import StopFlag
@@ -160,3 +161,27 @@ def run_job_with_dialog(parent, title: str, label: str, job: Job, on_done: Calla
     if show:
         dialog.show()
     return worker, dialog
+
+
+class GuiThreadGarbageCollector(QObject):
+    """Python's cycle collector runs only in the GUI thread (the pattern of pyqtgraph's GarbageCollector).
+
+    Left automatic, the collector runs in whichever thread allocates when a threshold is crossed: in a
+    worker, it may free a dead Qt widget's wrapper there, whose C++ destructor then waits for the GIL
+    held by... the worker itself (a deadlock or crash seen in a print job). Here automatic collection is
+    off and a timer in the GUI thread collects whenever the thresholds say so, as the collector would.
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return

@@ -198,3 +198,35 @@ def test_a_proposal_is_dropped_when_another_project_opens(open_window, grid8, qt
     assert panel.run is not None
     window.set_project(Project(name="other", units=make_grid(), plans={"base": Plan({})}))
     assert panel.run is None and not window.balance_dock.isVisible()
+
+
+def test_cycles_are_collected_in_the_gui_thread_only(qtbot):
+    """Automatic collection is off; the GUI-thread timer collects when the thresholds are crossed."""
+    import gc
+
+    from PySide6.QtCore import QObject
+
+    from territory_desktop.ui.workers import GuiThreadGarbageCollector
+
+    class Cycle:
+        pass
+
+    parent = QObject()
+    collector = GuiThreadGarbageCollector(parent, interval_ms=10)
+    try:
+        assert not gc.isenabled()
+        import weakref
+
+        a = Cycle()
+        a.me = a
+        alive = weakref.ref(a)
+        del a
+        for _ in range(gc.get_threshold()[0] + 10):  # cross generation 0's threshold
+            b = Cycle()
+            b.me = b
+            del b
+        assert alive() is not None  # nothing collected it behind our back
+        qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+    finally:
+        collector.timer.stop()
+        gc.enable()
