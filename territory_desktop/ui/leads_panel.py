@@ -315,7 +315,7 @@ def show_layer(window, layer: LeadsLayer) -> None:
 def install_leads_ui(window) -> LeadsPanel:
     """The Leads dock (right, hidden until asked for) and Tools > Leads... (Ctrl+Shift+L)."""
     panel = LeadsPanel(window)
-    dock = window.add_dock("leads", "Leads", panel, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="territories")
+    dock = window.add_dock("leads", "Leads", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     dock.hide()
     action = QAction("&Leads...", window)
     action.setShortcut(QKeySequence("Ctrl+Shift+L"))

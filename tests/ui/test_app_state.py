@@ -212,6 +212,9 @@ def test_cycles_are_collected_in_the_gui_thread_only(qtbot):
         pass
 
     parent = QObject()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's defaults, whatever an earlier test or library set
+    gc.collect()
     collector = GuiThreadGarbageCollector(parent, interval_ms=10)
     try:
         assert not gc.isenabled()
@@ -229,4 +232,5 @@ def test_cycles_are_collected_in_the_gui_thread_only(qtbot):
         qtbot.waitUntil(lambda: alive() is None, timeout=5000)
     finally:
         collector.timer.stop()
+        gc.set_threshold(*thresholds)
         gc.enable()
