@@ -194,7 +194,7 @@ class KpiDock(QWidget):
 
     def _fill_table(self) -> None:
         t, cols = self.data.table, self._columns()
-        headers = ["id", "name", "last 12 months"] + cols
+        headers = ["id", "name", "last 12 months", *cols]
         self.model.clear()
         self.model.setHorizontalHeaderLabels(headers)
         for j, name in enumerate(cols, start=3):
