@@ -22,6 +22,8 @@ $(DEMO): $(STAMP) territory_desktop/services/demo.py
 	$(BIN)/territory-desktop demo $(DEMO) --force
 
 test: setup
+	$(BIN)/ruff check territory_desktop tests benchmarks
+	$(BIN)/python -m mypy
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
 
@@ -38,6 +40,7 @@ $(STAMP): pyproject.toml
 
 lint: setup
 	$(BIN)/ruff check territory_desktop tests benchmarks
+	$(BIN)/python -m mypy
 	$(BIN)/lint-imports
 
 # the one-folder bundle for this OS (dist/territory-desktop), then its smoke test in an empty environment

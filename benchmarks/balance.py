@@ -163,7 +163,7 @@ def _in_child(fn, args, timeout: float) -> dict:
     def target():
         try:
             child.send(fn(*args))
-        except Exception as exc:  # noqa: BLE001 - report any peer failure, do not hide it
+        except Exception as exc:  # report any peer failure, do not hide it
             child.send({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
 
     proc = ctx.Process(target=target)
@@ -234,7 +234,7 @@ def run_spopt(method: str, adj, w, xy, k) -> dict:
 
     coo = adj.tocoo()
     neighbors = {i: [] for i in range(len(w))}
-    for i, j in zip(coo.row.tolist(), coo.col.tolist()):
+    for i, j in zip(coo.row.tolist(), coo.col.tolist(), strict=True):
         neighbors[i].append(j)
     wts = libpysal.weights.W(neighbors, silence_warnings=True)
     df = gpd.GeoDataFrame({"x": xy[:, 0] / 1000, "y": xy[:, 1] / 1000, "workload": w},

@@ -35,7 +35,7 @@ def _perturbed(project) -> None:
     base = propose_project_balance(project, BalanceOptions(measures=["workload_hours"], mode="build", seed=0))
     project.plan.assign_many(base.assignment)
     terr = project.scenario_territories()
-    tid = dict(zip(terr["name"], terr["territory_id"]))
+    tid = dict(zip(terr["name"], terr["territory_id"], strict=True))
     plan = project.plan.as_dict()
     cent = project.units.set_index("unit_id").geometry.representative_point()
     taker = [u for u, t in plan.items() if t == tid["Omaha"]]

@@ -29,6 +29,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="print a profile of the last save")
     args = parser.parse_args()
     import shapely
+
     from territory_desktop.services.demo import build_demo
     from territory_desktop.services.project import open_project, save_project
 

@@ -171,6 +171,6 @@ def check_scenario(project, scenario_id: str | None) -> None:
     """Refuse a ``--scenario`` the project does not have, listing the ones it has."""
     if scenario_id is None or scenario_id in project.plans:
         return
-    names = dict(zip(project.scenarios["scenario_id"].astype(str), project.scenarios["name"].astype(str)))
+    names = dict(zip(project.scenarios["scenario_id"].astype(str), project.scenarios["name"].astype(str), strict=True))
     listed = ", ".join(f"{s} ({names[s]})" if names.get(s, s) != s else s for s in project.plans)
     raise InvalidInputError("--scenario", [f"no scenario '{scenario_id}'; the project has: {listed or 'none'}"])

@@ -161,9 +161,10 @@ def backtest(hier: Hierarchy, bottom_history: np.ndarray, holdout: int = 12, hor
     """Rolling-origin accuracy per level: mase, smape, coverage_80/95 of the model and of seasonal naive."""
     y = hier.S @ np.asarray(bottom_history, dtype=float)
     T = y.shape[1]
-    if T < holdout + 2 * SEASON:
+    if holdout + 2 * SEASON > T:
         raise ValueError(f"the backtest needs {holdout + 2 * SEASON} months of history, got {T}")
-    model_rows, naive_rows = [], []
+    model_rows: list[np.ndarray] = []  # one (nodes, 4) score array per origin and step
+    naive_rows: list[np.ndarray] = []
     for origin in range(T - holdout, T):
         h = min(horizon, T - origin)
         train = y[:, :origin]

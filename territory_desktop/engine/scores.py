@@ -95,7 +95,7 @@ def contiguity(labels: np.ndarray, adjacency: sp.csr_matrix, k: int) -> dict[str
     g = sp.csr_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=adjacency.shape)
     _, comp = connected_components(g, directed=False)
     pieces = np.zeros(k, dtype=np.int64)
-    for t, c in set(zip(labels.tolist(), comp.tolist())):
+    for t, _piece in set(zip(labels.tolist(), comp.tolist(), strict=True)):
         pieces[t] += 1
     return {"split_territories": int((pieces > 1).sum()), "empty_territories": int((pieces == 0).sum())}
 

@@ -145,7 +145,8 @@ def prepare(units: gpd.GeoDataFrame, inp: ProblemInputs, opts: BalanceOptions) -
     xy = np.column_stack([shapely.get_x(cent), shapely.get_y(cent)])
     names = list(inp.weights.columns)
     p = BalanceProblem(adj.matrix, inp.weights.to_numpy(float), names, _tolerances(opts), xy, inp.k, inp.ids,
-                       inp.locked, inp.current, inp.homes,
+                       inp.locked,  # type: ignore[arg-type]  # None = no locks: BalanceProblem makes the mask
+                       inp.current, inp.homes,
                        None if opts.max_distance_km is None else opts.max_distance_km * 1000,
                        home_units=inp.home_units, territory_names=inp.territory_names,
                        measure_units=[MEASURE_LABELS.get(m, (m, m))[1] for m in names],
@@ -233,7 +234,7 @@ def _layer_inputs(units: gpd.GeoDataFrame, id_col: str, opts: BalanceOptions, cu
     problems = [f"no column '{c}'" for c in [id_col, *opts.measures, current_col, locked_col]
                 if c is not None and c not in units.columns]
     if problems:
-        raise InvalidInputError("units", problems + [f"columns are: {', '.join(map(str, units.columns))}"])
+        raise InvalidInputError("units", [*problems, f"columns are: {', '.join(map(str, units.columns))}"])
     ids = units[id_col].astype(str).tolist()
     dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique().tolist()
     if dup:

@@ -109,7 +109,7 @@ def _lose_deals(rng: np.random.Generator, opps: pd.DataFrame, owners: pd.Series,
     closed = pd.to_datetime(opps["closed"])
     recent = (closed >= closed.max() - pd.Timedelta(days=182)).to_numpy()
     mine = (opps["account_id"].map(owners) == territory).to_numpy()
-    flip = mine & recent & (opps["won"] == True).to_numpy() & (rng.random(len(opps)) < 0.75)
+    flip = mine & recent & opps["won"].eq(True).to_numpy() & (rng.random(len(opps)) < 0.75)
     out = opps.copy()
     out.loc[flip, "won"] = False
     out.loc[flip, "stage"] = "Closed Lost"

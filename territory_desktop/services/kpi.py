@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pandas as pd
 from ..engine.kpi import History, Period, compute_kpis, day_number, parse_period
 from ..models import InvalidInputError, Plan, Project, RowProblem
 from .metrics import account_owners, account_workload
+
+if TYPE_CHECKING:  # the forecast engine is imported when a series is built, not with this module
+    from ..engine.forecast import Hierarchy
 
 GROUP_LEVELS = ("territory", "rep", "district", "region")
 #: visit outcomes that count as a visit done (an empty outcome counts too)
@@ -88,7 +92,7 @@ def code_project(project: Project) -> CodedProject:
     owners = np.asarray(codes, dtype=np.int64).reshape(len(rows), len(a))
     s, v, o = project.sales, project.visits, project.opportunities
     outcome = v["outcome"].fillna("").astype(str).str.lower() if len(v) else pd.Series([], dtype=str)
-    v = v[outcome.isin(DONE_OUTCOMES + ("",)).to_numpy()]
+    v = v[outcome.isin((*DONE_OUTCOMES, "")).to_numpy()]
     history = History(
         n_territories=len(territory_ids), owner_from_day=np.asarray(days, dtype=np.int64), owners=owners,
         potential=a["potential"].to_numpy(float), workload_hours=account_workload(project).to_numpy(),
@@ -158,7 +162,7 @@ def latest_period(project: Project, kind: str = "quarter") -> str:
 class SalesSeries:
     """Monthly sales of the territories (rows) from ``first_month`` on, and their hierarchy."""
 
-    hierarchy: object  # engine.forecast.Hierarchy
+    hierarchy: Hierarchy
     bottom: np.ndarray  # (territories, months)
     first_month: pd.Period | None  # None: no sales
 
@@ -189,7 +193,8 @@ def read_quotas(path: str) -> pd.Series:
     every bad row reported at once (spreadsheet row numbers, header = row 1)."""
     from ..storage.tabular import read_table
 
-    frame, _ = read_table(path)
+    table = read_table(path)
+    frame, rows = table.frame, table.frame.index  # the index holds the spreadsheet row numbers
     cols = {str(c).strip().lower(): c for c in frame.columns}
     missing = [c for c in ("id", "quota") if c not in cols]
     if missing:
@@ -197,12 +202,14 @@ def read_quotas(path: str) -> pd.Series:
                                             for c in missing])
     ids = frame[cols["id"]].astype(str).str.strip()
     values = pd.to_numeric(frame[cols["quota"]].astype(str).str.strip(), errors="coerce")
-    problems = [RowProblem(i + 2, str(cols["quota"]), f"'{frame[cols['quota']].iat[i]}' is not a quota "
-                                                      "(a number >= 0)")
-                for i in np.flatnonzero(~(values >= 0).to_numpy())]
-    problems += [RowProblem(i + 2, str(cols["id"]), f"duplicate id '{ids.iat[i]}'")
+    problems = list(table.problems)
+    problems += [RowProblem(int(rows[i]), str(cols["quota"]), f"'{frame[cols['quota']].iat[i]}' is not a quota "
+                                                               "(a number >= 0)")
+                 for i in np.flatnonzero(~(values >= 0).to_numpy())]
+    problems += [RowProblem(int(rows[i]), str(cols["id"]), f"duplicate id '{ids.iat[i]}'")
                  for i in np.flatnonzero(ids.duplicated().to_numpy())]
-    problems += [RowProblem(i + 2, str(cols["id"]), "empty id") for i in np.flatnonzero((ids == "").to_numpy())]
+    problems += [RowProblem(int(rows[i]), str(cols["id"]), "empty id")
+                 for i in np.flatnonzero((ids == "").to_numpy())]
     if problems:
         raise InvalidInputError(str(path), problems)
     return pd.Series(values.to_numpy(float), index=ids.to_numpy())

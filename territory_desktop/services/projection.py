@@ -23,7 +23,8 @@ def metric_crs_of(frame: gpd.GeoDataFrame) -> str | object:
     frame = lonlat(frame)
     if frame.crs.is_projected:
         return frame.crs
-    return metric_crs(tuple(float(b) for b in frame.to_crs(CRS).total_bounds))
+    x0, y0, x1, y1 = (float(b) for b in frame.to_crs(CRS).total_bounds)
+    return metric_crs((x0, y0, x1, y1))
 
 
 def project_units(frame: gpd.GeoDataFrame, crs: object | None = None) -> gpd.GeoDataFrame:

@@ -46,14 +46,14 @@ def match_reps(project: Project, scenario_id: str | None = None, skill_weight: f
     centres = np.array([[cent.x[lab == t].mean(), cent.y[lab == t].mean()] if (lab == t).any() else [np.nan] * 2
                         for t in tids])
     if np.isnan(centres).any():
-        empty = [t for t, c in zip(tids, centres) if np.isnan(c).any()]
+        empty = [t for t, c in zip(tids, centres, strict=True) if np.isnan(c).any()]
         raise InvalidInputError("rep assignment", [f"territory {t} has no units" for t in empty[:20]])
     homes = project_units(reps, units.crs)
     xy = np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
     skills = [set(str(s).split(",")) if isinstance(s, str) else set() for s in reps["skills"]]
     matches = assign_reps(reps["rep_id"].astype(str).tolist(), xy, reps["capacity_hours"].to_numpy(float), skills,
                           tids, centres, work, mix, skill_weight, capacity_weight)
-    current = dict(zip(terr["territory_id"].astype(str), terr["rep_id"]))
+    current = dict(zip(terr["territory_id"].astype(str), terr["rep_id"], strict=True))
     return pd.DataFrame([{"rep_id": m.rep, "territory_id": m.territory, "current_rep": current.get(m.territory),
                           "distance_km": round(m.distance_km, 1), "skill_match": round(m.skill_match, 3),
                           "load_over_capacity": round(m.load_over_capacity, 3), "reason": m.reason}
@@ -95,7 +95,7 @@ def propose_account_balance(project: Project, territory_ids: list[str] | None = 
     w = np.column_stack([values[m] for m in measures])
     xy = homes = None
     reps = project.reps.set_index("rep_id") if len(project.reps) else None
-    rep_of = dict(zip(acct["territory_id"].astype(str), acct["rep_id"]))
+    rep_of = dict(zip(acct["territory_id"].astype(str), acct["rep_id"], strict=True))
     if reps is not None and all(isinstance(rep_of.get(t), str) and rep_of[t] in reps.index for t in tids):
         metric = project_units(accounts)
         xy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])

@@ -132,7 +132,7 @@ def _rep_home_points(project: Project, sc: _Scenario) -> gpd.GeoSeries:
 def _project_inputs(project: Project, sc: _Scenario, opts: BalanceOptions, crs: object) -> ProblemInputs:
     units = project.units.reset_index(drop=True)
     ids = units["unit_id"].astype(str).tolist()
-    index = {t: i for i, t in enumerate(sc.tids)}
+    index: dict[str | None, int] = {t: i for i, t in enumerate(sc.tids)}
     current = np.array([index.get(sc.before.get(u), -1) for u in ids], dtype=np.int64)
     locked = units["locked"].fillna(False).astype(bool).to_numpy() if "locked" in units else None
     homes = home_units = None

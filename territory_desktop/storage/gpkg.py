@@ -201,7 +201,7 @@ def _coordinate(i: int):
 
 
 def _geometry_type(blob):
-    if blob is None or envelope(blob) is None and not _is_empty(blob):
+    if blob is None or (envelope(blob) is None and not _is_empty(blob)):
         return None
     env = (blob[3] >> 1) & 0b111
     try:

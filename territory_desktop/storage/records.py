@@ -126,7 +126,7 @@ def _scenarios(project: Project) -> pd.DataFrame:
     frame = project.scenarios.copy()
     frame["active"] = frame["scenario_id"] == project.active_scenario
     frame["created"] = iso_datetimes(frame["created"])
-    return record_frame(_normalised(frame, SPECS["scenarios"], SCENARIO_COLUMNS + ["active"]))
+    return record_frame(_normalised(frame, SPECS["scenarios"], [*SCENARIO_COLUMNS, "active"]))
 
 
 def _assignments(project: Project) -> pd.DataFrame:

@@ -43,8 +43,8 @@ def _directions(tags: dict[str, str], highway: str) -> tuple[bool, bool]:
     """(forward, backward) travel allowed: ``oneway`` yes/1/true/-1, motorways and roundabouts."""
     oneway = tags.get("oneway", "").lower()
     forward = oneway != "-1"
-    backward = oneway not in ("yes", "1", "true", "-1") and highway != "motorway" \
-        and tags.get("junction") != "roundabout" or oneway == "-1"
+    backward = (oneway not in ("yes", "1", "true", "-1") and highway != "motorway" \
+        and tags.get("junction") != "roundabout") or oneway == "-1"
     return forward, backward
 
 

@@ -71,7 +71,17 @@ def _table(name: str, *columns, **kw) -> Table:
     return Table(name, metadata, _fid(), *columns, sqlite_autoincrement=True, **kw)
 
 
-meta = _table("td_meta", Column("key", Text, nullable=False, unique=True), Column("value", Text))
+def _required(*names: str, unique: bool = False, index: bool = False) -> list[Column]:
+    """NOT NULL text columns: business keys and the references rows cannot do without."""
+    return [Column(n, Text, nullable=False, unique=unique or None, index=index or None) for n in names]
+
+
+def _columns(**types) -> list[Column]:
+    """Nullable columns in the order given, ``name=type``."""
+    return [Column(name, kind) for name, kind in types.items()]
+
+
+meta = _table("td_meta", *_required("key", unique=True), *_columns(value=Text))
 
 
 def _entity_table(name: str, fields: tuple[Field, ...], unique: str, geometry_type: str) -> Table:
@@ -88,91 +98,58 @@ TERRITORY_TOTALS = ("units", "accounts", "workload_hours", "potential")
 
 territories = _table(
     "territories",
-    Column("scenario_id", Text, nullable=False),
-    Column("territory_id", Text, nullable=False),
-    Column("name", Text),
-    Column("colour", Text),
-    Column("rep_id", Text),
-    Column("parent_id", Text),
-    Column("level", Text),
-    Column("kind", Text),
-    Column("rule", Text),
-    Column("units", Integer),
-    Column("accounts", Integer),
-    Column("workload_hours", REAL),
-    Column("potential", REAL),
+    *_required("scenario_id", "territory_id"),
+    *_columns(name=Text, colour=Text, rep_id=Text, parent_id=Text, level=Text, kind=Text, rule=Text,
+              units=Integer, accounts=Integer, workload_hours=REAL, potential=REAL),
     # a digest of the territory's units when its polygon was dissolved: a save re-dissolves only the
     # territories whose units changed since (also when the change was made in another program)
-    Column("units_key", Text),
-    Column("geom", GpkgGeometry("MULTIPOLYGON")),
+    *_columns(units_key=Text, geom=GpkgGeometry("MULTIPOLYGON")),
     UniqueConstraint("scenario_id", "territory_id"),
 )
 
 scenarios = _table(
     "scenarios",
-    Column("scenario_id", Text, nullable=False, unique=True),
-    Column("name", Text),
-    Column("description", Text),
-    Column("parent_id", Text),
-    Column("created", DATETIME),
-    Column("active", Boolean),
+    *_required("scenario_id", unique=True),
+    *_columns(name=Text, description=Text, parent_id=Text, created=DATETIME, active=Boolean),
 )
 
 assignments = _table(
     "assignments",
-    Column("scenario_id", Text, nullable=False),
-    Column("unit_id", Text, nullable=False),
-    Column("territory_id", Text),
+    *_required("scenario_id", "unit_id"),
+    *_columns(territory_id=Text),
     UniqueConstraint("scenario_id", "unit_id"),
 )
 
 account_assignments = _table(
     "account_assignments",
-    Column("scenario_id", Text, nullable=False),
-    Column("account_id", Text, nullable=False),
-    Column("territory_id", Text, nullable=False),
+    *_required("scenario_id", "account_id", "territory_id"),
     UniqueConstraint("scenario_id", "account_id"),
 )
 
 sales = _table(
     "sales",
-    Column("account_id", Text, nullable=False, index=True),
-    Column("period", Text, nullable=False),  # YYYY-MM
-    Column("product", Text),
-    Column("amount", REAL),
+    *_required("account_id", index=True),
+    *_required("period"),  # YYYY-MM
+    *_columns(product=Text, amount=REAL),
 )
 
 visits = _table(
     "visits",
-    Column("account_id", Text, nullable=False, index=True),
-    Column("rep_id", Text),
-    Column("date", DATE),
-    Column("minutes", REAL),
-    Column("outcome", Text),
-    Column("note", Text),
+    *_required("account_id", index=True),
+    *_columns(rep_id=Text, date=DATE, minutes=REAL, outcome=Text, note=Text),
 )
 
 opportunities = _table(
     "opportunities",
-    Column("opportunity_id", Text, nullable=False, unique=True),
-    Column("account_id", Text, nullable=False, index=True),
-    Column("rep_id", Text),
-    Column("created", DATE),
-    Column("closed", DATE),
-    Column("stage", Text),
-    Column("amount", REAL),
-    Column("won", Boolean),
+    *_required("opportunity_id", unique=True),
+    *_required("account_id", index=True),
+    *_columns(rep_id=Text, created=DATE, closed=DATE, stage=Text, amount=REAL, won=Boolean),
 )
 
 planned_visits = _table(
     "planned_visits",
-    Column("rep_id", Text, nullable=False),
-    Column("account_id", Text, nullable=False),
-    Column("date", DATE),
-    Column("sequence", Integer),
-    Column("arrive_minute", Integer),
-    Column("depart_minute", Integer),
-    Column("status", Text),
+    *_required("rep_id", "account_id"),
+    *_columns(date=DATE, sequence=Integer, arrive_minute=Integer, depart_minute=Integer, status=Text),
 )
 
 leads = _table(
@@ -206,19 +183,16 @@ lead_rotation = _table(
 
 notes = _table(
     "notes",
-    Column("entity_type", Text, nullable=False),  # account, rep, territory, unit
-    Column("entity_id", Text, nullable=False),
-    Column("created", DATETIME),
-    Column("author", Text),
-    Column("text", Text),
+    *_required("entity_type", "entity_id"),  # entity_type: account, rep, territory, unit
+    *_columns(created=DATETIME, author=Text, text=Text),
 )
 
 audit_log = _table(
     "audit_log",
     Column("ts", DATETIME, nullable=False),
-    Column("user", Text),
-    Column("action", Text, nullable=False),
-    Column("details", Text),
+    *_columns(user=Text),
+    *_required("action"),
+    *_columns(details=Text),
 )
 
 

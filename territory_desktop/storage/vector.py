@@ -329,7 +329,7 @@ def is_project_file(path: str | Path) -> bool:
         return False
     try:
         names = set(list_layers(path))
-    except Exception:  # noqa: BLE001 - not a readable GeoPackage means not a project
+    except Exception:  # not a readable GeoPackage means not a project
         return False
     return {"units", "assignments", "scenarios"} <= names
 
@@ -343,7 +343,7 @@ def read_layer(path: str | Path, layer: str | None = None, outcome: str = "nothi
         raise InvalidInputError(path.name, ["no such file"], outcome=outcome)
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - GDAL's errors for unreadable or unsupported files
+    except Exception as exc:  # GDAL's errors for unreadable or unsupported files
         raise InvalidInputError(path.name, [f"cannot read the file as a vector layer: {str(exc).split(';')[0]}"],
                                 outcome=outcome) from None
     if not isinstance(frame, gpd.GeoDataFrame):  # a CSV or another table without geometry

@@ -55,6 +55,12 @@ class _Builder:
         self.acts[key] = a
         return a
 
+    def menu(self, key: str, title: str):
+        """A menu of the menu bar, registered as ``w.menus[key]``."""
+        menu = self.w.menuBar().addMenu(title)
+        self.w.menus[key] = menu
+        return menu
+
 
 def build_actions(w: QMainWindow) -> dict[str, QAction]:
     """Create the actions of main window ``w``, its menus (``w.menus``) and its toolbar (``w.toolbar``);
@@ -81,8 +87,7 @@ def _undo_redo(b: _Builder) -> None:
 
 def _file_menu(b: _Builder) -> None:
     w = b.w
-    file_menu = w.menuBar().addMenu("&File")
-    w.menus["file"] = file_menu
+    file_menu = b.menu("file", "&File")
     file_menu.addAction(b.act("open", "&Open...", w.open_dialog, QKeySequence.StandardKey.Open, "Open a project", "open"))
     recent = file_menu.addMenu("Open &Recent")
 
@@ -100,22 +105,21 @@ def _file_menu(b: _Builder) -> None:
     file_menu.addAction(b.act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
                             "Import accounts, reps (CSV/XLSX) or units (vector file); or drop files on the window"))
     file_menu.addSeparator()
-    file_menu.addAction(b.act("print_preview", "Print Pre&view...", lambda: _print(w, "preview"), "Ctrl+Alt+P",
-                            "Preview the wall map of the territories as it will print"))
-    file_menu.addAction(b.act("print", "&Print...", lambda: _print(w, "print"), QKeySequence.StandardKey.Print,
-                            "Print the wall map on a printer"))
-    file_menu.addAction(b.act("book_preview", "Map &Book Preview...", lambda: _print(w, "book"), "Ctrl+Alt+B",
-                            "Preview the map book: an overview page, then one page per territory with its accounts"))
-    file_menu.addAction(b.act("export_map", "&Export Map...", lambda: _print(w, "export"), "Ctrl+E",
-                            "Export the wall map or the map book to PDF, SVG or PNG"))
+    for key, text, mode, shortcut, tip in (
+            ("print_preview", "Print Pre&view...", "preview", "Ctrl+Alt+P",
+             "Preview the wall map of the territories as it will print"),
+            ("print", "&Print...", "print", QKeySequence.StandardKey.Print, "Print the wall map on a printer"),
+            ("book_preview", "Map &Book Preview...", "book", "Ctrl+Alt+B",
+             "Preview the map book: an overview page, then one page per territory with its accounts"),
+            ("export_map", "&Export Map...", "export", "Ctrl+E", "Export the wall map or the map book to PDF, SVG or PNG")):
+        file_menu.addAction(b.act(key, text, lambda _c=False, m=mode: _print(w, m), shortcut, tip))
     file_menu.addSeparator()
     file_menu.addAction(b.act("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
 
 def _edit_menu(b: _Builder) -> None:
     w, acts = b.w, b.acts
-    edit = w.menuBar().addMenu("&Edit")
-    w.menus["edit"] = edit
+    edit = b.menu("edit", "&Edit")
     edit.addAction(acts["undo"])
     edit.addAction(acts["redo"])
     edit.addSeparator()
@@ -135,8 +139,7 @@ def _edit_menu(b: _Builder) -> None:
 
 def _view_menu(b: _Builder) -> None:
     w, acts = b.w, b.acts
-    view = w.menuBar().addMenu("&View")
-    w.menus["view"] = view
+    view = b.menu("view", "&View")
     view.addAction(b.act("zoom_full", "&Full Extent", w.canvas.zoom_full, "Home", "Zoom to all units", "zoom-full"))
     view.addAction(b.act("zoom_selection", "Zoom to &Selection", w.canvas.zoom_to_selection, "Z",
                        "Zoom to the selected units", "zoom-selection"))
@@ -173,8 +176,7 @@ def _view_menu(b: _Builder) -> None:
 
 def _tools_menu(b: _Builder) -> None:
     w, acts = b.w, b.acts
-    tools = w.menuBar().addMenu("&Tools")
-    w.menus["tools"] = tools
+    tools = b.menu("tools", "&Tools")
     group = QActionGroup(w)
     for key, text, shortcut, tip in (
             ("pan", "&Pan", "P", "Drag to pan, wheel to zoom (middle button pans in every tool)"),
@@ -193,8 +195,7 @@ def _tools_menu(b: _Builder) -> None:
 
 def _territory_menu(b: _Builder) -> None:
     w = b.w
-    terr = w.menuBar().addMenu("Te&rritory")
-    w.menus["territory"] = terr
+    terr = b.menu("territory", "Te&rritory")
     terr.addAction(b.act("new_territory", "&New Territory...", w.new_territory, "Ctrl+T",
                        "Create a territory, district, region or account-type territory", "new-territory"))
     terr.addAction(b.act("rename", "&Rename...", w.rename_territory, "F2", "Rename the selected territory"))
@@ -211,8 +212,7 @@ def _territory_menu(b: _Builder) -> None:
 
 def _help_menu(b: _Builder) -> None:
     w, acts = b.w, b.acts
-    help_menu = w.menuBar().addMenu("&Help")
-    w.menus["help"] = help_menu
+    help_menu = b.menu("help", "&Help")
     help_menu.addAction(b.act("shortcuts", "&Keyboard Shortcuts", lambda: _shortcuts(w, acts), "F1"))
 
 

@@ -3,10 +3,13 @@ built with a form of conditions: field, operator, value)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -20,6 +23,17 @@ from PySide6.QtWidgets import (
 
 from ..models import InvalidInputError
 from ..services.classify import METRICS, SCHEMES
+
+#: the table files the app writes (through storage.export), as save-dialog filters
+TABLE_FILTERS = {".xlsx": "Excel workbooks (*.xlsx)", ".csv": "CSV files (*.csv)"}
+
+
+def ask_table_path(parent: QWidget, title: str, suggested: str) -> str:
+    """Ask where to write a table (.xlsx or .csv, the suggested name's kind listed first); '' = cancelled."""
+    first = Path(suggested).suffix.lower()
+    filters = sorted(TABLE_FILTERS.items(), key=lambda kv: kv[0] != first)
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, ";;".join(text for _, text in filters))
+    return path
 
 
 def add_ok_cancel(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
 
 from ..models import Project, TerritoryError
 from ..services.printing import safe_file_name
 from ..services.territory_table import export_territory_table
 from . import plaintext as msg
+from .dialogs import ask_table_path
 
 
 def new_project(window, ask_import: bool = True) -> Project | None:
@@ -48,8 +48,7 @@ def export_table(window, path: str | None = None) -> Path | None:
     if project is None:
         return None
     if path is None:
-        path, _ = QFileDialog.getSaveFileName(window, "Export territory table", str(suggested_table_path(project)),
-                                              "Excel workbook (*.xlsx);;CSV (*.csv)")
+        path = ask_table_path(window, "Export territory table", str(suggested_table_path(project)))
         if not path:
             return None
     try:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.kpi import KPI_DEFINITIONS
 from ..models import TerritoryError
+from .dialogs import ask_table_path
 from .kpi_charts import (
     RATIO_KPIS,
     draw_bars,
@@ -194,7 +195,7 @@ class KpiDock(QWidget):
 
     def _fill_table(self) -> None:
         t, cols = self.data.table, self._columns()
-        headers = ["id", "name", "last 12 months"] + cols
+        headers = ["id", "name", "last 12 months", *cols]
         self.model.clear()
         self.model.setHorizontalHeaderLabels(headers)
         for j, name in enumerate(cols, start=3):
@@ -292,8 +293,7 @@ class KpiDock(QWidget):
 
         if self.data is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export KPI table", f"kpis-{self.data.period}.xlsx",
-                                              "Excel (*.xlsx);;CSV (*.csv)")
+        path = ask_table_path(self, "Export KPI table", f"kpis-{self.data.period}.xlsx")
         if path:
             write_table(self.data.table, path, sheet=f"KPIs {self.data.period}")
             self.status.setText(f"wrote {path}")

@@ -637,7 +637,7 @@ class MainWindow(QMainWindow):
             return open_project(path, **options), None
         except TerritoryError as exc:
             return None, f"{Path(path).name} could not be opened:\n\n{exc}"
-        except Exception as exc:  # noqa: BLE001 - a broken file must never crash the window
+        except Exception as exc:  # a broken file must never crash the window
             return None, (f"{Path(path).name} is not a readable Territory Desktop project:\n\n"
                           f"{type(exc).__name__}: {exc}")
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QProgressBar,
@@ -44,7 +43,7 @@ from ..services.routing import (
 from . import plaintext as msg
 from .calendar_view import WeekCalendar, day_colour
 from .commands import RouteEditCommand, route_snapshot
-from .dialogs import add_ok_cancel
+from .dialogs import add_ok_cancel, ask_table_path
 from .geometry import points_xy, project_geometries
 from .plaintext import esc, markup_label, plain_label
 from .renderer import Layer, RenderView
@@ -444,8 +443,7 @@ class RoutesDock(QWidget):
     def export_dialog(self) -> None:
         if self.rep_plan is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export route plan", f"routes-{self.rep_plan.rep_id}.csv",
-                                              "CSV files (*.csv);;Excel workbooks (*.xlsx)")
+        path = ask_table_path(self, "Export route plan", f"routes-{self.rep_plan.rep_id}.csv")
         if path:
             try:
                 n = self.export_csv(path)

@@ -77,7 +77,7 @@ class Worker(QRunnable):
         except CancelledError:
             self.signals.cancelled.emit()
             return
-        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, which decides how to show it
+        except Exception as exc:  # handed to the GUI thread, which decides how to show it
             self.signals.failed.emit(exc)
             return
         if self.stop.is_set():

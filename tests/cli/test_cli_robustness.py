@@ -113,7 +113,7 @@ def test_print_routes_that_are_not_route_lines(saved_project, tmp_path, capsys, 
         routes.mkdir()
     elif kind == "table":
         routes.write_text("a,b\n1,2\n")
-    code, _out, err = run(_print(saved_project, tmp_path) + ["--routes", routes], capsys)
+    code, _out, err = run([*_print(saved_project, tmp_path), "--routes", routes], capsys)
     assert_one_line_error(code, err, "--routes", routes.name)
     assert not (tmp_path / "map.pdf").exists()
 

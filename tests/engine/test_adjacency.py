@@ -40,7 +40,7 @@ def test_corner_touch_is_queen_neighbour():
 def test_island_joined_to_nearest_unit():
     cells = grid(4, 4)
     island = box(6000, 1200, 6500, 1700)  # east of the grid; nearest cell is (3, 1), index 7
-    geoms = np.array(cells + [island], dtype=object)
+    geoms = np.array([*cells, island], dtype=object)
     adj = build_adjacency(geoms)
     assert nx.is_connected(as_graph(adj))
     assert len(adj.bridges) == 1
@@ -53,7 +53,7 @@ def test_two_islands_chain_until_connected():
     cells = grid(3, 3)
     far = box(20000, 0, 21000, 1000)
     near = box(10000, 0, 11000, 1000)  # between the grid and the far island
-    adj = build_adjacency(np.array(cells + [near, far], dtype=object))
+    adj = build_adjacency(np.array([*cells, near, far], dtype=object))
     g = as_graph(adj)
     assert nx.is_connected(g)
     assert g.has_edge(10, 9)  # far island joins the nearer one, not the grid

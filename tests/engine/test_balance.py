@@ -84,7 +84,7 @@ def test_locked_units_keep_their_territory():
 def test_island_and_peninsula_units_are_assigned_contiguously():
     island = box(14000, 5000, 15000, 6000)
     peninsula = [box(12000 + i * 1000, 0, 13000 + i * 1000, 1000) for i in range(4)]
-    p, adj = grid_problem(k=5, extra=[island] + peninsula)
+    p, adj = grid_problem(k=5, extra=[island, *peninsula])
     assert len(adj.bridges) == 1
     r = balance_territories(p, seed=2, time_limit=20)
     check_plan(r.labels, adj, p.weights, 5, 0.05)

@@ -60,4 +60,4 @@ def test_repeats_are_far_apart_when_territories_outnumber_the_palette():
 
 def test_least_used_colour_for_a_new_territory():
     assert least_used_colour([]) == PALETTE[0]
-    assert least_used_colour(PALETTE[:5] + [PALETTE[0]]) == PALETTE[5]
+    assert least_used_colour([*PALETTE[:5], PALETTE[0]]) == PALETTE[5]

@@ -104,7 +104,7 @@ def test_impossible_must_visit_and_overlapping_appointments_are_named() -> None:
     dist, dur = _matrices(4)
     with pytest.raises(InfeasibleError, match="must-visit LATE"):
         plan_day(dist, dur, [Visit("LATE", 1, 30, open_min=1100, close_min=1200)], DaySettings())
-    with pytest.raises(InfeasibleError, match="appointments P1 .* and P2"):
+    with pytest.raises(InfeasibleError, match=r"appointments P1 .* and P2"):
         plan_day(dist, dur, [Visit("P1", 1, 60, appointment=600), Visit("P2", 2, 30, appointment=630)],
                  DaySettings())
 

@@ -124,7 +124,7 @@ def test_replan_after_cancellation_is_fast_and_consistent() -> None:
     assert time.perf_counter() - t0 < 2.0
     assert cancelled not in route.visit_ids and plan.planned_visits == before - 1
     _check_day(route, accounts, dist, dur, settings.day)
-    target = next(d for d in plan.days if d != day and d.weekday() == day.weekday() or d != day)
+    target = next(d for d in plan.days if (d != day and d.weekday() == day.weekday()) or d != day)
     t0 = time.perf_counter()
     a, b = move_visit(plan, route.visit_ids[0], day, target, dist, dur, time_limit=0.5)
     assert time.perf_counter() - t0 < 2.5

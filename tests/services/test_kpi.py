@@ -11,7 +11,7 @@ from kpi_fixtures import tiny_project
 
 from territory_desktop.engine.kpi import parse_period
 from territory_desktop.models import InvalidInputError
-from territory_desktop.services.kpi import kpi_table, latest_period
+from territory_desktop.services.kpi import kpi_table, latest_period, read_quotas
 
 
 @pytest.fixture
@@ -153,3 +153,15 @@ def test_unit_values_for_the_choropleth():
     assert list(values[:3]) == [85.0, 100.0, 85.0] and np.isnan(values[3])
     d = kpi_table(p, "2026-Q3", by="district")
     assert list(unit_values(p, d, "district", "sales", ["U1", "U2"])) == [185.0, 185.0]
+
+
+def test_read_quotas_reads_a_csv_and_names_every_bad_row(tmp_path):
+    good = tmp_path / "quotas.csv"
+    good.write_text("ID,Quota\nT1,100\nT2,2.5\n")
+    assert read_quotas(str(good)).to_dict() == {"T1": 100.0, "T2": 2.5}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,quota\nT1,100\nT2,abc\nT1,5\n,3\nT3,-1\n")
+    with pytest.raises(InvalidInputError) as info:
+        read_quotas(str(bad))
+    # spreadsheet rows (header = row 1): 'abc' on row 3, T1 again on row 4, no id on row 5, -1 on row 6
+    assert {(p.row, p.column) for p in info.value.problems} == {(3, "quota"), (4, "id"), (5, "id"), (6, "quota")}

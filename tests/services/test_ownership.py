@@ -62,7 +62,8 @@ def test_printing_lists_the_key_account_under_its_rule_territory(project):
 def test_metrics_count_the_key_account_once_in_its_rule_territory(project):
     totals = territory_totals(project).set_index("territory_id")
     assert {t: int(totals.loc[t, "accounts"]) for t in EXPECTED} == {t: len(a) for t, a in EXPECTED.items()}
-    hours = {a: 52 / f * 0.5 for a, f in zip(project.accounts["account_id"], project.accounts["visit_frequency_weeks"])}
+    hours = {a: 52 / f * 0.5 for a, f in zip(project.accounts["account_id"], project.accounts["visit_frequency_weeks"],
+                                             strict=True)}
     assert totals.loc["K1", "workload_hours"] == pytest.approx(hours["a05"])
     # the balancer's per-unit measures count only accounts owned by their unit's territory
     um = unit_measures(project)

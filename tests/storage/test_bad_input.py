@@ -252,7 +252,7 @@ def test_zip_without_shx_or_without_any_vector_file(tmp_path, make_grid):
     with zipfile.ZipFile(archive, "w") as z:
         for suffix in (".shp", ".dbf", ".prj"):
             z.write(shp.with_suffix(suffix), f"units{suffix}")
-    with pytest.raises(InvalidInputError, match="the zip holds units.shp without units.shx"):
+    with pytest.raises(InvalidInputError, match=r"the zip holds units.shp without units.shx"):
         import_units(Project(), archive, "unit_id")
     empty = tmp_path / "readme.zip"
     with zipfile.ZipFile(empty, "w") as z:
@@ -288,7 +288,7 @@ def test_coordinates_off_the_earth_are_refused(tmp_path, make_grid, box, what):
 def test_a_crs_that_is_not_a_crs_is_a_clear_error(tmp_path, make_grid):
     path = tmp_path / "u.geojson"
     make_grid().to_file(path, engine="pyogrio")
-    with pytest.raises(InvalidInputError, match="(?s)--crs: 1 problem.*'not a crs' is not a coordinate reference system"):
+    with pytest.raises(InvalidInputError, match=r"(?s)--crs: 1 problem.*'not a crs' is not a coordinate reference system"):
         import_units(Project(), path, "unit_id", source_crs="not a crs")
 
 

@@ -45,7 +45,7 @@ def test_history_read_later_then_saved_without_loss(path, tmp_path):
 def test_a_save_that_would_drop_the_history_is_refused(path, tmp_path):
     p = open_project(path, history=False)
     path.unlink()  # the file it came from is gone: "save as" must write everything from the project
-    with pytest.raises(ProjectFileError, match="history .* is not loaded yet"):
+    with pytest.raises(ProjectFileError, match=r"history .* is not loaded yet"):
         project_file.save_new(p, tmp_path / "other.gpkg")
 
 

@@ -38,5 +38,5 @@ def test_written_files_hold_no_formula(tmp_path, suffix):
 
 
 def test_unknown_suffix_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="csv or .xlsx"):
+    with pytest.raises(ValueError, match=r"csv or .xlsx"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "x.txt")

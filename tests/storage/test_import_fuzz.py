@@ -28,8 +28,8 @@ FUZZ = settings(max_examples=150, deadline=20_000,  # ms per example: generous f
 
 # ----------------------------------------------------------------------------------------- strategies
 
-ODD_TEXT = st.text(alphabet=st.sampled_from(list(string.printable) + ["\u200b", "\u00a0", "é", "漢", "\ufeff",
-                                                                        '"', ",", "\r", "\n", "\t", "="]),
+ODD_TEXT = st.text(alphabet=st.sampled_from([*string.printable, "\u200b", "\u00a0", "é", "漢", "\ufeff",
+                                             '"', ",", "\r", "\n", "\t", "="]),
                    max_size=12)
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**25, 10**25),
                     st.sampled_from(["1e309", "-0", "0x10", "1,5", "  7 ", "", "NaN", "inf", "1e20"]))
@@ -138,7 +138,7 @@ XLSX_CELL = st.one_of(st.none(), ODD_TEXT, st.floats(allow_nan=False, allow_infi
 
 @pytest.mark.timeout(120)
 @settings(FUZZ, max_examples=60)
-@given(header=st.lists(st.sampled_from(HEADERS + [None]), min_size=1, max_size=6),
+@given(header=st.lists(st.sampled_from([*HEADERS, None]), min_size=1, max_size=6),
        rows=st.lists(st.lists(XLSX_CELL, max_size=7), max_size=6), merge=st.booleans(),
        far=st.sampled_from([None, (200, 3), (5, 300)]))
 def test_fuzzed_xlsx_is_imported_or_refused_clearly(tmp_path, header, rows, merge, far):

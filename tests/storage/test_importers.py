@@ -98,11 +98,11 @@ def test_every_bad_row_is_reported_at_once_and_nothing_changes(tmp_path, grid_pr
 
 
 def test_missing_columns_are_named(tmp_path):
-    with pytest.raises(InvalidInputError, match="no coordinates.*columns: id, name"):
+    with pytest.raises(InvalidInputError, match=r"no coordinates.*columns: id, name"):
         import_accounts(Project(), write(tmp_path, "a.csv", "id,name\n1,x\n"))
     with pytest.raises(InvalidInputError, match="no id column found"):
         import_accounts(Project(), write(tmp_path, "b.csv", "title,lat,lon\nx,40,-100\n"))
-    with pytest.raises(InvalidInputError, match="column 'Nope': .*not in the file"):
+    with pytest.raises(InvalidInputError, match=r"column 'Nope': .*not in the file"):
         import_accounts(Project(), write(tmp_path, "c.csv", HEADER + "a,b,40,-100,1,A\n"),
                         mapping={"potential": "Nope"})
 
@@ -181,7 +181,7 @@ def test_units_without_crs_need_one_when_not_lon_lat(tmp_path, grid_units):
     units = grid_units().to_crs("EPSG:5070").set_crs(None, allow_override=True)
     path = tmp_path / "nocrs.shp"
     units.to_file(path, engine="pyogrio")
-    with pytest.raises(InvalidInputError, match="no CRS.*pass --crs"):
+    with pytest.raises(InvalidInputError, match=r"no CRS.*pass --crs"):
         import_units(Project(), path, "unit_id")
     p = Project()
     import_units(p, path, "unit_id", source_crs="EPSG:5070")
@@ -214,7 +214,7 @@ def test_bad_units_are_all_reported(tmp_path, grid_units):
     with pytest.raises(InvalidInputError) as info:
         import_units(Project(), path, "unit_id")
     assert {(p.row, p.column) for p in info.value.problems} == {(2, "unit_id"), (3, "unit_id"), (4, "geometry")}
-    with pytest.raises(InvalidInputError, match="no such id column.*columns: unit_id, name"):
+    with pytest.raises(InvalidInputError, match=r"no such id column.*columns: unit_id, name"):
         import_units(Project(), path, "GEOID")
 
 

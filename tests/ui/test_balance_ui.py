@@ -148,7 +148,7 @@ def test_apply_is_one_undo_step(qtbot, window, grid8):
     window.undo_stack.undo()
     assert grid8.plan.as_dict() == before
     # the map follows the plan through the undo: scene assignment equals the plan again
-    assert dict(zip(window.canvas.scene.unit_ids, window.canvas.scene.unit_territory)) == before
+    assert dict(zip(window.canvas.scene.unit_ids, window.canvas.scene.unit_territory, strict=True)) == before
     window.undo_stack.redo()
     assert grid8.plan.as_dict() == proposal.assignment
 

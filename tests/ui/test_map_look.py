@@ -87,7 +87,7 @@ def test_leader_line_is_drawn(grid8, qapp):
     assert QColor(image.pixel(int(a.x()), int(a.y()))).lightness() < 100  # the dot at the anchor
 
 
-@pytest.mark.parametrize("fill", PALETTE + ["#1d1d1d", "#ffffff"])
+@pytest.mark.parametrize("fill", [*PALETTE, "#1d1d1d", "#ffffff"])
 def test_selection_is_visible_on_every_fill_colour(grid8, qapp, fill):
     grid8.territories["colour"] = fill
     scene = MapScene(grid8)

@@ -291,3 +291,24 @@ def test_menu_key_on_the_table_opens_the_current_rows_menu(window):
     menu = window.features.table_right_click.menu
     assert menu is not None and _texts(menu)[0] == "Terr T2 (T2)"
     menu.close()
+
+
+def test_every_table_export_asks_with_one_dialog_listing_the_suggested_kind_first(window, tmp_path, monkeypatch):
+    from territory_desktop.ui.features import export_table
+
+    asked = []
+
+    def save_name(_parent, title, suggested, filters):
+        asked.append((title, suggested, filters))
+        return str(tmp_path / "chosen.csv"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
+    out = export_table(window)  # no path: the dialog asks
+    title, suggested, filters = asked[0]
+    assert title == "Export territory table" and suggested.endswith(".xlsx")
+    assert filters == "Excel workbooks (*.xlsx);;CSV files (*.csv)"
+    assert out is not None and out.name == "chosen.csv" and len(pd.read_csv(out)) == 3  # T1, T2, T3
+    from territory_desktop.ui.dialogs import ask_table_path
+
+    assert ask_table_path(window, "Export route plan", "routes-R1.csv") == str(tmp_path / "chosen.csv")
+    assert asked[1][2] == "CSV files (*.csv);;Excel workbooks (*.xlsx)"

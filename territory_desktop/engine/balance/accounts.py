@@ -66,8 +66,8 @@ def balance_accounts(weights: np.ndarray, k: int, tolerance: np.ndarray, names: 
         else:
             stuck.clear()
     if strict and not (np.abs(load - 1) <= tol + 1e-9).all():
-        t, j = np.unravel_index(np.argmax(np.abs(load - 1) - tol), load.shape)
-        raise InfeasibleError(f"account territory {t} ends at {load[t, j] - 1:+.1%} of the {names[j]} target "
+        worst_t, j = (int(i) for i in np.unravel_index(np.argmax(np.abs(load - 1) - tol), load.shape))
+        raise InfeasibleError(f"account territory {worst_t} ends at {load[worst_t, j] - 1:+.1%} of the {names[j]} target "
                               f"(tolerance +/-{tol[j]:.1%}); widen the tolerance or use fewer territories")
     return labels
 

@@ -58,7 +58,7 @@ def eject(s: Search, t: int, deadline: float, depth: int = 30, tries: int = 4) -
     p0 = s.penalty_territories()
     for first in range(tries):
         log: list[tuple[int, int]] = []
-        touched, used = [t], set()
+        touched, used = [t], set[int]()
         for step in range(depth):
             if not _eject_step(s, touched, used, first if step == 0 else 0, log):
                 break

@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+import numpy as np
+
+#: territory index per unit: a list or an (n,) int array
+Labels = Sequence[int] | np.ndarray
+
 #: numerical slack for "did the penalty go down" comparisons in the search
 EPS = 1e-12
 
 
-def _neighbours_in(adj: list[list[int]], lab: Sequence[int], u: int, t: int) -> list[int]:
+def _neighbours_in(adj: list[list[int]], lab: Labels, u: int, t: int) -> list[int]:
     return [v for v in adj[u] if lab[v] == t]
 
 
-def _linked(adj: list[list[int]], lab: Sequence[int], u: int, t: int, ns: list[int]) -> bool:
+def _linked(adj: list[list[int]], lab: Labels, u: int, t: int, ns: list[int]) -> bool:
     """True if every unit of ``ns`` (u's neighbours in t) is reached from ``ns[0]`` inside t without u."""
     want = set(ns[1:])
     seen = {u, ns[0]}
@@ -36,7 +41,7 @@ def _linked(adj: list[list[int]], lab: Sequence[int], u: int, t: int, ns: list[i
     return False
 
 
-def connected_without(adj: list[list[int]], lab: Sequence[int], u: int, a: int, size_a: int) -> bool:
+def connected_without(adj: list[list[int]], lab: Labels, u: int, a: int, size_a: int) -> bool:
     """True if territory a (``size_a`` units, u among them) stays connected and non-empty once u leaves."""
     if size_a <= 1:
         return False
@@ -46,14 +51,14 @@ def connected_without(adj: list[list[int]], lab: Sequence[int], u: int, a: int, 
     return _linked(adj, lab, u, a, ns)
 
 
-def joins_pieces(adj: list[list[int]], lab: Sequence[int], u: int, t: int) -> bool:
+def joins_pieces(adj: list[list[int]], lab: Labels, u: int, t: int) -> bool:
     """True if u's neighbours in territory t are not connected to each other within t without u, i.e.
     giving u to t joins pieces of t."""
     ns = _neighbours_in(adj, lab, u, t)
     return len(ns) >= 2 and not _linked(adj, lab, u, t, ns)
 
 
-def pieces_without(adj: list[list[int]], lab: Sequence[int], u: int, a: int) -> list[list[int]]:
+def pieces_without(adj: list[list[int]], lab: Labels, u: int, a: int) -> list[list[int]]:
     """The connected pieces of territory a next to u once u leaves it (each a list of units)."""
     seen = {u}
     pieces: list[list[int]] = []

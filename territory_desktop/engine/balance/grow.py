@@ -72,7 +72,7 @@ def grow(adj: list[list[int]], w: np.ndarray, seeds: np.ndarray, xy: np.ndarray,
     """
     best, best_err = None, np.inf
     seeds = seeds.copy()
-    for r in range(rounds):
+    for _ in range(rounds):
         if stop is not None:
             stop.check()
         labels = grow_once(adj, w, seeds, xy, k, locked_sources)
@@ -83,6 +83,7 @@ def grow(adj: list[list[int]], w: np.ndarray, seeds: np.ndarray, xy: np.ndarray,
         if fixed_seeds:
             break
         seeds = _recentre(labels, w, xy, k, seeds)
+    assert best is not None, "grow needs rounds >= 1"
     return best
 
 
@@ -190,7 +191,7 @@ def fill_orphans(labels: np.ndarray, adj_lists: list[list[int]], w: np.ndarray, 
     territory are not connected without it), which repairs territories the orphan used to connect."""
     labels = labels.copy()
     load = np.bincount(labels[labels >= 0], weights=w[labels >= 0], minlength=k).astype(float)
-    frontier = deque(u for u in np.flatnonzero(labels < 0) if any(labels[v] >= 0 for v in adj_lists[u]))
+    frontier = deque(int(u) for u in np.flatnonzero(labels < 0) if any(labels[v] >= 0 for v in adj_lists[u]))
     queued = set(frontier)
     while frontier:
         u = frontier.popleft()
@@ -251,6 +252,7 @@ def bisect_partition(adj: sp.csr_matrix, w: np.ndarray, xy: np.ndarray, k: int, 
             score = ncut * (1 + 4 * (pieces - 2))
             if best is None or score < best[0]:
                 best = (score, left)
+        assert best is not None, "bisect_partition needs angles >= 1"
         left = best[1]
         stack.append((idx[left], k1, first))
         stack.append((idx[~left], kk - k1, first + k1))

@@ -44,7 +44,8 @@ class BalanceProblem:
     xy: np.ndarray
     k: int
     unit_names: list[str] = field(default_factory=list)
-    locked: np.ndarray | None = None
+    # None (the default) means no unit is locked: __post_init__ always turns it into an (n,) bool mask
+    locked: np.ndarray = None  # type: ignore[assignment]  # accepts None, is never None after __init__
     current: np.ndarray | None = None
     homes: np.ndarray | None = None
     max_distance: float | None = None
@@ -208,7 +209,7 @@ def check_feasible(p: BalanceProblem) -> None:
                 f"only {positive} units have {p.measure_labels[j]} > 0 but {p.k} territories each need at least "
                 f"{p.amount(j, lo)}")
     if p.current is not None and p.locked.any():
-        _check_locks(p, targets)
+        _check_locks(p, p.current, targets)
     if p.max_distance is not None and p.homes is not None:
         homes = np.asarray(p.homes, float)
         d = np.sqrt(((p.xy[:, None, :] - homes[None, :, :]) ** 2).sum(-1)).min(axis=1)
@@ -219,8 +220,7 @@ def check_feasible(p: BalanceProblem) -> None:
                 f"maximum distance of {p.max_distance / 1000:.1f} km")
 
 
-def _check_locks(p: BalanceProblem, targets: np.ndarray) -> None:
-    cur = p.current
+def _check_locks(p: BalanceProblem, cur: np.ndarray, targets: np.ndarray) -> None:
     locked_idx = np.flatnonzero(p.locked)
     if (cur[locked_idx] < 0).any():
         u = locked_idx[cur[locked_idx] < 0][0]

@@ -57,7 +57,7 @@ def assign_reps(rep_ids: list[str], rep_xy: np.ndarray, rep_capacity: np.ndarray
     cost = dist / scale + skill_weight * (1 - match) + capacity_weight * over
     rows, cols = linear_sum_assignment(cost)
     out = []
-    for i, t in zip(rows, cols):
+    for i, t in zip(rows, cols, strict=True):
         rank = int((dist[:, t] < dist[i, t]).sum()) + 1
         top = max(mix[t].items(), key=lambda kv: kv[1])[0] if mix[t] else ""
         parts = [f"home {dist[i, t]:.0f} km from the territory centre ({_ordinal(rank)} closest rep)"]

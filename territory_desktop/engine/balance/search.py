@@ -79,7 +79,7 @@ class Search:
         area = max(float(np.ptp(q.xy[:, 0]) * np.ptp(q.xy[:, 1])), 1.0)
         self.radius = math.sqrt(area / k)
         self.orig = None if q.original is None else [int(v) for v in q.original]
-        self.dw = None if q.disruption_w is None else [float(v) for v in q.disruption_w]
+        self.dw = [1.0] * len(self.lab) if q.disruption_w is None else [float(v) for v in q.disruption_w]
         self.budget = q.budget
         self.spent = 0.0
         if self.orig is not None:
@@ -213,7 +213,7 @@ class Search:
             extra = self.tail(u, a, limit)
             if extra is None:
                 return None
-            group = [u] + extra
+            group = [u, *extra]
         else:
             return None
         if self.orig is not None:

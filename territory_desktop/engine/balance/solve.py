@@ -109,7 +109,7 @@ def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: 
 def _too_far(p: BalanceProblem, s: Search, what: str) -> str | None:
     """Why the plan breaks the maximum distance (the farthest unit), or None."""
     far = [u for u in range(p.n) if s.distance_penalty(u, s.lab[u]) > 0]
-    if not far:
+    if not far or p.max_distance is None:
         return None
     u = max(far, key=lambda v: s.dist(v, s.lab[v]))
     return (f"{what}: unit {p.unit_names[u]} is {s.dist(u, s.lab[u]) / 1000:.1f} km from the home of "
@@ -176,11 +176,11 @@ def _home_seeds(p: BalanceProblem) -> np.ndarray:
         return nearest
     out = np.full(p.k, -1, dtype=np.int64)
     taken: set[int] = set()
-    for t, u in enumerate(np.asarray(p.home_units, dtype=np.int64)):
-        if u >= 0 and int(u) not in taken:
-            out[t] = u
-            taken.add(int(u))
-    for t in np.flatnonzero(out < 0):  # a home outside every unit, or in a unit another home has
+    for t, home in enumerate(np.asarray(p.home_units, dtype=np.int64).tolist()):
+        if home >= 0 and home not in taken:
+            out[t] = home
+            taken.add(home)
+    for t in np.flatnonzero(out < 0).tolist():  # a home outside every unit, or in a unit another home has
         u = int(nearest[t])
         if u in taken:
             order = np.argsort(np.hypot(*(p.xy - homes[t]).T), kind="stable")
@@ -232,12 +232,12 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
     With homes, a grown plan keeps every home unit in its territory; a bisection is numbered to hold as many
     homes as it can, and keeps those."""
     p = b.p
-    grown = p.locked.any() or (b.fixed and attempt == 1)
+    grown = bool(p.locked.any()) or (b.fixed and attempt == 1)
     if grown:
         labels = grow(b.adj, b.w, seeds, p.xy, p.k, b.fixed, b.locked_sources, stop=stop)
     else:
         labels = bisect_partition(p.adjacency, b.w, p.xy, p.k, b.rng)
-        if b.fixed:
+        if b.fixed and b.home_units is not None:  # home units are set whenever homes are
             labels = _match_homes(labels, p.xy, b.cw, np.asarray(p.homes, float), p.k, b.home_units)
     pin, pin_to = _pins(b, labels, every_home=grown)
     labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
