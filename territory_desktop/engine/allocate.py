@@ -178,20 +178,20 @@ def allocate_whole(curves: list[Curve], total: int, lo=None, hi=None, time_limit
     model = cp_model.CpModel()
     steps, values = [], []
     for i, table in enumerate(tables):
-        step = model.NewIntVar(0, int(hi[i] - lo[i]), f"x{i}")
-        value = model.NewIntVar(0, round(float(table.max()) * scale) + 1, f"v{i}")
-        model.AddElement(step, [round(float(v) * scale) for v in table], value)
+        step = model.new_int_var(0, int(hi[i] - lo[i]), f"x{i}")
+        value = model.new_int_var(0, round(float(table.max()) * scale) + 1, f"v{i}")
+        model.add_element(step, [round(float(v) * scale) for v in table], value)
         steps.append(step)
         values.append(value)
-    model.Add(sum(steps) == int(total - lo.sum()))
-    model.Maximize(sum(values))
+    model.add(sum(steps) == int(total - lo.sum()))
+    model.maximize(sum(values))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 2
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise InfeasibleError("no whole-unit allocation meets the minimums, maximums and total")
-    amount = lo + np.array([solver.Value(s) for s in steps], dtype=np.int64)
+    amount = lo + np.array([solver.value(s) for s in steps], dtype=np.int64)
     expected = np.array([float(c.value(x)) for c, x in zip(curves, amount, strict=True)])
     marginal = np.array([float(c.value(x + 1) - c.value(x)) for c, x in zip(curves, amount, strict=True)])
     return Allocation(amount, expected, marginal, float(np.median(marginal)))

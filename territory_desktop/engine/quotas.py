@@ -41,7 +41,11 @@ def _blend(bases: dict[str, np.ndarray], blend: dict[str, float]) -> np.ndarray:
     if bad:
         raise InvalidInputError("--blend", bad)
     weight = sum(blend.values())
-    return sum(w / weight * shares(bases, k) for k, w in blend.items() if w > 0)
+    out = np.zeros(len(next(iter(bases.values()))))
+    for k, w in blend.items():
+        if w > 0:
+            out += w / weight * shares(bases, k)
+    return out
 
 
 def split_quota(total: float, share: np.ndarray) -> np.ndarray:

@@ -122,7 +122,7 @@ def allocate_project(project: Project, total: float, whole: bool = False, low: f
     totals, curves = project_curves(project, total, history, lift, saturation)
     lo, hi = bounds_for(totals, total, low, high, bounds)
     run = allocate_whole(curves, int(total), lo, hi) if whole else allocate_continuous(curves, total, lo, hi)
-    grid = np.linspace(0.25, 2.0, what_if_points) * total if what_if_points else []
+    grid = np.linspace(0.25, 2.0, what_if_points) * total if what_if_points else np.empty(0)
     curve_points = what_if_curve(curves, np.round(grid) if whole else grid, lo, hi, whole)
     return {"total": float(total), "whole_units": whole, "expected_return": run.total_return,
             "marginal_return": run.lam, "territories": _rows(totals, curves, run, lo, hi),

@@ -167,6 +167,8 @@ def _absences(values, rep_ids, problems: list) -> dict[str, list[tuple[str, str]
             continue
         for span in spans if isinstance(spans, list) else [None]:
             try:
+                if span is None:
+                    raise TypeError
                 start, end = (np.datetime64(str(d), "D") for d in span)
                 if end < start:
                     raise ValueError

@@ -188,19 +188,33 @@ def rotation_state(project: Project) -> dict:
     return {str(p): json.loads(s) for p, s in zip(rows["pool"], rows["state"], strict=True) if s}
 
 
+def _none_last(values) -> np.ndarray:
+    """``values`` as an object array with None appended: index -1 (none) reads None."""
+    out = np.empty(len(values) + 1, dtype=object)  # object arrays start filled with None
+    out[:-1] = values
+    return out
+
+
+def _where_or_none(mask: np.ndarray, values) -> np.ndarray:
+    """An object array: ``values`` where ``mask`` holds, None elsewhere."""
+    out = np.empty(len(mask), dtype=object)
+    out[mask] = np.asarray(values, dtype=object)[mask]
+    return out
+
+
 def preview_table(leads: pd.DataFrame, world: World, data: LeadData, outcome: LeadOutcome) -> pd.DataFrame:
-    tids = np.append(world.territory_ids, None)
-    rids = np.append(world.rep_ids, None)
-    names = np.append(world.rep_names, None)
+    tids = _none_last(world.territory_ids)
+    rids = _none_last(world.rep_ids)
+    names = _none_last(world.rep_names)
     acc = data.match.account
-    account = np.where(acc >= 0, np.append(world.account_ids, None)[acc], None)
+    account = _where_or_none(acc >= 0, _none_last(world.account_ids)[acc])
     columns = {
         "lead_id": data.ids, "territory_id": tids[outcome.territory], "rep_id": rids[outcome.rep],
         "rep_name": names[outcome.rep], "account_id": account,
-        "matched_by": np.where(acc >= 0, data.match.how, None),
-        "explanation": np.where(outcome.rep >= 0, outcome.explanation, None),
+        "matched_by": _where_or_none(acc >= 0, data.match.how),
+        "explanation": _where_or_none(outcome.rep >= 0, outcome.explanation),
         "not_applied": outcome.not_applied,
-        "reason": np.where(outcome.rep < 0, outcome.reason, None)}
+        "reason": _where_or_none(outcome.rep < 0, outcome.reason)}
     # object columns as they are: converting 100,000 explanations to Arrow strings costs more than the rules
     return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, columns=PREVIEW_COLUMNS)
 

@@ -138,7 +138,7 @@ def base_copy(accounts: gpd.GeoDataFrame) -> dict[str, dict]:
     for k, row in enumerate(accounts.itertuples(index=False)):
         g = geoms[k]
         loc = None if g is None or g.is_empty else [round(float(g.x), 7), round(float(g.y), 7)]
-        record = {"location": loc}
+        record: dict[str, object] = {"location": loc}
         for f in CORRECTABLE[1:]:
             record[f] = _text(getattr(row, f, None))
         out[str(row.account_id)] = record

@@ -70,7 +70,7 @@ def decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, list[str
     Returns the text, notes and the encoding used."""
     if encoding is None:
         encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
-    notes = []
+    notes: list[str] = []
     if encoding is None:
         try:
             return raw.decode("utf-8"), notes, "utf-8"
@@ -173,7 +173,9 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _name_columns(frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame, list[RowProblem]]:
     """Give the columns their header names; refuse duplicate names and unnamed columns that hold values."""
-    problems, keep, seen = [], [], {}
+    problems: list[RowProblem] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
     for i, name in enumerate(header):
         if not name:
             if (frame.iloc[:, i].fillna("").str.strip() != "").any():
@@ -202,7 +204,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     header = {c: h for c, h in header.items() if h}
     problems = _header_problems(header, header_row) + _cell_problems(cells, kinds, header)
     problems += [RowProblem(None, ref, "merged cells: unmerge them and fill every cell") for ref in merged]
-    first = {}
+    first: dict[str, int] = {}
     for c in sorted(header):
         first.setdefault(header[c], c)
     columns = sorted(first.values())  # a duplicate header is reported above and its column left out

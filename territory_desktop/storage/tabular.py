@@ -138,7 +138,8 @@ def _convert_field(frame: pd.DataFrame, f: Field, col: str | None, rows: np.ndar
         return text.to_numpy(dtype=object), check_text(text, f, rows, col)
     number = _to_float(text, (text == "").to_numpy())
     problems = check_numbers(text, number, f, rows, col)
-    values = np.where(np.isnan(number), f.default if f.default is not None else np.nan, number)
+    fill = f.default if isinstance(f.default, int | float) else np.nan  # numeric fields have numeric defaults
+    values = np.where(np.isnan(number), fill, number)
     if f.kind == "int" and not problems:
         values = values.astype(np.int64)
     return values, problems
@@ -151,7 +152,7 @@ def _convert_fields(frame: pd.DataFrame, fields: tuple[Field, ...], mapping: dic
         data[f.name], found = _convert_field(frame, f, mapping.get(f.name), rows)
         problems += found
     out = pd.DataFrame(data, index=frame.index)
-    reported = np.isin(rows, [p.row for p in problems])  # a bad value is not also "not after" its partner
+    reported = np.isin(rows, [p.row for p in problems if p.row is not None])  # a bad value is not also "not after" its partner
     return out, problems + check_order(out, fields, mapping, rows, reported)
 
 
@@ -173,7 +174,7 @@ def _coordinates(frame: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray
                      for i in np.flatnonzero(~blank & np.isnan(parsed[target]))]
     lat, lon = parsed["lat"], parsed["lon"]
     problems += check_coordinates(lon, lat, rows, mapping["lon"], mapping["lat"])
-    reported = np.isin(rows, [p.row for p in problems])
+    reported = np.isin(rows, [p.row for p in problems if p.row is not None])
     return lat, lon, problems, reported
 
 

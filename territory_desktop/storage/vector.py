@@ -114,9 +114,9 @@ def _dbf_encoding(path: Path) -> tuple[str | None, list[str]]:
 
 def _read_layers(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     """One layer, or every layer of a KML/KMZ (each folder of a Google Earth export is a layer)."""
-    layers = [layer]
+    layers: list[str | None] = [layer]
     if layer is None and path.suffix.lower() in (".kml", ".kmz"):
-        layers = list_layers(path) or [None]
+        layers = [*list_layers(path)] or [None]
     frames = [gpd.read_file(path, layer=name, engine="pyogrio", encoding=encoding) for name in layers]
     frames = [f for f in frames if len(f)] or frames[:1]
     if len(frames) == 1:
@@ -265,8 +265,9 @@ def _reproject(frame: gpd.GeoDataFrame, rows: np.ndarray, source: str) -> tuple[
     bounds = np.asarray(shapely.bounds(geoms), dtype=float).reshape(-1, 4)
     off = check_bounds(bounds, rows)
     if len(off) == len(out) > 1:
-        raise import_error(source, [(f"no feature lands on Earth when read as {frame.crs.to_string()}: the CRS "
-                                     "(from the file or --crs) does not match the coordinates"), *off[:5]])
+        raise import_error(source, [RowProblem(None, None, f"no feature lands on Earth when read as "
+                                               f"{frame.crs.to_string()}: the CRS (from the file or --crs) "
+                                               "does not match the coordinates"), *off[:5]])
     reported = {p.row for p in off}
     broken = np.flatnonzero(shapely.is_empty(geoms) | ~shapely.is_valid(geoms))
     return out, off + [RowProblem(int(rows[i]), "geometry", f"the polygon collapses or turns invalid when "
@@ -287,7 +288,7 @@ def read_units(path: str | Path, id_column: str, name_column: str | None = None,
         parse_crs(source_crs)  # a bad --crs is reported before the file is read
     frame, notes = _open(path, layer)
     columns = [c for c in frame.columns if c != "geometry"]
-    id_column, name_column = _resolve(columns, id_column), _resolve(columns, name_column)
+    id_column, name_column = _resolve(columns, id_column) or id_column, _resolve(columns, name_column)
     if problems := _check_columns(frame, id_column, name_column):
         raise import_error(source, problems)
     frame, crs_notes = _settle_crs(frame, source_crs, source)
