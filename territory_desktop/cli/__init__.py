@@ -11,6 +11,7 @@ lazily, so headless commands never load it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -91,8 +92,7 @@ def _fail(first: str, rest: list[str]) -> int:
 
 def _stdout_closed() -> int:
     """The reader of stdout went away (``| head``): stop quietly, as a SIGPIPE would, and exit 141."""
-    try:
+    # OSError, ValueError, AttributeError: stdout replaced by something without a file descriptor
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush must not fail again
-    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a file descriptor
-        pass
     return 141

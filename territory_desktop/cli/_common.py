@@ -174,3 +174,13 @@ def check_scenario(project, scenario_id: str | None) -> None:
     names = dict(zip(project.scenarios["scenario_id"].astype(str), project.scenarios["name"].astype(str), strict=True))
     listed = ", ".join(f"{s} ({names[s]})" if names.get(s, s) != s else s for s in project.plans)
     raise InvalidInputError("--scenario", [f"no scenario '{scenario_id}'; the project has: {listed or 'none'}"])
+
+
+def project_command(sub: argparse._SubParsersAction, name: str, help_text: str, description: str,
+                    raw: bool = False, epilog: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand that works on a project: its parser with the required ``--project P.gpkg`` (checked to
+    be a project file); ``raw`` keeps the description's and epilog's line breaks (examples)."""
+    p = sub.add_parser(name, help=help_text, description=description, epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter)
+    p.add_argument("--project", type=project_file, required=True, metavar="P.gpkg", help="the project file (.gpkg)")
+    return p

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import input_file, json_text, number_in, output_file, printable, project_file
+from ._common import input_file, json_text, number_in, output_file, printable, project_command
 
 DESCRIPTION = """\
 Allocate --total across the territories of the project's active scenario to maximise the expected
@@ -23,9 +23,8 @@ Examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("allocate", help="allocate a budget or staff across territories (max expected return)",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--project", type=project_file, required=True, metavar="P.gpkg", help="the project")
+    p = project_command(sub, "allocate", "allocate a budget or staff across territories (max expected return)",
+                        DESCRIPTION, raw=True)
     p.add_argument("--total", type=number_in(0, 1e12, low_open=True), required=True, metavar="X",
                    help="amount to allocate (currency, hours or units), more than 0")
     p.add_argument("--whole", action="store_true", help="whole units (staff, kits): integers by CP-SAT")

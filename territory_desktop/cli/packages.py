@@ -11,20 +11,31 @@ from datetime import date
 from pathlib import Path
 
 from ..models import InvalidInputError
-from ._common import TextProgress, check_scenario, input_file, json_text, number_in, printable, project_file
+from ._common import (
+    TextProgress,
+    check_scenario,
+    input_file,
+    json_text,
+    number_in,
+    printable,
+    project_command,
+    project_file,
+)
+
+DESCRIPTION = """\
+Write a field package for a rep's phone or tablet: index.html (offline field app), accounts.csv,
+schedule.ics, routes.gpx, territory.gpkg, territory.pdf and a signed manifest.json. The schedule is the
+plan saved in the project for the rep, else a new plan of --weeks weeks from --start. A package holds
+that rep's data only.
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export-package", help="write a rep's offline field package (or one per rep with --all)",
-        description="Write a field package for a rep's phone or tablet: index.html (offline field app), "
-                    "accounts.csv, schedule.ics, routes.gpx, territory.gpkg, territory.pdf and a signed "
-                    "manifest.json. The schedule is the plan saved in the project for the rep, else a "
-                    "new plan of --weeks weeks from --start. A package holds that rep's data only.",
+    p = project_command(
+        sub, "export-package", "write a rep's offline field package (or one per rep with --all)", DESCRIPTION,
         epilog="examples:\n  territory-desktop export-package --project demo.gpkg --rep R01 --out R01.zip\n"
                "  territory-desktop export-package --project demo.gpkg --all --out packages/",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--project", required=True, type=project_file, metavar="P.gpkg", help="project file")
+        raw=True)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--rep", metavar="ID", help="rep_id to export for")
     who.add_argument("--all", action="store_true", help="one package per rep, into the folder --out")

@@ -6,7 +6,7 @@ import argparse
 
 from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError
-from ._common import number_in, output_file, printable, project_file
+from ._common import number_in, output_file, printable, project_command
 from .allocate import emit
 
 DESCRIPTION = """\
@@ -24,9 +24,8 @@ Examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("quotas", help="top-down quotas per territory, ramps for new reps, reps needed",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--project", type=project_file, required=True, metavar="P.gpkg", help="the project")
+    p = project_command(sub, "quotas", "top-down quotas per territory, ramps for new reps, reps needed",
+                        DESCRIPTION, raw=True)
     p.add_argument("--total", type=number_in(0, 1e13, low_open=True), required=True, metavar="X",
                    help="the total quota (currency), more than 0")
     p.add_argument("--method", choices=METHODS, required=True, help="how to split the total")

@@ -6,14 +6,14 @@ import argparse
 import json
 
 from ..models import InvalidInputError
+from ._common import project_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="KPIs, forecast accuracy and alerts per territory/rep/district/region",
-                       description="Sales KPIs for one period (sales attributed to the territory that owned "
-                                   "the account on the sale's date), the rolling-origin forecast backtest "
-                                   "per hierarchy level, the reconciled forecast and the alerts.")
-    p.add_argument("--project", required=True, metavar="P.gpkg", help="project file")
+    p = project_command(sub, "report", "KPIs, forecast accuracy and alerts per territory/rep/district/region",
+                        "Sales KPIs for one period (sales attributed to the territory that owned the account on "
+                        "the sale's date), the rolling-origin forecast backtest per hierarchy level, the "
+                        "reconciled forecast and the alerts.")
     p.add_argument("--period", help="2026-Q3, 2026-07, 2026 or 2026-01-01..2026-03-31 "
                                     "(default: the last complete quarter with sales)")
     p.add_argument("--by", default="territory", choices=["territory", "rep", "district", "region"],

@@ -8,26 +8,36 @@ from datetime import date
 
 from ..models import InvalidInputError
 from ..storage.export import write_table
-from ._common import TextProgress, input_file, json_text, number_in, output_file, printable, project_file
+from ._common import (
+    TextProgress,
+    input_file,
+    json_text,
+    number_in,
+    output_file,
+    printable,
+    project_command,
+)
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
+DESCRIPTION = """\
+Plan the visits of one rep: each account owned by the rep (through the territories whose rep_id is the
+rep, or an account override) is visited every visit_frequency_weeks weeks; accounts seen less often than
+the horizon are planned only when due (from the visit history). Each visit gets a working day, each day
+an ordered route from the rep's home and back, within the rep's working hours, the accounts' opening
+hours (open_minute/close_minute), a lunch break and service_minutes per visit. Travel: great-circle
+distance x road circuity at speeds by trip length (or the roads of an OpenStreetMap extract with --osm),
+scaled by a weekday/hour congestion profile. Prints a per-day table and the visits that could not be
+planned, with the reason.
+"""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "route", help="plan a rep's visits over 1-5 weeks and route every day",
-        description="Plan the visits of one rep: each account owned by the rep (through the territories "
-                    "whose rep_id is the rep, or an account override) is visited every "
-                    "visit_frequency_weeks weeks; accounts seen less often than the horizon are planned only "
-                    "when due (from the visit history). Each visit gets a working day, each day an ordered "
-                    "route from the rep's home and back, within the rep's working hours, the accounts' "
-                    "opening hours (open_minute/close_minute), a lunch break and service_minutes per "
-                    "visit. Travel: great-circle distance x road circuity at speeds by trip length (or the "
-                    "roads of an OpenStreetMap extract with --osm), scaled by a weekday/hour congestion profile. Prints a per-day table and the visits "
-                    "that could not be planned, with the reason.",
+    p = project_command(
+        sub, "route", "plan a rep's visits over 1-5 weeks and route every day", DESCRIPTION,
         epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
                "--weeks 4 --out plan.csv")
-    p.add_argument("--project", required=True, type=project_file, metavar="P.gpkg", help="project file")
     p.add_argument("--rep", required=True, metavar="ID", help="rep_id to plan for")
     p.add_argument("--start", required=True, metavar="DATE", help="first day of the plan, YYYY-MM-DD")
     p.add_argument("--weeks", type=number_in(1, 5, int), default=4, metavar="N",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from ._common import project_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("size", help="how many reps the territories' route workload needs",
-                       description="Estimate each territory's route workload (service + travel + admin hours "
-                                   "a year, from its accounts' frequencies and geography and its rep's home) "
-                                   "and the number of reps whose capacity covers it at the given coverage.")
-    p.add_argument("--project", required=True, metavar="P.gpkg", help="project file (.gpkg)")
+    p = project_command(sub, "size", "how many reps the territories' route workload needs",
+                        "Estimate each territory's route workload (service + travel + admin hours a year, from "
+                        "its accounts' frequencies and geography and its rep's home) and the number of reps "
+                        "whose capacity covers it at the given coverage.")
     p.add_argument("--coverage", type=float, default=0.95,
                    help="share of the required visits the reps must make (default 0.95)")
     p.add_argument("--scenario", default=None, help="scenario id (default: the active one)")

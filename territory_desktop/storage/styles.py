@@ -22,25 +22,33 @@ _TABLE = """CREATE TABLE IF NOT EXISTS layer_styles (
     useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
     update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
 
-_FILL = """<symbol type="fill" name="0" alpha="{alpha}" clip_to_extent="1" force_rhr="0">
-      <layer class="SimpleFill" enabled="1" pass="0" locked="0">
-        <Option type="Map">
-          <Option name="color" type="QString" value="{fill}"/>
-          <Option name="outline_color" type="QString" value="{outline}"/>
-          <Option name="outline_style" type="QString" value="solid"/>
-          <Option name="outline_width" type="QString" value="{width}"/>
-          <Option name="outline_width_unit" type="QString" value="MM"/>
-          <Option name="style" type="QString" value="{style}"/>
-        </Option>
+def _symbol(kind: str, layer_class: str, options: dict[str, str], alpha: str = "1", properties: str = "") -> str:
+    """A QGIS symbol of one layer (``kind`` fill/marker, ``layer_class`` SimpleFill/SimpleMarker) whose
+    ``options`` are QString options, and data-defined ``properties`` (an Option map, or none)."""
+    rows = "\n".join(f'          <Option name="{k}" type="QString" value="{v}"/>' for k, v in options.items())
+    defined = f"""
         <data_defined_properties>
           <Option type="Map">
             <Option name="name" type="QString" value=""/>
             {properties}
             <Option name="type" type="QString" value="collection"/>
           </Option>
-        </data_defined_properties>
-      </layer>
-    </symbol>"""
+        </data_defined_properties>""" if properties or kind == "fill" else ""
+    return (f'<symbol type="{kind}" name="0" alpha="{alpha}" clip_to_extent="1" force_rhr="0">\n'
+            f'      <layer class="{layer_class}" enabled="1" pass="0" locked="0">\n        <Option type="Map">\n'
+            f"{rows}\n        </Option>{defined}\n      </layer>\n    </symbol>")
+
+
+def _fill(fill: str, outline: str, width: str, style: str = "solid", alpha: str = "1", properties: str = "") -> str:
+    return _symbol("fill", "SimpleFill", {"color": fill, "outline_color": outline, "outline_style": "solid",
+                                          "outline_width": width, "outline_width_unit": "MM", "style": style},
+                   alpha, properties)
+
+
+def _marker(fill: str, size: str) -> str:
+    return _symbol("marker", "SimpleMarker", {"color": fill, "name": "circle", "outline_color": "35,35,35,255",
+                                              "size": size, "size_unit": "MM"})
+
 
 _COLOUR_FROM_FIELD = """<Option name="properties" type="Map">
               <Option name="fillColor" type="Map">
@@ -66,8 +74,7 @@ _LABELS = """<labeling type="simple">
 def territories_qml(scenario_id: str) -> str:
     """The territories layer's style: active scenario's territories in their colours, labelled."""
     rule = f"\"level\" = 'territory' AND \"scenario_id\" = '{scenario_id.replace(chr(39), chr(39) * 2)}'"
-    symbol = _FILL.format(alpha="0.8", fill="190,190,190,255", outline="50,50,50,255", width="0.5",
-                          style="solid", properties=_COLOUR_FROM_FIELD)
+    symbol = _fill("190,190,190,255", "50,50,50,255", "0.5", alpha="0.8", properties=_COLOUR_FROM_FIELD)
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22.0" styleCategories="Symbology|Labeling">
   <renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">
@@ -103,8 +110,7 @@ def _single_symbol_qml(symbol: str, geometry_type: int, labels: str = "") -> str
 
 def units_qml() -> str:
     """The units layer's style: no fill, thin grey outlines (the territories draw the colour)."""
-    return _single_symbol_qml(_FILL.format(alpha="1", fill="255,255,255,0", outline="150,150,150,255",
-                                           width="0.15", style="no", properties=""), 2)
+    return _single_symbol_qml(_fill("255,255,255,0", "150,150,150,255", "0.15", style="no"), 2)
 
 
 def write_default_styles(conn: Connection, active_scenario: str) -> None:
@@ -135,27 +141,13 @@ def _insert_style(conn: Connection, table: str, qml: str, default: bool, descrip
         (table, STYLE_NAME, qml, 1 if default else 0, description))
 
 
-_MARKER = """<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
-      <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
-        <Option type="Map">
-          <Option name="color" type="QString" value="{fill}"/>
-          <Option name="name" type="QString" value="circle"/>
-          <Option name="outline_color" type="QString" value="35,35,35,255"/>
-          <Option name="size" type="QString" value="{size}"/>
-          <Option name="size_unit" type="QString" value="MM"/>
-        </Option>
-      </layer>
-    </symbol>"""
-
-
 def package_styles() -> dict[str, str]:
     """QGIS styles of a field package's GeoPackage layers (QField reads the default style of a layer)."""
-    territory = _FILL.format(alpha="1", fill="47,111,176,40", outline="47,111,176,255", width="0.6",
-                             style="solid", properties="")
+    territory = _fill("47,111,176,40", "47,111,176,255", "0.6")
     stops = _LABELS.replace('fieldName="name"', 'fieldName="sequence"')
     return {"territory": _single_symbol_qml(territory, 2, _LABELS), "units": units_qml(),
-            "accounts": _single_symbol_qml(_MARKER.format(fill="62,189,147,255", size="2.2"), 0),
-            "planned_visits": _single_symbol_qml(_MARKER.format(fill="47,111,176,255", size="3.2"), 0, stops)}
+            "accounts": _single_symbol_qml(_marker("62,189,147,255", "2.2"), 0),
+            "planned_visits": _single_symbol_qml(_marker("47,111,176,255", "3.2"), 0, stops)}
 
 
 def write_package_styles(conn: Connection) -> None:
