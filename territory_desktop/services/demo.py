@@ -157,7 +157,7 @@ def distinct_names(names: list[str]) -> list[str]:
     demo is unchanged)."""
     taken = set(names)
     seen: set[str] = set()
-    out = []
+    out: list[str] = []
     for name in names:
         if name in seen:
             first, last = name.split(" ", 1)

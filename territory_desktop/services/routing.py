@@ -113,7 +113,7 @@ def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
     plan = plan_visits(dist_m, dur_s, accounts, settings, time_limit=time_limit, seed=seed, stop=stop,
                        progress=lambda f, m: progress(0.05 + 0.95 * f, m))
     places = pd.DataFrame({"account_id": ["HOME"] + [a.account_id for a in accounts],
-                           "name": ["home"] + list(acc["name"].astype(str)), "lon": lon, "lat": lat})
+                           "name": ["home", *acc["name"].astype(str)], "lon": lon, "lat": lat})
     return RepPlan(rep_id, plan, dist_m, dur_s, places, (float(lon[0]), float(lat[0])), provider.name, not_due)
 
 
