@@ -26,7 +26,8 @@ def world(teams=((0,), (1, 2)), skills=(set(), {"medical"}, {"dental"}), open_le
 def leads(n, location=0, value=0.0, industry="", account=-1, day="2026-12-01", rule_territory=-1) -> LeadData:
     from territory_desktop.engine.leads_match import AccountMatch
 
-    full = lambda v, dt=object: np.full(n, v, dtype=dt)
+    def full(v, dt=object):
+        return np.full(n, v, dtype=dt)
     return LeadData(ids=np.array([f"L{i}" for i in range(n)], dtype=object), value=full(value, float),
                     industry=full(industry), product=full(""), day=full(np.datetime64(day, "D"), "datetime64[D]"),
                     location=full(location, np.int64), inside=full(True, bool),

@@ -142,7 +142,7 @@ def test_combination_helpers():
 
 def test_problem_validation_names_the_account():
     d = euclid([[0, 0], [1, 0]])
-    with pytest.raises(InvalidInputError, match="account 1: a combination uses a day outside 1..2"):
+    with pytest.raises(InvalidInputError, match=r"account 1: a combination uses a day outside 1\.\.2"):
         PeriodicProblem(d, d, [PeriodicAccount(1, (F({5}),))], [PeriodicRep(0)], [PeriodicDay()] * 2)
 
 

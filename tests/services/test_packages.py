@@ -89,7 +89,7 @@ def test_no_other_reps_data_in_any_file(exported) -> None:
         for other in REPS:
             if other == rep:
                 continue
-            needles = [n.split(" ")[0] for n in account_names(other)][:1] + [f"{other}-a"]
+            needles = [*[n.split(" ")[0] for n in account_names(other)][:1], f"{other}-a"]
             needles += {"r2": ["Sam Norrow", "Narwhal secret"], "r1": ["Rita Quill"], "r3": ["Ada Axe"]}[other]
             for f in folder.rglob("*"):
                 if f.is_file():

@@ -50,5 +50,5 @@ def test_cli_blend_json_and_bad_blend(project, tmp_path, capsys):
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["quota"] for r in out["territories"]] == [625.0, 375.0]  # (0.5 + 0.75) / 2, (0.5 + 0.25) / 2
-    assert main(args[:-1] + ["--blend", "luck=2"]) == 2
+    assert main([*args[:-1], "--blend", "luck=2"]) == 2
     assert "'luck' is not one of" in capsys.readouterr().err

@@ -91,7 +91,7 @@ def _client_slots(problem: PeriodicProblem, i: int, chosen: Combination | None,
     (a relaxation: the days picked need not form one allowed combination).
     """
     a = problem.accounts[i]
-    if a.frequency == 1 and len(a.combinations) > 1 or relaxed and is_flexible(problem, i):
+    if (a.frequency == 1 and len(a.combinations) > 1) or (relaxed and is_flexible(problem, i)):
         narrow = a.open > min(r.start for r in problem.reps) or a.close < max(r.end for r in problem.reps)
         slots = []
         for k in range(a.frequency):
