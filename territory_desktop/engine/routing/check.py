@@ -69,7 +69,7 @@ def _check_route(inst: RoutingInstance, r: int, route: list[int], ba: int | None
         rep.problems.append(f"route {r}: break on leg {ba}, but the route has legs 0..{len(route)}")
         return
     prev = 0
-    for node in route + [0]:
+    for node in [*route, 0]:
         rep.distance += int(inst.distance[prev][node])
         prev = node
     depart = int(inst.tw_early[0])
@@ -98,7 +98,7 @@ def _simulate(inst: RoutingInstance, route: list[int], ba: int | None, depart: i
     issues = []
     t = depart
     prev = 0
-    for leg, node in enumerate(route + [0]):
+    for leg, node in enumerate([*route, 0]):
         ready = t + int(inst.duration[prev][node])
         if ba == leg and inst.breaks:
             b = inst.breaks[0]

@@ -90,7 +90,7 @@ def build_day_instance(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit
     problems = []
     places = np.array([0] + [v.place for v in visits], dtype=int)
     m = len(dist_m)
-    for k, v in enumerate(visits, 1):
+    for v in visits:
         if not 1 <= v.place < m:
             problems.append(f"visit {v.visit_id}: place {v.place} is not a row of the {m}x{m} travel matrix")
         if v.appointment is None and v.open_min > v.close_min:
@@ -101,7 +101,10 @@ def build_day_instance(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit
         problems.append(f"day starts {_hhmm(settings.start_min)}, not before it ends {_hhmm(settings.end_min)}")
     if problems:
         raise InvalidInputError("day route", problems)
-    sec = lambda x: round(60 * x)
+
+    def sec(minutes: float) -> int:
+        return round(60 * minutes)
+
     early = [sec(settings.start_min)]
     late = [sec(settings.end_min)]
     for v in visits:
@@ -228,7 +231,7 @@ def _skip_reason(inst: RoutingInstance, route: list[int], node: int) -> str:
     base = _cost(inst, route)
     best = None
     for pos in range(len(route) + 1):
-        trial = route[:pos] + [node] + route[pos:]
+        trial = [*route[:pos], node, *route[pos:]]
         tl = best_break_position(inst, trial) if inst.breaks else _plain_timeline(inst, trial)
         if tl.feasible:
             extra = _cost(inst, trial) - base

@@ -65,7 +65,7 @@ def _forward(inst: RoutingInstance, route: list[int], ba: int | None, leave: int
     arrive, start, depart, late = [], [], [], []
     brk = inst.breaks[0] if inst.breaks else None
     bstart = None
-    stops = route + [0]
+    stops = [*route, 0]
     for pos, node in enumerate(stops):
         travel = int(inst.duration[prev, node])
         if brk is not None and ba == pos:

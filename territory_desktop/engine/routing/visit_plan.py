@@ -116,7 +116,7 @@ class _Days:
 
     def insertion(self, day: int, place: int) -> tuple[float, int]:
         tour, d = self.tours[day], self.dur[day]
-        seq = [0] + tour + [0]
+        seq = [0, *tour, 0]
         best, pos = math.inf, 0
         for i in range(len(seq) - 1):
             a, b = seq[i], seq[i + 1]
@@ -133,7 +133,7 @@ class _Days:
     def remove(self, day: int, place: int) -> None:
         tour, d = self.tours[day], self.dur[day]
         i = tour.index(place)
-        seq = [0] + tour + [0]
+        seq = [0, *tour, 0]
         a, b = seq[i], seq[i + 2]
         self.load[day] -= d[a, place] + d[place, b] - d[a, b] + self.service[place]
         tour.pop(i)
@@ -146,21 +146,57 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
     t0 = time.perf_counter()
     days = working_days(settings)
     _validate(dist_m, accounts, days)
+    capacity = _day_capacity(settings)
+    week_of = [(d - settings.start).days // 7 for d in days]
+    est = _estimator(dur_s, accounts, settings, days, capacity)
+    visits, coverage = _required_visits(accounts, settings, week_of)
+    rng = np.random.default_rng(seed)
+    theta = _angles(dur_s, [a.place for a in accounts])
+    preferred = _preferred_days(accounts, visits, theta, days, week_of, settings)
+    order = sorted(range(len(visits)), key=lambda v: (len(visits[v][1]) > 5, dur_s[0, accounts[visits[v][0]].place],
+                                                      rng.random()))
+    siblings: dict[int, list[int]] = {}
+    for v, (ai, _) in enumerate(visits):
+        siblings.setdefault(ai, []).append(v)
+    ctx = _Ctx(visits, accounts, [d.toordinal() for d in days], siblings, preferred)
+    far = 0.35 * capacity  # visits whose round trip alone takes this much wait until nearer ones are placed
+    target = sum(60 * a.service_min * len(required_periods(a.every_weeks, settings.weeks)) for a in accounts)
+    target = 1.25 * target / max(1, len(days))
+    placed = _assign_days(est, ctx, order, dur_s, far, target, t0 + 0.3 * time_limit, stop, progress)
+    placed = _periodic_days(dist_m, est, accounts, visits, placed, settings, 0.3 * time_limit, seed, stop)
+    progress(0.4, "routing each day")
+    routed = _route_days(dist_m, days, ctx, placed, settings, est, stop, t0 + time_limit, progress)
+    _explain_coverage(coverage, ctx, placed, dur_s, far, week_of)
+    progress(1.0, "plan ready")
+    return VisitPlan(routed, list(coverage.values()), settings, {a.account_id: a for a in accounts})
+
+
+def _day_capacity(settings: PlanSettings) -> float:
+    """Seconds of work a day holds: the working day less lunch (and the day cap), times the fill factor."""
     ds = settings.day
     lunch = ds.lunch_minutes if ds.lunch_early is not None else 0.0
     capacity = 60 * (ds.end_min - ds.start_min - lunch) * settings.fill
     if ds.max_day_minutes:
         capacity = min(capacity, 60 * (ds.max_day_minutes - lunch) * settings.fill)
-    week_of = [(d - settings.start).days // 7 for d in days]
+    return capacity
+
+
+def _estimator(dur_s: np.ndarray, accounts: list[PlanAccount], settings: PlanSettings, days: list[date],
+               capacity: float) -> _Days:
+    """The per-day insertion estimator, with each day's traffic-scaled travel times."""
+    ds = settings.day
     mats = [_scaled(dur_s, settings.traffic, d.weekday(), ds) for d in days]
-    service = np.zeros(len(dist_m))
+    service = np.zeros(len(dur_s))
     for a in accounts:
         service[a.place] = 60 * a.service_min
     est = _Days(mats, service, capacity)
     est.base = dur_s
-    target = sum(60 * a.service_min * len(required_periods(a.every_weeks, settings.weeks)) for a in accounts)
-    target = 1.25 * target / max(1, len(days))
-    # visits: (account index, candidate day indices); hardest first: most visits, fewest options, far away
+    return est
+
+
+def _required_visits(accounts: list[PlanAccount], settings: PlanSettings, week_of: list[int]
+                     ) -> tuple[list[tuple[int, list[int]]], dict[str, Coverage]]:
+    """Every required visit as (account index, candidate day indices), and each account's coverage."""
     visits = []
     coverage = {a.account_id: Coverage(a.account_id, 0, 0) for a in accounts}
     for ai, a in enumerate(accounts):
@@ -171,17 +207,15 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
                 visits.append((ai, cands))
             else:
                 coverage[a.account_id].reason = f"no working day in weeks {lo + 1}-{hi} (holidays?)"
-    rng = np.random.default_rng(seed)
-    theta = _angles(dur_s, [a.place for a in accounts])
-    preferred = _preferred_days(accounts, visits, theta, days, week_of, settings)
-    order = sorted(range(len(visits)), key=lambda v: (len(visits[v][1]) > 5, dur_s[0, accounts[visits[v][0]].place],
-                                                      rng.random()))
-    siblings: dict[int, list[int]] = {}
-    for v, (ai, _) in enumerate(visits):
-        siblings.setdefault(ai, []).append(v)
-    ctx = _Ctx(visits, accounts, [d.toordinal() for d in days], siblings, preferred)
+    return visits, coverage
+
+
+def _assign_days(est: _Days, ctx: _Ctx, order: list[int], dur_s: np.ndarray, far: float, target: float,
+                 deadline: float, stop: StopFlag | None, progress: Progress) -> dict[int, int]:
+    """Greedy day for each visit (far ones wait), relocation, then a second pass for those left over;
+    ``target`` is the day load the greedy pass aims at (seconds)."""
+    accounts, visits = ctx.accounts, ctx.visits
     placed: dict[int, int] = {}
-    far = 0.35 * capacity  # visits whose round trip alone takes this much wait until nearer ones are placed
     for v in order:
         ai, cands = visits[v]
         if dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0] > far:
@@ -191,30 +225,32 @@ def plan_visits(dist_m: np.ndarray, dur_s: np.ndarray, accounts: list[PlanAccoun
             est.add(day, accounts[ai].place)
             placed[v] = day
     progress(0.2, f"{len(placed)} of {len(visits)} visits assigned to days")
-    _relocate(est, ctx, placed, target, t0 + 0.3 * time_limit, stop)
+    _relocate(est, ctx, placed, target, deadline, stop)
     for v in order:  # relocation may have freed room for visits that found none at first
         if v not in placed:
             day = _best_day(est, accounts[visits[v][0]].place, visits[v][1], math.inf, placed, v, ctx)
             if day is not None:
                 est.add(day, accounts[visits[v][0]].place)
                 placed[v] = day
-    placed = _periodic_days(dist_m, est, accounts, visits, placed, settings, 0.3 * time_limit, seed, stop)
-    progress(0.4, "routing each day")
-    routed = _route_days(dist_m, days, ctx, placed, settings, est, stop, t0 + time_limit, progress)
-    for v, (ai, _) in enumerate(visits):
+    return placed
+
+
+def _explain_coverage(coverage: dict[str, Coverage], ctx: _Ctx, placed: dict[int, int], dur_s: np.ndarray,
+                      far: float, week_of: list[int]) -> None:
+    """Count planned visits per account and give every unplanned one its reason."""
+    accounts = ctx.accounts
+    for v, (ai, cands) in enumerate(ctx.visits):
         c = coverage[accounts[ai].account_id]
+        round_trip = dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0]
         if v in placed:
             c.planned += 1
-        elif not c.reason and dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0] > far:
-            c.reason = (f"far from home ({(dur_s[0, accounts[ai].place] + dur_s[accounts[ai].place, 0]) / 3600:.1f} h "
-                        "round trip); nearer visits filled the allowed days first")
+        elif not c.reason and round_trip > far:
+            c.reason = (f"far from home ({round_trip / 3600:.1f} h round trip); nearer visits filled the allowed "
+                        "days first")
         elif not c.reason:
-            cands = visits[v][1]
             weeks = sorted({week_of[d] + 1 for d in cands})
             c.reason = (f"all {len(cands)} allowed days (week {weeks[0]}" + (f"-{weeks[-1]}" if len(weeks) > 1 else "")
                         + ") are full: working hours, opening hours and lunch leave no room")
-    progress(1.0, "plan ready")
-    return VisitPlan(routed, list(coverage.values()), settings, {a.account_id: a for a in accounts})
 
 
 def _periodic_days(dist_m: np.ndarray, est: _Days, accounts: list[PlanAccount], visits: list,
