@@ -72,9 +72,15 @@ def create_system_tables(conn: Connection) -> None:
     conn.execute(text("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (:a, :b, :c, :d, :e, :f)"),
                  [dict(zip("abcdef", r, strict=True)) for r in rows])
     for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        # column_name is NULL, and NULLs never clash in a UNIQUE constraint: INSERT OR IGNORE would add a
+        # row on every call (a migration, a repair), which GDAL's validator rejects (Req 141)
+        conn.exec_driver_sql("DELETE FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_schema' "
+                             "AND rowid NOT IN (SELECT min(rowid) FROM gpkg_extensions WHERE table_name = ? "
+                             "AND extension_name = 'gpkg_schema')", (table, table))
         conn.exec_driver_sql(
-            "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')",
-            (table, _SCHEMA_EXTENSION))
+            "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', ?, 'read-write' WHERE NOT EXISTS "
+            "(SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_schema')",
+            (table, _SCHEMA_EXTENSION, table))
 
 
 def register_layer(conn: Connection, table: str, geometry_type: str | None, description: str = "",

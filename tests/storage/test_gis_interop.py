@@ -200,3 +200,15 @@ def test_the_readme_ogrinfo_listing_matches_the_file(saved):
     out = subprocess.run(["ogrinfo", "-ro", "-q", str(saved)], capture_output=True, text=True, check=True).stdout
     actual = re.findall(r"(\d+): (\w+) \(([\w ]+)\)", out)
     assert documented == actual
+
+
+def test_a_migrated_project_still_passes_the_validator(saved):
+    """A migration re-runs the table set-up (schema.create_all): it must not add GeoPackage rows twice."""
+    from territory_desktop.storage.project_file import open_engine
+
+    for _ in range(2):
+        engine = open_engine(saved)
+        with engine.begin() as conn:
+            schema.create_all(conn)
+        engine.dispose()
+    assert validate(saved) == ""
