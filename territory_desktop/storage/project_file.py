@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -393,7 +394,7 @@ def load(path: str | os.PathLike, history: bool = True) -> Project:
 def _read_project(conn: Connection, path: Path, history: bool = True) -> Project:
     meta = read_meta(conn)
     project = Project(name=meta.get("name") or path.stem)
-    READ_WARNINGS.clear()
+    _read_warnings().clear()
     notes = project.open_notes
     for name in ENTITY_FIELDS:
         setattr(project, name, _read_entity(conn, name, notes))
@@ -409,7 +410,7 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
         for name, frame in _read_history(conn).items():
             setattr(project, name, frame)
     project.history_pending = not history
-    notes.extend(READ_WARNINGS)
+    notes.extend(_read_warnings())
     project.baseline = {"source": snapshot(project), "tables": {},
                         "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
     project.dirty.clear()
@@ -514,7 +515,7 @@ def _read_frame(conn: Connection, table: str, columns: list[str]) -> pd.DataFram
 
 def _numbers(column: tuple, table: str, name: str) -> np.ndarray:
     """A numeric column as float64; values another program wrote that are not numbers become NaN (empty)
-    and are listed in a warning, as :data:`READ_WARNINGS` (numbers like 1e999 become infinite, then NaN)."""
+    and are listed in a warning of the current read (numbers like 1e999 become infinite, then NaN)."""
     try:
         out = np.array(column, dtype=float)
     except (TypeError, ValueError):
@@ -523,7 +524,7 @@ def _numbers(column: tuple, table: str, name: str) -> np.ndarray:
     bad = ~np.isfinite(out) & ~pd.isna(pd.Series(column, dtype=object)).to_numpy()
     if bad.any():
         out[bad] = np.nan
-        READ_WARNINGS.append(f"{table}.{name}: {int(bad.sum())} value(s) that are not finite numbers were read "
+        _read_warnings().append(f"{table}.{name}: {int(bad.sum())} value(s) that are not finite numbers were read "
                              "as empty")
     return out
 
@@ -533,8 +534,15 @@ def _number_or_none(value):
         value if isinstance(value, str) else None)
 
 
-#: warnings of the current read (reset by :func:`load`; become the project's ``open_notes``)
-READ_WARNINGS: list[str] = []
+_READS = threading.local()
+
+
+def _read_warnings() -> list[str]:
+    """Warnings of the read under way in this thread (reset by :func:`load`; become ``open_notes``). Per
+    thread: the window reads a project's history in a worker while another project may be opening."""
+    if not hasattr(_READS, "warnings"):
+        _READS.warnings = []
+    return _READS.warnings
 
 
 def _read_territories(conn: Connection, project: Project) -> None:
