@@ -110,6 +110,8 @@ METRICS = {
     "workload_density": Metric("Workload density", "h/yr per 1,000 km²", "workload_hours", 1000.0),
     "potential_density": Metric("Potential density", "per km²", "potential"),
     "sales_density": Metric("Sales density, last 12 months", "per km²", "sales_12m"),
+    "route_workload": Metric("Route workload", "h/yr"),
+    "route_load_pct": Metric("Territory route load", "% of rep capacity"),
 }
 
 
@@ -122,7 +124,7 @@ def metric_label(key: str) -> str:
 def unit_metric_values(project, key: str) -> np.ndarray:
     """Values of metric ``key`` per unit, in ``project.units`` order (NaN = no data): the measures of
     ``services.metrics.unit_measures``, sales of the last 12 months of history, their densities per
-    ``area_km2``, or any numeric unit column."""
+    ``area_km2``, the route workload and the territory route load, or any numeric unit column."""
     from .metrics import unit_measures
 
     metric = METRICS.get(key)
@@ -132,6 +134,8 @@ def unit_metric_values(project, key: str) -> np.ndarray:
             raise InfeasibleError(f"unit metric '{key}' is neither one of {', '.join(METRICS)} nor a unit column")
         return project.units[key].to_numpy(float)
     base = metric.base or key
+    if base in ("route_workload", "route_load_pct"):
+        return _route_values(project, base).reindex(ids).to_numpy(float)
     if base == "sales_12m":
         totals = _sales_12m(project).reindex(ids).fillna(0.0).to_numpy(float)
     else:
@@ -141,6 +145,14 @@ def unit_metric_values(project, key: str) -> np.ndarray:
     area = project.units["area_km2"].to_numpy(float) if "area_km2" in project.units else np.full(len(ids), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(area > 0, totals / area * metric.per_km2, np.nan)
+
+
+def _route_values(project, key: str):
+    """Per unit: its share of the route workload (services.workload.unit_route_workload, h/yr), or the
+    route load of its territory (% of the rep's capacity, services.workload.unit_route_load)."""
+    from .workload import unit_route_load, unit_route_workload
+
+    return unit_route_workload(project) if key == "route_workload" else unit_route_load(project)
 
 
 def _sales_12m(project):

@@ -11,19 +11,22 @@ import pandas as pd
 from ..models import InvalidInputError, Project
 from ..storage.export import write_table
 from .metrics import territory_totals
+from .workload import add_route_columns
 
 #: column of :func:`territory_totals` (or added here) -> header in the exported file
 EXPORT_COLUMNS = {"territory_id": "Territory ID", "name": "Territory", "parent": "Parent", "rep_id": "Rep ID",
                   "rep": "Rep", "units": "Units", "accounts": "Accounts", "workload_hours": "Workload (h/yr)",
-                  "potential": "Potential", "workload_deviation_pct": "Workload deviation (%)"}
+                  "potential": "Potential", "workload_deviation_pct": "Workload deviation (%)",
+                  "route_workload_hours": "Route workload (h/yr)", "route_load_pct": "Route load (% of capacity)"}
 
 
 def territory_table(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
     """One row per territory of the scenario (default: the active one), sorted by name: ids, names,
     parent district/region, rep, units, accounts, workload (h/yr, 1 decimal), potential (2 decimals) and
-    the workload deviation from the mean (%, 1 decimal)."""
+    the workload deviation from the mean (%, 1 decimal), the route workload (service + travel, h/yr, 1
+    decimal) and the route load (% of the rep's capacity, 1 decimal; empty without a rep home)."""
     sid = scenario_id or project.active_scenario
-    frame = territory_totals(project, sid)
+    frame = add_route_columns(project, territory_totals(project, sid), sid)
     reps = dict(zip(project.reps["rep_id"].astype(str), project.reps["name"].astype(str), strict=True))
     terr = project.territories[project.territories["scenario_id"] == sid]
     names = dict(zip(terr["territory_id"].astype(str), terr["name"].astype(str), strict=True))
@@ -33,6 +36,7 @@ def territory_table(project: Project, scenario_id: str | None = None) -> pd.Data
     frame["workload_hours"] = frame["workload_hours"].round(1)
     frame["potential"] = frame["potential"].round(2)
     frame["workload_deviation_pct"] = frame["workload_deviation_pct"].round(1)
+    frame[["route_workload_hours", "route_load_pct"]] = frame[["route_workload_hours", "route_load_pct"]].round(1)
     out = frame.sort_values("name", kind="stable")[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
     return out.reset_index(drop=True)
 

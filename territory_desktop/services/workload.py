@@ -85,12 +85,12 @@ def unit_route_workload(project: Project, scenario_id: str | None = None,
     return per_unit.reindex(project.units["unit_id"].to_numpy()).fillna(0.0).rename("route_workload")
 
 
-def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None = None,
-              model: WorkloadModel = DEFAULT_MODEL) -> dict:
-    """How many reps the route workload needs at ``coverage`` (share of visits made), and per territory
-    its route workload and its rep's capacity (hours a year)."""
-    if not 0 < coverage <= 1:
-        raise InvalidInputError("size", [f"--coverage must be in (0, 1], got {coverage}"])
+def territory_route_table(project: Project, scenario_id: str | None = None, coverage: float = 1.0,
+                          model: WorkloadModel = DEFAULT_MODEL) -> pd.DataFrame:
+    """Per territory with a rep (home) and accounts: ``route_workload_hours``, ``service_hours``,
+    ``travel_hours`` (a year), ``days_per_week``, ``capacity_hours`` (the rep's) and ``load_pct``
+    (coverage x route workload / capacity, %). Indexed by territory_id; the territory table, the map's
+    route-load colours and ``size`` all read it."""
     sid = scenario_id or project.active_scenario
     terr = project.scenario_territories(sid).set_index("territory_id")
     caps = project.reps.set_index("rep_id")["capacity_hours"].astype(float)
@@ -101,13 +101,52 @@ def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None 
         rows.append({"territory_id": tid, "rep_id": terr.loc[tid, "rep_id"], "route_workload_hours": round(hours, 1),
                      "service_hours": round(w.service_h * WEEKS_PER_YEAR, 1),
                      "travel_hours": round(w.travel_h * WEEKS_PER_YEAR, 1), "days_per_week": round(w.days, 2),
-                     "capacity_hours": cap, "load_pct": round(100 * coverage * hours / cap, 1) if cap else None})
-    if not rows:
+                     "capacity_hours": cap,
+                     "load_pct": round(100 * coverage * hours / cap, 1) if cap and np.isfinite(cap) else None})
+    columns = ["territory_id", "rep_id", "route_workload_hours", "service_hours", "travel_hours", "days_per_week",
+               "capacity_hours", "load_pct"]
+    return pd.DataFrame(rows, columns=columns).set_index("territory_id")
+
+
+def unit_route_load(project: Project, scenario_id: str | None = None,
+                    model: WorkloadModel = DEFAULT_MODEL) -> pd.Series:
+    """Per unit (index unit_id, ``project.units`` order): the route load (% of its rep's capacity) of the
+    territory the unit is in; NaN where that territory has no rep, home or accounts."""
+    sid = scenario_id or project.active_scenario
+    load = territory_route_table(project, sid, 1.0, model)["load_pct"].astype(float)
+    plan = project.plans[sid].as_dict()
+    ids = project.units["unit_id"].to_numpy()
+    return pd.Series([load.get(plan.get(u), np.nan) for u in ids], index=ids, dtype=float, name="route_load_pct")
+
+
+def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None = None,
+              model: WorkloadModel = DEFAULT_MODEL) -> dict:
+    """How many reps the route workload needs at ``coverage`` (share of visits made), and per territory
+    its route workload and its rep's capacity (hours a year)."""
+    if not 0 < coverage <= 1:
+        raise InvalidInputError("size", [f"--coverage must be in (0, 1], got {coverage}"])
+    sid = scenario_id or project.active_scenario
+    table = territory_route_table(project, sid, coverage, model)
+    if not len(table):
         raise InvalidInputError("size", ["no territory has a rep with a home location and accounts"])
-    capacity = float(np.nanmedian([r["capacity_hours"] for r in rows]))
-    total = sum(r["route_workload_hours"] for r in rows)
+    rows = [dict(r, load_pct=None if pd.isna(r["load_pct"]) else r["load_pct"])
+            for r in table.reset_index().to_dict("records")]
+    capacity = float(np.nanmedian(table["capacity_hours"].to_numpy(float)))
+    total = float(table["route_workload_hours"].sum())
     return {"scenario": sid, "coverage": coverage, "total_route_workload_hours": round(total, 1),
             "capacity_hours_per_rep": capacity, "reps_now": len(rows),
             "reps_needed": math.ceil(coverage * total / capacity - 1e-9),
             "territories_over_capacity": sum(1 for r in rows if (r["load_pct"] or 0) > 100),
             "territories": rows}
+
+
+def add_route_columns(project: Project, frame: pd.DataFrame, scenario_id: str | None = None,
+                      model: WorkloadModel = DEFAULT_MODEL) -> pd.DataFrame:
+    """``frame`` (rows with a ``territory_id``, e.g. ``metrics.territory_totals``) with
+    ``route_workload_hours`` (h/yr) and ``route_load_pct`` (% of the rep's capacity) from
+    :func:`territory_route_table`; NaN for territories without a rep home or accounts."""
+    table = territory_route_table(project, scenario_id, 1.0, model)
+    ids = frame["territory_id"].astype(str)
+    frame["route_workload_hours"] = ids.map(table["route_workload_hours"]).astype(float).to_numpy()
+    frame["route_load_pct"] = ids.map(table["load_pct"]).astype(float).to_numpy()
+    return frame

@@ -9,17 +9,24 @@ from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
 from ..models import Project
 from ..services.metrics import territory_totals
+from ..services.workload import add_route_columns
 from .plaintext import tooltip
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = [("name", "Territory"), ("rep", "Rep"), ("units", "Units"), ("accounts", "Accounts"),
-           ("workload_hours", "Hours/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev %")]
-NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct"}
+           ("workload_hours", "Hours/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev %"),
+           ("route_workload_hours", "Route h/yr"), ("route_load_pct", "Route load %")]
+NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct", "route_workload_hours",
+           "route_load_pct"}
 HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",
                "workload_hours": "Yearly visit workload in hours (visits x service time)",
                "potential": "Summed sales potential of the accounts",
-               "workload_deviation_pct": "Workload deviation from the mean of the geographic territories, %"}
+               "workload_deviation_pct": "Workload deviation from the mean of the geographic territories, %",
+               "route_workload_hours": "Route workload in hours a year: service plus the driving to make every "
+                                       "visit, estimated from the accounts' frequencies and geography and the rep's home",
+               "route_load_pct": "Route workload as a share of the rep's capacity, %; over 100 the rep cannot "
+                                 "make every visit"}
 
 
 def compact(value: float) -> str:
@@ -54,6 +61,8 @@ class TerritoryTableModel(QAbstractTableModel):
         """Recompute totals; keeps rows in place when the territories are the same (live painting)."""
         frame = territory_totals(self.project) if self.project is not None else pd.DataFrame()
         if len(frame):
+            add_route_columns(self.project, frame)
+        if len(frame):
             self._add_rep_names(frame)
             terr = self.project.scenario_territories()
             self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
@@ -80,12 +89,14 @@ class TerritoryTableModel(QAbstractTableModel):
         display, sort = [], []
         for key, _title in COLUMNS:
             display.append(_display_column(frame, key))
-            sort.append(frame[key].astype(float).tolist() if key in NUMERIC
+            sort.append(frame[key].astype(float).fillna(-1.0).tolist() if key in NUMERIC
                         else frame[key].astype(str).str.lower().tolist())
         n, blank = len(frame), [None] * len(frame)
         right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         dev = np.abs(frame["workload_deviation_pct"].to_numpy(float))
         warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev]
+        load = np.nan_to_num(frame["route_load_pct"].to_numpy(float))
+        over = [QColor("#c0392b") if v > 100 else QColor("#b9770e") if v > 90 else None for v in load]
         swatch = [self.colours.get(t, QColor("#cccccc")) for t in frame["territory_id"].astype(str)]
         tips = [tooltip(f"{r.name} ({r.territory_id}): {int(r.units)} units, {int(r.accounts)} accounts, "
                         f"{r.workload_hours:,.0f} h/yr, potential {r.potential:,.0f}, "
@@ -98,7 +109,8 @@ class TerritoryTableModel(QAbstractTableModel):
             role.ToolTipRole: [tips] * len(COLUMNS),
             role.DecorationRole: [swatch if k == "name" else blank for k in keys],
             role.TextAlignmentRole: [[right] * n if k in NUMERIC else blank for k in keys],
-            role.ForegroundRole: [warn if k == "workload_deviation_pct" else blank for k in keys],
+            role.ForegroundRole: [warn if k == "workload_deviation_pct" else over if k == "route_load_pct" else blank
+                                  for k in keys],
         }
 
     # ---- Qt model API
@@ -148,6 +160,8 @@ def _display_column(frame: pd.DataFrame, key: str) -> list[str]:
         return [compact(float(v)) for v in values]
     if key == "workload_deviation_pct":
         return ["" if acc else f"{v:+.1f}" for v, acc in zip(values, account, strict=True)]
+    if key in ("route_workload_hours", "route_load_pct"):  # empty without a rep home or accounts
+        return ["" if pd.isna(v) else f"{v:,.0f}" for v in values]
     return ["" if pd.isna(v) else str(v) for v in values]
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +81,36 @@ def test_balance_accepts_route_workload_as_a_measure(staffed):
     # the balancer's per-territory totals are the unit shares summed under the proposal
     shares = unit_route_workload(staffed)
     assert shares.sum() > 0
+
+
+def _east_hours_by_hand() -> float:
+    """East: a3 every 4 weeks, 30 min, at its rep's home (no line haul). Its area is a 1 km disc, so a
+    week's local travel is 0.31 x sqrt(pi x 0.25) km x 1.3 circuity at 30 km/h (the first speed band)."""
+    local_km = 0.31 * math.sqrt(math.pi * 0.25) * 1.3
+    return 52 * (0.25 * 0.5 + local_km / 30.0)
+
+
+def test_territory_table_shows_route_workload_and_load(staffed):
+    from territory_desktop.services.territory_table import territory_table
+
+    table = territory_table(staffed).set_index("Territory ID")
+    east = table.loc["E"]
+    assert east["Route workload (h/yr)"] == pytest.approx(_east_hours_by_hand(), abs=0.05)
+    assert east["Route load (% of capacity)"] == pytest.approx(100 * _east_hours_by_hand() / 1200.0, abs=0.05)
+    west = table.loc["W"]  # 65 h of service a year (52 x 1.25) plus driving
+    assert west["Route workload (h/yr)"] > 65.0
+    assert west["Route load (% of capacity)"] == pytest.approx(100 * west["Route workload (h/yr)"] / 1600.0, abs=0.05)
+
+
+def test_route_load_on_the_map_is_the_territory_value(staffed):
+    from territory_desktop.services.classify import unit_metric_values
+
+    load = unit_metric_values(staffed, "route_load_pct")
+    ids = staffed.units["unit_id"].tolist()
+    east = [i for i, u in enumerate(ids) if int(u[1:]) % 3 == 2]
+    assert load[east] == pytest.approx([100 * _east_hours_by_hand() / 1200.0] * 3, abs=0.05)
+    shares = unit_metric_values(staffed, "route_workload")
+    assert shares[ids.index("u8")] == pytest.approx(_east_hours_by_hand(), rel=0.01)  # a3's unit
+    staffed.territories.loc[staffed.territories["territory_id"] == "E", "rep_id"] = None
+    load = unit_metric_values(staffed, "route_load_pct")
+    assert np.isnan(load[east]).all() and np.isfinite(np.delete(load, east)).all()  # no rep: no data

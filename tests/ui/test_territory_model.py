@@ -98,3 +98,21 @@ def test_lazy_dissolve_equals_plain_union(qapp, grid8):
         assert coarse.symmetric_difference(plain).area < 0.01 * plain.area
         x, y = scene.label_point(key)
         assert plain.contains(shapely.Point(x, y))
+
+
+def test_route_columns_show_the_route_workload_service(qapp, grid8):
+    from territory_desktop.services.workload import territory_route_table
+
+    model = TerritoryTableModel(grid8)
+    table = territory_route_table(grid8)
+    assert list(table.index) == ["T1"]  # the only territory with a rep (R1, capacity 1600 h)
+    for row in range(model.rowCount()):
+        tid = cell(model, row, "name", ID_ROLE)
+        if tid == "T1":
+            hours = table.loc["T1", "route_workload_hours"]
+            assert cell(model, row, "route_workload_hours") == f"{hours:,.0f}"
+            assert cell(model, row, "route_load_pct") == f"{100 * hours / 1600.0:,.0f}"
+            assert cell(model, row, "route_load_pct", SORT_ROLE) == pytest.approx(100 * hours / 1600.0, abs=0.06)
+        else:  # no rep, no home: no route workload, and it sorts below every territory that has one
+            assert cell(model, row, "route_workload_hours") == ""
+            assert cell(model, row, "route_load_pct", SORT_ROLE) == -1.0

@@ -57,6 +57,7 @@ def _project(problem: PeriodicProblem, routes: list[PeriodicRoute], flexible: li
 
 
 TEMPERATURE = 0.02  # start temperature: this share of an average day's cost
+RESTART_SECONDS = 20.0  # with multi-visit choices, one fresh start per this many seconds (at most 3)
 
 
 def _start(problem: PeriodicProblem, flexible: list[int], budget: float, seed: int, stop,
@@ -94,7 +95,7 @@ def solve_periodic(problem: PeriodicProblem, time_limit: float = 10.0, seed: int
     """
     t0 = time.perf_counter()
     flexible = [i for i in range(len(problem.accounts)) if is_flexible(problem, i)]
-    attempts = max(1, min(3, int(time_limit // 20))) if flexible else 1
+    attempts = max(1, min(3, int(time_limit // RESTART_SECONDS))) if flexible else 1
     best = None
     for k in range(attempts):
         left = time_limit - (time.perf_counter() - t0)
