@@ -21,6 +21,7 @@ class _Route:
     accounts: list[int]
     load: float
     work: float  # travel + service
+    nodes: np.ndarray  # home, the accounts' locations, home
 
 
 class DayRoutes:
@@ -46,7 +47,7 @@ class DayRoutes:
         nodes = self._nodes(rep, accounts)
         travel = float(self.p.duration[nodes[:-1], nodes[1:]].sum())
         svc = sum(self.p.accounts[a].service for a in accounts)
-        return _Route(day, rep, accounts, sum(self.p.accounts[a].demand for a in accounts), travel + svc)
+        return _Route(day, rep, accounts, sum(self.p.accounts[a].demand for a in accounts), travel + svc, nodes)
 
     def _nodes(self, rep: int, accounts: list[int]) -> np.ndarray:
         home = self.p.reps[rep].home
@@ -61,7 +62,7 @@ class DayRoutes:
         for r in self.by_day[day]:
             if acc in r.accounts:
                 k = r.accounts.index(acc)
-                nodes = self._nodes(r.rep, r.accounts)
+                nodes = r.nodes
                 a, b, c = nodes[k], nodes[k + 1], nodes[k + 2]
                 gain = self._edge_cost(a, b) + self._edge_cost(b, c) - self._edge_cost(a, c)
                 return gain + self.p.duration_weight * self.p.accounts[acc].service, r, k
@@ -79,8 +80,7 @@ class DayRoutes:
             excess_load = max(0.0, r.load + a.demand - cap)
             if excess_load > 1e-9 and not self.penalty:
                 continue
-            nodes = self._nodes(r.rep, r.accounts)
-            i, j = nodes[:-1], nodes[1:]
+            i, j = r.nodes[:-1], r.nodes[1:]
             dt = self.p.duration[i, x] + self.p.duration[x, j] - self.p.duration[i, j]
             dd = self.p.distance[i, x] + self.p.distance[x, j] - self.p.distance[i, j]
             cost = self.p.distance_weight * dd + self.p.duration_weight * (dt + a.service)
@@ -120,7 +120,7 @@ class DayRoutes:
 
     def _refresh(self, r: _Route) -> None:
         fresh = self._make(r.day, r.rep, r.accounts)
-        r.load, r.work = fresh.load, fresh.work
+        r.load, r.work, r.nodes = fresh.load, fresh.work, fresh.nodes
 
     def days_of(self, acc: int) -> frozenset[int]:
         return frozenset(d for d, rs in self.by_day.items() for r in rs if acc in r.accounts)
