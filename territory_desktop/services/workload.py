@@ -8,6 +8,7 @@ and its rep's home; :func:`unit_route_workload` spreads it over units so the bal
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,11 @@ from ..engine.routing.workload import (
     visit_hours,
 )
 from ..engine.travel import GreatCircleProvider, haversine_km
-from ..models import InvalidInputError, Project
+from ..models import InvalidInputError, Progress, Project, StopFlag, no_progress
 from .metrics import account_owners
+
+if TYPE_CHECKING:
+    from .scenario_balance import Proposal
 
 EARTH_KM = 6371.0088
 
@@ -150,3 +154,21 @@ def add_route_columns(project: Project, frame: pd.DataFrame, scenario_id: str | 
     frame["route_workload_hours"] = ids.map(table["route_workload_hours"]).astype(float).to_numpy()
     frame["route_load_pct"] = ids.map(table["load_pct"]).astype(float).to_numpy()
     return frame
+
+
+def propose_sized_territories(project: Project, territories: int, scenario_id: str | None = None,
+                              tolerance: float = 0.10, time_limit: float = 60.0, seed: int = 0,
+                              progress: Progress = no_progress, stop: StopFlag | None = None) -> tuple[str, Proposal]:
+    """Build ``territories`` contiguous territories balanced on the per-unit route workload (the
+    project balancer, ``balance --weight route_workload``) from the scenario (default: the active one)
+    and add them to the project as a new scenario (not saved). Returns (new scenario id, proposal);
+    territories beyond the scenario's get new ids and no rep."""
+    from .balancing import BalanceOptions
+    from .scenario_balance import apply_as_new_scenario, propose_project_balance
+
+    if territories < 1:
+        raise InvalidInputError("size", [f"cannot propose {territories} territories"])
+    opts = BalanceOptions(["route_workload"], k=territories, tolerance=tolerance, time_limit=time_limit, seed=seed)
+    proposal = propose_project_balance(project, opts, scenario_id, progress, stop)
+    sid = apply_as_new_scenario(project, proposal, f"Sized: {territories} territories by route workload")
+    return sid, proposal

@@ -114,3 +114,50 @@ def test_route_load_on_the_map_is_the_territory_value(staffed):
     staffed.territories.loc[staffed.territories["territory_id"] == "E", "rep_id"] = None
     load = unit_metric_values(staffed, "route_load_pct")
     assert np.isnan(load[east]).all() and np.isfinite(np.delete(load, east)).all()  # no rep: no data
+
+
+@pytest.fixture
+def nine_accounts(grid_project):
+    """The 3x3 grid with one weekly 60-minute account at the centre of every unit, rep r1 at the centre."""
+    from shapely.geometry import Point
+
+    p = grid_project
+    units = p.units.set_index("unit_id")
+    b = units.geometry.bounds
+    cells = gpd.GeoSeries(gpd.points_from_xy((b["minx"] + b["maxx"]) / 2, (b["miny"] + b["maxy"]) / 2),
+                          index=units.index)
+    p.accounts = gpd.GeoDataFrame(
+        {"account_id": [f"a{u}" for u in units.index], "name": list(units.index), "segment": "A",
+         "industry": "Retail", "size_class": "Small", "potential": 10.0, "visit_frequency_weeks": 1,
+         "service_minutes": 60.0, "open_minute": 480, "close_minute": 1020, "zip": "", "unit_id": list(units.index)},
+        geometry=list(cells), crs=p.accounts.crs)
+    p.reps.geometry = [Point(cells["u4"].x, cells["u4"].y)]
+    p.territories["rep_id"] = "r1"
+    p.mark_dirty("accounts", "reps", "territories")
+    return p
+
+
+def test_size_propose_builds_the_needed_territories_as_a_new_scenario(nine_accounts, tmp_path):
+    from territory_desktop.services.project import open_project
+
+    p = nine_accounts
+    total = size_team(p, coverage=1.0)["total_route_workload_hours"]
+    p.reps["capacity_hours"] = total / 2.5  # -> 3 reps needed at full coverage
+    path = save_project(p, tmp_path / "nine.gpkg")
+    out = subprocess.run([sys.executable, "-m", "territory_desktop", "size", "--project", str(path),
+                          "--coverage", "1", "--propose", "--tolerance", "0.5", "--time-limit", "5", "--json"],
+                         capture_output=True, text=True, cwd=ROOT, check=False,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["reps_needed"] == 3 and data["proposed"]["territories"] == 3
+    sid = data["proposed"]["scenario"]
+    saved = open_project(path)
+    plan = saved.plans[sid].as_dict()
+    assert set(plan) == {f"u{k}" for k in range(9)} and len(set(plan.values())) == 3
+    assert set(saved.plans["base"].as_dict().values()) == {"W", "E"}  # the sized scenario is a new one
+    shares = unit_route_workload(saved, sid)
+    per_territory = shares.groupby(pd.Series(plan)).sum()
+    mean = per_territory.mean()
+    assert (abs(per_territory / mean - 1) <= 0.5 + 1e-9).all()  # within the tolerance asked for
+    assert data["proposed"]["within_tolerance"] is True
