@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..engine.metrics import WEEKS_PER_YEAR
 from ..engine.routing.workload import (
@@ -43,25 +44,56 @@ def _visits_per_week(freq_weeks: np.ndarray) -> np.ndarray:
     return np.divide(1.0, f, out=np.zeros_like(f), where=f > 0)
 
 
+#: (home, the accounts' positions, frequencies and service times, model) -> RouteWorkload: a table refresh
+#: after an edit re-estimates only the territories whose accounts or rep changed
+_CACHE: dict[tuple, RouteWorkload] = {}
+_CACHE_SIZE = 4096
+
+
+def _account_arrays(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """lon, lat, visits per week, service minutes and has-a-location of every account."""
+    acc = project.accounts
+    points = acc.geometry.to_numpy()
+    lon, lat = shapely.get_x(points).astype(float), shapely.get_y(points).astype(float)  # NaN: none or empty
+    located = np.isfinite(lon) & np.isfinite(lat)
+    visits = _visits_per_week(acc["visit_frequency_weeks"].fillna(0).to_numpy())
+    return lon, lat, visits, acc["service_minutes"].fillna(0).to_numpy(float), located
+
+
+def _rep_homes(project: Project) -> dict[str, tuple[float, float]]:
+    reps = project.reps
+    ok = reps.geometry.notna() & ~reps.geometry.is_empty
+    return {str(r): (float(g.x), float(g.y)) for r, g in zip(reps["rep_id"][ok], reps.geometry[ok], strict=True)}
+
+
 def territory_workloads(project: Project, scenario_id: str | None = None,
                         model: WorkloadModel = DEFAULT_MODEL) -> dict[str, RouteWorkload]:
     """Route workload (per week) of every territory that has a rep with a home and accounts."""
     sid = scenario_id or project.active_scenario
     owners = account_owners(project, sid).to_numpy()
-    acc = project.accounts
+    lon, lat, visits, service, located = _account_arrays(project)
+    homes = _rep_homes(project)
     terr = project.scenario_territories(sid)
-    reps = project.reps.set_index("rep_id")
+    tids = terr["territory_id"].astype(str).tolist()
+    row = pd.Index(tids).get_indexer(pd.Index(owners.astype(str)))
+    row[~located] = -1
+    order = np.argsort(row, kind="stable")
+    starts = np.searchsorted(row[order], np.arange(len(tids) + 1))
     out = {}
-    for t in terr.itertuples():
-        rep = reps.loc[t.rep_id] if isinstance(t.rep_id, str) and t.rep_id in reps.index else None
-        if rep is None or rep.geometry is None or rep.geometry.is_empty:
+    for k, (tid, rep_id) in enumerate(zip(tids, terr["rep_id"], strict=True)):
+        home = homes.get(str(rep_id)) if isinstance(rep_id, str) else None
+        if home is None:
             continue
-        mine = acc[(owners == t.territory_id) & acc.geometry.notna()]
-        hx, hy = float(rep.geometry.x), float(rep.geometry.y)
-        xy = local_km(mine.geometry.x.to_numpy(), mine.geometry.y.to_numpy(), hx, hy)
-        out[str(t.territory_id)] = estimate_route_workload(
-            np.zeros(2), xy, _visits_per_week(mine["visit_frequency_weeks"].fillna(0).to_numpy()),
-            mine["service_minutes"].fillna(0).to_numpy(float), model, GreatCircleProvider().hours)
+        idx = order[starts[k]:starts[k + 1]]
+        data = np.concatenate([lon[idx], lat[idx], visits[idx], service[idx]])
+        key = (home, hash(data.tobytes()), len(idx), model)
+        if key not in _CACHE:
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.clear()
+            xy = local_km(lon[idx], lat[idx], *home)
+            _CACHE[key] = estimate_route_workload(np.zeros(2), xy, visits[idx], service[idx], model,
+                                                  GreatCircleProvider().hours)
+        out[tid] = _CACHE[key]
     return out
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from shapely.geometry import MultiPoint
+import shapely
 
 from ..metrics import WEEKS_PER_YEAR
 
@@ -63,8 +63,8 @@ class RouteWorkload:
 
 def region_area_km2(xy_km: np.ndarray) -> float:
     """Area of the accounts' convex hull (km^2), at least that of a 1 km disc per account."""
-    xy_km = np.asarray(xy_km, dtype=float)
-    hull = MultiPoint([tuple(p) for p in xy_km]).convex_hull.area if len(xy_km) >= 3 else 0.0
+    xy_km = np.asarray(xy_km, dtype=float).reshape(-1, 2)
+    hull = shapely.convex_hull(shapely.multipoints(xy_km)).area if len(xy_km) >= 3 else 0.0
     return max(float(hull), np.pi * len(xy_km))
 
 
