@@ -180,7 +180,7 @@ class TerritoryPanel(QWidget):
         header.setMinimumSectionSize(40)
         keys = [k for k, _ in COLUMNS]
         widths = {"name": 130, "rep": 120, "units": 52, "accounts": 66, "workload_hours": 70, "potential": 70,
-                  "workload_deviation_pct": 58, "route_workload_hours": 76, "route_load_pct": 84}
+                  "workload_deviation_pct": 58, "route_workload_hours": 80, "route_load_pct": 100}
         for i, key in enumerate(keys):
             header.resizeSection(i, widths.get(key, 70))
             header.setSectionHidden(i, key in COMPACT_HIDDEN)

@@ -161,3 +161,17 @@ def test_size_propose_builds_the_needed_territories_as_a_new_scenario(nine_accou
     mean = per_territory.mean()
     assert (abs(per_territory / mean - 1) <= 0.5 + 1e-9).all()  # within the tolerance asked for
     assert data["proposed"]["within_tolerance"] is True
+
+
+def test_size_propose_that_cannot_be_balanced_saves_nothing(staffed, tmp_path):
+    from territory_desktop.services.project import open_project
+
+    staffed.reps["capacity_hours"] = 1.0  # far more reps needed than the 9 units can make territories
+    path = save_project(staffed, tmp_path / "grid.gpkg")
+    out = subprocess.run([sys.executable, "-m", "territory_desktop", "size", "--project", str(path), "--propose",
+                          "--time-limit", "2"], capture_output=True, text=True, cwd=ROOT, check=False,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    needed = size_team(staffed)["reps_needed"]
+    assert needed > 9 and f"k = {needed} territories but only 9 units" in out.stderr
+    assert set(open_project(path).plans) == {"base"}
