@@ -27,7 +27,7 @@ from .renderer import MapRenderer
 from .territory_model import COLUMNS, ID_ROLE, SORT_ROLE, TerritoryTableModel
 
 #: table columns hidden in the compact default (shown again from the header's right-click menu)
-COMPACT_HIDDEN = {"units", "accounts", "potential"}
+COMPACT_HIDDEN = {"units", "accounts", "potential", "route_workload_hours"}
 
 
 class LayerPanel(QWidget):
@@ -172,15 +172,15 @@ class TerritoryPanel(QWidget):
         self.tree.expandAll()
 
     def _compact_columns(self) -> None:
-        """Territory (stretching), rep, workload and Dev % in view; units, accounts and potential hidden
-        until the planner ticks them in the header's right-click menu."""
+        """Territory (stretching), rep, workload, Dev % and route Load % in view; units, accounts, potential
+        and route hours hidden until the planner ticks them in the header's right-click menu."""
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
         keys = [k for k, _ in COLUMNS]
         widths = {"name": 130, "rep": 120, "units": 52, "accounts": 66, "workload_hours": 70, "potential": 70,
-                  "workload_deviation_pct": 58, "route_workload_hours": 80, "route_load_pct": 100}
+                  "workload_deviation_pct": 58, "route_workload_hours": 76, "route_load_pct": 58}
         for i, key in enumerate(keys):
             header.resizeSection(i, widths.get(key, 70))
             header.setSectionHidden(i, key in COMPACT_HIDDEN)

@@ -16,7 +16,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = [("name", "Territory"), ("rep", "Rep"), ("units", "Units"), ("accounts", "Accounts"),
            ("workload_hours", "Hours/yr"), ("potential", "Potential"), ("workload_deviation_pct", "Dev %"),
-           ("route_workload_hours", "Route h/yr"), ("route_load_pct", "Route load %")]
+           ("route_workload_hours", "Route h/yr"), ("route_load_pct", "Load %")]
 NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct", "route_workload_hours",
            "route_load_pct"}
 HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",

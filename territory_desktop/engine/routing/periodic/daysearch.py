@@ -23,6 +23,8 @@ RUIN_SHARE = 0.1  # share of steps that ruin and recreate
 RUIN_MAX = 6  # at most this many neighbouring accounts ruined
 SWAP_SHARE = 0.15  # share of steps that swap two accounts' combinations
 SWAP_PARTNERS = 6  # nearest candidates screened for a swap
+PENALISED_LOAD = True  # the current plan may go over capacity at a price (adapted); the best is always within
+PENALTY_WINDOW = 50  # steps between penalty updates
 
 
 def route_cost(problem: PeriodicProblem, r: PeriodicRoute) -> float:
@@ -32,11 +34,12 @@ def route_cost(problem: PeriodicProblem, r: PeriodicRoute) -> float:
 
 
 def reroute_days(problem: PeriodicProblem, days: list[int], routes: list[PeriodicRoute], seconds: float,
-                 seed: int, stop: StopFlag | None) -> list[PeriodicRoute] | None:
+                 seed: int, stop: StopFlag | None, load_penalty: float | None = None) -> list[PeriodicRoute] | None:
     """Re-route the visits on ``days`` together with PyVRP, warm-started from ``routes`` (those days).
 
     Multi-visit accounts keep their days; a single-visit account may move to any other of these days
-    that it allows, so the days can rebalance. None if PyVRP found no feasible routes.
+    that it allows, so the days can rebalance. None if PyVRP found no feasible routes. With
+    ``load_penalty`` and ``seconds`` 0, routes may end over capacity (see ``descend_encoded``).
     """
     days = sorted(days)
     pos = {d: k for k, d in enumerate(days)}
@@ -56,7 +59,7 @@ def reroute_days(problem: PeriodicProblem, days: list[int], routes: list[Periodi
     init = warm_start(enc, [PeriodicRoute(pos[r.day], r.rep, r.vehicle, [index[a] for a in r.accounts])
                             for r in routes])
     if seconds <= 0:
-        found, _ = descend_encoded(enc, init, seed)
+        found, _ = descend_encoded(enc, init, seed, load_penalty)
     else:
         found, _, _ = route_encoded(enc, seconds, seed, stop, init)
     if found is None:
@@ -68,6 +71,12 @@ def _sub_combinations(account, here: frozenset[int], pos: dict[int, int]) -> tup
     if account.frequency == 1:
         return tuple(frozenset({pos[d]}) for c in account.combinations for d in c if d in pos)
     return (here,)
+
+
+def excess_load(problem: PeriodicProblem, r: PeriodicRoute) -> float:
+    """Load of a route over its capacity (0 when it fits)."""
+    cap = min(problem.reps[r.rep].capacity, problem.days[r.day].capacity)
+    return max(0.0, sum(problem.accounts[a].demand for a in r.accounts) - cap)
 
 
 def _excess_penalty(problem: PeriodicProblem) -> float:
@@ -90,6 +99,8 @@ class CombinationSearch:
         self.p, self.flexible, self.rng, self.day_seconds, self.stop = problem, flexible, rng, day_seconds, stop
         self.tabu: dict[tuple[int, Combination], int] = {}
         self.penalty = _excess_penalty(problem)
+        self.load_penalty = self.penalty  # price of a unit of load over capacity in the current plan
+        self._within = 0  # steps of the current window that ended within capacity
         self.iteration = 0
         self.accepted = 0
         self.temperature = 0.0  # simulated annealing: a worse plan is kept with probability exp(-delta / T)
@@ -98,9 +109,24 @@ class CombinationSearch:
     def reset(self, routes: list[PeriodicRoute], chosen: list[Combination | None]) -> None:
         self.routes, self.chosen = list(routes), list(chosen)
         self._moves: list[tuple[float, int, Combination]] | None = None
-        self.cost = self.p.plan_cost(self.routes)
-        if self.cost < getattr(self, "best_cost", math.inf) - 1e-7:
+        self.excess = sum(excess_load(self.p, r) for r in self.routes)
+        self.cost = self.p.plan_cost(self.routes) + self.load_penalty * self.excess
+        if self.excess <= 1e-9 and self.cost < getattr(self, "best_cost", math.inf) - 1e-7:
             self.best_routes, self.best_chosen, self.best_cost = list(self.routes), list(self.chosen), self.cost
+
+    def _penalised(self, routes: list[PeriodicRoute]) -> float:
+        return sum(route_cost(self.p, r) + self.load_penalty * excess_load(self.p, r) for r in routes)
+
+    def _adapt(self) -> None:
+        """Penalty control as in hybrid genetic search: about half of the steps should end within
+        capacity; the price of excess load rises when fewer do and falls when more do."""
+        self._within += self.excess <= 1e-9
+        if self.iteration % PENALTY_WINDOW:
+            return
+        share, self._within = self._within / PENALTY_WINDOW, 0
+        factor = 1.3 if share < 0.4 else 1 / 1.3 if share > 0.6 else 1.0
+        self.load_penalty = min(max(self.load_penalty * factor, 0.05 * self.penalty), 50 * self.penalty)
+        self.cost = self.p.plan_cost(self.routes) + self.load_penalty * self.excess
 
     def _candidates(self, state: DayRoutes) -> list[tuple[float, int, Combination]]:
         out = []
@@ -116,6 +142,8 @@ class CombinationSearch:
     def step(self) -> bool:
         """One move (or a ruin-and-recreate); True if it was accepted."""
         self.iteration += 1
+        if PENALISED_LOAD:
+            self._adapt()
         state = DayRoutes(self.p, self.routes, self.penalty)
         if self._moves is None:  # estimates only change when the routes do
             self._moves = self._candidates(state)
@@ -171,12 +199,13 @@ class CombinationSearch:
 
     def _try(self, state: DayRoutes, days: set[int] | frozenset[int], changes: dict[int, Combination]) -> bool:
         edited = state.routes()
-        old_cost = sum(route_cost(self.p, r) for r in self.routes if r.day in days)
+        old_cost = self._penalised([r for r in self.routes if r.day in days])
         new_routes = reroute_days(self.p, sorted(days), [r for r in edited if r.day in days],
-                                  self.day_seconds * len(days), self.iteration, self.stop)
+                                  self.day_seconds * len(days), self.iteration, self.stop,
+                                  self.load_penalty if PENALISED_LOAD else None)
         if new_routes is None:
             return False
-        delta = sum(route_cost(self.p, r) for r in new_routes) - old_cost
+        delta = self._penalised(new_routes) - old_cost
         if delta >= -1e-7 and not (self.temperature > 0 and self.rng.random() < math.exp(-delta / self.temperature)):
             return False
         routes = [r for r in self.routes if r.day not in days] + new_routes

@@ -46,6 +46,7 @@ class Encoding:
     client_days: list[frozenset[int]]
     vehicle_day_rep: list[tuple[int, int]]
     cost_scale: float
+    load_scale: int = 1
 
 
 def is_flexible(problem: PeriodicProblem, i: int) -> bool:
@@ -133,7 +134,7 @@ def encode(problem: PeriodicProblem, chosen: list[Combination | None], relaxed: 
     dur = np.ceil(problem.duration * SCALE - 1e-6).astype(np.int64)
     data = ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=vtypes,
                        distance_matrices=[dist], duration_matrices=[dur], groups=groups)
-    return Encoding(data, owner, owner_days, vmap, float(SCALE * ws))
+    return Encoding(data, owner, owner_days, vmap, float(SCALE * ws), ls)
 
 
 def _client(a, first: int, last: int, h: int, ls: int, prize_scale: float, grouped: bool, group: int) -> Client:
@@ -209,17 +210,23 @@ def route_encoded(enc: Encoding, seconds: float, seed: int,
     return decode(enc, best), cost / enc.cost_scale, res.num_iterations
 
 
-def descend_encoded(enc: Encoding, init: Solution, seed: int = 0) -> tuple[list[PeriodicRoute] | None, float]:
+def descend_encoded(enc: Encoding, init: Solution, seed: int = 0,
+                    load_penalty: float | None = None) -> tuple[list[PeriodicRoute] | None, float]:
     """PyVRP's local search only (no perturbation) from ``init`` down to a local optimum: milliseconds,
-    deterministic for a seed. (routes, objective), or (None, inf) if the optimum is infeasible."""
+    deterministic for a seed. (routes, objective), or (None, inf) if the optimum is infeasible.
+
+    With ``load_penalty`` (objective units per unit of load over a route's capacity) the search may end
+    over capacity and such routes are returned; time windows, days and route durations stay strict."""
     rng = RandomNumberGenerator(seed=seed)
     ls = LocalSearch(enc.data, rng, compute_neighbours(enc.data), PerturbationManager(PerturbationParams(0, 0)))
     for op in OPERATORS:
         if op.supports(enc.data):
             ls.add_operator(op(enc.data))
     big = 1000.0 * enc.cost_scale
-    best = ls(init, CostEvaluator([big], big, 0.0), exhaustive=True)
-    if not best.is_feasible():
+    load = big if load_penalty is None else load_penalty * enc.cost_scale / enc.load_scale
+    best = ls(init, CostEvaluator([load], big, 0.0), exhaustive=True)
+    strict_ok = best.is_complete() and not best.has_time_warp() and not best.has_excess_distance()
+    if not strict_ok or (load_penalty is None and not best.is_feasible()):
         return None, math.inf
     cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
     return decode(enc, best), cost / enc.cost_scale
