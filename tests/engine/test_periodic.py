@@ -103,7 +103,7 @@ def brute_force(p: PeriodicProblem) -> float:
     return best
 
 
-def tiny_problem(seed: int) -> PeriodicProblem:
+def tiny_problem(seed: int, capacity: float = 5) -> PeriodicProblem:
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 10, size=(7, 2))
     d = euclid(xy)
@@ -113,7 +113,7 @@ def tiny_problem(seed: int) -> PeriodicProblem:
                 PeriodicAccount(4, (F({0, 1, 2}),), demand=1),
                 PeriodicAccount(5, (F({0, 1}), F({1, 2}), F({0, 2})), demand=1),
                 PeriodicAccount(6, (F({1}), F({2})), demand=1, required=False, skip_penalty=4.0)]
-    return PeriodicProblem(d, d, accounts, [PeriodicRep(0)], [PeriodicDay(capacity=5)] * 3)
+    return PeriodicProblem(d, d, accounts, [PeriodicRep(0)], [PeriodicDay(capacity=capacity)] * 3)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -125,6 +125,36 @@ def test_solver_finds_the_brute_force_optimum(seed):
     assert rep.feasible, rep.problems
     assert rep.cost == pytest.approx(sol.cost, abs=1e-2)
     assert rep.cost == pytest.approx(optimum, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_solver_finds_the_brute_force_optimum_when_capacity_is_tight(seed):
+    # 11 units of required demand and 1 optional over 3 days of capacity 4: the days are full, so the search passes through
+    # over-capacity plans (priced) or exact swaps; the plan it returns must be within capacity
+    p = tiny_problem(seed, capacity=4)
+    optimum = brute_force(p)
+    assert math.isfinite(optimum)
+    sol = solve_periodic(p, time_limit=2.0, seed=0)
+    rep = check_periodic(p, sol.routes)
+    assert rep.feasible, rep.problems
+    assert rep.cost == pytest.approx(optimum, abs=1e-3)
+
+
+def test_penalised_descent_may_end_over_capacity():
+    from territory_desktop.engine.routing.periodic.daysearch import excess_load
+    from territory_desktop.engine.routing.periodic.encode import descend_encoded, encode, warm_start
+
+    # two customers pinned to day 1, one vehicle of capacity 1: no feasible plan, but one priced route
+    d = euclid([[0, 0], [1, 0], [1, 1]])
+    accounts = [PeriodicAccount(1, (F({0}),), demand=1), PeriodicAccount(2, (F({0}),), demand=1)]
+    p = PeriodicProblem(d, d, accounts, [PeriodicRep(0)], [PeriodicDay(capacity=1)])
+    enc = encode(p, [None, None])
+    init = warm_start(enc, [PeriodicRoute(0, 0, 0, [0, 1])])
+    assert descend_encoded(enc, init)[0] is None  # strict: over capacity is infeasible
+    routes, cost = descend_encoded(enc, init, load_penalty=0.5)
+    assert [sorted(r.accounts) for r in routes] == [[0, 1]]
+    assert excess_load(p, routes[0]) == 1.0
+    assert cost == pytest.approx(1 + 1 + math.sqrt(2), abs=1e-2)  # distance only: the penalty is not in it
 
 
 def test_combination_helpers():
