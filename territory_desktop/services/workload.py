@@ -87,13 +87,15 @@ def territory_workloads(project: Project, scenario_id: str | None = None,
         idx = order[starts[k]:starts[k + 1]]
         data = np.concatenate([lon[idx], lat[idx], visits[idx], service[idx]])
         key = (home, hash(data.tobytes()), len(idx), model)
-        if key not in _CACHE:
+        found = _CACHE.get(key)  # read once: a worker thread may clear the cache meanwhile
+        if found is None:
             if len(_CACHE) >= _CACHE_SIZE:
                 _CACHE.clear()
             xy = local_km(lon[idx], lat[idx], *home)
-            _CACHE[key] = estimate_route_workload(np.zeros(2), xy, visits[idx], service[idx], model,
-                                                  GreatCircleProvider().hours)
-        out[tid] = _CACHE[key]
+            found = estimate_route_workload(np.zeros(2), xy, visits[idx], service[idx], model,
+                                            GreatCircleProvider().hours)
+            _CACHE[key] = found
+        out[tid] = found
     return out
 
 

@@ -175,3 +175,10 @@ def test_size_propose_that_cannot_be_balanced_saves_nothing(staffed, tmp_path):
     needed = size_team(staffed)["reps_needed"]
     assert needed > 9 and f"k = {needed} territories but only 9 units" in out.stderr
     assert set(open_project(path).plans) == {"base"}
+
+
+def test_an_edited_account_is_re_estimated(staffed):
+    before = territory_workloads(staffed)["E"].service_h
+    staffed.accounts.loc[staffed.accounts["account_id"] == "a3", "visit_frequency_weeks"] = 1  # every week now
+    after = territory_workloads(staffed)["E"].service_h
+    assert before == pytest.approx(0.25 * 0.5) and after == pytest.approx(0.5)  # 30 min a week
