@@ -83,8 +83,9 @@ def transition(project: Project, scenario_id: str, action: str, from_date: str |
     starts, target = TRANSITIONS[action]
     state = status(project, scenario_id)
     if state not in starts:
-        raise InfeasibleError(f"scenario '{scenario_id}' is {state}: '{action}' needs a {' or '.join(starts)} "
-                              "scenario")
+        needed = " or ".join(starts)
+        raise InfeasibleError(f"scenario '{scenario_id}' is {state}: '{action}' needs a{'n' * (needed[0] in 'aeiou')} "
+                              f"{needed} scenario")
     row = {"scenario_id": scenario_id, "status": target, "user": current_user(project), "ts": now(),
            "note": note or None, "from_date": None, "snapshot_id": None}
     if action == "publish":
