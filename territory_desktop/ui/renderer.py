@@ -75,6 +75,7 @@ def default_layers() -> list[Layer]:
         Layer("accounts", "Accounts", visible=False),
         Layer("reps", "Rep homes"),
         Layer("labels", "Territory labels"),
+        Layer("comments", "Comment markers"),  # territories and accounts with open comments (ui.comments_dock)
     ]
 
 
