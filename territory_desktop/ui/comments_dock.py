@@ -45,7 +45,7 @@ class CommentMarkers:
         font.setBold(True)
         painter.setFont(font)
         for (x, y), n in zip(self.xy, self.counts, strict=True):
-            p = view.transform.map(QPointF(x, y))
+            p = view.transform.map(QPointF(x, y)) + QPointF(0, -9)  # above the territory's label
             if view.target.adjusted(-20, -20, 20, 20).contains(p):
                 _bubble(painter, p, n)
 
@@ -98,17 +98,19 @@ class CommentsPanel(QWidget):
         self.entity.currentTextChanged.connect(lambda _t: self.show_thread())
         self.open_list = QListWidget()
         self.open_list.setToolTip("Threads with open comments; click to read")
+        self.open_list.setMaximumHeight(110)
         self.open_list.itemClicked.connect(self._open_clicked)
         self.thread_view = QTextBrowser()
         self.thread_view.setOpenLinks(False)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("Write a comment; @id or @Name mentions a user or rep")
-        self.text.setMaximumHeight(70)
+        self.text.setMaximumHeight(56)
         self.post_button, self.resolve_button = QPushButton("Post"), QPushButton("Resolve")
         self.post_button.clicked.connect(lambda: self.post())
         self.resolve_button.clicked.connect(lambda: self.toggle_resolved())
         self.feed = QListWidget()
         self.feed.setWordWrap(True)
+        self.feed.setAlternatingRowColors(True)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._threads_tab(), "Threads")
         self.tabs.addTab(self.feed, "Activity")
@@ -135,7 +137,7 @@ class CommentsPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.open_list)
         split.addWidget(reading)
-        split.setSizes([90, 300])
+        split.setSizes([70, 400])
         QVBoxLayout(page).addWidget(split)
         return page
 

@@ -85,7 +85,7 @@ def test_a_comment_marks_its_territory_on_the_map(window):
     anchor = w.canvas.scene.label_point("T3")
     p = w.canvas.to_widget(QPointF(*anchor))
     image = w.canvas.grab().toImage()
-    colour = QColor(image.pixel(int(p.x() + 1), int(p.y() - 16)))
+    colour = QColor(image.pixel(int(p.x() + 1), int(p.y() - 25)))  # the bubble's corner, above the label
     assert abs(colour.red() - 0xE8) < 30 and abs(colour.green() - 0x59) < 30 and colour.blue() < 60
     panel.toggle_resolved()
     assert w.canvas.renderer.extras["comments"].counts == [] and panel.open_list.count() == 0
