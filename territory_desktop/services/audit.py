@@ -43,8 +43,9 @@ def export_audit(entries: pd.DataFrame, path: str | os.PathLike) -> None:
 def activity(project: Project, limit: int = 200) -> pd.DataFrame:
     """The activity feed, newest first: saved edits (audit log), comments and review steps.
 
-    Columns ``ts`` (UTC DATETIME text; empty for changes not saved yet), ``user``, ``kind`` (edit, comment,
-    review), ``text``, ``entity_type``, ``entity_id``."""
+    Columns ``ts`` (UTC DATETIME text), ``user``, ``kind`` (edit, comment, review), ``text``, ``entity_type``,
+    ``entity_id``. Assignment edits appear once saved (the save writes their audit rows); comments and
+    review steps at once."""
     parts = [_audit_feed(project), _comment_feed(project), _review_feed(project)]
     feed = pd.concat([f for f in parts if len(f)], ignore_index=True) if any(len(f) for f in parts) else \
         pd.DataFrame(columns=FEED_COLUMNS)

@@ -299,8 +299,8 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
 
 def apply_import(project: Project, prepared: PreparedImport) -> ImportReport:
     """Put a prepared import into the project (assignments only: all or nothing)."""
-    for sid, changes in prepared.plan_changes.items():
-        if any(changes):
+    for sid, (_add, forget, clear) in prepared.plan_changes.items():
+        if forget or clear:  # new units join a plan as orphans: that changes no assignment
             check_editable(project, sid)  # before anything changes: all or nothing
     kind = prepared.kind
     setattr(project, kind, prepared.table)

@@ -222,3 +222,13 @@ def history(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
     """The review rows (all scenarios, or one), oldest first."""
     r = project.scenario_reviews[REVIEW_COLUMNS]
     return r if scenario_id is None else r[r["scenario_id"] == scenario_id]
+
+
+def forget_scenario(project: Project, scenario_id: str) -> None:
+    """Drop the review rows of a deleted scenario (its snapshots stay: plans in force may use them), so a
+    new scenario of the same id starts as a draft. Refused while the scenario is frozen."""
+    check_editable(project, scenario_id)
+    r = project.scenario_reviews
+    if (r["scenario_id"] == scenario_id).any():
+        project.scenario_reviews = r[r["scenario_id"] != scenario_id].reset_index(drop=True)
+        project.mark_dirty("scenario_reviews")

@@ -228,3 +228,30 @@ def test_plans_in_force_with_an_in_memory_plan_are_not_written(saved):
     p.mark_dirty("plans_in_force")
     save_project(p)
     assert open_project(saved).plans_in_force == [("2026-01-01", "base")]
+
+
+def test_forgetting_a_deleted_scenario_needs_a_draft_and_clears_its_state(saved):
+    p = open_project(saved)
+    review.transition(p, "base", "propose")
+    with pytest.raises(InfeasibleError, match="is proposed"):
+        review.forget_scenario(p, "base")
+    review.transition(p, "base", "send-back")
+    review.forget_scenario(p, "base")
+    save_project(p)
+    with sqlite3.connect(saved) as con:
+        assert con.execute("SELECT count(*) FROM scenario_reviews").fetchone()[0] == 0
+
+
+def test_new_units_join_a_frozen_scenario_as_orphans(saved, tmp_path):
+    import shapely
+
+    p = open_project(saved)
+    review.transition(p, "base", "propose")
+    path = tmp_path / "more.geojson"
+    extra = p.units[["unit_id", "name", "geometry"]].iloc[:1].copy()
+    extra["unit_id"], extra["name"] = "u9", "Unit 9"
+    extra["geometry"] = [shapely.box(-97.0, 40.0, -96.0, 41.0)]
+    extra.to_file(path)
+    before = p.plan.as_dict()
+    import_units(p, path, "unit_id", mode="upsert")
+    assert "u9" in set(p.units["unit_id"]) and p.plan.as_dict() == before
