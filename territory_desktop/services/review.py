@@ -86,12 +86,13 @@ def transition(project: Project, scenario_id: str, action: str, from_date: str |
         needed = " or ".join(starts)
         raise InfeasibleError(f"scenario '{scenario_id}' is {state}: '{action}' needs a{'n' * (needed[0] in 'aeiou')} "
                               f"{needed} scenario")
-    row = {"scenario_id": scenario_id, "status": target, "user": current_user(project), "ts": now(),
-           "note": note or None, "from_date": None, "snapshot_id": None}
+    day = snapshot = None
     if action == "publish":
-        row["from_date"] = _iso_date(from_date)
-        row["snapshot_id"] = take_snapshot(project, scenario_id, note)
-        _put_in_force(project, row["from_date"], row["snapshot_id"])
+        day = _iso_date(from_date)
+        snapshot = take_snapshot(project, scenario_id, note)
+        _put_in_force(project, day, snapshot)
+    row = {"scenario_id": scenario_id, "status": target, "user": current_user(project), "ts": now(),
+           "note": note or None, "from_date": day, "snapshot_id": snapshot}
     project.scenario_reviews = pd.concat([project.scenario_reviews, pd.DataFrame([row])], ignore_index=True)
     project.mark_dirty("scenario_reviews")
     project.log(f"review {action}", f"scenario {scenario_id}: {state} -> {target}"

@@ -48,7 +48,7 @@ def assignment_changes(table: str, old: pd.DataFrame | None, current: pd.DataFra
         return []
     entity, key = AUDITED[table]
     kept = set(old["scenario_id"]) & set(current["scenario_id"])
-    rows = []
+    rows: list[dict] = []
     for frame, side in ((changes.updates, "update"), (changes.inserts, "insert"), (changes.deletes, "delete")):
         frame = frame[frame["scenario_id"].isin(kept).to_numpy()] if len(frame) else frame
         keys = list(zip(frame["scenario_id"], frame[key], strict=True))
