@@ -3,7 +3,7 @@
 A thread is every comment on one entity (``entity_type``, ``entity_id``), oldest first; each comment has
 an author, a time, its text, the people it @mentions and a resolved state. A thread is open while one of
 its comments is unresolved: the map marks those territories and accounts. People are the project's users
-(``project_users``) and its reps; ``@id`` or ``@Name`` (spaces left out, any case) mentions one. Field
+(``project_users``, ``services.people``: whoever comments or reviews joins them) and its reps; ``@id`` or ``@Name`` (spaces left out, any case) mentions one. Field
 notes imported from rep packages join the account's thread (``source`` "field"). Comments are not plan
 edits: a scenario under review takes comments (that is what reviewers do).
 """
@@ -16,22 +16,11 @@ import re
 import pandas as pd
 
 from ..models import InvalidInputError, Project
-from ..models.review import COMMENT_COLUMNS, COMMENT_ENTITIES, USER_COLUMNS
+from ..models.review import COMMENT_COLUMNS, COMMENT_ENTITIES
 from ..storage.project_file import now
-from .review import current_user
+from .people import current_user, note_user, people
 
 MENTION = re.compile(r"(?<![\w.])@([\w.\-]+)")
-
-
-def people(project: Project) -> pd.DataFrame:
-    """Who can be mentioned: ``person_id``, ``name``, ``kind`` (user or rep); users first."""
-    u = project.project_users
-    r = project.reps
-    users = pd.DataFrame({"person_id": u["user_id"].astype(str), "name": u["name"], "kind": "user"})
-    reps = pd.DataFrame({"person_id": r["rep_id"].astype(str), "name": r.get("name"),
-                         "kind": "rep"})
-    frames = [f for f in (users, reps) if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["person_id", "name", "kind"])
 
 
 def _handle(text) -> str:
@@ -77,8 +66,9 @@ def add_comment(project: Project, entity_type: str, entity_id: str, text: str, a
     if not text:
         raise InvalidInputError("comment", [f"the comment on {entity_type} '{entity_id}' is empty"])
     cid = _next_id(project)
+    author = author or note_user(project, current_user(project))
     row = {"comment_id": cid, "entity_type": entity_type, "entity_id": entity_id,
-           "scenario_id": scenario_id or project.active_scenario, "author": author or current_user(project),
+           "scenario_id": scenario_id or project.active_scenario, "author": author,
            "created": now(), "text": text, "mentions": json.dumps(mentions(project, text)), "resolved": False,
            "resolved_by": None, "resolved_at": None, "source": source}
     new = pd.DataFrame([row], columns=COMMENT_COLUMNS)
@@ -124,21 +114,6 @@ def open_entities(project: Project, entity_type: str) -> list[str]:
     """Ids of the territories (or accounts) with an open thread: the map's comment markers."""
     t = threads(project)
     return t.loc[(t["entity_type"] == entity_type) & (t["open"] > 0), "entity_id"].astype(str).tolist()
-
-
-def add_user(project: Project, user_id: str, name: str = "", email: str = "", role: str = "") -> None:
-    """Add a person to the project's users (or update one); ids are unique, reps' ids are taken."""
-    user_id = (user_id or "").strip()
-    if not user_id or not re.fullmatch(r"[\w.\-]+", user_id):
-        raise InvalidInputError("user", [f"'{user_id}' is not a user id (letters, digits, . _ -)"])
-    if user_id in set(project.reps["rep_id"].astype(str)):
-        raise InvalidInputError("user", [f"'{user_id}' is a rep's id already"])
-    u = project.project_users
-    row = {"user_id": user_id, "name": name or user_id, "email": email or None, "role": role or None}
-    kept = u[u["user_id"].astype(str) != user_id]
-    new = pd.DataFrame([row], columns=USER_COLUMNS)
-    project.project_users = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-    project.mark_dirty("project_users")
 
 
 def add_field_notes(project: Project, rep_id: str, notes: list[tuple[str, str]]) -> int:

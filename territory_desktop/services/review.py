@@ -18,13 +18,8 @@ import pandas as pd
 from ..models import InfeasibleError, InvalidInputError, Plan, Project
 from ..models.project import SCENARIO_COLUMNS, TERRITORY_COLUMNS
 from ..models.review import FROZEN_STATES, REVIEW_COLUMNS, TRANSITIONS
-from ..storage.audit import os_user
 from ..storage.project_file import now
-
-
-def current_user(project: Project) -> str:
-    """Who is working on the project: its configured user, else the operating-system user."""
-    return project.user or os_user()
+from .people import current_user, note_user
 
 
 def _require_scenario(project: Project, scenario_id: str) -> None:
@@ -91,7 +86,7 @@ def transition(project: Project, scenario_id: str, action: str, from_date: str |
         day = _iso_date(from_date)
         snapshot = take_snapshot(project, scenario_id, note)
         _put_in_force(project, day, snapshot)
-    row = {"scenario_id": scenario_id, "status": target, "user": current_user(project), "ts": now(),
+    row = {"scenario_id": scenario_id, "status": target, "user": note_user(project, current_user(project)), "ts": now(),
            "note": note or None, "from_date": day, "snapshot_id": snapshot}
     project.scenario_reviews = pd.concat([project.scenario_reviews, pd.DataFrame([row])], ignore_index=True)
     project.mark_dirty("scenario_reviews")

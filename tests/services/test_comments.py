@@ -11,7 +11,7 @@ import pytest
 from field_fixtures import data_of, make_report, saved_project, visit
 
 from territory_desktop.models import InvalidInputError
-from territory_desktop.services import comments, review
+from territory_desktop.services import comments, people, review
 from territory_desktop.services.audit import activity
 from territory_desktop.services.field_reports import import_report
 from territory_desktop.services.packages import PackageOptions, export_rep_package
@@ -23,7 +23,7 @@ from territory_desktop.storage.project_file import package_key
 def saved(grid_project, tmp_path, monkeypatch):
     monkeypatch.setenv("TERRITORY_DESKTOP_USER", "alice")
     path = tmp_path / "p.gpkg"
-    comments.add_user(grid_project, "bob", "Bob Stone", "bob@example.com", "manager")
+    people.add_user(grid_project, "bob", "Bob Stone", "bob@example.com", "manager")
     save_project(grid_project, path)
     return path
 
@@ -45,7 +45,8 @@ def test_threads_mentions_and_resolution_are_saved(saved):
     assert json.loads(comments.thread(q, "account", "a3")["mentions"].iloc[0]) == ["r1"]  # Rita is rep r1
     with sqlite3.connect(saved) as con:
         assert con.execute("SELECT count(*) FROM comments WHERE resolved = 1").fetchone()[0] == 2
-        assert con.execute("SELECT name, role FROM project_users").fetchall() == [("Bob Stone", "manager")]
+        assert con.execute("SELECT user_id, name, role FROM project_users").fetchall() == [
+            ("bob", "Bob Stone", "manager"), ("alice", "alice", None)]  # alice joined by commenting
 
 
 def test_comment_errors_name_the_entity(saved):
@@ -57,7 +58,7 @@ def test_comment_errors_name_the_entity(saved):
     with pytest.raises(InvalidInputError, match="'unit' is not one of"):
         comments.add_comment(p, "unit", "u1", "hi")
     with pytest.raises(InvalidInputError, match="a rep's id"):
-        comments.add_user(p, "r1")
+        people.add_user(p, "r1")
 
 
 def test_a_proposed_scenario_takes_comments_and_the_feed_lists_everything(saved):
