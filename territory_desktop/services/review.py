@@ -38,6 +38,16 @@ def last_review(project: Project, scenario_id: str) -> dict | None:
     return {c: (None if pd.isna(row[c]) else row[c]) for c in REVIEW_COLUMNS}
 
 
+def describe(project: Project, scenario_id: str) -> str:
+    """The scenario's state in words: "draft" (never reviewed), "proposed by alice on 2026-12-01", "published by bob on
+    2026-12-02, in force from 2027-01-01"."""
+    last = last_review(project, scenario_id)
+    if not last:
+        return "draft"
+    text = f"{last['status']} by {last['user'] or 'unknown'} on {str(last['ts'] or '')[:10]}"
+    return text + (f", in force from {last['from_date']}" if last["from_date"] else "")
+
+
 def status(project: Project, scenario_id: str) -> str:
     """The review state of a scenario: draft, proposed, approved or published."""
     last = last_review(project, scenario_id)

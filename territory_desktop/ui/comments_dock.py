@@ -1,11 +1,11 @@
-"""The Comments dock: comment threads on territories, accounts and scenarios (post, @mention, resolve),
-the list of open threads, the activity feed; and the map's comment markers (a speech bubble on every
+"""The Comments dock: a comment thread on a territory, account or scenario (post, @mention, resolve), the
+list of open threads, the activity feed (three tabs); and the map's comment markers (a speech bubble on every
 territory and account with an open thread)."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -83,7 +82,7 @@ def comment_markers(window) -> CommentMarkers | None:
 
 
 class CommentsPanel(QWidget):
-    """Threads (pick an entity, read, post, resolve), open threads and the activity feed."""
+    """A thread (pick an entity, read, post, resolve), the open threads and the activity feed."""
 
     def __init__(self, window) -> None:
         super().__init__()
@@ -98,47 +97,50 @@ class CommentsPanel(QWidget):
         self.entity.currentTextChanged.connect(lambda _t: self.show_thread())
         self.open_list = QListWidget()
         self.open_list.setToolTip("Threads with open comments; click to read")
-        self.open_list.setMaximumHeight(110)
         self.open_list.itemClicked.connect(self._open_clicked)
         self.thread_view = QTextBrowser()
         self.thread_view.setOpenLinks(False)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("Write a comment; @id or @Name mentions a user or rep")
-        self.text.setMaximumHeight(56)
+        self.text.setMaximumHeight(60)
         self.post_button, self.resolve_button = QPushButton("Post"), QPushButton("Resolve")
         self.post_button.clicked.connect(lambda: self.post())
         self.resolve_button.clicked.connect(lambda: self.toggle_resolved())
         self.feed = QListWidget()
         self.feed.setWordWrap(True)
         self.feed.setAlternatingRowColors(True)
+        for widget, low in ((self.open_list, 24), (self.thread_view, 40), (self.text, 28), (self.feed, 40)):
+            widget.setMinimumHeight(low)  # the dock shares its column: it must be able to get small
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._threads_tab(), "Threads")
+        self.tabs.addTab(self._threads_tab(), "Thread")
+        self.tabs.addTab(self.open_list, "Open threads")
         self.tabs.addTab(self.feed, "Activity")
         self.tabs.currentChanged.connect(lambda _i: self.refresh_feed())
-        QVBoxLayout(self).addWidget(self.tabs)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.addWidget(self.tabs)
         self.reload()
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 460)  # room for a thread when the dock opens; it can shrink to its minimum
 
     def _threads_tab(self) -> QWidget:
         page = QWidget()
         pick = QHBoxLayout()
         pick.addWidget(self.kind)
         pick.addWidget(self.entity, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.resolve_button)
+        buttons = QVBoxLayout()
         buttons.addWidget(self.post_button)
-        reading = QWidget()
-        column = QVBoxLayout(reading)
-        column.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.resolve_button)
+        buttons.addStretch(1)
+        compose = QHBoxLayout()
+        compose.addWidget(self.text, 1)
+        compose.addLayout(buttons)
+        column = QVBoxLayout(page)
+        column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(pick)
         column.addWidget(self.thread_view, 1)
-        column.addWidget(self.text)
-        column.addLayout(buttons)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.open_list)
-        split.addWidget(reading)
-        split.setSizes([70, 400])
-        QVBoxLayout(page).addWidget(split)
+        column.addLayout(compose)
         return page
 
     # ---- following the window
@@ -178,12 +180,14 @@ class CommentsPanel(QWidget):
                 item = QListWidgetItem(f"{row.entity_type} {row.entity_id}: {row.open} open of {row.comments}")
                 item.setData(Qt.ItemDataRole.UserRole, (row.entity_type, row.entity_id))
                 self.open_list.addItem(item)
+            self.tabs.setTabText(1, f"Open threads ({self.open_list.count()})")
         self.show_thread()
         self.refresh_feed()
         self._update_markers()
 
     def _open_clicked(self, item: QListWidgetItem) -> None:
         self.select(*item.data(Qt.ItemDataRole.UserRole))
+        self.tabs.setCurrentIndex(0)
 
     def _update_markers(self) -> None:
         renderer = getattr(self.window_.canvas, "renderer", None)

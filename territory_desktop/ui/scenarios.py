@@ -60,7 +60,8 @@ class ScenarioSwitcher(QComboBox):
                 state = review.status(project, sid)
                 label = f"{name} ({sid})" if name in repeated else name
                 self.addItem(label if state == "draft" else f"{label}  [{state}]", sid)
-                self.setItemData(self.count() - 1, f"Scenario id: {sid}; {state}", Qt.ItemDataRole.ToolTipRole)
+                self.setItemData(self.count() - 1, f"Scenario id: {sid}; {review.describe(project, sid)}",
+                                 Qt.ItemDataRole.ToolTipRole)
             self.setCurrentIndex(max(0, self.findData(project.active_scenario)))
         self.setEnabled(self.count() > 1)
         self.blockSignals(False)

@@ -103,6 +103,8 @@ def test_the_flow_keeps_its_order_and_who_and_when(saved):
     assert in_force == [("2026-03-01", "base@1")]
     q = open_project(saved)
     assert review.status(q, "base") == "published" and q.plans_in_force == [("2026-03-01", "base@1")]
+    day = rows[-1][4][:10]
+    assert review.describe(q, "base") == f"published by bob on {day}, in force from 2026-03-01"
 
 
 SCENARIO_ROWS = {
