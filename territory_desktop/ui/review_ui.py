@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..models import TerritoryError
 from ..services import review
+from ..services.people import current_user
 from . import plaintext as msg
 
 #: action key -> (menu text, review action, tip)
@@ -61,10 +62,34 @@ def install_review_ui(window) -> None:
     audit.setStatusTip("Who changed which assignment and when; filter and export")
     audit.triggered.connect(lambda _c=False: AuditDialog(window).exec())
     window.add_action("tools", "audit_log", audit)
+    name = QAction("Your &Name...", window)
+    name.setStatusTip("The name the audit log, reviews and comments record for you")
+    name.triggered.connect(lambda _c=False: set_user_name(window))
+    window.add_action("tools", "user_name", name, separator=False)
     window.undo_stack.refused.connect(lambda reason, stroke: _refused(window, reason, stroke))
+    window.state.project_changed.connect(lambda _p: _apply_user_name(window))
     window.state.project_changed.connect(lambda _p: update_actions(window))
     window.state.scenario_changed.connect(lambda _s: update_actions(window))
     update_actions(window)
+
+
+def _apply_user_name(window) -> None:
+    name = str(window.settings.value("user/name", "") or "").strip()
+    if window.project is not None and name:
+        window.project.user = name
+
+
+def set_user_name(window, name: str | None = None) -> str | None:
+    """Ask for (or set) the user's name, kept in the settings and used for this and later projects."""
+    if name is None:
+        current = current_user(window.project) if window.project is not None else ""
+        name, ok = msg.get_text(window, "Your name", "Name recorded in the audit log, reviews and comments:",
+                                current)
+        if not ok:
+            return None
+    window.settings.setValue("user/name", name.strip())
+    _apply_user_name(window)
+    return name.strip()
 
 
 def _refused(window, reason: str, during_stroke: bool) -> None:

@@ -89,3 +89,11 @@ def test_a_comment_marks_its_territory_on_the_map(window):
     assert abs(colour.red() - 0xE8) < 30 and abs(colour.green() - 0x59) < 30 and colour.blue() < 60
     panel.toggle_resolved()
     assert w.canvas.renderer.extras["comments"].counts == [] and panel.open_list.count() == 0
+
+
+def test_the_name_set_in_the_window_is_recorded(window):
+    from territory_desktop.ui.review_ui import set_user_name, take_step
+
+    set_user_name(window, "Erin Planner")
+    row = take_step(window, "propose")
+    assert row["user"] == "Erin Planner" and window.settings.value("user/name") == "Erin Planner"
