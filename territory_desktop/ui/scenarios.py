@@ -10,6 +10,7 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from ..services import review
+from .plaintext import tooltip
 from .state import AppState
 
 
@@ -60,7 +61,7 @@ class ScenarioSwitcher(QComboBox):
                 state = review.status(project, sid)
                 label = f"{name} ({sid})" if name in repeated else name
                 self.addItem(label if state == "draft" else f"{label}  [{state}]", sid)
-                self.setItemData(self.count() - 1, f"Scenario id: {sid}; {review.describe(project, sid)}",
+                self.setItemData(self.count() - 1, tooltip(f"Scenario id: {sid}; {review.describe(project, sid)}"),
                                  Qt.ItemDataRole.ToolTipRole)
             self.setCurrentIndex(max(0, self.findData(project.active_scenario)))
         self.setEnabled(self.count() > 1)

@@ -97,3 +97,14 @@ def test_the_name_set_in_the_window_is_recorded(window):
     set_user_name(window, "Erin Planner")
     row = take_step(window, "propose")
     assert row["user"] == "Erin Planner" and window.settings.value("user/name") == "Erin Planner"
+
+
+def test_a_marked_up_user_name_is_shown_as_text(window):
+    from PySide6.QtCore import Qt
+
+    from territory_desktop.ui.review_ui import set_user_name, take_step
+
+    set_user_name(window, "<img src='x'>Eve")
+    take_step(window, "propose")
+    tip = window.features.scenarios.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;img src='x'&gt;Eve" in tip and "<img" not in tip
