@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 
+from .errors import InfeasibleError
+
 Listener = Callable[[list[str]], None]
 
 
@@ -30,6 +32,9 @@ class Plan:
         self._account_overrides: dict[str, str] = dict(account_overrides or {})
         self._listeners: list[Listener] = []
         self._account_listeners: list[Listener] = []
+        #: why this plan may not change (its scenario is under review), or None: every change that would
+        #: alter an assignment raises InfeasibleError with this text (``services.review`` sets it)
+        self.frozen: str | None = None
 
     # ---- reading
     def territory_of(self, unit_id: str) -> str | None:
@@ -78,6 +83,7 @@ class Plan:
         """Apply ``unit -> territory`` changes at once (one notification). Returns the previous values."""
         previous = {u: self._unit_territory.get(u) for u in changes}
         changed = [u for u, t in changes.items() if previous[u] != t]
+        self._refuse_if_frozen(changed)
         for u in changed:
             self._unit_territory[u] = changes[u]
         if changed:
@@ -88,6 +94,7 @@ class Plan:
     def remove_units(self, unit_ids: Iterable[str]) -> None:
         """Forget units that no longer exist in the project (after a re-import of units)."""
         gone = [u for u in unit_ids if u in self._unit_territory]
+        self._refuse_if_frozen(gone)
         for u in gone:
             del self._unit_territory[u]
         if gone:
@@ -97,6 +104,7 @@ class Plan:
     def set_account_overrides(self, changes: Mapping[str, str | None]) -> dict[str, str | None]:
         """Set (or clear with None) account -> territory overrides. Returns previous values."""
         previous = {a: self._account_overrides.get(a) for a in changes}
+        self._refuse_if_frozen([a for a in changes if previous[a] != changes[a]])
         for a, t in changes.items():
             if t is None:
                 self._account_overrides.pop(a, None)
@@ -107,3 +115,7 @@ class Plan:
             for listener in list(self._account_listeners):
                 listener(changed)
         return previous
+
+    def _refuse_if_frozen(self, changing: list[str]) -> None:
+        if changing and self.frozen:
+            raise InfeasibleError(self.frozen)

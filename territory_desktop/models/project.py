@@ -19,6 +19,8 @@ Tables (pandas / GeoPandas, one row per record):
   row's id in the file; NaN for rows added since), by which saves update and delete rows.
 - ``leads``, ``lead_rotation``: imported leads with their territory, rep and explanation; round-robin state.
 - ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
+- ``scenario_reviews``, ``snapshots``, ``comments``, ``project_users``: the review flow, published snapshots, comment
+  threads and the people of the project (``models.review``); ``plans_in_force`` the dated plan history.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pandas as pd
 
 from .fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 from .plan import Plan
+from .review import COMMENT_COLUMNS, REVIEW_COLUMNS, SNAPSHOT_COLUMNS, USER_COLUMNS
 
 CRS = "EPSG:4326"
 
@@ -100,6 +103,14 @@ class Project:
     #: plans in force over time, [(from ISO date, scenario id or Plan)], for attributing history (services.kpi);
     #: empty: today's plan (the active scenario) owned every sale
     plans_in_force: list = field(default_factory=list)
+    #: review flow (one row per state change, ``fid`` column as for sales), published snapshots, comments,
+    #: people (dirty flags of the same names; "plans_in_force" for the list above)
+    scenario_reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REVIEW_COLUMNS))
+    snapshots: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SNAPSHOT_COLUMNS))
+    comments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COMMENT_COLUMNS))
+    project_users: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=USER_COLUMNS))
+    #: who is working on the project (audit log, comments, reviews); empty: the operating-system user
+    user: str = ""
     #: names of tables changed since the last save ("units", "accounts", ..., "plans")
     dirty: set[str] = field(default_factory=set)
     #: audit entries (action, details) written to the audit log by the next save

@@ -17,6 +17,7 @@ from ..engine.colouring import least_used_colour, neighbour_colours
 from ..models import InfeasibleError, Project
 from ..models.fields import TERRITORY_LEVELS
 from ..models.project import TERRITORY_COLUMNS
+from .review import check_editable
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -27,7 +28,9 @@ def _rows(project: Project, scenario_id: str | None = None) -> pd.Series:
 
 
 def _require(project: Project, territory_id: str, scenario_id: str | None = None) -> int:
-    """Row index of a territory of the scenario; raises InfeasibleError naming it if absent."""
+    """Row index of a territory of the scenario, which must be editable (not under review); raises
+    InfeasibleError naming it if absent."""
+    check_editable(project, scenario_id)
     mask = _rows(project, scenario_id) & (project.territories["territory_id"] == territory_id)
     if not mask.any():
         sid = scenario_id or project.active_scenario
@@ -54,6 +57,7 @@ def create_territory(project: Project, name: str, colour: str | None = None, rep
     "size_class": ["Enterprise"]}`` or ``{"account_ids": ["A1", "A2"]}`` (see services.metrics).
     """
     sid = scenario_id or project.active_scenario
+    check_editable(project, sid)
     name = (name or "").strip()
     if not name:
         raise InfeasibleError("a territory needs a name")
@@ -121,6 +125,7 @@ def auto_colour_territories(project: Project, scenario_id: str | None = None) ->
     from .validation import unit_adjacency
 
     sid = scenario_id or project.active_scenario
+    check_editable(project, sid)
     rows = _rows(project, sid) & (project.territories["level"] == "territory")
     tids = project.territories.loc[rows, "territory_id"].astype(str).tolist()
     if not tids:
@@ -229,6 +234,7 @@ def set_units_locked(project: Project, unit_ids: Iterable[str], locked: bool) ->
 def move_accounts(project: Project, account_ids: Iterable[str], territory_id: str | None) -> dict[str, str | None]:
     """Account override: the accounts belong to ``territory_id`` wherever they lie (None clears the
     override). Returns the previous overrides."""
+    check_editable(project)
     ids = list(dict.fromkeys(account_ids))
     known = set(project.accounts["account_id"].astype(str))
     missing = [a for a in ids if a not in known]

@@ -33,6 +33,7 @@ from ..models import InvalidInputError, Project, RowProblem
 from ..models.project import VISIT_COLUMNS
 from ..storage import project_file
 from . import package_data as pdata
+from .comments import add_field_notes
 from .placement import units_of_accounts
 from .project import open_project, save_project
 
@@ -232,6 +233,7 @@ def apply_merge(project: Project, report: Report, result: MergeResult) -> None:
                               "note": _note(v)} for v in result.visits], columns=VISIT_COLUMNS)
         project.visits = pd.concat([project.visits, rows], ignore_index=True) if len(project.visits) else rows
         project.mark_dirty("visits")
+        add_field_notes(project, report.rep_id, list(zip(rows["account_id"], rows["note"], strict=True)))
     if result.applied:
         _apply_corrections(project, result.applied)
         project.mark_dirty("accounts")

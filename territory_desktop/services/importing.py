@@ -36,6 +36,7 @@ from ..models.progress import Progress, no_progress
 from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
+from .review import check_editable
 
 Mode = Literal["upsert", "append", "replace"]
 Kind = Literal["units", "accounts", "reps"]
@@ -298,6 +299,9 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
 
 def apply_import(project: Project, prepared: PreparedImport) -> ImportReport:
     """Put a prepared import into the project (assignments only: all or nothing)."""
+    for sid, (_add, forget, clear) in prepared.plan_changes.items():
+        if forget or clear:  # new units join a plan as orphans: that changes no assignment
+            check_editable(project, sid)  # before anything changes: all or nothing
     kind = prepared.kind
     setattr(project, kind, prepared.table)
     if prepared.accounts is not None:

@@ -1,8 +1,8 @@
 """KPIs of a project: builds the engine's coded history from the project's tables and labels the result.
 
 Plans in force: ``project.plans_in_force`` is a list of ``(from_date, plan)`` where ``plan`` is a scenario
-id or a :class:`Plan` of the active scenario's territories, in force from ISO ``from_date`` on (a later
-scenario/publish feature fills it). With no history, today's plan (the active scenario) is in force for
+id, a published snapshot id (``services.review``: publishing fills it, the file keeps it) or a :class:`Plan`
+of the active scenario's territories, in force from ISO ``from_date`` on. With no history, today's plan (the active scenario) is in force for
 all dates. Ownership under each plan comes from :func:`services.metrics.account_owners`, the one place
 that decides who owns an account.
 """
@@ -19,6 +19,7 @@ import pandas as pd
 from ..engine.kpi import History, Period, compute_kpis, day_number, parse_period
 from ..models import InvalidInputError, Plan, Project, RowProblem
 from .metrics import account_owners, account_workload
+from .review import is_snapshot, snapshot_project
 
 if TYPE_CHECKING:  # the forecast engine is imported when a series is built, not with this module
     from ..engine.forecast import Hierarchy
@@ -53,6 +54,8 @@ def _owner_rows(project: Project) -> tuple[list[int], list[pd.Series]]:
 
 
 def _owners_under(project: Project, plan: Plan | str) -> pd.Series:
+    if isinstance(plan, str) and is_snapshot(project, plan):
+        return account_owners(snapshot_project(project, plan), plan)
     if isinstance(plan, str):
         if plan not in project.plans:
             raise InvalidInputError("plans in force", [f"scenario '{plan}' does not exist"])

@@ -15,6 +15,7 @@ from ..models.project import TerritoryShape
 from ..storage import lock, project_file
 from .metrics import territory_totals
 from .reconcile import reconcile
+from .review import refresh_freeze
 
 #: dirty flags after which the territories layer (polygons, totals) must be brought up to date
 LAYER_INPUTS = {"units", "accounts", "plans", "territories", "scenarios", "layer"}
@@ -34,6 +35,7 @@ def open_project(path: str | os.PathLike, for_writing: bool = False, history: bo
     project = project_file.load(path, history=history)
     project.path = str(path)
     reconcile(project)
+    refresh_freeze(project)
     return project
 
 

@@ -63,8 +63,18 @@ def _to_v3(conn: Connection) -> None:
     schema.create_all(conn)
 
 
+def _to_v4(conn: Connection) -> None:
+    """Schema 3 -> 4: review flow, snapshots, plans in force, comments and project users (new tables); the
+    audit log gains the columns of an assignment change (scenario, unit/account, old and new territory)."""
+    have = {r[1] for r in conn.exec_driver_sql('PRAGMA table_info("audit_log")')}
+    for column in schema.AUDIT_CHANGE_COLUMNS:
+        if column not in have:
+            conn.exec_driver_sql(f'ALTER TABLE "audit_log" ADD COLUMN "{column}" TEXT')
+    schema.create_all(conn)
+
+
 #: version -> step that upgrades a file from version - 1 to version
-MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def file_version(conn: Connection) -> int:

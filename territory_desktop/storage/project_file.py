@@ -42,11 +42,13 @@ from ..models.project import (
     TerritoryShape,
 )
 from . import gpkg, lock, migrations, schema, styles
+from .audit import assignment_changes, os_user
 from .records import (
     DIRTY_TABLES,
     ENTITY_FIELDS,
     ENTITY_KEYS,
     HISTORY_COLUMNS,
+    REVIEW_TABLES,
     SPECS,
     TERRITORY_LAYER_COLUMNS,
     as_multipolygons,
@@ -267,24 +269,31 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
     _set_meta(conn, "revision", str(revision))
     baselines = dict(project.baseline.get("tables", {})) if not fresh else {}
     source = project.baseline.get("source") if not fresh else None
-    new_fids = {}
+    new_fids: dict = {}
+    changed: list[dict] = []
     for table in (t for t in ALL_TABLES if t in tables):
-        current = records(project, table)
         old = baselines.get(table)
         if old is None and source is not None:
             old = records(source, table)
-        changes = diff(SPECS[table], old, current)
-        if changes:
-            fids = apply(conn, changes)
-            if fids is not None:
-                current.loc[changes.inserts.index, "fid"] = fids
-                new_fids[table] = (changes.inserts.index.to_numpy(), fids)
-            _touch_layer(conn, table, current)
-        baselines[table] = current
-    _write_audit(conn, project)
+        baselines[table], changes = _write_table(conn, project, table, old, new_fids)
+        changed.extend(assignment_changes(table, old, baselines[table], changes))
+    _write_audit(conn, project, changed)
     meta = read_meta(conn)
     return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
             "fids": new_fids}
+
+
+def _write_table(conn: Connection, project: Project, table: str, old: pd.DataFrame | None, new_fids: dict):
+    """Write one table's row changes; returns its new baseline and the changes (new fids into ``new_fids``)."""
+    current = records(project, table)
+    changes = diff(SPECS[table], old, current)
+    if changes:
+        fids = apply(conn, changes)
+        if fids is not None:
+            current.loc[changes.inserts.index, "fid"] = fids
+            new_fids[table] = (changes.inserts.index.to_numpy(), fids)
+        _touch_layer(conn, table, current)
+    return current, changes
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -298,13 +307,14 @@ def _touch_layer(conn: Connection, table: str, current: pd.DataFrame) -> None:
         gpkg.touch(conn, table)
 
 
-def _write_audit(conn: Connection, project: Project) -> None:
-    if not project.pending_audit:
+def _write_audit(conn: Connection, project: Project, changed: list[dict]) -> None:
+    """The save's audit entries: the project's pending entries and one row per assignment change."""
+    rows = [{"action": a, "details": d} for a, d in project.pending_audit] + changed
+    if not rows:
         return
-    ts = now()
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
-    conn.execute(schema.audit_log.insert(), [
-        {"ts": ts, "user": user, "action": a, "details": d} for a, d in project.pending_audit])
+    stamp = {"ts": now(), "user": project.user or os_user()}
+    blank = dict.fromkeys(schema.AUDIT_CHANGE_COLUMNS)
+    conn.execute(schema.audit_log.insert(), [{**blank, **r, **stamp} for r in rows])
 
 
 def _saved(project: Project, written: dict) -> None:
@@ -406,6 +416,11 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
     project.planned_visits = _read_frame(conn, "planned_visits", [*HISTORY_COLUMNS["planned_visits"], "fid"])
     project.leads = _read_frame(conn, "leads", LEAD_COLUMNS)
     project.lead_rotation = _read_frame(conn, "lead_rotation", LEAD_ROTATION_COLUMNS)
+    for name, columns in REVIEW_TABLES.items():
+        setattr(project, name, _read_frame(conn, name, [*columns, "fid"] if SPECS[name].key == ("fid",) else columns))
+    project.plans_in_force = [(str(d), str(r)) for d, r in conn.exec_driver_sql(
+        "SELECT from_date, plan_ref FROM plans_in_force WHERE from_date IS NOT NULL AND plan_ref IS NOT NULL "
+        "ORDER BY from_date")]
     if history:
         for name, frame in _read_history(conn).items():
             setattr(project, name, frame)
@@ -469,8 +484,9 @@ def snapshot(project: Project) -> Project:
     tables a save touches."""
     copy = Project(name=project.name, active_scenario=project.active_scenario)
     for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", "leads", "lead_rotation",
-                 *HISTORY_COLUMNS):
+                 *HISTORY_COLUMNS, *REVIEW_TABLES):
         setattr(copy, name, getattr(project, name).copy(deep=False))
+    copy.plans_in_force = list(project.plans_in_force)
     copy.plans = {sid: Plan(p.as_dict(), p.account_overrides()) for sid, p in project.plans.items()}
     copy.territory_shapes = dict(project.territory_shapes)
     return copy

@@ -23,6 +23,7 @@ from ..models.project import (
     TERRITORY_COLUMNS,
     VISIT_COLUMNS,
 )
+from ..models.review import COMMENT_COLUMNS, REVIEW_COLUMNS, SNAPSHOT_COLUMNS, USER_COLUMNS
 from . import schema
 from .rows import GEOMETRY, TableSpec, normalise, record_frame
 
@@ -30,6 +31,9 @@ ENTITY_FIELDS: dict[str, tuple[Field, ...]] = {"units": UNIT_FIELDS, "accounts":
 ENTITY_KEYS = {"units": "unit_id", "accounts": "account_id", "reps": "rep_id"}
 #: history tables without a business id: rows are keyed by their fid, kept in a ``fid`` column of the frame
 HISTORY_COLUMNS = {"sales": SALES_COLUMNS, "visits": VISIT_COLUMNS, "planned_visits": PLANNED_VISIT_COLUMNS}
+#: tables of the review flow and comments (schema 4), by Project attribute = table name
+REVIEW_TABLES = {"scenario_reviews": REVIEW_COLUMNS, "snapshots": SNAPSHOT_COLUMNS, "comments": COMMENT_COLUMNS,
+                 "project_users": USER_COLUMNS}
 TERRITORY_LAYER_COLUMNS = (*schema.TERRITORY_TOTALS, "units_key")
 
 
@@ -72,6 +76,11 @@ SPECS: dict[str, TableSpec] = {
     **{name: _spec(name, ("fid",)) for name in HISTORY_COLUMNS},
     "leads": _spec("leads", ("lead_id",)),
     "lead_rotation": _spec("lead_rotation", ("pool",)),
+    "scenario_reviews": _spec("scenario_reviews", ("fid",)),
+    "snapshots": _spec("snapshots", ("snapshot_id",)),
+    "plans_in_force": _spec("plans_in_force", ("from_date",)),
+    "comments": _spec("comments", ("comment_id",)),
+    "project_users": _spec("project_users", ("user_id",)),
 }
 
 #: which tables each dirty flag of the model (``Project.mark_dirty``) may have changed
@@ -83,6 +92,7 @@ DIRTY_TABLES: dict[str, tuple[str, ...]] = {
     "sales": ("sales",), "visits": ("visits",), "opportunities": ("opportunities",),
     "planned_visits": ("planned_visits",),
     "leads": ("leads", "lead_rotation"),
+    **{name: (name,) for name in (*REVIEW_TABLES, "plans_in_force")},
 }
 
 
@@ -148,6 +158,15 @@ def _account_assignments(project: Project) -> pd.DataFrame:
     return record_frame({c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)})
 
 
+def _plans_in_force(project: Project) -> pd.DataFrame:
+    """The dated plan history; entries whose plan is an in-memory Plan object (not a scenario or snapshot
+    id) are not saved."""
+    rows = [(str(d), ref) for d, ref in project.plans_in_force if isinstance(ref, str)]
+    dates = iso_dates([d for d, _r in rows])
+    return record_frame({"from_date": normalise(dates, "text"),
+                         "plan_ref": np.array([r for _d, r in rows], dtype=object)})
+
+
 def _table_frame(name: str, columns: list[str]) -> Callable[[Project], pd.DataFrame]:
     def build(project: Project) -> pd.DataFrame:
         frame = getattr(project, name)
@@ -172,6 +191,8 @@ BUILDERS: dict[str, Callable[[Project], pd.DataFrame]] = {
     **{name: _table_frame(name, columns) for name, columns in HISTORY_COLUMNS.items()},
     "leads": _table_frame("leads", LEAD_COLUMNS),
     "lead_rotation": _table_frame("lead_rotation", LEAD_ROTATION_COLUMNS),
+    **{name: _table_frame(name, columns) for name, columns in REVIEW_TABLES.items()},
+    "plans_in_force": _plans_in_force,
 }
 
 

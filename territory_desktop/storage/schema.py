@@ -30,7 +30,7 @@ from sqlalchemy.types import UserDefinedType
 
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class _Declared(UserDefinedType):
@@ -193,6 +193,43 @@ audit_log = _table(
     *_columns(user=Text),
     *_required("action"),
     *_columns(details=Text),
+    # schema 4: one row per assignment change (entity_type unit/account), written by every save
+    *_columns(scenario_id=Text, entity_type=Text, entity_id=Text, old_territory_id=Text, territory_id=Text),
+)
+#: the audit-log columns schema 4 added (``migrations._to_v4`` adds them to older files)
+AUDIT_CHANGE_COLUMNS = ("scenario_id", "entity_type", "entity_id", "old_territory_id", "territory_id")
+
+scenario_reviews = _table(
+    "scenario_reviews",  # the review flow: one row per state change of a scenario, oldest first
+    *_required("scenario_id", "status", index=True),
+    *_columns(user=Text, ts=DATETIME, note=Text, from_date=DATE, snapshot_id=Text),
+)
+
+snapshots = _table(
+    "snapshots",  # a published scenario as it was: its territories and assignments (JSON), restorable
+    *_required("snapshot_id", unique=True),
+    *_columns(scenario_id=Text, created=DATETIME, user=Text, note=Text, territories=Text, assignments=Text,
+              account_assignments=Text),
+)
+
+plans_in_force = _table(
+    "plans_in_force",  # which plan owned the accounts from a date on (history attribution of KPIs)
+    Column("from_date", DATE, nullable=False, unique=True),
+    *_required("plan_ref"),  # a snapshot id (a publication) or a scenario id
+)
+
+comments = _table(
+    "comments",
+    *_required("comment_id", unique=True),
+    *_required("entity_type", "entity_id"),  # entity_type: territory, account, scenario
+    *_columns(scenario_id=Text, author=Text, created=DATETIME, text=Text, mentions=Text, resolved=Boolean,
+              resolved_by=Text, resolved_at=DATETIME, source=Text),
+)
+
+project_users = _table(
+    "project_users",  # people who comment and can be @mentioned (reps are mentionable too)
+    *_required("user_id", unique=True),
+    *_columns(name=Text, email=Text, role=Text),
 )
 
 
@@ -225,6 +262,12 @@ LAYERS: dict[str, Layer] = {
     "td_meta": Layer(None, "Territory Desktop project settings (schema version, name, active scenario)"),
     "leads": Layer(None, "Leads with the territory and rep they were assigned to, and why (lon/lat EPSG:4326)"),
     "lead_rotation": Layer(None, "Round-robin state of lead distribution per pool of reps", ("state",)),
+    "scenario_reviews": Layer(None, "Review flow of scenarios: draft, proposed, approved, published, by whom and when"),
+    "snapshots": Layer(None, "Published scenarios as they were (territories and assignments), restorable",
+                       ("territories", "assignments", "account_assignments")),
+    "plans_in_force": Layer(None, "Plan in force from each date: a published snapshot or a scenario"),
+    "comments": Layer(None, "Comment threads on territories, accounts and scenarios", ("mentions",)),
+    "project_users": Layer(None, "People of the project who comment and can be mentioned"),
 }
 
 

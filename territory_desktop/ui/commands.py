@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..models import Plan, Project
 
@@ -40,6 +40,20 @@ class PlanBridge(QObject):
         self.plan.remove_listener(self._accounts)
 
 
+class PlanUndoStack(QUndoStack):
+    """The window's undo stack: a command that would change a frozen scenario (under review or published,
+    ``Plan.frozen``) is not pushed (nor run); ``refused(reason, during_stroke)`` says why instead."""
+
+    refused = Signal(str, bool)
+
+    def push(self, command: QUndoCommand) -> None:
+        reason = getattr(command, "refusal", lambda: None)()
+        if reason:
+            self.refused.emit(reason, getattr(command, "stroke", None) is not None)
+            return
+        super().push(command)
+
+
 class AssignUnitsCommand(QUndoCommand):
     """Assign units to territories. Commands of the same ``stroke`` merge into one undo step."""
 
@@ -53,6 +67,10 @@ class AssignUnitsCommand(QUndoCommand):
         self.stroke = stroke
         self._text = text
         self._update_text()
+
+    def refusal(self) -> str | None:
+        """Why this edit may not run (its scenario is frozen), or None."""
+        return self.plan.frozen
 
     def _update_text(self) -> None:
         n = len(self.new)
@@ -91,6 +109,9 @@ class AccountOverrideCommand(QUndoCommand):
         self.project = project
         self.new = dict(changes)
         self.old: dict[str, str | None] | None = None
+
+    def refusal(self) -> str | None:
+        return self.project.plan.frozen
 
     def redo(self) -> None:
         previous = self.project.plan.set_account_overrides(self.new)

@@ -97,10 +97,12 @@ class WindowFeatures:
 
 
 def install_window_features(window) -> WindowFeatures:
+    from .comments_dock import install_comments_ui
     from .context_menus import install_context_menus
     from .field_packages import install_field_packages
     from .help import install_help
     from .identify import HoverIdentify
+    from .review_ui import install_review_ui
     from .scenarios import install_scenario_switcher
     from .search_bar import install_search
 
@@ -108,5 +110,7 @@ def install_window_features(window) -> WindowFeatures:
     features = WindowFeatures(install_scenario_switcher(window), install_search(window),
                               install_context_menus(window), HoverIdentify(window))
     install_field_packages(window)
+    install_review_ui(window)
+    install_comments_ui(window)
     install_help(window)
     return features

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette, QUndoStack
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QColorDialog,
@@ -25,7 +25,7 @@ from ..services.metrics import unit_measures
 from . import plaintext as msg
 from .actions import build_actions
 from .canvas import MapCanvas
-from .commands import AccountOverrideCommand, ProjectEditCommand
+from .commands import AccountOverrideCommand, PlanUndoStack, ProjectEditCommand
 from .features import install_window_features
 from .layers import ChoroplethLayer, ContextLayer, HeatmapLayer, PointsLayer, RepLayer, bundled_state_outlines
 from .layout import adopt_dock, create_docks, restore_layout, save_layout
@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         #: the Qt-free application state (project, scenario, selection, jobs) the docks subscribe to
         self.state = AppState()
         self.project: Project | None = None
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = PlanUndoStack(self)
         self.canvas = MapCanvas(undo_stack=self.undo_stack)
         self.setCentralWidget(self.canvas)
         self.table_model = TerritoryTableModel()

@@ -74,6 +74,7 @@ def default_layers() -> list[Layer]:
         Layer("territories", "Territory outlines"),
         Layer("accounts", "Accounts", visible=False),
         Layer("reps", "Rep homes"),
+        Layer("comments", "Comment markers"),  # territories and accounts with open comments (ui.comments_dock)
         Layer("labels", "Territory labels"),
     ]
 

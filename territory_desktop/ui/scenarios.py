@@ -1,4 +1,5 @@
-"""The scenario switcher: a combo box in the main toolbar listing the project's scenarios. Picking one
+"""The scenario switcher: a combo box in the main toolbar listing the project's scenarios with their review
+state (``[proposed]``, ``[approved]``, ``[published]``; drafts unmarked). Picking one
 makes it the active scenario (one undo step); the map, the territory table, the totals and printing
 follow through the app state's ``scenario_changed`` event."""
 
@@ -8,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QComboBox, QLabel
 
+from ..services import review
+from .plaintext import tooltip
 from .state import AppState
 
 
@@ -55,8 +58,11 @@ class ScenarioSwitcher(QComboBox):
             names = {sid: str(scen.get(sid, sid)) for sid in project.plans}
             repeated = {n for n in names.values() if list(names.values()).count(n) > 1}
             for sid, name in names.items():
-                self.addItem(f"{name} ({sid})" if name in repeated else name, sid)
-                self.setItemData(self.count() - 1, f"Scenario id: {sid}", Qt.ItemDataRole.ToolTipRole)
+                state = review.status(project, sid)
+                label = f"{name} ({sid})" if name in repeated else name
+                self.addItem(label if state == "draft" else f"{label}  [{state}]", sid)
+                self.setItemData(self.count() - 1, tooltip(f"Scenario id: {sid}; {review.describe(project, sid)}"),
+                                 Qt.ItemDataRole.ToolTipRole)
             self.setCurrentIndex(max(0, self.findData(project.active_scenario)))
         self.setEnabled(self.count() > 1)
         self.blockSignals(False)

@@ -71,8 +71,10 @@ def test_saving_changes_in_place_and_audit_log(grid_project, tmp_path):
     q = open_project(path)
     assert q.plan.territory_of("u0") == "E" and q.plan.territory_of("u3") == "W"
     with sqlite3.connect(path) as con:
-        actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY fid")]
-    assert actions == ["paint"]
+        rows = con.execute("SELECT action, entity_id, old_territory_id, territory_id FROM audit_log "
+                           "ORDER BY fid").fetchall()
+    # the logged entry, then one row per changed assignment (schema 4); u2 was E already: no row
+    assert rows == [("paint", None, None, None), ("assign unit", "u0", "W", "E"), ("assign unit", "u1", "W", "E")]
 
 
 def test_gdal_lists_layers_with_crs_and_dissolved_territories(grid_project, tmp_path):
