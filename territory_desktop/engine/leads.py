@@ -138,12 +138,14 @@ def assign_leads(data: LeadData, world: World, rules: LeadRules, rotation: dict 
 def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
     """Element-wise join of the non-empty strings of several object arrays."""
     out = np.full(n, "", dtype=object)
+    filled = np.zeros(n, dtype=bool)
     for part in parts:
-        has = part != ""
-        both = has & (out != "")
+        has = part.astype(bool)  # non-empty strings (truthiness is cheaper than comparing with "")
+        both = np.flatnonzero(has & filled)
         out[both] = out[both] + sep + part[both]
-        only = has & ~both
+        only = has & ~filled
         out[only] = part[only]
+        filled |= has
     return out
 
 
@@ -258,6 +260,7 @@ def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
 
 def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
     idx = np.flatnonzero(live)
+    skill_text = np.full(len(why), "", dtype=object)
     frame = pd.DataFrame({"p": pool_of[idx], "i": data.industry[idx], "r": data.product[idx]})
     for (p, industry, product), pos in frame.groupby(["p", "i", "r"], sort=False).indices.items():
         rows = idx[pos]
@@ -268,7 +271,8 @@ def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
             note[rows] = f"expertise: no candidate rep has skill {named}"
             continue
         pool_of[rows] = pools.id_of(kept)
-        why[rows] = _joined([why[rows], np.full(len(rows), f"skill '{skill}'", dtype=object)], len(rows), ", ")
+        skill_text[rows] = f"skill '{skill}'"
+    why[:] = _joined([why, skill_text], len(why), ", ")  # one join, not one per group
 
 
 def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
@@ -370,15 +374,15 @@ class _Chooser:
         return ", ".join(parts)
 
     def _loads(self, r: np.ndarray, done: np.ndarray) -> np.ndarray:
-        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise."""
-        cap = np.array(self.cap, dtype=np.int64)[r]
-        held = self.open_at[done].astype(str).astype(object)
-        text = np.where(cap >= 0, ", " + held + " of " + cap.astype(str).astype(object) + " open leads",
-                        ", " + held + " open leads")
+        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise from
+        lookup tables of the numbers' and the reps' texts (a few concatenations, no per-lead formatting)."""
+        held, in_period = self.open_at[done], self.period_at[done]
+        numbers = _number_texts(int(max(held.max(initial=0), in_period.max(initial=0))))
+        caps = np.array([f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap], dtype=object)
+        text = ", " + numbers[held] + caps[r]
         if self.rules.max_per_period is not None:
-            labels = np.array(self.period_labels, dtype=object)[np.array(self.period)[done]]
-            text = (text + ", " + self.period_at[done].astype(str).astype(object)
-                    + f" of {self.rules.max_per_period} in " + labels)
+            labels = np.array([f" of {self.rules.max_per_period} in {k}" for k in self.period_labels], dtype=object)
+            text = text + ", " + numbers[in_period] + labels[np.array(self.period)[done]]
         return text
 
     def _turn(self, p: int, left: list[int]) -> int:
@@ -415,13 +419,20 @@ class _Chooser:
         reasons = why[done]
         text = np.where(reasons != "", text + ": " + reasons, text)
         mode = self.rules.round_robin
-        turn = np.array([f", round robin ({mode}) among {k}" if k else "" for k in self.turns[done]], dtype=object)
-        text = text + turn
+        turns = self.turns[done]
+        among = np.array([""] + [f", round robin ({mode}) among {k}" for k in range(1, int(turns.max(initial=0)) + 1)],
+                         dtype=object)
+        text = text + among[turns]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
             text = text + self._loads(r, done)
         out[done] = text
         return out
+
+
+def _number_texts(top: int) -> np.ndarray:
+    """'0', '1', ... str(top) as an object array (indexing it is cheaper than formatting every number)."""
+    return np.array([str(k) for k in range(top + 1)], dtype=object)
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:
