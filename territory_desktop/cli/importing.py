@@ -29,6 +29,16 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
                                                       "would be removed are printed and nothing changes)")
 
 
+def _add_table_file(p: argparse.ArgumentParser) -> None:
+    """FILE, --map, --sheet, --encoding and the mode options of a CSV/XLSX import."""
+    p.add_argument("file", metavar="FILE", help=".csv or .xlsx file")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help=_MAP_HELP)
+    p.add_argument("--sheet", help="worksheet of an XLSX file (default: the first)")
+    p.add_argument("--encoding", help="text encoding of a CSV (default: from its BOM, else UTF-8, else "
+                                      "Windows-1252)")
+    _add_mode(p)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-units", help="import geographic units (Shapefile, GeoPackage, GeoJSON, KML)",
                        description="Add or update the project's units from the polygons of a vector file, in "
@@ -49,12 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "file, matched by id. Locations come from lat/lon columns or, where those "
                                        "are empty, from a US ZIP code column (offline, at the ZIP centroid).")
         p.add_argument("project", metavar="PROJECT", help="project file (.gpkg), created if missing")
-        p.add_argument("file", metavar="FILE", help=".csv or .xlsx file")
-        p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help=_MAP_HELP)
-        p.add_argument("--sheet", help="worksheet of an XLSX file (default: the first)")
-        p.add_argument("--encoding", help="text encoding of a CSV (default: from its BOM, else UTF-8, else "
-                                          "Windows-1252)")
-        _add_mode(p)
+        _add_table_file(p)
         p.set_defaults(func=run_import, kind=kind)
     _register_history(sub)
 
@@ -71,12 +76,7 @@ def _register_history(sub: argparse._SubParsersAction) -> None:
                             "(dates, numbers, duplicates, accounts and reps the project must have); a bad "
                             "row is listed and nothing is imported. The KPIs count each row for the "
                             "territory that owned its account at the row's date.")
-        p.add_argument("file", metavar="FILE", help=".csv or .xlsx file")
-        p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help=_MAP_HELP)
-        p.add_argument("--sheet", help="worksheet of an XLSX file (default: the first)")
-        p.add_argument("--encoding", help="text encoding of a CSV (default: from its BOM, else UTF-8, else "
-                                          "Windows-1252)")
-        _add_mode(p)
+        _add_table_file(p)
         p.set_defaults(func=run_history_import, kind=kind)
 
 
