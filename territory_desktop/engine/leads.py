@@ -318,10 +318,69 @@ class _Chooser:
         self.pool_state: dict[int, tuple] = {}
 
     def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
+        """Assign in ``order``. Leads whose only candidate can never be blocked (no absence, and every lead
+        it could take still fits its caps) are assigned at once; the loop takes the others, in order. The
+        held counts in the texts are then counted from the final assignment, in order (same numbers)."""
+        self.open0, self.period_count0 = list(self.open), dict(self.period_count)
+        fast = self._never_blocked(pool_of, territory)
+        self._loop(order[~fast[order]], pool_of, territory)
+        single = np.array([p[0] if len(p) == 1 else -1 for p in self.pools], dtype=np.int64)
+        self.rep[fast] = single[pool_of[fast]]
+        self._held_counts(order)
+
+    def _never_blocked(self, pool_of: np.ndarray, territory: np.ndarray) -> np.ndarray:
+        """Leads with a territory whose pool is one rep that no absence or cap can stop, whatever the order."""
+        has = territory >= 0
+        reps = len(self.cap)
+        safe = np.ones(reps, dtype=bool)
+        if self.rules.active("availability"):
+            safe[sorted({k // 1_000_000 for k in self.absent})] = False
+        if self.rules.active("capacity"):
+            per_pool = np.bincount(pool_of[has] * self.width + np.array(self.period)[has],
+                                   minlength=len(self.pools) * self.width).reshape(len(self.pools), self.width)
+            most = np.zeros((reps, self.width), dtype=np.int64)  # leads each rep could get, per period
+            for p, members in enumerate(self.pools):
+                for r in members:
+                    most[r] += per_pool[p]
+            cap = np.array(self.cap, dtype=np.int64)
+            safe &= (cap < 0) | (np.array(self.open0) + most.sum(axis=1) <= cap)
+            limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
+            if limit >= 0:
+                held = np.zeros(reps * self.width, dtype=np.int64)
+                for key, c in self.period_count0.items():
+                    held[key] = c
+                safe &= (held.reshape(reps, self.width) + most <= limit).all(axis=1)
+        fast_pool = np.array([len(p) == 1 and bool(safe[p[0]]) for p in self.pools], dtype=bool)
+        return has & fast_pool[pool_of]
+
+    def _held_counts(self, order: np.ndarray) -> None:
+        """``open_at``/``period_at``: the rep's open leads and leads in the period once each lead is taken."""
+        n = len(self.rep)
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(len(order))
+        done = np.flatnonzero(self.rep >= 0)
+        rep, period = self.rep[done], np.array(self.period, dtype=np.int64)[done]
+        held = np.zeros(len(self.cap) * self.width, dtype=np.int64)  # leads held before this run
+        for key, c in self.period_count0.items():
+            held[key] = c
+        for key, start, target in ((rep, np.array(self.open0, dtype=np.int64), "open_at"),
+                                   (rep * self.width + period, held, "period_at")):
+            seq = np.lexsort((position[done], key))
+            k = key[seq]
+            first = np.r_[True, k[1:] != k[:-1]]
+            run_start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
+            rank = np.empty(len(k), dtype=np.int64)
+            rank[seq] = np.arange(len(k)) - run_start + 1
+            out = np.zeros(n, dtype=np.int64)
+            out[done] = start[key] + rank
+            setattr(self, target, out)
+
+    def _loop(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
         avail = self.rules.active("availability") and bool(self.absent)
         capacity = self.rules.active("capacity")
         limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
-        rep, turns, open_at, period_at = ([-1] * len(order) for _ in range(4))
+        n = len(pool_of)
+        rep, turns = [-1] * n, [-1] * n
         pool_list, has_terr = pool_of.tolist(), (territory >= 0).tolist()
         pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
         absent, day, period = self.absent, self.day, self.period
@@ -347,9 +406,8 @@ class _Chooser:
             open_[r] += 1
             key = r * width + period[i]
             count[key] = count.get(key, 0) + 1
-            rep[i], open_at[i], period_at[i] = r, open_[r], count[key]
+            rep[i] = r
         self.rep, self.turns = np.array(rep, dtype=np.int64), np.maximum(np.array(turns), 0)
-        self.open_at, self.period_at = np.array(open_at), np.array(period_at)
 
     def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
         if not pool:
