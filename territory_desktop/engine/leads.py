@@ -136,17 +136,21 @@ def assign_leads(data: LeadData, world: World, rules: LeadRules, rotation: dict 
 
 
 def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
-    """Element-wise join of the non-empty strings of several object arrays."""
-    out = np.full(n, "", dtype=object)
-    filled = np.zeros(n, dtype=bool)
+    """Element-wise join of the non-empty strings of several object arrays.
+
+    The parts hold few distinct texts (a rule's reason is mostly one sentence), so the rows are grouped by
+    their combination of texts and each distinct combination is joined once."""
+    if not parts:
+        return np.full(n, "", dtype=object)
+    key = np.zeros(n, dtype=np.int64)
     for part in parts:
-        has = part.astype(bool)  # non-empty strings (truthiness is cheaper than comparing with "")
-        both = np.flatnonzero(has & filled)
-        out[both] = out[both] + sep + part[both]
-        only = has & ~filled
-        out[only] = part[only]
-        filled |= has
-    return out
+        codes, uniques = pd.factorize(part)
+        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]  # stays below n: no overflow
+    combos, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = np.empty(len(combos), dtype=object)
+    for k, row in enumerate(first.tolist()):
+        texts[k] = sep.join(str(part[row]) for part in parts if isinstance(part[row], str) and part[row])
+    return texts[inverse]
 
 
 # ------------------------------------------------------------------------------------------ territories
