@@ -32,7 +32,8 @@ from scipy import stats
 SEASON = 12
 LEVELS = ("total", "region", "district", "territory")
 
-BaseForecaster = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: f(y (n, T), h) -> (mean (n, h), sd (n, h), resid_var (n,)[, in-sample residuals (n, T)])
+BaseForecaster = Callable[[np.ndarray, int], tuple[np.ndarray, ...]]
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _design(n: int, first_month: int, weights_half_life: float | None) -> tuple[
 def seasonal_trend(window: int = 36, half_life: float | None = None) -> BaseForecaster:
     """The base model (see the module docstring): ``f(y (n, T), h) -> (mean, sd (n, h), resid_var (n,))``."""
 
-    def forecast(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def forecast(y: np.ndarray, h: int) -> tuple[np.ndarray, ...]:
         y = np.asarray(y, dtype=float)[:, -window:]
         n = y.shape[1]
         X, w = _design(n + h, -n, half_life)
@@ -173,8 +174,8 @@ def forecast_hierarchy(hier: Hierarchy, bottom_history: np.ndarray, h: int,
                        base: BaseForecaster | None = None) -> Forecast:
     """Forecast every node ``h`` months after ``bottom_history`` (bottom series x months), reconciled."""
     y = hier.S @ np.asarray(bottom_history, dtype=float)
-    mean, sd, resid_var, *resid = (base or seasonal_trend())(y, h)  # a base may give its residuals too
-    return reconcile(hier, mean, sd, resid_var, resid=resid[0] if resid else None)
+    out = (base or seasonal_trend())(y, h)  # a base may give its in-sample residuals too
+    return reconcile(hier, out[0], out[1], out[2], resid=out[3] if len(out) > 3 else None)
 
 
 def _scores(actual, fc_mean, lo80, hi80, lo95, hi95, scale) -> np.ndarray:

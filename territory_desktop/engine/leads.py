@@ -351,8 +351,8 @@ class _Chooser:
             limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
             if limit >= 0:
                 held = np.zeros(reps * self.width, dtype=np.int64)
-                for key, c in self.period_count0.items():
-                    held[key] = c
+                for slot, c in self.period_count0.items():
+                    held[slot] = c
                 safe &= (held.reshape(reps, self.width) + most <= limit).all(axis=1)
         fast_pool = np.array([len(p) == 1 and bool(safe[p[0]]) for p in self.pools], dtype=bool)
         return has & fast_pool[pool_of]
@@ -365,8 +365,8 @@ class _Chooser:
         done = np.flatnonzero(self.rep >= 0)
         rep, period = self.rep[done], np.array(self.period, dtype=np.int64)[done]
         held = np.zeros(len(self.cap) * self.width, dtype=np.int64)  # leads held before this run
-        for key, c in self.period_count0.items():
-            held[key] = c
+        for slot, c in self.period_count0.items():
+            held[slot] = c
         for key, start, target in ((rep, np.array(self.open0, dtype=np.int64), "open_at"),
                                    (rep * self.width + period, held, "period_at")):
             seq = np.lexsort((position[done], key))

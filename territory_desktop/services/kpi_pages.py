@@ -78,7 +78,7 @@ def kpi_page(project: Project, summaries: list[TerritorySummary], period: str | 
     before = kpi_table(project, prior_label, coded=coded).set_index("group_id")
     ids = [s.territory_id for s in summaries]
     now, before = now.reindex(ids), before.reindex(ids)
-    rows = [(str(s.number), s.name, s.rep_name, fmt_money(r.sales), _pct(r.growth_yoy), _pct(r.growth_pop),
+    rows: list[tuple[str, ...]] = [(str(s.number), s.name, s.rep_name, fmt_money(r.sales), _pct(r.growth_yoy), _pct(r.growth_pop),
              _share(r.win_rate), _share(r.coverage), fmt_money(r.pipeline))
             for s, r in zip(summaries, now.itertuples(), strict=True)]
     return KpiPage(label, prior_label, rows, _total_row(now, before), now["sales"].fillna(0).to_numpy(float),

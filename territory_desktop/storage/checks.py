@@ -128,7 +128,8 @@ def convert_bool(text: pd.Series, f: Field, rows: np.ndarray, column: str) -> tu
     lower = text.str.lower()
     yes, no = lower.isin(TRUE_WORDS).to_numpy(), lower.isin(FALSE_WORDS).to_numpy()
     blank = (text == "").to_numpy()
-    values = np.where(yes, True, np.where(no, False, f.default)).astype(object)
+    values = np.full(len(text), f.default, dtype=object)
+    values[yes], values[no] = True, False
     problems = [RowProblem(int(rows[i]), column, f"'{_short(text.iat[i])}' is not true/false (1/0, yes/no)")
                 for i in np.flatnonzero(~(yes | no | blank))]
     return values, problems
