@@ -86,7 +86,7 @@ def run_history_import(args: argparse.Namespace) -> int:
     from ..services.project import open_project
 
     project = open_project(args.project)
-    read = read_history_file(args.kind, args.file, parse_mapping(args.map), args.sheet, args.encoding)
+    read = read_history_file(args.kind, args.file, parse_mapping(args.map), args.sheet, args.encoding, project)
     prepared = prepare_history_import(project, args.kind, read, Path(args.file).name, args.mode)
     return _confirm_apply_save(args, project, prepared)
 

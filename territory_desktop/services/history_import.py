@@ -41,12 +41,19 @@ WON_STAGE, LOST_STAGE = "Closed Won", "Closed Lost"
 
 
 def read_history_file(kind: str, path: str | Path, mapping: dict[str, str] | None = None,
-                      sheet: str | None = None, encoding: str | None = None) -> TableRead:
-    """Read and validate a sales, visits or opportunities table; every bad row is listed in one error."""
+                      sheet: str | None = None, encoding: str | None = None, project: Project | None = None
+                      ) -> TableRead:
+    """Read and validate a sales, visits or opportunities table; every bad row is listed in one error
+    (with ``project``, rows naming an account or rep it does not have too)."""
     if kind not in HISTORY_KINDS:
         raise import_error(Path(path).name, [f"unknown history table '{kind}' ({', '.join(HISTORY_KINDS)})"])
     id_field = "opportunity_id" if kind == "opportunities" else None
-    check = _opportunity_problems if kind == "opportunities" else partial(_duplicate_keys, kind)
+    own = _opportunity_problems if kind == "opportunities" else partial(_duplicate_keys, kind)
+
+    def check(frame: pd.DataFrame, rows: np.ndarray, columns: dict[str, str], reported: np.ndarray) -> list:
+        known = [] if project is None else _reference_problems(project, frame, rows, columns)
+        return own(frame, rows, columns, reported) + known
+
     read = read_and_validate(path, FIELDS[kind], id_field, mapping, sheet, encoding, located=False, row_check=check)
     extra = [c for c in read.frame.columns if c not in COLUMNS[kind]]
     if extra:
@@ -117,17 +124,18 @@ def _settle_outcome(o: pd.DataFrame) -> np.ndarray:
     return decided
 
 
-def _reference_problems(project: Project, read: TableRead) -> list[RowProblem]:
+def _reference_problems(project: Project, frame: pd.DataFrame, rows: np.ndarray, mapping: dict[str, str]
+                        ) -> list[RowProblem]:
     """Rows whose account or rep is not in the project, each named with its row."""
     problems = []
     for column, table in (("account_id", project.accounts), ("rep_id", project.reps)):
-        if column not in read.frame:
+        if column not in frame:
             continue
-        values = read.frame[column].astype(object).where(read.frame[column].notna(), "").astype(str)
+        values = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
         known = set(table[column].astype(str)) if len(table) else set()
         unknown = ((values != "") & ~values.isin(known)).to_numpy()
         what = "account" if column == "account_id" else "rep"
-        problems += [RowProblem(int(read.rows[i]), read.mapping.get(column, column),
+        problems += [RowProblem(int(rows[i]), mapping.get(column, column),
                                 f"unknown {what} '{values.iat[i]}' (not in the project's {what}s)")
                      for i in np.flatnonzero(unknown)[: LISTED * 10]]
     return problems
@@ -142,7 +150,7 @@ def prepare_history_import(project: Project, kind: str, read: TableRead, source:
     from .project import ensure_history
 
     check_mode(mode, source)
-    problems = _reference_problems(project, read)
+    problems = _reference_problems(project, read.frame, read.rows, read.mapping)
     if problems:
         raise import_error(source, sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
     ensure_history(project)
@@ -160,5 +168,5 @@ def prepare_history_import(project: Project, kind: str, read: TableRead, source:
 def import_history(project: Project, kind: str, path: str | Path, mapping: dict[str, str] | None = None,
                    sheet: str | None = None, encoding: str | None = None, mode: Mode = "upsert") -> ImportReport:
     """Read, validate and import sales, visits or opportunities (one call: the CLI and tests)."""
-    read = read_history_file(kind, path, mapping, sheet, encoding)
+    read = read_history_file(kind, path, mapping, sheet, encoding, project)
     return apply_import(project, prepare_history_import(project, kind, read, Path(path).name, mode))

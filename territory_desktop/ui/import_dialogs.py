@@ -262,7 +262,7 @@ def read_data_file(parent: QWidget, path: str) -> tuple[importing.Kind, object] 
         if kind in importing.HISTORY_KINDS:
             from ..services.history_import import read_history_file
 
-            return kind, read_history_file(kind, path)
+            return kind, read_history_file(kind, path, project=getattr(parent, "project", None))
         reader = importing.read_accounts_file if kind == "accounts" else importing.read_reps_file
         return kind, reader(path)
     dialog = UnitColumnsDialog(name, importing.vector_columns(path), parent)

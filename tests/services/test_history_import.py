@@ -81,6 +81,15 @@ def test_unknown_accounts_and_reps_are_refused_by_row(tmp_path):
                                 "row 4, column 'rep_id': unknown rep 'R7' (not in the project's reps)"]
 
 
+def test_bad_values_and_unknown_accounts_are_listed_together(tmp_path):
+    p = tiny_project()
+    path = write(tmp_path, "s.csv", "account_id,period,amount\na1,2026-01,1\nzz9,2026-02,1\na2,someday,1\n")
+    with pytest.raises(InvalidInputError) as exc:
+        read_history_file("sales", path, project=p)
+    assert problems_of(exc) == ["row 3, column 'account_id': unknown account 'zz9' (not in the project's accounts)",
+                                "row 4, column 'period': 'someday' is not a month (YYYY-MM)"]
+
+
 def test_duplicate_keys_in_the_file_name_the_first_row(tmp_path):
     path = write(tmp_path, "dup.csv", "account_id,period,product,amount\na1,2026-01,Core,1\n"
                                       "a2,2026-01,Core,1\na1,2026-01-20,Core,2\n")
