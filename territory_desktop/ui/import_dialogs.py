@@ -151,7 +151,10 @@ class ImportModeDialog(QDialog):
         self._prepared: dict[str, importing.PreparedImport | InvalidInputError] = {}
         self.prepared: importing.PreparedImport | None = None
         have = len(getattr(project, kind))
-        intro = QLabel(f"{len(read.frame):,} {kind} in the file; the project has {have:,}.")
+        noun = f"{kind} rows" if kind in importing.HISTORY_KINDS else kind
+        intro = QLabel(f"{len(read.frame):,} {noun} in the file; the project has {have:,}."
+                       + (" Rows are matched by account, month and product." if kind == "sales" else
+                          " Rows are matched by account, rep and date." if kind == "visits" else ""))
         self.group = QButtonGroup(self)
         box = QGroupBox("Mode")
         modes = QVBoxLayout(box)
