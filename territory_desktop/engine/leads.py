@@ -142,15 +142,22 @@ def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
     their combination of texts and each distinct combination is joined once."""
     if not parts:
         return np.full(n, "", dtype=object)
-    key = np.zeros(n, dtype=np.int64)
-    for part in parts:
-        codes, uniques = pd.factorize(part)
-        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]  # stays below n: no overflow
-    combos, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    texts = np.empty(len(combos), dtype=object)
+    first, inverse = _combinations(parts)
+    texts = np.empty(len(first), dtype=object)
     for k, row in enumerate(first.tolist()):
         texts[k] = sep.join(str(part[row]) for part in parts if isinstance(part[row], str) and part[row])
     return texts[inverse]
+
+
+def _combinations(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct combinations of values across ``parts`` (arrays of one length): the first row of each
+    and each row's combination number."""
+    key = np.zeros(len(parts[0]), dtype=np.int64)
+    for part in parts:
+        codes, uniques = pd.factorize(part)
+        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]  # stays below n: no overflow
+    _combos, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse
 
 
 # ------------------------------------------------------------------------------------------ territories
@@ -477,14 +484,13 @@ class _Chooser:
         if not len(done):
             return out
         r = self.rep[done]
-        text = head[done] + "; rep " + self.world.rep_names[r].astype(object)
-        reasons = why[done]
-        text = np.where(reasons != "", text + ": " + reasons, text)
-        mode = self.rules.round_robin
-        turns = self.turns[done]
-        among = np.array([""] + [f", round robin ({mode}) among {k}" for k in range(1, int(turns.max(initial=0)) + 1)],
-                         dtype=object)
-        text = text + among[turns]
+        heads, reasons, turns = head[done], why[done], self.turns[done]
+        names, mode = self.world.rep_names, self.rules.round_robin
+        first, inverse = _combinations([heads, r, reasons, turns])  # few distinct: format each once
+        texts = np.array([f"{heads[i]}; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
+                          + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "")
+                          for i in first.tolist()], dtype=object)
+        text = texts[inverse]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
             text = text + self._loads(r, done)
