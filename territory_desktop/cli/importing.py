@@ -1,4 +1,5 @@
-"""``import-units``, ``import-accounts``, ``import-reps``: bring files into a project.
+"""``import-units``, ``import-accounts``, ``import-reps``; ``import-sales``, ``import-opportunities``,
+``import-visits`` (``--project P.gpkg FILE``, the project must exist): bring files into a project.
 
 The whole file is validated first; every bad row is listed on stderr (row, column, reason) and the
 command exits 2 with nothing written. A project that does not exist yet is created.
@@ -14,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import TextProgress, parse_mapping
+from ._common import TextProgress, parse_mapping, project_command
 
 _MAP_HELP = ("FIELD=COLUMN: use COLUMN of the file for FIELD (repeatable). Columns are otherwise matched by "
              "name, ignoring case and punctuation (e.g. 'Account ID', 'Latitude', 'ZIP')")
@@ -26,6 +27,16 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("upsert", "append", "replace"), default="upsert", help=_MODE_HELP)
     p.add_argument("--yes", action="store_true", help="confirm --mode replace (without it, the counts of what "
                                                       "would be removed are printed and nothing changes)")
+
+
+def _add_table_file(p: argparse.ArgumentParser) -> None:
+    """FILE, --map, --sheet, --encoding and the mode options of a CSV/XLSX import."""
+    p.add_argument("file", metavar="FILE", help=".csv or .xlsx file")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help=_MAP_HELP)
+    p.add_argument("--sheet", help="worksheet of an XLSX file (default: the first)")
+    p.add_argument("--encoding", help="text encoding of a CSV (default: from its BOM, else UTF-8, else "
+                                      "Windows-1252)")
+    _add_mode(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,13 +59,55 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "file, matched by id. Locations come from lat/lon columns or, where those "
                                        "are empty, from a US ZIP code column (offline, at the ZIP centroid).")
         p.add_argument("project", metavar="PROJECT", help="project file (.gpkg), created if missing")
-        p.add_argument("file", metavar="FILE", help=".csv or .xlsx file")
-        p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help=_MAP_HELP)
-        p.add_argument("--sheet", help="worksheet of an XLSX file (default: the first)")
-        p.add_argument("--encoding", help="text encoding of a CSV (default: from its BOM, else UTF-8, else "
-                                          "Windows-1252)")
-        _add_mode(p)
+        _add_table_file(p)
         p.set_defaults(func=run_import, kind=kind)
+    _register_history(sub)
+
+
+_HISTORY = {"sales": "sales transactions (account, month, product, amount)",
+            "opportunities": "opportunities (id, account, rep, created, closed, stage, amount, won)",
+            "visits": "visits made (account, rep, date, minutes, outcome, note)"}
+
+
+def _register_history(sub: argparse._SubParsersAction) -> None:
+    for kind, what in _HISTORY.items():
+        p = project_command(sub, f"import-{kind}", f"import {kind} history from CSV or XLSX",
+                            f"Add {what} to the project from a CSV or XLSX file. Every row is checked first "
+                            "(dates, numbers, duplicates, accounts and reps the project must have); a bad "
+                            "row is listed and nothing is imported. The KPIs count each row for the "
+                            "territory that owned its account at the row's date.")
+        _add_table_file(p)
+        p.set_defaults(func=run_history_import, kind=kind)
+
+
+def run_history_import(args: argparse.Namespace) -> int:
+    """``import-sales|import-opportunities|import-visits --project P FILE``: validate, prepare, apply, save."""
+    from ..services.history_import import prepare_history_import, read_history_file
+    from ..services.project import open_project
+
+    project = open_project(args.project)
+    read = read_history_file(args.kind, args.file, parse_mapping(args.map), args.sheet, args.encoding, project)
+    prepared = prepare_history_import(project, args.kind, read, Path(args.file).name, args.mode)
+    return _confirm_apply_save(args, project, prepared)
+
+
+def _confirm_apply_save(args: argparse.Namespace, project, prepared) -> int:
+    """Refuse an unconfirmed replace (printing what it would do), else apply, save and print the report."""
+    from ..services.importing import apply_import
+    from ..services.project import save_project
+
+    if args.mode == "replace" and project.path is not None and not args.yes:
+        print(f"--mode replace would change the {args.kind} of {Path(args.project).name}:", file=sys.stderr)
+        for line in prepared.counts.lines():
+            print(f"  {line}", file=sys.stderr)
+        print("nothing was changed; run again with --yes to replace", file=sys.stderr)
+        return 2
+    report = apply_import(project, prepared)
+    save_project(project, args.project)
+    for line in report.lines():
+        stream = sys.stderr if line.startswith("warning") else sys.stdout
+        print(line, file=stream)
+    return 0
 
 
 def _load_or_new(path: str):
@@ -77,8 +130,7 @@ def _read(args: argparse.Namespace):
 
 def run_import(args: argparse.Namespace) -> int:
     """Read and validate, prepare the change for ``--mode``, confirm a replace, apply and save."""
-    from ..services.importing import apply_import, prepare_import
-    from ..services.project import save_project
+    from ..services.importing import prepare_import
 
     progress = TextProgress()
     project = _load_or_new(args.project)
@@ -86,16 +138,5 @@ def run_import(args: argparse.Namespace) -> int:
     read = _read(args)
     progress(0.5, "comparing with the project")
     prepared = prepare_import(project, args.kind, read, Path(args.file).name, args.mode)
-    if args.mode == "replace" and project.path is not None and not args.yes:
-        print(f"--mode replace would change the {args.kind} of {Path(args.project).name}:", file=sys.stderr)
-        for line in prepared.counts.lines():
-            print(f"  {line}", file=sys.stderr)
-        print("nothing was changed; run again with --yes to replace", file=sys.stderr)
-        return 2
-    report = apply_import(project, prepared)
     progress(0.8, "saving")
-    save_project(project, args.project)
-    for line in report.lines():
-        stream = sys.stderr if line.startswith("warning") else sys.stdout
-        print(line, file=stream)
-    return 0
+    return _confirm_apply_save(args, project, prepared)

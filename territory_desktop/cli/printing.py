@@ -55,6 +55,10 @@ def register(subparsers) -> None:
     p.add_argument("--max-accounts", type=number_in(0, 1_000_000, int), default=0, metavar="N",
                    help="map book: list at most N accounts per territory, largest potential first (0 = all, "
                         "at most 1000000)")
+    p.add_argument("--kpi-period", default=None, metavar="PERIOD",
+                   help="map book: the period of the KPI page, e.g. 2026-Q3, 2026-07 or 2026 (default: the last "
+                        "complete quarter with sales)")
+    p.add_argument("--no-kpi-page", action="store_true", help="map book: leave out the KPI page")
     p.add_argument("--dpi", type=number_in(50, 1200, int), default=None,
                    help="PNG pixel density, 50 to 1200 (default 200); PDF/SVG are vector (coordinates at 300 dpi)")
     p.set_defaults(func=run)
@@ -91,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = PrintOptions(page=spec, title=args.title, subtitle=args.subtitle, units=args.units,
                            accounts=args.accounts, reps=not args.no_reps, routes=routes, source=args.source,
-                           when=date.today(), dpi=dpi, scenario=args.scenario, max_accounts=args.max_accounts)
+                           when=date.today(), dpi=dpi, scenario=args.scenario, max_accounts=args.max_accounts,
+                           kpi_page=not args.no_kpi_page, kpi_period=args.kpi_period)
     if args.atlas:
         files = export_book(project, args.out, options, progress=TextProgress())
     else:

@@ -11,13 +11,15 @@ from .allocate import emit
 
 DESCRIPTION = """\
 Split --total across the territories of the active scenario: even, by potential, by prior_year sales
-(last complete calendar year), by trailing_12 months of sales, or a blend (--blend potential=0.5
---blend trailing_12=0.5). Quotas add up to the total to the cent. New reps (--new-rep R05=2026-03, the
+(last complete calendar year), by trailing_12 months of sales, bottom-up from the forecast of each
+territory's sales over the plan's 12 months (the quotas are the forecast; with --total, scaled to it), or a
+blend (--blend potential=0.5 --blend trailing_12=0.5). Quotas add up to the total to the cent. New reps (--new-rep R05=2026-03, the
 first month in role) get a linear ramp of --ramp 3, 6 or 9 months to full productivity over the plan's
 12 months from --start. --coverage F adds how many reps the plan needs to cover F of its workload.
 
 Examples:
   territory-desktop quotas --project demo.gpkg --total 12000000 --method potential
+  territory-desktop quotas --project demo.gpkg --method bottom-up --start 2027-01 --json
   territory-desktop quotas --project demo.gpkg --total 12e6 --method blend --blend potential=1 \\
       --blend trailing_12=1 --new-rep R07=2027-02 --ramp 6 --start 2027-01 --coverage 0.9 --json
 """
@@ -26,8 +28,9 @@ Examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = project_command(sub, "quotas", "top-down quotas per territory, ramps for new reps, reps needed",
                         DESCRIPTION, raw=True)
-    p.add_argument("--total", type=number_in(0, 1e13, low_open=True), required=True, metavar="X",
-                   help="the total quota (currency), more than 0")
+    p.add_argument("--total", type=number_in(0, 1e13, low_open=True), metavar="X",
+                   help="the total quota (currency), more than 0; needed by every method but bottom-up (where "
+                        "it scales the forecast to this total)")
     p.add_argument("--method", choices=METHODS, required=True, help="how to split the total")
     p.add_argument("--blend", action="append", default=[], metavar="METHOD=WEIGHT",
                    help="with --method blend: a basis and its weight (repeat)")

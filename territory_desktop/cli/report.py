@@ -18,8 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "(default: the last complete quarter with sales)")
     p.add_argument("--by", default="territory", choices=["territory", "rep", "district", "region"],
                    help="group the KPIs by (default territory)")
-    p.add_argument("--quotas", metavar="FILE", help="CSV/XLSX with columns id, quota: the period's quota per "
-                                                    "group, for attainment")
+    p.add_argument("--quotas", metavar="FILE", help="CSV/XLSX with columns id (or territory_id, as quotas --out "
+                                                    "writes), quota and optionally period: the period's quota "
+                                                    "per group, for attainment (a rep's, district's or region's "
+                                                    "quota defaults to the sum of its territories')")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument("--xlsx", metavar="OUT.xlsx", help="write the KPI table to an XLSX (or .csv) file")
@@ -27,12 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..services.kpi import read_quotas
+    from ..engine.kpi import parse_period
+    from ..services.kpi import latest_period, read_quotas
     from ..services.kpi_report import build_report
     from ..services.project import open_project
 
-    quotas = read_quotas(args.quotas) if args.quotas else None
-    report = build_report(open_project(args.project), args.period, args.by, quotas)
+    project = open_project(args.project)
+    period = args.period or latest_period(project)
+    quotas = read_quotas(args.quotas, parse_period(period).label) if args.quotas else None
+    report = build_report(project, period, args.by, quotas)
     if args.json:
         print(json.dumps(report, indent=2))
     elif args.xlsx:

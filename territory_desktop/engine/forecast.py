@@ -6,10 +6,13 @@ towards recent months with a half-life; the backtest on the demo chose plain lea
 benchmarks/forecast.py). All series are fitted in one ``lstsq`` call (they share the design matrix). Prediction intervals come from the residual
 scale with the regression's own parameter uncertainty and a Student t quantile.
 
-Reconciliation: MinTrace with the diagonal of the in-sample residual variances (``MinT-WLS``, Wickramasuriya,
-Athanasopoulos & Hyndman 2019): ``y~ = S (S' W^-1 S)^-1 S' W^-1 y^``; the reconciled variance is
-``S G W_h G' S'``, and no node's interval is narrower than its own base model's (W ignores the errors
-that series share). Negative bottom forecasts are set to 0 and summed up again, so every level is
+Reconciliation: MinTrace (Wickramasuriya, Athanasopoulos & Hyndman 2019): ``y~ = S (S' W^-1 S)^-1 S' W^-1 y^``.
+With the base model's in-sample residuals (``seasonal_trend`` gives them) W is ``MinT-shrink``: the residual
+variances with their correlation shrunk towards the identity (Schafer-Strimmer), so errors that series share
+weigh in; other bases (seasonal naive, the benchmark's peers) use the diagonal (``MinT-WLS``). The reconciled
+variance is ``diag(S G W_h G' S')`` with ``W_h = D_h R D_h`` (the base forecasts' sd, the same correlation),
+and no node's interval is narrower than its own base model's. On the demo, MinT-shrink brought the region
+level's 80 % coverage from 69.7 % (WLS) to 77.3 % and lowered MASE at every level (README, issue 14). Negative bottom forecasts are set to 0 and summed up again, so every level is
 non-negative and territories add up to districts, districts to regions, regions to the total.
 
 Backtest: rolling origins over the last ``holdout`` months, each forecasting 1..``horizon`` months ahead
@@ -29,7 +32,8 @@ from scipy import stats
 SEASON = 12
 LEVELS = ("total", "region", "district", "territory")
 
-BaseForecaster = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: f(y (n, T), h) -> (mean (n, h), sd (n, h), resid_var (n,)[, in-sample residuals (n, T)])
+BaseForecaster = Callable[[np.ndarray, int], tuple[np.ndarray, ...]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def _design(n: int, first_month: int, weights_half_life: float | None) -> tuple[
 def seasonal_trend(window: int = 36, half_life: float | None = None) -> BaseForecaster:
     """The base model (see the module docstring): ``f(y (n, T), h) -> (mean, sd (n, h), resid_var (n,))``."""
 
-    def forecast(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def forecast(y: np.ndarray, h: int) -> tuple[np.ndarray, ...]:
         y = np.asarray(y, dtype=float)[:, -window:]
         n = y.shape[1]
         X, w = _design(n + h, -n, half_life)
@@ -88,10 +92,10 @@ def seasonal_trend(window: int = 36, half_life: float | None = None) -> BaseFore
         lev = np.einsum("ij,jk,ik->i", Xp, XtWX_inv, Xp)  # (h,)
         mu = (Xp @ beta).T  # (n, h) on the log scale
         s_log = np.sqrt(s2[:, None] * (1 + lev[None]))
-        mean = np.exp(mu)  # the median of the log-normal: the forecast that minimises absolute error
+        mean = np.exp(mu + s_log**2 / 2)  # the log-normal's mean: means add up across the hierarchy, medians do not
         sd = mean * np.sqrt(np.expm1(s_log**2))
         resid_orig = y - np.exp(Xf @ beta).T
-        return mean, sd * _t_inflation(dof), resid_orig.var(axis=1) + 1e-9
+        return mean, sd * _t_inflation(dof), resid_orig.var(axis=1) + 1e-9, resid_orig
 
     return forecast
 
@@ -121,16 +125,43 @@ class Forecast:
     upper: dict[int, np.ndarray]
 
 
+def shrunk_correlation(resid: np.ndarray) -> np.ndarray:
+    """Correlation of the rows of ``resid`` (series x months), shrunk towards the identity with the
+    Schafer-Strimmer intensity (the estimator of MinT-shrink; stable with fewer months than series)."""
+    x = np.asarray(resid, dtype=float)
+    x = x - x.mean(axis=1, keepdims=True)
+    x = x / np.maximum(x.std(axis=1, keepdims=True), 1e-12)
+    t = x.shape[1]
+    w = x[:, None, :] * x[None, :, :]  # (n, n, T)
+    r = w.mean(axis=2)
+    var_r = ((w - r[..., None]) ** 2).sum(axis=2) * t / (t - 1) ** 3
+    off = ~np.eye(len(x), dtype=bool)
+    # at least 0.001: more series than months make the sample correlation singular (and aggregates are sums)
+    lam = float(np.clip(var_r[off].sum() / max((r[off] ** 2).sum(), 1e-12), 1e-3, 1.0)) if off.any() else 1.0
+    return np.where(off, (1 - lam) * r, 1.0)
+
+
 def reconcile(hier: Hierarchy, mean: np.ndarray, sd: np.ndarray, resid_var: np.ndarray,
-              levels=(80, 95)) -> Forecast:
-    """MinT-WLS reconciliation of base forecasts of every node (see the module docstring)."""
+              levels=(80, 95), resid: np.ndarray | None = None) -> Forecast:
+    """MinT-WLS reconciliation of base forecasts of every node (see the module docstring); ``resid``
+    (nodes x months, in-sample residuals) makes the interval variance correlation-aware."""
     S = hier.S
-    winv = 1.0 / resid_var
-    G = np.linalg.solve((S.T * winv) @ S, S.T * winv)  # (bottom, nodes)
+    if resid is None:
+        winv = 1.0 / resid_var
+        G = np.linalg.solve((S.T * winv) @ S, S.T * winv)  # (bottom, nodes)
+    else:  # MinT-shrink: W = D^1/2 R D^1/2 with the shrunk residual correlation
+        d = np.sqrt(resid_var)
+        Winv = np.linalg.inv(shrunk_correlation(resid) * np.outer(d, d))
+        G = np.linalg.solve(S.T @ Winv @ S, S.T @ Winv)
     bottom = np.maximum(G @ mean, 0.0)
     rec = S @ bottom
     SG = S @ G
-    var = np.einsum("ij,jh,ij->ih", SG, sd**2, SG)  # diag(S G W_h G' S') with W_h = diag(sd^2)
+    if resid is None:
+        var = np.einsum("ij,jh,ij->ih", SG, sd**2, SG)  # diag(S G W_h G' S') with W_h = diag(sd^2)
+    else:  # W_h = D_h R D_h: the base errors' sd with their shrunk correlation
+        R = shrunk_correlation(resid)
+        A = SG[None] * sd.T[:, None, :]  # (h, nodes, nodes): S G D_h
+        var = np.einsum("hij,jk,hik->ih", A, R, A)
     z = {lv: stats.norm.ppf(0.5 + lv / 200) for lv in levels}
     # W is diagonal, so the propagated variance ignores errors shared across series; a node's interval is
     # never narrower than its own base model's
@@ -143,8 +174,8 @@ def forecast_hierarchy(hier: Hierarchy, bottom_history: np.ndarray, h: int,
                        base: BaseForecaster | None = None) -> Forecast:
     """Forecast every node ``h`` months after ``bottom_history`` (bottom series x months), reconciled."""
     y = hier.S @ np.asarray(bottom_history, dtype=float)
-    mean, sd, resid_var = (base or seasonal_trend())(y, h)
-    return reconcile(hier, mean, sd, resid_var)
+    out = (base or seasonal_trend())(y, h)  # a base may give its in-sample residuals too
+    return reconcile(hier, out[0], out[1], out[2], resid=out[3] if len(out) > 3 else None)
 
 
 def _scores(actual, fc_mean, lo80, hi80, lo95, hi95, scale) -> np.ndarray:

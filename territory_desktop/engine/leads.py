@@ -136,15 +136,28 @@ def assign_leads(data: LeadData, world: World, rules: LeadRules, rotation: dict 
 
 
 def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
-    """Element-wise join of the non-empty strings of several object arrays."""
-    out = np.full(n, "", dtype=object)
+    """Element-wise join of the non-empty strings of several object arrays.
+
+    The parts hold few distinct texts (a rule's reason is mostly one sentence), so the rows are grouped by
+    their combination of texts and each distinct combination is joined once."""
+    if not parts:
+        return np.full(n, "", dtype=object)
+    first, inverse = _combinations(parts)
+    texts = np.empty(len(first), dtype=object)
+    for k, row in enumerate(first.tolist()):
+        texts[k] = sep.join(str(part[row]) for part in parts if isinstance(part[row], str) and part[row])
+    return texts[inverse]
+
+
+def _combinations(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct combinations of values across ``parts`` (arrays of one length): the first row of each
+    and each row's combination number."""
+    key = np.zeros(len(parts[0]), dtype=np.int64)
     for part in parts:
-        has = part != ""
-        both = has & (out != "")
-        out[both] = out[both] + sep + part[both]
-        only = has & ~both
-        out[only] = part[only]
-    return out
+        codes, uniques = pd.factorize(part)
+        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]  # stays below n: no overflow
+    _combos, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse
 
 
 # ------------------------------------------------------------------------------------------ territories
@@ -258,6 +271,7 @@ def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
 
 def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
     idx = np.flatnonzero(live)
+    skill_text = np.full(len(why), "", dtype=object)
     frame = pd.DataFrame({"p": pool_of[idx], "i": data.industry[idx], "r": data.product[idx]})
     for (p, industry, product), pos in frame.groupby(["p", "i", "r"], sort=False).indices.items():
         rows = idx[pos]
@@ -268,7 +282,8 @@ def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
             note[rows] = f"expertise: no candidate rep has skill {named}"
             continue
         pool_of[rows] = pools.id_of(kept)
-        why[rows] = _joined([why[rows], np.full(len(rows), f"skill '{skill}'", dtype=object)], len(rows), ", ")
+        skill_text[rows] = f"skill '{skill}'"
+    why[:] = _joined([why, skill_text], len(why), ", ")  # one join, not one per group
 
 
 def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
@@ -314,10 +329,69 @@ class _Chooser:
         self.pool_state: dict[int, tuple] = {}
 
     def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
+        """Assign in ``order``. Leads whose only candidate can never be blocked (no absence, and every lead
+        it could take still fits its caps) are assigned at once; the loop takes the others, in order. The
+        held counts in the texts are then counted from the final assignment, in order (same numbers)."""
+        self.open0, self.period_count0 = list(self.open), dict(self.period_count)
+        fast = self._never_blocked(pool_of, territory)
+        self._loop(order[~fast[order]], pool_of, territory)
+        single = np.array([p[0] if len(p) == 1 else -1 for p in self.pools], dtype=np.int64)
+        self.rep[fast] = single[pool_of[fast]]
+        self._held_counts(order)
+
+    def _never_blocked(self, pool_of: np.ndarray, territory: np.ndarray) -> np.ndarray:
+        """Leads with a territory whose pool is one rep that no absence or cap can stop, whatever the order."""
+        has = territory >= 0
+        reps = len(self.cap)
+        safe = np.ones(reps, dtype=bool)
+        if self.rules.active("availability"):
+            safe[sorted({k // 1_000_000 for k in self.absent})] = False
+        if self.rules.active("capacity"):
+            per_pool = np.bincount(pool_of[has] * self.width + np.array(self.period)[has],
+                                   minlength=len(self.pools) * self.width).reshape(len(self.pools), self.width)
+            most = np.zeros((reps, self.width), dtype=np.int64)  # leads each rep could get, per period
+            for p, members in enumerate(self.pools):
+                for r in members:
+                    most[r] += per_pool[p]
+            cap = np.array(self.cap, dtype=np.int64)
+            safe &= (cap < 0) | (np.array(self.open0) + most.sum(axis=1) <= cap)
+            limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
+            if limit >= 0:
+                held = np.zeros(reps * self.width, dtype=np.int64)
+                for slot, c in self.period_count0.items():
+                    held[slot] = c
+                safe &= (held.reshape(reps, self.width) + most <= limit).all(axis=1)
+        fast_pool = np.array([len(p) == 1 and bool(safe[p[0]]) for p in self.pools], dtype=bool)
+        return has & fast_pool[pool_of]
+
+    def _held_counts(self, order: np.ndarray) -> None:
+        """``open_at``/``period_at``: the rep's open leads and leads in the period once each lead is taken."""
+        n = len(self.rep)
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(len(order))
+        done = np.flatnonzero(self.rep >= 0)
+        rep, period = self.rep[done], np.array(self.period, dtype=np.int64)[done]
+        held = np.zeros(len(self.cap) * self.width, dtype=np.int64)  # leads held before this run
+        for slot, c in self.period_count0.items():
+            held[slot] = c
+        for key, start, target in ((rep, np.array(self.open0, dtype=np.int64), "open_at"),
+                                   (rep * self.width + period, held, "period_at")):
+            seq = np.lexsort((position[done], key))
+            k = key[seq]
+            first = np.r_[True, k[1:] != k[:-1]]
+            run_start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
+            rank = np.empty(len(k), dtype=np.int64)
+            rank[seq] = np.arange(len(k)) - run_start + 1
+            out = np.zeros(n, dtype=np.int64)
+            out[done] = start[key] + rank
+            setattr(self, target, out)
+
+    def _loop(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
         avail = self.rules.active("availability") and bool(self.absent)
         capacity = self.rules.active("capacity")
         limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
-        rep, turns, open_at, period_at = ([-1] * len(order) for _ in range(4))
+        n = len(pool_of)
+        rep, turns = [-1] * n, [-1] * n
         pool_list, has_terr = pool_of.tolist(), (territory >= 0).tolist()
         pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
         absent, day, period = self.absent, self.day, self.period
@@ -343,9 +417,8 @@ class _Chooser:
             open_[r] += 1
             key = r * width + period[i]
             count[key] = count.get(key, 0) + 1
-            rep[i], open_at[i], period_at[i] = r, open_[r], count[key]
+            rep[i] = r
         self.rep, self.turns = np.array(rep, dtype=np.int64), np.maximum(np.array(turns), 0)
-        self.open_at, self.period_at = np.array(open_at), np.array(period_at)
 
     def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
         if not pool:
@@ -370,15 +443,15 @@ class _Chooser:
         return ", ".join(parts)
 
     def _loads(self, r: np.ndarray, done: np.ndarray) -> np.ndarray:
-        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise."""
-        cap = np.array(self.cap, dtype=np.int64)[r]
-        held = self.open_at[done].astype(str).astype(object)
-        text = np.where(cap >= 0, ", " + held + " of " + cap.astype(str).astype(object) + " open leads",
-                        ", " + held + " open leads")
+        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise from
+        lookup tables of the numbers' and the reps' texts (a few concatenations, no per-lead formatting)."""
+        held, in_period = self.open_at[done], self.period_at[done]
+        numbers = _number_texts(int(max(held.max(initial=0), in_period.max(initial=0))))
+        caps = np.array([f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap], dtype=object)
+        text = ", " + numbers[held] + caps[r]
         if self.rules.max_per_period is not None:
-            labels = np.array(self.period_labels, dtype=object)[np.array(self.period)[done]]
-            text = (text + ", " + self.period_at[done].astype(str).astype(object)
-                    + f" of {self.rules.max_per_period} in " + labels)
+            labels = np.array([f" of {self.rules.max_per_period} in {k}" for k in self.period_labels], dtype=object)
+            text = text + ", " + numbers[in_period] + labels[np.array(self.period)[done]]
         return text
 
     def _turn(self, p: int, left: list[int]) -> int:
@@ -411,17 +484,23 @@ class _Chooser:
         if not len(done):
             return out
         r = self.rep[done]
-        text = head[done] + "; rep " + self.world.rep_names[r].astype(object)
-        reasons = why[done]
-        text = np.where(reasons != "", text + ": " + reasons, text)
-        mode = self.rules.round_robin
-        turn = np.array([f", round robin ({mode}) among {k}" if k else "" for k in self.turns[done]], dtype=object)
-        text = text + turn
+        heads, reasons, turns = head[done], why[done], self.turns[done]
+        names, mode = self.world.rep_names, self.rules.round_robin
+        first, inverse = _combinations([heads, r, reasons, turns])  # few distinct: format each once
+        texts = np.array([f"{heads[i]}; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
+                          + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "")
+                          for i in first.tolist()], dtype=object)
+        text = texts[inverse]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
             text = text + self._loads(r, done)
         out[done] = text
         return out
+
+
+def _number_texts(top: int) -> np.ndarray:
+    """'0', '1', ... str(top) as an object array (indexing it is cheaper than formatting every number)."""
+    return np.array([str(k) for k in range(top + 1)], dtype=object)
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:

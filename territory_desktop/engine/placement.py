@@ -31,11 +31,11 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarr
     point_idx, poly_idx = point_idx[order], poly_idx[order]
     starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
     ends = np.r_[starts[1:], len(poly_idx)]
-    for s, e in zip(starts, ends, strict=True):
-        # a private copy to prepare: preparing mutates the geometry, and the map may be reading the same
-        # unit polygons in another thread at that moment (GEOS is not safe for that)
-        polygon = shapely.from_wkb(shapely.to_wkb(polygons[poly_idx[s]]))
-        shapely.prepare(polygon)
+    # private copies to prepare (one vectorised round trip): preparing mutates a geometry, and the map may be
+    # reading the same unit polygons in another thread at that moment (GEOS is not safe for that)
+    copies = shapely.from_wkb(shapely.to_wkb(polygons[poly_idx[starts]]))
+    shapely.prepare(copies)
+    for polygon, s, e in zip(copies, starts, ends, strict=True):
         candidates = point_idx[s:e]
         hit = candidates[shapely.intersects_xy(polygon, x[candidates], y[candidates])]
         hit = hit[result[hit] < 0]  # polygons come in index order: the lowest index wins on borders

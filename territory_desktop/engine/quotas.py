@@ -1,7 +1,8 @@
 """Quotas: a total split across territories top-down, ramp profiles for new reps, reps a plan needs.
 
 Pure functions on arrays. Methods of ``split_quota``: ``even``; by ``potential``; by ``prior_year`` sales
-(the last complete calendar year); by ``trailing_12`` months of sales; or a ``blend`` of those shares
+(the last complete calendar year); by ``trailing_12`` months of sales; ``bottom-up``: by the forecast of the
+plan's months (the quotas are the forecast itself when no total is given); or a ``blend`` of those shares
 (e.g. {"potential": 0.5, "trailing_12": 0.5}). Shares always add up to exactly 1, so the quotas add up
 to the total.
 """
@@ -14,8 +15,8 @@ import numpy as np
 
 from ..models import InvalidInputError
 
-METHODS = ("even", "potential", "prior_year", "trailing_12", "blend")
-BASES = ("even", "potential", "prior_year", "trailing_12")
+METHODS = ("even", "potential", "prior_year", "trailing_12", "bottom-up", "blend")
+BASES = ("even", "potential", "prior_year", "trailing_12", "bottom-up")
 RAMPS = (0, 3, 6, 9)
 
 

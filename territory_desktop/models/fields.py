@@ -29,6 +29,8 @@ class Field:
     high: float | None = None
     #: the name of a field of the same row this one must be greater than
     after: str | None = None
+    #: a value is needed in every row (the column must be in the file, no cell blank)
+    required: bool = False
 
 
 def _text(name: str, default, aliases: tuple[str, ...], doc: str, high: int = MAX_TEXT) -> Field:
@@ -91,6 +93,40 @@ LEAD_FIELDS: tuple[Field, ...] = (
     Field("status", "text", "open", ("lead_status", "state"), "open or closed"),
 )
 
+_ACCOUNT_REF = ("account", "accountid", "account_number", "customer_id", "customer")
+_REP_REF = ("rep", "employee_id", "salesperson_id", "owner_id", "owner")
+
+#: history rows (kinds "month" = YYYY-MM and "date" = YYYY-MM-DD; ISO or other spellings are read).
+#: Sales and visits have no id of their own: a sale is keyed by account, month and product, a visit by
+#: account, rep and date (``services.history_import``).
+SALE_FIELDS: tuple[Field, ...] = (
+    Field("account_id", "text", None, _ACCOUNT_REF, "the account that bought", 0, MAX_ID, required=True),
+    Field("period", "month", None, ("month", "date", "invoice_date", "sale_date", "order_date"),
+          "month of the sale (YYYY-MM)", required=True),
+    _text("product", "", ("product_line", "item", "sku", "category"), "product or product line"),
+    Field("amount", "real", None, ("revenue", "sales", "value", "net_amount", "total"),
+          "amount, currency (negative for credits)", -1e15, 1e15, required=True),
+)
+VISIT_FIELDS: tuple[Field, ...] = (
+    Field("account_id", "text", None, _ACCOUNT_REF, "the account visited", 0, MAX_ID, required=True),
+    Field("rep_id", "text", None, _REP_REF, "the rep who visited", 0, MAX_ID, required=True),
+    Field("date", "date", None, ("visit_date", "day", "visited"), "date of the visit (YYYY-MM-DD)", required=True),
+    Field("minutes", "real", 0.0, ("duration", "visit_minutes", "length"), "minutes spent", 0, MINUTES_PER_DAY),
+    _text("outcome", "completed", ("result", "status"), "completed, rescheduled, no answer, ..."),
+    _text("note", "", ("notes", "comment", "comments"), "free text"),
+)
+OPPORTUNITY_FIELDS: tuple[Field, ...] = (
+    _text("opportunity_id", None, ("id", "opportunity", "opp_id", "deal_id"), "unique id", MAX_ID),
+    Field("account_id", "text", None, _ACCOUNT_REF, "the account", 0, MAX_ID, required=True),
+    Field("rep_id", "text", "", _REP_REF, "the rep who owns the deal", 0, MAX_ID),
+    Field("created", "date", None, ("created_date", "opened", "open_date", "date"), "date opened (YYYY-MM-DD)",
+          required=True),
+    Field("closed", "date", None, ("close_date", "closed_date"), "date closed (blank while open)"),
+    _text("stage", "", ("opportunity_stage", "status", "state"), "stage, e.g. Open, Closed Won, Closed Lost"),
+    Field("amount", "real", 0.0, ("value", "deal_value", "deal_size"), "amount, currency", 0, 1e15),
+    Field("won", "bool", None, ("is_won", "closed_won", "result"), "won (true), lost (false), blank while open"),
+)
+
 TERRITORY_LEVELS = ("territory", "district", "region")
 
 
@@ -102,6 +138,10 @@ def valid_range(f: Field) -> str:
     """The documented valid range of a field, as shown in error messages and the README."""
     if f.kind == "bool":
         return "true/false"
+    if f.kind == "date":
+        return "a date (YYYY-MM-DD)"
+    if f.kind == "month":
+        return "a month (YYYY-MM)"
     if f.kind == "text":
         return f"up to {int(f.high)} characters" if f.high is not None else "any text"
     unit = "a whole number" if f.kind == "int" else "a number"

@@ -39,8 +39,10 @@ from ..storage.vector import UnitsRead, read_units
 from .review import check_editable
 
 Mode = Literal["upsert", "append", "replace"]
-Kind = Literal["units", "accounts", "reps"]
+Kind = Literal["units", "accounts", "reps", "sales", "visits", "opportunities"]
 MODES: tuple[Mode, ...] = ("upsert", "append", "replace")
+#: history tables imported by ``services.history_import`` (through ``prepare_import`` too)
+HISTORY_KINDS = ("sales", "visits", "opportunities")
 ID_COLUMN = {"units": "unit_id", "accounts": "account_id", "reps": "rep_id"}
 LISTED = 20
 #: history tables that refer to accounts and reps, and how counts name their rows
@@ -143,8 +145,11 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
 
     Raises InvalidInputError for an unknown mode, or in ``append`` mode when ids exist already (listed).
     """
-    if mode not in MODES:
-        raise import_error(source, [f"unknown mode '{mode}' (modes: {', '.join(MODES)})"])
+    check_mode(mode, source)
+    if kind in HISTORY_KINDS and isinstance(read, TableRead):
+        from .history_import import prepare_history_import  # it builds on this module
+
+        return prepare_history_import(project, kind, read, source, mode)
     if kind == "units" and isinstance(read, UnitsRead):
         return _prepare_units(project, read, source, mode)
     if kind not in ("accounts", "reps") or not isinstance(read, TableRead):
@@ -166,6 +171,12 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
     else:
         prepared.counts.references.update(_rep_references(project, removed))
     return prepared
+
+
+def check_mode(mode: str, source: str) -> None:
+    """An InvalidInputError unless ``mode`` is one of MODES."""
+    if mode not in MODES:
+        raise import_error(source, [f"unknown mode '{mode}' (modes: {', '.join(MODES)})"])
 
 
 def _field_names(kind: str) -> set[str]:
@@ -198,7 +209,9 @@ def _prepare_units(project: Project, read: UnitsRead, source: str, mode: Mode) -
 
 def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode, provided: list[str],
            source: str) -> tuple[gpd.GeoDataFrame, np.ndarray, list[str], ImportCounts]:
-    """The table after the import, the positions of rows that changed, the removed ids, and counts."""
+    """The table after the import, the positions of rows that changed, the removed ids, and counts.
+
+    ``old`` and ``new`` are GeoDataFrames (entities) or plain DataFrames (history rows)."""
     old_ids = pd.Index(old[id_col].astype(str)) if len(old) else pd.Index([], dtype=object)
     new_ids = new[id_col].astype(str)
     position = old_ids.get_indexer(new_ids)
@@ -211,9 +224,13 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
         return new.reset_index(drop=True), np.arange(len(new)), removed, counts
     columns = list(old.columns) + [c for c in new.columns if c not in old.columns]
     data = {c: _merged_column(old, new, c, c in provided, position, exists) for c in columns}
-    table = gpd.GeoDataFrame(data, geometry=old.geometry.name, crs=CRS)
+    table = (gpd.GeoDataFrame(data, geometry=old.geometry.name, crs=CRS) if isinstance(old, gpd.GeoDataFrame)
+             else pd.DataFrame(data))
     changed = np.concatenate([position[exists], len(old) + np.arange(int((~exists).sum()))])
     return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0)
+
+
+merge_tables = _merge
 
 
 def _merged_column(old: pd.DataFrame, new: pd.DataFrame, column: str, provided: bool, position: np.ndarray,
@@ -314,7 +331,8 @@ def apply_import(project: Project, prepared: PreparedImport) -> ImportReport:
             plan.remove_units(forget)
         if clear:
             plan.set_account_overrides(dict.fromkeys(clear))
-    project.mark_dirty(kind, "plans", *(["accounts"] if prepared.accounts is not None else []))
+    entity = kind in ("units", "accounts", "reps")  # history imports change no plan
+    project.mark_dirty(kind, *(["plans"] if entity else []), *(["accounts"] if prepared.accounts is not None else []))
     counts = prepared.counts
     project.log(f"import {kind}", f"{prepared.rows} {kind} from {prepared.source} ({prepared.mode}: "
                                   f"{counts.added} added, {counts.updated} updated, {counts.removed} removed)")
@@ -330,14 +348,16 @@ class ProjectState:
 
 
 def capture_state(project: Project) -> ProjectState:
-    """The project's units, accounts, reps and every scenario's plan, as they are now."""
-    return ProjectState({k: getattr(project, k) for k in ("units", "accounts", "reps")},
+    """The project's units, accounts, reps, history tables and every scenario's plan, as they are now."""
+    return ProjectState({k: getattr(project, k) for k in ("units", "accounts", "reps", *HISTORY_KINDS)},
                         {sid: (plan.as_dict(), plan.account_overrides()) for sid, plan in project.plans.items()})
 
 
 def restore_state(project: Project, state: ProjectState) -> None:
     """Put back a captured state (firing the plans' listeners for what changes)."""
     for name, table in state.tables.items():
+        if name in HISTORY_KINDS and getattr(project, name) is not table:
+            project.mark_dirty(name)
         setattr(project, name, table)
     for sid, (units, overrides) in state.plans.items():
         plan = project.plans.get(sid)

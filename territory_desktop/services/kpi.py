@@ -137,15 +137,30 @@ def kpi_table(project: Project, period: str | Period, by: str = "territory",
               quotas: pd.Series | None = None, coded: CodedProject | None = None) -> pd.DataFrame:
     """One row per group (``group_id`` column first) with every KPI for ``period``.
 
-    ``quotas``: quota per group id for this period (attainment); missing groups have none.
+    ``quotas``: quota per group id for this period (attainment, and a ``quota`` column); a group without
+    its own quota has the sum of its territories' quotas (a rep's, district's or region's from territory
+    quotas); groups with neither have none (NaN).
     """
     p = parse_period(period) if isinstance(period, str) else period
     coded = coded or code_project(project)
-    group_of, labels = group_codes(coded, territory_table(project), by)
-    q = None if quotas is None else pd.Series(labels).map(quotas).to_numpy(float)
+    table = territory_table(project)
+    group_of, labels = group_codes(coded, table, by)
+    q = None if quotas is None else group_quotas(quotas, labels, table, by)
     frame = compute_kpis(coded.history, p, group_of, len(labels), q)
     frame.insert(0, "group_id", labels)
+    frame["quota"] = np.full(len(labels), np.nan) if q is None else q
     return frame
+
+
+def group_quotas(quotas: pd.Series, labels: np.ndarray, table: pd.DataFrame, by: str) -> np.ndarray:
+    """Quota per group label: its own, else the sum of the quotas of the territories it holds (NaN: none)."""
+    own = pd.Series(labels).map(quotas).to_numpy(float)
+    if by == "territory":
+        return own
+    column = {"rep": "rep_id", "district": "district", "region": "region"}[by]
+    held = quotas[quotas.index.isin(table.index)]
+    rolled = held.groupby(table.loc[held.index, column].to_numpy()).sum(min_count=1)
+    return np.where(np.isnan(own), pd.Series(labels).map(rolled).to_numpy(float), own)
 
 
 def latest_period(project: Project, kind: str = "quarter") -> str:
@@ -191,14 +206,25 @@ def _parents(table: pd.DataFrame, labels: np.ndarray) -> dict[str, np.ndarray]:
     return {level: table.loc[labels, level].to_numpy(object) for level in ("district", "region")}
 
 
-def read_quotas(path: str) -> pd.Series:
-    """Quotas of one period from CSV/XLSX with columns ``id`` (territory/rep/district/region) and ``quota``;
-    every bad row reported at once (spreadsheet row numbers, header = row 1)."""
+#: column names read as the id of a quota row (the ``quotas --out`` file has territory_id)
+QUOTA_ID_COLUMNS = ("id", "territory_id", "rep_id", "district_id", "region_id", "group_id")
+
+
+def read_quotas(path: str, period: str | None = None) -> pd.Series:
+    """Quotas from CSV/XLSX with columns ``id`` (territory/rep/district/region; or ``territory_id``, as
+    ``quotas --out`` writes) and ``quota``; with a ``period`` column, only the rows of ``period`` (one file
+    can hold every quarter). Every bad row reported at once (spreadsheet row numbers, header = row 1)."""
     from ..storage.tabular import read_table
 
     table = read_table(path)
-    frame, rows = table.frame, table.frame.index  # the index holds the spreadsheet row numbers
+    frame = table.frame
     cols = {str(c).strip().lower(): c for c in frame.columns}
+    id_col = next((c for c in QUOTA_ID_COLUMNS if c in cols), None)
+    if id_col is not None:
+        cols["id"] = cols[id_col]
+    if "period" in cols and period is not None:
+        frame = frame[frame[cols["period"]].astype(str).str.strip().str.upper() == period.upper()]
+    rows = frame.index  # the index holds the spreadsheet row numbers
     missing = [c for c in ("id", "quota") if c not in cols]
     if missing:
         raise InvalidInputError(str(path), [f"no '{c}' column (columns: {', '.join(map(str, frame.columns))})"

@@ -96,7 +96,7 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
     table = kpi_table(project, label, by, quotas, coded)
     series = territory_series(project, coded)
     scores = accuracy(series)
-    return {
+    report = {
         "project": project.name, "period": parse_period(label).label, "by": by,
         "territories": group_rows(project, table, by),
         "forecast_backtest": scores,
@@ -104,6 +104,20 @@ def build_report(project: Project, period: str | None = None, by: str = "territo
         "alerts": territory_alerts(project, coded, series),
         "peers": peer_comparison(project, coded, table, label) if by == "territory" else None,
     }
+    if quotas is not None:
+        report["attainment"] = attainment_summary(table)
+    return report
+
+
+def attainment_summary(table: pd.DataFrame) -> dict:
+    """Sales against quota over the groups that have a quota (the report's ``attainment`` object)."""
+    has = table["quota"].notna().to_numpy()
+    quota, sales = float(table.loc[has, "quota"].sum()), float(table.loc[has, "sales"].sum())
+    att = table.loc[has, "attainment"]
+    return {"groups_with_quota": int(has.sum()), "groups_without_quota": int((~has).sum()),
+            "quota": round(quota, 2), "sales": round(sales, 2),
+            "attainment": _clean(sales / quota) if quota > 0 else None,
+            "groups_at_or_above_quota": int((att >= 1).sum())}
 
 
 def peer_comparison(project: Project, coded: CodedProject, table: pd.DataFrame, period: str) -> dict:
@@ -199,11 +213,16 @@ class Dashboard:
     peers: dict | None = None  # peer groups and practice gaps (by territory only)
 
 
-def dashboard(project: Project, period: str | None = None, by: str = "territory") -> Dashboard:
-    """KPIs, node histories, forecast, backtest and alerts for the KPI dock."""
+def dashboard(project: Project, period: str | None = None, by: str = "territory",
+              quotas_file: str | None = None) -> Dashboard:
+    """KPIs, node histories, forecast, backtest and alerts for the KPI dock; ``quotas_file`` as
+    ``report --quotas`` (its rows of the period) gives quota and attainment."""
+    from .kpi import read_quotas
+
     label = period or latest_period(project)
     coded = code_project(project)
-    table = kpi_table(project, label, by, coded=coded)
+    quotas = read_quotas(quotas_file, parse_period(label).label) if quotas_file else None
+    table = kpi_table(project, label, by, quotas, coded)
     names = _names(project, by)
     table.insert(1, "name", [names.get(g) for g in table["group_id"]])
     series = territory_series(project, coded)

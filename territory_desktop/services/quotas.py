@@ -2,7 +2,9 @@
 
 Bases per territory of the active scenario: potential (``metrics.territory_totals``), and sales from the
 project's history by the account owners of today's plan (``metrics.account_owners``): ``trailing_12``
-(the last 12 months with data) and ``prior_year`` (the last complete calendar year).
+(the last 12 months with data) and ``prior_year`` (the last complete calendar year); ``bottom-up``: the
+reconciled forecast (``engine.forecast``, the report's model) of each territory's sales over the plan's 12
+months, from its monthly history attributed by date (the plan in force at each sale).
 """
 
 from __future__ import annotations
@@ -40,16 +42,55 @@ def quota_bases(project: Project) -> tuple[pd.DataFrame, dict[str, np.ndarray], 
     return totals, bases, covered
 
 
-def plan_quotas(project: Project, total: float, method: str, blend: dict[str, float] | None = None,
+def forecast_basis(project: Project, territory_ids: pd.Series, first: pd.Period, months: int = 12
+                   ) -> tuple[np.ndarray, str]:
+    """Forecast sales per territory over ``months`` months from ``first`` (0 for territories without
+    history), and what it covers. Raises InvalidInputError when the history is too short to forecast."""
+    from ..engine.forecast import forecast_hierarchy
+    from .kpi import territory_series
+    from .kpi_report import MIN_FORECAST_MONTHS
+
+    series = territory_series(project)
+    n = series.bottom.shape[1]
+    if n < MIN_FORECAST_MONTHS:
+        raise InvalidInputError("--method bottom-up", [f"the forecast needs {MIN_FORECAST_MONTHS} months of sales "
+                                                       f"history; the project has {n}"])
+    after = series.first_month + n  # the first month after the history
+    if first < after:
+        raise InvalidInputError("--start", [f"bottom-up quotas start after the history: {first} is not after "
+                                            f"the last month with sales ({after - 1})"])
+    skip = (first - after).n
+    fc = forecast_hierarchy(series.hierarchy, series.bottom, skip + months)
+    rows = series.hierarchy.bottom
+    per = pd.Series(fc.mean[rows, skip:].sum(axis=1), index=series.hierarchy.labels[rows])
+    return territory_ids.map(per).fillna(0.0).to_numpy(float), f"forecast {first}..{first + months - 1}"
+
+
+def _quotas(project: Project, totals: pd.DataFrame, bases: dict, covered: dict, total: float | None, method: str,
+            blend: dict[str, float] | None, first: pd.Period) -> tuple[np.ndarray, np.ndarray, float]:
+    """(shares, quotas, total): top-down from ``total``; bottom-up without one (the forecast, to the cent)."""
+    if method == "bottom-up" or "bottom-up" in (blend or {}):
+        bases["bottom-up"], covered["bottom-up"] = forecast_basis(project, totals["territory_id"], first)
+    if total is None:
+        if method != "bottom-up":
+            raise InvalidInputError("--total", [f"--method {method} splits a total: give --total"])
+        total = round(float(np.round(bases["bottom-up"], 2).sum()), 2)
+    share = shares(bases, method, blend)
+    return share, split_quota(total, share), total
+
+
+def plan_quotas(project: Project, total: float | None, method: str, blend: dict[str, float] | None = None,
                 new_reps: dict[str, str] | None = None, ramp: int = 3, start: str | None = None,
                 coverage: float | None = None) -> dict:
-    """Quotas per territory as a JSON-ready dict; ``new_reps`` maps rep id -> first month in role."""
+    """Quotas per territory as a JSON-ready dict; ``new_reps`` maps rep id -> first month in role.
+
+    ``total`` None (``method`` "bottom-up" only): each territory's quota is its forecast for the plan's
+    months; with a total, the forecast's shares split it (bottom-up scaled to a top-down total)."""
     totals, bases, covered = quota_bases(project)
     if not len(totals):
         raise InvalidInputError("quotas", ["the active scenario has no territories"])
-    share = shares(bases, method, blend)
-    quota = split_quota(total, share)
     first = pd.Period(start or f"{pd.Timestamp.today().year + 1}-01", "M")
+    share, quota, total = _quotas(project, totals, bases, covered, total, method, blend, first)
     months = [str(first + k) for k in range(12)]
     rows = []
     for i, row in enumerate(totals.itertuples()):

@@ -105,6 +105,57 @@ def check_order(values: pd.DataFrame, fields: tuple[Field, ...], columns: dict[s
     return problems
 
 
+def check_required(frame: pd.DataFrame, fields: tuple[Field, ...], columns: dict[str, str], rows: np.ndarray
+                   ) -> list[RowProblem]:
+    """Blank cells in the columns of required fields (``Field.required``)."""
+    problems = []
+    for f in fields:
+        col = columns.get(f.name)
+        if not f.required or col is None:
+            continue
+        blank = frame[col].astype("str").fillna("").str.strip().eq("").to_numpy()
+        problems += [RowProblem(int(rows[i]), col, f"{f.name} is empty (every row needs one)")
+                     for i in np.flatnonzero(blank)]
+    return problems
+
+
+TRUE_WORDS = ("1", "true", "yes", "y", "t", "won", "x")
+FALSE_WORDS = ("0", "false", "no", "n", "f", "lost")
+
+
+def convert_bool(text: pd.Series, f: Field, rows: np.ndarray, column: str) -> tuple[np.ndarray, list[RowProblem]]:
+    """true/false (1/0, yes/no, won/lost; case ignored) as True/False; blank as the field's default."""
+    lower = text.str.lower()
+    yes, no = lower.isin(TRUE_WORDS).to_numpy(), lower.isin(FALSE_WORDS).to_numpy()
+    blank = (text == "").to_numpy()
+    values = np.full(len(text), f.default, dtype=object)
+    values[yes], values[no] = True, False
+    problems = [RowProblem(int(rows[i]), column, f"'{_short(text.iat[i])}' is not true/false (1/0, yes/no)")
+                for i in np.flatnonzero(~(yes | no | blank))]
+    return values, problems
+
+
+def convert_date(text: pd.Series, f: Field, rows: np.ndarray, column: str) -> tuple[np.ndarray, list[RowProblem]]:
+    """Dates as ISO text: YYYY-MM-DD for kind "date", YYYY-MM for kind "month"; blank as the default.
+
+    ISO dates (and date-times, as XLSX cells give them) parse in one vectorised call; other spellings
+    (10/31/2025, 31 Oct 2025) are tried one by one; what parses in neither is reported with its row."""
+    blank = (text == "").to_numpy()
+    parsed = pd.to_datetime(text.mask(blank), errors="coerce", format="ISO8601")
+    retry = np.flatnonzero(~blank & parsed.isna().to_numpy())
+    if len(retry):
+        again = pd.to_datetime(text.iloc[retry], errors="coerce", format="mixed")
+        parsed.iloc[retry] = again.to_numpy()
+    pattern = "%Y-%m" if f.kind == "month" else "%Y-%m-%d"
+    values = parsed.dt.strftime(pattern).to_numpy(dtype=object)
+    bad = ~blank & parsed.isna().to_numpy()
+    values[blank | bad] = f.default
+    what = "a month (YYYY-MM)" if f.kind == "month" else "a date (YYYY-MM-DD)"
+    problems = [RowProblem(int(rows[i]), column, f"'{_short(text.iat[i])}' is not {what}")
+                for i in np.flatnonzero(bad)]
+    return values, problems
+
+
 def check_coordinates(lon: np.ndarray, lat: np.ndarray, rows: np.ndarray, lon_column: str, lat_column: str
                       ) -> list[RowProblem]:
     """Longitude and latitude finite and within -180..180 / -90..90 (NaN = missing, not checked here)."""

@@ -9,6 +9,7 @@ spreadsheet: the header is row 1, the first record row 2.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,17 @@ import pandas as pd
 from ..models import RowProblem
 from ..models.errors import import_error
 from ..models.fields import Field
-from .checks import check_coordinates, check_ids, check_numbers, check_order, check_text, normalise_ids
+from .checks import (
+    check_coordinates,
+    check_ids,
+    check_numbers,
+    check_order,
+    check_required,
+    check_text,
+    convert_bool,
+    convert_date,
+    normalise_ids,
+)
 from .geocode import normalise_zip, zip_table
 from .sheets import RawTable, read_table
 
@@ -38,17 +49,25 @@ class TableRead:
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
     provided: list[str] = field(default_factory=list)
+    #: the spreadsheet row number of each row of ``frame`` (for messages about a row found later)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+#: checks across the fields of a row (frame of converted values, row numbers, mapping, rows already
+#: reported), run with the others so that one error lists every problem; it may settle values in place
+RowCheck = Callable[[pd.DataFrame, np.ndarray, dict[str, str], np.ndarray], list[RowProblem]]
 
 
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def read_and_validate(path: str | Path, fields: tuple[Field, ...], id_field: str,
+def read_and_validate(path: str | Path, fields: tuple[Field, ...], id_field: str | None,
                       mapping: dict[str, str] | None = None, sheet: str | None = None,
-                      encoding: str | None = None, skip: tuple[str, ...] = ()) -> TableRead:
+                      encoding: str | None = None, skip: tuple[str, ...] = (), located: bool = True,
+                      row_check: RowCheck | None = None) -> TableRead:
     """Read a CSV/XLSX file and validate it (see :func:`validate_table`)."""
-    return validate_table(read_table(path, sheet, encoding), fields, id_field, mapping, skip)
+    return validate_table(read_table(path, sheet, encoding), fields, id_field, mapping, skip, located, row_check)
 
 
 def _stripped(column: pd.Series) -> pd.Series:
@@ -113,14 +132,15 @@ def _check_given_fields(given: dict[str, str], fields: tuple[Field, ...], skip: 
     return problems
 
 
-def _check_mapping(columns: list[str], mapping: dict[str, str], id_field: str) -> list[RowProblem]:
+def _check_mapping(columns: list[str], mapping: dict[str, str], required: dict[str, str], located: bool
+                   ) -> list[RowProblem]:
+    """Mapped columns exist, ``required`` fields (name -> how messages call it) are mapped, a location is."""
     listed = ", ".join(columns)
     problems = [RowProblem(None, col, f"column mapped to '{name}' is not in the file (columns: {listed})")
                 for name, col in mapping.items() if col not in columns]
-    if id_field not in mapping:
-        problems.append(RowProblem(None, id_field, f"no id column found; name one with --map {id_field}=COLUMN "
-                                                   f"(columns: {listed})"))
-    if not ("lat" in mapping and "lon" in mapping) and "zip" not in mapping:
+    problems += [RowProblem(None, name, f"no {label} column found; name one with --map {name}=COLUMN "
+                                        f"(columns: {listed})") for name, label in required.items() if name not in mapping]
+    if located and not ("lat" in mapping and "lon" in mapping) and "zip" not in mapping:
         problems.append(RowProblem(None, None, "no coordinates: the file needs lat/lon columns or a ZIP code "
                                                f"column (columns: {listed})"))
     return problems
@@ -134,6 +154,10 @@ def _convert_field(frame: pd.DataFrame, f: Field, col: str | None, rows: np.ndar
     if col is None:
         return np.full(len(frame), f.default, dtype=object if f.kind == "text" else None), []
     text = _stripped(frame[col])
+    if f.kind == "bool":
+        return convert_bool(text, f, rows, col)
+    if f.kind in ("date", "month"):
+        return convert_date(text, f, rows, col)
     if f.kind not in ("real", "int"):
         return text.to_numpy(dtype=object), check_text(text, f, rows, col)
     number = _to_float(text, (text == "").to_numpy())
@@ -209,11 +233,15 @@ def _extras(frame: pd.DataFrame, mapping: dict[str, str], fields: tuple[Field, .
     return pd.DataFrame(frame[keep].to_numpy(dtype=object), index=frame.index, columns=keep)  # one block
 
 
-def validate_table(raw: RawTable, fields: tuple[Field, ...], id_field: str,
-                   mapping: dict[str, str] | None = None, skip: tuple[str, ...] = ()) -> TableRead:
+def validate_table(raw: RawTable, fields: tuple[Field, ...], id_field: str | None,
+                   mapping: dict[str, str] | None = None, skip: tuple[str, ...] = (), located: bool = True,
+                   row_check: RowCheck | None = None) -> TableRead:
     """Map columns, check every row, geocode ZIPs where there are no coordinates; raise once on errors.
 
     ``skip`` names fields the file must not provide (computed ones, such as ``unit_id`` of accounts).
+    ``id_field`` None: rows have no unique id (history rows; fields with a None default must still be
+    mapped). ``located`` False: the rows have no location (no lat/lon/ZIP needed, none added).
+    ``row_check``: checks across fields (see :data:`RowCheck`), reported with the others.
     Problems found while reading (rows of the wrong width, error cells) are reported with the others.
     """
     frame, source = raw.frame, raw.source
@@ -224,24 +252,35 @@ def validate_table(raw: RawTable, fields: tuple[Field, ...], id_field: str,
     fields = tuple(f for f in fields if f.name not in skip)
     problems = _check_given_fields(mapping or {}, fields, skip)
     mapping = detect_mapping(columns, fields, {k: v for k, v in (mapping or {}).items() if k not in skip})
-    problems += _check_mapping(columns, mapping, id_field)
+    if not located:
+        mapping = {k: v for k, v in mapping.items() if k not in ("lat", "lon")}
+    required = {**({id_field: "id"} if id_field else {}), **{f.name: f.name for f in fields if f.required}}
+    problems += _check_mapping(columns, mapping, required, located)
     if problems:
         raise import_error(source, problems + raw.problems)
     rows = frame.index.to_numpy()
     out, problems = _convert_fields(frame, fields, mapping, rows)
-    ids, notes = normalise_ids(pd.Series(out[id_field].to_numpy(), index=out.index))
-    out[id_field] = ids.to_numpy(dtype=object)
-    problems += check_ids(ids, rows, mapping[id_field])
-    lat, lon, found, reported = _coordinates(frame, mapping, rows)
-    geocoded, missing = _geocode(out, lat, lon, mapping, rows, reported)
-    problems += found + missing + raw.problems
+    problems += check_required(frame, fields, mapping, rows)
+    notes: list[str] = []
+    if id_field:
+        ids, notes = normalise_ids(pd.Series(out[id_field].to_numpy(), index=out.index))
+        out[id_field] = ids.to_numpy(dtype=object)
+        problems += check_ids(ids, rows, mapping[id_field])
+    geocoded = 0
+    if located:
+        lat, lon, found, reported = _coordinates(frame, mapping, rows)
+        geocoded, missing = _geocode(out, lat, lon, mapping, rows, reported)
+        problems += found + missing
+        out["lat"], out["lon"] = lat, lon
+    if row_check is not None:
+        problems += row_check(out, rows, mapping, np.isin(rows, [p.row for p in problems if p.row is not None]))
+    problems += raw.problems
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise import_error(source, problems)
-    out["lat"], out["lon"] = lat, lon
     out = pd.concat([out, _extras(frame, mapping, fields)], axis=1)
     notes = raw.notes + notes
     if geocoded:
         notes.append(f"{geocoded} rows placed at their ZIP code's centroid (offline geocoding)")
     provided = [f.name for f in fields if f.name in mapping]
-    return TableRead(out.reset_index(drop=True), mapping, notes, provided)
+    return TableRead(out.reset_index(drop=True), mapping, notes, provided, rows)

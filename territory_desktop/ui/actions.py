@@ -103,7 +103,8 @@ def _file_menu(b: _Builder) -> None:
     file_menu.addAction(b.act("save_as", "Save &As...", w.save_as, "Ctrl+Shift+S", "Save under a new name"))
     file_menu.addSeparator()
     file_menu.addAction(b.act("import", "&Import Data...", lambda: _import_dialog(w), "Ctrl+I",
-                            "Import accounts, reps (CSV/XLSX) or units (vector file); or drop files on the window"))
+                            "Import accounts, reps, sales, opportunities, visits (CSV/XLSX) or units (vector file); or drop "
+                            "files on the window"))
     file_menu.addSeparator()
     for key, text, mode, shortcut, tip in (
             ("print_preview", "Print Pre&view...", "preview", "Ctrl+Alt+P",

@@ -151,7 +151,10 @@ class ImportModeDialog(QDialog):
         self._prepared: dict[str, importing.PreparedImport | InvalidInputError] = {}
         self.prepared: importing.PreparedImport | None = None
         have = len(getattr(project, kind))
-        intro = QLabel(f"{len(read.frame):,} {kind} in the file; the project has {have:,}.")
+        noun = f"{kind} rows" if kind in importing.HISTORY_KINDS else kind
+        intro = QLabel(f"{len(read.frame):,} {noun} in the file; the project has {have:,}."
+                       + (" Rows are matched by account, month and product." if kind == "sales" else
+                          " Rows are matched by account, rep and date." if kind == "visits" else ""))
         self.group = QButtonGroup(self)
         box = QGroupBox("Mode")
         modes = QVBoxLayout(box)
@@ -198,6 +201,8 @@ class ImportModeDialog(QDialog):
         text = MODE_TEXT[mode][1]
         if not ok:
             text += f"\n\nRefused: {result.problems[0].reason}"
+        elif result.counts.removed and self.kind in importing.HISTORY_KINDS:
+            text += f"\n\nThis removes {result.counts.removed:,} {self.kind} rows; Edit > Undo puts them back."
         elif result.counts.removed:
             text += (f"\n\nThis removes {result.counts.removed:,} {self.kind}. History rows that refer to them are "
                      "kept; Edit > Undo puts everything back.")
@@ -253,9 +258,14 @@ def read_data_file(parent: QWidget, path: str) -> tuple[importing.Kind, object] 
     validate it. None when the user cancels; InvalidInputError when the file is bad."""
     name = Path(path).name
     if importing.is_table_file(path):
-        kind, ok = msg.get_item(parent, "Import table", f"{name} holds:", ["accounts", "reps"], 0)
+        kinds = ["accounts", "reps", *importing.HISTORY_KINDS]
+        kind, ok = msg.get_item(parent, "Import table", f"{name} holds:", kinds, 0)
         if not ok:
             return None
+        if kind in importing.HISTORY_KINDS:
+            from ..services.history_import import read_history_file
+
+            return kind, read_history_file(kind, path, project=getattr(parent, "project", None))
         reader = importing.read_accounts_file if kind == "accounts" else importing.read_reps_file
         return kind, reader(path)
     dialog = UnitColumnsDialog(name, importing.vector_columns(path), parent)

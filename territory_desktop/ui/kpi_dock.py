@@ -7,6 +7,8 @@ carries its definition as a tooltip (``engine.kpi.KPI_DEFINITIONS``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import (
@@ -115,6 +117,10 @@ class KpiDock(QWidget):
         self.refresh_button, self.map_button, self.export_button, self.png_button = (
             QPushButton("Refresh"), QPushButton("Show on map"), QPushButton("Export table..."),
             QPushButton("Save chart..."))
+        self.quotas_button = QPushButton("Quotas...")
+        self.quotas_button.setToolTip("Read the period's quotas (CSV/XLSX: id or territory_id, quota, optionally "
+                                      "period; what 'quotas --out' writes) for attainment = sales / quota")
+        self.quotas_file: str | None = None
         self.map_button.setToolTip("Colour the map's units by their territory's (or rep's, district's, "
                                    "region's) value of the chosen KPI")
         self.status = QLabel("")
@@ -122,7 +128,8 @@ class KpiDock(QWidget):
         for label, widget in (("Period", self.period), ("By", self.by), ("KPI", self.kpi)):
             self.bar.addWidget(QLabel(label))
             self.bar.addWidget(widget)
-        for widget in (self.refresh_button, self.map_button, self.export_button, self.png_button):
+        for widget in (self.refresh_button, self.quotas_button, self.map_button, self.export_button,
+                       self.png_button):
             self.bar.addWidget(widget)
         self.bar.addWidget(self.status, 1)
         self.refresh_button.clicked.connect(self.refresh)
@@ -132,6 +139,7 @@ class KpiDock(QWidget):
         self.export_button.clicked.connect(self.export_table)
         self.map_button.clicked.connect(self.show_on_map)
         self.png_button.clicked.connect(self.save_chart)
+        self.quotas_button.clicked.connect(lambda: self.set_quotas_file())
 
     # ---- computing
     def set_periods(self) -> None:
@@ -151,12 +159,20 @@ class KpiDock(QWidget):
             return
         if self.period.count() == 0:
             self.set_periods()
-        period, by = self.period.currentText() or None, self.by.currentText()
+        period, by, quotas = self.period.currentText() or None, self.by.currentText(), self.quotas_file
         self.status.setText("computing...")
-        self.worker = run_job(lambda progress, stop: dashboard(project, period, by), self.set_data,
+        self.worker = run_job(lambda progress, stop: dashboard(project, period, by, quotas), self.set_data,
                               on_failed=self._failed, state=getattr(self.window, "state", None),
                               label="Computing KPIs")
         self._workers.append(self.worker)
+
+    def set_quotas_file(self, path: str | None = None) -> None:
+        """Use the quotas of ``path`` (asked for when None; Cancel clears them) and recompute."""
+        if path is None:
+            path = QFileDialog.getOpenFileName(self, "Quotas", "", "Quotas (*.csv *.xlsx)")[0] or None
+        self.quotas_file = path
+        self.quotas_button.setText(f"Quotas: {Path(path).name}" if path else "Quotas...")
+        self.refresh()
 
     def follow_project(self, visible: bool) -> None:
         """Another project in the window: forget the old numbers; recompute when the dock is shown."""
@@ -191,7 +207,8 @@ class KpiDock(QWidget):
 
     def _columns(self) -> list[str]:
         chosen = self.kpi.currentText()
-        return [chosen] + [k for k in TABLE_KPIS if k != chosen]
+        quota = ("quota", "attainment") if self.data.table["quota"].notna().any() else ()
+        return [chosen] + [k for k in (*TABLE_KPIS, *quota) if k != chosen]
 
     def _fill_table(self) -> None:
         t, cols = self.data.table, self._columns()

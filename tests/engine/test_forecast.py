@@ -87,3 +87,31 @@ def test_backtest_is_reproducible(hier):
 def test_backtest_needs_two_years_before_the_holdout(hier):
     with pytest.raises(ValueError, match="36 months"):
         backtest(hier, synthetic(1, months=30))
+
+
+def test_shrunk_correlation_matches_the_schafer_strimmer_formula():
+    from territory_desktop.engine.forecast import shrunk_correlation
+
+    rng = np.random.default_rng(3)
+    common = rng.normal(size=30)
+    x = np.vstack([common + rng.normal(scale=s, size=30) for s in (0.3, 0.6, 1.0, 3.0)])
+    # by hand, pair by pair: r_ij from standardised rows, Var(r_ij) = T / (T-1)^3 * sum_t (w_ijt - mean w_ij)^2
+    z = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    t = z.shape[1]
+    num = den = 0.0
+    r = np.eye(4)
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                w = z[i] * z[j]
+                r[i, j] = w.mean()
+                num += t / (t - 1) ** 3 * ((w - w.mean()) ** 2).sum()
+                den += w.mean() ** 2
+    lam = num / den
+    assert 0 < lam < 1
+    np.testing.assert_allclose(r, np.corrcoef(x), atol=1e-12)  # the unshrunk part is the sample correlation
+    expected = np.where(np.eye(4, dtype=bool), 1.0, (1 - lam) * r)
+    np.testing.assert_allclose(shrunk_correlation(x), expected, atol=1e-12)
+    # independent rows: almost no correlation is kept
+    noise = shrunk_correlation(rng.normal(size=(5, 400)))
+    assert np.abs(noise - np.eye(5)).max() < 0.05

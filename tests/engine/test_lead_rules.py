@@ -161,3 +161,19 @@ def test_locate_inside_and_nearest():
     terr, inside = locate(np.array([0.5, 1.5, 2.5, 5.5]), np.array([0.5, 0.5, 0.5, 5.5]), polys,
                           np.array([0, 1, -1]))
     assert terr.tolist() == [0, 1, 1, 1] and inside.tolist() == [True, True, False, False]
+
+
+def test_held_counts_follow_date_order_when_no_cap_can_bind():
+    # T1's only rep Ana can never reach her cap of 100 (4 leads, 90 held): she takes every lead without the
+    # sequential loop; her texts still count in date order (then file order within a day), from 90 held
+    data = leads(4, location=0)
+    data.day = np.array(["2026-12-03", "2026-12-01", "2026-12-02", "2026-12-01"], dtype="datetime64[D]")
+    out = assign_leads(data, world(open_leads=(90, 0, 0)), LeadRules(max_open=100))
+    held = [int(e.split(", ")[-1].split(" of ")[0]) for e in out.explanation]
+    assert out.rep.tolist() == [0, 0, 0, 0]
+    assert held == [94, 91, 93, 92]
+    assert all(e.endswith(" of 100 open leads") for e in out.explanation)
+    # with a cap that binds (92), the same leads go through the loop: two are taken, in date order
+    out = assign_leads(data, world(open_leads=(90, 0, 0)), LeadRules(max_open=92))
+    assert out.rep.tolist() == [-1, 0, -1, 0]
+    assert out.reason[0].endswith("capacity reached (Ana 92 of 92 open leads)")

@@ -165,3 +165,22 @@ def test_read_quotas_reads_a_csv_and_names_every_bad_row(tmp_path):
         read_quotas(str(bad))
     # spreadsheet rows (header = row 1): 'abc' on row 3, T1 again on row 4, no id on row 5, -1 on row 6
     assert {(p.row, p.column) for p in info.value.problems} == {(3, "quota"), (4, "id"), (5, "id"), (6, "quota")}
+
+
+def test_quota_and_attainment_roll_up_from_territories(tmp_path):
+    from territory_desktop.services.kpi_report import attainment_summary
+
+    path = tmp_path / "q.csv"
+    path.write_text("territory_id,quota,period\nT1,80,2026-Q3\nT2,100,2026-Q3\nT1,999,2026-Q2\n")
+    quotas = read_quotas(str(path), "2026-Q3")
+    assert quotas.to_dict() == {"T1": 80.0, "T2": 100.0}  # the Q2 row is not this period's
+    t = kpi_table(tiny_project(), "2026-Q3", quotas=quotas).set_index("group_id")
+    assert t.loc["T1", "quota"] == 80 and t.loc["T1", "attainment"] == pytest.approx(100 / 80)
+    assert t.loc["T2", "attainment"] == pytest.approx(85 / 100)
+    d = kpi_table(tiny_project(), "2026-Q3", "district", quotas).set_index("group_id")
+    assert d.loc["D1", "quota"] == 180 and d.loc["D1", "attainment"] == pytest.approx(185 / 180)
+    s = attainment_summary(t.reset_index())
+    assert s["quota"] == 180 and s["sales"] == 185 and s["groups_at_or_above_quota"] == 1
+    assert s["attainment"] == pytest.approx(185 / 180)
+    none = kpi_table(tiny_project(), "2026-Q3").set_index("group_id")
+    assert none["quota"].isna().all() and none["attainment"].isna().all()

@@ -52,3 +52,60 @@ def test_cli_blend_json_and_bad_blend(project, tmp_path, capsys):
     assert [r["quota"] for r in out["territories"]] == [625.0, 375.0]  # (0.5 + 0.75) / 2, (0.5 + 0.25) / 2
     assert main([*args[:-1], "--blend", "luck=2"]) == 2
     assert "'luck' is not one of" in capsys.readouterr().err
+
+
+SEASON = [1.0, 0.9, 1.1, 1.2, 0.8, 1.0, 1.05, 0.95, 1.1, 1.3, 0.7, 1.0]
+
+
+@pytest.fixture
+def history(grid_project):
+    """30 months (2024-01..2026-06): W's a1 grows 1 % a month with a fixed season, E's a3 sells 50 a month.
+    Both are what the forecast model (log level, trend, month effects) fits exactly."""
+    p = grid_project
+    months = pd.period_range("2024-01", "2026-06", freq="M")
+    w = [100 * 1.01**k * SEASON[m.month - 1] for k, m in enumerate(months)]
+    p.sales = pd.DataFrame({"account_id": ["a1"] * len(months) + ["a3"] * len(months),
+                            "period": [str(m) for m in months] * 2, "product": "x",
+                            "amount": w + [50.0] * len(months)})
+    return p
+
+
+def expected_forecast() -> tuple[float, float]:
+    """W and E over 2026-09..2027-08 (months 32..43 after 2024-01), extrapolated by hand."""
+    plan = pd.period_range("2026-09", "2027-08", freq="M")
+    return sum(100 * 1.01 ** (32 + k) * SEASON[m.month - 1] for k, m in enumerate(plan)), 12 * 50.0
+
+
+def test_bottom_up_quotas_are_the_forecast(history):
+    west, east = expected_forecast()
+    result = plan_quotas(history, None, "bottom-up", start="2026-09")
+    quotas = [r["quota"] for r in result["territories"]]
+    assert quotas == pytest.approx([west, east], abs=0.006)  # to the cent
+    assert result["total"] == pytest.approx(sum(quotas), abs=0.01)
+    assert result["bases"]["bottom-up"] == "forecast 2026-09..2027-08"
+    scaled = plan_quotas(history, 1000.0, "bottom-up", start="2026-09")  # scaled to a top-down total
+    assert [r["quota"] for r in scaled["territories"]] == pytest.approx([1000 * west / (west + east),
+                                                                         1000 * east / (west + east)], abs=0.01)
+    assert sum(r["quota"] for r in scaled["territories"]) == pytest.approx(1000.0, abs=1e-9)
+
+
+def test_bottom_up_needs_history_after_it_and_a_total_elsewhere(history):
+    from territory_desktop.models import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="2026-05 is not after the last month with sales"):
+        plan_quotas(history, None, "bottom-up", start="2026-05")
+    with pytest.raises(InvalidInputError, match="give --total"):
+        plan_quotas(history, None, "potential")
+    history.sales = history.sales[history.sales["period"] >= "2025-03"]  # 16 months
+    with pytest.raises(InvalidInputError, match="needs 24 months of sales history; the project has 16"):
+        plan_quotas(history, None, "bottom-up", start="2027-01")
+
+
+def test_cli_bottom_up(history, tmp_path, capsys):
+    save_project(history, tmp_path / "p.gpkg")
+    assert main(["quotas", "--project", str(tmp_path / "p.gpkg"), "--method", "bottom-up", "--start", "2026-09",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["quota"] for r in out["territories"]] == pytest.approx(list(expected_forecast()), abs=0.006)
+    assert main(["quotas", "--project", str(tmp_path / "p.gpkg"), "--method", "even"]) == 2
+    assert "give --total" in capsys.readouterr().err

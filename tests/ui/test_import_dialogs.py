@@ -3,6 +3,7 @@ mode dialog previews the counts of each mode; an import is one undo step that ke
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QMessageBox
@@ -113,3 +114,34 @@ def test_a_gui_units_import_takes_a_crs_and_undoes_in_one_step(window, tmp_path,
     assert abs(units.loc["u0"].geometry.centroid.x + 95.75) < 1e-6  # read as EPSG:5070, back in degrees
     window.undo_stack.undo()
     assert len(window.project.units) == before and window.undo_stack.count() == 1
+
+
+def test_a_gui_sales_import_previews_modes_and_undoes(window, tmp_path, monkeypatch):
+    project = window.project
+    a = project.accounts["account_id"].tolist()
+    project.sales = pd.DataFrame({"account_id": a[:3], "period": "2030-05", "product": "Core", "amount": 10.0})
+    first = project.sales.iloc[0]
+    n = len(project.sales)
+    path = tmp_path / "s.csv"
+    path.write_text("account_id,period,product,amount\n"
+                    f"{first['account_id']},{first['period']},{first['product']},123.5\n"
+                    f"{first['account_id']},2031-01,{first['product']},7\n")
+    seen = {}
+
+    def accept(dialog):
+        seen["upsert"] = preview(dialog)
+        dialog.set_mode("replace")
+        seen["replace"] = preview(dialog)
+        dialog.set_mode("upsert")
+        return 1
+
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("sales", True))
+    monkeypatch.setattr(ImportModeDialog, "exec", accept)
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    window.import_files([str(path)])
+    assert seen["upsert"] == {"sales added": "1", "sales updated": "1", "sales removed": "0"}
+    assert seen["replace"] == {"sales added": "1", "sales updated": "1", "sales removed": f"{n - 1:,}"}
+    assert window.undo_stack.undoText() == "Import 2 sales (upsert)"
+    assert len(project.sales) == n + 1 and project.sales["amount"].iloc[0] == 123.5
+    window.undo_stack.undo()
+    assert len(project.sales) == n and project.sales["amount"].iloc[0] == first["amount"]

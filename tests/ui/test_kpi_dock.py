@@ -119,3 +119,20 @@ def test_several_rows_compare_side_by_side(grid8, open_window):
     lines = [i for i in dock.trend.plotItem.items if isinstance(i, pg.PlotDataItem)]
     assert sorted(i.name() for i in lines) == ["T1", "T3"]
     assert dock.peers.toPlainText().startswith("Peer groups")
+
+
+def test_quotas_file_gives_attainment_columns(qtbot, tmp_path, monkeypatch):
+    project = tiny_project()
+    widget = KpiDock(FakeWindow(project))
+    qtbot.addWidget(widget)
+    path = tmp_path / "q.csv"
+    path.write_text("territory_id,quota,period\nT1,80,2026-Q3\nT2,100,2026-Q3\nT1,5,2026-Q2\n")
+    monkeypatch.setattr(widget, "refresh", lambda: widget.set_data(dashboard(project, "2026-Q3", "territory",
+                                                                             widget.quotas_file)))
+    widget.set_quotas_file(str(path))
+    assert widget.quotas_button.text() == "Quotas: q.csv"
+    headers = [widget.model.horizontalHeaderItem(j).text() for j in range(widget.model.columnCount())]
+    assert headers[-2:] == ["quota", "attainment"]
+    rows = {widget.proxy.index(i, 0).data(): widget.proxy.index(i, len(headers) - 1).data()
+            for i in range(widget.proxy.rowCount())}
+    assert rows == {"T1": "125.0%", "T2": "85.0%"}  # Q3 sales 100 / 80 and 85 / 100 (hand-computed in test_kpi)

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -338,3 +339,29 @@ def test_legend_with_many_territories_keeps_every_name(qapp, tmp_path):
     for i in range(60):
         assert f"Territory {i:02d}" in text and f"Rep Person {i:02d}" in text, i
     assert "more territories" not in text and "..." not in text
+
+
+def test_map_book_has_a_kpi_page_after_the_overview(qapp, tmp_path):
+    project = four_territory_project()
+    # sales in 2026-Q3 and 2025-Q3 for one account of each territory (T1 owns c0r0 -> A000x, T4 c6r0 -> A006x)
+    rows = [("A000", "2026-08", 500.0), ("A000", "2025-08", 250.0), ("A060", "2026-07", 1200.0),
+            ("A061", "2026-09", 300.0)]  # September: 2026-Q3 is the last complete quarter
+    project.sales = pd.DataFrame([{"account_id": a, "period": m, "product": "Core", "amount": x} for a, m, x in rows])
+    out = tmp_path / "book.pdf"
+    options = PrintOptions(page=page_spec("letter", landscape=True), when=date(2026, 11, 26))
+    export_book(project, out, options)
+    without = tmp_path / "plain.pdf"
+    export_book(project, without, PrintOptions(page=options.page, when=options.when, kpi_page=False))
+    assert pdf_pages(out) == pdf_pages(without) + 1
+    text = pdf_text(out, 2)
+    assert "Performance by territory, 2026-Q3" in text and "against 2025-Q3" in text
+    for name in NAMES.values():
+        assert name in text
+    assert "$500" in text and "+100%" in text and "$1,500" in text and "All territories" in text
+    assert "$2,000" in text  # the total
+    from pypdf import PdfReader
+
+    marks = [(o.title, PdfReader(str(out)).get_destination_page_number(o)) for o in PdfReader(str(out)).outline
+             if not isinstance(o, list)]
+    assert marks[1] == ("Performance by territory, 2026-Q3", 1)
+    assert marks[2][1] == 2  # the first territory page follows

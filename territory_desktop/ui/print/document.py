@@ -15,6 +15,7 @@ from ...services.printing import (
     paginate,
     territory_summaries,
 )
+from .kpi_page import kpi_layout, paint_kpi_page
 from .mapframe import PrintMap
 from .options import PrintOptions
 from .output import OutlineEntry, Sink, add_pdf_outline, make_sink
@@ -66,8 +67,11 @@ def paint_book_document(sink: Sink, project: Project, options: PrintOptions, pro
     rows = accounts_by_territory(project, limit=options.max_accounts)
     page = sink.begin()
     layout = book_layout(page, options)
+    kpis = _kpi_data(project, summaries, options)
+    kpi_pages = kpi_layout(page, kpis) if kpis is not None else None
+    kpi_parts = kpi_pages.pages if kpi_pages is not None else []
     chunks, first_page, totals = {}, {}, {}
-    n = 2
+    n = 2 + len(kpi_parts)
     for s in summaries:
         r = rows.get(s.territory_id, [])
         totals[s.territory_id] = len(r)
@@ -82,6 +86,11 @@ def paint_book_document(sink: Sink, project: Project, options: PrintOptions, pro
         options.subtitle = f"{len(summaries)} territories · {sum(s.accounts for s in summaries):,} accounts"
     paint_wall_map(page, pm, summaries, options, footer, f"Page 1 of {total_pages}", page_numbers=first_page)
     outline: list[OutlineEntry] = [("Overview map", 0, None)]
+    for j, part in enumerate(kpi_parts):
+        paint_kpi_page(sink.next_page(), kpis, part, pm.base_colours, footer, f"Page {2 + j} of {total_pages}",
+                       kpi_pages.size)
+    if kpi_parts:
+        outline.append((f"Performance by territory, {kpis.period}", 1, None))
     for i, s in enumerate(summaries):
         stop.check()
         progress((i + 1) / (len(summaries) + 1), f"territory {s.number}/{len(summaries)}: {s.name}")
@@ -100,6 +109,15 @@ def paint_book_document(sink: Sink, project: Project, options: PrintOptions, pro
         outline.append((f"{s.number}. {s.name} ({s.rep_name})", start - 1, s.group or None))
     progress(1.0, f"{total_pages} pages")
     return outline
+
+
+def _kpi_data(project: Project, summaries: list[TerritorySummary], options: PrintOptions):
+    """The KPI page's content, or None (switched off, or no sales history)."""
+    if not options.kpi_page:
+        return None
+    from ...services.kpi_pages import kpi_page
+
+    return kpi_page(project, summaries, options.kpi_period)
 
 
 def export_map(project: Project, out: str | Path, options: PrintOptions) -> list[Path]:

@@ -27,3 +27,7 @@ class PrintOptions:
     scenario: str | None = None
     #: map book: largest number of account rows (0 = all)
     max_accounts: int = 0
+    #: map book: a KPI page (per-territory table and chart) after the overview, when there is sales history
+    kpi_page: bool = True
+    #: the KPI page's period (2026-Q3, 2026-07, 2026; default: the last complete quarter)
+    kpi_period: str | None = None
