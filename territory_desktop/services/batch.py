@@ -50,7 +50,8 @@ class TaskOutcome:
 class _Slot:
     key: str
     args: tuple
-    attempts: int = 1
+    attempts: int = 0  # times sent to a worker
+    deaths: int = 0  # times its process died while it ran alone
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -165,7 +166,8 @@ class _PoolRunner:
             self._fill()
             while self.running:
                 finished, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
-                broken = [self._finish(f) for f in finished]
+                alone = len(self.running) == 1
+                broken = [self._finish(f, alone) for f in finished]
                 if any(broken):
                     self._restart_pool()
                 if stop is not None and stop.is_set():
@@ -177,15 +179,15 @@ class _PoolRunner:
         return self.clock.done
 
     def _fill(self) -> None:
-        while len(self.running) < 2 * self.workers:
-            if self.again:
-                slot = self.again.pop(0)
-            else:
-                slot = self._next_slot()
-                if slot is None:
-                    return
-            slot.started = time.perf_counter()
-            self.running[self.executor.submit(self.fn, *slot.args)] = slot
+        """Send tasks until about two per worker run; one at a time while suspects of a crash run again."""
+        while len(self.running) < (1 if self.again else 2 * self.workers):
+            slot = self.again.pop(0) if self.again else self._next_slot()
+            if slot is None:
+                return
+            slot.started, slot.attempts = time.perf_counter(), slot.attempts + 1
+            self.running[self.executor.submit(_guarded, self.fn, *slot.args)] = slot
+            if self.again or slot.attempts > 1:
+                return  # a task sent again runs alone, so a crash tells which task caused it
 
     def _next_slot(self) -> _Slot | None:
         for key, make_args in self.tasks:
@@ -196,34 +198,37 @@ class _PoolRunner:
             return _Slot(key, args)
         return None
 
-    def _finish(self, future: Future) -> bool:
+    def _finish(self, future: Future, alone: bool) -> bool:
         """Report a finished task; True when its process died (the pool is broken)."""
         slot = self.running.pop(future)
         exc = future.exception()
         if isinstance(exc, BrokenProcessPool):
-            self._died(slot)
+            self._died(slot, alone)
             return True
         outcome = TaskOutcome(slot.key, attempts=slot.attempts, seconds=time.perf_counter() - slot.started)
-        if exc is None:
-            outcome.value = future.result()
+        value = future.result() if exc is None else (False, describe_error(exc))
+        if value[0]:
+            outcome.value = value[1]
         else:
-            outcome.error = describe_error(exc)
+            outcome.error = value[1]
         self.clock.finished(outcome, self.on_result)
         return False
 
-    def _died(self, slot: _Slot) -> None:
-        if slot.attempts > self.retries:
-            self.clock.finished(TaskOutcome(slot.key, error=f"the worker process died {slot.attempts} times running "
+    def _died(self, slot: _Slot, alone: bool) -> None:
+        """A task's process died: the task runs again, alone; it fails once it died ``retries`` + 1 times
+        alone (a crash with several tasks running does not tell which one caused it)."""
+        slot.deaths += alone
+        if slot.deaths > self.retries:
+            self.clock.finished(TaskOutcome(slot.key, error=f"the worker process died {slot.deaths} times running "
                                                             "this task (killed, or out of memory)",
                                             attempts=slot.attempts), self.on_result)
             return
-        slot.attempts += 1
         self.again.append(slot)
 
     def _restart_pool(self) -> None:
         """A process died: every task of the pool is lost; send them again to a new pool."""
         for future in list(self.running):
-            self._died(self.running.pop(future))
+            self._died(self.running.pop(future), alone=False)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self._executor()
 
@@ -236,9 +241,20 @@ class _PoolRunner:
         self.running.clear()
 
     def _close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
         if self.client is not None:
+            self.executor.shutdown(wait=False)
             self.client.close()
+        else:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _guarded(fn: Callable, *args) -> tuple[bool, Any]:
+    """Run a task in a worker: (True, value), or (False, the reason) when it raised, so no exception (which
+    may not pickle) crosses back; a dead process still shows as the executor's error."""
+    try:
+        return True, fn(*args)
+    except Exception as exc:  # any failure of one task is that task's result, the others go on
+        return False, describe_error(exc)
 
 
 def _dask_client(address: str):
