@@ -3,8 +3,8 @@ Dask cluster, through :func:`.batch.run_batch`.
 
 This process prepares each rep's input (:func:`.routing.rep_plan_input`: accounts due, travel matrices),
 the workers solve it (:func:`.routing.solve_rep_plan`, no project needed) and send back the planned-visit
-rows; this process stores each rep's rows (:func:`.routing.store_rep_rows`) and saves the project as each
-rep finishes (:func:`.project.save_project`), so a killed run resumes: a rep that already has planned
+rows; this process stores each rep's rows (:func:`.routing.store_rep_rows`) and saves the project as the
+reps finish (:func:`.project.save_project`), so a killed run resumes: a rep that already has planned
 visits dated inside the horizon is skipped unless ``restart``.
 """
 
@@ -22,15 +22,20 @@ from ..engine.travel import TrafficProfile, TravelProvider
 from ..models import Progress, Project, StopFlag, no_progress
 from .batch import TaskOutcome, run_batch
 from .routing import (
+    PlanningTables,
     RepPlanInput,
     day_settings,
     plan_summary,
     planned_visit_rows,
+    planning_tables,
     rep_plan_input,
     required_visit_count,
     solve_rep_plan,
     store_rep_rows,
 )
+
+#: seconds between two saves of a batch (each finished rep is saved within this time)
+SAVE_EVERY_S = 1.0
 
 
 @dataclass
@@ -76,20 +81,27 @@ def plan_all_routes(project: Project, opts: RouteBatchOptions, progress: Progres
 
     Each entry has ``rep_id`` and either ``planned_visits`` and ``required_visits`` or ``error``; a rep
     skipped because it was already planned (resume) has ``"resumed": true``. ``save(project)`` runs after
-    each rep is stored (default :func:`.project.save_project`)."""
+    finished rep is stored, at most every :data:`SAVE_EVERY_S` seconds, and at the end (default
+    :func:`.project.save_project`)."""
     from .project import save_project
 
     save = save or save_project
     t0 = time.perf_counter()
     reps = [str(r) for r in project.reps["rep_id"]]
+    progress(0.0, f"reading the ownership and visit history of {len(reps)} reps")
+    tables = planning_tables(project)
     done = {} if opts.restart else reps_planned_in(project, opts.start, opts.weeks)
-    entries = {r: _resumed(project, r, n, opts) for r, n in done.items() if r in reps}
+    entries = {r: _resumed(project, r, n, opts, tables) for r, n in done.items() if r in reps}
     todo = [r for r in reps if r not in entries]
     if entries:
         progress(0.0, f"{len(entries)} reps already planned for this horizon (resume; --restart plans them again)")
-    run_batch(plan_task, [(r, partial(_task_args, project, r, opts)) for r in todo], len(todo),
-              partial(_store, project, entries, save), workers=opts.workers, cluster=opts.cluster,
-              progress=progress, stop=stop, noun="reps")
+    saver = _Saver(project, save)
+    try:
+        run_batch(plan_task, [(r, partial(_task_args, project, r, opts, tables)) for r in todo], len(todo),
+                  partial(_store, project, entries, saver), workers=opts.workers, cluster=opts.cluster,
+                  progress=progress, stop=stop, noun="reps")
+    finally:
+        saver.flush()  # what finished before a cancel or an error is kept
     out = [entries[r] for r in reps]
     return {"start": opts.start.isoformat(), "weeks": opts.weeks, "workers": opts.workers if not opts.cluster else None,
             "cluster": opts.cluster, "seconds": round(time.perf_counter() - t0, 2),
@@ -98,19 +110,38 @@ def plan_all_routes(project: Project, opts: RouteBatchOptions, progress: Progres
             "reps": out}
 
 
-def _task_args(project: Project, rep_id: str, opts: RouteBatchOptions) -> tuple:
+def _task_args(project: Project, rep_id: str, opts: RouteBatchOptions, tables: PlanningTables) -> tuple:
     rep = project.reps.set_index("rep_id").loc[rep_id]
     inp = rep_plan_input(project, rep_id, opts.start, opts.weeks, opts.holidays, opts.weekdays,
-                         day_settings(rep, opts.lunch), opts.provider, opts.traffic)
+                         day_settings(rep, opts.lunch), opts.provider, opts.traffic, tables=tables)
     return inp, opts.time_limit, opts.seed
 
 
-def _resumed(project: Project, rep_id: str, rows: int, opts: RouteBatchOptions) -> dict:
+def _resumed(project: Project, rep_id: str, rows: int, opts: RouteBatchOptions, tables: PlanningTables) -> dict:
     return {"rep_id": rep_id, "planned_visits": rows,
-            "required_visits": required_visit_count(project, rep_id, opts.start, opts.weeks), "resumed": True}
+            "required_visits": required_visit_count(project, rep_id, opts.start, opts.weeks, tables), "resumed": True}
 
 
-def _store(project: Project, entries: dict, save: Callable[[Project], object], outcome: TaskOutcome) -> None:
+class _Saver:
+    """Saves the project after stored reps, at most every ``interval`` seconds (a save rewrites the
+    changed rows only; with thousands of reps one save per rep would dominate), and once at the end."""
+
+    def __init__(self, project: Project, save: Callable[[Project], object], interval: float = SAVE_EVERY_S) -> None:
+        self.project, self.save, self.interval = project, save, interval
+        self.pending, self.last = False, 0.0
+
+    def stored(self) -> None:
+        self.pending = True
+        if time.perf_counter() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.save(self.project)
+            self.pending, self.last = False, time.perf_counter()
+
+
+def _store(project: Project, entries: dict, saver: _Saver, outcome: TaskOutcome) -> None:
     """Keep a finished rep's rows in the project and save (this process only: workers never write)."""
     entry = {"rep_id": outcome.key, "seconds": round(outcome.seconds, 2), "attempts": outcome.attempts}
     if outcome.error is not None:
@@ -118,5 +149,5 @@ def _store(project: Project, entries: dict, save: Callable[[Project], object], o
         return
     result = dict(outcome.value)
     store_rep_rows(project, outcome.key, result.pop("rows"))
-    save(project)
+    saver.stored()
     entries[outcome.key] = {**entry, **result, "resumed": False}

@@ -39,13 +39,29 @@ class RepPlan:
     not_due: list[str]
 
 
-def rep_accounts(project: Project, rep_id: str) -> pd.DataFrame:
+def rep_accounts(project: Project, rep_id: str, owners: np.ndarray | None = None) -> pd.DataFrame:
     """Accounts owned by ``rep_id`` in the active scenario: those whose owning territory
-    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep."""
+    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep.
+    ``owners``: ``account_reps(project)`` as an array, when the caller computed it once for many reps."""
     if rep_id not in set(project.reps["rep_id"]):
         known = ", ".join(sorted(map(str, project.reps["rep_id"]))[:10])
         raise InvalidInputError("route", [f"rep {rep_id!r} is not in the project (reps: {known} ...)"])
-    return project.accounts[account_reps(project).to_numpy() == rep_id]
+    return project.accounts[(account_reps(project).to_numpy() if owners is None else owners) == rep_id]
+
+
+@dataclass
+class PlanningTables:
+    """What planning many reps looks up in the whole project, computed once (:func:`planning_tables`):
+    each account's rep (in account order) and each account's last visit date."""
+
+    owners: np.ndarray
+    last: dict[str, date]
+
+
+def planning_tables(project: Project) -> PlanningTables:
+    """:class:`PlanningTables` of the project: a batch's per-rep preparation then costs the rep's
+    accounts only, not the whole account and visit tables each time."""
+    return PlanningTables(account_reps(project).to_numpy(), last_visits(project, list(project.accounts["account_id"])))
 
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
@@ -78,20 +94,22 @@ class RepPlanInput:
     not_due: list[str]
 
 
-def due_accounts(project: Project, rep_id: str, start: date, weeks: int) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+def due_accounts(project: Project, rep_id: str, start: date, weeks: int, tables: PlanningTables | None = None
+                 ) -> tuple[pd.Series, pd.DataFrame, list[str]]:
     """The rep's record, the accounts due in ``weeks`` weeks from ``start`` and the ids of those not due.
 
     Accounts seen less often than the horizon (e.g. every 8 weeks in a 4-week plan) are only due when
-    never visited, or when last visit + frequency falls inside the horizon."""
+    never visited, or when last visit + frequency falls inside the horizon. ``tables``: see
+    :func:`planning_tables`."""
     reps = project.reps.set_index("rep_id")
     rep = reps.loc[rep_id] if rep_id in reps.index else None
-    acc = rep_accounts(project, rep_id)
+    acc = rep_accounts(project, rep_id, tables.owners if tables is not None else None)
     if rep is None or rep.geometry is None or rep.geometry.is_empty:
         raise InvalidInputError("route", [f"rep {rep_id!r} has no home location"])
     acc = acc[acc["visit_frequency_weeks"].fillna(0).astype(int) > 0]
     acc = acc[~acc.geometry.is_empty & acc.geometry.notna()]
     horizon_end = start + timedelta(7 * weeks)
-    last = last_visits(project, list(acc["account_id"]))
+    last = tables.last if tables is not None else last_visits(project, list(acc["account_id"]))
     due, not_due = [], []
     for a, f in zip(acc["account_id"], acc["visit_frequency_weeks"].astype(int), strict=True):
         if f > weeks and a in last and last[a] + timedelta(7 * f) >= horizon_end:
@@ -101,10 +119,11 @@ def due_accounts(project: Project, rep_id: str, start: date, weeks: int) -> tupl
     return rep, acc[acc["account_id"].isin(set(due))], not_due
 
 
-def required_visit_count(project: Project, rep_id: str, start: date, weeks: int) -> int:
+def required_visit_count(project: Project, rep_id: str, start: date, weeks: int,
+                         tables: PlanningTables | None = None) -> int:
     """Visits a plan of ``weeks`` weeks from ``start`` requires for the rep (the plan's
     ``required_visits``), without planning: one per :func:`required_periods` of each due account."""
-    _, acc, _ = due_accounts(project, rep_id, start, weeks)
+    _, acc, _ = due_accounts(project, rep_id, start, weeks, tables)
     return sum(len(required_periods(int(f), weeks)) for f in acc["visit_frequency_weeks"])
 
 
@@ -121,9 +140,10 @@ def rep_plan_input(project: Project, rep_id: str, start: date, weeks: int = 4,
                    holidays: frozenset[date] = frozenset(), weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
                    day: DaySettings | None = None, provider: TravelProvider | None = None,
                    traffic: TrafficProfile | None = None, progress: Progress = no_progress,
-                   matrix_cache: dict | None = None) -> RepPlanInput:
-    """The planner's input for ``rep_id`` (see :func:`plan_rep_visits` for the arguments)."""
-    rep, acc, not_due = due_accounts(project, rep_id, start, weeks)
+                   matrix_cache: dict | None = None, tables: PlanningTables | None = None) -> RepPlanInput:
+    """The planner's input for ``rep_id`` (see :func:`plan_rep_visits` for the arguments;
+    ``tables``: :func:`planning_tables`, when preparing many reps)."""
+    rep, acc, not_due = due_accounts(project, rep_id, start, weeks, tables)
     day = day or DaySettings(start_min=float(rep.get("work_start_minute", 480)),
                              end_min=float(rep.get("work_end_minute", 1020)))
     progress(0.02, f"{len(acc)} accounts due for rep {rep_id} ({len(not_due)} not due in this horizon)")
