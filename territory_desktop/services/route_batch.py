@@ -123,22 +123,25 @@ def _resumed(project: Project, rep_id: str, rows: int, opts: RouteBatchOptions, 
 
 
 class _Saver:
-    """Saves the project after stored reps, at most every ``interval`` seconds (a save rewrites the
-    changed rows only; with thousands of reps one save per rep would dominate), and once at the end."""
+    """Saves the project after stored reps, at most every :data:`SAVE_EVERY_S` seconds or five times the
+    last save's duration, whichever is longer (with thousands of reps a save per rep would dominate the
+    run), and once at the end."""
 
-    def __init__(self, project: Project, save: Callable[[Project], object], interval: float = SAVE_EVERY_S) -> None:
-        self.project, self.save, self.interval = project, save, interval
-        self.pending, self.last = False, 0.0
+    def __init__(self, project: Project, save: Callable[[Project], object]) -> None:
+        self.project, self.save = project, save
+        self.pending, self.next_at = False, 0.0
 
     def stored(self) -> None:
         self.pending = True
-        if time.perf_counter() - self.last >= self.interval:
+        if time.perf_counter() >= self.next_at:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
+            t0 = time.perf_counter()
             self.save(self.project)
-            self.pending, self.last = False, time.perf_counter()
+            took = time.perf_counter() - t0
+            self.pending, self.next_at = False, t0 + took + max(SAVE_EVERY_S, 5 * took)
 
 
 def _store(project: Project, entries: dict, saver: _Saver, outcome: TaskOutcome) -> None:
