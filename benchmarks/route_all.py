@@ -11,8 +11,9 @@ size of 5,000 reps' plans, and a save of that table) are measured in this proces
 
     wall(N) = max(ceil(reps / N) x solve_s / efficiency, reps x parent_s)     (the parent prepares, stores
                                                                                and saves while the workers
-                                                                               solve; saves take at most 1/6
-                                                                               of its time)
+                                                                               solve: parent_s = 6/5 x the
+                                                                               preparation, as storing and
+                                                                               saving take at most 1/6)
     cost(N) = N x wall(N) / 3600 x price                                      (price per vCPU-hour; one
                                                                                worker = one vCPU)
 
@@ -130,27 +131,35 @@ def main() -> None:
     ap.add_argument("--price", type=float, default=0.045,
                     help="USD per vCPU-hour of the extrapolation's cluster (default 0.045: an assumed on-demand "
                          "compute-optimised list price; give yours)")
+    ap.add_argument("--runs", metavar="EARLIER.json", help="reuse the serial and pool runs of an earlier output")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         copies = [Path(tmp) / f"run{k}.gpkg" for k in range(3)]
         for c in copies:
             shutil.copy(args.project, c)
-        serial = run_cli(copies[0], args.weeks, args.time_limit, 1)
-        pool = run_cli(copies[1], args.weeks, args.time_limit, args.workers)
+        if args.runs:  # the serial and pool runs of an earlier output (to measure the parent again)
+            earlier = json.loads(Path(args.runs).read_text())
+            serial, pool = earlier["serial"], earlier["pool"]
+            serial["rows"] = pool["rows"] = earlier.get("rows", {"reps": []})
+        else:
+            serial = run_cli(copies[0], args.weeks, args.time_limit, 1)
+            pool = run_cli(copies[1], args.weeks, args.time_limit, args.workers)
         rows_per_rep = serial["planned_visits"] / max(serial["reps_planned"], 1)
         parent = parent_costs(copies[2], args.weeks, args.reps, rows_per_rep)
     speedup = serial["wall_s"] / pool["wall_s"]
     efficiency = min(1.0, speedup / args.workers)
-    # saves come at most every 5 x their duration (services.route_batch._Saver): at most 1/6 of the parent's time
-    parent_s = (parent["prepare_per_rep_s"] + parent["store_one_rep_s"]) * 6 / 5
+    # a flush (store the finished reps' rows + save) comes at most every 5 x its duration
+    # (services.route_batch._Saver): at most 1/6 of the parent's time
+    parent_s = parent["prepare_per_rep_s"] * 6 / 5
     counts = [[(e["rep_id"], e.get("planned_visits"), e.get("required_visits")) for e in run["rows"]["reps"]]
               for run in (serial, pool)]
+    same = earlier["same_visit_counts_serial_and_pool"] if args.runs else counts[0] == counts[1]
     for run in (serial, pool):
         run.pop("rows")
     print(json.dumps({
         "project": args.project, "weeks": args.weeks, "time_limit_per_rep_s": args.time_limit,
         "cpu_count": os.cpu_count(), "serial": serial, "pool": pool, "speedup": round(speedup, 2),
-        "efficiency": round(efficiency, 2), "same_visit_counts_serial_and_pool": counts[0] == counts[1], "parent": parent,
+        "efficiency": round(efficiency, 2), "same_visit_counts_serial_and_pool": same, "parent": parent,
         "extrapolation": {
             "reps": args.reps, "price_usd_per_vcpu_hour": args.price, "solve_s_per_rep": serial["mean_task_s"],
             "at_this_time_limit": extrapolate(args.reps, serial["mean_task_s"], efficiency, parent_s, args.price),

@@ -3,7 +3,7 @@ Dask cluster, through :func:`.batch.run_batch`.
 
 This process prepares each rep's input (:func:`.routing.rep_plan_input`: accounts due, travel matrices),
 the workers solve it (:func:`.routing.solve_rep_plan`, no project needed) and send back the planned-visit
-rows; this process stores each rep's rows (:func:`.routing.store_rep_rows`) and saves the project as the
+rows; this process stores the reps' rows (:func:`.routing.store_reps_rows`) and saves the project as the
 reps finish (:func:`.project.save_project`), so a killed run resumes: a rep that already has planned
 visits dated inside the horizon is skipped unless ``restart``.
 """
@@ -31,7 +31,7 @@ from .routing import (
     rep_plan_input,
     required_visit_count,
     solve_rep_plan,
-    store_rep_rows,
+    store_reps_rows,
 )
 
 #: seconds between two saves of a batch (each finished rep is saved within this time)
@@ -98,7 +98,7 @@ def plan_all_routes(project: Project, opts: RouteBatchOptions, progress: Progres
     saver = _Saver(project, save)
     try:
         run_batch(plan_task, [(r, partial(_task_args, project, r, opts, tables)) for r in todo], len(todo),
-                  partial(_store, project, entries, saver), workers=opts.workers, cluster=opts.cluster,
+                  partial(_store, entries, saver), workers=opts.workers, cluster=opts.cluster,
                   progress=progress, stop=stop, noun="reps")
     finally:
         saver.flush()  # what finished before a cancel or an error is kept
@@ -123,34 +123,35 @@ def _resumed(project: Project, rep_id: str, rows: int, opts: RouteBatchOptions, 
 
 
 class _Saver:
-    """Saves the project after stored reps, at most every :data:`SAVE_EVERY_S` seconds or five times the
-    last save's duration, whichever is longer (with thousands of reps a save per rep would dominate the
-    run), and once at the end."""
+    """Stores finished reps' rows in the project and saves it, at most every :data:`SAVE_EVERY_S` seconds or
+    five times the last save's duration, whichever is longer (with thousands of reps, a table rewrite and a
+    save per rep would dominate the run), and once at the end."""
 
     def __init__(self, project: Project, save: Callable[[Project], object]) -> None:
         self.project, self.save = project, save
-        self.pending, self.next_at = False, 0.0
+        self.pending: dict[str, pd.DataFrame] = {}
+        self.next_at = 0.0
 
-    def stored(self) -> None:
-        self.pending = True
+    def add(self, rep_id: str, rows: pd.DataFrame) -> None:
+        self.pending[rep_id] = rows
         if time.perf_counter() >= self.next_at:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
             t0 = time.perf_counter()
+            store_reps_rows(self.project, self.pending)
             self.save(self.project)
             took = time.perf_counter() - t0
-            self.pending, self.next_at = False, t0 + took + max(SAVE_EVERY_S, 5 * took)
+            self.pending, self.next_at = {}, t0 + took + max(SAVE_EVERY_S, 5 * took)
 
 
-def _store(project: Project, entries: dict, saver: _Saver, outcome: TaskOutcome) -> None:
+def _store(entries: dict, saver: _Saver, outcome: TaskOutcome) -> None:
     """Keep a finished rep's rows in the project and save (this process only: workers never write)."""
     entry = {"rep_id": outcome.key, "seconds": round(outcome.seconds, 2), "attempts": outcome.attempts}
     if outcome.error is not None:
         entries[outcome.key] = {**entry, "error": outcome.error}
         return
     result = dict(outcome.value)
-    store_rep_rows(project, outcome.key, result.pop("rows"))
-    saver.stored()
+    saver.add(outcome.key, result.pop("rows"))
     entries[outcome.key] = {**entry, **result, "resumed": False}

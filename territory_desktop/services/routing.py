@@ -39,29 +39,33 @@ class RepPlan:
     not_due: list[str]
 
 
-def rep_accounts(project: Project, rep_id: str, owners: np.ndarray | None = None) -> pd.DataFrame:
+def rep_accounts(project: Project, rep_id: str, tables: PlanningTables | None = None) -> pd.DataFrame:
     """Accounts owned by ``rep_id`` in the active scenario: those whose owning territory
     (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep.
-    ``owners``: ``account_reps(project)`` as an array, when the caller computed it once for many reps."""
+    ``tables``: :func:`planning_tables`, when the caller looks up many reps."""
     if rep_id not in set(project.reps["rep_id"]):
         known = ", ".join(sorted(map(str, project.reps["rep_id"]))[:10])
         raise InvalidInputError("route", [f"rep {rep_id!r} is not in the project (reps: {known} ...)"])
-    return project.accounts[(account_reps(project).to_numpy() if owners is None else owners) == rep_id]
+    if tables is not None:
+        return project.accounts.iloc[tables.rows_of.get(rep_id, np.zeros(0, dtype=int))]
+    return project.accounts[account_reps(project).to_numpy() == rep_id]
 
 
 @dataclass
 class PlanningTables:
     """What planning many reps looks up in the whole project, computed once (:func:`planning_tables`):
-    each account's rep (in account order) and each account's last visit date."""
+    the positions of each rep's accounts in ``project.accounts`` and each account's last visit date."""
 
-    owners: np.ndarray
+    rows_of: dict[str, np.ndarray]
     last: dict[str, date]
 
 
 def planning_tables(project: Project) -> PlanningTables:
     """:class:`PlanningTables` of the project: a batch's per-rep preparation then costs the rep's
     accounts only, not the whole account and visit tables each time."""
-    return PlanningTables(account_reps(project).to_numpy(), last_visits(project, list(project.accounts["account_id"])))
+    owners = pd.Series(account_reps(project).to_numpy())
+    rows_of = {str(r): np.asarray(k, dtype=int) for r, k in owners.groupby(owners, sort=False).indices.items()}
+    return PlanningTables(rows_of, last_visits(project, list(project.accounts["account_id"])))
 
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
@@ -103,7 +107,7 @@ def due_accounts(project: Project, rep_id: str, start: date, weeks: int, tables:
     :func:`planning_tables`."""
     reps = project.reps.set_index("rep_id")
     rep = reps.loc[rep_id] if rep_id in reps.index else None
-    acc = rep_accounts(project, rep_id, tables.owners if tables is not None else None)
+    acc = rep_accounts(project, rep_id, tables)
     if rep is None or rep.geometry is None or rep.geometry.is_empty:
         raise InvalidInputError("route", [f"rep {rep_id!r} has no home location"])
     acc = acc[acc["visit_frequency_weeks"].fillna(0).astype(int) > 0]
@@ -259,10 +263,17 @@ def store_visit_plan(project: Project, rep_plan: RepPlan) -> int:
 def store_rep_rows(project: Project, rep_id: str, rows: pd.DataFrame) -> int:
     """Replace ``rep_id``'s rows of ``project.planned_visits`` by ``rows`` (:func:`planned_visit_rows`),
     other reps' rows kept; marks the table dirty. Returns the number of rows stored."""
-    kept = project.planned_visits[project.planned_visits["rep_id"].astype(str) != str(rep_id)]
-    project.planned_visits = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
+    return store_reps_rows(project, {rep_id: rows})
+
+
+def store_reps_rows(project: Project, rows_by_rep: dict[str, pd.DataFrame]) -> int:
+    """:func:`store_rep_rows` for several reps at once (one pass over the table)."""
+    pv = project.planned_visits
+    kept = pv[~pv["rep_id"].astype(str).isin({str(r) for r in rows_by_rep})]
+    parts = [kept, *rows_by_rep.values()] if len(kept) else list(rows_by_rep.values())
+    project.planned_visits = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     project.mark_dirty("planned_visits")
-    return len(rows)
+    return sum(len(r) for r in rows_by_rep.values())
 
 
 @dataclass(frozen=True)
