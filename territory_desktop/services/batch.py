@@ -110,10 +110,12 @@ class _Clock:
 
 
 def _prepared(key: str, make_args: Callable[[], tuple]) -> tuple | TaskOutcome:
-    """The task's arguments, or a failed outcome when preparing them raised the project's own error."""
+    """The task's arguments, or a failed outcome when preparing them raised (that task fails, not the batch)."""
     try:
         return make_args()
-    except TerritoryError as exc:
+    except CancelledError:
+        raise
+    except Exception as exc:  # any failure of one task is that task's result, the others go on
         return TaskOutcome(key, error=describe_error(exc))
 
 
