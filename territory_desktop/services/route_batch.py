@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 
@@ -49,7 +49,7 @@ class RouteBatchOptions:
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     lunch: tuple[float, float, float] | None = (690.0, 810.0, 30.0)
     provider: TravelProvider | None = None
-    traffic: TrafficProfile | None = None
+    traffic: TrafficProfile | None = field(default_factory=TrafficProfile)  # None: free-flow (--no-traffic)
     time_limit: float = 30.0
     seed: int = 0
     workers: int = 1
