@@ -81,8 +81,8 @@ def plan_all_routes(project: Project, opts: RouteBatchOptions, progress: Progres
 
     Each entry has ``rep_id`` and either ``planned_visits`` and ``required_visits`` or ``error``; a rep
     skipped because it was already planned (resume) has ``"resumed": true``. ``save(project)`` runs after
-    finished rep is stored, at most every :data:`SAVE_EVERY_S` seconds, and at the end (default
-    :func:`.project.save_project`)."""
+    finished reps are stored, at most every :data:`SAVE_EVERY_S` seconds (or 5x the last save's duration),
+    and at the end, also after a cancel (default :func:`.project.save_project`)."""
     from .project import save_project
 
     save = save or save_project
