@@ -161,7 +161,8 @@ class _PoolRunner:
         for name, value in ONE_THREAD.items():
             os.environ.setdefault(name, value)  # inherited by the spawned processes
         # spawn: never fork a process that may hold Qt or threads
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_quiet_worker)
 
     def run(self, stop: StopFlag | None) -> list[TaskOutcome]:
         try:
@@ -173,9 +174,11 @@ class _PoolRunner:
                 if any(broken):
                     self._restart_pool()
                 if stop is not None and stop.is_set():
-                    self._abort()
                     stop.check()
                 self._fill()
+        except BaseException:  # cancelled, Ctrl+C, or the caller's on_result failed: stop the workers now
+            self._abort()
+            raise
         finally:
             self._close()
         return self.clock.done
@@ -238,7 +241,7 @@ class _PoolRunner:
         for future in self.running:
             future.cancel()
         if self.client is None:
-            for process in list(getattr(self.executor, "_processes", {}).values()):
+            for process in list((getattr(self.executor, "_processes", None) or {}).values()):
                 process.terminate()  # a running solve would otherwise finish first
         self.running.clear()
 
@@ -248,6 +251,13 @@ class _PoolRunner:
             self.client.close()
         else:
             self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _quiet_worker() -> None:
+    """Pool processes ignore Ctrl+C: the parent stops them (no traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _guarded(fn: Callable, *args) -> tuple[bool, Any]:
