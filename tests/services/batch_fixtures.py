@@ -71,3 +71,11 @@ def always_die(x: int, stop=None) -> int:
     if x == 1:
         os.kill(os.getpid(), signal.SIGKILL)
     return x
+
+
+def slow(x: int, stop=None) -> int:
+    """A task that takes 0.3 s."""
+    import time
+
+    time.sleep(0.3)
+    return x

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from batch_fixtures import REPS, always_die, die_once, small_project, square
+from batch_fixtures import REPS, always_die, die_once, slow, small_project, square
 
 from territory_desktop.models import CancelledError, StopFlag
 from territory_desktop.services.batch import eta_text, run_batch
@@ -73,7 +73,8 @@ def test_a_task_that_always_kills_its_worker_fails_alone() -> None:
     assert {k: o.value for k, o in out.items() if k != "1"} == {"0": 0, "2": 2, "3": 3}
 
 
-def test_cancel_stops_the_batch() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_stops_the_batch(workers) -> None:
     stop = StopFlag()
     seen = []
 
@@ -82,8 +83,9 @@ def test_cancel_stops_the_batch() -> None:
         stop.set()
 
     with pytest.raises(CancelledError):
-        run_batch(square, _tasks(range(10)), 10, on_result, workers=1, stop=stop)
-    assert seen == ["0"]
+        run_batch(slow, _tasks(range(20)), 20, on_result, workers=workers, stop=stop)
+    assert 1 <= len(seen) <= 2 * workers  # at most the tasks already sent finish; the other 16+ never run
+    assert workers > 1 or seen == ["0"]
 
 
 def test_eta_is_the_mean_time_per_task_times_the_tasks_left() -> None:
