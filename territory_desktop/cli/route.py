@@ -185,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_all(args: argparse.Namespace, start: date, holidays, weekdays, lunch, progress) -> int:
     from ..engine.travel import TrafficProfile
-    from ..services.project import open_project
+    from ..models import ProjectFileError
+    from ..services.project import hold_for_editing, open_project, release_editing
     from ..services.route_batch import RouteBatchOptions, plan_all_routes
 
     for flag, given in (("--out", args.out), ("--details", args.details)):
@@ -197,7 +198,13 @@ def _run_all(args: argparse.Namespace, start: date, holidays, weekdays, lunch, p
     opts = RouteBatchOptions(start, args.weeks, holidays, weekdays, lunch, _provider(args, progress),
                              None if args.no_traffic else TrafficProfile(), args.time_limit, args.seed,
                              args.workers or os.cpu_count() or 1, args.cluster, args.restart)
-    result = plan_all_routes(project, opts, progress=progress)
+    busy = hold_for_editing(args.project, "territory-desktop route --all")  # a long run: no one else edits
+    if busy is not None:
+        raise ProjectFileError(busy)
+    try:
+        result = plan_all_routes(project, opts, progress=progress)
+    finally:
+        release_editing(args.project)
     if args.json:
         print(json_text(result, indent=1))
         return 0

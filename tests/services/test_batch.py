@@ -23,6 +23,7 @@ from territory_desktop.models import CancelledError, StopFlag
 from territory_desktop.services.batch import eta_text, run_batch
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.services.route_batch import RouteBatchOptions, plan_all_routes
+from territory_desktop.storage.lock import lock_path
 
 START = date(2027, 3, 1)  # a Monday
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,8 +189,10 @@ def test_a_run_killed_mid_way_resumes_where_it_stopped(project_file, tmp_path) -
     deadline = time.monotonic() + 60
     while not _stored(path) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
+    held = lock_path(path).exists()  # the run holds the project's lock while it plans
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
+    assert held
     saved = _stored(path, with_fid=True)
     saved_reps = {r[0] for r in saved}
     assert saved_reps and len(saved_reps) < 3, "the run should be killed after its first rep was saved"
