@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 
@@ -10,6 +11,7 @@ from ..models import InvalidInputError
 from ..storage.export import write_table
 from ._common import (
     TextProgress,
+    UsageError,
     input_file,
     json_text,
     number_in,
@@ -30,15 +32,32 @@ hours (open_minute/close_minute), a lunch break and service_minutes per visit. T
 distance x road circuity at speeds by trip length (or the roads of an OpenStreetMap extract with --osm),
 scaled by a weekday/hour congestion profile. Prints a per-day table and the visits that could not be
 planned, with the reason.
+
+With --all, plans every rep of the project on this machine's cores (--workers) or a Dask cluster
+(--cluster) and saves each rep's planned visits to the project as it finishes; a run that was stopped
+resumes: reps already planned for this horizon are skipped unless --restart.
 """
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = project_command(
         sub, "route", "plan a rep's visits over 1-5 weeks and route every day", DESCRIPTION,
-        epilog="example: territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 "
-               "--weeks 4 --out plan.csv")
-    p.add_argument("--rep", required=True, metavar="ID", help="rep_id to plan for")
+        epilog="examples:\n  territory-desktop route --project demo.gpkg --rep R17 --start 2026-11-30 --weeks 4 "
+               "--out plan.csv\n  territory-desktop route --project demo.gpkg --all --start 2026-11-30 --weeks 2 "
+               "--workers 2 --json", raw=True)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--rep", metavar="ID", help="rep_id to plan for")
+    who.add_argument("--all", action="store_true",
+                     help="plan every rep and save the planned visits to the project (resumable)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=number_in(1, 256, int), default=None, metavar="N",
+                       help=f"with --all: plan in N processes on this machine, 1 to 256 (default: the "
+                            f"{os.cpu_count() or 1} cores; 1 = in this process)")
+    where.add_argument("--cluster", metavar="ADDRESS",
+                       help="with --all: plan on the Dask distributed scheduler at ADDRESS, e.g. tcp://host:8786 "
+                            "(needs territory-desktop[cluster]; workers need territory-desktop installed)")
+    p.add_argument("--restart", "--force", action="store_true",
+                   help="with --all: plan again the reps already planned for this horizon")
     p.add_argument("--start", required=True, metavar="DATE", help="first day of the plan, YYYY-MM-DD")
     p.add_argument("--weeks", type=number_in(1, 5, int), default=4, metavar="N",
                    help="horizon in weeks, 1 to 5 (default 4)")
@@ -117,15 +136,6 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
     return days
 
 
-def _day_settings(rep, lunch):
-    from ..engine.routing.day import DaySettings
-
-    return DaySettings(start_min=float(rep.get("work_start_minute", 480)),
-                       end_min=float(rep.get("work_end_minute", 1020)),
-                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
-                       lunch_minutes=lunch[2] if lunch else 0.0)
-
-
 def _provider(args: argparse.Namespace, progress):
     from ..engine.travel import GreatCircleProvider
     from ..services.routing import OSRMProvider, load_osm_graph
@@ -141,13 +151,18 @@ def _provider(args: argparse.Namespace, progress):
 def run(args: argparse.Namespace) -> int:
     from ..engine.travel import TrafficProfile
     from ..services.project import open_project
-    from ..services.routing import plan_rep_visits, plan_rows, plan_summary
+    from ..services.routing import day_settings, plan_rep_visits, plan_rows, plan_summary
 
     start = _date(args.start, "--start")
     holidays = frozenset(_date(h, "--holiday") for h in args.holiday)
     weekdays = parse_weekdays(args.weekdays)
     lunch = parse_lunch(args.lunch)
     progress = TextProgress()
+    if args.all:
+        return _run_all(args, start, holidays, weekdays, lunch, progress)
+    for flag, given in (("--workers", args.workers is not None), ("--cluster", args.cluster), ("--restart", args.restart)):
+        if given:
+            raise UsageError(f"territory-desktop route: {flag} goes with --all")
     progress(0.0, f"opening {args.project}")
     project = open_project(args.project)
     reps = project.reps.set_index("rep_id")
@@ -155,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInputError("--rep", [f"rep {args.rep!r} is not in the project"])
     traffic = None if args.no_traffic else TrafficProfile()
     rp = plan_rep_visits(project, args.rep, start, args.weeks, holidays, weekdays,
-                         _day_settings(reps.loc[args.rep], lunch), _provider(args, progress), traffic,
+                         day_settings(reps.loc[args.rep], lunch), _provider(args, progress), traffic,
                          time_limit=args.time_limit, seed=args.seed, progress=progress)
     summary = plan_summary(rp).to_json()  # the JSON form of the RouteSummary
     if args.out:
@@ -166,6 +181,50 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _print_plan(summary, plan_rows(rp) if args.details else None)
     return 0
+
+
+def _run_all(args: argparse.Namespace, start: date, holidays, weekdays, lunch, progress) -> int:
+    from ..engine.travel import TrafficProfile
+    from ..models import ProjectFileError
+    from ..services.project import hold_for_editing, open_project, release_editing
+    from ..services.route_batch import RouteBatchOptions, plan_all_routes
+
+    for flag, given in (("--out", args.out), ("--details", args.details)):
+        if given:
+            raise UsageError(f"territory-desktop route: {flag} is for one rep; with --all the plans are saved "
+                             "to the project (export them with export-package --all)")
+    progress(0.0, f"opening {args.project}")
+    project = open_project(args.project, for_writing=True)
+    opts = RouteBatchOptions(start, args.weeks, holidays, weekdays, lunch, _provider(args, progress),
+                             None if args.no_traffic else TrafficProfile(), args.time_limit, args.seed,
+                             args.workers or os.cpu_count() or 1, args.cluster, args.restart)
+    busy = hold_for_editing(args.project, "territory-desktop route --all")  # a long run: no one else edits
+    if busy is not None:
+        raise ProjectFileError(busy)
+    try:
+        result = plan_all_routes(project, opts, progress=progress)
+    finally:
+        release_editing(args.project)
+    if args.json:
+        print(json_text(result, indent=1))
+        return 0
+    _print_batch(result)
+    return 0
+
+
+def _print_batch(result: dict) -> None:
+    """One line per rep (planned, resumed or failed) and the totals."""
+    where = f"cluster {result['cluster']}" if result["cluster"] else f"{result['workers']} workers"
+    print(f"{len(result['reps'])} reps, {result['weeks']} weeks from {result['start']} on {where} in "
+          f"{result['seconds']} s: {result['planned_reps']} planned, {result['resumed_reps']} already planned "
+          f"(resumed), {result['failed_reps']} failed")
+    for e in result["reps"]:
+        if "error" in e:
+            print(f"  {printable(e['rep_id']):<10} failed: {printable(e['error'])}")
+        else:
+            note = " (already planned)" if e.get("resumed") else ""
+            print(f"  {printable(e['rep_id']):<10} {e['planned_visits']:>5} of {e['required_visits']:>5} visits"
+                  f"{note}")
 
 
 def _print_plan(summary: dict, rows=None) -> None:

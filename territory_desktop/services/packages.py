@@ -219,37 +219,40 @@ def export_all_packages(project: Project, out_dir: str | Path, opts: PackageOpti
 _WORKER: dict = {}
 
 
-def _worker_start(path: str, opts: PackageOptions, pdf_factory) -> None:
+def _worker_export(path: str, opts: PackageOptions, pdf_factory, rep_id: str, target: Path) -> Path:
+    """One package in a batch worker: the project (and the PDF writer) opened once per process."""
     from .project import open_project
 
-    _WORKER["project"] = open_project(path)
-    _WORKER["opts"] = replace(opts, pdf=pdf_factory()) if pdf_factory is not None else opts
-
-
-def _worker_export(rep_id: str, target: Path) -> Path:
+    if _WORKER.get("path") != path:
+        _WORKER.update(path=path, project=open_project(path),
+                       opts=replace(opts, pdf=pdf_factory()) if pdf_factory is not None else opts)
     return export_rep_package(_WORKER["project"], rep_id, target, _WORKER["opts"])
 
 
 def _export_in_processes(path: str, targets: list, opts: PackageOptions, jobs: int, pdf_factory,
                          progress: Progress, stop: StopFlag | None) -> list[Path]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """The packages in ``jobs`` processes (:func:`.batch.run_batch`); a rep that fails does not stop the
+    others, and the error lists every failed rep once all are done."""
+    from functools import partial
 
-    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold Qt or threads
-    done: dict[int, Path] = {}
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start,
-                             initargs=(path, replace(opts, pdf=None), pdf_factory)) as pool:
-        pending = {pool.submit(_worker_export, rep, target): k for k, (rep, target) in enumerate(targets)}
-        while pending:
-            finished, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done[pending.pop(future)] = future.result()
-                progress(len(done) / len(targets), f"package {len(done)} of {len(targets)}")
-            if stop is not None and stop.is_set():
-                for future in pending:
-                    future.cancel()
-                stop.check()
-    return [done[k] for k in range(len(targets))]
+    from .batch import run_batch
+
+    done: dict[str, Path] = {}
+    failed: list[str] = []
+
+    def keep(outcome) -> None:
+        if outcome.error is None:
+            done[outcome.key] = outcome.value
+        else:
+            failed.append(f"rep {outcome.key}: {outcome.error}")
+
+    common = (path, replace(opts, pdf=None), pdf_factory)
+    run_batch(_worker_export, [(rep, partial(tuple, (*common, rep, target))) for rep, target in targets],
+              len(targets), keep, workers=jobs, progress=progress, stop=stop, noun="packages")
+    if failed:
+        raise InvalidInputError("export-package --all", failed,
+                                outcome=f"the {len(done)} other packages were written")
+    return [done[rep] for rep, _ in targets]
 
 
 def _safe(name: str) -> str:

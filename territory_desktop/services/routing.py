@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.routing.day import DayRoute, DaySettings
-from ..engine.routing.visit_plan import PlanAccount, PlanSettings, VisitPlan, plan_visits
+from ..engine.routing.visit_plan import PlanAccount, PlanSettings, VisitPlan, plan_visits, required_periods
 from ..engine.routing.visit_plan import move_visit as _move_visit
 from ..engine.routing.visit_plan import replan_day as _replan_day
 from ..engine.travel import GraphProvider, GreatCircleProvider, TrafficProfile, TravelProvider, haversine_km
@@ -39,13 +39,33 @@ class RepPlan:
     not_due: list[str]
 
 
-def rep_accounts(project: Project, rep_id: str) -> pd.DataFrame:
+def rep_accounts(project: Project, rep_id: str, tables: PlanningTables | None = None) -> pd.DataFrame:
     """Accounts owned by ``rep_id`` in the active scenario: those whose owning territory
-    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep."""
+    (:func:`.ownership.account_owners`: override, rule territory, else the unit's) has this rep.
+    ``tables``: :func:`planning_tables`, when the caller looks up many reps."""
     if rep_id not in set(project.reps["rep_id"]):
         known = ", ".join(sorted(map(str, project.reps["rep_id"]))[:10])
         raise InvalidInputError("route", [f"rep {rep_id!r} is not in the project (reps: {known} ...)"])
+    if tables is not None:
+        return project.accounts.iloc[tables.rows_of.get(rep_id, np.zeros(0, dtype=int))]
     return project.accounts[account_reps(project).to_numpy() == rep_id]
+
+
+@dataclass
+class PlanningTables:
+    """What planning many reps looks up in the whole project, computed once (:func:`planning_tables`):
+    the positions of each rep's accounts in ``project.accounts`` and each account's last visit date."""
+
+    rows_of: dict[str, np.ndarray]
+    last: dict[str, date]
+
+
+def planning_tables(project: Project) -> PlanningTables:
+    """:class:`PlanningTables` of the project: a batch's per-rep preparation then costs the rep's
+    accounts only, not the whole account and visit tables each time."""
+    owners = pd.Series(account_reps(project).to_numpy())
+    rows_of = {str(r): np.asarray(k, dtype=int) for r, k in owners.groupby(owners, sort=False).indices.items()}
+    return PlanningTables(rows_of, last_visits(project, list(project.accounts["account_id"])))
 
 
 def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
@@ -62,37 +82,74 @@ def last_visits(project: Project, account_ids: list[str]) -> dict[str, date]:
     return {a: d.date() for a, d in last.items()}
 
 
-def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
-                    holidays: frozenset[date] = frozenset(), weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
-                    day: DaySettings | None = None, provider: TravelProvider | None = None,
-                    traffic: TrafficProfile | None = None, time_limit: float = 30.0, seed: int = 0,
-                    progress: Progress = no_progress, stop: StopFlag | None = None,
-                    matrix_cache: dict | None = None) -> RepPlan:
-    """Plan ``rep_id``'s visits for ``weeks`` weeks from ``start`` (working hours from the rep's record).
+@dataclass
+class RepPlanInput:
+    """Everything the planner needs for one rep, with no project: travel matrices (place 0 = home), the
+    accounts due and the settings. Small and picklable, so a batch can solve it in another process or on a
+    cluster worker (:mod:`.route_batch`)."""
 
-    Accounts seen less often than the horizon (e.g. every 8 weeks in a 4-week plan) are only required
-    when due: never visited, or last visit + frequency falls inside the horizon.
-    ``matrix_cache``: optional dict reused across calls (key: provider name and place coordinates), so
-    re-planning the same rep skips the matrix build; the project file does not store it yet.
-    """
+    rep_id: str
+    dist_m: np.ndarray
+    dur_s: np.ndarray
+    accounts: list[PlanAccount]
+    settings: PlanSettings
+    places: pd.DataFrame
+    provider: str
+    not_due: list[str]
+
+
+def due_accounts(project: Project, rep_id: str, start: date, weeks: int, tables: PlanningTables | None = None
+                 ) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+    """The rep's record, the accounts due in ``weeks`` weeks from ``start`` and the ids of those not due.
+
+    Accounts seen less often than the horizon (e.g. every 8 weeks in a 4-week plan) are only due when
+    never visited, or when last visit + frequency falls inside the horizon. ``tables``: see
+    :func:`planning_tables`."""
     reps = project.reps.set_index("rep_id")
     rep = reps.loc[rep_id] if rep_id in reps.index else None
-    acc = rep_accounts(project, rep_id)
+    acc = rep_accounts(project, rep_id, tables)
     if rep is None or rep.geometry is None or rep.geometry.is_empty:
         raise InvalidInputError("route", [f"rep {rep_id!r} has no home location"])
-    day = day or DaySettings(start_min=float(rep.get("work_start_minute", 480)),
-                             end_min=float(rep.get("work_end_minute", 1020)))
     acc = acc[acc["visit_frequency_weeks"].fillna(0).astype(int) > 0]
     acc = acc[~acc.geometry.is_empty & acc.geometry.notna()]
     horizon_end = start + timedelta(7 * weeks)
-    last = last_visits(project, list(acc["account_id"]))
+    last = tables.last if tables is not None else last_visits(project, list(acc["account_id"]))
     due, not_due = [], []
     for a, f in zip(acc["account_id"], acc["visit_frequency_weeks"].astype(int), strict=True):
         if f > weeks and a in last and last[a] + timedelta(7 * f) >= horizon_end:
             not_due.append(a)
         else:
             due.append(a)
-    acc = acc[acc["account_id"].isin(set(due))]
+    return rep, acc[acc["account_id"].isin(set(due))], not_due
+
+
+def required_visit_count(project: Project, rep_id: str, start: date, weeks: int,
+                         tables: PlanningTables | None = None) -> int:
+    """Visits a plan of ``weeks`` weeks from ``start`` requires for the rep (the plan's
+    ``required_visits``), without planning: one per :func:`required_periods` of each due account."""
+    _, acc, _ = due_accounts(project, rep_id, start, weeks, tables)
+    return sum(len(required_periods(int(f), weeks)) for f in acc["visit_frequency_weeks"])
+
+
+def day_settings(rep: pd.Series, lunch: tuple[float, float, float] | None) -> DaySettings:
+    """A rep's working day (``work_start_minute``/``work_end_minute`` of the rep's record, default 8:00-17:00)
+    with ``lunch`` = (earliest start, latest start, minutes) or None for no lunch."""
+    return DaySettings(start_min=float(rep.get("work_start_minute", 480)),
+                       end_min=float(rep.get("work_end_minute", 1020)),
+                       lunch_early=lunch[0] if lunch else None, lunch_late=lunch[1] if lunch else None,
+                       lunch_minutes=lunch[2] if lunch else 0.0)
+
+
+def rep_plan_input(project: Project, rep_id: str, start: date, weeks: int = 4,
+                   holidays: frozenset[date] = frozenset(), weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+                   day: DaySettings | None = None, provider: TravelProvider | None = None,
+                   traffic: TrafficProfile | None = None, progress: Progress = no_progress,
+                   matrix_cache: dict | None = None, tables: PlanningTables | None = None) -> RepPlanInput:
+    """The planner's input for ``rep_id`` (see :func:`plan_rep_visits` for the arguments;
+    ``tables``: :func:`planning_tables`, when preparing many reps)."""
+    rep, acc, not_due = due_accounts(project, rep_id, start, weeks, tables)
+    day = day or DaySettings(start_min=float(rep.get("work_start_minute", 480)),
+                             end_min=float(rep.get("work_end_minute", 1020)))
     progress(0.02, f"{len(acc)} accounts due for rep {rep_id} ({len(not_due)} not due in this horizon)")
     lon = np.r_[rep.geometry.x, acc.geometry.x.to_numpy()]
     lat = np.r_[rep.geometry.y, acc.geometry.y.to_numpy()]
@@ -110,11 +167,36 @@ def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
                 for k, r in enumerate(acc.itertuples(), start=1)]
     settings = PlanSettings(start=start, weeks=weeks, weekdays=weekdays, holidays=holidays, day=day,
                             traffic=traffic)
-    plan = plan_visits(dist_m, dur_s, accounts, settings, time_limit=time_limit, seed=seed, stop=stop,
-                       progress=lambda f, m: progress(0.05 + 0.95 * f, m))
     places = pd.DataFrame({"account_id": ["HOME"] + [a.account_id for a in accounts],
                            "name": ["home", *acc["name"].astype(str)], "lon": lon, "lat": lat})
-    return RepPlan(rep_id, plan, dist_m, dur_s, places, (float(lon[0]), float(lat[0])), provider.name, not_due)
+    return RepPlanInput(rep_id, dist_m, dur_s, accounts, settings, places, provider.name, not_due)
+
+
+def solve_rep_plan(inp: RepPlanInput, time_limit: float = 30.0, seed: int = 0, progress: Progress = no_progress,
+                   stop: StopFlag | None = None) -> RepPlan:
+    """Plan the visits of :func:`rep_plan_input`'s result (no project needed: runs in any process)."""
+    plan = plan_visits(inp.dist_m, inp.dur_s, inp.accounts, inp.settings, time_limit=time_limit, seed=seed,
+                       stop=stop, progress=lambda f, m: progress(0.05 + 0.95 * f, m))
+    home = (float(inp.places["lon"].iloc[0]), float(inp.places["lat"].iloc[0]))
+    return RepPlan(inp.rep_id, plan, inp.dist_m, inp.dur_s, inp.places, home, inp.provider, inp.not_due)
+
+
+def plan_rep_visits(project: Project, rep_id: str, start: date, weeks: int = 4,
+                    holidays: frozenset[date] = frozenset(), weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+                    day: DaySettings | None = None, provider: TravelProvider | None = None,
+                    traffic: TrafficProfile | None = None, time_limit: float = 30.0, seed: int = 0,
+                    progress: Progress = no_progress, stop: StopFlag | None = None,
+                    matrix_cache: dict | None = None) -> RepPlan:
+    """Plan ``rep_id``'s visits for ``weeks`` weeks from ``start`` (working hours from the rep's record).
+
+    Accounts seen less often than the horizon (e.g. every 8 weeks in a 4-week plan) are only required
+    when due: never visited, or last visit + frequency falls inside the horizon.
+    ``matrix_cache``: optional dict reused across calls (key: provider name and place coordinates), so
+    re-planning the same rep skips the matrix build; the project file does not store it yet.
+    """
+    inp = rep_plan_input(project, rep_id, start, weeks, holidays, weekdays, day, provider, traffic, progress,
+                         matrix_cache)
+    return solve_rep_plan(inp, time_limit, seed, progress, stop)
 
 
 def replan_day(rep_plan: RepPlan, day: date, remove: tuple[str, ...] = (), add: tuple[str, ...] = (),
@@ -175,11 +257,23 @@ def planned_visit_rows(rep_plan: RepPlan, status: str = "planned") -> pd.DataFra
 def store_visit_plan(project: Project, rep_plan: RepPlan) -> int:
     """Keep ``rep_plan`` in ``project.planned_visits``: the rep's earlier rows are replaced, other reps'
     rows kept; marks the table dirty so the next save writes it. Returns the rows stored for the rep."""
-    rows = planned_visit_rows(rep_plan)
-    kept = project.planned_visits[project.planned_visits["rep_id"].astype(str) != str(rep_plan.rep_id)]
-    project.planned_visits = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
+    return store_rep_rows(project, rep_plan.rep_id, planned_visit_rows(rep_plan))
+
+
+def store_rep_rows(project: Project, rep_id: str, rows: pd.DataFrame) -> int:
+    """Replace ``rep_id``'s rows of ``project.planned_visits`` by ``rows`` (:func:`planned_visit_rows`),
+    other reps' rows kept; marks the table dirty. Returns the number of rows stored."""
+    return store_reps_rows(project, {rep_id: rows})
+
+
+def store_reps_rows(project: Project, rows_by_rep: dict[str, pd.DataFrame]) -> int:
+    """:func:`store_rep_rows` for several reps at once (one pass over the table)."""
+    pv = project.planned_visits
+    kept = pv[~pv["rep_id"].astype(str).isin({str(r) for r in rows_by_rep})]
+    parts = [kept, *rows_by_rep.values()] if len(kept) else list(rows_by_rep.values())
+    project.planned_visits = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     project.mark_dirty("planned_visits")
-    return len(rows)
+    return sum(len(r) for r in rows_by_rep.values())
 
 
 @dataclass(frozen=True)

@@ -219,8 +219,10 @@ class RepLayer:
     """Rep home markers: a white-ringed dark diamond with the rep's name when zoomed in."""
 
     def __init__(self, scene: MapScene, points_lonlat: np.ndarray, names: list[str]) -> None:
-        self.xy = points_xy(_to_drawing(points_lonlat, scene.crs), flip_y=False)
-        self.names = names
+        points = np.asarray(points_lonlat, dtype=object)
+        home = ~(shapely.is_missing(points) | shapely.is_empty(points))  # a rep may have no home yet
+        self.xy = points_xy(_to_drawing(points[home], scene.crs), flip_y=False)
+        self.names = [n for n, h in zip(names, home, strict=True) if h]
 
     def paint(self, painter: QPainter, view: RenderView) -> None:
         painter.setTransform(view.base)

@@ -518,6 +518,9 @@ def install_routing_ui(window) -> RoutesDock:
     action.setStatusTip("Plan a rep's visits for 1-5 weeks and route every day")
     action.triggered.connect(lambda: open_plan_dialog(window))
     window.add_action("tools", "plan_routes", action)
+    from .route_batch import install_plan_all_routes
+
+    install_plan_all_routes(window)
     window.menus["view"].addAction(dock.toggleViewAction())
     unsubscribe = window.state.project_changed.connect(dock_widget.follow_project)
     dock_widget.destroyed.connect(lambda *_a: unsubscribe())

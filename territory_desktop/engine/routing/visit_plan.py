@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import scipy.linalg
+from threadpoolctl import threadpool_limits
 
 from ...models import InfeasibleError, InvalidInputError, Progress, StopFlag, no_progress
 from ..travel import TrafficProfile
@@ -296,10 +298,14 @@ def _angles(dur_s: np.ndarray, places: list[int]) -> np.ndarray:
     d = np.asarray(dur_s, dtype=float)[np.ix_(idx, idx)]
     d = (d + d.T) / 2
     n = len(idx)
-    j = np.eye(n) - 1.0 / n
-    b = -0.5 * j @ (d**2) @ j
-    vals, vecs = np.linalg.eigh(b)
-    xy = vecs[:, -2:] * np.sqrt(np.clip(vals[-2:], 0, None))
+    # one BLAS thread: for a few hundred places threads only add overhead, and on a busy machine
+    # OpenBLAS's spinning threads made this 10-100x slower (seconds per rep in export-package --all)
+    with threadpool_limits(1):
+        j = np.eye(n) - 1.0 / n
+        b = -0.5 * j @ (d**2) @ j
+        # only the two largest eigenpairs: scipy's subset driver is 2-3x faster than a full np.linalg.eigh
+        vals, vecs = scipy.linalg.eigh(b, subset_by_index=[n - 2, n - 1])
+    xy = vecs * np.sqrt(np.clip(vals, 0, None))
     rel = xy[1:] - xy[0]
     return np.arctan2(rel[:, 1], rel[:, 0])
 
