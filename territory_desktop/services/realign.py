@@ -178,11 +178,25 @@ def _protected_check(project: Project, start: str, option: str, protect: tuple[s
                               "owns them, or their unit cannot stay)")
 
 
+def _check_protected_stay(project: Project, req: RealignRequest, start: str) -> None:
+    """A rep who leaves takes no protected account along: refuse before any work."""
+    from .ownership import account_reps
+
+    if req.goal != "remove-rep" or not req.protect:
+        return
+    reps = account_reps(project, start)
+    theirs = [a for a in req.protect if reps.get(a) == req.rep_id]
+    if theirs:
+        raise InfeasibleError(f"protected accounts {', '.join(theirs[:10])} belong to rep {req.rep_id}, who "
+                              "leaves: they must change rep (protect other accounts or pick their new owner first)")
+
+
 def realign(project: Project, req: RealignRequest, progress: Progress = no_progress,
             stop: StopFlag | None = None) -> list[RealignOption]:
     """Propose the alternatives of ``req`` (one per cap), each saved as a new scenario; least disruption
     first among the plans that reach the goal. Raises InvalidInputError for a bad request."""
     start = _check(project, req)
+    _check_protected_stay(project, req, start)
     moved_measure, caps = _caps(project, req, start)
     locked = _protected_units(project, req.protect)
     options = []
