@@ -243,3 +243,82 @@ def comparison_sheets(c: Comparison) -> dict[str, pd.DataFrame]:
                             "value": [f"{c.a_name} ({c.a})", f"{c.b_name} ({c.b})", *c.totals.values()]})
     return {"Summary": summary, "Territories": c.territories, "Reps": c.reps, "Accounts": c.accounts,
             "Units": c.units}
+
+
+# ---------------------------------------------------------------- the change report's tables as text
+#: (key, header, align, flex) like services.printing.ACCOUNT_COLUMNS: the PDF and the dialog show these
+TERRITORY_REPORT_COLUMNS: list[tuple[str, str, str, float]] = [
+    ("territory_id", "ID", "l", 0.6), ("name", "Territory", "l", 1.2), ("rep", "Rep", "l", 0.9),
+    ("units", "Units", "r", 0.9), ("gained", "+", "r", 0.45), ("lost", "−", "r", 0.45),
+    ("accounts", "Accounts", "r", 1.0), ("workload", "Workload h", "r", 1.2), ("route", "Route h", "r", 1.2),
+    ("potential", "Potential", "r", 1.4), ("revenue", "Revenue T12M", "r", 1.6),
+]
+REP_REPORT_COLUMNS: list[tuple[str, str, str, float]] = [
+    ("rep_id", "Rep", "l", 0.6), ("name", "Name", "l", 1.6), ("accounts", "Accounts", "r", 1.0),
+    ("gained", "Gained", "r", 0.7), ("lost", "Lost", "r", 0.7), ("revenue_gained", "Revenue in", "r", 1.2),
+    ("revenue_lost", "Revenue out", "r", 1.2),
+]
+ACCOUNT_REPORT_COLUMNS: list[tuple[str, str, str, float]] = [
+    ("account_id", "ID", "l", 0.8), ("name", "Account", "l", 2.2), ("territory", "Territory", "l", 1.0),
+    ("rep", "Rep", "l", 0.9), ("revenue", "Revenue T12M", "r", 1.2), ("pipeline", "Open pipeline", "r", 1.2),
+]
+
+
+def _num(value) -> str:
+    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{float(value):,.0f}"
+
+
+def _arrow(before, after, fmt=_num) -> str:
+    a, b = fmt(before), fmt(after)
+    return a if a == b else f"{a} → {b}"
+
+
+def _id(value) -> str:
+    return value if isinstance(value, str) else "–"
+
+
+def territory_report_rows(c: Comparison) -> list[tuple[str, ...]]:
+    """The territory table as text, "before → after" where a value changes (columns TERRITORY_REPORT_COLUMNS)."""
+    route = "route_workload_before" in c.territories
+    rows = []
+    for r in c.territories.to_dict("records"):
+        rows.append((str(r["territory_id"]), str(r["name"]), _arrow(r["rep_before"], r["rep_after"], _id),
+                     _arrow(r["units_before"], r["units_after"]), str(r["gained"] or ""), str(r["lost"] or ""),
+                     _arrow(r["accounts_before"], r["accounts_after"]), _arrow(r["workload_before"], r["workload_after"]),
+                     _arrow(r["route_workload_before"], r["route_workload_after"]) if route else "–",
+                     _arrow(r["potential_before"], r["potential_after"]), _arrow(r["revenue_before"], r["revenue_after"])))
+    return rows
+
+
+def rep_report_rows(c: Comparison) -> list[tuple[str, ...]]:
+    """Reps whose accounts change, as text (columns REP_REPORT_COLUMNS)."""
+    moved = c.reps[(c.reps["accounts_gained"] + c.reps["accounts_lost"]) > 0]
+    return [(str(r["rep_id"]), str(r["name"]), _arrow(r["accounts_before"], r["accounts_after"]),
+             str(r["accounts_gained"]), str(r["accounts_lost"]), _num(r["revenue_gained"]), _num(r["revenue_lost"]))
+            for r in moved.to_dict("records")]
+
+
+def account_report_rows(c: Comparison, limit: int = 0) -> list[tuple[str, ...]]:
+    """Accounts that change rep, largest T12M revenue first (columns ACCOUNT_REPORT_COLUMNS); ``limit`` 0: all."""
+    moving = c.accounts[c.accounts["changes_rep"]]
+    moving = moving.head(limit) if limit else moving
+    return [(str(r["account_id"]), str(r["name"]), _arrow(r["territory_before"], r["territory_after"], _id),
+             _arrow(r["rep_before"], r["rep_after"], _id), _num(r["revenue_t12m"]), _num(r["pipeline"]))
+            for r in moving.to_dict("records")]
+
+
+def summary_lines(c: Comparison) -> list[tuple[str, str]]:
+    """The disruption figures as (label, value) lines, for the PDF's side panel and the dialog."""
+    t = c.totals
+
+    def share(part: float, whole: float) -> str:
+        return f" ({part / whole:.1%})" if whole else ""
+
+    return [("Units moved", f"{t['units_moved']:,} of {t['units']:,}"),
+            ("Accounts to another territory", f"{t['accounts_changing_territory']:,}"),
+            ("Accounts to another rep", f"{t['accounts_changing_rep']:,}" + share(t['accounts_changing_rep'], t['accounts'])),
+            ("Revenue (T12M) to another rep", f"{t['revenue_changing_rep']:,.0f}"
+             + share(t['revenue_changing_rep'], t['revenue_t12m_total'])),
+            ("Open pipeline to another rep", f"{t['pipeline_changing_rep']:,.0f}"
+             + share(t['pipeline_changing_rep'], t['pipeline_total'])),
+            ("Reps affected", f"{int(((c.reps['accounts_gained'] + c.reps['accounts_lost']) > 0).sum()):,}")]
