@@ -101,6 +101,7 @@ def install_window_features(window) -> WindowFeatures:
     from .field_packages import install_field_packages
     from .help import install_help
     from .identify import HoverIdentify
+    from .scenario_manager import install_scenario_manager
     from .scenarios import install_scenario_switcher
     from .search_bar import install_search
 
@@ -108,5 +109,6 @@ def install_window_features(window) -> WindowFeatures:
     features = WindowFeatures(install_scenario_switcher(window), install_search(window),
                               install_context_menus(window), HoverIdentify(window))
     install_field_packages(window)
+    install_scenario_manager(window)
     install_help(window)
     return features

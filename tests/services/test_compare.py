@@ -9,8 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-from conftest import grid_units, territory_rows
 from territory_desktop.models import CRS, InfeasibleError, InvalidInputError, Plan, Project
 from territory_desktop.services.compare import compare_scenarios, comparison_sheets
 from territory_desktop.services.scenarios import (
@@ -21,6 +21,21 @@ from territory_desktop.services.scenarios import (
     rename_scenario,
     resolve_scenario,
 )
+
+
+def grid_units(nx: int = 3, ny: int = 3) -> gpd.GeoDataFrame:
+    """nx x ny one-degree squares from (-100, 40), ids u0.. row by row (as tests/conftest.py's, importable
+    from the ui tests too)."""
+    boxes = [shapely.box(-100 + i, 40 + j, -99 + i, 41 + j) for j in range(ny) for i in range(nx)]
+    return gpd.GeoDataFrame({"unit_id": [f"u{k}" for k in range(len(boxes))],
+                             "name": [f"Unit {k}" for k in range(len(boxes))], "area_km2": 1.0, "locked": False},
+                            geometry=boxes, crs=CRS)
+
+
+def territory_rows(ids_names: list[tuple[str, str]], scenario: str = "base") -> pd.DataFrame:
+    return pd.DataFrame([{"scenario_id": scenario, "territory_id": t, "name": n, "colour": "#4e79a7",
+                          "rep_id": None, "parent_id": None, "level": "territory", "kind": "geographic",
+                          "rule": None} for t, n in ids_names])
 
 
 def _accounts(rows: list[tuple[str, str, float, float]]) -> gpd.GeoDataFrame:

@@ -1,0 +1,75 @@
+"""Scenario manager and Compare Scenarios dialog: each scenario edit is one undo step; the dialog shows
+the hand-computed numbers of the 3x3 fixture (tests/services/test_compare.py)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+from test_compare import two_plans  # noqa: F401  (fixture)
+
+from territory_desktop.services import scenarios as sc
+
+
+@pytest.fixture
+def window(open_window, two_plans):  # noqa: F811
+    return open_window(two_plans)
+
+
+def test_scenario_edits_are_one_undo_step_each(window):
+    from territory_desktop.ui.scenario_manager import ScenarioManager, run_scenario_edit
+
+    p = window.project
+    manager = ScenarioManager(window)
+    assert manager.table.rowCount() == 2
+    sid = run_scenario_edit(window, lambda q: sc.create_scenario(q, "Third"), "New scenario Third")
+    assert sid in p.plans and manager.table.rowCount() == 3
+    assert window.undo_stack.count() == 1
+    window.undo_stack.undo()
+    assert sid not in p.plans and manager.table.rowCount() == 2
+    window.undo_stack.redo()
+    assert p.plans[sid].as_dict() == p.plans["base"].as_dict()
+    # deleting the shown scenario is refused with a message and pushes nothing
+    from territory_desktop.ui import plaintext
+
+    shown = []
+    original = plaintext.warning
+    plaintext.warning = lambda parent, title, text: shown.append(text)
+    try:
+        assert run_scenario_edit(window, lambda q: sc.delete_scenario(q, "base"), "Delete") is None
+    finally:
+        plaintext.warning = original
+    assert "switch to another one" in shown[0] and window.undo_stack.count() == 1
+    assert window.menus["scenario"].actions()[0].text() == "&Manage Scenarios..."
+    manager.close()
+
+
+def test_compare_dialog_shows_the_numbers_and_exports(window, qtbot, tmp_path):
+    from territory_desktop.ui.compare_dialog import CompareDialog
+
+    moved = sc.resolve_scenario(window.project, "Moved")
+    dialog = CompareDialog(window, "base", moved)
+    qtbot.addWidget(dialog)
+    deadline = time.time() + 30
+    while dialog.comparison is None and time.time() < deadline:
+        qtbot.wait(50)
+    assert dialog.comparison is not None
+    figures = {dialog.figures.itemAt(i, dialog.figures.ItemRole.LabelRole).widget().text():
+               dialog.figures.itemAt(i, dialog.figures.ItemRole.FieldRole).widget().text()
+               for i in range(dialog.figures.rowCount() - 1)}
+    assert figures["Units moved"] == "2 of 9"
+    assert figures["Accounts to another rep"] == "3 (60.0%)"
+    assert figures["Revenue (T12M) to another rep"] == "1,500 (20.8%)"  # 1500 of 7200
+    terr = dialog.tabs.widget(0)
+    rows = {terr.item(i, 0).text(): terr.item(i, 3).text() for i in range(terr.rowCount())}
+    assert rows == {"W": "6 → 4", "E": "3 → 5"}
+    assert dialog.map.pixmap() is not None and not dialog.map.pixmap().isNull()
+    assert dialog.export(".xlsx", str(tmp_path / "c.xlsx")).exists()
+    pdf = dialog.export(".pdf", str(tmp_path / "c.pdf"))
+    from pypdf import PdfReader
+
+    assert len(PdfReader(str(pdf)).pages) >= 2
