@@ -32,7 +32,7 @@ from ..services import compare as cmp
 from ..services.printing import page_spec, safe_file_name, territory_summaries
 from ..services.scenarios import list_scenarios
 from . import plaintext as msg
-from .workers import run_job
+from .workers import run_job, run_job_with_dialog
 
 MAP_SIZE = (720, 460)
 
@@ -88,6 +88,7 @@ class CompareDialog(QDialog):
         super().__init__(window)
         self.window_ = window
         self.comparison: cmp.Comparison | None = None
+        self.last_written: Path | None = None
         self.setWindowTitle("Compare Scenarios")
         self.resize(1280, 820)
         self.a_box, self.b_box = QComboBox(), QComboBox()
@@ -175,6 +176,7 @@ class CompareDialog(QDialog):
             button.setEnabled(True)
 
     def export(self, suffix: str, path: str | None = None) -> Path | None:
+        """Write the change report: XLSX at once (returns the path), PDF in a worker (``last_written``)."""
         c, project = self.comparison, self.window_.project
         if c is None:
             return None
@@ -185,21 +187,33 @@ class CompareDialog(QDialog):
             path, _f = QFileDialog.getSaveFileName(self, "Export change report", str(default), kind)
             if not path:
                 return None
+        if suffix == ".pdf":
+            self._export_pdf(project, c, path)
+            return None
+        from ..storage.export import write_sheets
+
         try:
-            if suffix == ".xlsx":
-                from ..storage.export import write_sheets
-
-                written = write_sheets(cmp.comparison_sheets(c), path)
-            else:
-                from .print import PrintOptions
-                from .print.compare import export_comparison
-
-                written = export_comparison(project, c, path, PrintOptions(page=page_spec("letter", True)))
+            written = write_sheets(cmp.comparison_sheets(c), path)
         except (TerritoryError, OSError, ValueError) as exc:
             msg.warning(self, "Export change report", str(exc))
             return None
-        self.window_.statusBar().showMessage(f"Change report written to {written}", 6000)
+        self._written(written)
         return written
+
+    def _export_pdf(self, project: Project, c: cmp.Comparison, path: str) -> None:
+        """The PDF is painted in a worker (progress with Cancel), as the map book is."""
+        from .print import PrintOptions
+        from .print.compare import export_comparison
+
+        options = PrintOptions(page=page_spec("letter", True))
+        run_job_with_dialog(self, "Export change report", "Writing the change report PDF",
+                            lambda progress, stop: export_comparison(project, c, path, options), self._written,
+                            on_failed=lambda exc: msg.warning(self, "Export change report", str(exc)),
+                            state=self.window_.state)
+
+    def _written(self, written: Path) -> None:
+        self.last_written = Path(written)
+        self.window_.statusBar().showMessage(f"Change report written to {written}", 6000)
 
 
 def open_compare_dialog(window, a: str | None = None, b: str | None = None) -> CompareDialog | None:

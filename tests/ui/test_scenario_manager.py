@@ -69,7 +69,36 @@ def test_compare_dialog_shows_the_numbers_and_exports(window, qtbot, tmp_path):
     assert rows == {"W": "6 → 4", "E": "3 → 5"}
     assert dialog.map.pixmap() is not None and not dialog.map.pixmap().isNull()
     assert dialog.export(".xlsx", str(tmp_path / "c.xlsx")).exists()
-    pdf = dialog.export(".pdf", str(tmp_path / "c.pdf"))
+    dialog.export(".pdf", str(tmp_path / "c.pdf"))
+    deadline = time.time() + 60
+    while dialog.last_written != tmp_path / "c.pdf" and time.time() < deadline:
+        qtbot.wait(50)
+    pdf = dialog.last_written
     from pypdf import PdfReader
 
     assert len(PdfReader(str(pdf)).pages) >= 2
+
+
+def test_kpis_follow_the_active_scenario(window, qtbot):
+    """The KPI dock's sales per territory are recomputed under the shown scenario's plan: in 2026-Q1 the
+    fixture has a2's 1000 and a4's 300, West's under base and East's under "Moved" (u1 and u4 move)."""
+    from territory_desktop.ui.scenarios import SwitchScenarioCommand
+
+    kpis = window.kpis
+    window.docks["kpis"].show()
+
+    def east_revenue():
+        deadline = time.time() + 30
+        while kpis.data is None and time.time() < deadline:
+            qtbot.wait(50)
+        table = kpis.data.table.set_index("group_id")["sales"]
+        return float(table["W"]), float(table["E"])
+
+    kpis.set_periods()
+    kpis.period.setCurrentText("2026-Q1")
+    kpis.refresh()
+    before = east_revenue()
+    window.undo_stack.push(SwitchScenarioCommand(window.state, sc.resolve_scenario(window.project, "Moved"), "Moved"))
+    assert kpis.data is None  # dropped at the switch, recomputed
+    after = east_revenue()
+    assert (before, after) == ((1300.0, 0.0), (0.0, 1300.0))
