@@ -30,7 +30,7 @@ from .balancing import BalanceMode, BalanceOptions
 from .compare import compare_scenarios
 from .editing import create_territory, delete_territory
 from .kpi import account_performance
-from .metrics import unit_measures
+from .metrics import MEASURE_LABELS, unit_measures
 from .scenarios import add_scenario, scenario_name
 
 GOALS = ("balance", "add-rep", "remove-rep", "new-market")
@@ -214,7 +214,8 @@ def _one_option(project: Project, req: RealignRequest, start: str, moved_measure
                 cap_label: str, locked: set[str], progress: Progress, stop: StopFlag | None) -> RealignOption:
     from .scenario_balance import run_project_balance
 
-    goal_text = {"balance": f"balance {req.measure} within {req.tolerance:.0%}", "add-rep": f"add rep {req.rep_id}",
+    label = MEASURE_LABELS.get(req.measure, (req.measure, ""))[0]
+    goal_text = {"balance": f"balance {label} ±{req.tolerance:.0%}", "add-rep": f"add rep {req.rep_id}",
                  "remove-rep": f"rep {req.rep_id} leaves", "new-market": "assign the new market"}[req.goal]
     name = f"Realign: {goal_text}, cap {cap_label}"
     work = add_scenario(project, start, name, f"realign from {scenario_name(project, start)}: {goal_text}; "

@@ -52,11 +52,16 @@ class RealignDialog(QDialog):
                               ("Protected accounts", self.protect), ("Alternatives", self.alternatives),
                               ("Time per alternative", self.seconds)):
             form.addRow(label, widget)
+        self.goal.currentIndexChanged.connect(self._goal_changed)
+        self._goal_changed()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Propose")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _goal_changed(self, _index: int = 0) -> None:
+        self.rep.setEnabled(self.goal.currentData() in ("add-rep", "remove-rep"))
 
     def request(self) -> RealignRequest:
         cap = self.cap.value() or None

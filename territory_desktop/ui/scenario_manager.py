@@ -149,6 +149,8 @@ class ScenarioManager(QDialog):
                     item.setFont(f)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 300))
+        self.table.setWordWrap(False)
 
     def selected(self) -> str | None:
         items = self.table.selectedItems()

@@ -252,3 +252,23 @@ def test_realign_remove_rep_dissolves_the_territory(lopsided):
     with pytest.raises(InfeasibleError, match="a03x"):  # u3 is M's: its rep leaves, the account must change rep
         realign(lopsided, RealignRequest("remove-rep", rep_id="r3", measure="accounts", tolerance=0.5,
                                          protect=("a03x",), alternatives=1, time_limit=2))
+
+
+def test_realign_add_rep_starts_the_new_territory_at_the_reps_home(lopsided):
+    from territory_desktop.services.realign import RealignRequest, realign
+
+    reps = _reps(["r1", "r2", "r3"])
+    reps.loc[2, "geometry"] = shapely.Point(-94.5, 45.5)  # in u35, the north-east corner (R's)
+    lopsided.reps = reps
+    req = RealignRequest("add-rep", rep_id="r3", measure="accounts", tolerance=0.3, max_accounts_moved=30,
+                         alternatives=1, time_limit=3)
+    (option,) = realign(lopsided, req)
+    terr = lopsided.scenario_territories(option.scenario_id)
+    new = terr.loc[terr["rep_id"] == "r3", "territory_id"]
+    assert len(new) == 1 and len(terr) == 3
+    plan = lopsided.plans[option.scenario_id].as_dict()
+    assert plan["u35"] == new.iloc[0]
+    mine = [u for u, t in plan.items() if t == new.iloc[0]]
+    # every account of the new territory changed rep (r2 -> r3): 2 per unit
+    assert option.disruption["accounts_changing_rep"] >= 2 * len(mine) > 2
+    assert lopsided.plans["base"].territory_of("u35") == "R"  # the start is untouched

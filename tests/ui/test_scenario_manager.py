@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from test_compare import two_plans  # noqa: F401  (fixture)
+from test_compare import lopsided, two_plans  # noqa: F401  (fixture)
 
 from territory_desktop.services import scenarios as sc
 
@@ -102,3 +102,23 @@ def test_kpis_follow_the_active_scenario(window, qtbot):
     assert kpis.data is None  # dropped at the switch, recomputed
     after = east_revenue()
     assert (before, after) == ((1300.0, 0.0), (0.0, 1300.0))
+
+
+def test_realign_action_adds_the_proposals_as_one_undo_step(open_window, lopsided, qtbot, monkeypatch):  # noqa: F811
+    from territory_desktop.services.realign import RealignRequest
+    from territory_desktop.ui import plaintext
+    from territory_desktop.ui.realign_dialog import open_realign_dialog
+
+    window = open_window(lopsided)
+    shown = []
+    monkeypatch.setattr(plaintext, "information", lambda parent, title, text: shown.append(text))
+    req = RealignRequest("balance", measure="accounts", tolerance=0.05, max_accounts_moved=8, alternatives=2,
+                         time_limit=2)
+    open_realign_dialog(window, req)
+    deadline = time.time() + 60
+    while not shown and time.time() < deadline:
+        qtbot.wait(50)
+    assert len(window.project.plans) == 3 and "least disruption first" in shown[0]
+    assert window.features.scenarios.count() == 3  # the toolbar's switcher lists them
+    window.undo_stack.undo()
+    assert list(window.project.plans) == ["base"] and window.features.scenarios.count() == 1
