@@ -1,4 +1,4 @@
-"""``territory-desktop scenario list|create|rename|duplicate|delete --project P ...``: scenario management
+"""``territory-desktop scenario list|create|rename|duplicate|activate|delete --project P ...``: scenarios
 (services.scenarios, the same functions the GUI's scenario manager calls). Changes are saved to the file."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ Examples:
   territory-desktop scenario create --project demo.gpkg --name "West split" --reason "new rep in Denver"
   territory-desktop scenario rename --project demo.gpkg --scenario scenario-1 --name "West split v2"
   territory-desktop scenario duplicate --project demo.gpkg --scenario scenario-1
+  territory-desktop scenario activate --project demo.gpkg --scenario "West split"
   territory-desktop scenario delete --project demo.gpkg --scenario scenario-1
 
 SCENARIO is an id or a name only one scenario has. The last scenario and the active one cannot be deleted.
@@ -22,7 +23,7 @@ SCENARIO is an id or a name only one scenario has. The last scenario and the act
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scenario", help="list, create, rename, duplicate or delete scenarios",
+    p = sub.add_parser("scenario", help="list, create, rename, duplicate, activate or delete scenarios",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = project_command(actions, "list", "list the scenarios", "List the scenarios of the project.")
@@ -42,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     delete = project_command(actions, "delete", "delete a scenario", "Delete a scenario with its territories "
                              "and plan (not the last one, nor the active one).")
     delete.add_argument("--scenario", required=True)
-    for q in (create, rename, dup, delete):
+    activate = project_command(actions, "activate", "make a scenario the active one",
+                               "Make a scenario the active one (shown when the project opens; the default "
+                               "of commands that take --scenario).")
+    activate.add_argument("--scenario", required=True)
+    for q in (create, rename, dup, delete, activate):
         q.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -63,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         result["scenario_id"] = sid
         if args.action == "rename":
             sc.rename_scenario(project, sid, args.name, args.reason)
+        elif args.action == "activate":
+            sc.activate_scenario(project, sid)
         elif args.action == "duplicate":
             result["scenario_id"] = sc.duplicate_scenario(project, sid, args.name)
             result["from"] = sid
@@ -73,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(result))
     else:
-        what = {"create": "created", "rename": "renamed", "duplicate": "created", "delete": "deleted"}[args.action]
+        what = {"create": "created", "rename": "renamed", "duplicate": "created", "delete": "deleted",
+                "activate": "activated"}[args.action]
         print(f"{what} scenario {printable(result['scenario_id'])}"
               + (f" '{printable(result['name'])}'" if result["name"] else "") + f" in {args.project}")
     return 0

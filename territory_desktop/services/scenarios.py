@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..models import InvalidInputError, Plan, Project
 
-__all__ = ["add_scenario", "create_scenario", "delete_scenario", "duplicate_scenario", "list_scenarios",
+__all__ = ["activate_scenario", "add_scenario", "create_scenario", "delete_scenario", "duplicate_scenario", "list_scenarios",
            "new_scenario_id", "rename_scenario", "resolve_scenario", "scenario_name"]
 
 
@@ -113,6 +113,15 @@ def rename_scenario(project: Project, scenario_id: str, name: str, description: 
     project.scenarios = scen
     project.mark_dirty("scenarios")
     project.log("scenario renamed", f"{scenario_id} '{old}' -> '{scen.loc[mask, 'name'].iloc[0]}'")
+
+
+def activate_scenario(project: Project, scenario_id: str) -> None:
+    """Make ``scenario_id`` the active scenario (the one the window shows and commands use by default)."""
+    if scenario_id not in project.plans:
+        raise InvalidInputError("scenario", [f"no scenario '{scenario_id}'; the project has: {_listed(project)}"])
+    if scenario_id != project.active_scenario:
+        project.active_scenario = scenario_id
+        project.mark_dirty("scenarios")
 
 
 def _in_force(project: Project, scenario_id: str) -> bool:

@@ -272,3 +272,17 @@ def test_realign_add_rep_starts_the_new_territory_at_the_reps_home(lopsided):
     # every account of the new territory changed rep (r2 -> r3): 2 per unit
     assert option.disruption["accounts_changing_rep"] >= 2 * len(mine) > 2
     assert lopsided.plans["base"].territory_of("u35") == "R"  # the start is untouched
+
+
+def test_realign_new_market_assigns_orphans_and_counts_them(lopsided):
+    """Column 5 (u5, u11, ..., u35) has no territory yet: the new market joins R, its neighbour; the
+    accounts there gain a rep (12 accounts), nothing else has to move."""
+    from territory_desktop.services.realign import RealignRequest, realign
+
+    lopsided.plans["base"].assign([f"u{k}" for k in range(5, 36, 6)], None)
+    req = RealignRequest("new-market", measure="accounts", tolerance=0.9, max_accounts_moved=4, alternatives=1,
+                         time_limit=2)
+    (option,) = realign(lopsided, req)
+    plan = lopsided.plans[option.scenario_id].as_dict()
+    assert all(plan[f"u{k}"] == "R" for k in range(5, 36, 6))
+    assert option.disruption["units_moved"] == 6 and option.disruption["accounts_changing_rep"] == 12

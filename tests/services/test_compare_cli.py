@@ -30,6 +30,9 @@ def test_scenario_commands_save_to_the_file(saved, capsys):
     capsys.readouterr()
     assert main(["scenario", "delete", "--project", str(saved), "--scenario", "base"]) == 2
     assert "switch to another one" in capsys.readouterr().err
+    assert main(["scenario", "activate", "--project", str(saved), "--scenario", sid]) == 0
+    assert open_project(saved).active_scenario == sid
+    assert main(["scenario", "activate", "--project", str(saved), "--scenario", "base"]) == 0
     assert main(["scenario", "delete", "--project", str(saved), "--scenario", sid]) == 0
     capsys.readouterr()
     assert main(["scenario", "list", "--project", str(saved), "--json"]) == 0
