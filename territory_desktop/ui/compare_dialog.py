@@ -69,6 +69,7 @@ def _table(columns: list[tuple[str, str, str, float]], rows: list[tuple[str, ...
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.setAlternatingRowColors(True)
     t.verticalHeader().hide()
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
     right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
     for i, row in enumerate(rows):
         for j, (text, col) in enumerate(zip(row, columns, strict=True)):
@@ -124,9 +125,11 @@ class CompareDialog(QDialog):
         top.addWidget(self.map)
         side = QWidget()
         side.setLayout(self.figures)
+        side.setMinimumWidth(330)
         top.addWidget(side)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 1)
+        top.setSizes([900, 360])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
         body.addWidget(self.tabs)
