@@ -38,9 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..services.compare import compare_scenarios, comparison_sheets
+    from ..services.printing import page_spec
     from ..services.project import open_project
     from ..services.scenarios import resolve_scenario
 
+    page = page_spec(args.page, True)  # a bad --page is refused before the work
     project = open_project(args.project)
     a, b = resolve_scenario(project, args.a, "--a"), resolve_scenario(project, args.b, "--b")
     if a == b:
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
         written.append(str(write_sheets(comparison_sheets(comparison), args.xlsx)))
     if args.pdf:
-        written.append(str(_pdf(project, comparison, args)))
+        written.append(str(_pdf(project, comparison, args.pdf, page)))
     if args.json:
         print(json_text({**comparison.to_json(), "written": written}))
     else:
@@ -60,16 +62,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pdf(project, comparison, args):
+def _pdf(project, comparison, path: str, page):
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..services.printing import page_spec
     from ..ui.print import PrintOptions, ensure_application
     from ..ui.print.compare import export_comparison
 
     ensure_application()
-    return export_comparison(project, comparison, args.pdf, PrintOptions(page=page_spec(args.page, True)))
+    return export_comparison(project, comparison, path, PrintOptions(page=page))
 
 
 def _print(c, written: list[str]) -> None:

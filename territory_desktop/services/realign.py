@@ -29,8 +29,8 @@ from ..models.progress import Progress, StopFlag, no_progress
 from .balancing import BalanceMode, BalanceOptions
 from .compare import compare_scenarios
 from .editing import create_territory, delete_territory
-from .kpi import account_performance
-from .metrics import MEASURE_LABELS, unit_measures
+from .kpi import PERFORMANCE_MEASURES, account_performance
+from .metrics import MEASURE_LABELS, MEASURES, unit_measures
 from .scenarios import add_scenario, scenario_name
 
 GOALS = ("balance", "add-rep", "remove-rep", "new-market")
@@ -105,6 +105,11 @@ def _check(project: Project, req: RealignRequest) -> str:
         raise InvalidInputError("--rep", [f"goal {req.goal} needs the rep (--rep REP_ID)"])
     if req.rep_id and req.rep_id not in set(project.reps["rep_id"].astype(str)):
         raise InvalidInputError("--rep", [f"no rep '{req.rep_id}' in the project's reps"])
+    known = [*MEASURES, *PERFORMANCE_MEASURES, "route_workload"]
+    numeric = [c for c in project.units.columns if pd.api.types.is_numeric_dtype(project.units[c])]
+    if req.measure not in known and req.measure not in numeric:
+        raise InvalidInputError("--measure", [f"'{req.measure}' is not one of {', '.join(known)} or a numeric unit "
+                                              "column"])
     if req.max_accounts_moved is not None and req.max_revenue_moved is not None:
         raise InvalidInputError("--max-accounts-moved", ["give a cap on accounts or on revenue, not both"])
     return sid
