@@ -280,7 +280,7 @@ def _id(value) -> str:
 def territory_report_rows(c: Comparison) -> list[tuple[str, ...]]:
     """The territory table as text, "before → after" where a value changes (columns TERRITORY_REPORT_COLUMNS)."""
     route = "route_workload_before" in c.territories
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in c.territories.to_dict("records"):
         rows.append((str(r["territory_id"]), str(r["name"]), _arrow(r["rep_before"], r["rep_after"], _id),
                      _arrow(r["units_before"], r["units_after"]), str(r["gained"] or ""), str(r["lost"] or ""),

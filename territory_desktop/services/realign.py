@@ -115,8 +115,9 @@ def _check(project: Project, req: RealignRequest) -> str:
     return sid
 
 
-def _caps(project: Project, req: RealignRequest, sid: str) -> tuple[str | None, list[tuple[float, str]]]:
+def _caps(project: Project, req: RealignRequest, sid: str) -> tuple[str, list[tuple[float, str]]]:
     """(moved measure, [(fraction of its total, label), ...]): the cap asked for and looser/tighter ones."""
+    cap: float | None
     if req.max_revenue_moved is not None:
         measure, cap, total = "sales_t12m", req.max_revenue_moved, float(account_performance(project)["sales_t12m"].sum())
         label = "revenue {:,.0f}"
@@ -154,7 +155,7 @@ def _prepare_goal(project: Project, req: RealignRequest, work: str, locked: set[
         if (terr["rep_id"].astype(str) == req.rep_id).any():
             raise InvalidInputError("--rep", [f"rep '{req.rep_id}' already has a territory in scenario '{work}'"])
         reps = project.reps.set_index(project.reps["rep_id"].astype(str))
-        name = str(reps.loc[req.rep_id, "name"]) if "name" in reps else req.rep_id
+        name = str(reps.loc[req.rep_id, "name"]) if "name" in reps else str(req.rep_id)
         tid = create_territory(project, name, rep_id=req.rep_id, scenario_id=work)
         _seed_at_home(project, work, tid, reps.loc[req.rep_id].geometry, locked)
 
