@@ -256,3 +256,17 @@ def install_scenario_manager(window) -> None:
         action.setStatusTip(tip)
         action.triggered.connect(lambda _c=False, s=slot: s() if window.project is not None else None)
         window.add_action("scenario", key, action, separator=False)
+    _beside_switcher(window, window.actions_["scenarios"])
+
+
+def _beside_switcher(window, action: QAction) -> None:
+    """Put Manage Scenarios in the toolbar right after the scenario switcher."""
+    from .scenarios import ScenarioSwitcher
+
+    bar = window.toolbar
+    actions = bar.actions()
+    at = next((i for i, a in enumerate(actions) if isinstance(bar.widgetForAction(a), ScenarioSwitcher)), None)
+    if at is None:
+        return
+    action.setIconText("Scenarios...")
+    bar.insertAction(actions[at + 1], action) if at + 1 < len(actions) else bar.addAction(action)
