@@ -241,7 +241,11 @@ def install_scenario_manager(window) -> None:
     from .compare_dialog import open_compare_dialog
     from .realign_dialog import open_realign_dialog
 
-    menu = window.menuBar().addMenu("S&cenario")
+    bar = window.menuBar()
+    help_menu = window.menus.get("help")
+    menu = bar.addMenu("S&cenario")
+    if help_menu is not None:  # before Help, where menus of a window's own commands end
+        bar.insertMenu(help_menu.menuAction(), menu)
     window.menus["scenario"] = menu
     for key, text, slot, shortcut, tip in (
             ("scenarios", "&Manage Scenarios...", lambda: ScenarioManager(window).open(), "Ctrl+Shift+M",
