@@ -122,3 +122,26 @@ def test_realign_action_adds_the_proposals_as_one_undo_step(open_window, lopside
     assert window.features.scenarios.count() == 3  # the toolbar's switcher lists them
     window.undo_stack.undo()
     assert list(window.project.plans) == ["base"] and window.features.scenarios.count() == 1
+
+
+def test_diff_layer_marks_moved_units_flows_and_accounts_changing_rep_in_place(two_plans, qapp):  # noqa: F811
+    """Moved (u1, u4 to East) plus East handed to a new rep r3: the layer hatches the 2 moved units, draws
+    one flow (W -> E) and rings a3, the one account that changes rep while its unit (u8) stays."""
+    from types import SimpleNamespace
+
+    from test_compare import _reps
+
+    from territory_desktop.services.compare import compare_scenarios
+    from territory_desktop.ui.print.compare import install_diff_layer
+
+    p = two_plans
+    p.reps = _reps(["r1", "r2", "r3"])
+    sid = sc.duplicate_scenario(p, sc.resolve_scenario(p, "Moved"), "Moved, new rep east")
+    t = p.territories
+    p.territories.loc[(t["scenario_id"] == sid) & (t["territory_id"] == "E"), "rep_id"] = "r3"
+    renderer = SimpleNamespace(extras={}, layers=[])
+    layer = install_diff_layer(renderer, p, compare_scenarios(p, "base", sid, route=False), "EPSG:5070")
+    assert renderer.extras["diff"] is layer and [x.key for x in renderer.layers] == ["diff"]
+    assert len(layer.arrows) == 1 and layer.arrows[0][4] == 2
+    assert len(layer.accounts) == 1
+    assert layer.path.elementCount() >= 2 * 5  # two closed squares

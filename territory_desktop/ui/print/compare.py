@@ -43,7 +43,13 @@ MAX_ACCOUNT_ROWS = 150
 class DiffLayer(_Painted):
     """Moved units hatched in red with a red outline, and flow arrows (old centre -> new centre)."""
 
-    def __init__(self, crs: str, unit_geoms_lonlat: np.ndarray, flows) -> None:
+    def __init__(self, crs: str, unit_geoms_lonlat: np.ndarray, flows,
+                 account_points_lonlat: np.ndarray | None = None) -> None:
+        points = np.asarray(account_points_lonlat if account_points_lonlat is not None else [], dtype=object)
+        points = points[[p is not None and not p.is_empty for p in points]] if len(points) else points
+        drawn = _drawing(points, crs) if len(points) else points
+        #: accounts that change rep while their unit stays (an override, a key-account rule, a new rep)
+        self.accounts = [QPointF(shapely.get_x(p), shapely.get_y(p)) for p in drawn]
         geoms = _drawing(np.asarray(unit_geoms_lonlat, dtype=object), crs)
         self.path = geometries_to_path(geoms, flip_y=False) if len(geoms) else QPainterPath()
         ok = flows.dropna(subset=["from_lon", "from_lat", "to_lon", "to_lat"]) if len(flows) else flows
@@ -68,6 +74,12 @@ class DiffLayer(_Painted):
         painter.restore()
         for x0, y0, x1, y1, n in self.arrows:
             self._arrow(painter, view, QPointF(x0, y0), QPointF(x1, y1), 0.45 + 1.1 * math.sqrt(n / self.max_units))
+        if self.accounts:
+            r = self.width(view, 0.9)
+            painter.setBrush(QColor("white"))
+            painter.setPen(QPen(ARROW, self.width(view, 0.45)))
+            for p in self.accounts:
+                painter.drawEllipse(p, r, r)
 
     def _hatch(self, painter: QPainter, view: RenderView) -> None:
         r = self.path.boundingRect().intersected(view.visible)
@@ -106,7 +118,10 @@ def install_diff_layer(renderer, project: Project, comparison: Comparison, crs: 
     """Add the diff layer (key ``diff``) on top of ``renderer``'s layers; returns it."""
     units = project.units
     moved = units[units["unit_id"].astype(str).isin(set(comparison.units["unit_id"]))]
-    layer = DiffLayer(crs, moved.geometry.to_numpy(), comparison.flows)
+    acc = comparison.accounts
+    alone = acc[acc["changes_rep"] & ~acc["unit_id"].isin(set(comparison.units["unit_id"]))]
+    points = project.accounts[project.accounts["account_id"].astype(str).isin(set(alone["account_id"]))]
+    layer = DiffLayer(crs, moved.geometry.to_numpy(), comparison.flows, points.geometry.to_numpy())
     renderer.extras["diff"] = layer
     if not any(x.key == "diff" for x in renderer.layers):
         renderer.layers.append(Layer("diff", "Changes"))
@@ -131,7 +146,7 @@ def _figures(page: Page, x: float, y: float, width: float, lines: list[tuple[str
     return y
 
 
-def _legend(page: Page, x: float, y: float, width: float) -> float:
+def _legend(page: Page, x: float, y: float, width: float, accounts: bool = False) -> float:
     p = page.painter
     box = QRectF(x, y, page.mm(7), page.mm(4.5))
     p.setBrush(QColor(179, 38, 30, 40))
@@ -152,7 +167,15 @@ def _legend(page: Page, x: float, y: float, width: float) -> float:
                              QPointF(x + page.mm(5.5), y + page.mm(3.2))]))
     page.text(x + page.mm(9), y, "from the old territory to the new (width: units)", font(8), INK,
               width=width - page.mm(9))
-    return y + page.mm(7)
+    y += page.mm(6.5)
+    if accounts:
+        p.setBrush(QColor("white"))
+        p.setPen(QPen(ARROW, page.mm(0.45)))
+        p.drawEllipse(QPointF(x + page.mm(3.5), y + page.mm(2)), page.mm(0.9), page.mm(0.9))
+        page.text(x + page.mm(9), y, "account that changes rep, its unit staying", font(8), INK,
+                  width=width - page.mm(9))
+        y += page.mm(6.5)
+    return y
 
 
 def paint_diff_page(page: Page, pm: PrintMap, c: Comparison, options: PrintOptions, footer: str, label: str) -> None:
@@ -171,7 +194,7 @@ def paint_diff_page(page: Page, pm: PrintMap, c: Comparison, options: PrintOptio
     paint_map(page, pm, map_rect, extent, territory_summaries(pm.project), options)
     x, w = map_rect.right() + page.mm(GAP_MM), side
     y = _figures(page, x, body.top(), w, summary_lines(c)) + page.mm(3)
-    y = _legend(page, x, y, w) + page.mm(2)
+    y = _legend(page, x, y, w, bool(pm.renderer.extras["diff"].accounts)) + page.mm(2)
     flows = [(f"{_t(r.territory_before)} → {_t(r.territory_after)}", f"{r.units:,}", f"{r.accounts:,}",
               f"{r.revenue:,.0f}") for r in c.flows.head(int((body.bottom() - y) // table_row_height(page)) - 2)
              .itertuples()]
