@@ -84,8 +84,11 @@ def _xlsx_value(value):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, str):
-        # openpyxl treats a string starting with "=" as a formula; safe_cell already quoted those
-        return value
+        # openpyxl treats a string starting with "=" as a formula; safe_cell already quoted those. Control
+        # characters (ESC, ...) are not allowed in a worksheet: written as the escape text \x1b
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     if isinstance(value, (int, float, bool)):
         return value
     return str(value)

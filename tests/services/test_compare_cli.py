@@ -69,3 +69,19 @@ def test_realign_json_saves_alternatives_within_the_cap(lopsided, tmp_path, caps
         assert alt["scenario_id"] in p.plans
         assert alt["accounts_changing_rep"] <= (8 if alt["cap"] == "8 accounts" else 4)
         assert p.plans[alt["scenario_id"]].territory_of("u1") == "R" and p.plans[alt["scenario_id"]].territory_of("u7") == "R"
+
+
+def test_hostile_scenario_names_are_text(saved, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    name = "=HYPERLINK(\"http://x\")\x1b[2J<b>"
+    assert main(["scenario", "create", "--project", str(saved), "--name", name, "--json"]) == 0
+    sid = json.loads(capsys.readouterr().out)["scenario_id"]
+    assert main(["scenario", "list", "--project", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b" in out  # shown as an escape, never sent to the terminal
+    xlsx = tmp_path / "h.xlsx"
+    assert main(["compare", "--project", str(saved), "--a", "base", "--b", sid, "--no-route", "--xlsx", str(xlsx)]) == 0
+    cells = [c for row in load_workbook(xlsx)["Summary"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    after = next(c for c in cells if "HYPERLINK" in c)
+    assert after.startswith("'=")
