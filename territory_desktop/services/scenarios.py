@@ -140,6 +140,9 @@ def delete_scenario(project: Project, scenario_id: str) -> None:
         raise InvalidInputError("scenario", [f"'{name}' is the scenario shown; switch to another one first"])
     if _in_force(project, scenario_id):
         raise InvalidInputError("scenario", [f"'{name}' is a plan in force: past sales are attributed to it"])
+    frozen = getattr(project.plans[scenario_id], "frozen", None)  # under review or published (review flow)
+    if frozen:
+        raise InvalidInputError("scenario", [str(frozen)])
     scen = project.scenarios
     parent = scen.loc[scen["scenario_id"].astype(str) == scenario_id, "parent_id"]
     scen = scen[scen["scenario_id"].astype(str) != scenario_id].copy()

@@ -241,12 +241,10 @@ def install_scenario_manager(window) -> None:
     from .compare_dialog import open_compare_dialog
     from .realign_dialog import open_realign_dialog
 
-    bar = window.menuBar()
-    help_menu = window.menus.get("help")
-    menu = bar.addMenu("S&cenario")
-    if help_menu is not None:  # before Help, where menus of a window's own commands end
-        bar.insertMenu(help_menu.menuAction(), menu)
-    window.menus["scenario"] = menu
+    if window.menus.get("scenario") is None:  # made here unless another feature (the review flow) made it
+        menu = window.menuBar().addMenu("Sce&nario")
+        window.menuBar().insertMenu(window.menus["tools"].menuAction(), menu)
+        window.menus["scenario"] = menu
     for key, text, slot, shortcut, tip in (
             ("scenarios", "&Manage Scenarios...", lambda: ScenarioManager(window).open(), "Ctrl+Shift+M",
              "Create, rename, duplicate, delete and show scenarios"),
@@ -259,7 +257,8 @@ def install_scenario_manager(window) -> None:
             action.setShortcut(shortcut)
         action.setStatusTip(tip)
         action.triggered.connect(lambda _c=False, s=slot: s() if window.project is not None else None)
-        window.add_action("scenario", key, action, separator=False)
+        window.add_action("scenario", key, action, separator=key == "scenarios" and bool(
+            window.menus["scenario"].actions()))
     _beside_switcher(window, window.actions_["scenarios"])
 
 

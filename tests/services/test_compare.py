@@ -148,6 +148,10 @@ def test_scenario_management(two_plans):
     assert listed[moved]["units_changed_from_parent"] == 2
     with pytest.raises(InvalidInputError, match="shown"):
         delete_scenario(p, "base")
+    p.plans[sid].frozen = f"scenario '{sid}' is proposed (by ann on 2026-12-01) and cannot be edited"
+    with pytest.raises(InvalidInputError, match="is proposed"):  # the review flow's freeze (Plan.frozen)
+        delete_scenario(p, sid)
+    p.plans[sid].frozen = None
     delete_scenario(p, sid)
     assert sid not in p.plans and not (p.territories["scenario_id"] == sid).any()
     assert sid not in set(p.scenarios["scenario_id"])
