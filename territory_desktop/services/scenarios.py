@@ -105,6 +105,7 @@ def rename_scenario(project: Project, scenario_id: str, name: str, description: 
     mask = project.scenarios["scenario_id"].astype(str) == scenario_id
     if scenario_id not in project.plans or not mask.any():
         raise InvalidInputError("scenario", [f"no scenario '{scenario_id}'; the project has: {_listed(project)}"])
+    _check_not_frozen(project, scenario_id)
     scen = project.scenarios.copy()
     old = scenario_name(project, scenario_id)
     scen.loc[mask, "name"] = _check_name(name)
@@ -124,6 +125,13 @@ def activate_scenario(project: Project, scenario_id: str) -> None:
         project.mark_dirty("scenarios")
 
 
+def _check_not_frozen(project: Project, scenario_id: str) -> None:
+    """A scenario under review or published (the review flow sets ``Plan.frozen``) keeps its name and rows."""
+    frozen = getattr(project.plans[scenario_id], "frozen", None)
+    if frozen:
+        raise InvalidInputError("scenario", [str(frozen)])
+
+
 def _in_force(project: Project, scenario_id: str) -> bool:
     return any(isinstance(plan, str) and plan == scenario_id for _d, plan in (project.plans_in_force or []))
 
@@ -140,9 +148,7 @@ def delete_scenario(project: Project, scenario_id: str) -> None:
         raise InvalidInputError("scenario", [f"'{name}' is the scenario shown; switch to another one first"])
     if _in_force(project, scenario_id):
         raise InvalidInputError("scenario", [f"'{name}' is a plan in force: past sales are attributed to it"])
-    frozen = getattr(project.plans[scenario_id], "frozen", None)  # under review or published (review flow)
-    if frozen:
-        raise InvalidInputError("scenario", [str(frozen)])
+    _check_not_frozen(project, scenario_id)
     scen = project.scenarios
     parent = scen.loc[scen["scenario_id"].astype(str) == scenario_id, "parent_id"]
     scen = scen[scen["scenario_id"].astype(str) != scenario_id].copy()

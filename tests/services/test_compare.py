@@ -151,6 +151,8 @@ def test_scenario_management(two_plans):
     p.plans[sid].frozen = f"scenario '{sid}' is proposed (by ann on 2026-12-01) and cannot be edited"
     with pytest.raises(InvalidInputError, match="is proposed"):  # the review flow's freeze (Plan.frozen)
         delete_scenario(p, sid)
+    with pytest.raises(InvalidInputError, match="is proposed"):
+        rename_scenario(p, sid, "Renamed under review")
     p.plans[sid].frozen = None
     delete_scenario(p, sid)
     assert sid not in p.plans and not (p.territories["scenario_id"] == sid).any()
