@@ -29,7 +29,8 @@ def _optional_modules() -> list:
     import importlib
 
     found = []
-    for name in ("balance", "route", "size", "screenshot", "printing", "gui", "packages", "review", "audit"):
+    for name in ("balance", "route", "size", "screenshot", "printing", "gui", "packages", "review", "audit",
+                 "scenario", "compare", "realign"):
         try:
             found.append(importlib.import_module(f"{__name__}.{name}"))
         except ModuleNotFoundError as exc:

@@ -248,6 +248,22 @@ def read_quotas(path: str, period: str | None = None) -> pd.Series:
 PERFORMANCE_MEASURES = ("sales_t12m", "pipeline", "growth_t12m")
 
 
+def account_performance(project: Project) -> pd.DataFrame:
+    """Per account (index account_id, the accounts table's order): ``sales_t12m`` (sales of the 12 months
+    up to the last day with sales), ``sales_prior_12m`` (the 12 months before) and ``pipeline`` (amount of
+    the opportunities still open). The one definition of trailing-12-month revenue and open pipeline."""
+    h = code_project(project).history
+    end = int(h.sale_day.max()) + 1 if len(h.sale_day) else 0
+    per_account = {}
+    for name, lo, hi in (("now", end - 365, end), ("before", end - 730, end - 365)):
+        mask = (h.sale_day >= lo) & (h.sale_day < hi)
+        per_account[name] = np.bincount(h.sale_account[mask], h.sale_amount[mask], minlength=h.n_accounts)
+    open_ = h.opp_closed < 0
+    pipeline = np.bincount(h.opp_account[open_], h.opp_amount[open_], minlength=h.n_accounts)
+    return pd.DataFrame({"sales_t12m": per_account["now"], "sales_prior_12m": per_account["before"],
+                         "pipeline": pipeline}, index=project.accounts["account_id"].astype(str).to_numpy())
+
+
 def unit_performance_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
     """Per unit (index unit_id): ``sales_t12m`` (sales of the last 12 months with sales), ``pipeline`` (open
     at the end of the history) and ``growth_t12m`` (sales_t12m minus the 12 months before, may be negative)
@@ -257,18 +273,11 @@ def unit_performance_measures(project: Project, scenario_id: str | None = None) 
     owners = account_owners(project, sid).to_numpy()
     unit_terr = a["unit_id"].map(project.plans[sid].as_dict()).to_numpy()
     geographic = ((owners == unit_terr) | pd.isna(owners)).astype(float)
-    coded = code_project(project)
-    h = coded.history
-    end = int(h.sale_day.max()) + 1 if len(h.sale_day) else 0
-    per_account = {}
-    for name, lo, hi in (("now", end - 365, end), ("before", end - 730, end - 365)):
-        mask = (h.sale_day >= lo) & (h.sale_day < hi)
-        per_account[name] = np.bincount(h.sale_account[mask], h.sale_amount[mask], minlength=h.n_accounts)
-    open_ = h.opp_closed < 0
-    pipeline = np.bincount(h.opp_account[open_], h.opp_amount[open_], minlength=h.n_accounts)
-    frame = pd.DataFrame({"unit_id": a["unit_id"].to_numpy(), "sales_t12m": per_account["now"] * geographic,
-                          "pipeline": pipeline * geographic,
-                          "growth_t12m": (per_account["now"] - per_account["before"]) * geographic})
+    perf = account_performance(project)
+    now = perf["sales_t12m"].to_numpy()
+    frame = pd.DataFrame({"unit_id": a["unit_id"].to_numpy(), "sales_t12m": now * geographic,
+                          "pipeline": perf["pipeline"].to_numpy() * geographic,
+                          "growth_t12m": (now - perf["sales_prior_12m"].to_numpy()) * geographic})
     sums = frame.groupby("unit_id").sum()
     index = pd.Index(project.units["unit_id"].to_numpy(), name="unit_id")
     return sums.reindex(index).fillna(0.0)[list(PERFORMANCE_MEASURES)]

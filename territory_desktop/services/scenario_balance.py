@@ -23,6 +23,7 @@ from .balancing import BalanceOptions, PlanSummary, ProblemInputs, prepare, solv
 from .kpi import PERFORMANCE_MEASURES, unit_performance_measures
 from .metrics import unit_measures
 from .projection import project_units
+from .scenarios import add_scenario, new_scenario_id
 
 __all__ = ["BalanceRun", "Proposal", "ProposalOutcome", "apply_as_new_scenario", "change_table",
            "propose_project_balance", "run_project_balance", "territory_label"]
@@ -251,37 +252,20 @@ def change_table(names: dict[str, str], before: dict[str, str | None], after: di
     return pd.concat([rows[changed], rows[~changed]], ignore_index=True)
 
 
-def apply_as_new_scenario(project: Project, proposal: Proposal, name: str | None = None) -> str:
+def apply_as_new_scenario(project: Project, proposal: Proposal, name: str | None = None,
+                          description: str | None = None, prefix: str = "balanced") -> str:
     """Copy the proposal's scenario into a new scenario with the balanced plan; returns its id."""
-    sid = _new_scenario_id(project)
-    src = project.scenarios[project.scenarios["scenario_id"] == proposal.scenario_id]
-    desc = json.dumps({"balanced_from": proposal.scenario_id, "seed": proposal.seed,
-                       "units_moved": len(proposal.changes)})
-    row = {"scenario_id": sid, "name": name or f"Balanced {sid}", "description": desc,
-           "parent_id": proposal.scenario_id, "created": pd.Timestamp.now("UTC").isoformat(timespec="seconds")}
-    project.scenarios = pd.concat([project.scenarios, pd.DataFrame([row])], ignore_index=True) \
-        if len(src) or len(project.scenarios) else pd.DataFrame([row])
-    terr = project.territories[project.territories["scenario_id"] == proposal.scenario_id].copy()
-    used = set(terr["territory_id"].astype(str))
+    old = project.plans[proposal.scenario_id]
+    desc = description if description is not None else json.dumps(
+        {"balanced_from": proposal.scenario_id, "seed": proposal.seed, "units_moved": len(proposal.changes)})
+    name = name or f"{prefix.capitalize()} {new_scenario_id(project, prefix)}"
+    sid = add_scenario(project, proposal.scenario_id, name, desc, Plan(proposal.assignment, old.account_overrides()),
+                       prefix)
+    used = set(project.scenario_territories(sid)["territory_id"].astype(str))
     extra = sorted(set(proposal.assignment.values()) - used)
-    terr["scenario_id"] = sid
     if extra:
         add = pd.DataFrame({"scenario_id": sid, "territory_id": extra, "name": extra, "colour": "#cccccc",
                             "rep_id": None, "parent_id": None, "level": "territory", "kind": "geographic",
                             "rule": None})
-        terr = pd.concat([terr, add], ignore_index=True)
-    project.territories = pd.concat([project.territories, terr], ignore_index=True)
-    old = project.plans[proposal.scenario_id]
-    project.plans[sid] = Plan(proposal.assignment, old.account_overrides())
-    project.mark_dirty("territories", "plans", "scenarios")
+        project.territories = pd.concat([project.territories, add], ignore_index=True)
     return sid
-
-
-def _new_scenario_id(project: Project) -> str:
-    used = set(project.scenarios["scenario_id"].astype(str))
-    n = 1
-    while f"balanced-{n}" in used:
-        n += 1
-    return f"balanced-{n}"
-
-

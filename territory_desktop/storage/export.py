@@ -42,18 +42,23 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "Shee
 
     Raises ``ValueError`` for another suffix. The file is written whole or not at all (temp + rename).
     """
+    return write_sheets({sheet: frame}, path)
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several tables as the sheets of one XLSX (in order), or the first one as CSV; cells escaped.
+    Raises ``ValueError`` for another suffix. Written whole or not at all (temp + rename)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{path.name}: choose a .csv or .xlsx file name")
-    data = safe_frame(frame)
     tmp = path.with_name(f".{path.name}.writing")
     try:
         if suffix == ".csv":
             # RFC 4180 line ends: a bare CR inside a cell is then quoted like any line break
-            data.to_csv(tmp, index=False, lineterminator="\r\n")
+            safe_frame(next(iter(sheets.values()))).to_csv(tmp, index=False, lineterminator="\r\n")
         else:
-            _write_xlsx(data, tmp, sheet)
+            _write_xlsx({name: safe_frame(frame) for name, frame in sheets.items()}, tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -61,14 +66,15 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "Shee
     return path
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31] or "Sheet1")
-    ws.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_xlsx_value(v) for v in row])
+    for sheet, frame in sheets.items():
+        ws = book.create_sheet(title=sheet[:31] or "Sheet1")
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            ws.append([_xlsx_value(v) for v in row])
     book.save(path)
 
 
@@ -78,8 +84,11 @@ def _xlsx_value(value):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, str):
-        # openpyxl treats a string starting with "=" as a formula; safe_cell already quoted those
-        return value
+        # openpyxl treats a string starting with "=" as a formula; safe_cell already quoted those. Control
+        # characters (ESC, ...) are not allowed in a worksheet: written as the escape text \x1b
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     if isinstance(value, (int, float, bool)):
         return value
     return str(value)

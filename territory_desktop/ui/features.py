@@ -103,6 +103,7 @@ def install_window_features(window) -> WindowFeatures:
     from .help import install_help
     from .identify import HoverIdentify
     from .review_ui import install_review_ui
+    from .scenario_manager import install_scenario_manager
     from .scenarios import install_scenario_switcher
     from .search_bar import install_search
 
@@ -110,6 +111,7 @@ def install_window_features(window) -> WindowFeatures:
     features = WindowFeatures(install_scenario_switcher(window), install_search(window),
                               install_context_menus(window), HoverIdentify(window))
     install_field_packages(window)
+    install_scenario_manager(window)
     install_review_ui(window)
     install_comments_ui(window)
     install_help(window)

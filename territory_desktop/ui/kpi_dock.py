@@ -185,11 +185,23 @@ class KpiDock(QWidget):
                 self.refresh()
         self._project = project
 
+    def follow_scenario(self, visible: bool) -> None:
+        """Another active scenario: sales are attributed through its plan, so the numbers are recomputed
+        (a renamed or added scenario, which fires the same event, changes nothing)."""
+        project = self.window.project
+        sid = project.active_scenario if project is not None else None
+        if self.data is not None and sid != getattr(self, "_data_scenario", sid):
+            self.data = None
+            self.model.clear()
+            if visible:
+                self.refresh()
+
     def _failed(self, exc) -> None:
         self.status.setText(str(exc).splitlines()[0] if isinstance(exc, TerritoryError) else f"failed: {exc}")
 
     def set_data(self, data) -> None:
         self.data, self._project = data, self.window.project
+        self._data_scenario = self._project.active_scenario if self._project is not None else None
         self.status.setText(f"{data.period} by {data.by}: {len(data.table)} rows, {len(data.alerts)} alerts")
         self._show()
         self._show_alerts()
@@ -329,6 +341,7 @@ def install_kpi_ui(window) -> KpiDock:
     dock = window.add_dock("kpis", "KPIs", widget, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
     window.state.project_changed.connect(lambda _p: widget.follow_project(dock.isVisible()))
+    window.state.scenario_changed.connect(lambda _s: widget.follow_scenario(dock.isVisible()))
     action = QAction("&KPIs", window)
     action.setShortcut(QKeySequence("Ctrl+Shift+K"))
     tip = "Performance by territory: KPIs, trend and forecast, comparison, alerts"

@@ -40,6 +40,7 @@ class ScenarioSwitcher(QComboBox):
         self.state = state
         self.undo_stack = undo_stack
         self.setMinimumWidth(150)
+        self.setMaximumWidth(320)  # long scenario names (realign proposals) are cut, the tooltip has the id
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setToolTip("Scenario shown: the map, the territory table and printing follow it")
         self._off = [state.project_changed.connect(lambda _p: self.reload()),

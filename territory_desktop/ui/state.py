@@ -82,13 +82,11 @@ class AppState:
         """Make ``scenario_id`` the active scenario; an unknown id is refused with its name."""
         if self.project is None:
             raise InvalidInputError("scenario", ["no project is open"])
-        if scenario_id not in self.project.plans:
-            have = ", ".join(self.project.plans)
-            raise InvalidInputError("scenario", [f"no scenario '{scenario_id}' (have {have})"])
+        from ..services.scenarios import activate_scenario
+
         if scenario_id == self.project.active_scenario:
             return
-        self.project.active_scenario = scenario_id
-        self.project.mark_dirty("scenarios")
+        activate_scenario(self.project, scenario_id)
         self.selection = ()
         self.scenario_changed.emit(scenario_id)
         self.selection_changed.emit(self.selection)

@@ -257,3 +257,19 @@ def test_new_units_join_a_frozen_scenario_as_orphans(saved, tmp_path):
     before = p.plan.as_dict()
     import_units(p, path, "unit_id", mode="upsert")
     assert "u9" in set(p.units["unit_id"]) and p.plan.as_dict() == before
+
+
+def test_deleting_a_scenario_drops_its_review_state(saved):
+    from territory_desktop.services import scenarios
+    p = open_project(saved)
+    sid = scenarios.create_scenario(p, "Draft B")
+    review.transition(p, sid, "propose")
+    with pytest.raises(Exception, match="is proposed"):
+        scenarios.delete_scenario(p, sid)  # frozen: refused, its state kept
+    review.transition(p, sid, "send-back")
+    scenarios.delete_scenario(p, sid)
+    save_project(p)
+    with sqlite3.connect(saved) as con:
+        left = con.execute("SELECT count(*) FROM scenario_reviews WHERE scenario_id = ?", (sid,)).fetchone()[0]
+    assert left == 0
+    assert review.frozen_reason(open_project(saved), sid) is None

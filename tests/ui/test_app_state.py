@@ -41,7 +41,7 @@ def test_events_subscribe_and_unsubscribe(grid8):
 def test_scenario_switch_is_checked_and_announced(grid8):
     state = AppState()
     state.set_project(grid8)
-    with pytest.raises(InvalidInputError, match="no scenario 'nope' \\(have base\\)"):
+    with pytest.raises(InvalidInputError, match="no scenario 'nope'; the project has: base"):
         state.set_scenario("nope")
     grid8.plans["alt"] = Plan(grid8.plan.as_dict())
     got = []
