@@ -33,6 +33,7 @@ from ..models import CRS, Project, RowProblem
 from ..models.errors import import_error
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS
 from ..models.progress import Progress, no_progress
+from ..storage.rows import record_frame
 from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
@@ -210,7 +211,7 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
         return new.reset_index(drop=True), np.arange(len(new)), removed, counts
     columns = list(old.columns) + [c for c in new.columns if c not in old.columns]
     data = {c: _merged_column(old, new, c, c in provided, position, exists) for c in columns}
-    table = gpd.GeoDataFrame(data, geometry=old.geometry.name, crs=CRS)
+    table = gpd.GeoDataFrame(record_frame(data), geometry=old.geometry.name, crs=CRS)
     changed = np.concatenate([position[exists], len(old) + np.arange(int((~exists).sum()))])
     return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0)
 

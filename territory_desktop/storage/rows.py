@@ -72,11 +72,13 @@ def normalise(values, kind: str) -> np.ndarray:
     return out.where(out.notna(), None).to_numpy(dtype=object)
 
 
-def record_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def record_frame(columns: dict[str, np.ndarray], index: pd.Index | None = None) -> pd.DataFrame:
     """A record frame from normalised columns, text kept as Python objects (not pandas' Arrow strings,
-    whose conversion and comparison cost more than the rest of a save)."""
-    return pd.DataFrame({name: pd.Series(values, dtype=object, copy=False) if values.dtype == object
-                         else values for name, values in columns.items()})
+    whose conversion and comparison cost more than the rest of a save). Also the way to build any frame
+    of object columns without pandas converting them to Arrow strings and back (a second per million)."""
+    return pd.DataFrame({name: pd.Series(values, index=index, dtype=object, copy=False) if values.dtype == object
+                         else pd.Series(values, index=index, copy=False) for name, values in columns.items()},
+                        index=index)
 
 
 def _key_index(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Index:

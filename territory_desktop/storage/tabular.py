@@ -20,6 +20,7 @@ from ..models.errors import import_error
 from ..models.fields import Field
 from .checks import check_coordinates, check_ids, check_numbers, check_order, check_text, normalise_ids
 from .geocode import normalise_zip, zip_table
+from .rows import record_frame
 from .sheets import RawTable, read_table
 
 __all__ = ["TableRead", "detect_mapping", "read_and_validate", "read_table", "validate_table"]
@@ -151,7 +152,7 @@ def _convert_fields(frame: pd.DataFrame, fields: tuple[Field, ...], mapping: dic
     for f in fields:
         data[f.name], found = _convert_field(frame, f, mapping.get(f.name), rows)
         problems += found
-    out = pd.DataFrame(data, index=frame.index)
+    out = record_frame(data, index=frame.index)  # object columns: no round trip through Arrow strings
     reported = np.isin(rows, [p.row for p in problems if p.row is not None])  # a bad value is not also "not after" its partner
     return out, problems + check_order(out, fields, mapping, rows, reported)
 
