@@ -6,8 +6,11 @@ import numpy as np
 import shapely
 
 
-def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.ndarray | None = None
+                 ) -> np.ndarray:
     """Index of the polygon containing each point (x, y), or -1 when none does.
+
+    ``points``: the same points as shapely geometries when the caller has them (not built again).
 
     A point on a shared border goes to the lowest-index polygon touching it, so every point gets exactly one
     unit. Coordinates in the polygons' CRS.
@@ -25,7 +28,8 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarr
     polygons = np.asarray(polygons, dtype=object)
     tree = shapely.STRtree(polygons)
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    point_idx, poly_idx = tree.query(shapely.points(x[finite], y[finite]))
+    query = shapely.points(x[finite], y[finite]) if points is None else np.asarray(points, dtype=object)[finite]
+    point_idx, poly_idx = tree.query(query)
     point_idx = finite[point_idx]
     order = np.lexsort((point_idx, poly_idx))
     point_idx, poly_idx = point_idx[order], poly_idx[order]

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..engine.placement import place_points
 from ..models import CRS, Project, RowProblem
 from ..models.errors import import_error
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS
@@ -37,6 +36,7 @@ from ..storage.rows import record_frame
 from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
+from .placement import units_of_points
 
 Mode = Literal["upsert", "append", "replace"]
 Kind = Literal["units", "accounts", "reps"]
@@ -286,13 +286,11 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
     if not len(units):
         accounts.iloc[rows, unit_col] = None
         return []
-    points = accounts.geometry.to_numpy()[rows]
-    idx = place_points(shapely.get_x(points), shapely.get_y(points), units.geometry.to_numpy())
-    unit_ids = units["unit_id"].to_numpy(dtype=object)
+    placed = units_of_points(accounts.geometry.to_numpy()[rows], units)
     values = accounts["unit_id"].to_numpy(dtype=object, copy=True)
-    values[rows] = np.where(idx >= 0, unit_ids[np.maximum(idx, 0)], None)
+    values[rows] = placed
     accounts["unit_id"] = pd.Series(values, index=accounts.index, dtype=object)
-    return accounts["account_id"].to_numpy()[rows][idx < 0].astype(str).tolist()
+    return accounts["account_id"].to_numpy()[rows][pd.isna(placed)].astype(str).tolist()
 
 
 # --------------------------------------------------------------------------------------------- apply

@@ -124,13 +124,16 @@ def diff(spec: TableSpec, baseline: pd.DataFrame | None, current: pd.DataFrame) 
     if baseline is None or not len(baseline):
         empty = current.iloc[:0][list(spec.key)]
         return RowChanges(spec, current, current.iloc[:0], empty)
-    old_index = _key_index(baseline, spec.key)
-    in_old = cur_index.isin(old_index) & ~unkeyed
-    inserts = current[~in_old]
-    deletes = baseline.loc[~old_index.isin(cur_index[~unkeyed]), list(spec.key)]
+    # one hash table of the baseline's keys, probed once by the current ones (a million new keys are not
+    # hashed again to find deletions)
+    found = _key_index(baseline, spec.key).get_indexer(cur_index)
+    in_old = (found >= 0) & ~unkeyed
+    kept = np.zeros(len(baseline), dtype=bool)
+    kept[found[in_old]] = True
+    inserts = current if not in_old.any() else current[~in_old]
+    deletes = baseline.loc[~kept, list(spec.key)]
     common = current[in_old]
-    position = old_index.get_indexer(cur_index[in_old])
-    old_common = baseline.iloc[position]
+    old_common = baseline.iloc[found[in_old]]
     columns = list(dict.fromkeys(spec.value_columns(current) + spec.value_columns(baseline)))
     changed = np.zeros(len(common), dtype=bool)
     geometry_changed = np.zeros(len(common), dtype=bool)

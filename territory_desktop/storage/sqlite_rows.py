@@ -154,7 +154,9 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
                              [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
         return
-    old = np.array(conn.exec_driver_sql(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
+    raw = conn.connection.driver_connection  # plain tuples: numpy probes SQLAlchemy rows key by key (slow)
+    assert raw is not None
+    old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
     both = np.concatenate([old[~np.isin(old[:, 0], new[:, 0])], new])
     rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
