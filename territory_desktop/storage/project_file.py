@@ -448,11 +448,12 @@ def read_history(path: str | os.PathLike, pause=None) -> dict:
         engine.dispose()
 
 
-def attach_history(project: Project, tables: dict) -> None:
+def attach_history(project: Project, tables: dict, any_revision: bool = False) -> None:
     """Put history tables read by :func:`read_history` into a project opened with ``history=False``, and
     into its baseline, so a later save compares them with what the file holds. Refused when the file was
-    saved by someone else in between (the tables would not be the ones this project was read with)."""
-    if tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
+    saved by someone else in between (the tables would not be the ones this project was read with),
+    unless ``any_revision`` (for a save to a new file, which writes every table whole)."""
+    if not any_revision and tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
         raise ProjectFileError(f"{Path(project.path or '').name} was changed by another window or process "
                                "since this project was opened; open it again to see its history")
     source = project.baseline.get("source")
