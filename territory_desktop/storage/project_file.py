@@ -41,7 +41,7 @@ from ..models.project import (
     TERRITORY_COLUMNS,
     TerritoryShape,
 )
-from . import gpkg, lock, migrations, schema, styles
+from . import edit_stamp, gpkg, lock, migrations, schema, styles
 from .records import (
     DIRTY_TABLES,
     ENTITY_FIELDS,
@@ -259,6 +259,7 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
         raise ProjectFileError("the project's history (sales, visits, opportunities) is not loaded yet: "
                                "nothing was saved, so none of it is lost (services.project.ensure_history)")
     revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
+    edit_stamp.begin(conn)
     stored = read_meta(conn)
     if fresh or stored.get("active_scenario") != project.active_scenario or "layer_styles" not in _tables(conn):
         styles.write_default_styles(conn, project.active_scenario)
@@ -282,9 +283,10 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
             _touch_layer(conn, table, current)
         baselines[table] = current
     _write_audit(conn, project)
+    counted = edit_stamp.finish(conn, None if fresh else project.baseline.get("outside_edits"))
     meta = read_meta(conn)
     return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
-            "fids": new_fids}
+            "fids": new_fids, "outside_edits": counted}
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -412,7 +414,9 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
     project.history_pending = not history
     notes.extend(_read_warnings())
     project.baseline = {"source": snapshot(project), "tables": {},
-                        "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
+                        "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", ""),
+                        "outside_edits": edit_stamp.counted(meta),
+                        "placement_current": edit_stamp.placement_current(meta)}
     project.dirty.clear()
     return project
 
@@ -462,6 +466,12 @@ def attach_history(project: Project, tables: dict, any_revision: bool = False) -
         if source is not None:
             setattr(source, name, tables[name].copy(deep=False))
     project.history_pending = False
+
+
+def placement_may_be_stale(project: Project) -> bool:
+    """True unless the file the project was read from says no program edited account points or units
+    since a save recorded its placement (``edit_stamp``): then opening need not place every account."""
+    return not project.baseline.get("placement_current", False)
 
 
 def snapshot(project: Project) -> Project:

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
-from . import gpkg, rtree_bulk
+from . import edit_stamp, gpkg, rtree_bulk
 from .bulk import insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
@@ -123,7 +123,8 @@ def suspended(conn: Connection, table: str, geometry: bool):
     On exit the triggers are recreated as they were, the feature count set from the table, and the caller
     is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`).
     """
-    names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}"]
+    names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}",
+             edit_stamp.trigger_name(table, "insert")]  # checks per row that the write is ours: it is
     if geometry:
         names.append(f"rtree_{table}_geom_insert")
     saved = _triggers(conn, names)
