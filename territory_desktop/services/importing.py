@@ -154,7 +154,7 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
     if kind == "accounts":  # one concat: a wide file's frame is not fragmented further
         data = pd.concat([data, pd.DataFrame({"unit_id": None}, index=data.index, dtype=object)], axis=1)
     points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
-    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS)
+    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS, copy=False)
     provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]
     old = project.accounts if kind == "accounts" else project.reps
     table, changed, removed, counts = _merge(old, new, ID_COLUMN[kind], mode, provided, source)
@@ -211,7 +211,7 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
         return new.reset_index(drop=True), np.arange(len(new)), removed, counts
     columns = list(old.columns) + [c for c in new.columns if c not in old.columns]
     data = {c: _merged_column(old, new, c, c in provided, position, exists) for c in columns}
-    table = gpd.GeoDataFrame(record_frame(data), geometry=old.geometry.name, crs=CRS)
+    table = gpd.GeoDataFrame(record_frame(data, copy=False), geometry=old.geometry.name, crs=CRS, copy=False)
     changed = np.concatenate([position[exists], len(old) + np.arange(int((~exists).sum()))])
     return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0)
 

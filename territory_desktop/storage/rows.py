@@ -72,13 +72,17 @@ def normalise(values, kind: str) -> np.ndarray:
     return out.where(out.notna(), None).to_numpy(dtype=object)
 
 
-def record_frame(columns: dict[str, np.ndarray], index: pd.Index | None = None) -> pd.DataFrame:
+def record_frame(columns: dict[str, np.ndarray], index: pd.Index | None = None, copy: bool = True) -> pd.DataFrame:
     """A record frame from normalised columns, text kept as Python objects (not pandas' Arrow strings,
     whose conversion and comparison cost more than the rest of a save). Also the way to build any frame
-    of object columns without pandas converting them to Arrow strings and back (a second per million)."""
+    of object columns without pandas converting them to Arrow strings and back (a second per million).
+
+    ``copy=False`` for arrays made for the frame alone: each becomes its own block, not copied (a saved
+    record frame must own its data: it is what the next save compares with).
+    """
     return pd.DataFrame({name: pd.Series(values, index=index, dtype=object, copy=False) if values.dtype == object
                          else pd.Series(values, index=index, copy=False) for name, values in columns.items()},
-                        index=index)
+                        index=index, copy=copy)
 
 
 def _key_index(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Index:

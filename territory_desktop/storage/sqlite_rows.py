@@ -24,7 +24,8 @@ def _db_values(values: np.ndarray, kind: str) -> list:
     """A normalised column (see ``rows.normalise``) as plain Python values for SQLite (NaN -> NULL).
 
     Whole-column numpy conversions, no per-value Python: REAL columns go in as floats (SQLite stores a
-    bound NaN as NULL), INTEGER and BOOLEAN columns as ints unless a value is missing.
+    bound NaN as NULL), INTEGER and BOOLEAN columns as ints unless a value is missing, text as it is
+    (``rows.normalise`` made every missing value None).
     """
     if kind == GEOMETRY:
         return gpkg.encode(values)
@@ -38,12 +39,7 @@ def _db_values(values: np.ndarray, kind: str) -> list:
         out = np.where(missing, 0, numbers).astype(np.int64).astype(object)
         out[missing] = None
         return out.tolist()
-    out = np.asarray(values, dtype=object)
-    missing = pd.isna(out)
-    if missing.any():
-        out = out.copy()
-        out[missing] = None
-    return out.tolist()
+    return np.asarray(values, dtype=object).tolist()  # text of a record frame: None where missing already
 
 
 def _attrs(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:

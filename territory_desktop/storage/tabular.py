@@ -152,7 +152,7 @@ def _convert_fields(frame: pd.DataFrame, fields: tuple[Field, ...], mapping: dic
     for f in fields:
         data[f.name], found = _convert_field(frame, f, mapping.get(f.name), rows)
         problems += found
-    out = record_frame(data, index=frame.index)  # object columns: no round trip through Arrow strings
+    out = record_frame(data, index=frame.index, copy=False)  # object columns, no round trip through Arrow
     reported = np.isin(rows, [p.row for p in problems if p.row is not None])  # a bad value is not also "not after" its partner
     return out, problems + check_order(out, fields, mapping, rows, reported)
 
