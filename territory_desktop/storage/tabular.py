@@ -65,7 +65,11 @@ def _to_float(text: pd.Series, blank: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), mask=blank)
+    try:  # the column's own Arrow array when it has one (read by Arrow's CSV parser): no copy
+        values = pa.array(text, from_pandas=True)
+        values = pc.if_else(pa.array(blank), pa.scalar(None, values.type), values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), mask=blank)
     try:
         return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
