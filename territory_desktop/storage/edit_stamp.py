@@ -67,7 +67,8 @@ def counted(meta: dict[str, str]) -> str | None:
 def placement_current(meta: dict[str, str]) -> bool:
     """True when nothing that placement depends on was edited outside the application since a save
     recorded the file's placement as right."""
-    return meta.get(COUNTER) is not None and meta.get(PLACED) == meta.get(COUNTER)
+    counter = meta.get(COUNTER)
+    return counter is not None and counter.isdigit() and meta.get(PLACED) == counter  # not a garbled value
 
 
 def trigger_names() -> list[str]:

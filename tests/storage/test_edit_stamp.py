@@ -105,3 +105,10 @@ def test_a_file_without_the_stamp_is_placed_again(path, placements):
     assert placements == [1]
     _move_outside(path, "a1", -98.5, 40.5)
     assert _unit_of(open_project(path), "a1") == "u1" and placements == [1, 1]
+
+
+def test_a_garbled_stamp_places_the_accounts_again(path, placements):
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE td_meta SET value = NULL WHERE key IN ('outside_edits', 'placed_at_edit')")
+    open_project(path)
+    assert placements == [1]
