@@ -41,9 +41,12 @@ def _str_order(cx: np.ndarray, cy: np.ndarray, per_node: int) -> np.ndarray:
     slices = max(1, math.ceil(math.sqrt(nodes)))
     per_slice = math.ceil(nodes / slices) * per_node
     by_x = np.argsort(cx, kind="stable")
-    slice_of = np.empty(n, dtype=np.int64)
-    slice_of[by_x] = np.arange(n) // per_slice
-    return np.lexsort((cy, slice_of))
+    rows = -(-n // per_slice)  # slice k is by_x[k * per_slice:(k + 1) * per_slice]: sort each by y at once
+    padded = np.full(rows * per_slice, np.inf)
+    padded[:n] = cy[by_x]
+    within = np.argsort(padded.reshape(rows, per_slice), axis=1, kind="stable")
+    flat = (within + (np.arange(rows) * per_slice)[:, None]).ravel()
+    return by_x[flat[flat < n]]  # the padding sorts last in the last slice
 
 
 def _level(box: np.ndarray, per_node: int) -> tuple[np.ndarray, np.ndarray]:
