@@ -102,6 +102,8 @@ def test_a_bulk_append_writes_every_row_with_fids_in_key_order(appended):
         assert (r[4], r[5]) == ((None, "null") if np.isnan(frequency) else (4, "integer"))  # never 4.0
     assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'accounts'").fetchone()[0] \
         == con.execute("SELECT count(*) FROM accounts").fetchone()[0] == 4 + len(new)
+    assert con.execute("SELECT count(*) FROM accounts WHERE account_id LIKE 'n%' AND industry IS NULL "
+                       "AND attrs IS NULL").fetchone()[0] == len(new)  # all-NULL columns left out of the INSERT
     reopened = open_project(path).accounts.set_index("account_id")
     assert np.array_equal(reopened.loc[new["account_id"]].geometry.x.to_numpy(), x)
     assert np.array_equal(reopened.loc[new["account_id"]].geometry.y.to_numpy(), y)
