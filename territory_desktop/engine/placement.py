@@ -6,8 +6,11 @@ import numpy as np
 import shapely
 
 
-def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.ndarray | None = None
+                 ) -> np.ndarray:
     """Index of the polygon containing each point (x, y), or -1 when none does.
+
+    ``points``: the same points as shapely geometries when the caller has them (not built again).
 
     A point on a shared border goes to the lowest-index polygon touching it, so every point gets exactly one
     unit. Coordinates in the polygons' CRS.
@@ -25,9 +28,14 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarr
     polygons = np.asarray(polygons, dtype=object)
     tree = shapely.STRtree(polygons)
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    point_idx, poly_idx = tree.query(shapely.points(x[finite], y[finite]))
+    query = shapely.points(x[finite], y[finite]) if points is None else np.asarray(points, dtype=object)[finite]
+    point_idx, poly_idx = tree.query(query)
     point_idx = finite[point_idx]
-    order = np.lexsort((point_idx, poly_idx))
+    if len(point_idx) and np.all(point_idx[1:] >= point_idx[:-1]) and len(polygons) < 2**15:
+        # pairs come in point order: a stable sort by polygon (16-bit: numpy's radix sort) keeps it
+        order = np.argsort(poly_idx.astype(np.int16), kind="stable")
+    else:
+        order = np.lexsort((point_idx, poly_idx))
     point_idx, poly_idx = point_idx[order], poly_idx[order]
     starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
     ends = np.r_[starts[1:], len(poly_idx)]

@@ -122,6 +122,9 @@ class Project:
     #: True while the history tables (sales, visits, opportunities) of a project opened with
     #: ``open_project(..., history=False)`` are not read yet (``services.project.ensure_history``)
     history_pending: bool = False
+    #: what the last save did differently from what was asked (a Save As that took the history from a
+    #: newer revision, or saved without it), for the user to read
+    save_notes: list[str] = field(default_factory=list)
     #: storage's record of the rows as last read or written (by table) and the file revision: a save
     #: writes the difference. Owned by storage; other layers never read or change it.
     baseline: dict = field(default_factory=dict, repr=False)

@@ -28,14 +28,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..engine.placement import place_points
 from ..models import CRS, Project, RowProblem
 from ..models.errors import import_error
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS
 from ..models.progress import Progress, no_progress
+from ..storage.rows import record_frame
 from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
+from .placement import units_of_points
 from .review import check_editable
 
 Mode = Literal["upsert", "append", "replace"]
@@ -159,7 +160,7 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
     if kind == "accounts":  # one concat: a wide file's frame is not fragmented further
         data = pd.concat([data, pd.DataFrame({"unit_id": None}, index=data.index, dtype=object)], axis=1)
     points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
-    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS)
+    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS, copy=False)
     provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]
     old = project.accounts if kind == "accounts" else project.reps
     table, changed, removed, counts = _merge(old, new, ID_COLUMN[kind], mode, provided, source)
@@ -224,8 +225,8 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
         return new.reset_index(drop=True), np.arange(len(new)), removed, counts
     columns = list(old.columns) + [c for c in new.columns if c not in old.columns]
     data = {c: _merged_column(old, new, c, c in provided, position, exists) for c in columns}
-    table = (gpd.GeoDataFrame(data, geometry=old.geometry.name, crs=CRS) if isinstance(old, gpd.GeoDataFrame)
-             else pd.DataFrame(data))
+    table = (gpd.GeoDataFrame(record_frame(data, copy=False), geometry=old.geometry.name, crs=CRS, copy=False)
+             if isinstance(old, gpd.GeoDataFrame) else record_frame(data, copy=False))
     changed = np.concatenate([position[exists], len(old) + np.arange(int((~exists).sum()))])
     return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0)
 
@@ -303,13 +304,11 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
     if not len(units):
         accounts.iloc[rows, unit_col] = None
         return []
-    points = accounts.geometry.to_numpy()[rows]
-    idx = place_points(shapely.get_x(points), shapely.get_y(points), units.geometry.to_numpy())
-    unit_ids = units["unit_id"].to_numpy(dtype=object)
+    placed = units_of_points(accounts.geometry.to_numpy()[rows], units)
     values = accounts["unit_id"].to_numpy(dtype=object, copy=True)
-    values[rows] = np.where(idx >= 0, unit_ids[np.maximum(idx, 0)], None)
+    values[rows] = placed
     accounts["unit_id"] = pd.Series(values, index=accounts.index, dtype=object)
-    return accounts["account_id"].to_numpy()[rows][idx < 0].astype(str).tolist()
+    return accounts["account_id"].to_numpy()[rows][pd.isna(placed)].astype(str).tolist()
 
 
 # --------------------------------------------------------------------------------------------- apply

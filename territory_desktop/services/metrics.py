@@ -23,7 +23,7 @@ def account_workload(project: Project) -> pd.Series:
     a = project.accounts
     return pd.Series(account_workload_hours(a["visit_frequency_weeks"].to_numpy(float),
                                             a["service_minutes"].to_numpy(float)),
-                     index=a["account_id"].to_numpy(), name="workload_hours")
+                     index=pd.Index(a["account_id"].to_numpy(), dtype=object), name="workload_hours")
 
 
 def unit_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def territory_totals(project: Project, scenario_id: str | None = None) -> pd.Dat
     out = terr[["territory_id", "name", "rep_id", "kind", "parent_id"]].copy().reset_index(drop=True)
     row_of = pd.Index(out["territory_id"].to_numpy(dtype=object))
     n = len(out)
-    owned = row_of.get_indexer(owners.to_numpy())  # -1: no territory of this scenario owns the account
+    owned = row_of.get_indexer(pd.Index(owners.to_numpy(), dtype=object))  # -1: no territory owns the account
     has = owned >= 0
     unit_rows = row_of.get_indexer(pd.Index(list(project.plans[sid].as_dict().values()), dtype=object))
     out["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)

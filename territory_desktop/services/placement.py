@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -11,12 +12,16 @@ from ..models import Project
 
 def units_of_accounts(project: Project) -> np.ndarray:
     """The unit id each account's point lies in (object array, None outside every unit)."""
-    accounts = project.accounts
-    if not len(project.units) or not len(accounts):
-        return np.full(len(accounts), None, dtype=object)
-    points = accounts.geometry.to_numpy()
-    idx = place_points(shapely.get_x(points), shapely.get_y(points), project.units.geometry.to_numpy())
-    unit_ids = project.units["unit_id"].to_numpy(dtype=object)
+    return units_of_points(project.accounts.geometry.to_numpy(), project.units)
+
+
+def units_of_points(points: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
+    """The unit id (of ``units``) each shapely point lies in (object array, None outside every unit)."""
+    points = np.asarray(points, dtype=object)
+    if not len(units) or not len(points):
+        return np.full(len(points), None, dtype=object)
+    idx = place_points(shapely.get_x(points), shapely.get_y(points), units.geometry.to_numpy(), points)
+    unit_ids = units["unit_id"].to_numpy(dtype=object)
     out = unit_ids[np.maximum(idx, 0)].copy()
     out[idx < 0] = None
     return out

@@ -82,8 +82,9 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
     target = Path(path) if path is not None else (Path(project.path) if project.path else None)
     if target is None:
         raise ProjectFileError("the project has never been saved: choose a file name")
-    ensure_history(project)  # never write a file without the history it came with
     same_file = project.path is not None and target.exists() and os.path.samefile(target, project.path)
+    project.save_notes = []
+    _bring_history(project, target, same_file)  # never write a file without the history it came with
     if project.dirty & LAYER_INPUTS or not same_file:
         refresh_territory_layer(project)
         project.mark_dirty("layer")
@@ -93,6 +94,39 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
         project_file.save_new(project, target)
     project.path = str(target)
     return target
+
+
+def _bring_history(project: Project, target: Path, same_file: bool) -> None:
+    """Read the history of a project opened map-first before it is saved.
+
+    When the file changed since it was opened (another process saved it while the window was still reading
+    the history), an in-place save is refused, with the way out: Save As. Save As is never stuck: it takes
+    the history as the file holds it now, or, when the file cannot be read any more, saves without the
+    history this window never loaded; either way ``project.save_notes`` says so.
+    """
+    try:
+        ensure_history(project)
+        return
+    except ProjectFileError as exc:
+        if same_file:
+            raise ProjectFileError(f"{exc}; nothing was saved: use Save As to keep this window's version in a "
+                                   "new file") from exc
+    source = Path(project.path or "")
+    what = "sales, visits and opportunities"
+    try:
+        tables = read_project_history(project.path)
+    except ProjectFileError as exc:
+        project.history_pending = False  # the history tables stay empty in the new file
+        project.save_notes.append(
+            f"{target.name} was saved without the {what}: this window had not loaded them yet and "
+            f"{source.name} cannot be read now ({exc}). If {source.name} still exists, they are still in it.")
+        return
+    project_file.attach_history(project, tables, any_revision=True)
+    project.save_notes.append(
+        f"{source.name} was saved by another window or process while this one was still loading its {what}; "
+        f"{target.name} has them as that save left them (file revision {tables['revision'][0]}: "
+        f"{len(project.sales):,} sales rows, {len(project.visits):,} visits, "
+        f"{len(project.opportunities):,} opportunities), and this window's version of everything else.")
 
 
 def refresh_territory_layer(project: Project) -> None:

@@ -4,7 +4,8 @@ The GeoPackage is meant to be edited next to Territory Desktop, so opening it ch
 leave inconsistent, repairs it the way the planner would expect, and says what it did in
 ``Project.open_notes`` (shown by the window and by ``info``):
 
-- an account point moved (or added) in GIS is placed in the unit it now lies in;
+- an account point moved (or added) in GIS is placed in the unit it now lies in (looked for only when the
+  file's edit stamp, ``storage.edit_stamp``, counts such an edit since the last save);
 - units assigned to a territory that was deleted from the territories layer become unassigned (orphans,
   listed by the validation), and account overrides pointing at it are dropped;
 - territories whose units were reassigned (in the ``assignments`` table) get their polygon and totals
@@ -19,14 +20,19 @@ import pandas as pd
 
 from ..models import Project
 from ..models.plan import units_digest
+from ..storage import project_file
 from .placement import units_of_accounts
 
 SHOWN = 10
 
 
 def reconcile(project: Project) -> None:
-    """Repair what edits in other programs left inconsistent; notes in ``project.open_notes``."""
-    _replace_moved_accounts(project)
+    """Repair what edits in other programs left inconsistent; notes in ``project.open_notes``.
+
+    Accounts are placed again only when the file's edit stamp says account points or units were edited
+    outside the application since its last save (or the file is older than the stamp)."""
+    if project_file.placement_may_be_stale(project):
+        _replace_moved_accounts(project)
     for sid in list(project.plans):
         _orphan_missing_territories(project, sid)
     if _layer_is_stale(project):

@@ -1,9 +1,11 @@
-"""Fast multi-row INSERTs: rows go in as ``INSERT ... VALUES (...), (...)`` statements laid out by numpy,
-about three times faster than one statement per row."""
+"""Fast multi-row INSERTs: rows go in as ``INSERT ... VALUES (...), (...)`` statements of up to 2,000 rows,
+their parameters laid out row-major by one ``zip`` of the columns (no per-row Python code), about three
+times faster than one statement per row."""
 
 from __future__ import annotations
 
-import numpy as np
+import itertools
+
 from sqlalchemy import Connection
 
 _PARAMETERS = 30_000  # SQLite allows 32,766 parameters per statement
@@ -15,20 +17,20 @@ def quote(name: str) -> str:
 
 
 def insert_columns(conn: Connection, table: str, columns: dict) -> None:
-    """Insert the column-major ``columns`` (name -> equal-length sequences) into ``table``."""
+    """Insert the column-major ``columns`` (name -> equal-length lists of SQLite values) into ``table``."""
     names = list(columns)
     if not names or not len(columns[names[0]]):
         return
     n, k = len(columns[names[0]]), len(names)
-    grid = np.empty((n, k), dtype=object)
-    for j, name in enumerate(names):
-        grid[:, j] = np.fromiter(columns[name], dtype=object, count=n)  # never via a bytes dtype: it strips NULs
+    flat = list(itertools.chain.from_iterable(zip(*columns.values(), strict=True)))
     per_statement = max(1, min(2000, _PARAMETERS // k))
     one = "(" + ", ".join("?" * k) + ")"
     head = f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) VALUES "
-    full = n - n % per_statement
+    step = per_statement * k
+    full = (n - n % per_statement) * k
+    raw = conn.connection.driver_connection  # the DBAPI cursor takes lists lazily; SQLAlchemy wants tuples
+    assert raw is not None  # an open SQLAlchemy connection always has its DBAPI connection
     if full:
-        conn.exec_driver_sql(head + ", ".join([one] * per_statement),
-                             list(map(tuple, grid[:full].reshape(-1, per_statement * k).tolist())))
-    if full < n:
-        conn.exec_driver_sql(head + ", ".join([one] * (n - full)), tuple(grid[full:].ravel().tolist()))
+        raw.executemany(head + ", ".join([one] * per_statement), (flat[i:i + step] for i in range(0, full, step)))
+    if full < len(flat):
+        raw.execute(head + ", ".join([one] * (n - full // k)), flat[full:])

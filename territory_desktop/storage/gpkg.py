@@ -8,6 +8,7 @@ vectorised through shapely so a million points take well under a second.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 
@@ -193,15 +194,22 @@ def envelope(blob) -> tuple[float, float, float, float] | None:
     return None if math.isnan(minx) else (minx, maxx, miny, maxy)
 
 
+@functools.lru_cache(maxsize=4)
+def _row_envelope(blob: bytes):
+    """:func:`envelope` of the blob an R-tree trigger passes to ST_IsEmpty, then to ST_MinX ... ST_MaxY
+    (five calls, one parse)."""
+    return envelope(blob)
+
+
 def _is_empty(blob):
     if blob is None:
         return None
-    return 1 if len(blob) >= 8 and blob[:2] == b"GP" and blob[3] & 0b10000 else (0 if envelope(blob) else 1)
+    return 1 if len(blob) >= 8 and blob[:2] == b"GP" and blob[3] & 0b10000 else (0 if _row_envelope(blob) else 1)
 
 
 def _coordinate(i: int):
     def fn(blob):
-        env = envelope(blob)
+        env = None if blob is None else _row_envelope(blob)
         return None if env is None else env[i]
     return fn
 
@@ -257,50 +265,44 @@ _ENV_FLAGS = bytes([0b00000011])
 def encode(geoms: np.ndarray) -> list[bytes | None]:
     """Encode shapely geometries (None allowed) as GeoPackage blobs, points without an envelope."""
     geoms = np.asarray(geoms, dtype=object)
-    out: list[bytes | None] = [None] * len(geoms)
+    out = np.full(len(geoms), None, dtype=object)
     if not len(geoms):
-        return out
-    missing = shapely.is_missing(geoms)
-    present = np.flatnonzero(~missing)
-    sub = geoms[present]
-    wkb = shapely.to_wkb(sub, byte_order=1, include_srid=False)
-    empty = shapely.is_empty(sub)
-    is_point = shapely.get_type_id(sub) == 0
-    bounds = shapely.bounds(sub)
-    done = _encode_points(wkb, is_point & ~empty, present, out)
-    for j, i in enumerate(present):
-        if done[j]:
-            continue
-        if empty[j]:
-            out[i] = _EMPTY_HEADER + wkb[j]
-        elif is_point[j]:
-            out[i] = _POINT_HEADER + wkb[j]
-        else:
-            b = bounds[j]
-            out[i] = (b"GP\x00" + _ENV_FLAGS + struct.pack("<i4d", SRS_ID, b[0], b[2], b[1], b[3]) + wkb[j])
-    return out
+        return []
+    present = ~shapely.is_missing(geoms)
+    empty = shapely.is_empty(geoms)
+    points = present & ~empty & (shapely.get_type_id(geoms) == 0) & (shapely.get_coordinate_dimension(geoms) == 2)
+    if points.any():
+        out[points] = _encode_points(geoms[points])
+    rest = np.flatnonzero(present & ~points)
+    if len(rest):
+        sub = geoms[rest]
+        wkb = shapely.to_wkb(sub, byte_order=1, include_srid=False)
+        bounds = shapely.bounds(sub)
+        for j, i in enumerate(rest.tolist()):
+            if empty[i]:
+                out[i] = _EMPTY_HEADER + wkb[j]
+            elif shapely.get_type_id(sub[j]) == 0:
+                out[i] = _POINT_HEADER + wkb[j]
+            else:
+                b = bounds[j]
+                out[i] = (b"GP\x00" + _ENV_FLAGS + struct.pack("<i4d", SRS_ID, b[0], b[2], b[1], b[3]) + wkb[j])
+    return out.tolist()
 
 
-def _encode_points(wkb: np.ndarray, points: np.ndarray, present: np.ndarray, out: list) -> np.ndarray:
-    """Encode the 2D points among ``wkb`` in one numpy pass (a million in a fraction of a second).
+#: a GeoPackage 2D point blob: header (no envelope), then little-endian WKB: byte order 1, type 1, x, y
+_POINT_BLOB = np.dtype([("header", "V8"), ("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
-    Writes blobs into ``out`` at ``present`` positions and returns the mask of the ones it encoded."""
-    done = np.zeros(len(wkb), dtype=bool)
-    idx = np.flatnonzero(points)
-    if not len(idx):
-        return done
-    chunk = b"".join(wkb[idx].tolist())
-    if len(chunk) != 21 * len(idx):  # some carry Z or M: leave them to the general path
-        return done
-    size = len(_POINT_HEADER) + 21
-    rows = np.empty((len(idx), size), dtype=np.uint8)
-    rows[:, :len(_POINT_HEADER)] = np.frombuffer(_POINT_HEADER, dtype=np.uint8)
-    rows[:, len(_POINT_HEADER):] = np.frombuffer(chunk, dtype=np.uint8).reshape(-1, 21)
-    buf = rows.tobytes()
-    for k, i in enumerate(present[idx].tolist()):
-        out[i] = buf[k * size:(k + 1) * size]
-    done[idx] = True
-    return done
+
+def _encode_points(points: np.ndarray) -> list[bytes]:
+    """Encode non-empty 2D points from their coordinates in one numpy pass (a million in a fraction of a
+    second): rows of a packed record array, read back as one ``bytes`` per row (void items keep NUL bytes)."""
+    rows = np.empty(len(points), dtype=_POINT_BLOB)
+    rows["header"] = np.void(_POINT_HEADER)
+    rows["order"] = 1
+    rows["type"] = 1
+    rows["x"] = shapely.get_x(points)
+    rows["y"] = shapely.get_y(points)
+    return rows.view(f"V{_POINT_BLOB.itemsize}").tolist()
 
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}

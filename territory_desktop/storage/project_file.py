@@ -41,7 +41,7 @@ from ..models.project import (
     TERRITORY_COLUMNS,
     TerritoryShape,
 )
-from . import gpkg, lock, migrations, schema, styles
+from . import edit_stamp, gpkg, lock, migrations, schema, styles
 from .audit import assignment_changes, os_user
 from .records import (
     DIRTY_TABLES,
@@ -261,6 +261,7 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
         raise ProjectFileError("the project's history (sales, visits, opportunities) is not loaded yet: "
                                "nothing was saved, so none of it is lost (services.project.ensure_history)")
     revision = int(project.baseline.get("revision", 0)) + 1 if not fresh else 1
+    edit_stamp.begin(conn)
     stored = read_meta(conn)
     if fresh or stored.get("active_scenario") != project.active_scenario or "layer_styles" not in _tables(conn):
         styles.write_default_styles(conn, project.active_scenario)
@@ -278,9 +279,10 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
         baselines[table], changes = _write_table(conn, project, table, old, new_fids)
         changed.extend(assignment_changes(table, old, baselines[table], changes))
     _write_audit(conn, project, changed)
+    counted = edit_stamp.finish(conn, None if fresh else project.baseline.get("outside_edits"))
     meta = read_meta(conn)
     return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
-            "fids": new_fids}
+            "fids": new_fids, "outside_edits": counted}
 
 
 def _write_table(conn: Connection, project: Project, table: str, old: pd.DataFrame | None, new_fids: dict):
@@ -427,7 +429,9 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
     project.history_pending = not history
     notes.extend(_read_warnings())
     project.baseline = {"source": snapshot(project), "tables": {},
-                        "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", "")}
+                        "revision": str(meta.get("revision", "0")), "file_id": meta.get("file_id", ""),
+                        "outside_edits": edit_stamp.counted(meta),
+                        "placement_current": edit_stamp.placement_current(meta)}
     project.dirty.clear()
     return project
 
@@ -463,11 +467,12 @@ def read_history(path: str | os.PathLike, pause=None) -> dict:
         engine.dispose()
 
 
-def attach_history(project: Project, tables: dict) -> None:
+def attach_history(project: Project, tables: dict, any_revision: bool = False) -> None:
     """Put history tables read by :func:`read_history` into a project opened with ``history=False``, and
     into its baseline, so a later save compares them with what the file holds. Refused when the file was
-    saved by someone else in between (the tables would not be the ones this project was read with)."""
-    if tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
+    saved by someone else in between (the tables would not be the ones this project was read with),
+    unless ``any_revision`` (for a save to a new file, which writes every table whole)."""
+    if not any_revision and tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
         raise ProjectFileError(f"{Path(project.path or '').name} was changed by another window or process "
                                "since this project was opened; open it again to see its history")
     source = project.baseline.get("source")
@@ -476,6 +481,12 @@ def attach_history(project: Project, tables: dict) -> None:
         if source is not None:
             setattr(source, name, tables[name].copy(deep=False))
     project.history_pending = False
+
+
+def placement_may_be_stale(project: Project) -> bool:
+    """True unless the file the project was read from says no program edited account points or units
+    since a save recorded its placement (``edit_stamp``): then opening need not place every account."""
+    return not project.baseline.get("placement_current", False)
 
 
 def snapshot(project: Project) -> Project:

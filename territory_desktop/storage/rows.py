@@ -72,11 +72,17 @@ def normalise(values, kind: str) -> np.ndarray:
     return out.where(out.notna(), None).to_numpy(dtype=object)
 
 
-def record_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def record_frame(columns: dict[str, np.ndarray], index: pd.Index | None = None, copy: bool = True) -> pd.DataFrame:
     """A record frame from normalised columns, text kept as Python objects (not pandas' Arrow strings,
-    whose conversion and comparison cost more than the rest of a save)."""
-    return pd.DataFrame({name: pd.Series(values, dtype=object, copy=False) if values.dtype == object
-                         else values for name, values in columns.items()})
+    whose conversion and comparison cost more than the rest of a save). Also the way to build any frame
+    of object columns without pandas converting them to Arrow strings and back (a second per million).
+
+    ``copy=False`` for arrays made for the frame alone: each becomes its own block, not copied (a saved
+    record frame must own its data: it is what the next save compares with).
+    """
+    return pd.DataFrame({name: pd.Series(values, index=index, dtype=object, copy=False) if values.dtype == object
+                         else pd.Series(values, index=index, copy=False) for name, values in columns.items()},
+                        index=index, copy=copy)
 
 
 def _key_index(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Index:
@@ -122,13 +128,16 @@ def diff(spec: TableSpec, baseline: pd.DataFrame | None, current: pd.DataFrame) 
     if baseline is None or not len(baseline):
         empty = current.iloc[:0][list(spec.key)]
         return RowChanges(spec, current, current.iloc[:0], empty)
-    old_index = _key_index(baseline, spec.key)
-    in_old = cur_index.isin(old_index) & ~unkeyed
-    inserts = current[~in_old]
-    deletes = baseline.loc[~old_index.isin(cur_index[~unkeyed]), list(spec.key)]
+    # one hash table of the baseline's keys, probed once by the current ones (a million new keys are not
+    # hashed again to find deletions)
+    found = _key_index(baseline, spec.key).get_indexer(cur_index)
+    in_old = (found >= 0) & ~unkeyed
+    kept = np.zeros(len(baseline), dtype=bool)
+    kept[found[in_old]] = True
+    inserts = current if not in_old.any() else current[~in_old]
+    deletes = baseline.loc[~kept, list(spec.key)]
     common = current[in_old]
-    position = old_index.get_indexer(cur_index[in_old])
-    old_common = baseline.iloc[position]
+    old_common = baseline.iloc[found[in_old]]
     columns = list(dict.fromkeys(spec.value_columns(current) + spec.value_columns(baseline)))
     changed = np.zeros(len(common), dtype=bool)
     geometry_changed = np.zeros(len(common), dtype=bool)

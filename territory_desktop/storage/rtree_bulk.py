@@ -41,31 +41,43 @@ def _str_order(cx: np.ndarray, cy: np.ndarray, per_node: int) -> np.ndarray:
     slices = max(1, math.ceil(math.sqrt(nodes)))
     per_slice = math.ceil(nodes / slices) * per_node
     by_x = np.argsort(cx, kind="stable")
-    slice_of = np.empty(n, dtype=np.int64)
-    slice_of[by_x] = np.arange(n) // per_slice
-    return np.lexsort((cy, slice_of))
+    rows = -(-n // per_slice)  # slice k is by_x[k * per_slice:(k + 1) * per_slice]: sort each by y at once
+    padded = np.full(rows * per_slice, np.inf)
+    padded[:n] = cy[by_x]
+    within = np.argsort(padded.reshape(rows, per_slice), axis=1, kind="stable")
+    flat = (within + (np.arange(rows) * per_slice)[:, None]).ravel()
+    return by_x[flat[flat < n]]  # the padding sorts last in the last slice
 
 
-def _level(ids: np.ndarray, box: np.ndarray, per_node: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Pack entries into nodes: the list of cell-index arrays per node and each node's bounding box."""
+def _level(box: np.ndarray, per_node: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pack entries into nodes: the STR order of the entries (node ``k`` holds ``order[k * per_node:]``,
+    ``per_node`` of them) and each node's bounding box."""
     cx = (box[:, 0] + box[:, 1]) / 2
     cy = (box[:, 2] + box[:, 3]) / 2
     order = _str_order(cx, cy, per_node)
     starts = np.arange(0, len(order), per_node)
-    groups = np.split(order, starts[1:])
     ordered = box[order]
     bounds = np.column_stack([np.minimum.reduceat(ordered[:, 0], starts), np.maximum.reduceat(ordered[:, 1], starts),
                               np.minimum.reduceat(ordered[:, 2], starts), np.maximum.reduceat(ordered[:, 3], starts)])
-    return groups, bounds
+    return order, bounds
 
 
-def _blob(depth: int, ids: np.ndarray, box: np.ndarray, size: int) -> bytes:
-    cells = np.zeros(len(ids), dtype=[("id", ">i8"), ("b", ">f4", (4,))])
-    cells["id"] = ids
-    cells["b"] = box
-    head = np.array([depth, len(ids)], dtype=">u2").tobytes()
-    body = cells.tobytes()
-    return head + body + bytes(size - len(head) - len(body))
+def _blobs(ids: np.ndarray, box: np.ndarray, per_node: int, size: int, depth: int) -> list[bytes]:
+    """The node blobs of consecutive runs of ``per_node`` cells (``ids``, ``box`` in node order), all
+    built in one numpy buffer; ``depth`` is written in the first node (the root's, 0 elsewhere)."""
+    n = len(ids)
+    nodes = -(-n // per_node)
+    cells = np.zeros(nodes * per_node, dtype=[("id", ">i8"), ("b", ">f4", (4,))])
+    cells["id"][:n] = ids
+    cells["b"][:n] = box
+    buf = np.zeros((nodes, size), dtype=np.uint8)
+    head = np.zeros(nodes, dtype=[("depth", ">u2"), ("count", ">u2")])
+    head["depth"][0] = depth
+    head["count"] = per_node
+    head["count"][-1] = n - (nodes - 1) * per_node
+    buf[:, :4] = head.view(np.uint8).reshape(nodes, 4)
+    buf[:, 4:4 + per_node * _CELL] = cells.view(np.uint8).reshape(nodes, per_node * _CELL)
+    return buf.view(f"V{size}").ravel().tolist()
 
 
 def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
@@ -83,43 +95,37 @@ def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, m
     if not len(entry_ids):
         conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (1, ?)', (bytes(size),))
         return
-    levels = []  # bottom-up: (groups of child indexes, child ids, child boxes)
+    levels = []  # bottom-up: (STR order of the children, child ids, child boxes)
     child_ids, child_box = entry_ids, box
     while True:
-        groups, bounds = _level(child_ids, child_box.astype(float), per_node)
-        levels.append((groups, child_ids, child_box))
-        if len(groups) == 1:
+        order, bounds = _level(child_box.astype(float), per_node)
+        levels.append((order, child_ids, child_box))
+        if len(order) <= per_node:
             break
-        child_ids, child_box = np.arange(len(groups)), bounds.astype(np.float32)
-    _write_levels(conn, rtree, levels, size)
+        child_ids, child_box = np.arange(len(bounds)), bounds.astype(np.float32)
+    _write_levels(conn, rtree, levels, per_node, size)
 
 
-def _write_levels(conn: Connection, rtree: str, levels: list, size: int) -> None:
+def _write_levels(conn: Connection, rtree: str, levels: list, per_node: int, size: int) -> None:
     """Number the nodes (root 1, then level by level from the top) and write node, rowid, parent rows."""
-    numbers: list[np.ndarray] = []
-    next_no = 2
-    for depth in range(len(levels) - 1, -1, -1):
-        count = len(levels[depth][0])
-        numbers.insert(0, np.array([1]) if depth == len(levels) - 1 else np.arange(next_no, next_no + count))
-        if depth != len(levels) - 1:
-            next_no += count
+    top = len(levels) - 1
+    numbers: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(levels)
+    next_no = 1
+    for depth in range(top, -1, -1):
+        count = -(-len(levels[depth][0]) // per_node)
+        numbers[depth] = np.arange(next_no, next_no + count)
+        next_no += count
     nodes: list[tuple[int, bytes]] = []
-    parents: list[tuple[int, int]] = []
-    rowids: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-    for depth, (groups, child_ids, child_box) in enumerate(levels):
-        for k, g in enumerate(groups):
-            node_no = int(numbers[depth][k])
-            cell_ids = child_ids[g] if depth == 0 else numbers[depth - 1][child_ids[g]]
-            tree_depth = len(levels) - 1 if node_no == 1 else 0
-            nodes.append((node_no, _blob(tree_depth, cell_ids, child_box[g], size)))
-            if depth == 0:
-                rowids[0].append(cell_ids.astype(object))
-                rowids[1].append(np.full(len(g), node_no, dtype=object))
-            else:
-                parents.extend((int(c), node_no) for c in cell_ids)
+    for depth, (order, child_ids, child_box) in enumerate(levels):
+        cell_ids = child_ids[order] if depth == 0 else numbers[depth - 1][order]
+        blobs = _blobs(cell_ids, child_box[order], per_node, size, top if depth == top else 0)
+        nodes.extend(zip(numbers[depth].tolist(), blobs, strict=True))
+        node_of_cell = np.repeat(numbers[depth], per_node)[:len(order)]
+        if depth == 0:
+            by_id = np.argsort(cell_ids, kind="stable")  # in key order: appends, not random B-tree inserts
+            insert_columns(conn, f"{rtree}_rowid", {"rowid": cell_ids[by_id].tolist(),
+                                                    "nodeno": node_of_cell[by_id].tolist()})
+        else:
+            insert_columns(conn, f"{rtree}_parent", {"nodeno": cell_ids.tolist(), "parentnode": node_of_cell.tolist()})
+    nodes.sort()
     conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', nodes)
-    rowid, nodeno = np.concatenate(rowids[0]), np.concatenate(rowids[1])
-    order = np.argsort(rowid.astype(np.int64), kind="stable")  # in key order: appends, not random B-tree inserts
-    insert_columns(conn, f"{rtree}_rowid", {"rowid": rowid[order], "nodeno": nodeno[order]})
-    if parents:
-        conn.exec_driver_sql(f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', parents)

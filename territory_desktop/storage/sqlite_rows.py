@@ -15,24 +15,31 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
-from . import gpkg, rtree_bulk
+from . import edit_stamp, gpkg, rtree_bulk
 from .bulk import insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
 
 def _db_values(values: np.ndarray, kind: str) -> list:
-    """A normalised column (see ``rows.normalise``) as plain Python values for SQLite (NaN -> NULL)."""
+    """A normalised column (see ``rows.normalise``) as plain Python values for SQLite (NaN -> NULL).
+
+    Whole-column numpy conversions, no per-value Python: REAL columns go in as floats (SQLite stores a
+    bound NaN as NULL), INTEGER and BOOLEAN columns as ints unless a value is missing, text as it is
+    (``rows.normalise`` made every missing value None).
+    """
     if kind == GEOMETRY:
         return gpkg.encode(values)
     if kind in ("real", "int", "bool"):
         numbers = np.asarray(values, dtype=float)
+        if kind == "real":
+            return numbers.tolist()
         missing = np.isnan(numbers)
-        out = (numbers if kind == "real" else np.where(missing, 0, numbers).astype(np.int64)).astype(object)
+        if not missing.any():
+            return numbers.astype(np.int64).tolist()
+        out = np.where(missing, 0, numbers).astype(np.int64).astype(object)
         out[missing] = None
         return out.tolist()
-    out = np.array(values, dtype=object)
-    out[pd.isna(out)] = None
-    return out.tolist()
+    return np.asarray(values, dtype=object).tolist()  # text of a record frame: None where missing already
 
 
 def _attrs(frame: pd.DataFrame, extras: list[str]) -> list[str | None]:
@@ -50,16 +57,20 @@ def _json_default(value):
     return str(value)
 
 
-def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True) -> dict[str, list]:
-    """The database columns (name -> values) of a record frame: known columns by kind, extras as attrs."""
+def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True,
+               order: np.ndarray | None = None) -> dict[str, list]:
+    """The database columns (name -> values) of a record frame: known columns by kind, extras as attrs;
+    rows in ``order`` (positions) when given."""
     out: dict[str, list] = {}
     for column in frame.columns:
         kind = spec.kinds.get(column)
         if kind is None or (kind == GEOMETRY and not with_geometry):
             continue
-        out[column] = _db_values(frame[column].to_numpy(), kind)
+        values = frame[column].to_numpy()
+        out[column] = _db_values(values if order is None else values[order], kind)
     if spec.extras:
-        out["attrs"] = _attrs(frame, [c for c in frame.columns if c not in spec.kinds and c not in spec.key])
+        extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key]
+        out["attrs"] = _attrs(frame if order is None or not extras else frame.iloc[order], extras)
     return out
 
 
@@ -108,7 +119,8 @@ def suspended(conn: Connection, table: str, geometry: bool):
     On exit the triggers are recreated as they were, the feature count set from the table, and the caller
     is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`).
     """
-    names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}"]
+    names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}",
+             edit_stamp.trigger_name(table, "insert")]  # checks per row that the write is ours: it is
     if geometry:
         names.append(f"rtree_{table}_geom_insert")
     saved = _triggers(conn, names)
@@ -139,7 +151,9 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
                              [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
         return
-    old = np.array(conn.exec_driver_sql(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
+    raw = conn.connection.driver_connection  # plain tuples: numpy probes SQLAlchemy rows key by key (slow)
+    assert raw is not None
+    old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
     both = np.concatenate([old[~np.isin(old[:, 0], new[:, 0])], new])
     rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
@@ -159,27 +173,65 @@ def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
     moved = changes.geometry_changed
     _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
     _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
-    inserts = changes.inserts
+    fids = _new_fids(conn, spec, changes.inserts)
+    _insert(conn, spec, changes.inserts, fids)
+    return fids if spec.key == ("fid",) else None
+
+
+def _new_fids(conn: Connection, spec: TableSpec, inserts: pd.DataFrame) -> np.ndarray:
+    """The fid of each inserted row: its own (fid-keyed rows that have one), else consecutive new ones."""
     fids = inserts["fid"].to_numpy(dtype=float).copy() if "fid" in inserts else np.full(len(inserts), np.nan)
     new = np.isnan(fids)
     if new.any():
         given = fids[~new]
         start = max(next_fid(conn, spec.name), int(given.max()) + 1 if len(given) else 1)
         fids[new] = np.arange(start, start + int(new.sum()))
-    rows = inserts.copy()
-    rows["fid"] = fids
-    if len(rows) >= BULK_ROWS and spec.key != ("fid",):
-        rows = rows.iloc[np.argsort(rows[spec.key[0]].to_numpy(dtype=object).astype(str), kind="stable")]
-        rows["fid"] = np.sort(fids)  # fids follow the key order: the unique index grows by appends
-    geometry = GEOMETRY in spec.kinds.values()
+    return fids
+
+
+def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.ndarray) -> None:
+    """INSERT the rows with their fids. Many rows go in ordered by key with ascending fids (the unique
+    index and the table grow by appends: random-order keys cost three times as much) with the row
+    triggers suspended and the R-tree packed in one pass."""
+    if not len(inserts):
+        return
+    rows = inserts.assign(fid=fids)
     if len(rows) < BULK_ROWS:
         insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
-    else:
-        with suspended(conn, spec.name, geometry):
-            insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
-            if geometry:
-                fill_rtree(conn, spec.name, fids, rows["geom"].to_numpy())
-    return fids if spec.key == ("fid",) else None
+        return
+    order = None
+    if spec.key != ("fid",):
+        order = key_order(rows[spec.key[0]].to_numpy(dtype=object))
+        ordered = np.empty_like(fids)
+        ordered[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
+        rows["fid"] = ordered
+    geometry = GEOMETRY in spec.kinds.values()
+    with suspended(conn, spec.name, geometry):
+        insert_columns(conn, spec.name, _without_null_columns(conn, spec.name,
+                                                              db_columns(_with_fid(spec), rows, order=order)))
+        if geometry:
+            fill_rtree(conn, spec.name, rows["fid"].to_numpy(), rows["geom"].to_numpy())
+
+
+def _without_null_columns(conn: Connection, table: str, columns: dict[str, list]) -> dict[str, list]:
+    """``columns`` less those that are NULL in every row and NULL by default in the table (left out of
+    the INSERT, they are NULL all the same, and a million values fewer are bound)."""
+    null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(table)})")
+                    if r[4] is None and not r[3]}
+    return {name: values for name, values in columns.items()
+            if name not in null_default or any(v is not None for v in values)}
+
+
+def key_order(keys: np.ndarray) -> np.ndarray:
+    """Positions that sort text keys in SQLite's BINARY (UTF-8 byte) order, with Arrow's C++ sort."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(keys, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # keys that are not all text: numpy's order of their text
+        return np.argsort(keys.astype(str), kind="stable")
+    return pc.sort_indices(array).to_numpy()
 
 
 def _with_fid(spec: TableSpec) -> TableSpec:

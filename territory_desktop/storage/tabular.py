@@ -31,6 +31,7 @@ from .checks import (
     normalise_ids,
 )
 from .geocode import normalise_zip, zip_table
+from .rows import record_frame
 from .sheets import RawTable, read_table
 
 __all__ = ["TableRead", "detect_mapping", "read_and_validate", "read_table", "validate_table"]
@@ -83,7 +84,11 @@ def _to_float(text: pd.Series, blank: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), mask=blank)
+    try:  # the column's own Arrow array when it has one (read by Arrow's CSV parser): no copy
+        values = pa.array(text, from_pandas=True)
+        values = pc.if_else(pa.array(blank), pa.scalar(None, values.type), values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        values = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), mask=blank)
     try:
         return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -175,7 +180,7 @@ def _convert_fields(frame: pd.DataFrame, fields: tuple[Field, ...], mapping: dic
     for f in fields:
         data[f.name], found = _convert_field(frame, f, mapping.get(f.name), rows)
         problems += found
-    out = pd.DataFrame(data, index=frame.index)
+    out = record_frame(data, index=frame.index, copy=False)  # object columns, no round trip through Arrow
     reported = np.isin(rows, [p.row for p in problems if p.row is not None])  # a bad value is not also "not after" its partner
     return out, problems + check_order(out, fields, mapping, rows, reported)
 

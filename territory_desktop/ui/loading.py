@@ -93,7 +93,14 @@ def load_history(window, project) -> Worker | None:
     worker = Worker(lambda _progress, _stop: read_project_history(project.path, pause=lambda: time.sleep(0.01)))
 
     def finished(tables) -> None:
-        ensure_history(project, tables)  # a no-op if a save or a route plan already read them
+        from ..models import TerritoryError
+
+        try:
+            ensure_history(project, tables)  # a no-op if a save or a route plan already read them
+        except TerritoryError as exc:  # another process saved the file meanwhile: Save As still works
+            if window.project is project:
+                window.statusBar().showMessage(f"History not loaded: {exc}", 15000)
+            return
         if window.project is project:
             window.statusBar().showMessage(f"History loaded: {len(project.sales):,} sales rows, "
                                            f"{len(project.visits):,} visits", 4000)

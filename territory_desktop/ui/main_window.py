@@ -713,6 +713,8 @@ class MainWindow(QMainWindow):
         self._add_recent(str(target))
         self._update_title()
         self.statusBar().showMessage(f"Saved {target}", 4000)
+        if self.project.save_notes:
+            msg.warning(self, "Project saved", "\n\n".join(self.project.save_notes))
         return True
 
     def _last_dir(self) -> str:
