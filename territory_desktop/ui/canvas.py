@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 import pyproj
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QUndoStack
 from PySide6.QtWidgets import QWidget
 
@@ -66,6 +66,9 @@ class MapCanvas(QWidget):
         self._to_lonlat: pyproj.Transformer | None = None
         self._painted = False
         self._coverage_ready.connect(self._coverage_done)
+        #: the area a plan change needs repainted, painted once control is back in the event loop
+        self._changed_area: QRect | None = None
+        self._changed_timer = QTimer(self, singleShot=True, interval=0, timeout=self._repaint_changed_area)
         if project is not None:
             self.set_project(project)
 
@@ -143,7 +146,16 @@ class MapCanvas(QWidget):
         a = self.to_widget(QPointF(box[0], box[1]))
         b = self.to_widget(QPointF(box[2], box[3]))
         # labels may stick out of their territory: widen the repaint by a label's half width
-        self.update(QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect())
+        area = QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect()
+        self._changed_area = area if self._changed_area is None else self._changed_area.united(area)
+        self._changed_timer.start()
+
+    def _repaint_changed_area(self) -> None:
+        """Mark the changed area for repaint one event-loop turn after the change, so the listeners of the
+        same change (the territory table's totals after an undo) paint first instead of waiting for the map."""
+        if self._changed_area is not None:
+            self.update(self._changed_area)
+            self._changed_area = None
 
     def refresh(self) -> None:
         """Re-read all territories (after a merge, delete, recolour or scenario switch)."""

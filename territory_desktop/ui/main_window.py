@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         self.validation.check.clicked.connect(self.validate)
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(lambda _i: self._schedule_totals())
+        self.undo_stack.indexChanged.connect(lambda _i: self._command_done())
 
     # ---- extension points: docks and actions other modules add (nothing sets attributes on the window)
     def add_dock(self, key: str, title: str, widget, area: Qt.DockWidgetArea,
@@ -339,19 +339,35 @@ class MainWindow(QMainWindow):
         self.validation_view.plan_changed()
 
     def _schedule_totals(self) -> None:
-        """Refresh the totals at the next idle moment; during a brush stroke at most every 120 ms (a
-        throttle, not a debounce, so the totals stay live while the planner paints)."""
+        """Refresh the totals at the next idle moment (so a burst of plan changes refreshes once); during a
+        brush stroke at most every 120 ms (a throttle, not a debounce, so the totals stay live while the
+        planner paints). A command on the undo stack refreshes at once (:meth:`_command_done`)."""
         if not self._totals_timer.isActive():
             self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
-    def _refresh_totals(self) -> None:
+    def _command_done(self) -> None:
+        """A command was pushed, undone or redone. If it changed the plan (a refresh is pending) outside a
+        brush stroke, its totals are computed and the table painted now, before the map's repaint (which
+        the canvas queues for the next event-loop turn); otherwise the totals refresh when idle."""
+        if self.canvas.stroking() or not self._totals_timer.isActive():
+            self._schedule_totals()
+            return
+        self._totals_timer.stop()
+        self._refresh_totals(paint_now=True)
+
+    def _refresh_totals(self, paint_now: bool = False) -> None:
+        """Totals of the table and the panel's summary line (painted at once with ``paint_now``), then the
+        highlight, account colours and selection totals that follow the plan."""
         if self.project is None:
             return
+        self.table_model.refresh()
+        self._update_totals_label()
+        if paint_now:
+            self.territory_panel.totals.update()
+            self.territory_panel.table.viewport().repaint()  # paints every dirty widget: table and totals
         if getattr(self, "_highlighted", None) is not None:
             self.highlight_territory(self._highlighted)
-        self.table_model.refresh()
         self._refresh_account_colours()
-        self._update_totals_label()
         self._selection_changed(self.canvas.selected_unit_ids())
 
     def _refresh_account_colours(self) -> None:
