@@ -147,12 +147,16 @@ class MapCanvas(QWidget):
         b = self.to_widget(QPointF(box[2], box[3]))
         # labels may stick out of their territory: widen the repaint by a label's half width
         area = QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect()
+        if self.stroking():  # painted with the brush circle's own update: one repaint per mouse move
+            self.update(area)
+            return
         self._changed_area = area if self._changed_area is None else self._changed_area.united(area)
         self._changed_timer.start()
 
     def _repaint_changed_area(self) -> None:
-        """Mark the changed area for repaint one event-loop turn after the change, so the listeners of the
-        same change (the territory table's totals after an undo) paint first instead of waiting for the map."""
+        """Mark the changed area for repaint one event-loop turn after a change that is not a brush stroke,
+        so the listeners of the same change (the territory table's totals after an undo) paint first
+        instead of waiting for the map."""
         if self._changed_area is not None:
             self.update(self._changed_area)
             self._changed_area = None
