@@ -151,8 +151,7 @@ def brush_drag(app, window, steps: int) -> dict:
         updates["n"] += 1
         original()
 
-    window._totals_timer.timeout.disconnect()
-    window._totals_timer.timeout.connect(counted)
+    window._refresh_totals = counted  # every caller looks the method up on the window
     last = [time.perf_counter(), time.thread_time()]
     cpu_gaps: list[float] = []
 
@@ -190,6 +189,7 @@ def brush_drag(app, window, steps: int) -> dict:
     t0 = time.perf_counter()
     loop.exec()
     ticker.stop()
+    del window._refresh_totals
     moved = len(window.undo_stack.command(window.undo_stack.count() - 1).new) if window.undo_stack.count() else 0
     if os.environ.get("GUI_STALLS_DEBUG"):
         print("gaps", [round(g) for g in gaps], file=sys.stderr)

@@ -37,6 +37,7 @@ class MapCanvas(QWidget):
     assignmentChanged = Signal(list)  # unit ids
     accountOverridesChanged = Signal(list)  # account ids
     firstPainted = Signal()  # the map of a newly set project has been painted once
+    framePainted = Signal()  # the map has been painted (any repaint)
     _coverage_ready = Signal(object, int)  # scene, level: emitted from the coverage thread
     #: build the coverage-simplified levels of detail in a worker thread after a project is set
     prepare_in_background = True
@@ -344,6 +345,8 @@ class MapCanvas(QWidget):
             colour.setAlpha(110)
             painter.setBrush(colour)
             painter.drawEllipse(self._mouse, self.brush_radius_px, self.brush_radius_px)
+        painter.end()
+        self.framePainted.emit()
 
     # ---- mouse and keyboard
     def wheelEvent(self, event) -> None:

@@ -96,7 +96,10 @@ class MainWindow(QMainWindow):
         else:
             self._install_tools()
         self._status_widgets()
-        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
+        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._totals_timeout)
+        #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
+        self._totals_due = False
+        self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
@@ -137,6 +140,7 @@ class MainWindow(QMainWindow):
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.assignmentChanged.connect(self._assignment_changed)
         self.canvas.accountOverridesChanged.connect(self._assignment_changed)
+        self.canvas.framePainted.connect(self._map_painted)
         self.layer_panel.changed.connect(self._layers_changed)
         self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
         self.territory_panel.current.connect(self.set_active_territory)
@@ -355,9 +359,31 @@ class MainWindow(QMainWindow):
         self._totals_timer.stop()
         self._refresh_totals(paint_now=True)
 
+    def _totals_timeout(self) -> None:
+        """The throttle's time is up. During a brush stroke the refresh then waits for the map's next paint
+        and runs in the event-loop turn after it (:meth:`_map_painted`), so that a refresh and a map
+        repaint do not stall the same turn; without a paint within 40 ms it runs anyway."""
+        if self.canvas.stroking():
+            self._totals_due = True
+            self._totals_fallback.start()
+            return
+        self._refresh_totals()
+
+    def _map_painted(self) -> None:
+        if self._totals_due:
+            self._totals_due = False
+            self._totals_fallback.stop()
+            QTimer.singleShot(0, self._refresh_totals)
+
+    def _refresh_if_due(self) -> None:
+        if self._totals_due:
+            self._totals_due = False
+            self._refresh_totals()
+
     def _refresh_totals(self, paint_now: bool = False) -> None:
         """Totals of the table and the panel's summary line (painted at once with ``paint_now``), then the
         highlight, account colours and selection totals that follow the plan."""
+        self._totals_due = False
         if self.project is None:
             return
         self.table_model.refresh()

@@ -116,6 +116,23 @@ def test_brush_stroke_totals_are_throttled_not_immediate(window, grid8, qtbot):
     assert_totals_match(window, grid8)
 
 
+def test_stroke_totals_refresh_in_the_turn_after_a_map_paint(window, grid8, qtbot):
+    """During a stroke the throttled refresh waits for the map's next paint, so the two never stall one
+    event-loop turn together (without a paint a 40 ms fallback refreshes)."""
+    from territory_desktop.ui.commands import AssignUnitsCommand
+
+    stroke = window.canvas.begin_stroke()
+    window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(6, 0): "T1"}, stroke=stroke))
+    qtbot.waitUntil(lambda: window._totals_due, timeout=2000)  # the 120 ms are up
+    window._totals_fallback.stop()  # this test paints itself
+    assert table_values(window)["T3"]["units"] == 10  # no paint yet: no refresh
+    window.canvas.repaint()
+    assert table_values(window)["T3"]["units"] == 10  # not in the paint's own turn...
+    qtbot.waitUntil(lambda: table_values(window)["T3"]["units"] == 9, timeout=1000)  # ...but right after
+    window.canvas._stroke = None
+    assert_totals_match(window, grid8)
+
+
 def test_selection_totals_in_status_bar(window, grid8):
     ids = [unit_id(0, 0), unit_id(1, 0)]
     window.canvas.select_ids(ids)
