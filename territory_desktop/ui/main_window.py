@@ -96,10 +96,7 @@ class MainWindow(QMainWindow):
         else:
             self._install_tools()
         self._status_widgets()
-        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._totals_timeout)
-        #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
-        self._totals_due = False
-        self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
+        self._totals_timers()
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
@@ -109,6 +106,13 @@ class MainWindow(QMainWindow):
         self._layout_restored = restore_layout(self, self.settings)
         self.set_project(project)
         self._tool_changed(self.canvas.tool)
+
+    def _totals_timers(self) -> None:
+        """The totals' throttle and, during a brush stroke, the fallback when no map paint follows it."""
+        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._totals_timeout)
+        #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
+        self._totals_due = False
+        self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
 
     def _build_docks(self) -> None:
         """Territories on top of one right-hand column, Layers / Properties / Validation tabbed below it
