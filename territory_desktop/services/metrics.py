@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.metrics import account_workload_hours, deviation_pct
+from ..engine.metrics import account_workload_hours, deviation_pct, positions
 from ..models import Project
 from .ownership import account_owners
 
@@ -19,11 +19,16 @@ MEASURE_LABELS: dict[str, tuple[str, str]] = {"workload_hours": ("Workload", "h/
 __all__ = ["MEASURES", "MEASURE_LABELS", "account_owners", "account_workload", "territory_totals", "unit_measures"]
 
 
-def account_workload(project: Project) -> pd.Series:
+def account_workload_array(project: Project) -> np.ndarray:
+    """Annual field hours of each account, in the order of ``project.accounts``."""
     a = project.accounts
-    return pd.Series(account_workload_hours(a["visit_frequency_weeks"].to_numpy(float),
-                                            a["service_minutes"].to_numpy(float)),
-                     index=pd.Index(a["account_id"].to_numpy(), dtype=object), name="workload_hours")
+    return account_workload_hours(a["visit_frequency_weeks"].to_numpy(float), a["service_minutes"].to_numpy(float))
+
+
+def account_workload(project: Project) -> pd.Series:
+    """Annual field hours of each account (index account_id)."""
+    return pd.Series(account_workload_array(project), index=pd.Index(project.accounts["account_id"].to_numpy(), dtype=object),
+                     name="workload_hours")
 
 
 def unit_measures(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
@@ -56,13 +61,13 @@ def territory_totals(project: Project, scenario_id: str | None = None) -> pd.Dat
     owners = account_owners(project, sid)
     a = project.accounts
     out = terr[["territory_id", "name", "rep_id", "kind", "parent_id"]].copy().reset_index(drop=True)
-    row_of = pd.Index(out["territory_id"].to_numpy(dtype=object))
+    row_of = out["territory_id"].tolist()
     n = len(out)
-    owned = row_of.get_indexer(pd.Index(owners.to_numpy(), dtype=object))  # -1: no territory owns the account
+    owned = positions(row_of, owners.to_numpy())  # -1: no territory of this scenario owns the account
     has = owned >= 0
-    unit_rows = row_of.get_indexer(pd.Index(list(project.plans[sid].as_dict().values()), dtype=object))
+    unit_rows = positions(row_of, list(project.plans[sid].as_dict().values()))
     out["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)
-    weights = {"accounts": np.ones(len(a)), "workload_hours": account_workload(project).to_numpy(float),
+    weights = {"accounts": np.ones(len(a)), "workload_hours": account_workload_array(project),
                "potential": a["potential"].to_numpy(float)}
     for m in MEASURES:
         out[m] = np.bincount(owned[has], weights=weights[m][has], minlength=n) if n else np.zeros(0)

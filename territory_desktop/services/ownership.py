@@ -17,6 +17,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from ..engine.metrics import positions
 from ..models import Project
 
 
@@ -37,18 +38,14 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
     plan = project.plans[sid]
     a = project.accounts
     unit_to_territory = plan.as_dict()
-    # position lookup on an object index: ~10x faster than Series.map on a million Arrow strings
-    units = pd.Index(list(unit_to_territory), dtype=object)
     territories = np.array([*unit_to_territory.values(), None], dtype=object)
-    position = units.get_indexer(a["unit_id"].to_numpy(dtype=object))
-    owners = territories[np.where(position >= 0, position, len(territories) - 1)]
+    owners = territories[positions(list(unit_to_territory), a["unit_id"].to_numpy(dtype=object))]  # -1: None
     owners[pd.isna(owners)] = None
     terr = project.scenario_territories(sid)
-    for row in terr[terr["kind"] == "account"].itertuples():
-        if not row.rule:
-            continue
-        rule = json.loads(row.rule) if isinstance(row.rule, str) else dict(row.rule)
-        owners[_rule_mask(a, rule)] = row.territory_id
+    rules = terr[terr["kind"] == "account"]
+    for territory_id, rule in zip(rules["territory_id"], rules["rule"], strict=True):
+        if rule:
+            owners[_rule_mask(a, json.loads(rule) if isinstance(rule, str) else dict(rule))] = territory_id
     overrides = plan.account_overrides()
     if overrides:
         ids = a["account_id"].to_numpy()

@@ -257,5 +257,6 @@ def clear_highlight(canvas, update: bool = True) -> None:
     for key in [k for k in canvas.renderer.overlays if k.startswith(OVERLAY_PREFIX)]:
         del canvas.renderer.overlays[key]
     canvas.renderer.muted_outlines = set()
+    canvas.renderer.label_shapes = None
     if update:
         canvas.update()

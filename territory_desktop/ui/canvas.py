@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 import pyproj
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QUndoStack
 from PySide6.QtWidgets import QWidget
 
@@ -37,6 +37,7 @@ class MapCanvas(QWidget):
     assignmentChanged = Signal(list)  # unit ids
     accountOverridesChanged = Signal(list)  # account ids
     firstPainted = Signal()  # the map of a newly set project has been painted once
+    framePainted = Signal()  # the map has been painted (any repaint)
     _coverage_ready = Signal(object, int)  # scene, level: emitted from the coverage thread
     #: build the coverage-simplified levels of detail in a worker thread after a project is set
     prepare_in_background = True
@@ -66,6 +67,9 @@ class MapCanvas(QWidget):
         self._to_lonlat: pyproj.Transformer | None = None
         self._painted = False
         self._coverage_ready.connect(self._coverage_done)
+        #: the area a plan change needs repainted, painted once control is back in the event loop
+        self._changed_area: QRect | None = None
+        self._changed_timer = QTimer(self, singleShot=True, interval=0, timeout=self._repaint_changed_area)
         if project is not None:
             self.set_project(project)
 
@@ -143,7 +147,20 @@ class MapCanvas(QWidget):
         a = self.to_widget(QPointF(box[0], box[1]))
         b = self.to_widget(QPointF(box[2], box[3]))
         # labels may stick out of their territory: widen the repaint by a label's half width
-        self.update(QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect())
+        area = QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect()
+        if self.stroking():  # painted with the brush circle's own update: one repaint per mouse move
+            self.update(area)
+            return
+        self._changed_area = area if self._changed_area is None else self._changed_area.united(area)
+        self._changed_timer.start()
+
+    def _repaint_changed_area(self) -> None:
+        """Mark the changed area for repaint one event-loop turn after a change that is not a brush stroke,
+        so the listeners of the same change (the territory table's totals after an undo) paint first
+        instead of waiting for the map."""
+        if self._changed_area is not None:
+            self.update(self._changed_area)
+            self._changed_area = None
 
     def refresh(self) -> None:
         """Re-read all territories (after a merge, delete, recolour or scenario switch)."""
@@ -328,6 +345,8 @@ class MapCanvas(QWidget):
             colour.setAlpha(110)
             painter.setBrush(colour)
             painter.drawEllipse(self._mouse, self.brush_radius_px, self.brush_radius_px)
+        painter.end()
+        self.framePainted.emit()
 
     # ---- mouse and keyboard
     def wheelEvent(self, event) -> None:

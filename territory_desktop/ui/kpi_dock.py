@@ -10,28 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtGui import (
-    QAction,
-    QColor,
-    QKeySequence,
-    QStandardItem,
-    QStandardItemModel,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -52,6 +42,8 @@ from .kpi_charts import (
     peers_html,
     sparkline,
 )
+from .kpi_lists import AccuracyTable, AlertList
+from .widgets import fit_columns, sortable_table
 from .workers import Worker, run_job
 
 TABLE_KPIS = ("sales", "growth_yoy", "coverage", "win_rate", "pipeline")
@@ -80,21 +72,14 @@ class KpiDock(QWidget):
         self._workers: list[Worker] = []
         self._controls()
         self.model = QStandardItemModel()
-        self.proxy = QSortFilterProxyModel()
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
+        self.table, self.proxy = sortable_table(self.model, SORT_ROLE, self)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setToolTip("Click a row for its trend; Ctrl/Shift-click several to compare them side by side")
-        self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._row_picked())
         self.tabs = QTabWidget()
         self.trend, self.bars = make_plot("Sales"), make_plot("Comparison")
         self.scatter = make_plot("Potential vs sales", short_x=True)
-        self.alerts, self.accuracy, self.peers = QListWidget(), QTableWidget(), QTextBrowser()
+        self.alerts, self.accuracy, self.peers = AlertList(), AccuracyTable(), QTextBrowser()
         for widget, title in ((self.trend, "Trend"), (self.bars, "Compare"), (self.scatter, "Potential vs actual"),
                               (self.alerts, "Alerts"), (self.accuracy, "Forecast accuracy"), (self.peers, "Peers")):
             self.tabs.addTab(widget, title)
@@ -243,7 +228,7 @@ class KpiDock(QWidget):
                 row.append(item)
             self.model.appendRow(row)
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fit_columns(self.table)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(2, 112)
 
@@ -277,31 +262,11 @@ class KpiDock(QWidget):
         self._draw_bars()
 
     def _show_alerts(self) -> None:
-        self.alerts.clear()
-        for a in self.data.alerts:
-            item = QListWidgetItem(f"{a['territory_id']}  {a['kind'].replace('_', ' ')}: {a['message']}")
-            item.setForeground(QColor("#b03a2e" if a["severity"] == "issue" else "#2e7d32"))
-            item.setToolTip(", ".join(f"{k} {v}" for k, v in a.items() if isinstance(v, float)))
-            self.alerts.addItem(item)
-        if not self.data.alerts:
-            self.alerts.addItem("No alerts")
+        self.alerts.show_alerts(self.data.alerts)
         self.tabs.setTabText(3, f"Alerts ({len(self.data.alerts)})")
 
     def _show_accuracy(self) -> None:
-        keys = ("mase", "seasonal_naive_mase", "smape", "seasonal_naive_smape", "coverage_80", "coverage_95")
-        levels = list(self.data.backtest)
-        self.accuracy.clear()
-        self.accuracy.setRowCount(len(levels))
-        self.accuracy.setColumnCount(len(keys))
-        self.accuracy.setHorizontalHeaderLabels([k.replace("seasonal_naive", "naive") for k in keys])
-        self.accuracy.setVerticalHeaderLabels(levels)
-        for i, level in enumerate(levels):
-            for j, k in enumerate(keys):
-                v = self.data.backtest[level][k]
-                self.accuracy.setItem(i, j, QTableWidgetItem(f"{v:.3f}" if "mase" in k else f"{v:.1%}"))
-        self.accuracy.setToolTip("Rolling-origin backtest over the last 12 months, 1-3 months ahead, against "
-                                 "a seasonal naive forecast (same month last year)")
-        self.accuracy.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.accuracy.show_backtest(self.data.backtest)
 
     def show_on_map(self) -> None:
         """The chosen KPI as the map's choropleth (View > Choropleth's layer and legend)."""

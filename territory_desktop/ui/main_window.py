@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         else:
             self._install_tools()
         self._status_widgets()
-        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._refresh_totals)
+        self._totals_timers()
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1600, 1000)
@@ -106,6 +106,13 @@ class MainWindow(QMainWindow):
         self._layout_restored = restore_layout(self, self.settings)
         self.set_project(project)
         self._tool_changed(self.canvas.tool)
+
+    def _totals_timers(self) -> None:
+        """The totals' throttle and, during a brush stroke, the fallback when no map paint follows it."""
+        self._totals_timer = QTimer(self, singleShot=True, interval=60, timeout=self._totals_timeout)
+        #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
+        self._totals_due = False
+        self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
 
     def _build_docks(self) -> None:
         """Territories on top of one right-hand column, Layers / Properties / Validation tabbed below it
@@ -137,6 +144,7 @@ class MainWindow(QMainWindow):
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.assignmentChanged.connect(self._assignment_changed)
         self.canvas.accountOverridesChanged.connect(self._assignment_changed)
+        self.canvas.framePainted.connect(self._map_painted)
         self.layer_panel.changed.connect(self._layers_changed)
         self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
         self.territory_panel.current.connect(self.set_active_territory)
@@ -145,7 +153,7 @@ class MainWindow(QMainWindow):
         self.validation.check.clicked.connect(self.validate)
         self.validation.picked.connect(self._select_and_zoom)
         self.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        self.undo_stack.indexChanged.connect(lambda _i: self._schedule_totals())
+        self.undo_stack.indexChanged.connect(lambda _i: self._command_done())
 
     # ---- extension points: docks and actions other modules add (nothing sets attributes on the window)
     def add_dock(self, key: str, title: str, widget, area: Qt.DockWidgetArea,
@@ -339,19 +347,57 @@ class MainWindow(QMainWindow):
         self.validation_view.plan_changed()
 
     def _schedule_totals(self) -> None:
-        """Refresh the totals at the next idle moment; during a brush stroke at most every 120 ms (a
-        throttle, not a debounce, so the totals stay live while the planner paints)."""
+        """Refresh the totals at the next idle moment (so a burst of plan changes refreshes once); during a
+        brush stroke at most every 120 ms (a throttle, not a debounce, so the totals stay live while the
+        planner paints). A command on the undo stack refreshes at once (:meth:`_command_done`)."""
         if not self._totals_timer.isActive():
             self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
-    def _refresh_totals(self) -> None:
+    def _command_done(self) -> None:
+        """A command was pushed, undone or redone. If it changed the plan (a refresh is pending) outside a
+        brush stroke, its totals are computed and the table painted now, before the map's repaint (which
+        the canvas queues for the next event-loop turn); otherwise the totals refresh when idle."""
+        if self.canvas.stroking() or not self._totals_timer.isActive():
+            self._schedule_totals()
+            return
+        self._totals_timer.stop()
+        self._refresh_totals(paint_now=True)
+
+    def _totals_timeout(self) -> None:
+        """The throttle's time is up. During a brush stroke the refresh then waits for the map's next paint
+        and runs in the event-loop turn after it (:meth:`_map_painted`), so that a refresh and a map
+        repaint do not stall the same turn; without a paint within 40 ms it runs anyway."""
+        if self.canvas.stroking():
+            self._totals_due = True
+            self._totals_fallback.start()
+            return
+        self._refresh_totals()
+
+    def _map_painted(self) -> None:
+        if self._totals_due:
+            self._totals_due = False
+            self._totals_fallback.stop()
+            QTimer.singleShot(0, self._refresh_totals)
+
+    def _refresh_if_due(self) -> None:
+        if self._totals_due:
+            self._totals_due = False
+            self._refresh_totals()
+
+    def _refresh_totals(self, paint_now: bool = False) -> None:
+        """Totals of the table and the panel's summary line (painted at once with ``paint_now``), then the
+        highlight, account colours and selection totals that follow the plan."""
+        self._totals_due = False
         if self.project is None:
             return
+        self.table_model.refresh()
+        self._update_totals_label()
+        if paint_now:
+            self.territory_panel.totals.update()
+            self.territory_panel.table.viewport().repaint()  # paints every dirty widget: table and totals
         if getattr(self, "_highlighted", None) is not None:
             self.highlight_territory(self._highlighted)
-        self.table_model.refresh()
         self._refresh_account_colours()
-        self._update_totals_label()
         self._selection_changed(self.canvas.selected_unit_ids())
 
     def _refresh_account_colours(self) -> None:

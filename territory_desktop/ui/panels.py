@@ -3,9 +3,8 @@ validation. User strings are shown as text (ui.plaintext), never as HTML."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -13,7 +12,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSlider,
-    QTableView,
     QTabWidget,
     QTextBrowser,
     QToolButton,
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 from .plaintext import esc, plain_label, tooltip
 from .renderer import MapRenderer
 from .territory_model import COLUMNS, ID_ROLE, SORT_ROLE, TerritoryTableModel
+from .widgets import sortable_table
 
 #: table columns hidden in the compact default (shown again from the header's right-click menu)
 COMPACT_HIDDEN = {"units", "accounts", "potential", "route_workload_hours"}
@@ -128,16 +127,9 @@ class TerritoryPanel(QWidget):
     def __init__(self, model: TerritoryTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
+        self.table, self.proxy = sortable_table(model, SORT_ROLE, self)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self._compact_columns()
         self.table.setWordWrap(False)

@@ -124,6 +124,8 @@ class MapRenderer:
         self.unit_outline_colour = QColor(255, 255, 255, 170)
         #: territories whose outline the outline layer leaves out (a proposal draws their new outline)
         self.muted_outlines: set = set()
+        #: the territories the labels are placed on instead of the scene's (a proposal's, ui.proposal_view)
+        self.label_shapes = None
 
     def layer(self, key: str) -> Layer:
         return next(layer for layer in self.layers if layer.key == key)
@@ -278,14 +280,15 @@ class MapRenderer:
     def _label_layout(self, px: float, level: int):
         from .map_labels import layout_labels
 
-        key = (round(px, 6), self.scene.version, level)
+        shapes = self.label_shapes if self.label_shapes is not None else self.scene
+        key = (round(px, 6), self.scene.version, level, shapes)  # the object, so no new one reuses its id
         cached = self.__dict__.get("_labels_for")
         if cached is None or cached[0] != key:
             def measure(text: str, size: float) -> tuple[float, float]:
                 image = self._label_image(text, 1.0, size)
                 return float(image.width()), float(image.height())
 
-            cached = (key, layout_labels(self.scene, self.scene.names, measure, px, level))
+            cached = (key, layout_labels(shapes, self.scene.names, measure, px, level))
             self._labels_for = cached
         return cached[1]
 

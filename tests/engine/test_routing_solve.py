@@ -170,6 +170,18 @@ def test_invalid_inputs_are_listed() -> None:
                         tw_early=[0, 0], tw_late=[100, 100])
 
 
+def test_required_and_skip_cost_default_to_every_visit_required() -> None:
+    base = dict(distance=np.zeros((3, 3)), duration=np.zeros((3, 3)), service=np.zeros(3),
+                tw_early=np.zeros(3), tw_late=np.full(3, 100))
+    inst = RoutingInstance(**base)
+    assert inst.required.tolist() == [True, True, True]
+    assert inst.skip_cost.tolist() == [0, 0, 0]
+    given = RoutingInstance(**base, required=np.array([1, 0, 1]), skip_cost=np.array([0, 7, 0]))
+    assert given.required.tolist() == [True, False, True] and given.skip_cost.tolist() == [0, 7, 0]
+    with pytest.raises(InvalidInputError, match="required has length 2, expected 3"):
+        RoutingInstance(**base, required=np.array([True, False]))
+
+
 def test_stop_flag_cancels() -> None:
     stop = StopFlag()
     stop.set()

@@ -336,3 +336,34 @@ def test_cli_and_gui_service_pick_the_same_best_plan(tmp_path, capsys):
     assert keys == [(not p.summary.within_tolerance, p.summary.scores.cut_edges,
                      p.summary.scores.disruption.units_moved, p.seed) for p in run.proposals]
     assert cli["seed"] == run.proposals[0].seed and cli["cut_edges"] == run.proposals[0].summary.scores.cut_edges
+
+
+def test_anchored_build_on_the_demo_is_balanced_and_names_every_rep_outside():
+    """Issue #10: home units are pinned from the start (location-allocation around the homes); when that
+    cannot be balanced (the small demo's West), the balanced plan is kept and every rep it leaves outside
+    their territory is named in a warning before Apply (never a rep outside without a word)."""
+    from shapely import STRtree
+
+    from territory_desktop.services.demo import build_demo
+    from territory_desktop.services.scenario_balance import run_project_balance
+
+    p = build_demo(seed=3, n_accounts=3000)
+    opts = BalanceOptions(["workload_hours"], tolerance=0.05, use_rep_homes=True, time_limit=20)
+    proposal = run_project_balance(p, opts).proposals[0]
+    tree = STRtree(p.units.geometry.to_numpy())
+    unit_ids = p.units["unit_id"].to_numpy()
+    terr = p.scenario_territories()
+    rep_of = dict(zip(terr["rep_id"], terr["territory_id"], strict=True))
+    outside = []
+    for rep, home in zip(p.reps["rep_id"], p.reps.geometry, strict=True):
+        hits = [i for i in tree.query(home) if p.units.geometry.iat[i].contains(home)]
+        if hits and rep in rep_of and proposal.assignment[unit_ids[hits[0]]] != rep_of[rep]:
+            outside.append(rep)
+    assert len(rep_of) == 40
+    named = {w.split()[1] for w in proposal.warnings if w.startswith("rep ")}
+    assert named == set(outside)
+    freq = p.accounts["visit_frequency_weeks"].to_numpy(float)
+    hours = pd.Series(np.where(freq > 0, 52 / np.maximum(freq, 1e-9), 0) * p.accounts["service_minutes"] / 60)
+    territory = p.accounts["unit_id"].map(pd.Series(proposal.assignment)).to_numpy()
+    loads = hours.groupby(territory).sum()
+    assert len(loads) == 40 and (loads / loads.mean() - 1).abs().max() <= 0.05 + 1e-9

@@ -75,6 +75,64 @@ def test_table_updates_live_after_assignment_and_undo(window, grid8, qtbot):
     assert not window.isWindowModified()
 
 
+def test_a_command_and_its_undo_show_their_totals_before_the_map_repaints(window, grid8, qtbot):
+    """No debounce for a discrete command: when push()/undo() return, the table holds (and has painted) the
+    new totals while the map's repaint is still queued for the next event-loop turn."""
+    from territory_desktop.ui.commands import AssignUnitsCommand
+
+    qtbot.wait(50)  # start-up repaints done
+    painted = {"table": 0, "map": 0}
+    table_paint, map_paint = window.territory_panel.table.paintEvent, window.canvas.paintEvent
+
+    def count(key, paint):
+        def wrapped(event):
+            painted[key] += 1
+            paint(event)
+        return wrapped
+
+    window.territory_panel.table.paintEvent = count("table", table_paint)
+    window.canvas.paintEvent = count("map", map_paint)
+    column = {unit_id(6, j): "T1" for j in range(NY)}
+    window.undo_stack.push(AssignUnitsCommand(grid8, column, "column 6"))
+    assert table_values(window)["T3"]["units"] == 5  # no event loop has run since the push
+    assert_totals_match(window, grid8)
+    assert painted == {"table": 1, "map": 0}
+    window.undo_stack.undo()
+    assert table_values(window)["T3"]["units"] == 10
+    assert painted == {"table": 2, "map": 0}
+    qtbot.waitUntil(lambda: painted["map"] > 0, timeout=2000)  # the map follows
+    assert_totals_match(window, grid8)
+
+
+def test_brush_stroke_totals_are_throttled_not_immediate(window, grid8, qtbot):
+    from territory_desktop.ui.commands import AssignUnitsCommand
+
+    stroke = window.canvas.begin_stroke()
+    window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(6, 0): "T1"}, stroke=stroke))
+    assert table_values(window)["T3"]["units"] == 10  # a stroke refreshes at most every 120 ms
+    assert window._totals_timer.isActive() and window._totals_timer.interval() == 120
+    window.canvas._stroke = None
+    qtbot.waitUntil(lambda: table_values(window)["T3"]["units"] == 9, timeout=2000)
+    assert_totals_match(window, grid8)
+
+
+def test_stroke_totals_refresh_in_the_turn_after_a_map_paint(window, grid8, qtbot):
+    """During a stroke the throttled refresh waits for the map's next paint, so the two never stall one
+    event-loop turn together (without a paint a 40 ms fallback refreshes)."""
+    from territory_desktop.ui.commands import AssignUnitsCommand
+
+    stroke = window.canvas.begin_stroke()
+    window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(6, 0): "T1"}, stroke=stroke))
+    qtbot.waitUntil(lambda: window._totals_due, timeout=2000)  # the 120 ms are up
+    window._totals_fallback.stop()  # this test paints itself
+    assert table_values(window)["T3"]["units"] == 10  # no paint yet: no refresh
+    window.canvas.repaint()
+    assert table_values(window)["T3"]["units"] == 10  # not in the paint's own turn...
+    qtbot.waitUntil(lambda: table_values(window)["T3"]["units"] == 9, timeout=1000)  # ...but right after
+    window.canvas._stroke = None
+    assert_totals_match(window, grid8)
+
+
 def test_selection_totals_in_status_bar(window, grid8):
     ids = [unit_id(0, 0), unit_id(1, 0)]
     window.canvas.select_ids(ids)

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from PySide6.QtCore import QPointF, QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
-from ui_helpers import NY, unit_id
+from ui_helpers import NX, NY, column_territory, unit_id
 
 from territory_desktop.engine.colouring import PALETTE
 from territory_desktop.services import editing
@@ -209,7 +209,7 @@ def test_proposal_shows_new_fills_hatched_moves_and_thin_old_boundaries(grid8, q
         layer.visible = layer.key in ("units", "territories")
     renderer.layer("units").opacity = 1.0
     changes = {unit_id(3, j): ("T2", "T1") for j in range(NY)}  # column 3 joins T1
-    overlays = proposal_overlays(scene, changes)
+    overlays, _shapes = proposal_overlays(scene, changes)
     renderer.muted_outlines = touched_territories(scene, changes)
     assert renderer.muted_outlines == {"T1", "T2"}
     assert set(overlays) == {"balance:T1", "balance:#moved", "balance:#old", "balance:#new"}
@@ -245,3 +245,39 @@ def test_proposal_shows_new_fills_hatched_moves_and_thin_old_boundaries(grid8, q
     assert (new_line < 62).all()  # the new T1/T2 boundary: a continuous dark outline
     assert (old_line >= 70).mean() >= 0.15  # the old one: dashed, with gaps
     assert old_line.mean() > new_line.mean() + 8
+
+
+def test_proposal_labels_name_the_proposed_territories(open_window, grid8, tmp_path):
+    """While a proposal is shown each name sits in the area its territory would have after Apply: here
+    T1 (columns 0-2) and T3 (columns 6-7) swap areas."""
+    from territory_desktop.ui.balance_proposal import clear_highlight
+    from territory_desktop.ui.proposal_view import show_proposal_on
+
+    window = open_window(grid8)
+    canvas = window.canvas
+    canvas.zoom_full()
+    swap = {"T1": "T3", "T3": "T1"}
+    changes = {unit_id(i, j): (column_territory(i), swap[column_territory(i)])
+               for i in (0, 1, 2, 6, 7) for j in range(NY)}
+    show_proposal_on(canvas, changes)
+    image = canvas.grab().toImage()
+    image.save(str(tmp_path / "proposal-labels.png"))
+    scene = canvas.scene
+    area = {t: shapely.union_all([scene.geoms[scene.index_of[unit_id(i, j)]] for i in cols for j in range(NY)])
+            for t, cols in (("T1", (6, 7)), ("T2", (3, 4, 5)), ("T3", (0, 1, 2)))}  # after Apply
+    placed = canvas.renderer._label_layout(canvas.px, scene.level_for(canvas.px))
+    assert {lb.key for lb in placed} == {"T1", "T2", "T3"}
+    dpr = image.devicePixelRatio()
+    for label in placed:
+        point = label.anchor if label.anchor is not None else label.centre  # a leader line starts inside
+        assert area[label.key].contains(shapely.Point(point)), label.key
+        c = canvas.to_widget(QPointF(*label.centre))
+        dark = sum(QColor(image.pixel(int((c.x() + dx) * dpr), int((c.y() + dy) * dpr))).lightness() < 80
+                   for dx in range(-15, 16) for dy in (-2, 0, 2))
+        assert dark >= 3, label.key  # the name is drawn there
+    clear_highlight(canvas)
+    placed = canvas.renderer._label_layout(canvas.px, scene.level_for(canvas.px))
+    now = {t: shapely.union_all([scene.geoms[scene.index_of[unit_id(i, j)]] for i in range(NX) for j in range(NY)
+                                 if column_territory(i) == t]) for t in ("T1", "T2", "T3")}
+    for label in placed:  # discarded: the names are back on the current plan
+        assert now[label.key].contains(shapely.Point(label.anchor or label.centre)), label.key

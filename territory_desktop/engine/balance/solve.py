@@ -9,6 +9,7 @@ plan (the time limit only matters when it is reached).
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
+from .anchored import anchored_start
 from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
 from .phases import balance
@@ -86,6 +88,43 @@ def _match_homes(labels: np.ndarray, xy: np.ndarray, cw: np.ndarray, homes: np.n
     mapping = np.empty(k, dtype=np.int64)
     mapping[rows] = cols
     return mapping[labels]
+
+
+def _anchored(b: _Build) -> np.ndarray | None:
+    """The location-allocation start with every home unit (and locked unit) fixed to its territory."""
+    assert b.home_units is not None  # set whenever homes are
+    p = b.p
+    return anchored_start(p.weights, p.tolerance, b.w, p.adjacency, p.xy, np.where(b.pin, b.pin_to, -1),
+                          b.home_units)
+
+
+def _join_homes(labels: np.ndarray, adj: list[list[int]], home_units: np.ndarray,
+                locked: np.ndarray) -> np.ndarray:
+    """Each home unit outside its territory t joins t with the units on the shortest chain (breadth-first
+    in the unit graph) from it to t, so t stays one piece; the chain passes no locked unit and no other
+    home unit. Pieces this cuts off other territories are for :func:`~.grow.repair`."""
+    labels = labels.copy()
+    blocked = locked.copy()
+    blocked[home_units] = True
+    for t, h in enumerate(home_units.tolist()):
+        if labels[h] == t:
+            continue
+        before = {h: -1}
+        queue, end = deque([h]), -1
+        while queue and end < 0:
+            u = queue.popleft()
+            for v in adj[u]:
+                if v not in before and (labels[v] == t or not blocked[v]):
+                    before[v] = u
+                    if labels[v] == t:
+                        end = v
+                        break
+                    queue.append(v)
+        u = before[end] if end >= 0 else h  # no chain (walled in by locked units): the home unit alone
+        while u >= 0:
+            labels[u] = t
+            u = before[u]
+    return labels
 
 
 def _fill_empty(labels: np.ndarray, p: BalanceProblem, adj: list[list[int]], w: np.ndarray) -> np.ndarray:
@@ -228,12 +267,16 @@ def _pins(b: _Build, labels: np.ndarray, every_home: bool) -> tuple[np.ndarray, 
 
 
 def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) -> Search:
-    """One initial plan (region growing from the seeds, else a recursive bisection) repaired, as a search.
-    With homes, a grown plan keeps every home unit in its territory; a bisection is numbered to hold as many
-    homes as it can, and keeps those."""
+    """One initial plan repaired, as a search: with homes first the location-allocation start around the
+    homes (:mod:`.anchored`), else region growing from the seeds (with homes or locks) or a recursive
+    bisection, numbered with homes to hold as many of them as it can. Home units the plan holds are
+    pinned; :func:`_balanced` joins the others to their territories."""
     p = b.p
     grown = bool(p.locked.any()) or (b.fixed and attempt == 1)
-    if grown:
+    start = _anchored(b) if b.fixed and attempt == 1 else None
+    if start is not None:
+        labels = start
+    elif grown:
         labels = grow(b.adj, b.w, seeds, p.xy, p.k, b.fixed, b.locked_sources, stop=stop)
     else:
         labels = bisect_partition(p.adjacency, b.w, p.xy, p.k, b.rng)
@@ -242,9 +285,37 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
     pin, pin_to = _pins(b, labels, every_home=grown)
     labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
     labels = _fill_empty(labels, p, b.adj, b.w)
+    return _search_for(b, labels, pin)
+
+
+def _search_for(b: _Build, labels: np.ndarray, pin: np.ndarray) -> Search:
+    p = b.p
     homes = np.asarray(p.homes, float) if b.fixed else _centres(labels, p.xy, b.cw, p.k)
     return Search(labels, b.adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, b.fixed, b.cw,
                                               p.max_distance))
+
+
+def _balanced(b: _Build, s: Search, deadline: float, stop: StopFlag | None) -> tuple[Search, bool]:
+    """Balance the plan of ``s`` (True when within the tolerance). With homes the anchors are hard: each
+    home unit the plan left outside its territory then joins it (:func:`_join_homes`), every home unit is
+    pinned, so no later step moves it, and the plan is balanced again."""
+    moves = max(2000, b.p.n // 4)
+    ok = balance(s, deadline, stop, max_moves=moves)
+    if b.fixed and not ok:  # compactness moves reshape the plan around the pinned homes: balance unsticks
+        s.polish(deadline, stop, passes=2)
+        ok = balance(s, deadline, stop, max_moves=moves)
+    if _homes_outside(b, s) == 0:
+        return s, ok
+    assert b.home_units is not None  # someone is outside only when there are homes
+    labels = _join_homes(s.labels(), b.adj, b.home_units, b.p.locked)
+    pin, pin_to = _pins(b, labels, every_home=True)
+    labels = _fill_empty(repair(labels, b.adj, b.w, b.p.k, pin, pin_to), b.p, b.adj, b.w)
+    joined = _search_for(b, labels, pin)
+    joined_ok = balance(joined, deadline, stop, max_moves=moves)
+    if joined_ok or not ok:
+        return joined, joined_ok
+    # every home inside costs the balance here: keep the balanced plan (the caller names the reps outside)
+    return s, ok
 
 
 def _homes_outside(b: _Build, s: Search) -> int:
@@ -280,7 +351,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
             seeds = _locked_seeds(spread_seeds(p.xy, b.cw, p.k, b.rng), b.locked_sources, keep_locked=False)
         s = _attempt(b, attempt, seeds, stop)
         progress(min(0.1 + 0.1 * attempt, 0.7), f"attempt {attempt}: balancing")
-        ok = balance(s, t0 + time_limit * 0.8, stop, max_moves=max(2000, p.n // 4))
+        s, ok = _balanced(b, s, t0 + time_limit * 0.8, stop)
         key = (s.penalty(), _homes_outside(b, s))
         if best is None or key < best_key:
             best, best_key = s, key

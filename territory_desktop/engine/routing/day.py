@@ -119,8 +119,9 @@ def build_day_instance(dist_m: np.ndarray, dur_s: np.ndarray, visits: list[Visit
         breaks.append(Break(sec(settings.lunch_early), sec(settings.lunch_late), sec(settings.lunch_minutes)))
     return RoutingInstance(
         distance=np.asarray(dist_m)[np.ix_(places, places)], duration=np.asarray(dur_s)[np.ix_(places, places)],
-        service=[0] + [sec(v.service_min) for v in visits], tw_early=early, tw_late=late,
-        required=[True] + [v.required for v in visits], skip_cost=[0] + [sec(v.skip_minutes) for v in visits],
+        service=np.array([0] + [sec(v.service_min) for v in visits]), tw_early=np.array(early),
+        tw_late=np.array(late), required=np.array([True] + [v.required for v in visits]),
+        skip_cost=np.array([0] + [sec(v.skip_minutes) for v in visits]),
         max_duration=sec(settings.max_day_minutes) if settings.max_day_minutes else None,
         breaks=breaks, objective="duration", name="day")
 

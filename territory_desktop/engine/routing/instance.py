@@ -35,7 +35,8 @@ class RoutingInstance:
 
     ``distance``/``duration``: (n+1, n+1) int matrices. ``tw_early``/``tw_late``: service must *start*
     inside the window (waiting allowed); at the depot they bound the shift (leave >= early, back <= late).
-    ``required``: False = optional visit that may be skipped at ``skip_cost`` (in objective units).
+    ``required``: False = optional visit that may be skipped at ``skip_cost`` (in objective units);
+    left out (empty), every visit is required and ``skip_cost`` is 0.
     ``objective``: "distance" or "duration" (drive time + waiting counts as duration).
     """
 
@@ -47,8 +48,8 @@ class RoutingInstance:
     demand: np.ndarray | None = None
     capacity: int | None = None
     num_vehicles: int = 1
-    required: np.ndarray | None = None
-    skip_cost: np.ndarray | None = None
+    required: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    skip_cost: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     max_duration: int | None = None
     breaks: list[Break] = field(default_factory=list)
     objective: str = "distance"
@@ -63,10 +64,9 @@ class RoutingInstance:
         self.tw_late = np.asarray(self.tw_late, dtype=np.int64)
         if self.demand is not None:
             self.demand = np.asarray(self.demand, dtype=np.int64)
-        self.required = (np.ones(n1, dtype=bool) if self.required is None
-                         else np.asarray(self.required, dtype=bool))
-        self.skip_cost = (np.zeros(n1, dtype=np.int64) if self.skip_cost is None
-                          else np.asarray(self.skip_cost, dtype=np.int64))
+        self.required = np.asarray(self.required, dtype=bool) if len(self.required) else np.ones(n1, dtype=bool)
+        self.skip_cost = (np.asarray(self.skip_cost, dtype=np.int64) if len(self.skip_cost)
+                          else np.zeros(n1, dtype=np.int64))
         problems = []
         for name in ("distance", "duration"):
             m = getattr(self, name)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
-from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 from ...models import StopFlag
 from .instance import BIG, RoutingInstance, RoutingResult
@@ -24,6 +25,12 @@ class _StopFlagCriterion:
         return self.stop is not None and self.stop.is_set()
 
 
+def pyvrp_matrix(m: np.ndarray) -> Any:
+    """``m`` as the contiguous int64 matrix PyVRP takes; typed Any because PyVRP's stubs spell it
+    ``np.ndarray[int]``, which is not a numpy shape type that mypy can match."""
+    return np.ascontiguousarray(m, dtype=np.int64)
+
+
 def to_problem_data(inst: RoutingInstance) -> ProblemData:
     """Translate our instance into PyVRP's ProblemData (location i = node i).
 
@@ -34,9 +41,11 @@ def to_problem_data(inst: RoutingInstance) -> ProblemData:
     n1 = inst.num_clients + 1
     locations = [Location(x=0, y=0) for _ in range(n1)]
     cap = [] if inst.capacity is None else [int(inst.capacity)]
-    dem = (lambda i: [int(inst.demand[i])]) if inst.capacity is not None and inst.demand is not None \
-        else (lambda i: [0] if cap else [])
-    clients = [Client(location=i, delivery=dem(i), service_duration=int(inst.service[i]),
+    if inst.capacity is not None and inst.demand is not None:
+        loads = [[int(d)] for d in inst.demand]
+    else:
+        loads = [[0] if cap else [] for _ in range(n1)]
+    clients = [Client(location=i, delivery=loads[i], service_duration=int(inst.service[i]),
                       tw_early=int(inst.tw_early[i]), tw_late=int(min(inst.tw_late[i], BIG)),
                       required=bool(inst.required[i]),
                       prize=0 if inst.required[i] else int(inst.skip_cost[i]))
@@ -55,10 +64,9 @@ def to_problem_data(inst: RoutingInstance) -> ProblemData:
                      tw_early=int(inst.tw_early[0]), tw_late=int(min(inst.tw_late[0], BIG)),
                      shift_duration=int(inst.max_duration) if inst.max_duration is not None else BIG,
                      unit_distance_cost=1 if by_distance else 0, unit_duration_cost=0 if by_distance else 1)
-    dist = np.ascontiguousarray(inst.distance, dtype=np.int64)
-    dur = np.ascontiguousarray(inst.duration, dtype=np.int64)
     return ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=[vt],
-                       distance_matrices=[dist], duration_matrices=[dur], groups=groups)
+                       distance_matrices=[pyvrp_matrix(inst.distance)],
+                       duration_matrices=[pyvrp_matrix(inst.duration)], groups=groups)
 
 
 def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: StopFlag | None = None,
@@ -69,7 +77,7 @@ def solve_pyvrp(inst: RoutingInstance, time_limit: float, seed: int = 0, stop: S
     if len(inst.breaks) > 0 and inst.num_vehicles > 1:
         return None  # breaks for several vehicles: the OR-Tools backend models them
     data = to_problem_data(inst)
-    criteria = [MaxRuntime(time_limit), _StopFlagCriterion(stop)]
+    criteria: list[StoppingCriterion] = [MaxRuntime(time_limit), _StopFlagCriterion(stop)]
     if no_improvement is not None:
         criteria.append(NoImprovement(no_improvement))
     crit = MultipleCriteria(criteria)

@@ -44,10 +44,10 @@ def check_periodic(problem: PeriodicProblem, routes: list[PeriodicRoute], tol: f
         for a in r.accounts:
             if 0 <= a < len(problem.accounts):
                 days_of.setdefault(a, []).append(r.day)
-    for (d, r), used in per_vehicle.items():
-        rep = problem.reps[r]
+    for (d, ri), used in per_vehicle.items():
+        rep = problem.reps[ri]
         if len(used) > rep.vehicles or d in rep.days_off:
-            rep_.problems.append(f"day {d + 1}, rep {r + 1}: {len(used)} routes, {0 if d in rep.days_off else rep.vehicles} allowed")
+            rep_.problems.append(f"day {d + 1}, rep {ri + 1}: {len(used)} routes, {0 if d in rep.days_off else rep.vehicles} allowed")
     _check_frequencies(problem, days_of, rep_)
     rep_.cost += problem.distance_weight * rep_.distance + problem.duration_weight * rep_.duration
     return rep_

@@ -128,12 +128,19 @@ class CombinationSearch:
         self.load_penalty = min(max(self.load_penalty * factor, 0.05 * self.penalty), 50 * self.penalty)
         self.cost = self.p.plan_cost(self.routes) + self.load_penalty * self.excess
 
+    def _combo(self, i: int) -> Combination:
+        """The chosen combination of flexible account ``i`` (None is kept only for fixed accounts)."""
+        combo = self.chosen[i]
+        if combo is None:
+            raise ValueError(f"flexible account {i} has no chosen combination")
+        return combo
+
     def _candidates(self, state: DayRoutes) -> list[tuple[float, int, Combination]]:
         out = []
         for i in self.flexible:
             for combo in self.p.accounts[i].combinations:
                 if combo != self.chosen[i] and self.tabu.get((i, combo), -1) < self.iteration:
-                    delta = state.move_delta(i, self.chosen[i], combo)
+                    delta = state.move_delta(i, self._combo(i), combo)
                     if math.isfinite(delta):
                         out.append((delta, i, combo))
         out.sort(key=lambda m: m[0])
@@ -155,7 +162,7 @@ class CombinationSearch:
             return self._swap(state)
         pick = 0 if self.rng.random() < 0.5 else int(self.rng.integers(min(8, len(moves))))
         _, i, combo = moves[pick]
-        old = self.chosen[i]
+        old = self._combo(i)
         state.apply(i, old, combo)
         ok = self._try(state, old ^ combo, {i: combo})
         if not ok:
@@ -165,17 +172,17 @@ class CombinationSearch:
     def _swap(self, state: DayRoutes) -> bool:
         """Two nearby accounts trade combinations (day loads stay balanced where capacity is tight)."""
         a = int(self.rng.choice(self.flexible))
-        pa, ca = self.p.accounts[a], self.chosen[a]
+        pa, ca = self.p.accounts[a], self._combo(a)
         loc = pa.location
         partners = [b for b in self.flexible if self.chosen[b] != ca and self.chosen[b] in pa.combinations
                     and ca in self.p.accounts[b].combinations]
         partners.sort(key=lambda b: self.p.distance[loc, self.p.accounts[b].location])
         if not partners:
             return False
-        scored = [(state.move_delta(a, ca, self.chosen[b]) + state.move_delta(b, self.chosen[b], ca), b)
+        scored = [(state.move_delta(a, ca, self._combo(b)) + state.move_delta(b, self._combo(b), ca), b)
                   for b in partners[:SWAP_PARTNERS]]
         _, b = min(scored)
-        cb = self.chosen[b]
+        cb = self._combo(b)
         state.apply(a, ca, cb)
         state.apply(b, cb, ca)
         return self._try(state, ca ^ cb, {a: cb, b: ca})
@@ -186,7 +193,7 @@ class CombinationSearch:
         near = sorted(self.flexible, key=lambda i: self.p.distance[loc, self.p.accounts[i].location])
         group = near[:int(self.rng.integers(1, min(RUIN_MAX, len(self.flexible)) + 1))]
         for i in group:
-            state.apply(i, self.chosen[i], frozenset())
+            state.apply(i, self._combo(i), frozenset())
         changes, days = {}, set()
         for i in self.rng.permutation(group):
             combos = self.p.accounts[i].combinations
@@ -194,7 +201,7 @@ class CombinationSearch:
             combo = combos[int(np.argmin(deltas))]
             state.apply(int(i), frozenset(), combo)
             changes[int(i)] = combo
-            days |= self.chosen[i] ^ combo
+            days |= self._combo(int(i)) ^ combo
         return bool(days) and self._try(state, days, changes)
 
     def _try(self, state: DayRoutes, days: set[int] | frozenset[int], changes: dict[int, Combination]) -> bool:

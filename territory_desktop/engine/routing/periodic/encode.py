@@ -32,6 +32,7 @@ from pyvrp.search import OPERATORS, LocalSearch, PerturbationManager, Perturbati
 from pyvrp.stop import MaxRuntime, MultipleCriteria
 
 from ....models import StopFlag
+from ..pyvrp_backend import pyvrp_matrix
 from .problem import Combination, PeriodicProblem, PeriodicRoute
 
 SCALE = 1000
@@ -108,7 +109,10 @@ def encode(problem: PeriodicProblem, chosen: list[Combination | None], relaxed: 
     h = _day_span(problem)
     ud, uu, ws = _weights(problem)
     ls = _load_scale(problem)
-    clients, groups, owner, owner_days = [], [], [], []
+    clients: list[Client] = []
+    groups: list[ClientGroup] = []
+    owner: list[int] = []
+    owner_days: list[frozenset[int]] = []
     for i, a in enumerate(problem.accounts):
         for slots in _client_slots(problem, i, chosen[i], relaxed):
             grouped = len(slots) > 1
@@ -133,7 +137,8 @@ def encode(problem: PeriodicProblem, chosen: list[Combination | None], relaxed: 
     dist = np.round(problem.distance * SCALE).astype(np.int64)
     dur = np.ceil(problem.duration * SCALE - 1e-6).astype(np.int64)
     data = ProblemData(locations=locations, clients=clients, depots=depots, vehicle_types=vtypes,
-                       distance_matrices=[dist], duration_matrices=[dur], groups=groups)
+                       distance_matrices=[pyvrp_matrix(dist)], duration_matrices=[pyvrp_matrix(dur)],
+                       groups=groups)
     return Encoding(data, owner, owner_days, vmap, float(SCALE * ws), ls)
 
 
@@ -160,7 +165,8 @@ def _vehicle(rep, day, d: int, h: int, ls: int, ud: int, uu: int, depot: int, na
 
 def decode(enc: Encoding, solution: Solution) -> list[PeriodicRoute]:
     """PyVRP routes as (day, rep, vehicle number, account indices)."""
-    out, count = [], {}
+    out: list[PeriodicRoute] = []
+    count: dict[tuple[int, int], int] = {}
     for route in solution.routes():
         day, rep = enc.vehicle_day_rep[route.vehicle_type()]
         k = count.get((day, rep), 0)

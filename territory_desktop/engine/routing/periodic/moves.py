@@ -126,7 +126,8 @@ class DayRoutes:
         return frozenset(d for d, rs in self.by_day.items() for r in rs if acc in r.accounts)
 
     def routes(self) -> list[PeriodicRoute]:
-        out, count = [], {}
+        out: list[PeriodicRoute] = []
+        count: dict[tuple[int, int], int] = {}
         for d in sorted(self.by_day):
             for r in self.by_day[d]:
                 if r.accounts:

@@ -36,8 +36,9 @@ def initial_combinations(problem: PeriodicProblem, rng: np.random.Generator) -> 
     for i in sorted(flexible, key=lambda i: -weight[i]):
         combos = problem.accounts[i].combinations
         scores = [sum(load[d] for d in c) + 1e-6 * rng.random() for c in combos]
-        chosen[i] = combos[int(np.argmin(scores))]
-        load[list(chosen[i])] += weight[i]
+        best = combos[int(np.argmin(scores))]
+        chosen[i] = best
+        load[list(best)] += weight[i]
     return chosen
 
 
