@@ -16,8 +16,11 @@ import numpy as np
 
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
+from .anytime import Plan
 from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
+from .improve import Improvement, ImproveSettings, ObjectiveFactory, improve
+from .objectives import Objective
 from .phases import balance
 from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
 from .search import Search, SearchParams
@@ -45,6 +48,10 @@ class BalanceResult:
     homes: np.ndarray
     mode: BalanceMode = BalanceMode.BUILD
     failure: str | None = None
+    objective: str = "compact"
+    objective_value: float | None = None  # cut edges, largest diameter or weighted travel of the plan
+    stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" (None: not run)
+    steps: int = 0  # anytime recombination steps
 
 
 def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
@@ -135,13 +142,16 @@ def _off_balance(p: BalanceProblem, s: Search, what: str, seconds: float) -> str
 
 
 def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMode, strict: bool,
-            what: str) -> BalanceResult:
+            what: str, imp: Improvement | None = None) -> BalanceResult:
     """The result of a search; its ``failure`` names the cause when it misses the request, and with
     ``strict`` that is raised as an InfeasibleError carrying the result."""
     seconds = time.perf_counter() - t0
     balanced = s.within()
     failure = _too_far(p, s, what) if balanced else _off_balance(p, s, what, seconds)
     res = BalanceResult(s.labels(), seed, failure is None, seconds, s.moves, s.homes.copy(), mode, failure)
+    if imp is not None:
+        res.objective, res.objective_value = str(imp.objective), imp.value
+        res.stopped, res.steps = imp.stopped, imp.steps
     if strict and failure is not None:
         raise InfeasibleError[BalanceResult](failure, result=res)
     return res
@@ -242,9 +252,41 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
     pin, pin_to = _pins(b, labels, every_home=grown)
     labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
     labels = _fill_empty(labels, p, b.adj, b.w)
+    return _search_for(b, labels, pin)
+
+
+def _search_for(b: _Build, labels: np.ndarray, pin: np.ndarray) -> Search:
+    p = b.p
     homes = np.asarray(p.homes, float) if b.fixed else _centres(labels, p.xy, b.cw, p.k)
     return Search(labels, b.adj, SearchParams(p.weights, p.tolerance, p.xy, p.k, pin, homes, b.fixed, b.cw,
                                               p.max_distance))
+
+
+def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | None,
+             progress: Progress) -> tuple[Search, Improvement | None]:
+    """The anytime search (:mod:`.improve`) from the plan of ``s``; skipped with a maximum distance
+    (recombination does not see it)."""
+    p = b.p
+    if p.max_distance is not None or time.perf_counter() >= deadline:
+        return s, None
+    labels = s.labels()
+    pin, pin_to = _pins(b, labels, every_home=False)
+    plan = Plan(p.weights, p.tolerance, p.k, p.adjacency, b.adj, labels, np.where(pin, pin_to, -1))
+    factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w)
+    settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
+                               stall=max(300, 6 * p.k), seed=run.seed,
+                               exact_sets=200_000 if run.use_time_limit else 20_000)
+    imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m))
+    return _search_for(b, imp.labels, pin), imp
+
+
+@dataclass
+class _Run:
+    """How a from-scratch build searches after its first balanced plan."""
+
+    objective: Objective = Objective.COMPACT
+    use_time_limit: bool = False
+    seed: int = 0
 
 
 def _homes_outside(b: _Build, s: Search) -> int:
@@ -253,9 +295,15 @@ def _homes_outside(b: _Build, s: Search) -> int:
 
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
-                        strict: bool = True, max_attempts: int = 50) -> BalanceResult:
+                        strict: bool = True, max_attempts: int = 50, objective: str = "compact",
+                        use_time_limit: bool = False) -> BalanceResult:
     """Build k contiguous, balanced, compact territories from scratch (locked units stay put; with
     ``p.homes`` each territory keeps the unit of its home).
+
+    After the first plan an anytime search (:mod:`.improve`) recombines pairs of territories to lower
+    ``objective`` ("compact": cut edges, "diameter", "travel"; on ``p.edge_lengths``) within the whole
+    tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
+    runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
@@ -270,6 +318,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
+    share = 0.3 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
     best_key = (np.inf, 0)
     attempt = 0
@@ -286,15 +335,16 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
             best, best_key = s, key
         # with homes, a balanced plan with a rep outside their territory is worth another attempt
         done = ok and best_key[1] == 0
-        if done or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
+        if done or time.perf_counter() > t0 + time_limit * share or attempt >= max_attempts:
             break
     s = best
     progress(0.8, "improving compactness")
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
-        balance(s, deadline, stop)
+        balance(s, t0 + time_limit * (share + 0.1), stop)
+    s, imp = _anytime(b, s, _Run(Objective(objective), use_time_limit, seed), deadline, stop, progress)
     progress(1.0, "done")
-    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories")
+    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories", imp)
 
 
 def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int | None = None,

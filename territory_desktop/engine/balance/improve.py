@@ -1,0 +1,220 @@
+"""The anytime loop: repair the balance, then improve the chosen objective until a deadline or a stall.
+
+:func:`improve` drives the moves of :mod:`.anytime` on one plan and returns the best plan seen (a
+balanced plan always beats an unbalanced one; among unbalanced plans the smaller violation wins).
+With a time limit the search anneals (the temperature falls linearly to 0 at the deadline) and goes
+back to the best plan after a long run without improvement; with ``until_stall`` it is greedy
+(equal-energy moves are accepted, so it drifts along plateaus) and stops after ``stall`` steps
+without a better plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...models.progress import Progress, StopFlag, no_progress
+from .anytime import (
+    Pair,
+    Plan,
+    accept,
+    apply_cut,
+    best_objective_cut,
+    best_repair_cut,
+    local_search,
+    random_pair,
+    repair_moves,
+    side_mask,
+    spanning_tree,
+    touching,
+)
+from .exact import MAX_UNION, exact_split
+from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
+
+OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
+                   Objective.TRAVEL: "weighted travel"}
+
+
+@dataclass
+class Improvement:
+    """The best plan of an anytime search and how the search ended.
+
+    ``stopped``: "time limit", "stalled" (no better plan in the last steps) or "balanced" (a plain
+    repair run); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
+
+    labels: np.ndarray
+    balanced: bool
+    value: float
+    max_deviation: float
+    steps: int
+    accepted: int
+    stopped: str
+    objective: Objective
+
+
+@dataclass
+class ImproveSettings:
+    objective: Objective = Objective.COMPACT
+    deadline: float = 0.0  # perf_counter seconds
+    until_stall: bool = True
+    stall: int = 300  # steps without a better plan before a stall stop
+    restart: int = 3000  # with a time limit: back to the best plan after this many steps without one
+    exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
+    seed: int = 0
+
+
+class ObjectiveFactory:
+    """Builds the objective for a plan, keeping the shortest paths it needs across restarts."""
+
+    def __init__(self, kind: Objective, adjacency: sp.csr_matrix, xy: np.ndarray | None,
+                 lengths: sp.spmatrix | None, home_units: np.ndarray | None, w: np.ndarray) -> None:
+        self.kind = Objective(kind)
+        self.adjacency, self.xy, self.w = adjacency, xy, w
+        self.home_units = home_units
+        self.lengths = None if self.kind == Objective.COMPACT else edge_length_matrix(adjacency, xy, lengths)
+        self.dist = all_pairs(self.lengths) if self.kind == Objective.DIAMETER else None
+
+    def __call__(self, plan: Plan):
+        if self.kind == Objective.DIAMETER:
+            return Diameter(plan.lab, plan.k, self.dist)
+        if self.kind == Objective.TRAVEL:
+            if self.home_units is None:
+                self.home_units = centre_units(plan, self.xy, self.w)
+            return Travel(plan.lab, self.lengths, self.home_units, self.w)
+        return CutEdges(plan.lab, plan.er, plan.ec)
+
+
+def centre_units(plan: Plan, xy: np.ndarray | None, w: np.ndarray) -> np.ndarray:
+    """(k,) per territory the member nearest its weighted centre (the first member without coordinates)."""
+    out = np.zeros(plan.k, np.int64)
+    for t in range(plan.k):
+        mem = plan.members(t)
+        if xy is None:
+            out[t] = mem[0]
+            continue
+        ww = w[mem] + 1e-12
+        c = (xy[mem] * ww[:, None]).sum(0) / ww.sum()
+        out[t] = mem[int(np.argmin(((xy[mem] - c) ** 2).sum(1)))]
+    return out
+
+
+def _repair_step(plan: Plan, obj, rng: np.random.Generator, limit: int) -> bool:
+    """Merge a violating territory with a neighbour and split it where the violation is least."""
+    v = plan.viol(plan.loads)
+    a = int(rng.choice(plan.k, p=v / v.sum()))
+    b = touching(plan, a, rng)
+    if b is None:
+        return False
+    pair = Pair(plan, a, b)
+    exact = exact_split(plan, pair, obj, limit)
+    if exact is not None:
+        _apply(plan, pair, obj, exact)
+        return True
+    tree = spanning_tree(plan, pair, rng)
+    cut = None if tree is None else best_repair_cut(plan, tree, rng)
+    if cut is None or cut[2] > v[a] + v[b] + 1e-12:
+        return False
+    side = side_mask(tree, cut[0])
+    energy, payload = obj.split(pair, side, cut[1])
+    apply_cut(plan, pair, side, cut[1])
+    obj.apply_split(pair, side, cut[1], payload, energy)
+    repair_moves(plan, obj, a, b)
+    return True
+
+
+def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | None:
+    """A pair to recombine: half of the time (diameter) the largest territory and a neighbour."""
+    if isinstance(obj, Diameter) and rng.random() < 0.5:
+        a = int(np.argmax(obj.d + rng.random(plan.k) * 1e-9))
+        b = touching(plan, a, rng)
+        return None if b is None else (a, b)
+    return random_pair(plan, rng)
+
+
+def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, tried: set,
+                  limit: int) -> bool:
+    ab = _pick_pair(plan, obj, rng)
+    if ab is None:
+        return False
+    pair = Pair(plan, *ab)
+    best = _exact_once(plan, pair, obj, tried, limit)
+    if best is None:
+        tree = spanning_tree(plan, pair, rng)
+        best = None if tree is None else best_objective_cut(plan, pair, tree, obj, rng)
+    if best is None or not accept(best[0] - obj.energy, temperature, rng):
+        return False
+    _apply(plan, pair, obj, best)
+    local_search(plan, obj, list(ab))
+    return True
+
+
+def _exact_once(plan: Plan, pair: Pair, obj, tried: set, limit: int) -> tuple | None:
+    """The exact split of a small pair, once per union of units (None after that, or when large)."""
+    if len(pair.nodes) > MAX_UNION:
+        return None
+    key = hash(pair.nodes.tobytes())
+    if key in tried:
+        return None
+    tried.add(key)
+    return exact_split(plan, pair, obj, limit)
+
+
+def _apply(plan: Plan, pair: Pair, obj, split: tuple) -> None:
+    energy, side, to_a, payload = split
+    apply_cut(plan, pair, side, to_a)
+    obj.apply_split(pair, side, to_a, payload, energy)
+
+
+def _key(plan: Plan, obj) -> tuple[float, float, float]:
+    return (plan.violation(), obj.value(), obj.energy)
+
+
+def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, stop: StopFlag | None = None,
+            progress: Progress = no_progress) -> Improvement:
+    """Run the anytime search on ``plan`` (changed in place) and return the best plan seen."""
+    rng = np.random.default_rng(settings.seed)
+    obj = factory(plan)
+    t0 = time.perf_counter()
+    span = max(settings.deadline - t0, 1e-9)
+    best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
+    steps = accepted = 0
+    tried: set[int] = set()  # unions already split exactly
+    stopped, last_report = "time limit", t0
+    while True:
+        now = time.perf_counter()
+        if now >= settings.deadline:
+            break
+        if settings.until_stall and best_key[0] <= 0 and steps - best_step > settings.stall:
+            stopped = "stalled"
+            break
+        if stop is not None and steps % 8 == 0:
+            stop.check()
+        if plan.violation() > 0:
+            ok = _repair_step(plan, obj, rng, settings.exact_sets)
+        else:
+            temp = 0.0 if settings.until_stall else obj.temperature() * max(0.0, 1 - (now - t0) / span)
+            ok = _improve_step(plan, obj, rng, temp, tried, settings.exact_sets)
+        steps += 1
+        accepted += ok
+        key = _key(plan, obj)
+        if key < best_key:
+            best_key, best_lab, best_step = key, plan.lab.copy(), steps
+        elif not settings.until_stall and steps - best_step > settings.restart:
+            plan.reset(best_lab)
+            obj = factory(plan)
+            best_step = steps
+        if now - last_report > 0.5:
+            last_report = now
+            progress(min((now - t0) / span, 1.0), _progress_text(factory.kind, best_key))
+    plan.reset(best_lab)
+    return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
+                       factory.kind)
+
+
+def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:
+    if key[0] > 0:
+        return f"balancing: violation {key[0]:.3g} tolerances"
+    return f"best {OBJECTIVE_WORDS[kind]} so far: {key[1]:,.4g}"
