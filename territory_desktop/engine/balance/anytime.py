@@ -58,6 +58,12 @@ class Plan:
         over = np.maximum(loads - self.hi, 0) + np.maximum(self.lo - loads, 0)
         return (over / self.scale).sum(-1)
 
+    def spread(self, loads: np.ndarray) -> np.ndarray:
+        """Per row: the violation plus 1 % of the squared deviations from the mean (in tolerances), so
+        that among equally violated splits the one nearer the mean wins: slack diffuses to neighbours."""
+        dev = (loads - self.targets) / self.scale
+        return self.viol(loads) + 0.01 * (dev * dev).sum(-1)
+
     def violation(self) -> float:
         return float(self.viol(self.loads).sum())
 
@@ -168,18 +174,17 @@ def _orientations(tree: Tree, m: int) -> tuple[np.ndarray, np.ndarray]:
     return to_a, to_b
 
 
-def best_repair_cut(plan: Plan, tree: Tree, rng: np.random.Generator) -> tuple[int, bool, float] | None:
-    """The cut leaving the least violation in the two halves: (v, subtree goes to a, violation)."""
+def repair_cuts(plan: Plan, tree: Tree, rng: np.random.Generator, count: int = 3) -> list[tuple[int, bool, float]]:
+    """The ``count`` cuts leaving the least violation in the two halves, best first:
+    (v, subtree goes to a, violation)."""
     m = plan.W.shape[1]
     to_a, to_b = _orientations(tree, m)
     ok = to_a | to_b
-    if not ok.any():
-        return None
     loads = tree.sums[:, :m]
-    v_all = plan.viol(loads) + plan.viol(tree.total[:m] - loads)
+    v_all = plan.spread(loads) + plan.spread(tree.total[:m] - loads)
     score = np.where(ok, v_all + rng.random(len(v_all)) * 1e-9, np.inf)
-    v = int(np.argmin(score))
-    return v, bool(to_a[v]), float(v_all[v])
+    order = np.argsort(score)[:count]
+    return [(int(v), bool(to_a[v]), float(v_all[v])) for v in order.tolist() if np.isfinite(score[v])]
 
 
 def balanced_cuts(plan: Plan, tree: Tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,64 +272,68 @@ def accept(delta: float, temperature: float, rng: np.random.Generator) -> bool:
 
 
 def _pair_viol(plan: Plan, a: int, b: int) -> float:
-    return float(plan.viol(plan.loads[[a, b]]).sum())
-
-
-def _shift(plan: Plan, obj, u: int, a: int, c: int) -> None:
-    """Move u from a to c in the plan and the objective (no checks)."""
-    energy, payload = obj.move(plan, u, a, c)
-    plan.move(u, a, c)
-    obj.apply_move(plan, u, a, c, payload, energy)
+    return float(plan.spread(plan.loads[[a, b]]).sum())
 
 
 def _connected_move(plan: Plan, u: int, a: int) -> bool:
     return plan.pin[u] < 0 and connected_without(plan.adj, plan.labl, u, a, int(plan.size[a]))
 
 
-def repair_moves(plan: Plan, obj, a: int, b: int, max_swaps: int = 400) -> bool:
+def repair_moves(plan: Plan, a: int, b: int, max_swaps: int = 3000) -> bool:
     """Lower the violation of the pair a, b by one-unit moves between them, then by swaps of one unit
-    of each (tried on at most ``max_swaps`` pairs); True when something changed."""
+    of each (tried on at most ``max_swaps`` pairs); True when something changed. The objective is not
+    kept up to date (rebuild it once the plan is balanced)."""
     changed = False
     for _ in range(50):
         v0 = _pair_viol(plan, a, b)
-        if v0 <= 0 or not (_best_single(plan, obj, a, b, v0) or _best_swap(plan, obj, a, b, v0, max_swaps)):
+        if not (_best_single(plan, a, b, v0) or _best_swap(plan, a, b, v0, max_swaps)):
             break
         changed = True
     return changed
 
 
-def _best_single(plan: Plan, obj, a: int, b: int, v0: float) -> bool:
+def _best_single(plan: Plan, a: int, b: int, v0: float) -> bool:
     for x, y in ((a, b), (b, a)):
         for u in plan.boundary(x):
             if not any(plan.labl[v] == y for v in plan.adj[u]) or not _connected_move(plan, u, x):
                 continue
             plan.move(u, x, y)
-            better = _pair_viol(plan, a, b) < v0 - 1e-12
-            plan.move(u, y, x)
-            if better:
-                _shift(plan, obj, u, x, y)
+            if _pair_viol(plan, a, b) < v0 - 1e-12:
                 return True
+            plan.move(u, y, x)
     return False
 
 
-def _best_swap(plan: Plan, obj, a: int, b: int, v0: float, max_swaps: int) -> bool:
-    """The first swap (u of a to b, then w of b to a) that keeps both connected and lowers the violation."""
-    us = [u for u in plan.boundary(a) if _connected_move(plan, u, a)]
+def _direction(plan: Plan, a: int, b: int) -> np.ndarray:
+    """Per measure +1 where a is heavier than it should be relative to b, -1 where lighter, in tolerances."""
+    over = (plan.loads[a] - plan.loads[b]) / plan.scale
+    return np.sign(np.where(np.abs(over) > 1e-9, over, 0.0))
+
+
+def _by_use(plan: Plan, units: list[int], direction: np.ndarray) -> list[int]:
+    """Units sorted by how much moving them along ``direction`` helps (largest first)."""
+    if not units:
+        return []
+    score = (plan.W[units] / plan.scale) @ direction
+    return [units[i] for i in np.argsort(-score, kind="stable")]
+
+
+def _best_swap(plan: Plan, a: int, b: int, v0: float, max_swaps: int) -> bool:
+    """The first swap (u of a to b, then w of b to a) that keeps both connected and lowers the violation;
+    the units whose measures push the pair towards balance most are tried first."""
+    d = _direction(plan, a, b)
+    us = _by_use(plan, [u for u in plan.boundary(a) if any(plan.labl[v] == b for v in plan.adj[u])
+                        and _connected_move(plan, u, a)], d)
+    ws_all = _by_use(plan, plan.boundary(b), -d)
     tried = 0
     for u in us:
-        if not any(plan.labl[v] == b for v in plan.adj[u]):
-            continue
         plan.move(u, a, b)
-        for w in plan.boundary(b):
+        for w in ws_all:
             tried += 1
             if w == u or not any(plan.labl[v] == a for v in plan.adj[w]) or not _connected_move(plan, w, b):
                 continue
             plan.move(w, b, a)
             if _pair_viol(plan, a, b) < v0 - 1e-12:
-                plan.move(w, a, b)
-                plan.move(u, b, a)
-                _shift(plan, obj, u, a, b)
-                _shift(plan, obj, w, b, a)
                 return True
             plan.move(w, a, b)
         plan.move(u, b, a)

@@ -72,7 +72,7 @@ class _Split:
                 self.best = (energy, side, to_a, payload)
 
     def run(self) -> None:
-        root = int(np.argmax(self.plan.W[self.pair.nodes].sum(1) / np.maximum(self.total, 1e-300)))
+        root = int(np.argmax((self.plan.W[self.pair.nodes] / np.maximum(self.total, 1e-300)).sum(1)))
         m = len(self.hi)
         # a branch's S can only grow into the units not excluded from it: prune when that cannot reach low
         reach = [float(x) for x in self.total]

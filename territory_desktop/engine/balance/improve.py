@@ -23,9 +23,9 @@ from .anytime import (
     accept,
     apply_cut,
     best_objective_cut,
-    best_repair_cut,
     local_search,
     random_pair,
+    repair_cuts,
     repair_moves,
     side_mask,
     spanning_tree,
@@ -33,6 +33,9 @@ from .anytime import (
 )
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
+
+#: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
+REPAIR_TEMPERATURE = 0.05
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -42,8 +45,8 @@ OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest 
 class Improvement:
     """The best plan of an anytime search and how the search ended.
 
-    ``stopped``: "time limit", "stalled" (no better plan in the last steps) or "balanced" (a plain
-    repair run); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
+    ``stopped``: "time limit", "stalled" (no better plan in the last steps) or "stopped" (the
+    ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
 
     labels: np.ndarray
     balanced: bool
@@ -61,6 +64,7 @@ class ImproveSettings:
     deadline: float = 0.0  # perf_counter seconds
     until_stall: bool = True
     stall: int = 300  # steps without a better plan before a stall stop
+    stall_deadline: float = float("inf")  # with until_stall: a balanced search stops here at the latest
     restart: int = 3000  # with a time limit: back to the best plan after this many steps without one
     exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
     seed: int = 0
@@ -101,28 +105,48 @@ def centre_units(plan: Plan, xy: np.ndarray | None, w: np.ndarray) -> np.ndarray
     return out
 
 
-def _repair_step(plan: Plan, obj, rng: np.random.Generator, limit: int) -> bool:
-    """Merge a violating territory with a neighbour and split it where the violation is least."""
-    v = plan.viol(plan.loads)
-    a = int(rng.choice(plan.k, p=v / v.sum()))
+def _repair_step(plan: Plan, rng: np.random.Generator, limit: int) -> bool:
+    """Merge a violating territory with a neighbour and split it where the violation is least (an exact
+    split of a small pair, else the best cut of a random spanning tree followed by one-unit moves and
+    swaps); undone when the pair ends more violated. The objective is rebuilt once balanced."""
+    v = plan.spread(plan.loads)
+    viol = plan.viol(plan.loads)
+    weight = viol if rng.random() < 0.5 else v  # a violating territory, or one far from the mean
+    a = int(rng.choice(plan.k, p=weight / weight.sum()))
     b = touching(plan, a, rng)
     if b is None:
         return False
     pair = Pair(plan, a, b)
-    exact = exact_split(plan, pair, obj, limit)
+    exact = exact_split(plan, pair, _NoObjective(), limit)
     if exact is not None:
-        _apply(plan, pair, obj, exact)
+        apply_cut(plan, pair, exact[1], exact[2])
         return True
     tree = spanning_tree(plan, pair, rng)
-    cut = None if tree is None else best_repair_cut(plan, tree, rng)
-    if cut is None or cut[2] > v[a] + v[b] + 1e-12:
+    if tree is None:
         return False
-    side = side_mask(tree, cut[0])
-    energy, payload = obj.split(pair, side, cut[1])
-    apply_cut(plan, pair, side, cut[1])
-    obj.apply_split(pair, side, cut[1], payload, energy)
-    repair_moves(plan, obj, a, b)
-    return True
+    old = v[a] + v[b]
+    mine = pair.lab_nodes == a
+    for v_cut, to_a, _ in repair_cuts(plan, tree, rng):
+        side = side_mask(tree, v_cut)
+        if np.array_equal(side, mine) or np.array_equal(side, ~mine):
+            continue  # the current split: one-unit moves from it were tried before
+        apply_cut(plan, pair, side, to_a)
+        repair_moves(plan, a, b)
+        now = plan.lab[pair.nodes] == a
+        if np.array_equal(now, mine) or np.array_equal(now, ~mine):
+            plan.relabel(pair.nodes, pair.lab_nodes)  # back where it started (or a and b swapped)
+            continue
+        if accept(float(plan.spread(plan.loads[[a, b]]).sum()) - old, REPAIR_TEMPERATURE, rng):
+            return True
+        plan.relabel(pair.nodes, pair.lab_nodes)
+    return False
+
+
+class _NoObjective:
+    """Every balanced split is as good as any other (repairs only look at the balance)."""
+
+    def split(self, ctx, side: np.ndarray, to_a: bool) -> tuple[float, object]:
+        return 0.0, None
 
 
 def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | None:
@@ -134,13 +158,12 @@ def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | N
     return random_pair(plan, rng)
 
 
-def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, tried: set,
-                  limit: int) -> bool:
+def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, exact: ExactBudget) -> bool:
     ab = _pick_pair(plan, obj, rng)
     if ab is None:
         return False
     pair = Pair(plan, *ab)
-    best = _exact_once(plan, pair, obj, tried, limit)
+    best = exact.split(plan, pair, obj)
     if best is None:
         tree = spanning_tree(plan, pair, rng)
         best = None if tree is None else best_objective_cut(plan, pair, tree, obj, rng)
@@ -151,15 +174,28 @@ def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float,
     return True
 
 
-def _exact_once(plan: Plan, pair: Pair, obj, tried: set, limit: int) -> tuple | None:
-    """The exact split of a small pair, once per union of units (None after that, or when large)."""
-    if len(pair.nodes) > MAX_UNION:
-        return None
-    key = hash(pair.nodes.tobytes())
-    if key in tried:
-        return None
-    tried.add(key)
-    return exact_split(plan, pair, obj, limit)
+class ExactBudget:
+    """Exact splits of small pairs, once per union of units, taking at most ``share`` of the time."""
+
+    def __init__(self, limit: int, share: float = 0.25) -> None:
+        self.limit, self.share = limit, share
+        self.tried: set[int] = set()
+        self.spent = 0.0
+        self.t0 = time.perf_counter()
+
+    def split(self, plan: Plan, pair: Pair, obj) -> tuple | None:
+        if len(pair.nodes) > MAX_UNION:
+            return None
+        now = time.perf_counter()
+        if self.spent > self.share * (now - self.t0):
+            return None
+        key = hash(pair.nodes.tobytes())
+        if key in self.tried:
+            return None
+        self.tried.add(key)
+        out = exact_split(plan, pair, obj, self.limit)
+        self.spent += time.perf_counter() - now
+        return out
 
 
 def _apply(plan: Plan, pair: Pair, obj, split: tuple) -> None:
@@ -173,30 +209,37 @@ def _key(plan: Plan, obj) -> tuple[float, float, float]:
 
 
 def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, stop: StopFlag | None = None,
-            progress: Progress = no_progress) -> Improvement:
-    """Run the anytime search on ``plan`` (changed in place) and return the best plan seen."""
+            progress: Progress = no_progress, finish: StopFlag | None = None) -> Improvement:
+    """Run the anytime search on ``plan`` (changed in place) and return the best plan seen. ``stop``
+    cancels (raises CancelledError); ``finish`` ends the search early with the best plan so far."""
     rng = np.random.default_rng(settings.seed)
     obj = factory(plan)
     t0 = time.perf_counter()
     span = max(settings.deadline - t0, 1e-9)
     best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
     steps = accepted = 0
-    tried: set[int] = set()  # unions already split exactly
+    exact = ExactBudget(settings.exact_sets)
     stopped, last_report = "time limit", t0
     while True:
         now = time.perf_counter()
         if now >= settings.deadline:
             break
-        if settings.until_stall and best_key[0] <= 0 and steps - best_step > settings.stall:
+        if settings.until_stall and best_key[0] <= 0 and (steps - best_step > settings.stall
+                                                           or now >= settings.stall_deadline):
             stopped = "stalled"
+            break
+        if finish is not None and finish.is_set():
+            stopped = "stopped"
             break
         if stop is not None and steps % 8 == 0:
             stop.check()
         if plan.violation() > 0:
-            ok = _repair_step(plan, obj, rng, settings.exact_sets)
+            ok = _repair_step(plan, rng, settings.exact_sets)
+            if ok and plan.violation() <= 0:
+                obj = factory(plan)
         else:
             temp = 0.0 if settings.until_stall else obj.temperature() * max(0.0, 1 - (now - t0) / span)
-            ok = _improve_step(plan, obj, rng, temp, tried, settings.exact_sets)
+            ok = _improve_step(plan, obj, rng, temp, exact)
         steps += 1
         accepted += ok
         key = _key(plan, obj)

@@ -25,6 +25,11 @@ from .phases import balance
 from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
 from .search import Search, SearchParams
 
+#: without a time limit, a balanced plan's improvement stops when it stalls and at the latest after this
+#: share of the time the first plan took (at least STALL_MIN_SECONDS): a plain run stays as fast as before
+STALL_SHARE = 0.1
+STALL_MIN_SECONDS = 0.05
+
 
 class BalanceMode(StrEnum):
     """What a balancing run does: build from scratch, rebalance a plan under a disruption cap, or only
@@ -273,11 +278,14 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
     pin, pin_to = _pins(b, labels, every_home=False)
     plan = Plan(p.weights, p.tolerance, p.k, p.adjacency, b.adj, labels, np.where(pin, pin_to, -1))
     factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w)
+    now = time.perf_counter()
     settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
-                               stall=max(300, 6 * p.k), seed=run.seed,
-                               exact_sets=200_000 if run.use_time_limit else 20_000)
-    imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m))
-    return _search_for(b, imp.labels, pin), imp
+                               stall=max(300, 6 * p.k), seed=run.seed, exact_sets=20_000,
+                               stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)))
+    imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m), run.finish)
+    out = _search_for(b, imp.labels, pin)
+    out.moves = s.moves + int((imp.labels != labels).sum())  # units whose territory the search changed
+    return out, imp
 
 
 @dataclass
@@ -287,6 +295,8 @@ class _Run:
     objective: Objective = Objective.COMPACT
     use_time_limit: bool = False
     seed: int = 0
+    finish: StopFlag | None = None
+    t0: float = 0.0  # perf_counter at the start of the build
 
 
 def _homes_outside(b: _Build, s: Search) -> int:
@@ -296,14 +306,15 @@ def _homes_outside(b: _Build, s: Search) -> int:
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
                         strict: bool = True, max_attempts: int = 50, objective: str = "compact",
-                        use_time_limit: bool = False) -> BalanceResult:
+                        use_time_limit: bool = False, finish: StopFlag | None = None) -> BalanceResult:
     """Build k contiguous, balanced, compact territories from scratch (locked units stay put; with
     ``p.homes`` each territory keeps the unit of its home).
 
     After the first plan an anytime search (:mod:`.improve`) recombines pairs of territories to lower
     ``objective`` ("compact": cut edges, "diameter", "travel"; on ``p.edge_lengths``) within the whole
     tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
-    runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``).
+    runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``);
+    setting ``finish`` ends it early with the best plan so far (``stop`` cancels the whole run).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
@@ -342,7 +353,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
         balance(s, t0 + time_limit * (share + 0.1), stop)
-    s, imp = _anytime(b, s, _Run(Objective(objective), use_time_limit, seed), deadline, stop, progress)
+    s, imp = _anytime(b, s, _Run(Objective(objective), use_time_limit, seed, finish, t0), deadline, stop, progress)
     progress(1.0, "done")
     return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories", imp)
 
