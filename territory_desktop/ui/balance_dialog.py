@@ -212,9 +212,9 @@ class BalanceDialog(QDialog):
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
         self.stop_button = QPushButton("&Stop and keep the best")
         self.stop_button.setToolTip("End the search now and open the best plan found so far")
-        self.stop_button.setVisible(False)
         self.stop_button.clicked.connect(self.finish_early)
         self.buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.stop_button.setVisible(False)  # after addButton, which shows it
         self.run_button.clicked.connect(self.start_run)
         self.cancel_button.clicked.connect(self.cancel)
         return self.buttons

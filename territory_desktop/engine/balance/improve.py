@@ -33,6 +33,7 @@ from .anytime import (
 )
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
+from .problem import number
 
 #: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
 REPAIR_TEMPERATURE = 0.05
@@ -260,4 +261,4 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
 def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:
     if key[0] > 0:
         return f"balancing: violation {key[0]:.3g} tolerances"
-    return f"best {OBJECTIVE_WORDS[kind]} so far: {key[1]:,.4g}"
+    return f"best {OBJECTIVE_WORDS[kind]} so far: {number(key[1])}"
