@@ -10,6 +10,7 @@ without a better plan.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -66,7 +67,8 @@ class ImproveSettings:
     until_stall: bool = True
     stall: int = 300  # steps without a better plan before a stall stop
     stall_deadline: float = float("inf")  # with until_stall: a balanced search stops here at the latest
-    restart: int = 3000  # with a time limit: back to the best plan after this many steps without one
+    restart: int = 1000  # with a time limit: back to the best plan after this many steps without one
+    kick: int = 0  # random balanced recombinations after a restart (0: twice the territories)
     exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
     seed: int = 0
 
@@ -209,29 +211,39 @@ def _key(plan: Plan, obj) -> tuple[float, float, float]:
     return (plan.violation(), obj.value(), obj.energy)
 
 
+def _stop_reason(settings: ImproveSettings, best_key: tuple, idle: int, now: float,
+                 finish: StopFlag | None) -> str | None:
+    if now >= settings.deadline:
+        return "time limit"
+    if settings.until_stall and best_key[0] <= 0 and (idle > settings.stall or now >= settings.stall_deadline):
+        return "stalled"
+    if finish is not None and finish.is_set():
+        return "stopped"
+    return None
+
+
+def _temperature(settings: ImproveSettings, obj, now: float, t0: float, kick: int) -> float:
+    """0 when searching until a stall; infinite while kicking away from a restart; else falling linearly."""
+    if settings.until_stall:
+        return 0.0
+    if kick > 0:
+        return math.inf
+    return obj.temperature() * max(0.0, 1 - (now - t0) / max(settings.deadline - t0, 1e-9))
+
+
 def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, stop: StopFlag | None = None,
             progress: Progress = no_progress, finish: StopFlag | None = None) -> Improvement:
     """Run the anytime search on ``plan`` (changed in place) and return the best plan seen. ``stop``
-    cancels (raises CancelledError); ``finish`` ends the search early with the best plan so far."""
+    cancels (raises CancelledError); ``finish`` ends the search early with the best plan so far. With a
+    time limit, a long run without a better plan restarts from the best plan after ``kick`` random
+    balanced recombinations (an iterated local search)."""
     rng = np.random.default_rng(settings.seed)
     obj = factory(plan)
-    t0 = time.perf_counter()
-    span = max(settings.deadline - t0, 1e-9)
+    t0 = last_report = time.perf_counter()
     best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
-    steps = accepted = 0
+    steps = accepted = kick = 0
     exact = ExactBudget(settings.exact_sets)
-    stopped, last_report = "time limit", t0
-    while True:
-        now = time.perf_counter()
-        if now >= settings.deadline:
-            break
-        if settings.until_stall and best_key[0] <= 0 and (steps - best_step > settings.stall
-                                                           or now >= settings.stall_deadline):
-            stopped = "stalled"
-            break
-        if finish is not None and finish.is_set():
-            stopped = "stopped"
-            break
+    while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish)) is None:
         if stop is not None and steps % 8 == 0:
             stop.check()
         if plan.violation() > 0:
@@ -239,8 +251,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
         else:
-            temp = 0.0 if settings.until_stall else obj.temperature() * max(0.0, 1 - (now - t0) / span)
-            ok = _improve_step(plan, obj, rng, temp, exact)
+            ok = _improve_step(plan, obj, rng, _temperature(settings, obj, now, t0, kick), exact)
+            kick = max(0, kick - 1)
         steps += 1
         accepted += ok
         key = _key(plan, obj)
@@ -248,11 +260,10 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             best_key, best_lab, best_step = key, plan.lab.copy(), steps
         elif not settings.until_stall and steps - best_step > settings.restart:
             plan.reset(best_lab)
-            obj = factory(plan)
-            best_step = steps
+            obj, best_step, kick = factory(plan), steps, settings.kick or 2 * plan.k
         if now - last_report > 0.5:
             last_report = now
-            progress(min((now - t0) / span, 1.0), _progress_text(factory.kind, best_key))
+            progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0), _progress_text(factory.kind, best_key))
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind)
