@@ -242,5 +242,6 @@ def _search_line(scores: dict) -> str:
     words = {"compact": "cut edges", "diameter": "largest diameter", "travel": "weighted travel"}
     why = "improvement stalled" if scores["search_stopped"] == "stalled" else "time limit reached"
     value = scores.get("objective_value")
-    shown = "" if value is None else f"; {words.get(scores['objective'], scores['objective'])} {value:,.6g}"
+    amount = "" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+    shown = f"; {words.get(scores['objective'], scores['objective'])} {amount}" if amount else ""
     return f"search stopped: {why} after {scores['seconds']:.1f} s (objective {scores['objective']}{shown})"

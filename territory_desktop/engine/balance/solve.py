@@ -329,7 +329,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
-    share = 0.3 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
+    share = 0.5 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
     best_key = (np.inf, 0)
     attempt = 0
