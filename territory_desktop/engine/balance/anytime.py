@@ -213,6 +213,8 @@ def best_objective_cut(plan: Plan, pair: Pair, tree: Tree, obj, rng: np.random.G
                 energy, payload = obj.split(pair, side, orient)
                 if best is None or energy < best[0]:
                     best = (energy, side, orient, payload)
+                if obj.symmetric:
+                    break  # the other orientation has the same energy
     return best
 
 

@@ -55,6 +55,8 @@ def edge_length_matrix(adjacency: sp.spmatrix, xy: np.ndarray | None,
 class CutEdges:
     """Energy = number of cut edges."""
 
+    symmetric = True  # a split's energy does not depend on which half keeps which territory
+
     def __init__(self, lab: np.ndarray, er: np.ndarray, ec: np.ndarray) -> None:
         self.energy = float((lab[er] != lab[ec]).sum())
 
@@ -89,6 +91,8 @@ class CutEdges:
 
 class Diameter:
     """Per-territory diameters on all-pairs shortest paths; energy = soft maximum of them."""
+
+    symmetric = True
 
     def __init__(self, lab: np.ndarray, k: int, dist: np.ndarray) -> None:
         self.D = dist
@@ -153,6 +157,8 @@ class Diameter:
 
 class Travel:
     """Energy = sum over units of weight x shortest-path length from its territory's home unit."""
+
+    symmetric = False  # each half is measured from its own territory's home
 
     def __init__(self, lab: np.ndarray, lengths: sp.csr_matrix, homes: np.ndarray, w: np.ndarray) -> None:
         self.homes = np.asarray(homes, np.int64)
