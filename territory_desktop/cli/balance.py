@@ -18,6 +18,9 @@ from ._common import (
 
 #: the most --alternatives one run builds (each is a full balancing run of --time-limit seconds)
 MAX_ALTERNATIVES = 20
+#: seconds a plan may take at most without --time-limit (the search stops earlier when it stalls)
+DEFAULT_TIME_CAP = 60.0
+OBJECTIVE_CHOICES = ("compact", "diameter", "travel")
 PLAN_SUFFIXES = (".csv", ".xlsx")
 
 DESCRIPTION = """\
@@ -67,8 +70,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the territory's centre); more than 0 and at most 20000")
     p.add_argument("--seed", type=number_in(0, 2**31 - 1, int), default=0, metavar="N",
                    help="random seed, 0 or more; same seed, same plan (default 0)")
-    p.add_argument("--time-limit", type=number_in(0, 3600, low_open=True), default=60.0, metavar="S",
-                   help="seconds per plan, more than 0 and at most 3600 (default 60)")
+    p.add_argument("--time-limit", type=number_in(0, 3600, low_open=True), default=None, metavar="S",
+                   help="search for S seconds per plan (more than 0, at most 3600), improving the objective "
+                        f"all that time; without it the search stops when improvement stalls (at most "
+                        f"{DEFAULT_TIME_CAP:g} s)")
+    p.add_argument("--objective", choices=OBJECTIVE_CHOICES, default="compact",
+                   help="what a balanced plan minimises: compact = fewest cut edges (default), diameter = the "
+                        "largest territory diameter on the edge lengths, travel = travel from each rep's home "
+                        "(or the territory's centre)")
+    p.add_argument("--edge-lengths", metavar="road|great-circle|FILE",
+                   help="lengths between neighbouring units for diameter and travel: road (travel time on --osm "
+                        "or --osrm roads), great-circle (x 1.3 circuity), or a CSV from,to,length of unit ids "
+                        "(default: straight distance between unit centres)")
+    p.add_argument("--osm", metavar="EXTRACT.osm.pbf", help="with --edge-lengths road: the roads of this "
+                   "OpenStreetMap extract")
+    p.add_argument("--osrm", metavar="URL", help="with --edge-lengths road: an OSRM server (needs network)")
     p.add_argument("--alternatives", type=number_in(1, MAX_ALTERNATIVES, int), default=1, metavar="N",
                    help="build N plans from seeds SEED, SEED+1, ... and keep the best; all are scored in --json "
                         f"(1 to {MAX_ALTERNATIVES})")
@@ -115,9 +131,27 @@ def _options(args: argparse.Namespace, mode):
     return BalanceOptions(measures=args.weight, k=args.k, tolerance=args.tolerance,
                           tolerance_for=_tolerances_for(args), mode=mode,
                           max_moved=0.1 if args.max_moved is None else args.max_moved,
-                          moved_measure=args.moved_measure, seed=args.seed, time_limit=args.time_limit,
-                          alternatives=args.alternatives, use_rep_homes=args.rep_homes,
-                          max_distance_km=args.max_distance)
+                          moved_measure=args.moved_measure, seed=args.seed,
+                          time_limit=DEFAULT_TIME_CAP if args.time_limit is None else args.time_limit,
+                          use_time_limit=args.time_limit is not None, alternatives=args.alternatives,
+                          use_rep_homes=args.rep_homes, max_distance_km=args.max_distance,
+                          objective=args.objective, edge_lengths=args.edge_lengths,
+                          road_provider=_road_provider(args))
+
+
+def _road_provider(args: argparse.Namespace):
+    """The roads for --edge-lengths road (--osrm or --osm); refused with another --edge-lengths."""
+    if (args.osm or args.osrm) and args.edge_lengths != "road":
+        raise InvalidInputError("--osm/--osrm", ["only used with --edge-lengths road"])
+    if args.edge_lengths != "road":
+        return None
+    from ..services.routing import OSRMProvider, load_osm_graph
+
+    if args.osrm:
+        return OSRMProvider(args.osrm)
+    if args.osm:
+        return load_osm_graph(args.osm)
+    raise InvalidInputError("--edge-lengths road", ["give the roads: --osm EXTRACT.osm.pbf or --osrm URL"])
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -196,6 +230,18 @@ def _report(args: argparse.Namespace, scores: dict) -> None:
     where = f"scenario {scores['scenario']} in {args.project}" if "scenario" in scores else scores.get("out")
     print(f"{scores['territories']} territories, {bal}; {scores['cut_edges']} cut edges; "
           f"split territories {scores['split_territories']}; {scores['seconds']:.1f} s -> {where}")
+    if scores.get("search_stopped"):
+        print(_search_line(scores))
     if "disruption" in scores:
         d = scores["disruption"]
         print(f"moved {d['units_moved']} units ({d['units_moved_fraction']:.1%})")
+
+
+def _search_line(scores: dict) -> str:
+    """How the anytime search ended, in words: "search stopped: improvement stalled after 3.2 s"."""
+    words = {"compact": "cut edges", "diameter": "largest diameter", "travel": "weighted travel"}
+    why = "improvement stalled" if scores["search_stopped"] == "stalled" else "time limit reached"
+    value = scores.get("objective_value")
+    amount = "" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+    shown = f"; {words.get(scores['objective'], scores['objective'])} {amount}" if amount else ""
+    return f"search stopped: {why} after {scores['seconds']:.1f} s (objective {scores['objective']}{shown})"

@@ -24,11 +24,16 @@ from ..engine.balance import (
     balance_territories,
     rebalance_plan,
 )
+from ..engine.balance.objectives import Objective
 from ..engine.scores import PlanScores, align_labels, score_plan
+from ..engine.travel import TravelProvider
 from ..models import InfeasibleError, InvalidInputError
 from ..models.progress import Progress, StopFlag, no_progress
+from .edge_lengths import edge_lengths
 from .metrics import MEASURE_LABELS
 from .projection import project_units
+
+OBJECTIVES = tuple(str(o) for o in Objective)
 
 __all__ = ["BalanceMode", "BalanceOptions", "LayerOutcome", "PlanSummary", "Prepared", "ProblemInputs",
            "balance_layer", "prepare", "project_units", "solve"]
@@ -50,9 +55,16 @@ class BalanceOptions:
     alternatives: int = 1  # from-scratch plans from seeds seed, seed+1, ...; the best is kept
     max_distance_km: float | None = None
     use_rep_homes: bool = False
+    objective: str = "compact"  # compact | diameter | travel (engine.balance.objectives)
+    edge_lengths: str | None = None  # road | great-circle | a CSV from,to,length (services.edge_lengths)
+    use_time_limit: bool = False  # search for the whole time limit; else stop when improvement stalls
+    road_provider: TravelProvider | None = None  # the roads for edge_lengths="road"
+    finish: StopFlag | None = field(default=None, compare=False)  # set: end the search, keep the best plan
 
     def __post_init__(self) -> None:
         self.mode = BalanceMode(self.mode)
+        if self.objective not in OBJECTIVES:
+            raise InvalidInputError("--objective", [f"'{self.objective}' is not one of {', '.join(OBJECTIVES)}"])
 
 
 @dataclass(frozen=True)
@@ -67,19 +79,27 @@ class PlanSummary:
     within_tolerance: bool
     bridges: int
     failure: str | None = None  # why the plan misses the request, in words
+    objective: str = "compact"
+    objective_value: float | None = None  # cut edges, largest diameter or weighted travel
+    stopped: str | None = None  # how the anytime search ended: "time limit" or "stalled"
 
     @property
     def units_moved(self) -> int:
         return self.scores.disruption.units_moved if self.scores.disruption is not None else 0
 
     def rank_key(self) -> tuple:
-        """Best first: within tolerance, then fewest cut edges, then fewest units moved, then seed."""
-        return (not self.within_tolerance, self.scores.cut_edges, self.units_moved, self.seed)
+        """Best first: within tolerance, then fewest cut edges (the lowest objective value for diameter
+        and travel), then fewest units moved, then seed."""
+        value = self.scores.cut_edges if self.objective == "compact" or self.objective_value is None \
+            else self.objective_value
+        return (not self.within_tolerance, value, self.units_moved, self.seed)
 
     def to_json(self) -> dict:
         out = self.scores.to_json()
         out.update({"seed": self.seed, "mode": str(self.mode), "seconds": round(self.seconds, 3),
-                    "moves": self.moves, "within_tolerance": self.within_tolerance, "bridges": self.bridges})
+                    "moves": self.moves, "within_tolerance": self.within_tolerance, "bridges": self.bridges,
+                    "objective": self.objective, "objective_value": self.objective_value,
+                    "search_stopped": self.stopped})
         return out
 
 
@@ -143,6 +163,11 @@ def prepare(units: gpd.GeoDataFrame, inp: ProblemInputs, opts: BalanceOptions) -
     adj = build_adjacency(geoms)
     cent = shapely.point_on_surface(geoms)
     xy = np.column_stack([shapely.get_x(cent), shapely.get_y(cent)])
+    lengths = None
+    if opts.edge_lengths:
+        lonlat = gpd.GeoSeries(cent, crs=units.crs).to_crs(4326)
+        lengths = edge_lengths(opts.edge_lengths, inp.ids, adj.matrix, lonlat.x.to_numpy(), lonlat.y.to_numpy(),
+                               opts.road_provider)
     names = list(inp.weights.columns)
     p = BalanceProblem(adj.matrix, inp.weights.to_numpy(float), names, _tolerances(opts), xy, inp.k, inp.ids,
                        inp.locked,  # type: ignore[arg-type]  # None = no locks: BalanceProblem makes the mask
@@ -150,7 +175,7 @@ def prepare(units: gpd.GeoDataFrame, inp: ProblemInputs, opts: BalanceOptions) -
                        None if opts.max_distance_km is None else opts.max_distance_km * 1000,
                        home_units=inp.home_units, territory_names=inp.territory_names,
                        measure_units=[MEASURE_LABELS.get(m, (m, m))[1] for m in names],
-                       measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names])
+                       measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names], edge_lengths=lengths)
     return Prepared(p, adj, geoms)
 
 
@@ -164,7 +189,8 @@ def _run_once(p: BalanceProblem, opts: BalanceOptions, seed: int, progress: Prog
     if opts.mode is BalanceMode.REBALANCE:
         moved_j = None if opts.moved_measure is None else p.measure_names.index(opts.moved_measure)
         return rebalance_plan(p, opts.max_moved, moved_j, seed, opts.time_limit, progress, stop, strict=False)
-    return balance_territories(p, seed, opts.time_limit, progress, stop, strict=False)
+    return balance_territories(p, seed, opts.time_limit, progress, stop, strict=False, objective=opts.objective,
+                               use_time_limit=opts.use_time_limit, finish=opts.finish)
 
 
 def _aligned(r: BalanceResult, p: BalanceProblem, opts: BalanceOptions) -> BalanceResult:
@@ -181,7 +207,7 @@ def _summary(r: BalanceResult, prep: Prepared) -> PlanSummary:
     s = score_plan(r.labels, prep.adjacency.matrix, p.weights, p.measure_names, p.k, p.tolerance, prep.geoms,
                    p.current)
     return PlanSummary(s, r.seed, r.mode, r.seconds, r.moves, r.within_tolerance, len(prep.adjacency.bridges),
-                       r.failure)
+                       r.failure, r.objective, r.objective_value, r.stopped)
 
 
 def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress,

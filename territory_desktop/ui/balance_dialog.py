@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import InfeasibleError, Project, TerritoryError
+from ..models.progress import StopFlag
 from ..services.balancing import BalanceMode, BalanceOptions
 from ..services.scenario_balance import BalanceRun, run_project_balance
 from . import plaintext as msg
@@ -39,6 +43,11 @@ from .workers import Worker, run_job
 
 MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Accounts", False, 5.0),
             ("potential", "Potential", False, 5.0))
+OBJECTIVE_ITEMS = (("compact", "Compact: fewest cut edges"),
+                   ("diameter", "Smallest largest diameter (on the edge lengths)"),
+                   ("travel", "Shortest travel from each rep's home (or centre)"))
+LENGTH_ITEMS = (("", "Straight line between unit centres"), ("great-circle", "Great-circle x 1.3 (road detour)"),
+                ("file", "From a CSV file (from,to,length)..."))
 
 
 def reps_with_homes(project: Project) -> bool:
@@ -79,6 +88,7 @@ class BalanceDialog(QDialog):
         layout.addWidget(self._mode_box())
         layout.addWidget(self._measure_box())
         layout.addLayout(self._form())
+        layout.addWidget(self._search_box())
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self._buttons())
@@ -158,11 +168,53 @@ class BalanceDialog(QDialog):
         form.addRow("Alternatives", self.alternatives)
         return form
 
+    def _search_box(self) -> QGroupBox:
+        self.objective = QComboBox()
+        for key, label in OBJECTIVE_ITEMS:
+            self.objective.addItem(label, key)
+        self.lengths = QComboBox()
+        for key, label in LENGTH_ITEMS:
+            self.lengths.addItem(label, key)
+        self.lengths.setToolTip("Lengths between neighbouring units, for the diameter and travel objectives")
+        self.lengths_file = ""
+        self.lengths.activated.connect(self._lengths_chosen)
+        self.objective.currentIndexChanged.connect(self._objective_changed)
+        self.whole_time = QCheckBox("Search for the whole time limit (else stop when improvement stalls)")
+        box = QGroupBox("Search")
+        form = QFormLayout(box)
+        form.addRow("Objective", self.objective)
+        form.addRow("Edge lengths", self.lengths)
+        form.addRow("", self.whole_time)
+        self._objective_changed()
+        return box
+
+    def _objective_changed(self, *_args) -> None:
+        self.lengths.setEnabled(self.objective.currentData() != "compact")
+
+    def _lengths_chosen(self, index: int) -> None:
+        if self.lengths.itemData(index) != "file":
+            return
+        path = QFileDialog.getOpenFileName(self, "Edge lengths", "", "CSV (*.csv);;All files (*)")[0]
+        if path:
+            self.lengths_file = path
+            self.lengths.setItemText(index, f"From {Path(path).name}")
+        elif not self.lengths_file:
+            self.lengths.setCurrentIndex(0)
+
+    def _edge_lengths(self) -> str | None:
+        key = self.lengths.currentData() if self.lengths.isEnabled() else ""
+        return self.lengths_file if key == "file" else (key or None)
+
     def _buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton("&Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = QPushButton("Cancel")
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.stop_button = QPushButton("&Stop and keep the best")
+        self.stop_button.setToolTip("End the search now and open the best plan found so far")
+        self.stop_button.clicked.connect(self.finish_early)
+        self.buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.stop_button.setVisible(False)  # after addButton, which shows it
         self.run_button.clicked.connect(self.start_run)
         self.cancel_button.clicked.connect(self.cancel)
         return self.buttons
@@ -188,7 +240,9 @@ class BalanceDialog(QDialog):
                               max_moved=self.max_moved.value() / 100, seed=self.seed.value(),
                               time_limit=self.time_limit.value(),
                               alternatives=self.alternatives.value() if build else 1,
-                              use_rep_homes=build and self.anchor.isEnabled() and self.anchor.isChecked())
+                              use_rep_homes=build and self.anchor.isEnabled() and self.anchor.isChecked(),
+                              objective=self.objective.currentData(), edge_lengths=self._edge_lengths(),
+                              use_time_limit=self.whole_time.isChecked(), finish=StopFlag())
 
     def _project_for_run(self) -> Project:
         """The project, or a shallow copy with unlocked units when locks are to be ignored."""
@@ -215,6 +269,8 @@ class BalanceDialog(QDialog):
         self.status.setText("Balancing...")
         self.clock.start()
         self.run_button.setEnabled(False)
+        self.stop_button.setVisible(opts.mode is BalanceMode.BUILD)
+        self.stop_button.setEnabled(True)
         self.worker = run_job(lambda progress, stop: run_project_balance(project, opts, sid, progress, stop),
                               self._finished, on_failed=self._failed, on_cancelled=self._cancelled,
                               on_progress=self._progress, state=getattr(self.window_, "state", None),
@@ -229,6 +285,13 @@ class BalanceDialog(QDialog):
         else:
             self.reject()
 
+    def finish_early(self) -> None:
+        """During a from-scratch run: end the search and keep the best plan found so far."""
+        if self.worker is not None and self.opts.finish is not None:
+            self.opts.finish.set()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping: keeping the best plan so far...")
+
     def _progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
         self._message = message
@@ -242,6 +305,7 @@ class BalanceDialog(QDialog):
         self.clock.stop()
         self.worker = None
         self.run_button.setEnabled(True)
+        self.stop_button.setVisible(False)
         self.progress.setVisible(False)
 
     def _cancelled(self) -> None:

@@ -360,3 +360,45 @@ def test_apply_warns_when_a_rep_ends_outside_their_territory(qtbot, window, grid
     panel.closed.connect(outcomes.append)
     assert panel.apply() and window.undo_stack.count() == 1
     assert outcomes == [ProposalOutcome.APPLIED]
+
+
+def test_search_choices_reach_the_options(qtbot, window, tmp_path, monkeypatch):
+    """#17: objective, edge lengths (a CSV picked in a file dialog) and the whole-time search."""
+    from PySide6.QtWidgets import QFileDialog
+
+    dialog = open_balance_dialog(window)
+    assert not dialog.lengths.isEnabled()  # compact needs no lengths
+    assert dialog.options().objective == "compact" and dialog.options().edge_lengths is None
+    dialog.objective.setCurrentIndex(dialog.objective.findData("diameter"))
+    assert dialog.lengths.isEnabled()
+    csv = tmp_path / "lengths.csv"
+    csv.write_text("from,to,length\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(csv), ""))
+    index = dialog.lengths.findData("file")
+    dialog.lengths.setCurrentIndex(index)
+    dialog.lengths.activated.emit(index)
+    dialog.whole_time.setChecked(True)
+    opts = dialog.options()
+    assert (opts.objective, opts.edge_lengths, opts.use_time_limit) == ("diameter", str(csv), True)
+    assert "lengths.csv" in dialog.lengths.currentText()
+    dialog.lengths.setCurrentIndex(dialog.lengths.findData("great-circle"))
+    assert dialog.options().edge_lengths == "great-circle"
+    dialog.reject()
+
+
+def test_stop_keeps_the_best_plan_so_far(qtbot, window):
+    """#17: Stop ends a whole-time search early and opens its best plan (Cancel would keep nothing)."""
+    dialog = open_balance_dialog(window)
+    dialog.mode_build.setChecked(True)
+    dialog.whole_time.setChecked(True)
+    dialog.time_limit.setValue(600)
+    started = time.monotonic()
+    dialog.run_button.click()
+    assert dialog.stop_button.isVisible()
+    qtbot.waitUntil(lambda: "so far" in dialog._message, timeout=30000)  # the anytime search reports
+    dialog.stop_button.click()
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=30000)
+    assert time.monotonic() - started < 120
+    assert dialog.result is not None and not dialog.stop_button.isVisible()
+    summary = dialog.result.proposals[0].summary
+    assert summary.stopped == "stopped" and summary.within_tolerance

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ...models.errors import InfeasibleError, InvalidInputError
+from .graph import graph_layout
 
 
 @dataclass
@@ -23,7 +24,8 @@ class BalanceProblem:
     weights: (n, m) non-negative measures per unit (workload, accounts, potential, ...).
     measure_names: m names used in messages and scores.
     tolerance: (m,) allowed relative deviation from the mean per measure, e.g. 0.02 = +/-2%.
-    xy: (n, 2) unit centres in metres (projected CRS).
+    xy: (n, 2) unit centres in metres (projected CRS), or None: then a spectral layout of the graph
+    (:func:`.graph.graph_layout`, scaled by the edge lengths when given) stands in for them.
     k: number of territories.
     unit_names: n ids for messages.
     locked: (n,) bool; a locked unit keeps the territory given in ``current``.
@@ -35,12 +37,15 @@ class BalanceProblem:
     territory_names: k names for messages, e.g. "Kansas City (T19)" (default "territory <index>").
     measure_units: m units for amounts in messages, e.g. "h/yr" (default the measure names).
     measure_labels: m display names for messages, e.g. "Workload" (default the measure names).
+    edge_lengths: (n, n) sparse lengths (travel time or distance) on the adjacency's edges, for the
+    diameter and travel objectives (None: the distance between unit centres).
     """
 
     adjacency: sp.csr_matrix
     weights: np.ndarray
     measure_names: list[str]
     tolerance: np.ndarray
+    # None is accepted (a spectral layout of the graph stands in): never None after __init__
     xy: np.ndarray
     k: int
     unit_names: list[str] = field(default_factory=list)
@@ -53,6 +58,7 @@ class BalanceProblem:
     territory_names: list[str] = field(default_factory=list)
     measure_units: list[str] = field(default_factory=list)
     measure_labels: list[str] = field(default_factory=list)
+    edge_lengths: sp.spmatrix | None = None
 
     def __post_init__(self) -> None:
         self.weights = np.asarray(self.weights, dtype=float)
@@ -60,8 +66,10 @@ class BalanceProblem:
             self.weights = self.weights[:, None]
         self.tolerance = np.broadcast_to(np.asarray(self.tolerance, dtype=float),
                                          (self.weights.shape[1],)).copy()
-        self.xy = np.asarray(self.xy, dtype=float)
         self.adjacency = sp.csr_matrix(self.adjacency)
+        if self.xy is None and self.adjacency.shape[0] == self.weights.shape[0]:
+            self.xy = graph_layout(self.adjacency, self.edge_lengths)
+        self.xy = np.asarray(self.xy, dtype=float)
         n = self.n
         if not self.unit_names:
             self.unit_names = [str(i) for i in range(n)]

@@ -18,11 +18,19 @@ import numpy as np
 from ...models.errors import InfeasibleError
 from ...models.progress import Progress, StopFlag, no_progress
 from .anchored import anchored_start
+from .anytime import Plan
 from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
+from .improve import Improvement, ImproveSettings, ObjectiveFactory, improve
+from .objectives import Objective
 from .phases import balance
 from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
 from .search import Search, SearchParams
+
+#: without a time limit, a balanced plan's improvement stops when it stalls and at the latest after this
+#: share of the time the first plan took (at least STALL_MIN_SECONDS): a plain run stays as fast as before
+STALL_SHARE = 0.1
+STALL_MIN_SECONDS = 0.05
 
 
 class BalanceMode(StrEnum):
@@ -47,6 +55,10 @@ class BalanceResult:
     homes: np.ndarray
     mode: BalanceMode = BalanceMode.BUILD
     failure: str | None = None
+    objective: str = "compact"
+    objective_value: float | None = None  # cut edges, largest diameter or weighted travel of the plan
+    stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" (None: not run)
+    steps: int = 0  # anytime recombination steps
 
 
 def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
@@ -174,13 +186,16 @@ def _off_balance(p: BalanceProblem, s: Search, what: str, seconds: float) -> str
 
 
 def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMode, strict: bool,
-            what: str) -> BalanceResult:
+            what: str, imp: Improvement | None = None) -> BalanceResult:
     """The result of a search; its ``failure`` names the cause when it misses the request, and with
     ``strict`` that is raised as an InfeasibleError carrying the result."""
     seconds = time.perf_counter() - t0
     balanced = s.within()
     failure = _too_far(p, s, what) if balanced else _off_balance(p, s, what, seconds)
     res = BalanceResult(s.labels(), seed, failure is None, seconds, s.moves, s.homes.copy(), mode, failure)
+    if imp is not None:
+        res.objective, res.objective_value = str(imp.objective), imp.value
+        res.stopped, res.steps = imp.stopped, imp.steps
     if strict and failure is not None:
         raise InfeasibleError[BalanceResult](failure, result=res)
     return res
@@ -318,15 +333,54 @@ def _balanced(b: _Build, s: Search, deadline: float, stop: StopFlag | None) -> t
     return s, ok
 
 
+def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | None,
+             progress: Progress) -> tuple[Search, Improvement | None]:
+    """The anytime search (:mod:`.improve`) from the plan of ``s``; skipped with a maximum distance
+    (recombination does not see it)."""
+    p = b.p
+    if p.max_distance is not None or time.perf_counter() >= deadline:
+        return s, None
+    labels = s.labels()
+    pin, pin_to = _pins(b, labels, every_home=False)
+    plan = Plan(p.weights, p.tolerance, p.k, p.adjacency, b.adj, labels, np.where(pin, pin_to, -1))
+    factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w)
+    now = time.perf_counter()
+    settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
+                               stall=max(300, 6 * p.k), seed=run.seed, exact_sets=20_000,
+                               stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)))
+    imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m), run.finish)
+    out = _search_for(b, imp.labels, pin)
+    out.moves = s.moves + int((imp.labels != labels).sum())  # units whose territory the search changed
+    return out, imp
+
+
+@dataclass
+class _Run:
+    """How a from-scratch build searches after its first balanced plan."""
+
+    objective: Objective = Objective.COMPACT
+    use_time_limit: bool = False
+    seed: int = 0
+    finish: StopFlag | None = None
+    t0: float = 0.0  # perf_counter at the start of the build
+
+
 def _homes_outside(b: _Build, s: Search) -> int:
     return 0 if b.home_units is None else sum(s.lab[h] != t for t, h in enumerate(b.home_units))
 
 
 def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30.0,
                         progress: Progress = no_progress, stop: StopFlag | None = None,
-                        strict: bool = True, max_attempts: int = 50) -> BalanceResult:
+                        strict: bool = True, max_attempts: int = 50, objective: str = "compact",
+                        use_time_limit: bool = False, finish: StopFlag | None = None) -> BalanceResult:
     """Build k contiguous, balanced, compact territories from scratch (locked units stay put; with
     ``p.homes`` each territory keeps the unit of its home).
+
+    After the first plan an anytime search (:mod:`.improve`) recombines pairs of territories to lower
+    ``objective`` ("compact": cut edges, "diameter", "travel"; on ``p.edge_lengths``) within the whole
+    tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
+    runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``);
+    setting ``finish`` ends it early with the best plan so far (``stop`` cancels the whole run).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
     new initial plan (same random stream, so runs stay reproducible) while 60% of the time is left.
@@ -341,6 +395,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
+    share = 0.5 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
     best_key = (np.inf, 0)
     attempt = 0
@@ -357,15 +412,16 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
             best, best_key = s, key
         # with homes, a balanced plan with a rep outside their territory is worth another attempt
         done = ok and best_key[1] == 0
-        if done or time.perf_counter() > t0 + time_limit * 0.6 or attempt >= max_attempts:
+        if done or time.perf_counter() > t0 + time_limit * share or attempt >= max_attempts:
             break
     s = best
     progress(0.8, "improving compactness")
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
-        balance(s, deadline, stop)
+        balance(s, t0 + time_limit * (share + 0.1), stop)
+    s, imp = _anytime(b, s, _Run(Objective(objective), use_time_limit, seed, finish, t0), deadline, stop, progress)
     progress(1.0, "done")
-    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories")
+    return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories", imp)
 
 
 def rebalance_plan(p: BalanceProblem, max_moved: float = 0.1, moved_measure: int | None = None,

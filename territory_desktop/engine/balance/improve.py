@@ -1,0 +1,275 @@
+"""The anytime loop: repair the balance, then improve the chosen objective until a deadline or a stall.
+
+:func:`improve` drives the moves of :mod:`.anytime` on one plan and returns the best plan seen (a
+balanced plan always beats an unbalanced one; among unbalanced plans the smaller violation wins).
+With a time limit the search anneals (the temperature falls linearly to 0 at the deadline) and goes
+back to the best plan after a long run without improvement; with ``until_stall`` it is greedy
+(equal-energy moves are accepted, so it drifts along plateaus) and stops after ``stall`` steps
+without a better plan.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...models.progress import Progress, StopFlag, no_progress
+from .anytime import (
+    Pair,
+    Plan,
+    accept,
+    apply_cut,
+    best_objective_cut,
+    local_search,
+    random_pair,
+    repair_cuts,
+    repair_moves,
+    side_mask,
+    spanning_tree,
+    touching,
+)
+from .exact import MAX_UNION, exact_split
+from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
+from .problem import number
+
+#: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
+REPAIR_TEMPERATURE = 0.05
+
+OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
+                   Objective.TRAVEL: "weighted travel"}
+
+
+@dataclass
+class Improvement:
+    """The best plan of an anytime search and how the search ended.
+
+    ``stopped``: "time limit", "stalled" (no better plan in the last steps) or "stopped" (the
+    ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
+
+    labels: np.ndarray
+    balanced: bool
+    value: float
+    max_deviation: float
+    steps: int
+    accepted: int
+    stopped: str
+    objective: Objective
+
+
+@dataclass
+class ImproveSettings:
+    objective: Objective = Objective.COMPACT
+    deadline: float = 0.0  # perf_counter seconds
+    until_stall: bool = True
+    stall: int = 300  # steps without a better plan before a stall stop
+    stall_deadline: float = float("inf")  # with until_stall: a balanced search stops here at the latest
+    restart: int = 1000  # with a time limit: back to the best plan after this many steps without one
+    kick: int = 0  # random balanced recombinations after a restart (0: twice the territories)
+    exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
+    seed: int = 0
+
+
+class ObjectiveFactory:
+    """Builds the objective for a plan, keeping the shortest paths it needs across restarts."""
+
+    def __init__(self, kind: Objective, adjacency: sp.csr_matrix, xy: np.ndarray | None,
+                 lengths: sp.spmatrix | None, home_units: np.ndarray | None, w: np.ndarray) -> None:
+        self.kind = Objective(kind)
+        self.adjacency, self.xy, self.w = adjacency, xy, w
+        self.home_units = home_units
+        self.lengths = None if self.kind == Objective.COMPACT else edge_length_matrix(adjacency, xy, lengths)
+        self.dist = all_pairs(self.lengths) if self.kind == Objective.DIAMETER else None
+
+    def __call__(self, plan: Plan):
+        if self.dist is not None:  # the diameter objective
+            return Diameter(plan.lab, plan.k, self.dist)
+        if self.kind == Objective.TRAVEL:
+            if self.home_units is None:
+                self.home_units = centre_units(plan, self.xy, self.w)
+            return Travel(plan.lab, self.lengths, self.home_units, self.w)
+        return CutEdges(plan.lab, plan.er, plan.ec)
+
+
+def centre_units(plan: Plan, xy: np.ndarray | None, w: np.ndarray) -> np.ndarray:
+    """(k,) per territory the member nearest its weighted centre (the first member without coordinates)."""
+    out = np.zeros(plan.k, np.int64)
+    for t in range(plan.k):
+        mem = plan.members(t)
+        if xy is None:
+            out[t] = mem[0]
+            continue
+        ww = w[mem] + 1e-12
+        c = (xy[mem] * ww[:, None]).sum(0) / ww.sum()
+        out[t] = mem[int(np.argmin(((xy[mem] - c) ** 2).sum(1)))]
+    return out
+
+
+def _repair_step(plan: Plan, rng: np.random.Generator, limit: int) -> bool:
+    """Merge a violating territory with a neighbour and split it where the violation is least (an exact
+    split of a small pair, else the best cut of a random spanning tree followed by one-unit moves and
+    swaps); undone when the pair ends more violated. The objective is rebuilt once balanced."""
+    v = plan.spread(plan.loads)
+    viol = plan.viol(plan.loads)
+    weight = viol if rng.random() < 0.5 else v  # a violating territory, or one far from the mean
+    a = int(rng.choice(plan.k, p=weight / weight.sum()))
+    b = touching(plan, a, rng)
+    if b is None:
+        return False
+    pair = Pair(plan, a, b)
+    exact = exact_split(plan, pair, _NoObjective(), limit)
+    if exact is not None:
+        apply_cut(plan, pair, exact[1], exact[2])
+        return True
+    tree = spanning_tree(plan, pair, rng)
+    if tree is None:
+        return False
+    old = v[a] + v[b]
+    mine = pair.lab_nodes == a
+    for v_cut, to_a, _ in repair_cuts(plan, tree, rng):
+        side = side_mask(tree, v_cut)
+        if np.array_equal(side, mine) or np.array_equal(side, ~mine):
+            continue  # the current split: one-unit moves from it were tried before
+        apply_cut(plan, pair, side, to_a)
+        repair_moves(plan, a, b)
+        now = plan.lab[pair.nodes] == a
+        if np.array_equal(now, mine) or np.array_equal(now, ~mine):
+            plan.relabel(pair.nodes, pair.lab_nodes)  # back where it started (or a and b swapped)
+            continue
+        if accept(float(plan.spread(plan.loads[[a, b]]).sum()) - old, REPAIR_TEMPERATURE, rng):
+            return True
+        plan.relabel(pair.nodes, pair.lab_nodes)
+    return False
+
+
+class _NoObjective:
+    """Every balanced split is as good as any other (repairs only look at the balance)."""
+
+    def split(self, ctx, side: np.ndarray, to_a: bool) -> tuple[float, object]:
+        return 0.0, None
+
+
+def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | None:
+    """A pair to recombine: half of the time (diameter) the largest territory and a neighbour."""
+    if isinstance(obj, Diameter) and rng.random() < 0.5:
+        a = int(np.argmax(obj.d + rng.random(plan.k) * 1e-9))
+        b = touching(plan, a, rng)
+        return None if b is None else (a, b)
+    return random_pair(plan, rng)
+
+
+def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, exact: ExactBudget) -> bool:
+    ab = _pick_pair(plan, obj, rng)
+    if ab is None:
+        return False
+    pair = Pair(plan, *ab)
+    best = exact.split(plan, pair, obj)
+    if best is None:
+        tree = spanning_tree(plan, pair, rng)
+        best = None if tree is None else best_objective_cut(plan, pair, tree, obj, rng)
+    if best is None or not accept(best[0] - obj.energy, temperature, rng):
+        return False
+    _apply(plan, pair, obj, best)
+    local_search(plan, obj, list(ab))
+    return True
+
+
+class ExactBudget:
+    """Exact splits of small pairs, once per union of units, taking at most ``share`` of the time."""
+
+    def __init__(self, limit: int, share: float = 0.25) -> None:
+        self.limit, self.share = limit, share
+        self.tried: set[int] = set()
+        self.spent = 0.0
+        self.t0 = time.perf_counter()
+
+    def split(self, plan: Plan, pair: Pair, obj) -> tuple | None:
+        if len(pair.nodes) > MAX_UNION:
+            return None
+        now = time.perf_counter()
+        if self.spent > self.share * (now - self.t0):
+            return None
+        key = hash(pair.nodes.tobytes())
+        if key in self.tried:
+            return None
+        self.tried.add(key)
+        out = exact_split(plan, pair, obj, self.limit)
+        self.spent += time.perf_counter() - now
+        return out
+
+
+def _apply(plan: Plan, pair: Pair, obj, split: tuple) -> None:
+    energy, side, to_a, payload = split
+    apply_cut(plan, pair, side, to_a)
+    obj.apply_split(pair, side, to_a, payload, energy)
+
+
+def _key(plan: Plan, obj) -> tuple[float, float, float]:
+    return (plan.violation(), obj.value(), obj.energy)
+
+
+def _stop_reason(settings: ImproveSettings, best_key: tuple, idle: int, now: float,
+                 finish: StopFlag | None) -> str | None:
+    if now >= settings.deadline:
+        return "time limit"
+    if settings.until_stall and best_key[0] <= 0 and (idle > settings.stall or now >= settings.stall_deadline):
+        return "stalled"
+    if finish is not None and finish.is_set():
+        return "stopped"
+    return None
+
+
+def _temperature(settings: ImproveSettings, obj, now: float, t0: float, kick: int) -> float:
+    """0 when searching until a stall; infinite while kicking away from a restart; else falling linearly."""
+    if settings.until_stall:
+        return 0.0
+    if kick > 0:
+        return math.inf
+    return obj.temperature() * max(0.0, 1 - (now - t0) / max(settings.deadline - t0, 1e-9))
+
+
+def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, stop: StopFlag | None = None,
+            progress: Progress = no_progress, finish: StopFlag | None = None) -> Improvement:
+    """Run the anytime search on ``plan`` (changed in place) and return the best plan seen. ``stop``
+    cancels (raises CancelledError); ``finish`` ends the search early with the best plan so far. With a
+    time limit, a long run without a better plan restarts from the best plan after ``kick`` random
+    balanced recombinations (an iterated local search)."""
+    rng = np.random.default_rng(settings.seed)
+    obj = factory(plan)
+    t0 = last_report = time.perf_counter()
+    best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
+    steps = accepted = kick = 0
+    exact = ExactBudget(settings.exact_sets)
+    while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish)) is None:
+        if stop is not None and steps % 8 == 0:
+            stop.check()
+        if plan.violation() > 0:
+            ok = _repair_step(plan, rng, settings.exact_sets)
+            if ok and plan.violation() <= 0:
+                obj = factory(plan)
+        else:
+            ok = _improve_step(plan, obj, rng, _temperature(settings, obj, now, t0, kick), exact)
+            kick = max(0, kick - 1)
+        steps += 1
+        accepted += ok
+        key = _key(plan, obj)
+        if key < best_key:
+            best_key, best_lab, best_step = key, plan.lab.copy(), steps
+        elif not settings.until_stall and steps - best_step > settings.restart:
+            plan.reset(best_lab)
+            obj, best_step, kick = factory(plan), steps, settings.kick or 2 * plan.k
+        if now - last_report > 0.5:
+            last_report = now
+            progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0), _progress_text(factory.kind, best_key))
+    plan.reset(best_lab)
+    return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
+                       factory.kind)
+
+
+def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:
+    if key[0] > 0:
+        return f"balancing: violation {key[0]:.3g} tolerances"
+    return f"best {OBJECTIVE_WORDS[kind]} so far: {number(key[1])}"

@@ -1,0 +1,92 @@
+"""``balance --objective --edge-lengths --time-limit`` (#17): the diameter on a CSV's lengths equals the one
+networkx computes from the written plan; bad rows and misused flags are one-line errors; a plain run says it
+stopped because improvement stalled."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from territory_desktop.cli import main
+
+
+def run(argv, capsys) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def layer(tmp_path, make_grid):
+    units = make_grid(4, 4)
+    units["w"] = np.random.default_rng(4).integers(5, 20, len(units)).astype(float)
+    path = tmp_path / "units.gpkg"
+    units.to_file(path)
+    return units, path
+
+
+def _neighbours(units) -> list[tuple[str, str]]:
+    """Queen neighbours (polygons touching in at least a point), as the balancer builds them."""
+    g = units.geometry.to_numpy()
+    ids = units["unit_id"].tolist()
+    return [(ids[i], ids[j]) for i in range(len(g)) for j in range(i + 1, len(g)) if shapely.intersects(g[i], g[j])]
+
+
+def test_diameter_on_file_lengths_matches_networkx(layer, tmp_path, capsys):
+    units, path = layer
+    pairs = _neighbours(units)
+    rng = np.random.default_rng(9)
+    lengths = pd.DataFrame({"from": [a for a, _ in pairs], "to": [b for _, b in pairs],
+                            "length": rng.integers(1, 50, len(pairs))})
+    lengths.to_csv(tmp_path / "lengths.csv", index=False)
+    code, out, _ = run(["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--tolerance", "0.1",
+                        "--objective", "diameter", "--edge-lengths", tmp_path / "lengths.csv",
+                        "--time-limit", "2", "--out", tmp_path / "plan.csv", "--json", "--quiet"], capsys)
+    assert code == 0
+    scores = json.loads(out)
+    assert scores["objective"] == "diameter" and scores["search_stopped"] == "time limit"
+    plan = pd.read_csv(tmp_path / "plan.csv", dtype=str).set_index("unit_id")["territory"].to_dict()
+    g = nx.Graph()
+    g.add_weighted_edges_from(lengths.itertuples(index=False, name=None))
+    dist = dict(nx.all_pairs_dijkstra_path_length(g))
+    diam = max(dist[a][b] for a in plan for b in plan if plan[a] == plan[b])
+    assert scores["objective_value"] == pytest.approx(diam)
+
+
+def test_plain_run_says_the_search_stalled(layer, tmp_path, capsys):
+    _, path = layer
+    code, out, _ = run(["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--tolerance", "0.1",
+                        "--out", tmp_path / "plan.csv", "--quiet"], capsys)
+    assert code == 0
+    assert "search stopped: improvement stalled" in out
+
+
+@pytest.mark.parametrize(("rows", "words"), [
+    ("from,to,length\nu0,u1,3\nu0,nowhere,2\n", ["row 3", "nowhere"]),
+    ("from,to,length\nu0,u1,-3\n", ["row 2", "length"]),
+    ("a,b,c\n", ["from,to,length"]),
+])
+def test_bad_length_files_are_one_line_errors(layer, tmp_path, capsys, rows, words):
+    _, path = layer
+    (tmp_path / "bad.csv").write_text(rows)
+    code, _, err = run(["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--objective", "travel",
+                        "--edge-lengths", tmp_path / "bad.csv", "--out", tmp_path / "plan.csv", "--quiet"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[0].startswith("error: ")
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "plan.csv").exists()
+
+
+def test_road_lengths_need_roads_and_roads_need_road_lengths(layer, tmp_path, capsys):
+    _, path = layer
+    base = ["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--out", tmp_path / "plan.csv"]
+    code, _, err = run([*base, "--edge-lengths", "road"], capsys)
+    assert code == 2 and "--osm" in err
+    code, _, err = run([*base, "--osrm", "http://localhost:5000"], capsys)
+    assert code == 2 and "only used with --edge-lengths road" in err
