@@ -50,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=number_in(0.1, 60), default=0.5, metavar="S",
                    help="route planner seconds per rep for a new plan, 0.1 to 60 (default 0.5)")
     p.add_argument("--no-pdf", action="store_true", help="skip the printable PDF map")
-    p.add_argument("--jobs", type=number_in(1, 16, int), default=1, metavar="N",
-                   help="with --all: export in N processes, 1 to 16 (default 1)")
+    p.add_argument("--jobs", type=number_in(1, 16, int), default=min(os.cpu_count() or 1, 16), metavar="N",
+                   help="with --all: export in N processes, 1 to 16 (default: the number of cores)")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run_export)
 
