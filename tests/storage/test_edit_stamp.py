@@ -21,13 +21,6 @@ def placements(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def path(grid_project, tmp_path):
-    p = tmp_path / "p.gpkg"
-    save_project(grid_project, p)
-    return p
-
-
 def _move_outside(path, account_id: str, x: float, y: float) -> None:
     """Move an account point with the sqlite3 module, as any other program would (no app code runs)."""
     with sqlite3.connect(path) as con:

@@ -21,13 +21,6 @@ def connect(path) -> sqlite3.Connection:
     return con
 
 
-@pytest.fixture
-def path(grid_project, tmp_path):
-    p = tmp_path / "p.gpkg"
-    save_project(grid_project, p)
-    return p
-
-
 def test_attrs_that_are_not_a_json_object_are_reported_not_fatal(path):
     with connect(path) as con:
         con.execute("UPDATE units SET attrs = '[1, 2]' WHERE unit_id = 'u1'")
