@@ -124,26 +124,82 @@ class AccountOverrideCommand(QUndoCommand):
         self.project.mark_dirty("plans")
 
 
-class ProjectEditCommand(QUndoCommand):
+class SnapshotCommand(QUndoCommand):
+    """Run ``edit(project)`` once (``apply_first``), then undo and redo put back the snapshots taken
+    before and after it. A subclass says what a snapshot holds (``snapshot``), how it is put back
+    (``restore``) and what follows an applied edit (``edited``)."""
+
+    #: put the before-snapshot back when the edit raises (it may have changed the project half-way)
+    restore_on_error = True
+
+    def __init__(self, edit: Callable[[Project], object], text: str) -> None:
+        super().__init__(text)
+        self.edit = edit
+        self.before_state: tuple | None = None
+        self.after_state: tuple | None = None
+        self.result: object = None
+        self._skip_redo = False
+
+    def target(self) -> Project:
+        raise NotImplementedError
+
+    def snapshot(self) -> tuple:
+        raise NotImplementedError
+
+    def restore(self, state: tuple) -> None:
+        raise NotImplementedError
+
+    def edited(self) -> None:
+        """After the edit ran (not after undo/redo, which ``restore`` handles)."""
+
+    def apply_first(self) -> object:
+        """Run the edit now (errors propagate to the caller, nothing is pushed); then push the command,
+        whose first redo (fired by the push) does nothing."""
+        self.before_state = self.snapshot()
+        try:
+            self.result = self.edit(self.target())
+        except Exception:
+            if self.restore_on_error:
+                self.restore(self.before_state)
+            raise
+        self.after_state = self.snapshot()
+        self._skip_redo = True
+        self.edited()
+        return self.result
+
+    def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = False
+        elif self.after_state is None:
+            self.apply_first()
+            self._skip_redo = False
+        else:
+            self.restore(self.after_state)
+
+    def undo(self) -> None:
+        if self.before_state is not None:
+            self.restore(self.before_state)
+
+
+class ProjectEditCommand(SnapshotCommand):
     """Run ``edit(project)`` (a services.editing call); undo restores territories, units' locks,
     assignments and overrides as they were (snapshot), firing the Plan's listeners."""
 
     def __init__(self, project: Project, edit: Callable[[Project], object], text: str,
                  after: Callable[[], None] | None = None) -> None:
-        super().__init__(text)
+        super().__init__(edit, text)
         self.project = project
-        self.edit = edit
         self.after = after
-        self.before_state: tuple | None = None
-        self.after_state: tuple | None = None
-        self.result: object = None
 
-    def _snapshot(self) -> tuple:
+    def target(self) -> Project:
+        return self.project
+
+    def snapshot(self) -> tuple:
         p = self.project
         locked = p.units["locked"].copy() if "locked" in p.units else None
         return (p.territories.copy(), locked, p.plan.as_dict(), p.plan.account_overrides())
 
-    def _restore(self, state: tuple) -> None:
+    def restore(self, state: tuple) -> None:
         p = self.project
         territories, locked, units, overrides = state
         p.territories = territories.copy()
@@ -157,34 +213,10 @@ class ProjectEditCommand(QUndoCommand):
         if self.after:
             self.after()
 
-    def apply_first(self) -> object:
-        """Run the edit now (errors propagate to the caller, nothing is pushed); then push the command."""
-        self.before_state = self._snapshot()
-        try:
-            self.result = self.edit(self.project)
-        except Exception:
-            self._restore(self.before_state)
-            raise
-        self.after_state = self._snapshot()
+    def edited(self) -> None:
         self.project.mark_dirty("territories", "units", "plans")
-        self._skip_redo = True
         if self.after:
             self.after()
-        return self.result
-
-    def redo(self) -> None:
-        if getattr(self, "_skip_redo", False):
-            self._skip_redo = False
-            return
-        if self.after_state is None:
-            self.apply_first()
-            self._skip_redo = False
-        else:
-            self._restore(self.after_state)
-
-    def undo(self) -> None:
-        if self.before_state is not None:
-            self._restore(self.before_state)
 
 
 def route_snapshot(rep_plan) -> tuple[dict, list]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from PySide6.QtGui import QAction, QUndoCommand
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,55 +24,42 @@ from PySide6.QtWidgets import (
 from ..models import Project, TerritoryError
 from ..services import scenarios as sc
 from . import plaintext as msg
+from .commands import SnapshotCommand
 from .scenarios import SwitchScenarioCommand
 from .state import AppState
 
 
-def _snapshot(p: Project) -> tuple:
-    return (p.scenarios.copy(), p.territories.copy(), dict(p.plans), dict(p.territory_shapes),
-            p.scenario_reviews.copy())
-
-
-class ScenarioEditCommand(QUndoCommand):
+class ScenarioEditCommand(SnapshotCommand):
     """Run ``edit(project)`` (a services.scenarios call); undo and redo restore the scenario list, the
     territories and the plans as they were; the switcher and the manager re-read them."""
 
+    restore_on_error = False  # services.scenarios refuses before it changes anything
+
     def __init__(self, state: AppState, edit: Callable[[Project], object], text: str) -> None:
-        super().__init__(text)
+        super().__init__(edit, text)
         self.state = state
-        self.edit = edit
-        self.before: tuple | None = None
-        self.after: tuple | None = None
-        self.result: object = None
 
-    def apply_first(self) -> object:
-        """Run the edit now (an error propagates and nothing is pushed); push the command after."""
-        p = self.state.project
-        self.before = _snapshot(p)
-        self.result = self.edit(p)
-        self.after = _snapshot(p)
-        self.state.scenarios_edited()
-        return self.result
+    def target(self) -> Project:
+        return self.state.project
 
-    def _restore(self, snap: tuple) -> None:
+    def snapshot(self) -> tuple:
         p = self.state.project
-        p.scenarios, p.territories = snap[0].copy(), snap[1].copy()
+        return (p.scenarios.copy(), p.territories.copy(), dict(p.plans), dict(p.territory_shapes),
+                p.scenario_reviews.copy())
+
+    def restore(self, state: tuple) -> None:
+        p = self.state.project
+        p.scenarios, p.territories = state[0].copy(), state[1].copy()
         p.plans.clear()
-        p.plans.update(snap[2])
+        p.plans.update(state[2])
         p.territory_shapes.clear()
-        p.territory_shapes.update(snap[3])
-        p.scenario_reviews = snap[4].copy()
+        p.territory_shapes.update(state[3])
+        p.scenario_reviews = state[4].copy()
         p.mark_dirty("scenarios", "territories", "plans", "scenario_reviews")
         self.state.scenarios_edited()
 
-    def redo(self) -> None:
-        if self.after is not None and self.state.project is not None and \
-                set(self.state.project.plans) != set(self.after[2]):
-            self._restore(self.after)
-
-    def undo(self) -> None:
-        if self.before is not None:
-            self._restore(self.before)
+    def edited(self) -> None:
+        self.state.scenarios_edited()
 
 
 def run_scenario_edit(window, edit: Callable[[Project], object], text: str) -> object | None:
