@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .placement import place_points
+from .placement import PolygonIndex, place_points
 
 LEGAL_SUFFIXES = ("inc", "incorporated", "corp", "corporation", "co", "company", "llc", "ltd", "limited",
                   "plc", "gmbh", "ag", "sa", "lp", "llp", "the", "group", "holdings")
@@ -25,20 +25,34 @@ _SUFFIX = re.compile(r"\b(?:" + "|".join(LEGAL_SUFFIXES) + r")\b")
 
 
 def _text(values):
+    """``values`` as an Arrow string array, blanks (None, NaN) as ''; numbers and other values as their text."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    return pa.array(pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    try:  # text columns (the usual case) convert in one call
+        return pc.fill_null(pa.array(values, type=pa.string(), from_pandas=True), "")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object),
+                        type=pa.string())
 
 
 def normalise_company(names) -> np.ndarray:
-    """Company names as comparison keys: lower case, '&' as 'and', no punctuation or legal suffixes."""
+    """Company names as comparison keys: lower case, '&' as 'and', no punctuation or legal suffixes.
+
+    Words are what is left between spaces once punctuation is a space: the legal-suffix words and the empty
+    ones are dropped and the rest joined by one space (Arrow list kernels: one regex, not four)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     s = pc.replace_substring(pc.utf8_lower(_text(names)), "&", " and ")
-    s = pc.replace_substring_regex(s, r"[^a-z0-9 ]+", " ")
-    s = pc.replace_substring_regex(s, _SUFFIX.pattern, " ")
-    s = pc.utf8_trim_whitespace(pc.replace_substring_regex(s, r"\s+", " "))
-    return s.to_numpy(zero_copy_only=False).astype(object)
+    lists = pc.split_pattern(pc.replace_substring_regex(s, r"[^a-z0-9 ]+", " "), " ")
+    words = pc.list_flatten(lists)
+    keep = pc.and_(pc.greater(pc.utf8_length(words), 0),
+                   pc.invert(pc.is_in(words, value_set=pa.array(LEGAL_SUFFIXES, type=pa.string()))))
+    parents = pc.list_parent_indices(lists).to_numpy()[keep.to_numpy(zero_copy_only=False)]
+    offsets = np.r_[0, np.cumsum(np.bincount(parents, minlength=len(s)))].astype(np.int32)
+    kept = pa.ListArray.from_arrays(pa.array(offsets), words.filter(keep))
+    return pc.binary_join(kept, " ").to_numpy(zero_copy_only=False).astype(object)
 
 
 def normalise_domain(values) -> np.ndarray:
@@ -60,47 +74,111 @@ class AccountMatch:
     score: np.ndarray
 
 
-def match_accounts(lead_domains, lead_companies, account_domains, account_names,
-                   threshold: float = 90.0) -> AccountMatch:
-    """Match leads to accounts by domain, then exact normalised name, then fuzzy name (see module doc)."""
+@dataclass
+class _Blocks:
+    """Account rows grouped by a blocking code (a word or a prefix): rows sorted by code, where each code's
+    rows start and how many there are."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, codes: np.ndarray, n_codes: int) -> _Blocks:
+        order = np.argsort(codes, kind="stable")
+        return cls(rows[order], np.searchsorted(codes[order], np.arange(n_codes)),
+                   np.bincount(codes, minlength=n_codes))
+
+    def pairs(self, lead_row: np.ndarray, lead_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (lead row, account row) pair with equal codes (``lead_code`` >= 0), without a Python loop."""
+        count = self.count[lead_code]
+        first = np.repeat(self.starts[lead_code] - np.cumsum(count) + count, count)
+        return np.repeat(lead_row, count), self.rows[first + np.arange(int(count.sum()))]
+
+
+@dataclass
+class AccountIndex:
+    """What matching needs of the accounts, built once (``account_index``) and reused for every lead file:
+    normalised domains and names, the first account of each key, and the blocks of the fuzzy match (rare
+    words of 3+ letters, two-letter prefixes) with the names' lengths."""
+
+    domain_keys: np.ndarray
+    name_keys: np.ndarray
+    domain_first: pd.Series
+    name_first: pd.Series
+    words: pd.Index
+    word_blocks: _Blocks
+    prefixes: pd.Index
+    prefix_blocks: _Blocks
+    name_lengths: np.ndarray
+
+
+def _first_of_keys(keys: np.ndarray) -> pd.Series:
+    """key -> index of the first row with that key (blank keys left out)."""
+    first = pd.Series(np.arange(len(keys)), index=keys)
+    return first[(first.index != "") & ~first.index.duplicated()]
+
+
+def account_index(account_domains, account_names, max_share: int = 100) -> AccountIndex:
+    """The accounts' matching keys (see ``AccountIndex``); a word that more than ``max_share`` account names
+    have does not block (it would pair a lead with too many accounts)."""
+    domain_keys = normalise_domain(account_domains)
+    name_keys = normalise_company(account_names)
+    rows, word = _words(name_keys)
+    codes, words = pd.factorize(word)
+    share = np.bincount(codes, minlength=len(words))
+    rare = share[codes] <= max_share
+    prefix_codes, prefixes = pd.factorize(pd.Series(name_keys, dtype=object).str[:2].to_numpy(dtype=object))
+    lengths = np.fromiter(map(len, name_keys), dtype=np.int64, count=len(name_keys))
+    return AccountIndex(domain_keys, name_keys, _first_of_keys(domain_keys), _first_of_keys(name_keys),
+                        pd.Index(words), _Blocks.of(rows[rare], codes[rare], len(words)), pd.Index(prefixes),
+                        _Blocks.of(np.arange(len(name_keys)), prefix_codes, len(prefixes)), lengths)
+
+
+def match_accounts(lead_domains, lead_companies, account_domains=None, account_names=None,
+                   threshold: float = 90.0, index: AccountIndex | None = None) -> AccountMatch:
+    """Match leads to accounts by domain, then exact normalised name, then fuzzy name (see module doc).
+
+    ``index``: the accounts' ``account_index`` when the caller keeps one (then the account arguments are
+    not read)."""
+    if index is None:
+        index = account_index(account_domains, account_names)
     n = len(lead_companies)
     account = np.full(n, -1, dtype=np.int64)
     how = np.full(n, "", dtype=object)
     score = np.zeros(n)
-    _exact(normalise_domain(lead_domains), normalise_domain(account_domains), account, how, score, "domain")
+    if len(index.domain_first):  # no account has a domain: no lead can match by one
+        _exact(normalise_domain(lead_domains), index.domain_first, account, how, score, "domain")
     lead_keys = normalise_company(lead_companies)
-    account_keys = normalise_company(account_names)
-    _exact(lead_keys, account_keys, account, how, score, "name")
-    _fuzzy(lead_keys, account_keys, account, how, score, threshold)
+    _exact(lead_keys, index.name_first, account, how, score, "name")
+    _fuzzy(lead_keys, index, account, how, score, threshold)
     return AccountMatch(account, how, score)
 
 
-def _exact(lead_keys: np.ndarray, account_keys: np.ndarray, account: np.ndarray, how: np.ndarray,
+def _exact(lead_keys: np.ndarray, first: pd.Series, account: np.ndarray, how: np.ndarray,
            score: np.ndarray, label: str) -> None:
-    """Fill unmatched leads whose key equals an account's key (the first account with that key)."""
-    keys = pd.Series(np.arange(len(account_keys)), index=account_keys)
-    keys = keys[(keys.index != "") & ~keys.index.duplicated()]
+    """Fill unmatched leads whose key equals an account's key (``first``: key -> the first such account)."""
     open_ = np.flatnonzero((account < 0) & (lead_keys != ""))
-    hit = pd.Series(lead_keys[open_]).map(keys).to_numpy(dtype=float)
+    hit = pd.Series(lead_keys[open_]).map(first).to_numpy(dtype=float)
     found = ~np.isnan(hit)
     account[open_[found]] = hit[found].astype(np.int64)
     how[open_[found]] = label
     score[open_[found]] = 100.0
 
 
-def _fuzzy(lead_keys: np.ndarray, account_keys: np.ndarray, account: np.ndarray, how: np.ndarray,
+def _fuzzy(lead_keys: np.ndarray, index: AccountIndex, account: np.ndarray, how: np.ndarray,
            score: np.ndarray, threshold: float) -> None:
     """Best fuzzy account of each unmatched lead among its candidates (see ``_candidate_pairs``)."""
     from rapidfuzz import fuzz, process
 
     open_ = np.flatnonzero((account < 0) & (lead_keys != ""))
-    if not len(open_) or not len(account_keys):
+    if not len(open_) or not len(index.name_keys):
         return
-    lead, acc = _candidate_pairs(lead_keys[open_], account_keys, threshold)
+    lead, acc = _candidate_pairs(lead_keys[open_], index, threshold)
     if not len(lead):
         return
-    s = process.cpdist(lead_keys[open_][lead].tolist(), account_keys[acc].tolist(), scorer=fuzz.token_sort_ratio,
-                       score_cutoff=threshold, workers=-1)
+    s = process.cpdist(lead_keys[open_][lead].tolist(), index.name_keys[acc].tolist(),
+                       scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
     keep = s >= threshold
     pairs = pd.DataFrame({"lead": lead[keep], "acc": acc[keep], "s": s[keep]})
     best = pairs.sort_values(["lead", "s", "acc"], ascending=[True, False, True]).drop_duplicates("lead")
@@ -110,44 +188,28 @@ def _fuzzy(lead_keys: np.ndarray, account_keys: np.ndarray, account: np.ndarray,
     score[rows] = best["s"].to_numpy()
 
 
-def _candidate_pairs(lead_keys: np.ndarray, account_keys: np.ndarray, threshold: float,
-                     max_share: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """(lead, account) pairs worth scoring: they share a word of 3+ letters that at most ``max_share``
-    accounts have, or (for leads without such a word) the first two letters; and their lengths allow the
-    threshold (a score s needs the shorter key at least s / (200 - s) of the longer)."""
+def _candidate_pairs(lead_keys: np.ndarray, index: AccountIndex, threshold: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(lead, account) pairs worth scoring: they share a word of 3+ letters that few accounts have (see
+    ``account_index``), or (for leads without such a word) the first two letters; and their lengths allow
+    the threshold (a score s needs the shorter key at least s / (200 - s) of the longer)."""
     lead_row, lead_word = _words(lead_keys)
-    acc_row, acc_word = _words(account_keys)
-    codes, _ = pd.factorize(np.concatenate([lead_word, acc_word]))
-    lead_code, acc_code = codes[: len(lead_word)], codes[len(lead_word):]
-    share = np.bincount(acc_code, minlength=codes.max() + 1 if len(codes) else 0)
-    rare = share[acc_code] <= max_share
-    lead, acc = _expand(lead_row, lead_code, acc_row[rare], acc_code[rare], len(share))
+    code = index.words.get_indexer(lead_word)
+    known = code >= 0  # a word no account has pairs with none
+    lead, acc = index.word_blocks.pairs(lead_row[known], code[known])
     lonely = np.flatnonzero(np.bincount(lead, minlength=len(lead_keys)) == 0)
     if len(lonely):
-        prefixes, _ = pd.factorize(np.concatenate([pd.Series(lead_keys[lonely]).str[:2].to_numpy(dtype=object),
-                                                   pd.Series(account_keys).str[:2].to_numpy(dtype=object)]))
-        more_l, more_a = _expand(lonely, prefixes[: len(lonely)], np.arange(len(account_keys)),
-                                 prefixes[len(lonely):], prefixes.max() + 1)
+        code = index.prefixes.get_indexer(pd.Series(lead_keys[lonely], dtype=object).str[:2].to_numpy(dtype=object))
+        more_l, more_a = index.prefix_blocks.pairs(lonely[code >= 0], code[code >= 0])
         lead, acc = np.concatenate([lead, more_l]), np.concatenate([acc, more_a])
-    pair = np.sort(lead * len(account_keys) + acc)
+    n_acc = len(index.name_keys)
+    pair = np.sort(lead * n_acc + acc)
     pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
-    lead, acc = pair // len(account_keys), pair % len(account_keys)
+    lead, acc = pair // n_acc, pair % n_acc
     ll = np.fromiter(map(len, lead_keys[lead]), dtype=np.int64, count=len(lead))
-    al = np.fromiter(map(len, account_keys[acc]), dtype=np.int64, count=len(acc))
+    al = index.name_lengths[acc]
     ok = np.minimum(ll, al) >= threshold / (200.0 - threshold) * np.maximum(ll, al)
     return lead[ok], acc[ok]
-
-
-def _expand(lead_row: np.ndarray, lead_code: np.ndarray, acc_row: np.ndarray, acc_code: np.ndarray,
-            n_codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (lead row, account row) pair with equal codes, without a Python loop."""
-    order = np.argsort(acc_code, kind="stable")
-    acc_row, acc_code = acc_row[order], acc_code[order]
-    starts = np.searchsorted(acc_code, np.arange(n_codes))
-    count = np.bincount(acc_code, minlength=n_codes)[lead_code]
-    total = int(count.sum())
-    first = np.repeat(starts[lead_code] - np.cumsum(count) + count, count)
-    return np.repeat(lead_row, count), acc_row[first + np.arange(total)]
 
 
 def _words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,14 +224,15 @@ def _words(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[long].astype(np.int64), flat.to_numpy(zero_copy_only=False)[long].astype(object)
 
 
-def _nearest(points: np.ndarray, polygons: np.ndarray, reach: float = 0.25) -> np.ndarray:
+def _nearest(points: np.ndarray, polygons: np.ndarray, reach: float = 0.25, tree: shapely.STRtree | None = None
+             ) -> np.ndarray:
     """Index of the nearest polygon of each point (ties: the lowest index).
 
     Candidates within ``reach`` (CRS units; degrees here) by one tree query and one vectorised distance
     call, which is about 3x faster than ``STRtree.query_nearest`` on county polygons; points with no
-    polygon that close fall back to ``query_nearest``.
+    polygon that close fall back to ``query_nearest``. ``tree``: an STRtree of ``polygons`` if the caller has one.
     """
-    tree = shapely.STRtree(polygons)
+    tree = tree if tree is not None else shapely.STRtree(polygons)
     nearest = np.full(len(points), -1, dtype=np.int64)
     point_idx, poly_idx = tree.query(points, predicate="dwithin", distance=reach)
     if len(point_idx):
@@ -184,24 +247,27 @@ def _nearest(points: np.ndarray, polygons: np.ndarray, reach: float = 0.25) -> n
 
 
 def locate(x: np.ndarray, y: np.ndarray, unit_polygons: np.ndarray, unit_territory: np.ndarray,
-           ) -> tuple[np.ndarray, np.ndarray]:
+           index: PolygonIndex | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Territory index of each point and whether it lies inside one.
 
     ``unit_territory[i]`` is the territory index of unit i (-1 for a unit in no territory). A point in a
     unit of a territory is inside it; any other point takes the territory of the nearest assigned unit
     (planar distance in the polygons' CRS). Returns (territory index, inside), -1 when no unit is assigned.
+    ``index``: a ``PolygonIndex`` of the assigned units' polygons (``unit_polygons[unit_territory >= 0]``)
+    when the caller keeps one.
     """
     unit_territory = np.asarray(unit_territory, dtype=np.int64)
     assigned = np.flatnonzero(unit_territory >= 0)
     result = np.full(len(x), -1, dtype=np.int64)
     if not len(assigned):
         return result, np.zeros(len(x), dtype=bool)
-    polys = np.asarray(unit_polygons, dtype=object)[assigned]
-    unit = place_points(x, y, polys)
+    polys = np.asarray(unit_polygons, dtype=object)[assigned] if index is None else index.polygons
+    index = index if index is not None else PolygonIndex(polys)
+    unit = place_points(x, y, polys, index=index)
     inside = unit >= 0
     result[inside] = unit_territory[assigned[unit[inside]]]
     outside = np.flatnonzero(~inside & np.isfinite(x) & np.isfinite(y))
     if len(outside):
-        nearest = _nearest(shapely.points(x[outside], y[outside]), polys)
+        nearest = _nearest(shapely.points(x[outside], y[outside]), polys, tree=index.tree)
         result[outside] = unit_territory[assigned[nearest]]
     return result, inside
