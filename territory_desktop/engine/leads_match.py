@@ -115,6 +115,8 @@ class AccountIndex:
     prefixes: pa.Array  # the distinct two-letter prefixes
     prefix_blocks: _Blocks
     name_lengths: np.ndarray
+    #: per name, how many times each of a-z, 0-9, space and "any other" occurs (None: a count over 255)
+    name_chars: np.ndarray | None
 
 
 def _first_of_keys(keys: np.ndarray) -> pd.Series:
@@ -141,7 +143,26 @@ def account_index(account_domains, account_names, max_share: int = 100) -> Accou
                         pa.array(np.asarray(words, dtype=object), type=text),
                         _Blocks.of(rows[rare], codes[rare], len(words)),
                         pa.array(np.asarray(prefixes, dtype=object), type=text),
-                        _Blocks.of(np.arange(len(name_keys)), prefix_codes, len(prefixes)), lengths)
+                        _Blocks.of(np.arange(len(name_keys)), prefix_codes, len(prefixes)), lengths,
+                        _char_counts(pa.array(name_keys.tolist(), type=text)))
+
+
+_CHARS = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789 ", dtype=np.uint8)
+
+
+def _char_counts(keys: pa.Array) -> np.ndarray | None:
+    """(len(keys), 38) uint8: occurrences of each of a-z, 0-9, space and (together) any other byte in each
+    key; None when a count does not fit in a byte."""
+    if not len(keys):
+        return np.zeros((0, len(_CHARS) + 1), dtype=np.uint8)
+    offsets = np.frombuffer(keys.buffers()[1], dtype=np.int32)[keys.offset: keys.offset + len(keys) + 1]
+    data = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    lookup = np.full(256, len(_CHARS), dtype=np.int64)
+    lookup[_CHARS] = np.arange(len(_CHARS))
+    rows = np.repeat(np.arange(len(keys)), np.diff(offsets))
+    width = len(_CHARS) + 1
+    counts = np.bincount(rows * width + lookup[data], minlength=len(keys) * width).reshape(len(keys), width)
+    return counts.astype(np.uint8) if counts.max(initial=0) <= 255 else None
 
 
 def _codes(values, vocabulary) -> np.ndarray:
@@ -212,7 +233,9 @@ def _candidate_pairs(lead_keys: np.ndarray, index: AccountIndex, threshold: floa
                      ) -> tuple[np.ndarray, np.ndarray]:
     """(lead, account) pairs worth scoring: they share a word of 3+ letters that few accounts have (see
     ``account_index``), or (for leads without such a word) the first two letters; and their lengths allow
-    the threshold (a score s needs the shorter key at least s / (200 - s) of the longer)."""
+    the threshold (a score s needs the shorter key at least s / (200 - s) of the longer), and so do their
+    characters: the score (200 x the longest common subsequence / the sum of the lengths; token sorting
+    keeps the characters) is at most 200 x the characters they have in common / the sum of the lengths."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -240,7 +263,12 @@ def _candidate_pairs(lead_keys: np.ndarray, index: AccountIndex, threshold: floa
         code = _codes(pc.utf8_slice_codeunits(keys.take(pa.array(lonely)), 0, 2), index.prefixes)
         more_l, more_a = fit(*index.prefix_blocks.pairs(lonely[code >= 0], code[code >= 0]))
         lead, acc = np.concatenate([lead, more_l]), np.concatenate([acc, more_a])
-    return lead, acc
+    chars = _char_counts(keys)
+    if chars is None or index.name_chars is None or not len(lead):
+        return lead, acc
+    common = np.minimum(chars[lead], index.name_chars[acc]).sum(axis=1, dtype=np.int64)
+    ok = 200.0 * common >= threshold * (lengths[lead] + index.name_lengths[acc]) - 1e-6  # float slack: keep
+    return lead[ok], acc[ok]
 
 
 def _words(keys) -> tuple[np.ndarray, pa.Array]:
