@@ -449,17 +449,18 @@ class _Chooser:
             parts.append(f"{period_now} of {self.rules.max_per_period} in {self.period_labels[self.period[i]]}")
         return ", ".join(parts)
 
-    def _loads(self, r: np.ndarray, done: np.ndarray) -> np.ndarray:
-        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise from
-        lookup tables of the numbers' and the reps' texts (a few concatenations, no per-lead formatting)."""
+    def _loads(self, r: np.ndarray, done: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
+        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, as (lookup table, index per
+        lead) pieces of the numbers' and the reps' texts (``_concat`` joins them; no per-lead formatting)."""
         held, in_period = self.open_at[done], self.period_at[done]
-        numbers = _number_texts(int(max(held.max(initial=0), in_period.max(initial=0))))
-        caps = np.array([f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap], dtype=object)
-        text = ", " + numbers[held] + caps[r]
+        numbers = [str(k) for k in range(int(max(held.max(initial=0), in_period.max(initial=0))) + 1)]
+        caps = [f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap]
+        zero = np.zeros(len(done), dtype=np.int64)
+        pieces = [([", "], zero), (numbers, held), (caps, r)]
         if self.rules.max_per_period is not None:
-            labels = np.array([f" of {self.rules.max_per_period} in {k}" for k in self.period_labels], dtype=object)
-            text = text + ", " + numbers[in_period] + labels[np.array(self.period)[done]]
-        return text
+            labels = [f" of {self.rules.max_per_period} in {k}" for k in self.period_labels]
+            pieces += [([", "], zero), (numbers, in_period), (labels, np.array(self.period)[done])]
+        return pieces
 
     def _turn(self, p: int, left: list[int]) -> int:
         if p not in self.pool_state:
@@ -506,17 +507,25 @@ class _Chooser:
         texts = np.array([f"; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
                           + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "")
                           for i in first.tolist()], dtype=object)
-        text = head[done] + texts[inverse]
+        pieces = [(head[done].tolist(), np.arange(len(done))), (texts.tolist(), inverse)]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
-            text = text + self._loads(r, done)
-        out[done] = text
+            pieces += self._loads(r, done)
+        out[done] = _concat(pieces)
         return out
 
 
-def _number_texts(top: int) -> np.ndarray:
-    """'0', '1', ... str(top) as an object array (indexing it is cheaper than formatting every number)."""
-    return np.array([str(k) for k in range(top + 1)], dtype=object)
+def _concat(pieces: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
+    """Element-wise concatenation of ``table[index]`` of each (table, index) piece, as an object array.
+
+    Joined by Arrow in one pass (each piece a ``take`` from its small table): cheaper than one numpy
+    object addition per piece, each of which makes a Python string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = [pa.array(table, type=pa.string()).take(pa.array(np.asarray(index, dtype=np.int64)))
+               for table, index in pieces]
+    return pc.binary_join_element_wise(*columns, "").to_numpy(zero_copy_only=False).astype(object)
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:
