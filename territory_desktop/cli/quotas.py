@@ -16,12 +16,15 @@ territory's sales over the plan's 12 months (the quotas are the forecast; with -
 blend (--blend potential=0.5 --blend trailing_12=0.5). Quotas add up to the total to the cent. New reps (--new-rep R05=2026-03, the
 first month in role) get a linear ramp of --ramp 3, 6 or 9 months to full productivity over the plan's
 12 months from --start. --coverage F adds how many reps the plan needs to cover F of its workload.
+--save stores the quotas in the project (the set of the active scenario and the plan's months; --replace
+replaces a set already stored for both): report and the KPI dock then use them when no quotas file is given.
 
 Examples:
   territory-desktop quotas --project demo.gpkg --total 12000000 --method potential
   territory-desktop quotas --project demo.gpkg --method bottom-up --start 2027-01 --json
   territory-desktop quotas --project demo.gpkg --total 12e6 --method blend --blend potential=1 \\
       --blend trailing_12=1 --new-rep R07=2027-02 --ramp 6 --start 2027-01 --coverage 0.9 --json
+  territory-desktop quotas --project demo.gpkg --total 12e6 --method potential --start 2027-01 --save
 """
 
 
@@ -42,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also plan capacity: reps needed to cover this fraction of the workload (0-1]")
     p.add_argument("--out", type=output_file(".csv", ".xlsx"), metavar="FILE.csv", help="write the table here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--save", action="store_true",
+                   help="store the quotas in the project (scenario and plan months; report uses them)")
+    p.add_argument("--replace", action="store_true",
+                   help="with --save: replace the quotas already stored for the same scenario and months")
     p.set_defaults(func=run)
 
 
@@ -60,20 +67,28 @@ def _pairs(items: list[str], option: str, number: bool) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..services.project import open_project
-    from ..services.quotas import plan_quotas
+    from ..services.project import open_project, save_project
+    from ..services.quotas import plan_quotas, save_quotas
 
     blend = _pairs(args.blend, "--blend", True)
     if blend and args.method != "blend":
         raise InvalidInputError("--blend", ["--blend needs --method blend"])
+    if args.replace and not args.save:
+        raise InvalidInputError("--replace", ["--replace needs --save"])
     new_reps = _pairs(args.new_rep, "--new-rep", False)
     if args.start:
         _pairs([f"start={args.start}"], "--start", False)
     project = open_project(args.project)
     result = plan_quotas(project, args.total, args.method, blend or None, new_reps, args.ramp, args.start,
                          args.coverage)
+    if args.save:
+        result["saved"] = save_quotas(project, result, replace=args.replace)
+        save_project(project)
     if not emit(args, result, drop="monthly"):
         _print(result)
+        if args.save:
+            print(f"stored {result['saved']} quotas in {args.project} (scenario {project.active_scenario}, "
+                  f"{result['plan_months']})")
     return 0
 
 

@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quotas", metavar="FILE", help="CSV/XLSX with columns id (or territory_id, as quotas --out "
                                                     "writes), quota and optionally period: the period's quota "
                                                     "per group, for attainment (a rep's, district's or region's "
-                                                    "quota defaults to the sum of its territories')")
+                                                    "quota defaults to the sum of its territories'); without it, "
+                                                    "the quotas stored by quotas --save that cover the period")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument("--xlsx", metavar="OUT.xlsx", help="write the KPI table to an XLSX (or .csv) file")
@@ -33,11 +34,14 @@ def run(args: argparse.Namespace) -> int:
     from ..services.kpi import latest_period, read_quotas
     from ..services.kpi_report import build_report
     from ..services.project import open_project
+    from ..services.quotas import stored_quotas
 
     project = open_project(args.project)
     period = args.period or latest_period(project)
-    quotas = read_quotas(args.quotas, parse_period(period).label) if args.quotas else None
+    quotas = read_quotas(args.quotas, parse_period(period).label) if args.quotas else stored_quotas(project, period)
     report = build_report(project, period, args.by, quotas)
+    if quotas is not None:
+        report["quotas_from"] = args.quotas or "project"
     if args.json:
         print(json.dumps(report, indent=2))
     elif args.xlsx:

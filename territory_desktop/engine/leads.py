@@ -205,10 +205,15 @@ def _territory_text(data: LeadData, world: World, territory: np.ndarray, source:
     how[(source == "location") & ~data.inside] = " by location (nearest territory; the lead lies outside all)"
     how[source == "account_rule"] = " by account rule"
     matched = np.flatnonzero(source == "account_match")
-    acc = data.match.account[matched]
-    how[matched] = [f" by account; matched account {world.account_ids[a]} '{world.account_names[a]}' by {h}"
-                    + (f" (score {s:.0f})" if h == "fuzzy name" else "")
-                    for a, h, s in zip(acc, data.match.how[matched], data.match.score[matched], strict=True)]
+    if len(matched):  # column-wise concatenation; each distinct score formatted once
+        acc, by = data.match.account[matched], data.match.how[matched]
+        values, inverse = np.unique(data.match.score[matched], return_inverse=True)
+        scores = np.array([f" (score {v:.0f})" for v in values.tolist()], dtype=object)[inverse]
+        ids = np.asarray(world.account_ids, dtype=object)[acc]
+        names = np.asarray(world.account_names, dtype=object)[acc]
+        how[matched] = (" by account; matched account " + ids.astype(str).astype(object) + " '"
+                        + names.astype(str).astype(object) + "' by " + by.astype(str).astype(object)
+                        + np.where(by == "fuzzy name", scores, ""))
     return head + how
 
 
@@ -321,6 +326,8 @@ class _Chooser:
         self.day = data.day.astype("datetime64[D]").astype(np.int64).tolist()
         self.absent = {r * 1_000_000 + d for r, d in _absent_days(rules.absences, index)}
         self.weights = [float(rules.weights.get(r, 1.0)) for r in world.rep_ids]
+        self.even = [1.0] * reps
+        self.rid = list(world.rep_ids)
         self.rep = np.full(n, -1, dtype=np.int64)
         self.reason = np.full(n, "", dtype=object)
         self.turns = np.zeros(n, dtype=np.int64)
@@ -442,37 +449,47 @@ class _Chooser:
             parts.append(f"{period_now} of {self.rules.max_per_period} in {self.period_labels[self.period[i]]}")
         return ", ".join(parts)
 
-    def _loads(self, r: np.ndarray, done: np.ndarray) -> np.ndarray:
-        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, built column-wise from
-        lookup tables of the numbers' and the reps' texts (a few concatenations, no per-lead formatting)."""
+    def _loads(self, r: np.ndarray, done: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
+        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, as (lookup table, index per
+        lead) pieces of the numbers' and the reps' texts (``_concat`` joins them; no per-lead formatting)."""
         held, in_period = self.open_at[done], self.period_at[done]
-        numbers = _number_texts(int(max(held.max(initial=0), in_period.max(initial=0))))
-        caps = np.array([f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap], dtype=object)
-        text = ", " + numbers[held] + caps[r]
+        numbers = [str(k) for k in range(int(max(held.max(initial=0), in_period.max(initial=0))) + 1)]
+        caps = [f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap]
+        zero = np.zeros(len(done), dtype=np.int64)
+        pieces = [([", "], zero), (numbers, held), (caps, r)]
         if self.rules.max_per_period is not None:
-            labels = np.array([f" of {self.rules.max_per_period} in {k}" for k in self.period_labels], dtype=object)
-            text = text + ", " + numbers[in_period] + labels[np.array(self.period)[done]]
-        return text
+            labels = [f" of {self.rules.max_per_period} in {k}" for k in self.period_labels]
+            pieces += [([", "], zero), (numbers, in_period), (labels, np.array(self.period)[done])]
+        return pieces
 
     def _turn(self, p: int, left: list[int]) -> int:
         if p not in self.pool_state:
             pool = self.pools[p]
             ids = [str(self.world.rep_ids[r]) for r in pool]
             st = self.state.setdefault("|".join(ids), {"counts": {}, "last": None})
-            self.pool_state[p] = (pool, ids, st)
-        pool, ids, st = self.pool_state[p]
+            slot: dict[int, int] = {}
+            id_slot: dict[str, int] = {}
+            for k, (r, i) in enumerate(zip(pool, ids, strict=True)):  # the first place of each, as list.index
+                slot.setdefault(r, k)
+                id_slot.setdefault(i, k)
+            self.pool_state[p] = (pool, st, slot, id_slot)
+        pool, st, slot, id_slot = self.pool_state[p]
         counts = st["counts"]
-        last = ids.index(st["last"]) if st["last"] in ids else -1
+        last = id_slot.get(st["last"], -1)
         size = len(pool)
-        position = {r: (pool.index(r) - last - 1) % size for r in left}
         if self.rules.round_robin == "order":
-            rep = min(left, key=position.__getitem__)
+            rep = min(left, key=lambda r: (slot[r] - last - 1) % size)
         else:
-            w = self.weights if self.rules.round_robin == "weighted" else [1.0] * len(self.weights)
-            rid = self.world.rep_ids
-            total = sum(counts.get(rid[r], 0) for r in left) + 1
+            w = self.weights if self.rules.round_robin == "weighted" else self.even
+            rid = self.rid
+            held = [counts.get(rid[r], 0) for r in left]
+            total = sum(held) + 1
             weight = sum(w[r] for r in left)
-            rep = max(left, key=lambda r: (w[r] * total / weight - counts.get(rid[r], 0), -position[r]))
+            rep, best = -1, (0.0, 0)
+            for r, c in zip(left, held, strict=True):  # the first of the largest, as max()
+                key = (w[r] * total / weight - c, -((slot[r] - last - 1) % size))
+                if rep < 0 or key > best:
+                    rep, best = r, key
         chosen = str(self.world.rep_ids[rep])
         counts[chosen] = counts.get(chosen, 0) + 1
         st["last"] = chosen
@@ -484,23 +501,31 @@ class _Chooser:
         if not len(done):
             return out
         r = self.rep[done]
-        heads, reasons, turns = head[done], why[done], self.turns[done]
+        reasons, turns = why[done], self.turns[done]
         names, mode = self.world.rep_names, self.rules.round_robin
-        first, inverse = _combinations([heads, r, reasons, turns])  # few distinct: format each once
-        texts = np.array([f"{heads[i]}; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
+        first, inverse = _combinations([r, reasons, turns])  # few distinct: format each once
+        texts = np.array([f"; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
                           + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "")
                           for i in first.tolist()], dtype=object)
-        text = texts[inverse]
+        pieces = [(head[done].tolist(), np.arange(len(done))), (texts.tolist(), inverse)]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
-            text = text + self._loads(r, done)
-        out[done] = text
+            pieces += self._loads(r, done)
+        out[done] = _concat(pieces)
         return out
 
 
-def _number_texts(top: int) -> np.ndarray:
-    """'0', '1', ... str(top) as an object array (indexing it is cheaper than formatting every number)."""
-    return np.array([str(k) for k in range(top + 1)], dtype=object)
+def _concat(pieces: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
+    """Element-wise concatenation of ``table[index]`` of each (table, index) piece, as an object array.
+
+    Joined by Arrow in one pass (each piece a ``take`` from its small table): cheaper than one numpy
+    object addition per piece, each of which makes a Python string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = [pa.array(table, type=pa.string()).take(pa.array(np.asarray(index, dtype=np.int64)))
+               for table, index in pieces]
+    return pc.binary_join_element_wise(*columns, "").to_numpy(zero_copy_only=False).astype(object)
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import shapely
 
 
-def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.ndarray | None = None
-                 ) -> np.ndarray:
+@dataclass
+class PolygonIndex:
+    """An STRtree of ``polygons`` and prepared private copies of them, built once and reused by
+    ``place_points`` for every batch of points placed in the same polygons (e.g. one lead file after another).
+
+    The copies are made lazily and all at once (one vectorised WKB round trip): preparing mutates a geometry,
+    and the map may be reading the same unit polygons in another thread at that moment (GEOS is not safe for
+    that), so the originals are never prepared.
+    """
+
+    polygons: np.ndarray
+    tree: shapely.STRtree = field(init=False)
+    _prepared: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.polygons = np.asarray(self.polygons, dtype=object)
+        self.tree = shapely.STRtree(self.polygons)
+
+    def prepared(self) -> np.ndarray:
+        """Prepared copies of every polygon, in index order."""
+        if self._prepared is None:
+            copies = shapely.from_wkb(shapely.to_wkb(self.polygons))
+            shapely.prepare(copies)
+            self._prepared = copies
+        return self._prepared
+
+
+def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.ndarray | None = None,
+                 index: PolygonIndex | None = None) -> np.ndarray:
     """Index of the polygon containing each point (x, y), or -1 when none does.
 
     ``points``: the same points as shapely geometries when the caller has them (not built again).
+    ``index``: a ``PolygonIndex`` of the same ``polygons`` when the caller keeps one (tree and prepared
+    copies not built again).
 
     A point on a shared border goes to the lowest-index polygon touching it, so every point gets exactly one
     unit. Coordinates in the polygons' CRS.
@@ -26,7 +57,7 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.
     if not len(x) or not len(polygons):
         return result
     polygons = np.asarray(polygons, dtype=object)
-    tree = shapely.STRtree(polygons)
+    tree = index.tree if index is not None else shapely.STRtree(polygons)
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     query = shapely.points(x[finite], y[finite]) if points is None else np.asarray(points, dtype=object)[finite]
     point_idx, poly_idx = tree.query(query)
@@ -39,10 +70,11 @@ def place_points(x: np.ndarray, y: np.ndarray, polygons: np.ndarray, points: np.
     point_idx, poly_idx = point_idx[order], poly_idx[order]
     starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
     ends = np.r_[starts[1:], len(poly_idx)]
-    # private copies to prepare (one vectorised round trip): preparing mutates a geometry, and the map may be
-    # reading the same unit polygons in another thread at that moment (GEOS is not safe for that)
-    copies = shapely.from_wkb(shapely.to_wkb(polygons[poly_idx[starts]]))
-    shapely.prepare(copies)
+    if index is not None:
+        copies = index.prepared()[poly_idx[starts]]
+    else:  # private copies to prepare, as in ``PolygonIndex``
+        copies = shapely.from_wkb(shapely.to_wkb(polygons[poly_idx[starts]]))
+        shapely.prepare(copies)
     for polygon, s, e in zip(copies, starts, ends, strict=True):
         candidates = point_idx[s:e]
         hit = candidates[shapely.intersects_xy(polygon, x[candidates], y[candidates])]

@@ -18,6 +18,7 @@ Tables (pandas / GeoPandas, one row per record):
   ``planned_visits`` rows have no business id: a frame read from a file carries a ``fid`` column (the
   row's id in the file; NaN for rows added since), by which saves update and delete rows.
 - ``leads``, ``lead_rotation``: imported leads with their territory, rep and explanation; round-robin state.
+- ``quotas``: quota sets stored by ``quotas --save`` (``QUOTA_COLUMNS``), read by the report and the KPI dock.
 - ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
 - ``scenario_reviews``, ``snapshots``, ``comments``, ``project_users``: the review flow, published snapshots, comment
   threads and the people of the project (``models.review``); ``plans_in_force`` the dated plan history.
@@ -48,6 +49,12 @@ LEAD_COLUMNS = ["lead_id", "company", "domain", "value", "industry", "product", 
                 "not_applied", "assigned"]
 #: round-robin state of lead distribution: one row per pool of reps ("R1|R2"), ``state`` JSON
 LEAD_ROTATION_COLUMNS = ["pool", "state"]
+#: stored quotas (``services.quotas.save_quotas``, schema 5): one row per territory of a quota set, a set being
+#: (scenario_id, period); ``period`` "2027-01..2027-12" spans the months period_start..period_end (DATE, first
+#: and last day); ``ramp_months``/``in_role_from``/``ramped_quota``/``monthly`` (JSON {month: quota}) only for
+#: a new rep's ramp; ``created_at`` ISO UTC
+QUOTA_COLUMNS = ["scenario_id", "period", "territory_id", "rep_id", "period_start", "period_end", "quota", "share",
+                 "method", "ramp_months", "in_role_from", "ramped_quota", "monthly", "created_at"]
 OPPORTUNITY_COLUMNS = ["opportunity_id", "account_id", "rep_id", "created", "closed", "stage", "amount", "won"]
 
 
@@ -100,6 +107,8 @@ class Project:
     #: leads assigned to territories and reps, and the round-robin state (dirty flag "leads" for both)
     leads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_COLUMNS))
     lead_rotation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_ROTATION_COLUMNS))
+    #: quota sets per (scenario, period) (dirty flag "quotas")
+    quotas: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUOTA_COLUMNS))
     #: plans in force over time, [(from ISO date, scenario id or Plan)], for attributing history (services.kpi);
     #: empty: today's plan (the active scenario) owned every sale
     plans_in_force: list = field(default_factory=list)

@@ -216,12 +216,14 @@ class Dashboard:
 def dashboard(project: Project, period: str | None = None, by: str = "territory",
               quotas_file: str | None = None) -> Dashboard:
     """KPIs, node histories, forecast, backtest and alerts for the KPI dock; ``quotas_file`` as
-    ``report --quotas`` (its rows of the period) gives quota and attainment."""
+    ``report --quotas`` (its rows of the period) gives quota and attainment; without one, the stored quotas
+    that cover the period (``quotas.stored_quotas``)."""
     from .kpi import read_quotas
+    from .quotas import stored_quotas
 
     label = period or latest_period(project)
     coded = code_project(project)
-    quotas = read_quotas(quotas_file, parse_period(label).label) if quotas_file else None
+    quotas = read_quotas(quotas_file, parse_period(label).label) if quotas_file else stored_quotas(project, label)
     table = kpi_table(project, label, by, quotas, coded)
     names = _names(project, by)
     table.insert(1, "name", [names.get(g) for g in table["group_id"]])

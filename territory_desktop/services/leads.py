@@ -10,6 +10,8 @@ territories table (or the rules' ``teams``).
 from __future__ import annotations
 
 import json
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..engine.leads import LeadData, LeadOutcome, World, assign_leads, period_keys
-from ..engine.leads_match import AccountMatch, locate, match_accounts
+from ..engine.leads_match import AccountIndex, AccountMatch, account_index, locate, match_accounts
+from ..engine.placement import PolygonIndex
 from ..models import InvalidInputError, Project, RowProblem
 from ..models.fields import LEAD_FIELDS
 from ..models.project import LEAD_COLUMNS
@@ -150,15 +153,16 @@ def _held_leads(project: Project, rep_index: dict[str, int], period: str):
 def lead_data(project: Project, leads: pd.DataFrame, world: World, territory_index: dict[str, int],
               ruleset: RuleSet) -> LeadData:
     unit_territory = project.units["unit_id"].map(project.plan.as_dict()).map(territory_index)
-    location, inside = locate(leads["lon"].to_numpy(float), leads["lat"].to_numpy(float),
-                              project.units.geometry.to_numpy(), unit_territory.fillna(-1).to_numpy(np.int64))
-    accounts = project.accounts
-    domain_col = next((c for c in DOMAIN_COLUMNS if c in accounts.columns), None)
-    account_domains = accounts[domain_col] if domain_col else np.full(len(accounts), "", dtype=object)
+    unit_territory = unit_territory.fillna(-1).to_numpy(np.int64)
+    geoms = project.units.geometry.to_numpy()
+    polygons = _cached(project, "units", (np.asarray(geoms, dtype=object)[unit_territory >= 0],),
+                       PolygonIndex) if (unit_territory >= 0).any() else None
+    location, inside = locate(leads["lon"].to_numpy(float), leads["lat"].to_numpy(float), geoms, unit_territory,
+                              index=polygons)
     n = len(leads)
     if ruleset.rules.active("account_match"):
-        match = match_accounts(leads["domain"], leads["company"], account_domains, world.account_names,
-                               ruleset.rules.fuzzy_threshold)
+        match = match_accounts(leads["domain"], leads["company"], threshold=ruleset.rules.fuzzy_threshold,
+                               index=accounts_index(project))
     else:
         match = AccountMatch(np.full(n, -1, dtype=np.int64), np.full(n, "", dtype=object), np.zeros(n))
     return LeadData(leads["lead_id"].astype(str).to_numpy(dtype=object), leads["value"].to_numpy(float),
@@ -166,6 +170,47 @@ def lead_data(project: Project, leads: pd.DataFrame, world: World, territory_ind
                     leads["product"].astype(str).str.strip().str.lower().to_numpy(dtype=object),
                     pd.to_datetime(leads["date"]).to_numpy(dtype="datetime64[D]"), location, inside,
                     _rule_territories(project, leads, territory_index), match)
+
+
+def accounts_index(project: Project) -> AccountIndex:
+    """The project's accounts as ``engine.leads_match.account_index`` (domain column: the first of
+    ``DOMAIN_COLUMNS`` the accounts have), built once and kept while the account names and domains are the
+    same objects."""
+    accounts = project.accounts
+    domain_col = next((c for c in DOMAIN_COLUMNS if c in accounts.columns), None)
+    domains = accounts[domain_col].to_numpy(dtype=object) if domain_col else np.full(len(accounts), "", dtype=object)
+
+    def build(names: np.ndarray, domains: np.ndarray) -> AccountIndex:
+        return account_index(domains, pd.Series(names, dtype=object).astype(str).to_numpy(dtype=object))
+
+    return _cached(project, "accounts", (accounts["name"].to_numpy(dtype=object), domains), build)
+
+
+#: per open project (by id, dropped with the project): name -> (element ids of the inputs, inputs, value)
+_CACHES: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _cached(project: Project, name: str, parts: tuple[np.ndarray, ...], build: Callable):
+    """``build(*parts)``, kept for ``project`` and reused while ``parts`` hold the very same objects in the
+    same order (names and geometries are immutable, and the inputs are kept so their ids stay theirs)."""
+    key = id(project)
+    entry = _CACHES.get(key)
+    if entry is None or entry[0]() is not project:
+        def drop(ref: weakref.ref, key: int = key) -> None:
+            if key in _CACHES and _CACHES[key][0] is ref:
+                del _CACHES[key]
+
+        entry = (weakref.ref(project, drop), {})
+        _CACHES[key] = entry
+    cache = entry[1]
+    ids = [np.fromiter(map(id, part), dtype=np.uint64, count=len(part)) for part in parts]
+    hit = cache.get(name)
+    if hit is not None and len(hit[0]) == len(ids) and all(
+            len(a) == len(b) and np.array_equal(a, b) for a, b in zip(hit[0], ids, strict=True)):
+        return hit[2]
+    value = build(*parts)
+    cache[name] = (ids, parts, value)
+    return value
 
 
 def _rule_territories(project: Project, leads: pd.DataFrame, territory_index: dict[str, int]) -> np.ndarray:

@@ -5,15 +5,22 @@ project's history by the account owners of today's plan (``metrics.account_owner
 (the last 12 months with data) and ``prior_year`` (the last complete calendar year); ``bottom-up``: the
 reconciled forecast (``engine.forecast``, the report's model) of each territory's sales over the plan's 12
 months, from its monthly history attributed by date (the plan in force at each sale).
+
+Stored quotas (schema 5, the ``quotas`` table): ``save_quotas`` keeps a result as the set of the active
+scenario and its plan months (replacing one only when asked); ``stored_quotas`` gives the report and the KPI
+dock each territory's quota for a report period from the set that covers it.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 
 from ..engine.quotas import monthly_quota, ramp_factors, reps_needed, shares, split_quota
 from ..models import InvalidInputError, Project
+from ..models.project import QUOTA_COLUMNS
 from .metrics import account_owners, territory_totals
 
 
@@ -123,3 +130,90 @@ def capacity_plan(project: Project, totals: pd.DataFrame, coverage: float) -> di
     return {"coverage": coverage, "capacity_hours_per_rep": capacity, "workload_hours": workload,
             "reps_needed": reps_needed(workload, capacity, coverage), "reps_now": len(project.reps),
             "territories": per}
+
+
+# ------------------------------------------------------------------------------------ stored quota sets
+
+def quota_rows(project: Project, result: dict, created_at: str) -> pd.DataFrame:
+    """The rows (``QUOTA_COLUMNS``) of ``plan_quotas``' ``result`` as a set of the active scenario and the
+    result's plan months."""
+    first, last = (pd.Period(m, "M") for m in result["plan_months"].split(".."))
+    rows = [{"scenario_id": project.active_scenario, "period": result["plan_months"],
+             "territory_id": str(r["territory_id"]), "rep_id": None if r["rep_id"] is None else str(r["rep_id"]),
+             "period_start": str(first.start_time.date()), "period_end": str(last.end_time.date()),
+             "quota": r["quota"], "share": r["share"], "method": result["method"],
+             "ramp_months": r.get("ramp_months"), "in_role_from": r.get("in_role_from"),
+             "ramped_quota": r.get("ramped_quota"),
+             "monthly": json.dumps(r["monthly"], sort_keys=True) if "monthly" in r else None,
+             "created_at": created_at} for r in result["territories"]]
+    return pd.DataFrame(rows, columns=QUOTA_COLUMNS)
+
+
+def save_quotas(project: Project, result: dict, replace: bool = False) -> int:
+    """Store ``result`` (``plan_quotas``) as the quota set of the active scenario and its plan months; a set
+    already stored for both is replaced only with ``replace`` (else InvalidInputError naming it). Returns
+    the rows stored; the project is marked dirty (saved by the next save) and the audit log says so."""
+    from ..storage.project_file import now
+
+    stored = project.quotas
+    same = ((stored["scenario_id"].astype(str) == project.active_scenario)
+            & (stored["period"].astype(str) == result["plan_months"])).to_numpy(bool) if len(stored) else \
+        np.zeros(0, dtype=bool)
+    if same.any() and not replace:
+        old = stored[same]
+        raise InvalidInputError("quotas --save", [
+            f"scenario '{project.active_scenario}' already has quotas for {result['plan_months']} ({len(old)} "
+            f"territories, by {old['method'].iat[0]}, saved {old['created_at'].iat[0]}): give --replace to "
+            "replace them"])
+    rows = quota_rows(project, result, now())
+    kept = stored[~same] if len(stored) else stored
+    project.quotas = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
+    project.mark_dirty("quotas")
+    project.log("save quotas", f"{'replaced' if same.any() else 'stored'} {len(rows)} quotas of scenario "
+                               f"'{project.active_scenario}' for {result['plan_months']} by {result['method']}, "
+                               f"total {result['total']:,.2f}")
+    return len(rows)
+
+
+def stored_quotas(project: Project, period: str, scenario_id: str | None = None) -> pd.Series | None:
+    """Quota per territory id for the report period ``period`` (``engine.kpi.parse_period``) from the
+    stored set of the scenario (default: active) whose months cover the period (the newest such set):
+    each territory's quota spread evenly over the set's months (a new rep's: the ramped monthly quotas),
+    summed over the period's days. None when no stored set covers the period."""
+    from ..engine.kpi import EPOCH, parse_period
+
+    sid = scenario_id or project.active_scenario
+    q = project.quotas
+    if not len(q):
+        return None
+    p = parse_period(period)
+    start, end = (pd.Timestamp(EPOCH + np.timedelta64(d, "D")) for d in (p.start, p.end))
+    q = q[q["scenario_id"].astype(str) == sid]
+    first = pd.to_datetime(q["period_start"], errors="coerce")
+    after_last = pd.to_datetime(q["period_end"], errors="coerce") + pd.Timedelta(days=1)
+    q = q[((first <= start) & (after_last >= end)).to_numpy(bool)]
+    if not len(q):
+        return None
+    newest = q["period"][q["created_at"].astype(str) == q["created_at"].astype(str).max()].iat[0]
+    q = q[q["period"] == newest]
+    months = pd.period_range(pd.Timestamp(q["period_start"].iat[0]), pd.Timestamp(q["period_end"].iat[0]), freq="M")
+    share = _period_share(months, start, end)
+    values = [_period_quota(row, months, share) for row in q.itertuples()]
+    return pd.Series(values, index=q["territory_id"].astype(str).to_numpy(), dtype=float)
+
+
+def _period_share(months: pd.PeriodIndex, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """The fraction of each month's days inside [start, end)."""
+    lo = np.maximum(months.start_time.to_numpy(), start.to_datetime64())
+    hi = np.minimum((months.end_time + pd.Timedelta(1, "ns")).to_numpy(), end.to_datetime64())
+    inside = np.clip((hi - lo) / np.timedelta64(1, "D"), 0, None)
+    return inside / months.days_in_month.to_numpy(float)
+
+
+def _period_quota(row, months: pd.PeriodIndex, share: np.ndarray) -> float:
+    monthly = json.loads(row.monthly) if isinstance(row.monthly, str) and row.monthly else None
+    if monthly:
+        per = np.array([float(monthly.get(str(m), 0.0)) for m in months])
+    else:
+        per = np.full(len(months), float(row.quota) / len(months))
+    return round(float((per * share).sum()), 2)

@@ -73,8 +73,13 @@ def _to_v4(conn: Connection) -> None:
     schema.create_all(conn)
 
 
+def _to_v5(conn: Connection) -> None:
+    """Schema 4 -> 5: the ``quotas`` table (quota sets stored in the project, registered like the others)."""
+    schema.create_all(conn)
+
+
 #: version -> step that upgrades a file from version - 1 to version
-MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
 
 
 def file_version(conn: Connection) -> int:

@@ -37,6 +37,7 @@ from ..models.project import (
     LEAD_COLUMNS,
     LEAD_ROTATION_COLUMNS,
     OPPORTUNITY_COLUMNS,
+    QUOTA_COLUMNS,
     SCENARIO_COLUMNS,
     TERRITORY_COLUMNS,
     TerritoryShape,
@@ -418,6 +419,7 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
     project.planned_visits = _read_frame(conn, "planned_visits", [*HISTORY_COLUMNS["planned_visits"], "fid"])
     project.leads = _read_frame(conn, "leads", LEAD_COLUMNS)
     project.lead_rotation = _read_frame(conn, "lead_rotation", LEAD_ROTATION_COLUMNS)
+    project.quotas = _read_frame(conn, "quotas", QUOTA_COLUMNS)
     for name, columns in REVIEW_TABLES.items():
         setattr(project, name, _read_frame(conn, name, [*columns, "fid"] if SPECS[name].key == ("fid",) else columns))
     project.plans_in_force = [(str(d), str(r)) for d, r in conn.exec_driver_sql(
@@ -495,7 +497,7 @@ def snapshot(project: Project) -> Project:
     tables a save touches."""
     copy = Project(name=project.name, active_scenario=project.active_scenario)
     for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", "leads", "lead_rotation",
-                 *HISTORY_COLUMNS, *REVIEW_TABLES):
+                 "quotas", *HISTORY_COLUMNS, *REVIEW_TABLES):
         setattr(copy, name, getattr(project, name).copy(deep=False))
     copy.plans_in_force = list(project.plans_in_force)
     copy.plans = {sid: Plan(p.as_dict(), p.account_overrides()) for sid, p in project.plans.items()}

@@ -18,6 +18,7 @@ from ..models.project import (
     LEAD_ROTATION_COLUMNS,
     OPPORTUNITY_COLUMNS,
     PLANNED_VISIT_COLUMNS,
+    QUOTA_COLUMNS,
     SALES_COLUMNS,
     SCENARIO_COLUMNS,
     TERRITORY_COLUMNS,
@@ -81,6 +82,7 @@ SPECS: dict[str, TableSpec] = {
     "plans_in_force": _spec("plans_in_force", ("from_date",)),
     "comments": _spec("comments", ("comment_id",)),
     "project_users": _spec("project_users", ("user_id",)),
+    "quotas": _spec("quotas", ("scenario_id", "period", "territory_id")),
 }
 
 #: which tables each dirty flag of the model (``Project.mark_dirty``) may have changed
@@ -92,6 +94,7 @@ DIRTY_TABLES: dict[str, tuple[str, ...]] = {
     "sales": ("sales",), "visits": ("visits",), "opportunities": ("opportunities",),
     "planned_visits": ("planned_visits",),
     "leads": ("leads", "lead_rotation"),
+    "quotas": ("quotas",),
     **{name: (name,) for name in (*REVIEW_TABLES, "plans_in_force")},
 }
 
@@ -191,6 +194,7 @@ BUILDERS: dict[str, Callable[[Project], pd.DataFrame]] = {
     **{name: _table_frame(name, columns) for name, columns in HISTORY_COLUMNS.items()},
     "leads": _table_frame("leads", LEAD_COLUMNS),
     "lead_rotation": _table_frame("lead_rotation", LEAD_ROTATION_COLUMNS),
+    "quotas": _table_frame("quotas", QUOTA_COLUMNS),
     **{name: _table_frame(name, columns) for name, columns in REVIEW_TABLES.items()},
     "plans_in_force": _plans_in_force,
 }

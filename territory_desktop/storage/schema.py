@@ -30,7 +30,7 @@ from sqlalchemy.types import UserDefinedType
 
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class _Declared(UserDefinedType):
@@ -181,6 +181,14 @@ lead_rotation = _table(
     Column("state", Text),  # JSON {"counts": {rep_id: n}, "last": rep_id}
 )
 
+quotas = _table(
+    "quotas",  # schema 5: quota sets (``quotas --save``), one row per territory of a (scenario, period) set
+    *_required("scenario_id", "period", "territory_id"),
+    *_columns(rep_id=Text, period_start=DATE, period_end=DATE, quota=REAL, share=REAL, method=Text,
+              ramp_months=Integer, in_role_from=Text, ramped_quota=REAL, monthly=Text, created_at=DATETIME),
+    UniqueConstraint("scenario_id", "period", "territory_id"),
+)
+
 notes = _table(
     "notes",
     *_required("entity_type", "entity_id"),  # entity_type: account, rep, territory, unit
@@ -268,6 +276,8 @@ LAYERS: dict[str, Layer] = {
     "plans_in_force": Layer(None, "Plan in force from each date: a published snapshot or a scenario"),
     "comments": Layer(None, "Comment threads on territories, accounts and scenarios", ("mentions",)),
     "project_users": Layer(None, "People of the project who comment and can be mentioned"),
+    "quotas": Layer(None, "Quotas per territory and rep for a scenario and period (quotas --save), with new "
+                    "reps' ramps", ("monthly",)),
 }
 
 

@@ -104,7 +104,8 @@ class KpiDock(QWidget):
             QPushButton("Save chart..."))
         self.quotas_button = QPushButton("Quotas...")
         self.quotas_button.setToolTip("Read the period's quotas (CSV/XLSX: id or territory_id, quota, optionally "
-                                      "period; what 'quotas --out' writes) for attainment = sales / quota")
+                                      "period; what 'quotas --out' writes) for attainment = sales / quota; without a file, the "
+                                      "quotas stored in the project ('quotas --save') that cover the period")
         self.quotas_file: str | None = None
         self.map_button.setToolTip("Colour the map's units by their territory's (or rep's, district's, "
                                    "region's) value of the chosen KPI")

@@ -177,3 +177,26 @@ def test_held_counts_follow_date_order_when_no_cap_can_bind():
     out = assign_leads(data, world(open_leads=(90, 0, 0)), LeadRules(max_open=92))
     assert out.rep.tolist() == [-1, 0, -1, 0]
     assert out.reason[0].endswith("capacity reached (Ana 92 of 92 open leads)")
+
+
+def test_the_character_bound_is_never_below_the_fuzzy_score():
+    """Fuzzy candidates are dropped when 200 x their common characters / their lengths is under the
+    threshold: that bound must hold for every pair (rapidfuzz's own scores, all pairs of random names)."""
+    import pyarrow as pa
+    from rapidfuzz import fuzz, process
+
+    from territory_desktop.engine.leads_match import _char_counts
+
+    rng = np.random.default_rng(5)
+    words = ["acme", "medical", "north", "supply", "beacon", "law", "dental", "ab", "x"]
+    names = [" ".join(rng.choice(words, rng.integers(1, 4))) for _ in range(60)]
+    names += [n[:2] + n[3:] for n in names[:20]] + ["", "zz top 9"]
+    keys = normalise_company(names)
+    chars = _char_counts(pa.array(keys.tolist(), type=pa.string())).astype(int)
+    lengths = np.array([len(k) for k in keys])
+    scores = process.cdist(keys.tolist(), keys.tolist(), scorer=fuzz.token_sort_ratio)
+    common = np.minimum(chars[:, None, :], chars[None, :, :]).sum(axis=2)
+    total = lengths[:, None] + lengths[None, :]
+    bound = np.where(total > 0, 200.0 * common / np.maximum(total, 1), 100.0)
+    assert (scores <= bound + 1e-4).all()  # rapidfuzz returns float32
+    assert (scores[total > 0] == bound[total > 0]).any() and (scores < bound - 1).any()  # tight and loose cases

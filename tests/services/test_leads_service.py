@@ -115,3 +115,16 @@ def test_manual_override_in_the_preview_is_kept(project, tmp_path):
         override_rep(project, run, ["L1"], "zz")
     apply_leads(project, run)
     assert project.leads["rep_id"].tolist() == ["r1", "r3"]
+
+
+def test_the_kept_account_and_unit_indexes_follow_edits(project, tmp_path):
+    """The account index and the units' polygon index are kept between runs; renaming an account or moving a
+    unit to another territory is seen by the next run."""
+    leads, _ = read_leads(write(tmp_path, "lead_id,company,lat,lon\nL1,Omega Corp,40.5,-99.5\n"))
+    first = propose_leads(project, leads).table.iloc[0]
+    assert first["account_id"] is None and first["territory_id"] == "W"
+    assert propose_leads(project, leads).table.iloc[0]["account_id"] is None  # the kept index, unchanged
+    project.accounts.loc[project.accounts["account_id"] == "a3", "name"] = "Omega Inc"
+    project.plan.assign_many({"u0": "E"})  # the lead's unit (40.5, -99.5 lies in u0)
+    again = propose_leads(project, leads).table.iloc[0]
+    assert again["account_id"] == "a3" and again["matched_by"] == "name" and again["territory_id"] == "E"

@@ -109,3 +109,52 @@ def test_cli_bottom_up(history, tmp_path, capsys):
     assert [r["quota"] for r in out["territories"]] == pytest.approx(list(expected_forecast()), abs=0.006)
     assert main(["quotas", "--project", str(tmp_path / "p.gpkg"), "--method", "even"]) == 2
     assert "give --total" in capsys.readouterr().err
+
+
+def test_saved_quotas_are_stored_refused_replaced_and_used_by_the_report(project, tmp_path, capsys):
+    import sqlite3
+
+    from territory_desktop.services.project import open_project
+
+    path = tmp_path / "p.gpkg"
+    project.sales = pd.DataFrame({"account_id": ["a1", "a3", "a1"], "period": ["2027-01", "2027-02", "2027-04"],
+                                  "product": "x", "amount": [90.0, 30.0, 500.0]})
+    save_project(project, path)
+    base = ["quotas", "--project", str(path), "--total", "1200", "--start", "2027-01"]
+    assert main([*base, "--method", "even", "--new-rep", "r1=2027-01", "--ramp", "3", "--save"]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(path) as con:
+        rows = con.execute("SELECT territory_id, rep_id, period, period_start, period_end, quota, method, "
+                           "ramp_months, ramped_quota, created_at FROM quotas ORDER BY territory_id").fetchall()
+    assert [r[:8] for r in rows] == [("E", None, "2027-01..2027-12", "2027-01-01", "2027-12-31", 600.0, "even", None),
+                                     ("W", "r1", "2027-01..2027-12", "2027-01-01", "2027-12-31", 600.0, "even", 3)]
+    assert rows[1][8] == pytest.approx(50 * (1 / 3 + 2 / 3 + 10)) and rows[0][9].endswith("Z")
+    # the same scenario and months again: refused, naming the stored set; --replace replaces it
+    assert main([*base, "--method", "potential", "--save"]) == 2
+    assert "already has quotas for 2027-01..2027-12" in capsys.readouterr().err
+    assert len(open_project(path).quotas) == 2
+    # the report's Q1 2027 quota: W ramps 50/3 + 100/3 + 50 (its monthly quotas), E 600 / 4
+    assert main(["report", "--project", str(path), "--period", "2027-Q1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    quota = {t["territory_id"]: t["quota"] for t in report["territories"]}
+    assert quota == pytest.approx({"W": 50 / 3 + 100 / 3 + 50, "E": 150.0}) and report["quotas_from"] == "project"
+    assert report["attainment"]["sales"] == 120.0
+    assert main([*base, "--total", "2400", "--method", "even", "--save", "--replace"]) == 0
+    capsys.readouterr()
+    # a month of the set: a twelfth; a file given still wins; a period the set does not cover has none
+    assert main(["report", "--project", str(path), "--period", "2027-04", "--json"]) == 0
+    assert {t["territory_id"]: t["quota"] for t in json.loads(capsys.readouterr().out)["territories"]} == \
+        {"W": 100.0, "E": 100.0}
+    (tmp_path / "q.csv").write_text("territory_id,quota\nW,7\nE,3\n")
+    assert main(["report", "--project", str(path), "--period", "2027-Q1", "--quotas", str(tmp_path / "q.csv"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["attainment"]["quota"] == 10.0
+    assert main(["report", "--project", str(path), "--period", "2026-Q4", "--json"]) == 0
+    assert "attainment" not in json.loads(capsys.readouterr().out)
+
+
+def test_replace_needs_save(project, tmp_path, capsys):
+    save_project(project, tmp_path / "p.gpkg")
+    assert main(["quotas", "--project", str(tmp_path / "p.gpkg"), "--total", "1", "--method", "even",
+                 "--replace"]) == 2
+    assert "--replace needs --save" in capsys.readouterr().err

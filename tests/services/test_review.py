@@ -191,7 +191,16 @@ def test_a_republication_on_the_same_date_replaces_the_plan_in_force():
     assert p.plans_in_force == [("2026-08-01", "base@2")]
 
 
+def _downgrade_to_schema_4(path):
+    with sqlite3.connect(path) as con:
+        con.execute('DROP TABLE "quotas"')
+        for meta in ("gpkg_contents", "gpkg_ogr_contents", "gpkg_data_columns"):
+            con.execute(f"DELETE FROM {meta} WHERE table_name = 'quotas'")
+        con.execute("UPDATE td_meta SET value = '4' WHERE key = 'schema_version'")
+
+
 def _downgrade_to_schema_3(path):
+    _downgrade_to_schema_4(path)
     with sqlite3.connect(path) as con:
         for table in ("scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users"):
             con.execute(f'DROP TABLE "{table}"')
@@ -213,8 +222,8 @@ def test_a_schema_3_file_migrates_to_4_and_passes_gdal(saved):
         version = con.execute("SELECT value FROM td_meta WHERE key = 'schema_version'").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
         audit = con.execute("SELECT user, action, entity_id FROM audit_log").fetchall()
-    assert version == "4"
-    assert {"scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users"} <= tables
+    assert version == "5"
+    assert {"scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users", "quotas"} <= tables
     assert audit == [("carol", "import units", None)]
     p.plan.assign_many({"u0": "E"})
     for step in ("propose", "approve", "publish"):
@@ -273,3 +282,24 @@ def test_deleting_a_scenario_drops_its_review_state(saved):
         left = con.execute("SELECT count(*) FROM scenario_reviews WHERE scenario_id = ?", (sid,)).fetchone()[0]
     assert left == 0
     assert review.frozen_reason(open_project(saved), sid) is None
+
+
+def test_a_schema_4_file_migrates_to_5_stores_quotas_and_passes_gdal(saved):
+    from territory_desktop.services.quotas import plan_quotas, save_quotas, stored_quotas
+    from tests.storage.test_gis_interop import _have_gdal, validate
+
+    _downgrade_to_schema_4(saved)
+    p = open_project(saved)
+    assert len(p.quotas) == 0
+    assert save_quotas(p, plan_quotas(p, 1000.0, "even", start="2026-01")) == len(p.scenario_territories())
+    save_project(p)
+    with sqlite3.connect(saved) as con:
+        version = con.execute("SELECT value FROM td_meta WHERE key = 'schema_version'").fetchone()[0]
+        described = con.execute("SELECT data_type, description FROM gpkg_contents WHERE table_name = 'quotas'"
+                                ).fetchone()
+    assert version == "5" and described[0] == "attributes" and "Quotas per territory" in described[1]
+    again = open_project(saved)
+    share = 1000.0 / len(again.scenario_territories()) / 4
+    assert stored_quotas(again, "2026-Q2").tolist() == pytest.approx([share] * len(again.scenario_territories()))
+    if _have_gdal():
+        assert validate(saved) == ""
