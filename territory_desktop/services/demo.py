@@ -27,6 +27,7 @@ from ..models.progress import Progress, no_progress
 from ..storage import reference
 from ..storage.geocode import zip_table
 from ..storage.vector import read_units
+from .demo_coverage import apply_field_coverage
 from .demo_history import enrich_history
 from .importing import _place
 from .ownership import account_reps
@@ -87,6 +88,9 @@ def build_demo(seed: int = 7, n_accounts: int = 20_000, progress: Progress = no_
     project.reps = _reps(rng)
     progress(0.5, "initial alignment")
     _alignment(project)
+    field = apply_field_coverage(project)  # who the field visits, how often (services/demo_coverage.py)
+    project.log("demo", f"{int(field.sum())} accounts in the reps' field books, {len(field) - int(field.sum())} "
+                "served remotely (visit frequency 0)")
     progress(0.7, "generating history")
     project.sales = _sales(rng, project.accounts)
     owners = account_reps(project).to_numpy()

@@ -85,18 +85,25 @@ def territory_workloads(project: Project, scenario_id: str | None = None,
         if home is None:
             continue
         idx = order[starts[k]:starts[k + 1]]
-        data = np.concatenate([lon[idx], lat[idx], visits[idx], service[idx]])
-        key = (home, hash(data.tobytes()), len(idx), model)
-        found = _CACHE.get(key)  # read once: a worker thread may clear the cache meanwhile
-        if found is None:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.clear()
-            xy = local_km(lon[idx], lat[idx], *home)
-            found = estimate_route_workload(np.zeros(2), xy, visits[idx], service[idx], model,
-                                            GreatCircleProvider().hours)
-            _CACHE[key] = found
-        out[tid] = found
+        out[tid] = home_route_workload(home, lon[idx], lat[idx], visits[idx], service[idx], model)
     return out
+
+
+def home_route_workload(home: tuple[float, float], lon: np.ndarray, lat: np.ndarray, visits_per_week: np.ndarray,
+                        service_min: np.ndarray, model: WorkloadModel = DEFAULT_MODEL) -> RouteWorkload:
+    """Route workload (per week) of a rep living at ``home`` (lon, lat) who visits these accounts (lon, lat
+    in degrees, visits per week, minutes per visit): the estimate every territory gets, cached."""
+    data = np.concatenate([lon, lat, visits_per_week, service_min])
+    key = (home, hash(data.tobytes()), len(lon), model)
+    found = _CACHE.get(key)  # read once: a worker thread may clear the cache meanwhile
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        xy = local_km(lon, lat, *home)
+        found = estimate_route_workload(np.zeros(2), xy, visits_per_week, service_min, model,
+                                        GreatCircleProvider().hours)
+        _CACHE[key] = found
+    return found
 
 
 def unit_route_workload(project: Project, scenario_id: str | None = None,
