@@ -35,11 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..engine.routing.workload import DEFAULT_MODEL
     from ..services.project import open_project
-    from ..services.workload import size_team
+    from ..services.workload import ROUTE_MODEL, size_team
 
-    model = replace(DEFAULT_MODEL, admin_hours_per_day=args.admin_hours)
+    model = replace(ROUTE_MODEL, admin_hours_per_day=args.admin_hours)
     project = open_project(args.project, for_writing=args.propose)  # busy elsewhere: said before the work
     out = size_team(project, args.coverage, args.scenario, model)
     if args.propose:

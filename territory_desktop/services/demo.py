@@ -4,6 +4,8 @@
 - Accounts: generated at real ZIP centroids (``zipcodes``), ZIPs drawn uniformly so account density
   follows the real density of ZIP codes; segment, industry, potential, visit frequency from seeded draws.
 - Reps: 40 at real city locations (the mean centroid of the city's standard ZIP codes).
+- Field coverage: accounts within 2.5 h of their rep's home fill the rep's field book up to 82 % of its
+  capacity (A, then B); C accounts, farther ones and what does not fit are served remotely (frequency 0).
 - Territories: one per rep, each county to its nearest rep home (a realistic, unbalanced start for the
   balancer), rolled up to districts (Census divisions) and regions (Census regions) of the rep's state.
 - History: 36 months of sales, 12 months of visits and 3 years of opportunities, ending October 2026.
@@ -27,6 +29,7 @@ from ..models.progress import Progress, no_progress
 from ..storage import reference
 from ..storage.geocode import zip_table
 from ..storage.vector import read_units
+from .demo_coverage import apply_field_coverage
 from .demo_history import enrich_history
 from .importing import _place
 from .ownership import account_reps
@@ -87,6 +90,9 @@ def build_demo(seed: int = 7, n_accounts: int = 20_000, progress: Progress = no_
     project.reps = _reps(rng)
     progress(0.5, "initial alignment")
     _alignment(project)
+    field = apply_field_coverage(project)  # who the field visits, how often (services/demo_coverage.py)
+    project.log("demo", f"{int(field.sum())} accounts in the reps' field books, {len(field) - int(field.sum())} "
+                "served remotely (visit frequency 0)")
     progress(0.7, "generating history")
     project.sales = _sales(rng, project.accounts)
     owners = account_reps(project).to_numpy()
@@ -111,8 +117,8 @@ def _accounts(rng: np.random.Generator, n: int) -> gpd.GeoDataFrame:
     size = rng.choice(np.array(["Small", "Mid-market", "Enterprise"]), n, p=[0.6, 0.3, 0.1])
     base = np.select([segment == "A", segment == "B"], [120_000.0, 45_000.0], 15_000.0)
     potential = np.round(base * rng.lognormal(0.0, 0.5, n), -2)
-    # Visit frequencies sized so that 500 accounts per rep make about a full year of face time:
-    # A every 4 weeks (a third every 2), B every 8, C twice a year or not at all (served remotely).
+    # Drawn frequencies (A every 4 weeks, a third every 2; B every 8; C twice a year or never); the
+    # field-coverage model (services/demo_coverage.py) then decides who is visited and sets the rest to 0.
     freq = np.select([segment == "A", segment == "B"],
                      [rng.choice([2, 4, 4], n), np.full(n, 8)], rng.choice([0, 26], n))
     minutes = np.where(segment == "A", 60.0, np.where(segment == "B", 45.0, 30.0))

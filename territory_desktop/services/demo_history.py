@@ -5,7 +5,8 @@ Applied to the sales, visits and opportunities that ``services.demo`` generated 
 - **Growth and decline**: each territory gets a trend from -12 % to +18 % a year (shuffled), on top of the
   accounts' own growth, so some territories grow and some decline.
 - **Sudden drop**: the 9th territory (by id) loses 35 % of its sales in the last three months.
-- **Falling coverage**: the 14th territory's visits thin out over the last six months (to a third of plan).
+- **Falling coverage**: the 14th territory's visits thin out from six months back to a third of plan in the
+  last three months.
 - **Rising lost-deal rate**: the 22nd territory loses most deals that close in the last six months.
 - **Churn and new customers**: 8 % of customers stop buying at a random month; 12 % of the prospects
   (accounts with no sales) become customers in the last two years; customers skip 5 % of months.
@@ -96,7 +97,9 @@ def _thin_visits(rng: np.random.Generator, visits: pd.DataFrame, owners: pd.Seri
         return visits
     day = pd.to_datetime(visits["date"])
     months_back = ((day.max() - day).dt.days / 30.4).to_numpy()
-    keep_p = np.clip(0.33 + (1 - 0.33) * (months_back / 6), 0.33, 1.0)  # 1 six months ago -> 1/3 now
+    # 1 six months ago -> 1/3 three months ago, and 1/3 since: a field book of a few dozen accounts (the
+    # demo's field-coverage model) still shows the fall in the last quarter's coverage
+    keep_p = np.clip(0.33 + (1 - 0.33) * ((months_back - 3) / 3), 0.33, 1.0)
     mine = (visits["account_id"].map(owners) == territory).to_numpy()
     keep = ~mine | (rng.random(len(visits)) < keep_p)
     return visits[keep].reset_index(drop=True)

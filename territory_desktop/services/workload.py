@@ -2,12 +2,14 @@
 
 Shared by the CLI (``territory-desktop size``, ``balance --weight route_workload``) and the GUI. The
 estimate is the continuous approximation of ``engine.routing.workload`` on each territory's accounts
-and its rep's home; :func:`unit_route_workload` spreads it over units so the balancer can sum it.
+and its rep's home, with the congestion the field planner drives in (:data:`ROUTE_MODEL`);
+:func:`unit_route_workload` spreads it over units so the balancer can sum it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +24,7 @@ from ..engine.routing.workload import (
     estimate_route_workload,
     visit_hours,
 )
-from ..engine.travel import GreatCircleProvider, haversine_km
+from ..engine.travel import GreatCircleProvider, TrafficProfile, haversine_km
 from ..models import InvalidInputError, Progress, Project, StopFlag, no_progress
 from .metrics import account_owners
 
@@ -30,6 +32,22 @@ if TYPE_CHECKING:
     from .scenario_balance import Proposal
 
 EARTH_KM = 6371.0088
+
+
+def planner_model(traffic: TrafficProfile | None = None, start_minute: int = 480, end_minute: int = 1020,
+                  base: WorkloadModel = DEFAULT_MODEL) -> WorkloadModel:
+    """``base`` with the congestion the field planner drives in (``route``'s default traffic profile):
+    legs between visits at the working day's mean factor (Monday to Friday), the drive from home and
+    back at the mean of the factors of the day's first hour (leaving home) and last hour (coming back)."""
+    t = traffic or TrafficProfile()
+    days = range(5)
+    local = float(np.mean([t.day_factor(d, start_minute, end_minute) for d in days]))
+    haul = float(np.mean([(t.factor(d, start_minute) + t.factor(d, end_minute - 60)) / 2 for d in days]))
+    return replace(base, local_traffic=local, haul_traffic=haul)
+
+
+#: the route workload of the app (size, balance, territory table, map): what the planner's plans take
+ROUTE_MODEL = planner_model()
 
 
 def local_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
@@ -67,7 +85,7 @@ def _rep_homes(project: Project) -> dict[str, tuple[float, float]]:
 
 
 def territory_workloads(project: Project, scenario_id: str | None = None,
-                        model: WorkloadModel = DEFAULT_MODEL) -> dict[str, RouteWorkload]:
+                        model: WorkloadModel = ROUTE_MODEL) -> dict[str, RouteWorkload]:
     """Route workload (per week) of every territory that has a rep with a home and accounts."""
     sid = scenario_id or project.active_scenario
     owners = account_owners(project, sid).to_numpy()
@@ -85,28 +103,36 @@ def territory_workloads(project: Project, scenario_id: str | None = None,
         if home is None:
             continue
         idx = order[starts[k]:starts[k + 1]]
-        data = np.concatenate([lon[idx], lat[idx], visits[idx], service[idx]])
-        key = (home, hash(data.tobytes()), len(idx), model)
-        found = _CACHE.get(key)  # read once: a worker thread may clear the cache meanwhile
-        if found is None:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.clear()
-            xy = local_km(lon[idx], lat[idx], *home)
-            found = estimate_route_workload(np.zeros(2), xy, visits[idx], service[idx], model,
-                                            GreatCircleProvider().hours)
-            _CACHE[key] = found
-        out[tid] = found
+        out[tid] = home_route_workload(home, lon[idx], lat[idx], visits[idx], service[idx], model)
     return out
 
 
+def home_route_workload(home: tuple[float, float], lon: np.ndarray, lat: np.ndarray, visits_per_week: np.ndarray,
+                        service_min: np.ndarray, model: WorkloadModel = ROUTE_MODEL) -> RouteWorkload:
+    """Route workload (per week) of a rep living at ``home`` (lon, lat) who visits these accounts (lon, lat
+    in degrees, visits per week, minutes per visit): the estimate every territory gets, cached."""
+    data = np.concatenate([lon, lat, visits_per_week, service_min])
+    key = (home, hash(data.tobytes()), len(lon), model)
+    found = _CACHE.get(key)  # read once: a worker thread may clear the cache meanwhile
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        xy = local_km(lon, lat, *home)
+        found = estimate_route_workload(np.zeros(2), xy, visits_per_week, service_min, model,
+                                        GreatCircleProvider().hours)
+        _CACHE[key] = found
+    return found
+
+
 def unit_route_workload(project: Project, scenario_id: str | None = None,
-                        model: WorkloadModel = DEFAULT_MODEL) -> pd.Series:
+                        model: WorkloadModel = ROUTE_MODEL) -> pd.Series:
     """Route hours a year per unit (index unit_id), additive so the balancer can sum it: each account's
     visits x the hours a visit costs (``engine.routing.workload.visit_hours``) with the line haul from
     the *nearest* rep's home (where compact territories around homes put it) and the local travel per
     visit of its current territory (the median territory's where it has none)."""
     sid = scenario_id or project.active_scenario
-    local = {t: w.local_h / w.visits for t, w in territory_workloads(project, sid, model).items() if w.visits > 0}
+    local = {t: w.local_h / w.visits / model.local_traffic  # free-flowing, as visit_hours takes it
+             for t, w in territory_workloads(project, sid, model).items() if w.visits > 0}
     acc = project.accounts
     fallback = float(np.median(list(local.values()))) if local else 0.0
     owners = account_owners(project, sid).to_numpy()
@@ -124,7 +150,7 @@ def unit_route_workload(project: Project, scenario_id: str | None = None,
 
 
 def territory_route_table(project: Project, scenario_id: str | None = None, coverage: float = 1.0,
-                          model: WorkloadModel = DEFAULT_MODEL) -> pd.DataFrame:
+                          model: WorkloadModel = ROUTE_MODEL) -> pd.DataFrame:
     """Per territory with a rep (home) and accounts: ``route_workload_hours``, ``service_hours``,
     ``travel_hours`` (a year), ``days_per_week``, ``capacity_hours`` (the rep's) and ``load_pct``
     (coverage x route workload / capacity, %). Indexed by territory_id; the territory table, the map's
@@ -147,7 +173,7 @@ def territory_route_table(project: Project, scenario_id: str | None = None, cove
 
 
 def unit_route_load(project: Project, scenario_id: str | None = None,
-                    model: WorkloadModel = DEFAULT_MODEL) -> pd.Series:
+                    model: WorkloadModel = ROUTE_MODEL) -> pd.Series:
     """Per unit (index unit_id, ``project.units`` order): the route load (% of its rep's capacity) of the
     territory the unit is in; NaN where that territory has no rep, home or accounts."""
     sid = scenario_id or project.active_scenario
@@ -158,7 +184,7 @@ def unit_route_load(project: Project, scenario_id: str | None = None,
 
 
 def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None = None,
-              model: WorkloadModel = DEFAULT_MODEL) -> dict:
+              model: WorkloadModel = ROUTE_MODEL) -> dict:
     """How many reps the route workload needs at ``coverage`` (share of visits made), and per territory
     its route workload and its rep's capacity (hours a year)."""
     if not 0 < coverage <= 1:
@@ -179,7 +205,7 @@ def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None 
 
 
 def add_route_columns(project: Project, frame: pd.DataFrame, scenario_id: str | None = None,
-                      model: WorkloadModel = DEFAULT_MODEL) -> pd.DataFrame:
+                      model: WorkloadModel = ROUTE_MODEL) -> pd.DataFrame:
     """``frame`` (rows with a ``territory_id``, e.g. ``metrics.territory_totals``) with
     ``route_workload_hours`` (h/yr) and ``route_load_pct`` (% of the rep's capacity) from
     :func:`territory_route_table`; NaN for territories without a rep home or accounts."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import sqlite3
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from territory_desktop.services.demo import build_demo
@@ -74,6 +76,57 @@ def test_same_seed_same_tables_byte_for_byte(tmp_path, demo):
     c = tmp_path / "c.gpkg"
     save_project(build_demo(seed=4, n_accounts=3000), c)
     assert digest(a, "accounts") != digest(c, "accounts")
+
+
+def _straight_km(lon1, lat1, lon2, lat2):
+    """Great-circle km by the haversine formula (written out here, not the app's)."""
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+
+
+def test_demo_field_coverage_model(demo):
+    """Field accounts lie within 2.5 h of their rep's home (2.5 h at the speed bands 30/50/70/90 km/h up to
+    5/20/60 km and beyond is 60 + 1.4619 x 90 = 191.6 road km = 147.4 km straight at circuity 1.3), C accounts
+    and everything farther are remote (frequency 0); each rep's book is a prefix of its candidates in
+    priority order (A, then B, nearest first); and every book's route workload fits its rep's capacity."""
+    from territory_desktop.services import demo_coverage
+    from territory_desktop.services.ownership import account_reps
+    from territory_desktop.services.workload import territory_route_table
+
+    assert demo_coverage.REMOTE_DRIVE_HOURS == 2.5
+    acc = demo.accounts
+    freq = acc["visit_frequency_weeks"].to_numpy()
+    field = freq > 0
+    reps = demo.reps.set_index("rep_id")
+    owner = account_reps(demo).to_numpy()
+    hx = pd.Series(owner).map(reps.geometry.x).to_numpy(float)  # NaN: an account outside every county
+    hy = pd.Series(owner).map(reps.geometry.y).to_numpy(float)
+    km = np.nan_to_num(_straight_km(acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy(), hx, hy), nan=np.inf)
+    seg = acc["segment"].to_numpy()
+    assert field.sum() > 100 and (~field).sum() > 0.5 * len(acc)
+    assert km[field].max() <= 147.4 + 0.5
+    assert not field[seg == "C"].any() and not field[km > 147.4 + 0.5].any()
+    assert set(freq[field & (seg == "B")]) == {4} and set(freq[field & (seg == "A")]) <= {2, 4}
+    for rep in reps.index:  # the field book is a prefix of the rep's A/B accounts within reach, nearest first
+        mine = np.flatnonzero((owner == rep) & (seg != "C") & (km <= 147.4 - 0.5))
+        order = mine[np.lexsort((km[mine], seg[mine] == "B"))]
+        f = field[order]
+        assert not (f[1:] & ~f[:-1]).any(), rep
+    budget = 100 * demo_coverage.FIELD_LOAD
+    table = territory_route_table(demo, "base")
+    assert len(table) == 40 and (table["load_pct"] <= budget + 1e-6).all()
+    # half the capacity: the books shrink to fit it, and a rep leaves an account within reach to inside
+    # sales only when the book is full (one more account would not fit: one is < 15 % of 800 h)
+    small = copy.deepcopy(demo)
+    small.reps["capacity_hours"] = 800.0
+    before = small.accounts["visit_frequency_weeks"].to_numpy() > 0
+    kept = demo_coverage.apply_field_coverage(small)
+    assert not (kept & ~before).any() and (before & ~kept).sum() > 100
+    load = territory_route_table(small, "base").set_index("rep_id")["load_pct"]
+    assert (load <= budget + 1e-6).all()
+    trimmed = set(owner[before & ~kept])
+    assert len(trimmed) >= 10 and all(load[r] >= budget - 15 for r in trimmed)
 
 
 def test_demo_rep_names_are_distinct(demo):

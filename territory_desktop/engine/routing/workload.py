@@ -24,13 +24,17 @@ from ..metrics import WEEKS_PER_YEAR
 class WorkloadModel:
     """``k``: tour constant (road km per sqrt(km^2 x stops)); ``speed_kmh``: road speed when no
     ``drive_hours`` function is given; ``admin_hours_per_day``: office time per working day;
-    ``day_hours``: a working day; ``circuity``: road km per straight-line km."""
+    ``day_hours``: a working day; ``circuity``: road km per straight-line km; ``local_traffic`` and
+    ``haul_traffic``: congestion (travel-time multipliers) of the legs between visits and of the drive from
+    home and back (which falls in the rush hours at the day's start and end); 1 = none."""
 
     k: float = 0.31  # fitted on 8 demo territories against 4-week plans (README, Route workload)
     speed_kmh: float = 45.0
     day_hours: float = 9.0
     circuity: float = 1.3
     admin_hours_per_day: float = 0.0
+    local_traffic: float = 1.0
+    haul_traffic: float = 1.0
 
 
 DEFAULT_MODEL = WorkloadModel()
@@ -73,17 +77,20 @@ def visit_hours(service_min: np.ndarray, local_h: float | np.ndarray, reach_km: 
                 drive_hours: Callable[[np.ndarray], np.ndarray] | None = None):
     """Hours one visit costs, per account: (total, share of a working day, round-trip hours of its day).
 
-    On site = service + ``local_h`` (local travel per visit); the visit's day drives 2 h(r) to the
-    account's area and back (r = ``reach_km`` straight-line x circuity), leaving ``day_hours - admin -
-    2 h(r)`` (at least MIN_ROOM of a day) for visits; the visit takes on-site / room of that day and the
-    same share of its line haul and admin.
+    On site = service + ``local_h`` (local travel per visit, free-flowing); the visit's day drives 2 h(r)
+    to the account's area and back (r = ``reach_km`` straight-line x circuity), leaving ``day_hours -
+    admin - 2 h(r)`` (at least MIN_ROOM of a day) for visits; the visit takes on-site / room of that day
+    and the same share of its line haul and admin. Congestion (``local_traffic``, ``haul_traffic``)
+    lengthens the hours driven, not the day's split (the tour constant was fitted without it).
     """
     hours = drive_hours or (lambda km: np.asarray(km, dtype=float) / model.speed_kmh)
     haul = 2.0 * np.asarray(hours(np.asarray(reach_km, dtype=float) * model.circuity), dtype=float)
     room = np.maximum(model.day_hours - model.admin_hours_per_day - haul, MIN_ROOM * model.day_hours)
-    on_site = np.asarray(service_min, dtype=float) / 60.0 + local_h
-    share = on_site / room
-    return on_site + share * (haul + model.admin_hours_per_day), share, haul
+    service_h = np.asarray(service_min, dtype=float) / 60.0
+    share = (service_h + local_h) / room
+    congested = haul * model.haul_traffic
+    total = service_h + np.asarray(local_h, dtype=float) * model.local_traffic
+    return total + share * (congested + model.admin_hours_per_day), share, congested
 
 
 def estimate_route_workload(home_xy_km: np.ndarray, xy_km: np.ndarray, visits_per_week: np.ndarray,
@@ -111,4 +118,5 @@ def estimate_route_workload(home_xy_km: np.ndarray, xy_km: np.ndarray, visits_pe
     _, share, haul = visit_hours(np.asarray(service_min, dtype=float), local_h / visits, reach, model, hours)
     days = float((v * share).sum())
     haul_h = float((v * share * haul).sum())
-    return RouteWorkload(service_h, local_h, haul_h, model.admin_hours_per_day * days, days, visits)
+    return RouteWorkload(service_h, local_h * model.local_traffic, haul_h, model.admin_hours_per_day * days, days,
+                         visits)
