@@ -37,6 +37,7 @@ from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
 from .placement import units_of_points
+from .project import ensure_history
 from .review import check_editable
 
 Mode = Literal["upsert", "append", "replace"]
@@ -267,6 +268,7 @@ def _account_references(project: Project, removed: list[str], prepared: Prepared
         if clear:
             prepared.plan_changes[sid] = ([], [], clear)
     refs = {"account overrides of removed accounts (dropped)": overrides}
+    _history_if(project, gone)
     for name, label in HISTORY.items():
         refs[f"{label} rows of removed accounts (kept)"] = _count_in(getattr(project, name), "account_id", gone)
     prepared.counts.references.update(refs)
@@ -274,10 +276,17 @@ def _account_references(project: Project, removed: list[str], prepared: Prepared
 
 def _rep_references(project: Project, removed: list[str]) -> dict[str, int]:
     gone = set(removed)
+    _history_if(project, gone)
     refs = {"territories of removed reps (kept; their rep is gone)": _count_in(project.territories, "rep_id", gone)}
     for name in ("visits", "opportunities", "planned_visits"):
         refs[f"{HISTORY[name]} rows of removed reps (kept)"] = _count_in(getattr(project, name), "rep_id", gone)
     return refs
+
+
+def _history_if(project: Project, removed: set[str]) -> None:
+    """Read the history of a project opened without it when removed ids must be counted in it."""
+    if removed and project.history_pending:
+        ensure_history(project)
 
 
 def _count_in(frame: pd.DataFrame, column: str, ids: set[str]) -> int:

@@ -113,16 +113,22 @@ def _triggers(conn: Connection, names: list[str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def suspended(conn: Connection, table: str, geometry: bool):
+def suspended(conn: Connection, table: str, geometry: bool, updates: bool = False):
     """Suspend the per-row triggers of ``table`` (feature count, R-tree insert) inside the transaction.
 
     On exit the triggers are recreated as they were, the feature count set from the table, and the caller
-    is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`).
+    is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`). ``updates``
+    also suspends the R-tree's geometry-update triggers (and the outside-edit count of an update): the
+    caller then puts the new boxes of the rows it updated into the R-tree as well.
     """
     names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}",
              edit_stamp.trigger_name(table, "insert")]  # checks per row that the write is ours: it is
     if geometry:
         names.append(f"rtree_{table}_geom_insert")
+    if updates:
+        names.append(edit_stamp.trigger_name(table, "update"))
+        if geometry:
+            names += [f"rtree_{table}_geom_update1", f"rtree_{table}_geom_update2"]
     saved = _triggers(conn, names)
     for name in saved:
         conn.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
@@ -134,7 +140,8 @@ def suspended(conn: Connection, table: str, geometry: bool):
 
 
 def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray) -> None:
-    """Insert the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one.
+    """Put the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one; rows
+    whose geometry is missing or empty are taken out of it.
 
     When the new rows outnumber those indexed already, the whole index is rebuilt in one pass
     (``rtree_bulk``); otherwise the boxes are inserted one by one.
@@ -143,11 +150,14 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (r,)).first() is None:
         return
     geoms = np.asarray(geoms, dtype=object)
+    fids = np.asarray(fids, dtype=float)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     b = shapely.bounds(geoms[present])
-    new = np.column_stack([np.asarray(fids, dtype=float)[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
+    new = np.column_stack([fids[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
     indexed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar() or 0)
     if len(new) < max(indexed, BULK_ROWS):
+        if not present.all():
+            conn.exec_driver_sql(f"DELETE FROM {quote(r)} WHERE id = ?", [(int(f),) for f in fids[~present]])
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
                              [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
         return
@@ -155,7 +165,7 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     assert raw is not None
     old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
-    both = np.concatenate([old[~np.isin(old[:, 0], new[:, 0])], new])
+    both = np.concatenate([old[~np.isin(old[:, 0], fids)], new])
     rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
 
 
@@ -164,17 +174,18 @@ def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
 
     Inserted rows get consecutive new fids (rows of fid-keyed tables that already have one keep it);
     for tables keyed by ``fid`` these are returned, in the order of ``changes.inserts``, so the caller can
-    record them.
+    record them. Many inserted rows take the bulk path (:func:`_bulk`).
     """
     spec = changes.spec
     if len(changes.deletes):
         conn.exec_driver_sql(f"DELETE FROM {quote(spec.name)} WHERE {_where(spec)}",
                              list(zip(*_keys(spec, changes.deletes), strict=True)))
-    moved = changes.geometry_changed
-    _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
-    _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
     fids = _new_fids(conn, spec, changes.inserts)
-    _insert(conn, spec, changes.inserts, fids)
+    if len(changes.inserts) >= BULK_ROWS:
+        _bulk(conn, changes, fids)
+    else:
+        _updates(conn, changes)
+        _insert(conn, spec, changes.inserts, fids)
     return fids if spec.key == ("fid",) else None
 
 
@@ -189,16 +200,20 @@ def _new_fids(conn: Connection, spec: TableSpec, inserts: pd.DataFrame) -> np.nd
     return fids
 
 
-def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.ndarray) -> None:
-    """INSERT the rows with their fids. Many rows go in ordered by key with ascending fids (the unique
-    index and the table grow by appends: random-order keys cost three times as much) with the row
-    triggers suspended and the R-tree packed in one pass."""
-    if not len(inserts):
-        return
-    rows = inserts.assign(fid=fids)
-    if len(rows) < BULK_ROWS:
-        insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
-        return
+def _updates(conn: Connection, changes: RowChanges) -> None:
+    """UPDATE the changed rows: those whose geometry moved with it, the others without touching it."""
+    spec, moved = changes.spec, changes.geometry_changed
+    _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
+    _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
+
+
+def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
+    """Updates and many inserts with the row triggers suspended: rows go in ordered by key with ascending
+    fids (the unique index and the table grow by appends: random-order keys cost three times as much), and
+    the R-tree is filled for the inserted and moved rows at once (a rebuild in one pass when they
+    outnumber the rows indexed), not by a trigger per row."""
+    spec = changes.spec
+    rows = changes.inserts.assign(fid=fids)
     order = None
     if spec.key != ("fid",):
         order = key_order(rows[spec.key[0]].to_numpy(dtype=object))
@@ -206,11 +221,41 @@ def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.n
         ordered[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
         rows["fid"] = ordered
     geometry = GEOMETRY in spec.kinds.values()
-    with suspended(conn, spec.name, geometry):
+    moved = changes.updates[changes.geometry_changed] if len(changes.geometry_changed) else changes.updates.iloc[:0]
+    fast = geometry and len(spec.key) == 1 and spec.key != ("fid",)  # moved rows found by key
+    if not fast:
+        _updates(conn, changes)  # with the row triggers, which keep the R-tree right for them
+        moved = moved.iloc[:0]
+    with suspended(conn, spec.name, geometry, updates=fast):
+        moved_fids = np.zeros(0)
+        if fast:
+            _updates(conn, changes)
+            moved_fids = fids_of(conn, spec, moved[spec.key[0]].to_numpy(dtype=object))
+            moved, moved_fids = moved[~np.isnan(moved_fids)], moved_fids[~np.isnan(moved_fids)]
         insert_columns(conn, spec.name, _without_null_columns(conn, spec.name,
                                                               db_columns(_with_fid(spec), rows, order=order)))
         if geometry:
-            fill_rtree(conn, spec.name, rows["fid"].to_numpy(), rows["geom"].to_numpy())
+            fill_rtree(conn, spec.name, np.concatenate([rows["fid"].to_numpy(dtype=float), moved_fids]),
+                       np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]))
+
+
+def fids_of(conn: Connection, spec: TableSpec, keys: np.ndarray) -> np.ndarray:
+    """The fids of the rows of a single-key table whose keys are ``keys`` (in that order; NaN for a key
+    the table does not hold: a row another program deleted since the project was read)."""
+    if not len(keys):
+        return np.zeros(0)
+    key = spec.key[0]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    found = dict(raw.execute(f"SELECT t.{quote(key)}, t.fid FROM json_each(?) j JOIN {quote(spec.name)} t "
+                             f"ON t.{quote(key)} = j.value", (json.dumps(keys.tolist()),)).fetchall())
+    return np.array([found.get(k, np.nan) for k in keys.tolist()], dtype=float)
+
+
+def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.ndarray) -> None:
+    """INSERT a few rows with their fids (the row triggers index them)."""
+    if len(inserts):
+        insert_columns(conn, spec.name, db_columns(_with_fid(spec), inserts.assign(fid=fids)))
 
 
 def _without_null_columns(conn: Connection, table: str, columns: dict[str, list]) -> dict[str, list]:
@@ -219,7 +264,7 @@ def _without_null_columns(conn: Connection, table: str, columns: dict[str, list]
     null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(table)})")
                     if r[4] is None and not r[3]}
     return {name: values for name, values in columns.items()
-            if name not in null_default or any(v is not None for v in values)}
+            if name not in null_default or values.count(None) != len(values)}
 
 
 def key_order(keys: np.ndarray) -> np.ndarray:

@@ -126,3 +126,30 @@ def test_a_bulk_append_leaves_a_valid_rtree_of_every_point(appended):
     con.execute("INSERT INTO accounts (account_id, geom) VALUES ('late', ?)", (gpkg.encode([shapely.Point(-98.5, 41.5)])[0],))
     assert con.execute("SELECT count(*) FROM rtree_accounts_geom r JOIN accounts a ON a.fid = r.id "
                        "WHERE a.account_id = 'late'").fetchone()[0] == 1
+
+
+def test_accounts_moved_in_a_bulk_save_have_their_new_boxes(grid_project, tmp_path):
+    """A bulk append that also moves accounts (and takes one's point away): the R-tree triggers are
+    suspended for the updates too, and the rebuilt R-tree holds the new boxes, not the old ones."""
+    path = tmp_path / "p.gpkg"
+    save_project(grid_project, path)
+    p = open_project(path)
+    p.accounts.loc[0, "geometry"] = shapely.Point(-97.25, 42.75)  # a1 moves
+    p.accounts.loc[1, "geometry"] = None  # a2 loses its point
+    n = BULK_ROWS
+    new = gpd.GeoDataFrame({"account_id": [f"n{i:05d}" for i in range(n)], "unit_id": None},
+                           geometry=gpd.points_from_xy(np.full(n, -98.25), np.linspace(40.1, 42.9, n)), crs=CRS)
+    p.accounts = pd.concat([p.accounts, new], ignore_index=True)
+    p.mark_dirty("accounts")
+    save_project(p)
+    con = sqlite3.connect(path)
+    gpkg.register_functions(con)
+    assert con.execute("SELECT rtreecheck('rtree_accounts_geom')").fetchone()[0] == "ok"
+    boxes = dict(con.execute("SELECT a.account_id, r.minx || ' ' || r.miny FROM accounts a "
+                             "JOIN rtree_accounts_geom r ON r.id = a.fid").fetchall())
+    assert len(boxes) == 3 + n and "a2" not in boxes  # every row with a point, and only those
+    assert boxes["a1"] == "-97.25 42.75" and boxes["a3"] == "-97.5 42.5"
+    triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {"rtree_accounts_geom_update1", "rtree_accounts_geom_update2", "td_outside_edit_accounts_update"} <= triggers
+    assert con.execute("SELECT value FROM td_meta WHERE key = 'outside_edits'").fetchone()[0] == "0"
+    assert open_project(path).accounts.set_index("account_id").loc["a1"].geometry.equals(shapely.Point(-97.25, 42.75))
