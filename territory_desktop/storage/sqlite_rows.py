@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import shapely
 from sqlalchemy import Connection
 
 from . import edit_stamp, gpkg, rtree_bulk
-from .bulk import insert_columns, quote
+from .bulk import insert_blocks, insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
 
@@ -58,17 +60,17 @@ def _json_default(value):
 
 
 def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True,
-               order: np.ndarray | None = None) -> dict[str, list]:
+               order: np.ndarray | None = None, only: list[str] | None = None) -> dict[str, list]:
     """The database columns (name -> values) of a record frame: known columns by kind, extras as attrs;
-    rows in ``order`` (positions) when given."""
+    rows in ``order`` (positions) when given; only the columns ``only`` when given."""
     out: dict[str, list] = {}
     for column in frame.columns:
         kind = spec.kinds.get(column)
-        if kind is None or (kind == GEOMETRY and not with_geometry):
+        if kind is None or (kind == GEOMETRY and not with_geometry) or (only is not None and column not in only):
             continue
         values = frame[column].to_numpy()
         out[column] = _db_values(values if order is None else values[order], kind)
-    if spec.extras:
+    if spec.extras and (only is None or "attrs" in only):
         extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key]
         out["attrs"] = _attrs(frame if order is None or not extras else frame.iloc[order], extras)
     return out
@@ -139,15 +141,20 @@ def suspended(conn: Connection, table: str, geometry: bool, updates: bool = Fals
                          "WHERE lower(table_name) = lower(?)", (table,))
 
 
-def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray) -> None:
+def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray,
+               meanwhile: Callable[[], None] | None = None) -> None:
     """Put the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one; rows
-    whose geometry is missing or empty are taken out of it.
+    whose geometry is missing or empty are taken out of it. ``meanwhile()`` (other writes, which must not
+    touch the R-tree) is called first, or while a rebuild is computed.
 
     When the new rows outnumber those indexed already, the whole index is rebuilt in one pass
-    (``rtree_bulk``); otherwise the boxes are inserted one by one.
+    (``rtree_bulk``, packed in a worker thread while ``meanwhile`` runs); otherwise the boxes are inserted
+    one by one.
     """
     r = f"rtree_{table}_geom"
+    meanwhile = meanwhile or (lambda: None)
     if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (r,)).first() is None:
+        meanwhile()
         return
     geoms = np.asarray(geoms, dtype=object)
     fids = np.asarray(fids, dtype=float)
@@ -156,6 +163,7 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     new = np.column_stack([fids[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
     indexed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar() or 0)
     if len(new) < max(indexed, BULK_ROWS):
+        meanwhile()
         if not present.all():
             conn.exec_driver_sql(f"DELETE FROM {quote(r)} WHERE id = ?", [(int(f),) for f in fids[~present]])
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
@@ -166,7 +174,11 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
     both = np.concatenate([old[~np.isin(old[:, 0], fids)], new])
-    rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
+    with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL while SQLite writes the rows
+        packing = pool.submit(rtree_bulk.pack, rtree_bulk.node_size(conn, r), both[:, 0].astype(np.int64),
+                              both[:, 1], both[:, 2], both[:, 3], both[:, 4])
+        meanwhile()
+        rtree_bulk.write(conn, r, packing.result())
 
 
 def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
@@ -232,11 +244,18 @@ def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
             _updates(conn, changes)
             moved_fids = fids_of(conn, spec, moved[spec.key[0]].to_numpy(dtype=object))
             moved, moved_fids = moved[~np.isnan(moved_fids)], moved_fids[~np.isnan(moved_fids)]
-        insert_columns(conn, spec.name, _without_null_columns(conn, spec.name,
-                                                              db_columns(_with_fid(spec), rows, order=order)))
+        with_fid = _with_fid(spec)
+        names = _insert_names(conn, with_fid, rows)
+        positions = np.arange(len(rows)) if order is None else order
+
+        def insert() -> None:
+            insert_blocks(conn, spec.name, names, len(rows),
+                          lambda a, b: db_columns(with_fid, rows, order=positions[a:b], only=names))
         if geometry:
             fill_rtree(conn, spec.name, np.concatenate([rows["fid"].to_numpy(dtype=float), moved_fids]),
-                       np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]))
+                       np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]), meanwhile=insert)
+        else:
+            insert()
 
 
 def fids_of(conn: Connection, spec: TableSpec, keys: np.ndarray) -> np.ndarray:
@@ -258,13 +277,18 @@ def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.n
         insert_columns(conn, spec.name, db_columns(_with_fid(spec), inserts.assign(fid=fids)))
 
 
-def _without_null_columns(conn: Connection, table: str, columns: dict[str, list]) -> dict[str, list]:
-    """``columns`` less those that are NULL in every row and NULL by default in the table (left out of
-    the INSERT, they are NULL all the same, and a million values fewer are bound)."""
-    null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(table)})")
+def _insert_names(conn: Connection, spec: TableSpec, frame: pd.DataFrame) -> list[str]:
+    """The database columns an INSERT of the record ``frame`` binds: those of :func:`db_columns` less the
+    ones that are NULL in every row and NULL by default in the table (left out, they are NULL all the
+    same, and a million values fewer are bound)."""
+    null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(spec.name)})")
                     if r[4] is None and not r[3]}
-    return {name: values for name, values in columns.items()
-            if name not in null_default or values.count(None) != len(values)}
+    names = [c for c in frame.columns if c in spec.kinds]
+    extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key] if spec.extras else []
+    empty = {c for c in names if c in null_default and frame[c].isna().all()}
+    if spec.extras and "attrs" in null_default and not extras:
+        empty.add("attrs")
+    return [c for c in names if c not in empty] + (["attrs"] if spec.extras and "attrs" not in empty else [])
 
 
 def key_order(keys: np.ndarray) -> np.ndarray:

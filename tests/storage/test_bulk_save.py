@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from territory_desktop.models import CRS
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.storage import gpkg, rtree_bulk
+from territory_desktop.storage.bulk import insert_blocks
 from territory_desktop.storage.sqlite_rows import BULK_ROWS, key_order
 
 
@@ -153,3 +154,33 @@ def test_accounts_moved_in_a_bulk_save_have_their_new_boxes(grid_project, tmp_pa
     assert {"rtree_accounts_geom_update1", "rtree_accounts_geom_update2", "td_outside_edit_accounts_update"} <= triggers
     assert con.execute("SELECT value FROM td_meta WHERE key = 'outside_edits'").fetchone()[0] == "0"
     assert open_project(path).accounts.set_index("account_id").loc["a1"].geometry.equals(shapely.Point(-97.25, 42.75))
+
+
+@pytest.mark.parametrize("n", [1, 1999, 2000, 2001, 50_000 + 7])
+def test_streamed_insert_writes_every_row_once_in_order(n):
+    con = sqlite3.connect(":memory:")
+    engine = create_engine("sqlite://", creator=lambda: con)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)")
+        blocks = []
+        insert_blocks(conn, "t", ["a", "b"], n, lambda s, e: blocks.append((s, e)) or
+                      {"a": list(range(s, e)), "b": [str(i) for i in range(s, e)], "unused": [None] * (e - s)})
+        assert conn.exec_driver_sql("SELECT count(*), sum(a), min(b = CAST(a AS TEXT)) FROM t").one() == (
+            n, n * (n - 1) // 2, 1)
+        assert blocks[0][0] == 0 and blocks[-1][1] == n and len(blocks) == -(-n // 50_000)
+
+
+def test_streamed_insert_raises_what_fails_on_either_side():
+    con = sqlite3.connect(":memory:")
+    engine = create_engine("sqlite://", creator=lambda: con)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER PRIMARY KEY)")
+        with pytest.raises(sqlite3.IntegrityError):  # SQLite refuses a statement: the worker is stopped
+            insert_blocks(conn, "t", ["a"], 200_000, lambda s, e: {"a": [min(i, 70_000) for i in range(s, e)]})
+
+        def broken(s, e):
+            if s:
+                raise ValueError("block 2 cannot be converted")
+            return {"a": list(range(1_000_000, 1_000_000 + e))}
+        with pytest.raises(ValueError, match="block 2"):
+            insert_blocks(conn, "t", ["a"], 200_000, broken)
