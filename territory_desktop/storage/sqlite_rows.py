@@ -225,13 +225,12 @@ def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
     the R-tree is filled for the inserted and moved rows at once (a rebuild in one pass when they
     outnumber the rows indexed), not by a trigger per row."""
     spec = changes.spec
-    rows = changes.inserts.assign(fid=fids)
-    order = None
+    rows, row_fids = changes.inserts, fids  # the frame is not copied: fids are bound from their own array
+    order = np.arange(len(rows))
     if spec.key != ("fid",):
         order = key_order(rows[spec.key[0]].to_numpy(dtype=object))
-        ordered = np.empty_like(fids)
-        ordered[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
-        rows["fid"] = ordered
+        row_fids = np.empty_like(fids)
+        row_fids[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
     geometry = GEOMETRY in spec.kinds.values()
     moved = changes.updates[changes.geometry_changed] if len(changes.geometry_changed) else changes.updates.iloc[:0]
     fast = geometry and len(spec.key) == 1 and spec.key != ("fid",)  # moved rows found by key
@@ -244,15 +243,16 @@ def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
             _updates(conn, changes)
             moved_fids = fids_of(conn, spec, moved[spec.key[0]].to_numpy(dtype=object))
             moved, moved_fids = moved[~np.isnan(moved_fids)], moved_fids[~np.isnan(moved_fids)]
-        with_fid = _with_fid(spec)
-        names = _insert_names(conn, with_fid, rows)
-        positions = np.arange(len(rows)) if order is None else order
+        names = ["fid", *(c for c in _insert_names(conn, spec, rows) if c != "fid")]
+
+        def block(a: int, b: int) -> dict[str, list]:
+            return {**db_columns(spec, rows, order=order[a:b], only=names),
+                    "fid": row_fids[order[a:b]].astype(np.int64).tolist()}
 
         def insert() -> None:
-            insert_blocks(conn, spec.name, names, len(rows),
-                          lambda a, b: db_columns(with_fid, rows, order=positions[a:b], only=names))
+            insert_blocks(conn, spec.name, names, len(rows), block)
         if geometry:
-            fill_rtree(conn, spec.name, np.concatenate([rows["fid"].to_numpy(dtype=float), moved_fids]),
+            fill_rtree(conn, spec.name, np.concatenate([row_fids, moved_fids]),
                        np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]), meanwhile=insert)
         else:
             insert()
