@@ -214,8 +214,8 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
     """The table after the import, the positions of rows that changed, the removed ids, and counts.
 
     ``old`` and ``new`` are GeoDataFrames (entities) or plain DataFrames (history rows)."""
-    old_ids = pd.Index(old[id_col].astype(str)) if len(old) else pd.Index([], dtype=object)
-    new_ids = new[id_col].astype(str)
+    old_ids = _text_ids(old[id_col]) if len(old) else pd.Index([], dtype=object)
+    new_ids = _text_ids(new[id_col])
     position = old_ids.get_indexer(new_ids)
     exists = position >= 0
     if mode == "append" and exists.any():
@@ -233,6 +233,15 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
 
 
 merge_tables = _merge
+
+
+def _text_ids(ids: pd.Series) -> pd.Index:
+    """Ids as an object Index of text: hashing Python strings is much faster than pandas' Arrow strings
+    (a million imported ids: about a third of the time)."""
+    values = ids.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = ids.astype(str).to_numpy(dtype=object)
+    return pd.Index(values, dtype=object)
 
 
 def _merged_column(old: pd.DataFrame, new: pd.DataFrame, column: str, provided: bool, position: np.ndarray,
