@@ -28,7 +28,7 @@ def open_project(path: str | os.PathLike, for_writing: bool = False, history: bo
     ``for_writing`` first checks that no other process has the project open for editing (so a command
     that will save fails before its work, not after). ``history=False`` leaves the sales, visits and
     opportunities for later (the GUI shows the map first): :func:`ensure_history` reads them, and every
-    use-case that needs them calls it (saving does).
+    use-case that needs them calls it (saving does, unless it is in place and writes no history table).
     """
     if for_writing:
         lock.check_free(path)
