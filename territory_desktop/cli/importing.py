@@ -114,8 +114,8 @@ def _load_or_new(path: str):
     from ..models import Project
     from ..services.project import open_project
 
-    if Path(path).exists():
-        return open_project(path)
+    if Path(path).exists():  # the sales, visits and opportunities are read only if the import needs them
+        return open_project(path, history=False)
     return Project(name=Path(path).stem)
 
 

@@ -37,6 +37,7 @@ from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
 from .placement import units_of_points
+from .project import ensure_history
 from .review import check_editable
 
 Mode = Literal["upsert", "append", "replace"]
@@ -213,8 +214,8 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
     """The table after the import, the positions of rows that changed, the removed ids, and counts.
 
     ``old`` and ``new`` are GeoDataFrames (entities) or plain DataFrames (history rows)."""
-    old_ids = pd.Index(old[id_col].astype(str)) if len(old) else pd.Index([], dtype=object)
-    new_ids = new[id_col].astype(str)
+    old_ids = _text_ids(old[id_col]) if len(old) else pd.Index([], dtype=object)
+    new_ids = _text_ids(new[id_col])
     position = old_ids.get_indexer(new_ids)
     exists = position >= 0
     if mode == "append" and exists.any():
@@ -232,6 +233,15 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
 
 
 merge_tables = _merge
+
+
+def _text_ids(ids: pd.Series) -> pd.Index:
+    """Ids as an object Index of text: hashing Python strings is much faster than pandas' Arrow strings
+    (a million imported ids: about a third of the time)."""
+    values = ids.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = ids.astype(str).to_numpy(dtype=object)
+    return pd.Index(values, dtype=object)
 
 
 def _merged_column(old: pd.DataFrame, new: pd.DataFrame, column: str, provided: bool, position: np.ndarray,
@@ -267,6 +277,7 @@ def _account_references(project: Project, removed: list[str], prepared: Prepared
         if clear:
             prepared.plan_changes[sid] = ([], [], clear)
     refs = {"account overrides of removed accounts (dropped)": overrides}
+    _history_if(project, gone)
     for name, label in HISTORY.items():
         refs[f"{label} rows of removed accounts (kept)"] = _count_in(getattr(project, name), "account_id", gone)
     prepared.counts.references.update(refs)
@@ -274,10 +285,17 @@ def _account_references(project: Project, removed: list[str], prepared: Prepared
 
 def _rep_references(project: Project, removed: list[str]) -> dict[str, int]:
     gone = set(removed)
+    _history_if(project, gone)
     refs = {"territories of removed reps (kept; their rep is gone)": _count_in(project.territories, "rep_id", gone)}
     for name in ("visits", "opportunities", "planned_visits"):
         refs[f"{HISTORY[name]} rows of removed reps (kept)"] = _count_in(getattr(project, name), "rep_id", gone)
     return refs
+
+
+def _history_if(project: Project, removed: set[str]) -> None:
+    """Read the history of a project opened without it when removed ids must be counted in it."""
+    if removed and project.history_pending:
+        ensure_history(project)
 
 
 def _count_in(frame: pd.DataFrame, column: str, ids: set[str]) -> int:

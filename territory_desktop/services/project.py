@@ -28,7 +28,7 @@ def open_project(path: str | os.PathLike, for_writing: bool = False, history: bo
     ``for_writing`` first checks that no other process has the project open for editing (so a command
     that will save fails before its work, not after). ``history=False`` leaves the sales, visits and
     opportunities for later (the GUI shows the map first): :func:`ensure_history` reads them, and every
-    use-case that needs them calls it (saving does).
+    use-case that needs them calls it (saving does, unless it is in place and writes no history table).
     """
     if for_writing:
         lock.check_free(path)
@@ -97,13 +97,16 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
 
 
 def _bring_history(project: Project, target: Path, same_file: bool) -> None:
-    """Read the history of a project opened map-first before it is saved.
+    """Read the history of a project opened map-first before it is saved (unless the save is in place and
+    writes no history table: then the file keeps its own, and a read of it can still be attached later).
 
     When the file changed since it was opened (another process saved it while the window was still reading
     the history), an in-place save is refused, with the way out: Save As. Save As is never stuck: it takes
     the history as the file holds it now, or, when the file cannot be read any more, saves without the
     history this window never loaded; either way ``project.save_notes`` says so.
     """
+    if same_file and not project_file.writes_history(project):
+        return  # the file keeps the history it has; a save that does not write it need not read it
     try:
         ensure_history(project)
         return

@@ -282,8 +282,24 @@ def _write(conn: Connection, project: Project, tables: set[str], fresh: bool = F
     _write_audit(conn, project, changed)
     counted = edit_stamp.finish(conn, None if fresh else project.baseline.get("outside_edits"))
     meta = read_meta(conn)
-    return {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
-            "fids": new_fids, "outside_edits": counted}
+    written = {"tables": baselines, "source": source, "revision": str(revision), "file_id": meta.get("file_id", ""),
+               "fids": new_fids, "outside_edits": counted}
+    if project.history_pending:  # not written (refused above): the file's history is still the one of the
+        # revisions it was read at, and of this one
+        written["history_stamps"] = [*history_stamps(project), _stamp(written)]
+    return written
+
+
+def writes_history(project: Project) -> bool:
+    """True when an in-place save of ``project`` writes a history table (sales, visits, opportunities)."""
+    return bool(_dirty_tables(project) & set(DEFERRED))
+
+
+def history_stamps(project: Project) -> list[tuple[str, str]]:
+    """The file revisions whose history tables are the ones this project was read with: the revision it
+    was read at and those of its own saves that did not write the history (a read at any of them may be
+    attached)."""
+    return [tuple(s) for s in project.baseline.get("history_stamps", ())] or [_stamp_of(project)]
 
 
 def _write_table(conn: Connection, project: Project, table: str, old: pd.DataFrame | None, new_fids: dict):
@@ -474,7 +490,8 @@ def attach_history(project: Project, tables: dict, any_revision: bool = False) -
     into its baseline, so a later save compares them with what the file holds. Refused when the file was
     saved by someone else in between (the tables would not be the ones this project was read with),
     unless ``any_revision`` (for a save to a new file, which writes every table whole)."""
-    if not any_revision and tables.get("revision") is not None and tables["revision"] != _stamp_of(project):
+    if not any_revision and tables.get("revision") is not None and tuple(tables["revision"]) not in \
+            history_stamps(project):
         raise ProjectFileError(f"{Path(project.path or '').name} was changed by another window or process "
                                "since this project was opened; open it again to see its history")
     source = project.baseline.get("source")

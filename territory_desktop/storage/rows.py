@@ -61,6 +61,8 @@ class RowChanges:
 
 def normalise(values, kind: str) -> np.ndarray:
     """A column's values in the comparable form of its ``kind`` (see the module docstring)."""
+    if kind in NUMERIC and isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(float)  # already numbers: no pandas round trip
     if kind in NUMERIC:
         series = pd.Series(values)
         if kind == "bool" and series.dtype == object:
@@ -68,8 +70,13 @@ def normalise(values, kind: str) -> np.ndarray:
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if kind == GEOMETRY:
         return np.asarray(values, dtype=object)
-    out = pd.Series(values, dtype=object)
-    return out.where(out.notna(), None).to_numpy(dtype=object)
+    # a copy of the values with one pass to find the missing ones (no Series rebuilt by ``where``)
+    out = values.astype(object) if isinstance(values, np.ndarray) and values.ndim == 1 else \
+        pd.Series(values, dtype=object).to_numpy(dtype=object, copy=True)
+    missing = pd.isna(out)
+    if missing.any():
+        out[missing] = None
+    return out
 
 
 def record_frame(columns: dict[str, np.ndarray], index: pd.Index | None = None, copy: bool = True) -> pd.DataFrame:
@@ -90,6 +97,19 @@ def _key_index(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Index:
     if len(key) == 1:
         return pd.Index(frame[key[0]].to_numpy(dtype=object), dtype=object)
     return pd.MultiIndex.from_arrays([pd.Index(frame[k].to_numpy(dtype=object), dtype=object) for k in key])
+
+
+def _baseline_positions(base: pd.Index, current: pd.Index, current_unique: bool) -> np.ndarray:
+    """The baseline position of each current key (-1: not in the baseline). Many more current keys than
+    baseline ones (a bulk import): the baseline's keys are looked up in the hash table the duplicate
+    check built of the current ones, so a million new keys are hashed once, not twice."""
+    if not current_unique or len(base) * 4 > len(current) or base.has_duplicates:
+        return base.get_indexer(current)
+    where = current.get_indexer(base)
+    found = np.full(len(current), -1, dtype=np.intp)
+    kept = where >= 0
+    found[where[kept]] = np.flatnonzero(kept)
+    return found
 
 
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -122,15 +142,13 @@ def diff(spec: TableSpec, baseline: pd.DataFrame | None, current: pd.DataFrame) 
     """
     unkeyed = current[list(spec.key)].isna().any(axis=1).to_numpy()  # new history rows have no fid yet
     cur_index = _key_index(current, spec.key)
-    if cur_index[~unkeyed].has_duplicates:
-        keyed = cur_index[~unkeyed]
+    keyed = cur_index[~unkeyed] if unkeyed.any() else cur_index
+    if keyed.has_duplicates:
         raise ValueError(f"{spec.name}: the id {keyed[keyed.duplicated()][0]!r} is used by more than one row")
     if baseline is None or not len(baseline):
         empty = current.iloc[:0][list(spec.key)]
         return RowChanges(spec, current, current.iloc[:0], empty)
-    # one hash table of the baseline's keys, probed once by the current ones (a million new keys are not
-    # hashed again to find deletions)
-    found = _key_index(baseline, spec.key).get_indexer(cur_index)
+    found = _baseline_positions(_key_index(baseline, spec.key), cur_index, keyed is cur_index)
     in_old = (found >= 0) & ~unkeyed
     kept = np.zeros(len(baseline), dtype=bool)
     kept[found[in_old]] = True

@@ -17,11 +17,12 @@ SQLite, GDAL and QGIS.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Connection
 
-from .bulk import insert_columns
+from .bulk import insert_blocks, insert_columns
 
 _CELL = 24  # 8-byte id + 4 float32
 
@@ -80,21 +81,40 @@ def _blobs(ids: np.ndarray, box: np.ndarray, per_node: int, size: int, depth: in
     return buf.view(f"V{size}").ravel().tolist()
 
 
-def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
-    """Replace the whole content of the R-tree virtual table ``rtree`` with the given boxes."""
+def node_size(conn: Connection, rtree: str) -> int:
+    """The size of the R-tree's node blobs (set by SQLite from the page size when it was created)."""
     size = int(conn.exec_driver_sql(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').scalar() or 0)
     if size < 4 + _CELL:
         raise ValueError(f"{rtree}: the R-tree has no root node")
+    return size
+
+
+@dataclass
+class Packed:
+    """The rows of an R-tree's shadow tables: node blobs by number, the leaf of each row id (in id order),
+    the parent of each inner node."""
+
+    nodes: list[tuple[int, bytes]]
+    rowids: np.ndarray
+    leaf_of: np.ndarray
+    parents: tuple[np.ndarray, np.ndarray]
+
+
+def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
+    """Replace the whole content of the R-tree virtual table ``rtree`` with the given boxes."""
+    write(conn, rtree, pack(node_size(conn, rtree), ids, minx, maxx, miny, maxy))
+
+
+def pack(size: int, ids: np.ndarray, minx, maxx, miny, maxy) -> Packed:
+    """Pack the boxes into nodes of ``size`` bytes (numpy only, no database: safe in a worker thread)."""
     per_node = (size - 4) // _CELL
     lo_x, hi_x = _round_out(np.asarray(minx, float), np.asarray(maxx, float))
     lo_y, hi_y = _round_out(np.asarray(miny, float), np.asarray(maxy, float))
     box = np.column_stack([lo_x, hi_x, lo_y, hi_y]).astype(np.float32)
     entry_ids = np.asarray(ids, dtype=np.int64)
-    for table in ("node", "rowid", "parent"):
-        conn.exec_driver_sql(f'DELETE FROM "{rtree}_{table}"')
     if not len(entry_ids):
-        conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (1, ?)', (bytes(size),))
-        return
+        empty = np.zeros(0, dtype=np.int64)
+        return Packed([(1, bytes(size))], empty, empty, (empty, empty))
     levels = []  # bottom-up: (STR order of the children, child ids, child boxes)
     child_ids, child_box = entry_ids, box
     while True:
@@ -103,11 +123,11 @@ def bulk_load(conn: Connection, rtree: str, ids: np.ndarray, minx, maxx, miny, m
         if len(order) <= per_node:
             break
         child_ids, child_box = np.arange(len(bounds)), bounds.astype(np.float32)
-    _write_levels(conn, rtree, levels, per_node, size)
+    return _pack_levels(levels, per_node, size)
 
 
-def _write_levels(conn: Connection, rtree: str, levels: list, per_node: int, size: int) -> None:
-    """Number the nodes (root 1, then level by level from the top) and write node, rowid, parent rows."""
+def _pack_levels(levels: list, per_node: int, size: int) -> Packed:
+    """Number the nodes (root 1, then level by level from the top): node, rowid and parent rows."""
     top = len(levels) - 1
     numbers: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(levels)
     next_no = 1
@@ -116,6 +136,8 @@ def _write_levels(conn: Connection, rtree: str, levels: list, per_node: int, siz
         numbers[depth] = np.arange(next_no, next_no + count)
         next_no += count
     nodes: list[tuple[int, bytes]] = []
+    parents: list[tuple[np.ndarray, np.ndarray]] = []
+    rowids = leaf_of = np.zeros(0, dtype=np.int64)
     for depth, (order, child_ids, child_box) in enumerate(levels):
         cell_ids = child_ids[order] if depth == 0 else numbers[depth - 1][order]
         blobs = _blobs(cell_ids, child_box[order], per_node, size, top if depth == top else 0)
@@ -123,9 +145,21 @@ def _write_levels(conn: Connection, rtree: str, levels: list, per_node: int, siz
         node_of_cell = np.repeat(numbers[depth], per_node)[:len(order)]
         if depth == 0:
             by_id = np.argsort(cell_ids, kind="stable")  # in key order: appends, not random B-tree inserts
-            insert_columns(conn, f"{rtree}_rowid", {"rowid": cell_ids[by_id].tolist(),
-                                                    "nodeno": node_of_cell[by_id].tolist()})
+            rowids, leaf_of = cell_ids[by_id], node_of_cell[by_id]
         else:
-            insert_columns(conn, f"{rtree}_parent", {"nodeno": cell_ids.tolist(), "parentnode": node_of_cell.tolist()})
+            parents.append((cell_ids, node_of_cell))
     nodes.sort()
-    conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', nodes)
+    joined = tuple(np.concatenate([p[i] for p in parents]) if parents else np.zeros(0, dtype=np.int64)
+                   for i in (0, 1))
+    return Packed(nodes, rowids, leaf_of, (joined[0], joined[1]))
+
+
+def write(conn: Connection, rtree: str, packed: Packed) -> None:
+    """Replace the R-tree's shadow tables with ``packed``."""
+    for table in ("node", "rowid", "parent"):
+        conn.exec_driver_sql(f'DELETE FROM "{rtree}_{table}"')
+    insert_blocks(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
+                  lambda a, b: {"rowid": packed.rowids[a:b].tolist(), "nodeno": packed.leaf_of[a:b].tolist()})
+    insert_columns(conn, f"{rtree}_parent", {"nodeno": packed.parents[0].tolist(),
+                                             "parentnode": packed.parents[1].tolist()})
+    conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', packed.nodes)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import shapely
 from sqlalchemy import Connection
 
 from . import edit_stamp, gpkg, rtree_bulk
-from .bulk import insert_columns, quote
+from .bulk import insert_blocks, insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
 
@@ -58,17 +60,17 @@ def _json_default(value):
 
 
 def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True,
-               order: np.ndarray | None = None) -> dict[str, list]:
+               order: np.ndarray | None = None, only: list[str] | None = None) -> dict[str, list]:
     """The database columns (name -> values) of a record frame: known columns by kind, extras as attrs;
-    rows in ``order`` (positions) when given."""
+    rows in ``order`` (positions) when given; only the columns ``only`` when given."""
     out: dict[str, list] = {}
     for column in frame.columns:
         kind = spec.kinds.get(column)
-        if kind is None or (kind == GEOMETRY and not with_geometry):
+        if kind is None or (kind == GEOMETRY and not with_geometry) or (only is not None and column not in only):
             continue
         values = frame[column].to_numpy()
         out[column] = _db_values(values if order is None else values[order], kind)
-    if spec.extras:
+    if spec.extras and (only is None or "attrs" in only):
         extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key]
         out["attrs"] = _attrs(frame if order is None or not extras else frame.iloc[order], extras)
     return out
@@ -113,16 +115,22 @@ def _triggers(conn: Connection, names: list[str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def suspended(conn: Connection, table: str, geometry: bool):
+def suspended(conn: Connection, table: str, geometry: bool, updates: bool = False):
     """Suspend the per-row triggers of ``table`` (feature count, R-tree insert) inside the transaction.
 
     On exit the triggers are recreated as they were, the feature count set from the table, and the caller
-    is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`).
+    is expected to have filled the R-tree for the rows it inserted (see :func:`fill_rtree`). ``updates``
+    also suspends the R-tree's geometry-update triggers (and the outside-edit count of an update): the
+    caller then puts the new boxes of the rows it updated into the R-tree as well.
     """
     names = [f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}",
              edit_stamp.trigger_name(table, "insert")]  # checks per row that the write is ours: it is
     if geometry:
         names.append(f"rtree_{table}_geom_insert")
+    if updates:
+        names.append(edit_stamp.trigger_name(table, "update"))
+        if geometry:
+            names += [f"rtree_{table}_geom_update1", f"rtree_{table}_geom_update2"]
     saved = _triggers(conn, names)
     for name in saved:
         conn.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
@@ -133,21 +141,31 @@ def suspended(conn: Connection, table: str, geometry: bool):
                          "WHERE lower(table_name) = lower(?)", (table,))
 
 
-def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray) -> None:
-    """Insert the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one.
+def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray,
+               meanwhile: Callable[[], None] | None = None) -> None:
+    """Put the bounding boxes of ``geoms`` (rows ``fids``) into the table's R-tree, if it has one; rows
+    whose geometry is missing or empty are taken out of it. ``meanwhile()`` (other writes, which must not
+    touch the R-tree) is called first, or while a rebuild is computed.
 
     When the new rows outnumber those indexed already, the whole index is rebuilt in one pass
-    (``rtree_bulk``); otherwise the boxes are inserted one by one.
+    (``rtree_bulk``, packed in a worker thread while ``meanwhile`` runs); otherwise the boxes are inserted
+    one by one.
     """
     r = f"rtree_{table}_geom"
+    meanwhile = meanwhile or (lambda: None)
     if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (r,)).first() is None:
+        meanwhile()
         return
     geoms = np.asarray(geoms, dtype=object)
+    fids = np.asarray(fids, dtype=float)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     b = shapely.bounds(geoms[present])
-    new = np.column_stack([np.asarray(fids, dtype=float)[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
+    new = np.column_stack([fids[present], b[:, 0], b[:, 2], b[:, 1], b[:, 3]])
     indexed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote(r)}").scalar() or 0)
     if len(new) < max(indexed, BULK_ROWS):
+        meanwhile()
+        if not present.all():
+            conn.exec_driver_sql(f"DELETE FROM {quote(r)} WHERE id = ?", [(int(f),) for f in fids[~present]])
         conn.exec_driver_sql(f"INSERT OR REPLACE INTO {quote(r)} VALUES (?, ?, ?, ?, ?)",
                              [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in new.tolist()])
         return
@@ -155,8 +173,12 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     assert raw is not None
     old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
-    both = np.concatenate([old[~np.isin(old[:, 0], new[:, 0])], new])
-    rtree_bulk.bulk_load(conn, r, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
+    both = np.concatenate([old[~np.isin(old[:, 0], fids)], new])
+    with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL while SQLite writes the rows
+        packing = pool.submit(rtree_bulk.pack, rtree_bulk.node_size(conn, r), both[:, 0].astype(np.int64),
+                              both[:, 1], both[:, 2], both[:, 3], both[:, 4])
+        meanwhile()
+        rtree_bulk.write(conn, r, packing.result())
 
 
 def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
@@ -164,17 +186,18 @@ def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
 
     Inserted rows get consecutive new fids (rows of fid-keyed tables that already have one keep it);
     for tables keyed by ``fid`` these are returned, in the order of ``changes.inserts``, so the caller can
-    record them.
+    record them. Many inserted rows take the bulk path (:func:`_bulk`).
     """
     spec = changes.spec
     if len(changes.deletes):
         conn.exec_driver_sql(f"DELETE FROM {quote(spec.name)} WHERE {_where(spec)}",
                              list(zip(*_keys(spec, changes.deletes), strict=True)))
-    moved = changes.geometry_changed
-    _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
-    _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
     fids = _new_fids(conn, spec, changes.inserts)
-    _insert(conn, spec, changes.inserts, fids)
+    if len(changes.inserts) >= BULK_ROWS:
+        _bulk(conn, changes, fids)
+    else:
+        _updates(conn, changes)
+        _insert(conn, spec, changes.inserts, fids)
     return fids if spec.key == ("fid",) else None
 
 
@@ -189,37 +212,83 @@ def _new_fids(conn: Connection, spec: TableSpec, inserts: pd.DataFrame) -> np.nd
     return fids
 
 
-def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.ndarray) -> None:
-    """INSERT the rows with their fids. Many rows go in ordered by key with ascending fids (the unique
-    index and the table grow by appends: random-order keys cost three times as much) with the row
-    triggers suspended and the R-tree packed in one pass."""
-    if not len(inserts):
-        return
-    rows = inserts.assign(fid=fids)
-    if len(rows) < BULK_ROWS:
-        insert_columns(conn, spec.name, db_columns(_with_fid(spec), rows))
-        return
-    order = None
+def _updates(conn: Connection, changes: RowChanges) -> None:
+    """UPDATE the changed rows: those whose geometry moved with it, the others without touching it."""
+    spec, moved = changes.spec, changes.geometry_changed
+    _update(conn, spec, changes.updates[moved] if len(moved) else changes.updates.iloc[:0], True)
+    _update(conn, spec, changes.updates[~moved] if len(moved) else changes.updates, False)
+
+
+def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
+    """Updates and many inserts with the row triggers suspended: rows go in ordered by key with ascending
+    fids (the unique index and the table grow by appends: random-order keys cost three times as much), and
+    the R-tree is filled for the inserted and moved rows at once (a rebuild in one pass when they
+    outnumber the rows indexed), not by a trigger per row."""
+    spec = changes.spec
+    rows, row_fids = changes.inserts, fids  # the frame is not copied: fids are bound from their own array
+    order = np.arange(len(rows))
     if spec.key != ("fid",):
         order = key_order(rows[spec.key[0]].to_numpy(dtype=object))
-        ordered = np.empty_like(fids)
-        ordered[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
-        rows["fid"] = ordered
+        row_fids = np.empty_like(fids)
+        row_fids[order] = np.sort(fids)  # the row at position order[i] gets the i-th fid
     geometry = GEOMETRY in spec.kinds.values()
-    with suspended(conn, spec.name, geometry):
-        insert_columns(conn, spec.name, _without_null_columns(conn, spec.name,
-                                                              db_columns(_with_fid(spec), rows, order=order)))
+    moved = changes.updates[changes.geometry_changed] if len(changes.geometry_changed) else changes.updates.iloc[:0]
+    fast = geometry and len(spec.key) == 1 and spec.key != ("fid",)  # moved rows found by key
+    if not fast:
+        _updates(conn, changes)  # with the row triggers, which keep the R-tree right for them
+        moved = moved.iloc[:0]
+    with suspended(conn, spec.name, geometry, updates=fast):
+        moved_fids = np.zeros(0)
+        if fast:
+            _updates(conn, changes)
+            moved_fids = fids_of(conn, spec, moved[spec.key[0]].to_numpy(dtype=object))
+            moved, moved_fids = moved[~np.isnan(moved_fids)], moved_fids[~np.isnan(moved_fids)]
+        names = ["fid", *(c for c in _insert_names(conn, spec, rows) if c != "fid")]
+
+        def block(a: int, b: int) -> dict[str, list]:
+            return {**db_columns(spec, rows, order=order[a:b], only=names),
+                    "fid": row_fids[order[a:b]].astype(np.int64).tolist()}
+
+        def insert() -> None:
+            insert_blocks(conn, spec.name, names, len(rows), block)
         if geometry:
-            fill_rtree(conn, spec.name, rows["fid"].to_numpy(), rows["geom"].to_numpy())
+            fill_rtree(conn, spec.name, np.concatenate([row_fids, moved_fids]),
+                       np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]), meanwhile=insert)
+        else:
+            insert()
 
 
-def _without_null_columns(conn: Connection, table: str, columns: dict[str, list]) -> dict[str, list]:
-    """``columns`` less those that are NULL in every row and NULL by default in the table (left out of
-    the INSERT, they are NULL all the same, and a million values fewer are bound)."""
-    null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(table)})")
+def fids_of(conn: Connection, spec: TableSpec, keys: np.ndarray) -> np.ndarray:
+    """The fids of the rows of a single-key table whose keys are ``keys`` (in that order; NaN for a key
+    the table does not hold: a row another program deleted since the project was read)."""
+    if not len(keys):
+        return np.zeros(0)
+    key = spec.key[0]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    found = dict(raw.execute(f"SELECT t.{quote(key)}, t.fid FROM json_each(?) j JOIN {quote(spec.name)} t "
+                             f"ON t.{quote(key)} = j.value", (json.dumps(keys.tolist()),)).fetchall())
+    return np.array([found.get(k, np.nan) for k in keys.tolist()], dtype=float)
+
+
+def _insert(conn: Connection, spec: TableSpec, inserts: pd.DataFrame, fids: np.ndarray) -> None:
+    """INSERT a few rows with their fids (the row triggers index them)."""
+    if len(inserts):
+        insert_columns(conn, spec.name, db_columns(_with_fid(spec), inserts.assign(fid=fids)))
+
+
+def _insert_names(conn: Connection, spec: TableSpec, frame: pd.DataFrame) -> list[str]:
+    """The database columns an INSERT of the record ``frame`` binds: those of :func:`db_columns` less the
+    ones that are NULL in every row and NULL by default in the table (left out, they are NULL all the
+    same, and a million values fewer are bound)."""
+    null_default = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(spec.name)})")
                     if r[4] is None and not r[3]}
-    return {name: values for name, values in columns.items()
-            if name not in null_default or any(v is not None for v in values)}
+    names = [c for c in frame.columns if c in spec.kinds]
+    extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key] if spec.extras else []
+    empty = {c for c in names if c in null_default and frame[c].isna().all()}
+    if spec.extras and "attrs" in null_default and not extras:
+        empty.add("attrs")
+    return [c for c in names if c not in empty] + (["attrs"] if spec.extras and "attrs" not in empty else [])
 
 
 def key_order(keys: np.ndarray) -> np.ndarray:

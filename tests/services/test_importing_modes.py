@@ -86,6 +86,22 @@ def test_replace_counts_removed_accounts_and_what_refers_to_them(tmp_path, histo
     assert len(history.sales) == 4  # history is kept
 
 
+def test_a_project_opened_without_its_history_reads_it_for_a_replace_only(tmp_path, history):
+    """import-accounts opens the project without its history: an upsert and its save never read it, a
+    replace reads it to count the rows of removed accounts."""
+    from territory_desktop.services.project import open_project, save_project
+
+    save_project(history, tmp_path / "p.gpkg")
+    p = open_project(tmp_path / "p.gpkg", history=False)
+    import_accounts(p, write(tmp_path, "u.csv", HEADER + "n1,N,40.5,-99.5,1\n"))
+    save_project(p)
+    assert p.history_pending and len(open_project(tmp_path / "p.gpkg").sales) == 4
+    prepared = prepare_import(p, "accounts", read_accounts_file(write(tmp_path, "a.csv", HEADER + "a2,B,41.5,-98.5,1\n")),
+                              "a.csv", "replace")
+    assert prepared.counts.references["sales rows of removed accounts (kept)"] == 3  # a1, a1, a4
+    assert not p.history_pending
+
+
 def test_reps_upsert_and_replace_counts_territories(tmp_path, history):
     history.territories.loc[0, "rep_id"] = "r1"
     import_reps(history, write(tmp_path, "r.csv", "rep_id,name,lat,lon\nr2,Sam,41,-99\n"))

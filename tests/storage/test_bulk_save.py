@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from territory_desktop.models import CRS
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.storage import gpkg, rtree_bulk
+from territory_desktop.storage.bulk import insert_blocks
 from territory_desktop.storage.sqlite_rows import BULK_ROWS, key_order
 
 
@@ -126,3 +127,60 @@ def test_a_bulk_append_leaves_a_valid_rtree_of_every_point(appended):
     con.execute("INSERT INTO accounts (account_id, geom) VALUES ('late', ?)", (gpkg.encode([shapely.Point(-98.5, 41.5)])[0],))
     assert con.execute("SELECT count(*) FROM rtree_accounts_geom r JOIN accounts a ON a.fid = r.id "
                        "WHERE a.account_id = 'late'").fetchone()[0] == 1
+
+
+def test_accounts_moved_in_a_bulk_save_have_their_new_boxes(grid_project, tmp_path):
+    """A bulk append that also moves accounts (and takes one's point away): the R-tree triggers are
+    suspended for the updates too, and the rebuilt R-tree holds the new boxes, not the old ones."""
+    path = tmp_path / "p.gpkg"
+    save_project(grid_project, path)
+    p = open_project(path)
+    p.accounts.loc[0, "geometry"] = shapely.Point(-97.25, 42.75)  # a1 moves
+    p.accounts.loc[1, "geometry"] = None  # a2 loses its point
+    n = BULK_ROWS
+    new = gpd.GeoDataFrame({"account_id": [f"n{i:05d}" for i in range(n)], "unit_id": None},
+                           geometry=gpd.points_from_xy(np.full(n, -98.25), np.linspace(40.1, 42.9, n)), crs=CRS)
+    p.accounts = pd.concat([p.accounts, new], ignore_index=True)
+    p.mark_dirty("accounts")
+    save_project(p)
+    con = sqlite3.connect(path)
+    gpkg.register_functions(con)
+    assert con.execute("SELECT rtreecheck('rtree_accounts_geom')").fetchone()[0] == "ok"
+    boxes = dict(con.execute("SELECT a.account_id, r.minx || ' ' || r.miny FROM accounts a "
+                             "JOIN rtree_accounts_geom r ON r.id = a.fid").fetchall())
+    assert len(boxes) == 3 + n and "a2" not in boxes  # every row with a point, and only those
+    assert boxes["a1"] == "-97.25 42.75" and boxes["a3"] == "-97.5 42.5"
+    triggers = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {"rtree_accounts_geom_update1", "rtree_accounts_geom_update2", "td_outside_edit_accounts_update"} <= triggers
+    assert con.execute("SELECT value FROM td_meta WHERE key = 'outside_edits'").fetchone()[0] == "0"
+    assert open_project(path).accounts.set_index("account_id").loc["a1"].geometry.equals(shapely.Point(-97.25, 42.75))
+
+
+@pytest.mark.parametrize("n", [1, 1999, 2000, 2001, 50_000 + 7])
+def test_streamed_insert_writes_every_row_once_in_order(n):
+    con = sqlite3.connect(":memory:")
+    engine = create_engine("sqlite://", creator=lambda: con)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)")
+        blocks = []
+        insert_blocks(conn, "t", ["a", "b"], n, lambda s, e: blocks.append((s, e)) or
+                      {"a": list(range(s, e)), "b": [str(i) for i in range(s, e)], "unused": [None] * (e - s)})
+        assert conn.exec_driver_sql("SELECT count(*), sum(a), min(b = CAST(a AS TEXT)) FROM t").one() == (
+            n, n * (n - 1) // 2, 1)
+        assert blocks[0][0] == 0 and blocks[-1][1] == n and len(blocks) == -(-n // 50_000)
+
+
+def test_streamed_insert_raises_what_fails_on_either_side():
+    con = sqlite3.connect(":memory:")
+    engine = create_engine("sqlite://", creator=lambda: con)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER PRIMARY KEY)")
+        with pytest.raises(sqlite3.IntegrityError):  # SQLite refuses a statement: the worker is stopped
+            insert_blocks(conn, "t", ["a"], 200_000, lambda s, e: {"a": [min(i, 70_000) for i in range(s, e)]})
+
+        def broken(s, e):
+            if s:
+                raise ValueError("block 2 cannot be converted")
+            return {"a": list(range(1_000_000, 1_000_000 + e))}
+        with pytest.raises(ValueError, match="block 2"):
+            insert_blocks(conn, "t", ["a"], 200_000, broken)

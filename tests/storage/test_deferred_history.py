@@ -30,8 +30,10 @@ def test_history_read_later_then_saved_without_loss(path, tmp_path):
     assert p.history_pending and len(p.sales) == 0
     p.plan.assign(["u0"], "E")
     p.mark_dirty("plans")
-    save_project(p)  # reads the history first
-    assert not p.history_pending
+    save_project(p)  # in place, writing no history table: the file keeps its own, not read for this
+    assert p.history_pending
+    ensure_history(p, read_project_history(path))  # a read after this window's own save is attached
+    assert p.sales[SALES_COLUMNS].values.tolist() == [["a1", "2026-01", "Core", 10.0], ["a2", "2026-02", "Core", 20.0]]
     assert open_project(path).sales[SALES_COLUMNS].values.tolist() == [["a1", "2026-01", "Core", 10.0],
                                                                       ["a2", "2026-02", "Core", 20.0]]
     q = open_project(path, history=False)
@@ -40,6 +42,23 @@ def test_history_read_later_then_saved_without_loss(path, tmp_path):
     q.mark_dirty("sales")
     save_project(q, tmp_path / "copy.gpkg")
     assert len(open_project(tmp_path / "copy.gpkg").sales) == 3
+
+
+def test_a_history_read_before_this_windows_save_is_still_attached(path):
+    p = open_project(path, history=False)
+    early = read_project_history(path)  # the window's worker reads while the user saves an edit
+    p.plan.assign(["u0"], "E")
+    p.mark_dirty("plans")
+    save_project(p)
+    p.plan.assign(["u1"], "E")
+    p.mark_dirty("plans")
+    save_project(p)
+    ensure_history(p, early)  # the saves wrote no history: the early read is still the file's history
+    assert len(p.sales) == 2 and not p.history_pending
+    p.sales.loc[len(p.sales)] = ["a3", "2026-03", "Core", 5.0, None]
+    p.mark_dirty("sales")
+    save_project(p)
+    assert len(open_project(path).sales) == 3 and open_project(path).plan.territory_of("u1") == "E"
 
 
 def test_a_save_that_would_drop_the_history_is_refused(path, tmp_path):
