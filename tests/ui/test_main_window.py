@@ -390,3 +390,17 @@ def test_set_parent_and_rep_from_the_menu(window, grid8, monkeypatch):
     assert window.table_model.frame.set_index("territory_id").loc["T2", "rep"] == "Bob"
     window.undo_stack.undo()
     assert pd.isna(grid8.territories.set_index("territory_id").loc["T2", "rep_id"])
+
+
+def test_highlight_follows_the_territory_without_rebuilding_it_when_unchanged(window, grid8):
+    """The highlighted territory's outline is rebuilt (and its area repainted) only when its shape changed:
+    each refresh of a stroke used to rebuild it and repaint the whole map."""
+    window.set_active_territory("T1")
+    overlay = window.canvas.renderer.overlays["territory"]
+    window._refresh_totals()
+    assert window.canvas.renderer.overlays["territory"] is overlay  # T1 did not change
+    grid8.plan.assign_many({unit_id(3, 0): "T1"})
+    window._refresh_totals()
+    grown = window.canvas.renderer.overlays["territory"]
+    assert grown is not overlay
+    assert grown.path.boundingRect().width() > overlay.path.boundingRect().width()
