@@ -103,6 +103,12 @@ class TerritoryTableModel(QAbstractTableModel):
         if not deferred:
             self.routeReady.emit()
 
+    def flush_route(self) -> None:
+        """Fill the deferred route columns now (nothing to do when none are pending)."""
+        if self.route_pending:
+            self._route_timer.stop()
+            self._refresh_route()
+
     def _refresh_route(self) -> None:
         """The deferred half of a refresh: the route columns for the plan the totals were computed on."""
         if not self.route_pending or self.project is None or not len(self.frame):
