@@ -67,7 +67,6 @@ class TerritoryTableModel(QAbstractTableModel):
         self._owners: pd.Series | None = None
         #: source rows whose cells the last refresh changed (all rows after a reset)
         self.changed_rows: list[int] = []
-        self._route_timer = QTimer(self, singleShot=True, interval=0, timeout=self._refresh_route)
         self.refresh()
 
     def set_project(self, project: Project | None) -> None:
@@ -93,9 +92,8 @@ class TerritoryTableModel(QAbstractTableModel):
             for key in ROUTE_KEYS:  # the last numbers, shown greyed until _refresh_route has the new ones
                 frame[key] = self.frame[key].to_numpy()
             self._owners = owners
-            self._route_timer.start()
+            QTimer.singleShot(0, self._refresh_route)  # a no-op if a full refresh or a flush came first
         else:
-            self._route_timer.stop()
             if len(frame):
                 add_route_columns(self.project, frame, owners=owners)
         self.route_pending = deferred
@@ -106,7 +104,6 @@ class TerritoryTableModel(QAbstractTableModel):
     def flush_route(self) -> None:
         """Fill the deferred route columns now (nothing to do when none are pending)."""
         if self.route_pending:
-            self._route_timer.stop()
             self._refresh_route()
 
     def _refresh_route(self) -> None:
