@@ -107,6 +107,7 @@ def table_repaint(window, project) -> dict:
     from territory_desktop.ui.territory_model import TerritoryTableModel
 
     table, proxy = window.territory_panel.table, window.territory_panel.proxy
+    layout = table.horizontalHeader().saveState()  # a new source model resets the columns shown
     out = {}
     for name, cls in (("arrays", TerritoryTableModel), ("legacy_iloc", _legacy_model_class())):
         model = cls(project)
@@ -121,6 +122,7 @@ def table_repaint(window, project) -> dict:
         out[name] = {"repaint_ms": round(statistics.median(times), 1), "data_calls": counter.calls,
                      "calls_per_s": round(counter.calls / (statistics.median(times) / 1000))}
     proxy.setSourceModel(window.table_model)
+    table.horizontalHeader().restoreState(layout)
     out["speedup"] = round(out["legacy_iloc"]["repaint_ms"] / max(out["arrays"]["repaint_ms"], 1e-6), 1)
     return out
 
