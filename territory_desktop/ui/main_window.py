@@ -32,7 +32,7 @@ from .layout import adopt_dock, create_docks, restore_layout, save_layout
 from .panels import LayerPanel, PropertiesPanel, TerritoryPanel, ValidationPanel
 from .plaintext import esc, window_title
 from .state import AppState
-from .territory_model import COLUMNS, ROUTE_KEYS, TerritoryTableModel, compact, hierarchy_model
+from .territory_model import TerritoryTableModel, compact, hierarchy_model
 from .validation_view import ValidationController
 
 MAX_RECENT = 8
@@ -398,30 +398,18 @@ class MainWindow(QMainWindow):
         self._totals_due = False
         if self.project is None:
             return
-        self.table_model.refresh(defer_route=True)  # the route columns follow (next turn in a stroke)
+        # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
+        # so the one repaint below shows the whole table (that repaint may also paint a map made dirty by
+        # the same change, e.g. a cleared validation overlay, after the table)
+        self.table_model.refresh(defer_route=not paint_now)
         self._update_totals_label()
         if paint_now:
             self.territory_panel.totals.update()
             self.territory_panel.table.viewport().repaint()  # paints every dirty widget: table and totals
-            self._paint_route_columns()
         if getattr(self, "_highlighted", None) is not None:
             self.highlight_territory(self._highlighted)
         self._refresh_account_colours()
         self._selection_changed(self.canvas.selected_unit_ids())
-
-    def _paint_route_columns(self) -> None:
-        """After a command's totals are painted: its route columns now, and painted before the map's
-        repaint (queued for the next turn), so the whole table follows the command within the turn."""
-        model, table = self.table_model, self.territory_panel.table
-        if not model.route_pending:
-            return
-        model.flush_route()
-        keys = [k for k, _ in COLUMNS]
-        for key in ROUTE_KEYS:
-            column = keys.index(key)
-            if not table.isColumnHidden(column):
-                x = table.columnViewportPosition(column)
-                table.viewport().repaint(x, 0, table.columnWidth(column), table.viewport().height())
 
     def _refresh_account_colours(self) -> None:
         """Colour account dots by their owning territory (only while the accounts layer is shown)."""
