@@ -53,28 +53,33 @@ def unit_measures(project: Project, scenario_id: str | None = None) -> pd.DataFr
     return out
 
 
-def territory_totals(project: Project, scenario_id: str | None = None) -> pd.DataFrame:
+def territory_totals(project: Project, scenario_id: str | None = None,
+                     owners: pd.Series | None = None) -> pd.DataFrame:
     """One row per territory of the scenario: name, rep, units, accounts, workload_hours, potential, and
-    the % deviation of workload from the mean of the geographic territories."""
+    the % deviation of workload from the mean of the geographic territories. ``owners``: the scenario's
+    :func:`account_owners` when the caller has them already (the table refresh shares one)."""
     sid = scenario_id or project.active_scenario
     terr = project.scenario_territories(sid)
-    owners = account_owners(project, sid)
+    owners = account_owners(project, sid) if owners is None else owners
     a = project.accounts
-    out = terr[["territory_id", "name", "rep_id", "kind", "parent_id"]].copy().reset_index(drop=True)
-    row_of = out["territory_id"].tolist()
-    n = len(out)
+    labels = ("territory_id", "name", "rep_id", "kind", "parent_id")
+    columns = {k: terr[k].to_numpy() for k in labels}
+    row_of = columns["territory_id"].tolist()
+    n = len(row_of)
     owned = positions(row_of, owners.to_numpy())  # -1: no territory of this scenario owns the account
     has = owned >= 0
     unit_rows = positions(row_of, list(project.plans[sid].as_dict().values()))
-    out["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)
+    columns["units"] = np.bincount(unit_rows[unit_rows >= 0], minlength=n).astype(int)
     weights = {"accounts": np.ones(len(a)), "workload_hours": account_workload_array(project),
                "potential": a["potential"].to_numpy(float)}
     for m in MEASURES:
-        out[m] = np.bincount(owned[has], weights=weights[m][has], minlength=n) if n else np.zeros(0)
-    out["accounts"] = out["accounts"].astype(int)
-    geo = (out["kind"] != "account").to_numpy()
-    dev = np.zeros(len(out))
+        columns[m] = np.bincount(owned[has], weights=weights[m][has], minlength=n) if n else np.zeros(0)
+    columns["accounts"] = columns["accounts"].astype(int)
+    geo = columns["kind"] != "account"
+    dev = np.zeros(n)
     if geo.any():
-        dev[geo] = deviation_pct(out.loc[geo, "workload_hours"].to_numpy())
-    out["workload_deviation_pct"] = dev
-    return out
+        dev[geo] = deviation_pct(columns["workload_hours"][geo])
+    columns["workload_deviation_pct"] = dev
+    for k in labels:  # the territories' own dtypes (object ids stay objects)
+        columns[k] = pd.Series(columns[k], dtype=terr[k].dtype, copy=False)
+    return pd.DataFrame(columns)  # one frame from arrays: a column at a time cost several times more

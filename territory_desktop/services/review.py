@@ -18,8 +18,16 @@ import pandas as pd
 from ..models import InfeasibleError, InvalidInputError, Plan, Project
 from ..models.project import SCENARIO_COLUMNS, TERRITORY_COLUMNS
 from ..models.review import FROZEN_STATES, REVIEW_COLUMNS, TRANSITIONS
-from ..storage.project_file import now
 from .people import current_user, note_user
+
+
+def now() -> str:
+    """``storage.project_file.now`` (the time stamp the file stores), imported when first needed: the
+    storage module pulls in SQLAlchemy, which the window's start-up does not need (``ui.actions`` imports
+    ``services.editing``, which imports this module)."""
+    from ..storage.project_file import now as stamp
+
+    return stamp()
 
 
 def _require_scenario(project: Project, scenario_id: str) -> None:

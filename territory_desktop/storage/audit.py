@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
 
 from .rows import RowChanges
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a file is opened, not with the window's modules
+    from sqlalchemy import Connection
 
 #: the assignment tables and the entity each row is about
 AUDITED = {"assignments": ("unit", "unit_id"), "account_assignments": ("account", "account_id")}

@@ -154,6 +154,15 @@ class MapCanvas(QWidget):
         self._changed_area = area if self._changed_area is None else self._changed_area.united(area)
         self._changed_timer.start()
 
+    def update_drawing_rect(self, rect: QRectF, margin_px: float = 0.0) -> None:
+        """Schedule a repaint of the widget area showing drawing-space ``rect`` (plus ``margin_px``);
+        an empty ``rect`` repaints nothing."""
+        if rect.isEmpty():
+            return
+        a, b = self.to_widget(rect.topLeft()), self.to_widget(rect.bottomRight())
+        m = margin_px
+        self.update(QRectF(a, b).normalized().adjusted(-m, -m, m, m).toAlignedRect())
+
     def _repaint_changed_area(self) -> None:
         """Mark the changed area for repaint one event-loop turn after a change that is not a brush stroke,
         so the listeners of the same change (the territory table's totals after an undo) paint first
@@ -307,7 +316,23 @@ class MapCanvas(QWidget):
 
     def begin_stroke(self) -> int:
         self._stroke = next(_strokes)
+        if self.renderer is not None:
+            self.renderer.hold_labels = True  # placed again when the stroke ends
         return self._stroke
+
+    def end_stroke(self) -> None:
+        """The stroke is over: the labels are placed on the new shapes in the next event-loop turn and
+        the map repainted in the one after (placing and a full repaint in one turn stalled it)."""
+        self._stroke = None
+        QTimer.singleShot(0, self._release_labels)
+
+    def _release_labels(self) -> None:
+        if self.renderer is None or self._stroke is not None:  # a new stroke holds them again
+            return
+        self.renderer.hold_labels = False
+        if self.scene is not None and len(self.scene.unit_ids):
+            self.renderer.place_labels(self.px)
+        self.update()
 
     def refresh_locks(self) -> None:
         if self.scene is not None and "locked" in self.project.units:
@@ -422,7 +447,8 @@ class MapCanvas(QWidget):
             self._lasso = []
             self.set_selection(self.scene.units_in_polygon(pts), mode)
         elif self.tool == "brush":
-            self._stroke = None
+            self.end_stroke()
+            return  # repainted with the labels placed again
         self.update()
 
     def _update_brush(self, p: QPointF) -> None:

@@ -226,6 +226,9 @@ class MainWindow(QMainWindow):
         self._reload_territories()
         self._update_title()
         self.setWindowModified(not clear_history and not self.undo_stack.isClean())
+        collector = getattr(QApplication.instance(), "garbage_collector", None)  # the app's (ui.app.application)
+        if collector is not None and project is not None:
+            QTimer.singleShot(0, collector.settle)  # the project's objects leave the collector's rounds
 
     def _hold_project_lock(self) -> None:
         """While a project is shown, its lock file says so to other windows and processes."""
@@ -337,8 +340,13 @@ class MainWindow(QMainWindow):
         if scene is None:
             return
         path = scene.territory_path(territory_id, 1) if territory_id in scene.drawn_keys() else QPainterPath()
+        old = self.canvas.renderer.overlays.get("territory")
+        if old is not None and old.path is path:
+            return  # the scene's cached path: the territory did not change
         self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#00d5ff"), 3.0)
-        self.canvas.update()
+        # repaint where the outline was and where it is (a full repaint after each stroke refresh stalled it)
+        self.canvas.update_drawing_rect(path.boundingRect().united(old.path.boundingRect()) if old is not None
+                                        else path.boundingRect(), margin_px=4)
 
     # ---- live updates
     def _assignment_changed(self, _ids: list) -> None:
@@ -390,7 +398,10 @@ class MainWindow(QMainWindow):
         self._totals_due = False
         if self.project is None:
             return
-        self.table_model.refresh()
+        # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
+        # so the one repaint below shows the whole table (that repaint may also paint a map made dirty by
+        # the same change, e.g. a cleared validation overlay, after the table)
+        self.table_model.refresh(defer_route=not paint_now)
         self._update_totals_label()
         if paint_now:
             self.territory_panel.totals.update()

@@ -126,6 +126,10 @@ class MapRenderer:
         self.muted_outlines: set = set()
         #: the territories the labels are placed on instead of the scene's (a proposal's, ui.proposal_view)
         self.label_shapes = None
+        #: while True (a brush stroke), the labels keep the layout they had when the shapes last changed
+        #: at this zoom: placing them again after every mouse move stalled the stroke (the canvas clears
+        #: it and repaints at the end of the stroke, which places them on the new shapes)
+        self.hold_labels = False
 
     def layer(self, key: str) -> Layer:
         return next(layer for layer in self.layers if layer.key == key)
@@ -277,13 +281,18 @@ class MapRenderer:
             painter.drawImage(rect, image)
         painter.restore()
 
+    def place_labels(self, px: float) -> None:
+        """Place the labels for pixel size ``px`` now (cached for the next paint at that zoom)."""
+        self._label_layout(px, self.scene.level_for(px))
+
     def _label_layout(self, px: float, level: int):
         from .map_labels import layout_labels
 
         shapes = self.label_shapes if self.label_shapes is not None else self.scene
         key = (round(px, 6), self.scene.version, level, shapes)  # the object, so no new one reuses its id
         cached = self.__dict__.get("_labels_for")
-        if cached is None or cached[0] != key:
+        held = self.hold_labels and cached is not None and cached[0][0] == key[0] and cached[0][2:] == key[2:]
+        if cached is None or (cached[0] != key and not held):
             def measure(text: str, size: float) -> tuple[float, float]:
                 image = self._label_image(text, 1.0, size)
                 return float(image.width()), float(image.height())

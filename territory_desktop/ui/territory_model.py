@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
 from ..models import Project
-from ..services.metrics import territory_totals
+from ..services.metrics import account_owners, territory_totals
 from ..services.workload import add_route_columns
 from .plaintext import tooltip
 
@@ -19,6 +19,10 @@ COLUMNS = [("name", "Territory"), ("rep", "Rep"), ("units", "Units"), ("accounts
            ("route_workload_hours", "Route h/yr"), ("route_load_pct", "Load %")]
 NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviation_pct", "route_workload_hours",
            "route_load_pct"}
+#: the columns a live refresh fills one event-loop turn after the others (``refresh(defer_route=True)``)
+ROUTE_KEYS = ("route_workload_hours", "route_load_pct")
+#: text colour of route cells that still show the numbers of an earlier plan
+PENDING_COLOUR = QColor("#9a9a9a")
 HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",
                "workload_hours": "Yearly visit workload in hours (visits x service time)",
                "potential": "Summed sales potential of the accounts",
@@ -41,8 +45,15 @@ class TerritoryTableModel(QAbstractTableModel):
     """One row per territory of the active scenario; ``refresh()`` recomputes the totals.
 
     Every cell is computed once per refresh into plain lists (``_cells[role][column][row]``), so
-    :meth:`data` is a list look-up: a repaint of the whole table asks for thousands of cells.
+    :meth:`data` is a list look-up: a repaint of the whole table asks for thousands of cells. A refresh
+    that keeps the rows emits ``dataChanged`` only for the rows whose cells changed.
+
+    ``refresh(defer_route=True)`` (the live refresh after an edit) publishes the totals at once and the
+    route-workload columns (Route h/yr, Load %) one event-loop turn later (``routePending`` meanwhile:
+    those cells keep their last numbers, greyed); ``routeReady`` says when they hold the plan's numbers.
     """
+
+    routeReady = Signal()
 
     def __init__(self, project: Project | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -51,66 +62,110 @@ class TerritoryTableModel(QAbstractTableModel):
         self.colours: dict[str, QColor] = {}
         self._ids: list[str] = []
         self._cells: dict[int, list[list]] = {}
+        #: True while the route columns show the numbers of an earlier plan (a deferred refresh)
+        self.route_pending = False
+        self._owners: pd.Series | None = None
+        #: source rows whose cells the last refresh changed (all rows after a reset)
+        self.changed_rows: list[int] = []
         self.refresh()
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
         self.refresh()
 
-    def refresh(self) -> None:
-        """Recompute totals; keeps rows in place when the territories are the same (live painting)."""
-        frame = territory_totals(self.project) if self.project is not None else pd.DataFrame()
-        if len(frame):
-            add_route_columns(self.project, frame)
+    def refresh(self, defer_route: bool = False) -> None:
+        """Recompute totals; keeps rows in place when the territories are the same (live painting). With
+        ``defer_route`` and the same rows, the route columns follow in the next event-loop turn."""
+        frame = pd.DataFrame()
+        owners = None
+        if self.project is not None:  # one account_owners for both: the rule and override pass is shared
+            owners = account_owners(self.project)
+            frame = territory_totals(self.project, owners=owners)
         if len(frame):
             self._add_rep_names(frame)
             terr = self.project.scenario_territories()
             self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
                             if isinstance(c, str)}
         ids = frame["territory_id"].astype(str).tolist() if len(frame) else []
+        deferred = defer_route and bool(ids) and ids == self._ids
+        if deferred:
+            for key in ROUTE_KEYS:  # the last numbers, shown greyed until _refresh_route has the new ones
+                frame[key] = self.frame[key].to_numpy()
+            self._owners = owners
+            QTimer.singleShot(0, self._refresh_route)  # a no-op if a full refresh or a flush came first
+        else:
+            if len(frame):
+                add_route_columns(self.project, frame, owners=owners)
+        self.route_pending = deferred
+        self._publish(frame, ids)
+        if not deferred:
+            self.routeReady.emit()
+
+    def flush_route(self) -> None:
+        """Fill the deferred route columns now (nothing to do when none are pending)."""
+        if self.route_pending:
+            self._refresh_route()
+
+    def _refresh_route(self) -> None:
+        """The deferred half of a refresh: the route columns for the plan the totals were computed on."""
+        if not self.route_pending or self.project is None or not len(self.frame):
+            return
+        frame = self.frame.copy()
+        add_route_columns(self.project, frame, owners=self._owners)
+        self.route_pending, self._owners = False, None
+        self._publish(frame, self._ids)
+        self.routeReady.emit()
+
+    def _publish(self, frame: pd.DataFrame, ids: list[str]) -> None:
+        """Make ``frame`` the model's data: ``dataChanged`` for the changed rows when the rows are the same
+        territories in the same order, else a model reset."""
+        cells = self._build_cells(frame)
         if ids and ids == self._ids:
-            self.frame, self._cells = frame, self._build_cells(frame)
-            self.dataChanged.emit(self.index(0, 0), self.index(len(frame) - 1, len(COLUMNS) - 1))
+            changed = _changed_rows(self._cells, cells, len(ids))
+            self.frame, self._cells, self.changed_rows = frame, cells, changed
+            last = len(COLUMNS) - 1
+            for first, end in _runs(changed):
+                self.dataChanged.emit(self.index(first, 0), self.index(end, last))
         else:
             self.beginResetModel()
-            self.frame, self._ids = frame, ids
-            self._cells = self._build_cells(frame)
+            self.frame, self._ids, self._cells = frame, ids, cells
+            self.changed_rows = list(range(len(ids)))
             self.endResetModel()
 
     def _add_rep_names(self, frame: pd.DataFrame) -> None:
         reps = self.project.reps
         names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
-        frame["rep"] = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in frame["rep_id"]]
+        frame["rep"] = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in frame["rep_id"].tolist()]
 
     def _build_cells(self, frame: pd.DataFrame) -> dict[int, list[list]]:
         """Display text, sort key, tooltip, colours and alignment of every cell, column by column."""
         if not len(frame):
             return {}
-        display, sort = [], []
-        for key, _title in COLUMNS:
-            display.append(_display_column(frame, key))
-            sort.append(frame[key].astype(float).fillna(-1.0).tolist() if key in NUMERIC
-                        else frame[key].astype(str).str.lower().tolist())
+        values = {key: frame[key].to_numpy() for key, _title in COLUMNS}
+        account = (frame["kind"] == "account").to_numpy()
+        display = [_display_column(values[key], key, account) for key, _title in COLUMNS]
+        sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC
+                else [str(v).lower() for v in values[key].tolist()] for key, _title in COLUMNS]
         n, blank = len(frame), [None] * len(frame)
         right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        dev = np.abs(frame["workload_deviation_pct"].to_numpy(float))
-        warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev]
-        load = np.nan_to_num(frame["route_load_pct"].to_numpy(float))
-        over = [QColor("#c0392b") if v > 100 else QColor("#b9770e") if v > 90 else None for v in load]
-        swatch = [self.colours.get(t, QColor("#cccccc")) for t in frame["territory_id"].astype(str)]
-        tips = [tooltip(f"{r.name} ({r.territory_id}): {int(r.units)} units, {int(r.accounts)} accounts, "
-                        f"{r.workload_hours:,.0f} h/yr, potential {r.potential:,.0f}, "
-                        f"deviation {r.workload_deviation_pct:+.1f}%") for r in frame.itertuples()]
+        dev = np.abs(values["workload_deviation_pct"].astype(float))
+        warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev.tolist()]
+        load = np.nan_to_num(values["route_load_pct"].astype(float))
+        over = [QColor("#c0392b") if v > 100 else QColor("#b9770e") if v > 90 else None for v in load.tolist()]
+        stale = [PENDING_COLOUR] * n if self.route_pending else None
         ids = frame["territory_id"].astype(str).tolist()
+        swatch = [self.colours.get(t, QColor("#cccccc")) for t in ids]
+        tips = _tooltips(frame, ids)
         keys = [key for key, _ in COLUMNS]
         role = Qt.ItemDataRole
+        foreground = {"workload_deviation_pct": warn, "route_load_pct": stale or over,
+                      "route_workload_hours": stale or blank}
         return {
             role.DisplayRole: display, SORT_ROLE: sort, ID_ROLE: [ids] * len(COLUMNS),
             role.ToolTipRole: [tips] * len(COLUMNS),
             role.DecorationRole: [swatch if k == "name" else blank for k in keys],
             role.TextAlignmentRole: [[right] * n if k in NUMERIC else blank for k in keys],
-            role.ForegroundRole: [warn if k == "workload_deviation_pct" else over if k == "route_load_pct" else blank
-                                  for k in keys],
+            role.ForegroundRole: [foreground.get(k, blank) for k in keys],
         }
 
     # ---- Qt model API
@@ -146,23 +201,54 @@ class TerritoryTableModel(QAbstractTableModel):
         return {k: float(geo[k].sum()) for k in ("units", "accounts", "workload_hours", "potential")}
 
 
-def _display_column(frame: pd.DataFrame, key: str) -> list[str]:
+def _display_column(values: np.ndarray, key: str, account: np.ndarray) -> list[str]:
     """Cell texts of one column: thousands separators, compact potential, signed deviation."""
-    account = (frame["kind"] == "account").to_numpy()
-    values = frame[key].tolist()
+    items = values.tolist()
     if key == "name":
-        return [f"{v} (accounts)" if acc else str(v) for v, acc in zip(values, account, strict=True)]
+        return [f"{v} (accounts)" if acc else str(v) for v, acc in zip(items, account.tolist(), strict=True)]
     if key in ("units", "accounts"):
-        return [f"{int(v):,}" for v in values]
+        return [f"{int(v):,}" for v in items]
     if key == "workload_hours":
-        return [f"{v:,.0f}" for v in values]
+        return [f"{v:,.0f}" for v in items]
     if key == "potential":
-        return [compact(float(v)) for v in values]
+        return [compact(float(v)) for v in items]
     if key == "workload_deviation_pct":
-        return ["" if acc else f"{v:+.1f}" for v, acc in zip(values, account, strict=True)]
+        return ["" if acc else f"{v:+.1f}" for v, acc in zip(items, account.tolist(), strict=True)]
     if key in ("route_workload_hours", "route_load_pct"):  # empty without a rep home or accounts
-        return ["" if pd.isna(v) else f"{v:,.0f}" for v in values]
-    return ["" if pd.isna(v) else str(v) for v in values]
+        return ["" if v != v else f"{v:,.0f}" for v in values.astype(float).tolist()]  # v != v: NaN
+    return ["" if v is None or pd.isna(v) else str(v) for v in items]
+
+
+def _tooltips(frame: pd.DataFrame, ids: list[str]) -> list[str]:
+    columns = [frame[k].tolist() for k in ("name", "units", "accounts", "workload_hours", "potential",
+                                            "workload_deviation_pct")]
+    return [tooltip(f"{name} ({tid}): {int(units)} units, {int(accounts)} accounts, {hours:,.0f} h/yr, "
+                    f"potential {potential:,.0f}, deviation {dev:+.1f}%")
+            for tid, name, units, accounts, hours, potential, dev in zip(ids, *columns, strict=True)]
+
+
+def _changed_rows(old: dict[int, list[list]], new: dict[int, list[list]], n: int) -> list[int]:
+    """Rows whose text, sort key or colour differ between two cell tables of ``n`` rows each."""
+    roles = (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole)
+    if not old:
+        return list(range(n))
+    changed = np.zeros(n, dtype=bool)
+    for role in roles:
+        for a, b in zip(old[role], new[role], strict=True):
+            if a is not b:
+                changed |= np.fromiter((x != y for x, y in zip(a, b, strict=True)), dtype=bool, count=n)
+    return np.flatnonzero(changed).tolist()
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted ``rows`` as (first, last) pairs: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
 
 
 def hierarchy_model(project: Project, totals: pd.DataFrame | None = None) -> QStandardItemModel:

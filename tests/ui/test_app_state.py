@@ -235,3 +235,35 @@ def test_cycles_are_collected_in_the_gui_thread_only(qtbot):
         collector.timer.stop()
         gc.set_threshold(*thresholds)
         gc.enable()
+
+
+def test_settle_freezes_the_live_objects_and_thaws_them_for_the_next_project(qapp):
+    """settle() moves what is alive to the permanent generation (a full collection then skips it) and,
+    called again (another project shown), collects what the earlier call froze before freezing again."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    from territory_desktop.ui.workers import GuiThreadGarbageCollector
+
+    class Cycle:
+        pass
+
+    parent = QObject()
+    collector = GuiThreadGarbageCollector(parent, interval_ms=10_000)
+    try:
+        a = Cycle()
+        a.me = a
+        alive = weakref.ref(a)
+        collector.settle()
+        assert gc.get_freeze_count() > 0
+        del a
+        gc.collect()
+        assert alive() is not None  # frozen: the collector does not look at it
+        collector.settle()  # the next project: the old objects are thawed and collected
+        assert alive() is None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        collector.timer.stop()
+        gc.enable()

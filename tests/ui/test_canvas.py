@@ -234,3 +234,35 @@ def test_incremental_dissolve_matches_a_fresh_union_after_many_changes(grid8):
             continue
         expected = shapely.union_all(scene.geoms[members])
         assert shapely.symmetric_difference(geom, expected).area < 1e-6 * expected.area, key
+
+
+def test_labels_hold_their_places_during_a_stroke_and_follow_the_shapes_after(canvas, grid8, qtbot):
+    """Placing every label again after each mouse move stalled a stroke: during it the layout stays, at
+    its end the labels are placed on the new shapes (T1's inside what is left of it)."""
+    from PySide6.QtCore import QEvent
+    from ui_helpers import _send
+
+    renderer, scene = canvas.renderer, canvas.scene
+
+    def layout() -> dict:
+        return {label.key: label for label in renderer._label_layout(canvas.px, scene.level_for(canvas.px))}
+
+    canvas.set_tool("brush")
+    canvas.active_territory = "T2"
+    canvas.brush_radius_px = 3
+    before = layout()
+    points = [widget_point(canvas, *centre_lonlat(i, j)) for i in (1, 2) for j in range(NY)]  # T1 but column 0
+    left, held = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    _send(canvas, QEvent.Type.MouseButtonPress, points[0], left, left)
+    for p in points[1:]:
+        _send(canvas, QEvent.Type.MouseMove, p, held, left)
+    assert {u for u, t in grid8.plan.as_dict().items() if t == "T1"} == {unit_id(0, j) for j in range(NY)}
+    canvas.repaint()
+    assert layout()["T1"] is before["T1"]  # the shapes changed, the layout did not
+    _send(canvas, QEvent.Type.MouseButtonRelease, points[-1], left, held)
+    qtbot.waitUntil(lambda: not renderer.hold_labels, timeout=1000)
+    after = layout()["T1"]
+    assert after is not before["T1"]
+    column0 = shapely.union_all([scene.geoms[scene.index_of[unit_id(0, j)]] for j in range(NY)])
+    assert column0.contains(shapely.Point(after.centre))
+    assert not column0.contains(shapely.Point(before["T1"].centre))

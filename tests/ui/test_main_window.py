@@ -77,7 +77,8 @@ def test_table_updates_live_after_assignment_and_undo(window, grid8, qtbot):
 
 def test_a_command_and_its_undo_show_their_totals_before_the_map_repaints(window, grid8, qtbot):
     """No debounce for a discrete command: when push()/undo() return, the table holds (and has painted) the
-    new totals while the map's repaint is still queued for the next event-loop turn."""
+    new totals, route columns included, while the map's repaint is still queued for the next event-loop
+    turn."""
     from territory_desktop.ui.commands import AssignUnitsCommand
 
     qtbot.wait(50)  # start-up repaints done
@@ -97,6 +98,7 @@ def test_a_command_and_its_undo_show_their_totals_before_the_map_repaints(window
     assert table_values(window)["T3"]["units"] == 5  # no event loop has run since the push
     assert_totals_match(window, grid8)
     assert painted == {"table": 1, "map": 0}
+    assert not window.table_model.route_pending  # the route columns too
     window.undo_stack.undo()
     assert table_values(window)["T3"]["units"] == 10
     assert painted == {"table": 2, "map": 0}
@@ -390,3 +392,17 @@ def test_set_parent_and_rep_from_the_menu(window, grid8, monkeypatch):
     assert window.table_model.frame.set_index("territory_id").loc["T2", "rep"] == "Bob"
     window.undo_stack.undo()
     assert pd.isna(grid8.territories.set_index("territory_id").loc["T2", "rep_id"])
+
+
+def test_highlight_follows_the_territory_without_rebuilding_it_when_unchanged(window, grid8):
+    """The highlighted territory's outline is rebuilt (and its area repainted) only when its shape changed:
+    each refresh of a stroke used to rebuild it and repaint the whole map."""
+    window.set_active_territory("T1")
+    overlay = window.canvas.renderer.overlays["territory"]
+    window._refresh_totals()
+    assert window.canvas.renderer.overlays["territory"] is overlay  # T1 did not change
+    grid8.plan.assign_many({unit_id(3, 0): "T1"})
+    window._refresh_totals()
+    grown = window.canvas.renderer.overlays["territory"]
+    assert grown is not overlay
+    assert grown.path.boundingRect().width() > overlay.path.boundingRect().width()

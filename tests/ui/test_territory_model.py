@@ -116,3 +116,69 @@ def test_route_columns_show_the_route_workload_service(qapp, grid8):
         else:  # no rep, no home: no route workload, and it sorts below every territory that has one
             assert cell(model, row, "route_workload_hours") == ""
             assert cell(model, row, "route_load_pct", SORT_ROLE) == -1.0
+
+
+def test_window_table_after_undo_of_a_large_edit_then_its_route_columns(open_window, grid8, qtbot):
+    """Undo of an edit moving half the map: when undo() returns, the table holds (and has painted) the
+    restored units, accounts, workload, potential and deviation (summed by plain loops) and the
+    service's route workload for the restored plan."""
+    from territory_desktop.services.workload import territory_route_table
+    from territory_desktop.ui.territory_model import PENDING_COLOUR
+
+    window = open_window(grid8)
+    model = window.table_model
+    restored = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    moved = {unit_id(i, j): "T1" for i in range(3, 8) for j in range(NY)}  # all of T2 and T3: 25 units
+    window.undo_stack.push(AssignUnitsCommand(grid8, moved, "half the map"))
+    row = next(r for r in range(model.rowCount()) if cell(model, r, "name", ID_ROLE) == "T1")
+    edited = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    assert cell(model, row, "units") == f"{8 * NY}" and cell(model, row, "route_workload_hours") == f"{edited:,.0f}"
+    assert edited > restored  # the edit gave T1 more accounts to drive to
+    window.undo_stack.undo()
+    assert model.rowCount() == 3 and not model.route_pending
+    assert cell(model, row, "units") == f"{3 * NY}"
+    assert_cells(model, grid8)
+    assert cell(model, row, "route_workload_hours") == f"{restored:,.0f}"
+    assert cell(model, row, "route_load_pct") == f"{100 * restored / 1600.0:,.0f}"
+    assert cell(model, row, "route_workload_hours", Qt.ItemDataRole.ForegroundRole) != PENDING_COLOUR
+
+
+def test_deferred_route_columns_show_the_last_numbers_greyed_then_the_new_ones(qapp, grid8, qtbot):
+    """refresh(defer_route=True), the live refresh of a brush stroke: totals at once; the route cells keep
+    the last numbers, greyed, until the next event-loop turn puts the service's numbers in."""
+    from territory_desktop.services.workload import territory_route_table
+    from territory_desktop.ui.territory_model import PENDING_COLOUR
+
+    model = TerritoryTableModel(grid8)
+    before = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    grid8.plan.assign_many({unit_id(i, j): "T1" for i in (3, 4) for j in range(NY)})
+    after = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    ready = []
+    model.routeReady.connect(lambda: ready.append(True))
+    model.refresh(defer_route=True)
+    row = next(r for r in range(model.rowCount()) if cell(model, r, "name", ID_ROLE) == "T1")
+    assert_cells(model, grid8)
+    assert model.route_pending and not ready
+    assert cell(model, row, "route_workload_hours") == f"{before:,.0f}" != f"{after:,.0f}"
+    assert cell(model, row, "route_load_pct", Qt.ItemDataRole.ForegroundRole) == PENDING_COLOUR
+    qtbot.waitUntil(lambda: bool(ready), timeout=1000)
+    assert not model.route_pending
+    assert cell(model, row, "route_workload_hours") == f"{after:,.0f}"
+    assert cell(model, row, "route_load_pct", Qt.ItemDataRole.ForegroundRole) != PENDING_COLOUR
+    assert_cells(model, grid8)
+
+
+def test_refresh_signals_only_the_rows_that_changed(qapp, grid8):
+    """Moving a unit from T2 to T3 keeps the total workload and so the mean: T1's row is unchanged and
+    not signalled; T2's and T3's are."""
+    model = TerritoryTableModel(grid8)
+    rows: set[int] = set()
+    model.dataChanged.connect(lambda a, b, *_: rows.update(range(a.row(), b.row() + 1)))
+    grid8.plan.assign_many({unit_id(5, 0): "T3"})
+    model.refresh()
+    ids = {cell(model, r, "name", ID_ROLE): r for r in range(model.rowCount())}
+    assert rows == {ids["T2"], ids["T3"]}
+    assert_cells(model, grid8)
+    rows.clear()
+    model.refresh()  # nothing changed: nothing signalled
+    assert rows == set()
