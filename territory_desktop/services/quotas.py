@@ -55,7 +55,7 @@ def _months(periods: pd.Series) -> pd.PeriodIndex:
     if not len(periods):
         return pd.PeriodIndex([], freq="M")
     codes, texts = pd.factorize(periods.astype(str))
-    months = pd.PeriodIndex(list(texts) + [None], freq="M")
+    months = pd.PeriodIndex([*texts, None], freq="M")
     return months[np.where(codes < 0, len(texts), codes)]  # a missing period (code -1) stays NaT
 
 

@@ -30,14 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.quotas import METHODS, RAMPS
-from ..models import Project, TerritoryError
+from ..models import InvalidInputError, Project, TerritoryError
 from ..services import quotas as sq
 from . import plaintext as msg
 from .commands import SnapshotCommand
 from .workers import Worker, run_job
 
 BLEND_BASES = [m for m in METHODS if m != "blend"]
-PREVIEW_COLUMNS = ("Territory", "Name", "Rep", "Basis", "Share %", "Quota", "First month")
+PREVIEW_COLUMNS = ("Territory", "Name", "Rep", "Basis", "Share %", "Quota", "Month 1 (ramped)")
 METHOD_TIPS = {"even": "the same quota for every territory", "potential": "by the accounts' annual potential",
                "prior_year": "by the sales of the last complete calendar year",
                "trailing_12": "by the sales of the last 12 months with data",
@@ -115,10 +115,13 @@ class SetQuotasDialog(QDialog):
         self.worker: Worker | None = None
         self._generation = 0
         self.setWindowTitle("Set Quotas")
-        self.resize(1040, 560)
+        self.resize(1180, 580)
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.recompute)
-        inputs = QVBoxLayout()
+        left = QWidget()
+        left.setFixedWidth(400)
+        inputs = QVBoxLayout(left)
+        inputs.setContentsMargins(0, 0, 0, 0)
         inputs.addWidget(self._plan_box())
         inputs.addWidget(self._blend_box())
         inputs.addWidget(self._reps_box(), 1)
@@ -127,7 +130,10 @@ class SetQuotasDialog(QDialog):
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.preview.verticalHeader().hide()
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.preview.setWordWrap(False)
         self.preview.setAlternatingRowColors(True)
+        self.preview.horizontalHeaderItem(6).setToolTip("A new rep's quota in the plan's first month, after the ramp")
         self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.summary = msg.plain_label("")
         self.summary.setWordWrap(True)
@@ -135,7 +141,7 @@ class SetQuotasDialog(QDialog):
         right.addWidget(self.preview, 1)
         right.addWidget(self.summary)
         body = QHBoxLayout()
-        body.addLayout(inputs, 0)
+        body.addWidget(left, 0)
         body.addLayout(right, 1)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -202,6 +208,8 @@ class SetQuotasDialog(QDialog):
         self.reps = QTableWidget(0, 3)
         self.reps.setHorizontalHeaderLabels(("Rep", "Name", "In role from"))
         self.reps.verticalHeader().hide()
+        self.reps.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.reps.setWordWrap(False)
         self.reps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.reps.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         names = dict(zip(self.project.reps["rep_id"].astype(str), self.project.reps["name"].astype(str),
@@ -266,7 +274,10 @@ class SetQuotasDialog(QDialog):
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        text = str(exc) if isinstance(exc, TerritoryError) else f"failed: {exc}"
+        if isinstance(exc, InvalidInputError):  # its problems, without the CLI's option name
+            text = "\n".join(str(p) for p in exc.problems)
+        else:
+            text = str(exc) if isinstance(exc, TerritoryError) else f"failed: {exc}"
         self.error = text
         self.preview.setRowCount(0)
         self.summary.setText(text)
@@ -286,7 +297,8 @@ class SetQuotasDialog(QDialog):
         method, first = result["method"], result["plan_months"].split("..")[0]
         rows = result["territories"]
         self.preview.setRowCount(len(rows))
-        self.preview.horizontalHeaderItem(3).setText("Basis" if method == "blend" else f"Basis ({method})")
+        self.preview.horizontalHeaderItem(3).setText(f"Basis ({method})")
+        self.preview.setColumnHidden(3, f"basis_{method}" not in (rows[0] if rows else {}))  # even, blend: none
         for i, r in enumerate(rows):
             basis = r.get(f"basis_{method}")
             first_month = r["monthly"][first] if "monthly" in r else None

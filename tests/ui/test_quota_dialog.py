@@ -3,10 +3,9 @@ stored set survives a reopen; a clash asks first; a frozen scenario refuses."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from territory_desktop.services.project import open_project, save_project
 from territory_desktop.services.quotas import plan_quotas
@@ -15,10 +14,21 @@ from territory_desktop.ui.quota_dialog import PREVIEW_COLUMNS, SetQuotasDialog
 Yes, No = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
 
+class FakeKpis:
+    data, quotas_file = "shown", None
+
+    def __init__(self):
+        self.refreshed = 0
+
+    def refresh(self):
+        self.refreshed += 1
+
+
 class FakeWindow:
     def __init__(self, project):
         self.project = project
         self.undo_stack = QUndoStack()
+        self.kpis = FakeKpis()
 
 
 @pytest.fixture
@@ -56,7 +66,7 @@ def test_preview_is_plan_quotas(qtbot, project):
     assert cells(dialog, "Basis") == ["150", "35"]
     assert cells(dialog, "Share %") == [f"{100 * 150 / 185:.2f}", f"{100 * 35 / 185:.2f}"]
     assert cells(dialog, "Quota") == [f"{west:,.2f}", f"{1000 - west:,.2f}"]
-    assert cells(dialog, "First month") == [f"{west / 12 / 3:,.2f}", "-"]  # month 1 of a 3-month ramp: a third
+    assert cells(dialog, "Month 1 (ramped)") == [f"{west / 12 / 3:,.2f}", "-"]  # month 1 of a 3-month ramp: a third
     dialog.method.setCurrentText("blend")
     assert dialog.blend.isVisibleTo(dialog) and dialog.save_button.isEnabled() is False
 
@@ -70,6 +80,7 @@ def test_save_undo_redo_replace_and_reopen(qtbot, project, tmp_path, monkeypatch
     assert len(project.quotas) == 0
     window.undo_stack.redo()
     assert project.quotas["method"].tolist() == ["even", "even"]
+    assert window.kpis.refreshed == 3  # the KPI dock's attainment follows save, undo and redo
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or No)
     dialog_for(qtbot, window).save()  # the same scenario and months: asked, No keeps the set
@@ -99,6 +110,41 @@ def test_a_frozen_scenario_refuses(qtbot, project, monkeypatch):
 
 
 def test_errors_are_shown_not_saved(qtbot, project):
-    project.sales = pd.DataFrame(columns=["account_id", "period", "product", "amount"])
-    dialog = dialog_for(qtbot, FakeWindow(project), method="bottom-up")
-    assert "needs 24 months of sales history" in dialog.error and not dialog.save_button.isEnabled()
+    dialog = dialog_for(qtbot, FakeWindow(project), method="blend")
+    for spin in dialog.weights.values():
+        spin.setValue(0.0)
+    dialog.recompute()
+    qtbot.waitUntil(lambda: dialog.error is not None, timeout=5000)
+    assert dialog.error == "give the blend as METHOD=WEIGHT items with a positive total weight"
+    assert not dialog.save_button.isEnabled() and dialog.preview.rowCount() == 0
+
+
+class WidgetWindow(QWidget):
+    """A window stand-in that can parent the dialog, with the extension point the installer uses."""
+
+    def __init__(self, project):
+        super().__init__()
+        self.project, self.undo_stack, self.kpis, self.actions_ = project, QUndoStack(), None, {}
+
+    def add_action(self, menu, key, action):
+        self.actions_[(menu, key)] = action
+
+
+def test_tools_menu_and_the_kpi_dock_open_the_dialog(qtbot, project):
+    from territory_desktop.ui.kpi_dock import KpiDock
+    from territory_desktop.ui.quota_dialog import install_quota_ui
+
+    window = WidgetWindow(project)
+    qtbot.addWidget(window)
+    install_quota_ui(window)
+    window.actions_[("tools", "set_quotas")].trigger()
+    dock = KpiDock(window)
+    qtbot.addWidget(dock)
+    dock.set_quotas_button.click()
+    dialogs = window.findChildren(SetQuotasDialog)
+    assert len(dialogs) == 2 and all(d.isVisible() for d in dialogs)
+    qtbot.waitUntil(lambda: all(d.result is not None for d in dialogs), timeout=5000)
+    dialogs[0].save()
+    assert window.undo_stack.count() == 1 and not dialogs[0].isVisible() and "quotas" in project.dirty
+    for d in dialogs:
+        d.close()
