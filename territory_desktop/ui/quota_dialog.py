@@ -313,6 +313,11 @@ class SetQuotasDialog(QDialog):
         self.preview.resizeColumnsToContents()
         self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
+    def done(self, code: int) -> None:
+        self._generation += 1  # a preview still running is dropped when it ends
+        self._timer.stop()
+        super().done(code)
+
     # ---- saving
     def save(self) -> None:
         if self.result is None:
@@ -342,6 +347,7 @@ def open_quota_dialog(window) -> SetQuotasDialog | None:
     if window.project is None:
         return None
     dialog = SetQuotasDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.show()
     return dialog

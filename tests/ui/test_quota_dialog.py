@@ -148,3 +148,14 @@ def test_tools_menu_and_the_kpi_dock_open_the_dialog(qtbot, project):
     assert window.undo_stack.count() == 1 and not dialogs[0].isVisible() and "quotas" in project.dirty
     for d in dialogs:
         d.close()
+
+
+def test_closing_while_the_preview_runs(qtbot, project):
+    from territory_desktop.ui.quota_dialog import open_quota_dialog
+
+    window = WidgetWindow(project)
+    qtbot.addWidget(window)
+    dialog = open_quota_dialog(window)
+    with qtbot.waitSignal(dialog.worker.signals.finished, timeout=5000):
+        dialog.close()  # deleted on close: the preview's result, delivered afterwards, is dropped (no error)
+    qtbot.waitUntil(lambda: not window.findChildren(SetQuotasDialog), timeout=5000)
