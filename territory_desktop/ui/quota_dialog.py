@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError, Project, TerritoryError
@@ -271,8 +272,13 @@ class SetQuotasDialog(QDialog):
                               on_failed=lambda exc: self._failed(generation, exc),
                               state=getattr(self.window_, "state", None), label="Previewing quotas")
 
+    def _current(self, generation: int) -> bool:
+        """Whether a preview's answer is still wanted: the inputs have not changed since it started, and the
+        dialog has not been deleted meanwhile (closed, or its parent gone)."""
+        return isValid(self) and isValid(self.preview) and generation == self._generation
+
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._current(generation):
             return
         if isinstance(exc, InvalidInputError):  # its problems, without the CLI's option name
             text = "\n".join(str(p) for p in exc.problems)
@@ -283,8 +289,8 @@ class SetQuotasDialog(QDialog):
         self.summary.setText(text)
 
     def _show(self, generation: int, result: dict) -> None:
-        if generation != self._generation:
-            return  # the inputs changed while it ran
+        if not self._current(generation):
+            return
         self.result = result
         self._fill(result)
         ramped = f"; after ramps {result['ramped_total']:,.2f}" if result["ramped_total"] != result["total"] else ""
