@@ -107,6 +107,9 @@ class KpiDock(QWidget):
                                       "period; what 'quotas --out' writes) for attainment = sales / quota; without a file, the "
                                       "quotas stored in the project ('quotas --save') that cover the period")
         self.quotas_file: str | None = None
+        self.set_quotas_button = QPushButton("Set Quotas...")
+        self.set_quotas_button.setToolTip("Set and store the plan's quotas (total, method, new reps' ramps) with a "
+                                          "preview; attainment then follows them")
         self.map_button.setToolTip("Colour the map's units by their territory's (or rep's, district's, "
                                    "region's) value of the chosen KPI")
         self.status = QLabel("")
@@ -114,7 +117,7 @@ class KpiDock(QWidget):
         for label, widget in (("Period", self.period), ("By", self.by), ("KPI", self.kpi)):
             self.bar.addWidget(QLabel(label))
             self.bar.addWidget(widget)
-        for widget in (self.refresh_button, self.quotas_button, self.map_button, self.export_button,
+        for widget in (self.refresh_button, self.quotas_button, self.set_quotas_button, self.map_button, self.export_button,
                        self.png_button):
             self.bar.addWidget(widget)
         self.bar.addWidget(self.status, 1)
@@ -126,6 +129,7 @@ class KpiDock(QWidget):
         self.map_button.clicked.connect(self.show_on_map)
         self.png_button.clicked.connect(self.save_chart)
         self.quotas_button.clicked.connect(lambda: self.set_quotas_file())
+        self.set_quotas_button.clicked.connect(self.open_set_quotas)
 
     # ---- computing
     def set_periods(self) -> None:
@@ -159,6 +163,11 @@ class KpiDock(QWidget):
         self.quotas_file = path
         self.quotas_button.setText(f"Quotas: {Path(path).name}" if path else "Quotas...")
         self.refresh()
+
+    def open_set_quotas(self) -> None:
+        from .quota_dialog import open_quota_dialog
+
+        open_quota_dialog(self.window)
 
     def follow_project(self, visible: bool) -> None:
         """Another project in the window: forget the old numbers; recompute when the dock is shown."""

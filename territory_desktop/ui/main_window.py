@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         from .balance_dialog import install_balance_ui
         from .kpi_dock import install_kpi_ui
         from .leads_panel import install_leads_ui
+        from .quota_dialog import install_quota_ui
         from .routes import install_routing_ui
 
         self._routes = install_routing_ui(self)
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.balance_action = install_balance_ui(self)
         self.kpis = install_kpi_ui(self)
         self.leads_panel = install_leads_ui(self)
+        install_quota_ui(self)
 
     def _connect(self) -> None:
         self.canvas.selectionChanged.connect(self.state.set_selection)

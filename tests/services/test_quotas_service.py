@@ -158,3 +158,18 @@ def test_replace_needs_save(project, tmp_path, capsys):
     assert main(["quotas", "--project", str(tmp_path / "p.gpkg"), "--total", "1", "--method", "even",
                  "--replace"]) == 2
     assert "--replace needs --save" in capsys.readouterr().err
+
+
+def test_a_frozen_scenario_refuses_saved_quotas(project):
+    from territory_desktop.models import InfeasibleError
+    from territory_desktop.services.quotas import quota_clash, save_quotas
+    from territory_desktop.services.review import transition
+
+    result = plan_quotas(project, 1000.0, "even", start="2027-01")
+    assert quota_clash(project, result["plan_months"]) is None
+    save_quotas(project, result)
+    assert quota_clash(project, "2027-01..2027-12").startswith("scenario 'base' already has quotas for 2027-01")
+    transition(project, "base", "propose")
+    with pytest.raises(InfeasibleError, match="is proposed"):
+        save_quotas(project, result, replace=True)
+    assert len(project.quotas) == 2
