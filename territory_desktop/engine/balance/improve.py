@@ -40,6 +40,9 @@ from .region import random_region, recombine_region
 #: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
 REPAIR_TEMPERATURE = 0.05
 
+#: connected sets an exact split of a small balanced pair visits at most when searching until a stall
+STALL_EXACT_SETS = 2_000
+
 #: with a time limit: steps without a better plan before solver recombinations of three territories
 REGION_IDLE = 200
 
@@ -275,7 +278,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     t0 = last_report = time.perf_counter()
     best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
     steps = accepted = kick = 0
-    exact = ExactBudget(settings.exact_sets)
+    # searching until a stall (a plain balance), one full exact split would outlast the whole search
+    exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish)) is None:
         if stop is not None and steps % 8 == 0:
