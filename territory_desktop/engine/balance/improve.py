@@ -35,9 +35,16 @@ from .anytime import (
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
+from .region import random_region, recombine_region
 
 #: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
 REPAIR_TEMPERATURE = 0.05
+
+#: connected sets an exact split of a small balanced pair visits at most when searching until a stall
+STALL_EXACT_SETS = 2_000
+
+#: with a time limit: steps without a better plan before solver recombinations of three territories
+REGION_IDLE = 200
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -201,6 +208,35 @@ class ExactBudget:
         return out
 
 
+class RegionBudget:
+    """Solver recombinations of three territories (:mod:`.region`) for cut edges while the search is
+    stuck: at most ``share`` of the time, at most ``seconds`` each (default 15 % of the search time,
+    at least 3 s), regions of at most ``max_units`` units, each region tried once per plan."""
+
+    def __init__(self, deadline: float, share: float = 0.4, seconds: float = 0.0, max_units: int = 160) -> None:
+        self.t0 = time.perf_counter()
+        self.deadline, self.share, self.max_units = deadline, share, max_units
+        self.seconds = seconds or max(3.0, 0.15 * (deadline - self.t0))
+        self.spent = 0.0
+        self.tried: set[int] = set()
+
+    def step(self, plan: Plan, obj, rng: np.random.Generator) -> bool:
+        now = time.perf_counter()
+        if not isinstance(obj, CutEdges) or plan.violation() > 0 or now + 0.1 > self.deadline:
+            return False
+        if self.spent > self.share * (now - self.t0):
+            return False
+        region = sorted(random_region(plan, int(rng.integers(plan.k)), 3, rng))
+        nodes = np.flatnonzero(np.isin(plan.lab, region))
+        key = hash((plan.lab[nodes].tobytes(), nodes.tobytes()))
+        if len(region) < 3 or len(nodes) > self.max_units or key in self.tried:
+            return False
+        self.tried.add(key)
+        ok = recombine_region(plan, region, min(self.seconds, self.deadline - now), int(rng.integers(1 << 30)))
+        self.spent += time.perf_counter() - now
+        return ok
+
+
 def _apply(plan: Plan, pair: Pair, obj, split: tuple) -> None:
     energy, side, to_a, payload = split
     apply_cut(plan, pair, side, to_a)
@@ -242,11 +278,16 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     t0 = last_report = time.perf_counter()
     best_key, best_lab, best_step = _key(plan, obj), plan.lab.copy(), 0
     steps = accepted = kick = 0
-    exact = ExactBudget(settings.exact_sets)
+    # searching until a stall (a plain balance), one full exact split would outlast the whole search
+    exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
+    regions = None if settings.until_stall else RegionBudget(settings.deadline)
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish)) is None:
         if stop is not None and steps % 8 == 0:
             stop.check()
-        if plan.violation() > 0:
+        if regions is not None and steps - best_step >= REGION_IDLE and regions.step(plan, obj, rng):
+            ok = True
+            obj = factory(plan)
+        elif plan.violation() > 0:
             ok = _repair_step(plan, rng, settings.exact_sets)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
