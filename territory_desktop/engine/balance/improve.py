@@ -74,6 +74,7 @@ class ImproveSettings:
     until_stall: bool = True
     stall: int = 300  # steps without a better plan before a stall stop
     stall_deadline: float = float("inf")  # with until_stall: a balanced search stops here at the latest
+    max_steps: int | None = None  # with until_stall: a balanced search stops after this many steps (same seed, same plan)
     restart: int = 1000  # with a time limit: back to the best plan after this many steps without one
     kick: int = 0  # random balanced recombinations after a restart (0: twice the territories)
     exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
@@ -248,10 +249,12 @@ def _key(plan: Plan, obj) -> tuple[float, float, float]:
 
 
 def _stop_reason(settings: ImproveSettings, best_key: tuple, idle: int, now: float,
-                 finish: StopFlag | None) -> str | None:
+                 finish: StopFlag | None, steps: int = 0) -> str | None:
     if now >= settings.deadline:
         return "time limit"
-    if settings.until_stall and best_key[0] <= 0 and (idle > settings.stall or now >= settings.stall_deadline):
+    done = idle > settings.stall or now >= settings.stall_deadline or \
+        (settings.max_steps is not None and steps >= settings.max_steps)
+    if settings.until_stall and best_key[0] <= 0 and done:
         return "stalled"
     if finish is not None and finish.is_set():
         return "stopped"
@@ -281,7 +284,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     # searching until a stall (a plain balance), one full exact split would outlast the whole search
     exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
-    while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish)) is None:
+    while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
+                                          steps)) is None:
         if stop is not None and steps % 8 == 0:
             stop.check()
         if regions is not None and steps - best_step >= REGION_IDLE and regions.step(plan, obj, rng):
