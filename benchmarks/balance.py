@@ -37,6 +37,7 @@ import shapely
 from territory_desktop.engine.adjacency import build_adjacency
 from territory_desktop.engine.balance import BalanceProblem, balance_territories, rebalance_plan
 from territory_desktop.engine.scores import align_labels, polsby_popper, score_plan
+from territory_desktop.models.errors import InfeasibleError
 
 PLOTLY = Path(__import__("_plotly_geo").__file__).parent / "package_data"
 NOT_LOWER48 = {"02", "15", "60", "66", "69", "72", "78"}
@@ -184,7 +185,10 @@ def run_ours(adj, w, xy, k, tol, seeds, geoms) -> dict:
     for seed in seeds:
         p = BalanceProblem(adj, w, ["workload"], [tol], xy, k)
         t0 = time.perf_counter()
-        r = balance_territories(p, seed=seed, time_limit=60, strict=False)
+        try:
+            r = balance_territories(p, seed=seed, time_limit=60, strict=False)
+        except InfeasibleError as exc:  # e.g. one unit holds more than a territory may (--accounts demo)
+            return {"runs": runs, "status": "infeasible", "error": str(exc), "max_seconds": None}
         sec = time.perf_counter() - t0
         row = {"seed": seed, "seconds": round(sec, 3), "within_tolerance": r.within_tolerance}
         row.update(independent_scores(r.labels, adj, w, k))
@@ -265,6 +269,9 @@ def case(name: str, units: gpd.GeoDataFrame, w: np.ndarray, k: int, tol: float, 
     out = {"units": len(units), "k": k, "tolerance": tol, "workload_total": round(float(w.sum()), 2),
            "adjacency_seconds": round(t_adj, 3), "edges": int(adj.matrix.nnz // 2), "bridges": len(adj.bridges)}
     out["ours"] = run_ours(adj.matrix, w, xy, k, tol, [0, 1, 2], units.geometry.values)
+    if out["ours"].get("status") == "infeasible":
+        print(f"[{name}] infeasible: {out['ours']['error']}", file=sys.stderr)
+        return out
     print(f"[{name}] ours {out['ours']['max_seconds']} s", file=sys.stderr)
     out["recom"] = _in_child(run_recom, (adj.matrix, w, k, tol, args.recom_steps), args.peer_timeout)
     print(f"[{name}] recom {out['recom'].get('status')}", file=sys.stderr)
