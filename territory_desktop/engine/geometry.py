@@ -32,3 +32,14 @@ def dissolve(geoms: np.ndarray, labels: np.ndarray) -> dict[object, shapely.Geom
             merged = shapely.union_all(shapely.make_valid(part))
         out[lab[s]] = merged
     return out
+
+
+def point_xy(points) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of each point (float arrays); NaN for a missing or empty geometry (shapely 2.2 with GEOS
+    3.14 raises on an empty point where 2.1 gave NaN) and for a geometry that is not a point."""
+    points = np.asarray(points, dtype=object)
+    x, y = np.full(len(points), np.nan), np.full(len(points), np.nan)
+    ok = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    if ok.any():
+        x[ok], y[ok] = shapely.get_x(points[ok]), shapely.get_y(points[ok])
+    return x, y

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .geometry import point_xy
 from .placement import PolygonIndex, place_points
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ def _nearest(points: np.ndarray, polygons: np.ndarray, reach: float = 0.25, tree
     """
     tree = tree if tree is not None else shapely.STRtree(polygons)
     nearest = np.full(len(points), -1, dtype=np.int64)
-    px, py = shapely.get_x(points), shapely.get_y(points)
+    px, py = point_xy(points)
     point_idx, poly_idx = tree.query(shapely.box(px - reach, py - reach, px + reach, py + reach))
     if len(point_idx):
         box = shapely.bounds(polygons)[poly_idx]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
+from ..engine.geometry import point_xy
 from ..engine.placement import place_points
 from ..models import Project
 
@@ -20,7 +20,7 @@ def units_of_points(points: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
     points = np.asarray(points, dtype=object)
     if not len(units) or not len(points):
         return np.full(len(points), None, dtype=object)
-    idx = place_points(shapely.get_x(points), shapely.get_y(points), units.geometry.to_numpy(), points)
+    idx = place_points(*point_xy(points), units.geometry.to_numpy(), points)
     unit_ids = units["unit_id"].to_numpy(dtype=object)
     out = unit_ids[np.maximum(idx, 0)].copy()
     out[idx < 0] = None

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from ..engine.geometry import point_xy
 from ..engine.metrics import WEEKS_PER_YEAR, positions
 from ..engine.routing.workload import (
     DEFAULT_MODEL,
@@ -72,7 +72,7 @@ def _account_arrays(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """lon, lat, visits per week, service minutes and has-a-location of every account."""
     acc = project.accounts
     points = acc.geometry.to_numpy()
-    lon, lat = shapely.get_x(points).astype(float), shapely.get_y(points).astype(float)  # NaN: none or empty
+    lon, lat = point_xy(points)  # NaN: none or empty
     located = np.isfinite(lon) & np.isfinite(lat)
     visits = _visits_per_week(acc["visit_frequency_weeks"].fillna(0).to_numpy())
     return lon, lat, visits, acc["service_minutes"].fillna(0).to_numpy(float), located
@@ -81,7 +81,7 @@ def _account_arrays(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _rep_homes(project: Project) -> dict[str, tuple[float, float]]:
     reps = project.reps
     points = reps.geometry.to_numpy()
-    x, y = shapely.get_x(points), shapely.get_y(points)  # NaN: no home or an empty point
+    x, y = point_xy(points)  # NaN: no home or an empty point
     ok = np.isfinite(x) & np.isfinite(y)
     return {str(r): (float(a), float(b)) for r, a, b in zip(reps["rep_id"].to_numpy()[ok], x[ok], y[ok], strict=True)}
 

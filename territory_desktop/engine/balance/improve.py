@@ -209,15 +209,20 @@ class ExactBudget:
         return out
 
 
+#: the longest one solver recombination may take (the Stop button waits for it)
+REGION_MAX_SECONDS = 5.0
+
+
 class RegionBudget:
     """Solver recombinations of three territories (:mod:`.region`) for cut edges while the search is
     stuck: at most ``share`` of the time, at most ``seconds`` each (default 15 % of the search time,
-    at least 3 s), regions of at most ``max_units`` units, each region tried once per plan."""
+    at least 3 s and at most REGION_MAX_SECONDS), regions of at most ``max_units`` units, each region tried once per plan."""
 
     def __init__(self, deadline: float, share: float = 0.4, seconds: float = 0.0, max_units: int = 160) -> None:
         self.t0 = time.perf_counter()
         self.deadline, self.share, self.max_units = deadline, share, max_units
-        self.seconds = seconds or max(3.0, 0.15 * (deadline - self.t0))
+        # at most REGION_MAX_SECONDS: a solve does not look at Stop, which must answer within seconds
+        self.seconds = seconds or min(REGION_MAX_SECONDS, max(3.0, 0.15 * (deadline - self.t0)))
         self.spent = 0.0
         self.tried: set[int] = set()
 
