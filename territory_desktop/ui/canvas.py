@@ -23,6 +23,8 @@ from .scene import MapScene
 
 TOOLS = ("pan", "select", "rect", "lasso", "brush")
 _strokes = itertools.count(1)
+#: the labels are placed again this many ms after a stroke ends (after the stroke's last repaint)
+LABEL_DELAY_MS = 25
 
 
 class MapCanvas(QWidget):
@@ -38,6 +40,7 @@ class MapCanvas(QWidget):
     accountOverridesChanged = Signal(list)  # account ids
     firstPainted = Signal()  # the map of a newly set project has been painted once
     framePainted = Signal()  # the map has been painted (any repaint)
+    strokeEnded = Signal()  # the mouse was released at the end of a brush stroke
     _coverage_ready = Signal(object, int)  # scene, level: emitted from the coverage thread
     #: build the coverage-simplified levels of detail in a worker thread after a project is set
     prepare_in_background = True
@@ -140,7 +143,15 @@ class MapCanvas(QWidget):
         """Re-dissolve the touched territories and repaint only the area they cover."""
         if self.scene is None:
             return
-        self.scene.apply_assignment(unit_ids)
+        if not self.scene.apply_assignment(unit_ids):
+            return
+        if self.stroking():
+            # labels are held during a stroke (placed again when it ends), so only the reassigned units'
+            # fills and the outline pieces along them change: repaint their box plus an outline's width,
+            # not the touched territories' whole extent (a third of the map at full extent, 20 ms a paint)
+            self.update_drawing_rect(QRectF(QPointF(*self.scene.last_units_bounds[:2]),
+                                            QPointF(*self.scene.last_units_bounds[2:])), margin_px=6)
+            return
         box = self.scene.last_change_bounds
         if box is None:
             return
@@ -148,9 +159,6 @@ class MapCanvas(QWidget):
         b = self.to_widget(QPointF(box[2], box[3]))
         # labels may stick out of their territory: widen the repaint by a label's half width
         area = QRectF(a, b).normalized().adjusted(-110, -14, 110, 14).toAlignedRect()
-        if self.stroking():  # painted with the brush circle's own update: one repaint per mouse move
-            self.update(area)
-            return
         self._changed_area = area if self._changed_area is None else self._changed_area.united(area)
         self._changed_timer.start()
 
@@ -322,9 +330,11 @@ class MapCanvas(QWidget):
 
     def end_stroke(self) -> None:
         """The stroke is over: the labels are placed on the new shapes in the next event-loop turn and
-        the map repainted in the one after (placing and a full repaint in one turn stalled it)."""
+        the map repainted in the one after (placing and a full repaint in one turn stalled it). A timer, not
+        a posted call: a posted call ran in the same pass as the stroke's last table and map repaint."""
         self._stroke = None
-        QTimer.singleShot(0, self._release_labels)
+        QTimer.singleShot(LABEL_DELAY_MS, self._release_labels)
+        self.strokeEnded.emit()
 
     def _release_labels(self) -> None:
         if self.renderer is None or self._stroke is not None:  # a new stroke holds them again
@@ -332,7 +342,7 @@ class MapCanvas(QWidget):
         self.renderer.hold_labels = False
         if self.scene is not None and len(self.scene.unit_ids):
             self.renderer.place_labels(self.px)
-        self.update()
+        QTimer.singleShot(8, self.update)  # a timer, so that placing (30-50 ms) and the repaint do not add up
 
     def refresh_locks(self) -> None:
         if self.scene is not None and "locked" in self.project.units:

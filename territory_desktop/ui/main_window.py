@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
         self.canvas.assignmentChanged.connect(self._assignment_changed)
         self.canvas.accountOverridesChanged.connect(self._assignment_changed)
         self.canvas.framePainted.connect(self._map_painted)
+        # the route columns follow the totals after the stroke, when labels are placed and the map repainted
+        self.canvas.strokeEnded.connect(lambda: self.table_model.release_route(delay_ms=90))
         self.layer_panel.changed.connect(self._layers_changed)
         self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
         self.territory_panel.current.connect(self.set_active_territory)
@@ -403,6 +405,7 @@ class MainWindow(QMainWindow):
         # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
         # so the one repaint below shows the whole table (that repaint may also paint a map made dirty by
         # the same change, e.g. a cleared validation overlay, after the table)
+        self.table_model.hold_route = self.canvas.stroking()
         self.table_model.refresh(defer_route=not paint_now)
         self._update_totals_label()
         if paint_now:
