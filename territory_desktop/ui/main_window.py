@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         if self._totals_due:
             self._totals_due = False
             self._totals_fallback.stop()
-            QTimer.singleShot(0, self._refresh_totals)
+            QTimer.singleShot(4, self._refresh_totals)  # a timer: a posted call joined the paint's pass
 
     def _refresh_if_due(self) -> None:
         if self._totals_due:
