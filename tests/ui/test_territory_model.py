@@ -218,3 +218,29 @@ def test_scene_reports_the_reassigned_units_box(qapp, grid8):
     assert scene.last_units_bounds == pytest.approx(shapely.total_bounds(geoms))
     assert scene.last_units_bounds[2] - scene.last_units_bounds[0] < \
         scene.last_change_bounds[2] - scene.last_change_bounds[0]
+
+
+def test_window_stroke_holds_route_columns_until_release(open_window, grid8, qtbot):
+    """During a brush stroke the window's totals follow (throttled) while the route columns wait greyed;
+    after the release they hold the service's route workload for the new plan."""
+    from PySide6.QtCore import QPointF
+
+    from territory_desktop.services.workload import territory_route_table
+
+    window = open_window(grid8)
+    canvas, model = window.canvas, window.table_model
+    canvas.set_tool("brush")
+    canvas.active_territory = "T1"
+    canvas.brush_radius_px = 3.0
+    stroke = canvas.begin_stroke()
+    c = canvas.scene.geoms[canvas.scene.index_of[unit_id(3, 2)]].centroid
+    assert canvas.brush_at(canvas.to_widget(QPointF(c.x, c.y)), stroke) == 1
+    row = next(r for r in range(model.rowCount()) if cell(model, r, "name", ID_ROLE) == "T1")
+    qtbot.waitUntil(lambda: cell(model, row, "units") == f"{3 * NY + 1}", timeout=2000)
+    qtbot.wait(50)
+    assert model.route_pending  # held while the stroke goes on
+    canvas.end_stroke()
+    qtbot.waitUntil(lambda: not model.route_pending, timeout=2000)
+    hours = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    assert cell(model, row, "route_workload_hours") == f"{hours:,.0f}"
+    assert_cells(model, grid8)
