@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.canvas.assignmentChanged.connect(self._assignment_changed)
         self.canvas.accountOverridesChanged.connect(self._assignment_changed)
         self.canvas.framePainted.connect(self._map_painted)
+        self.canvas.strokeEnded.connect(self._stroke_ended)
         self.layer_panel.changed.connect(self._layers_changed)
         self.territory_panel.activated.connect(self.canvas.zoom_to_territory)
         self.territory_panel.current.connect(self.set_active_territory)
@@ -346,6 +347,9 @@ class MainWindow(QMainWindow):
         if old is not None and old.path is path:
             return  # the scene's cached path: the territory did not change
         self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#00d5ff"), 3.0)
+        if self.canvas.stroking() and old is not None:  # changed only where the stroke's steps reassigned units
+            self.canvas.update(self.canvas.take_stroke_dirty())
+            return
         # repaint where the outline was and where it is (a full repaint after each stroke refresh stalled it)
         self.canvas.update_drawing_rect(path.boundingRect().united(old.path.boundingRect()) if old is not None
                                         else path.boundingRect(), margin_px=4)
@@ -383,11 +387,24 @@ class MainWindow(QMainWindow):
             return
         self._refresh_totals()
 
+    def _stroke_ended(self) -> None:
+        """After a stroke, one piece per event-loop turn: the canvas places the labels and repaints (25 ms
+        on), then the totals a stroke's throttle still owes (90 ms on), then the route columns (12 ms after
+        that refresh, or 90 ms on when none was owed); together at the release they stalled 66-75 ms."""
+        owed = self._totals_timer.isActive() or self._totals_due
+        self._totals_timer.stop()
+        self._totals_fallback.stop()
+        self._totals_due = False
+        if owed:
+            QTimer.singleShot(90, self._refresh_totals)  # not held: its route columns follow 12 ms later
+        else:
+            self.table_model.release_route(delay_ms=90)
+
     def _map_painted(self) -> None:
         if self._totals_due:
             self._totals_due = False
             self._totals_fallback.stop()
-            QTimer.singleShot(0, self._refresh_totals)
+            QTimer.singleShot(4, self._refresh_totals)  # a timer: a posted call joined the paint's pass
 
     def _refresh_if_due(self) -> None:
         if self._totals_due:
@@ -403,6 +420,7 @@ class MainWindow(QMainWindow):
         # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
         # so the one repaint below shows the whole table (that repaint may also paint a map made dirty by
         # the same change, e.g. a cleared validation overlay, after the table)
+        self.table_model.hold_route = self.canvas.stroking()
         self.table_model.refresh(defer_route=not paint_now)
         self._update_totals_label()
         if paint_now:

@@ -257,6 +257,11 @@ class MapScene:
         #: drawing-space box that changed look (old and new extents of the touched territories)
         self.last_change_bounds = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()) \
             if len(boxes) else None
+        b = self.unit_bounds[idx]
+        #: drawing-space box of the reassigned units alone: their fills and the outline pieces that moved
+        #: (a territory's boundary changes only along the units that left or joined it)
+        self.last_units_bounds = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+                                  float(b[:, 3].max()))
         return touched
 
     def rebuild_all(self) -> None:

@@ -266,3 +266,38 @@ def test_labels_hold_their_places_during_a_stroke_and_follow_the_shapes_after(ca
     column0 = shapely.union_all([scene.geoms[scene.index_of[unit_id(0, j)]] for j in range(NY)])
     assert column0.contains(shapely.Point(after.centre))
     assert not column0.contains(shapely.Point(before["T1"].centre))
+
+
+def test_brush_step_repaints_every_pixel_that_changed(canvas, grid8):
+    """A brush step repaints only the reassigned units' box (plus an outline's width): the old picture
+    with just those areas painted again equals a full paint of the new plan."""
+    from PySide6.QtCore import QRect
+
+    canvas.set_tool("brush")
+    canvas.active_territory = "T1"
+    canvas.brush_radius_px = 3.0
+    stroke = canvas.begin_stroke()  # labels held, as during a drag
+
+    def render(clips: list[QRect] | None = None, image: QImage | None = None) -> QImage:
+        image = image or QImage(canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        for clip in clips or [None]:
+            painter = QPainter(image)
+            if clip is not None:
+                painter.setClipRect(clip)
+            canvas.renderer.paint(painter, canvas.extent(), QRectF(canvas.rect()))
+            painter.end()
+        return image
+
+    before = render()
+    asked: list[QRect] = []
+    canvas.update = lambda *args: asked.extend(a for a in args if isinstance(a, QRect))
+    lon, lat = centre_lonlat(4, 2)
+    assert canvas.brush_at(widget_point(canvas, lon, lat), stroke) == 1
+    assert asked and all(r.width() < canvas.width() / 3 for r in asked)  # not the territories' extent
+    patched, full = render(asked, before.copy()), render()
+    w, h = canvas.width(), canvas.height()
+    differing = sum(patched.pixel(x, y) != full.pixel(x, y) for x in range(0, w, 2) for y in range(0, h, 2))
+    changed = sum(before.pixel(x, y) != full.pixel(x, y) for x in range(0, w, 2) for y in range(0, h, 2))
+    assert changed > 100 and differing <= 0.01 * changed
+    del canvas.update
+    canvas.end_stroke()

@@ -182,3 +182,65 @@ def test_refresh_signals_only_the_rows_that_changed(qapp, grid8):
     rows.clear()
     model.refresh()  # nothing changed: nothing signalled
     assert rows == set()
+
+
+def test_held_route_columns_stay_greyed_until_released(qapp, grid8, qtbot):
+    """During a brush stroke (``hold_route``) the deferred route cells stay greyed with the last numbers
+    however long the event loop runs; ``release_route`` (the stroke's end) puts the service's numbers in."""
+    from territory_desktop.services.workload import territory_route_table
+    from territory_desktop.ui.territory_model import PENDING_COLOUR
+
+    model = TerritoryTableModel(grid8)
+    before = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    grid8.plan.assign_many({unit_id(i, j): "T1" for i in (3, 4) for j in range(NY)})
+    after = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    model.hold_route = True
+    model.refresh(defer_route=True)
+    row = next(r for r in range(model.rowCount()) if cell(model, r, "name", ID_ROLE) == "T1")
+    qtbot.wait(60)  # longer than the route delay: a held refresh does not fill them
+    assert model.route_pending and cell(model, row, "route_workload_hours") == f"{before:,.0f}"
+    assert cell(model, row, "route_load_pct", Qt.ItemDataRole.ForegroundRole) == PENDING_COLOUR
+    model.release_route(delay_ms=0)
+    qtbot.waitUntil(lambda: not model.route_pending, timeout=1000)
+    assert cell(model, row, "route_workload_hours") == f"{after:,.0f}" != f"{before:,.0f}"
+    assert_cells(model, grid8)
+
+
+def test_scene_reports_the_reassigned_units_box(qapp, grid8):
+    """``last_units_bounds`` (what a brush step repaints) is the box of the reassigned units' geometries."""
+    from territory_desktop.ui.scene import MapScene
+
+    scene = MapScene(grid8)
+    moved = [unit_id(3, 1), unit_id(4, 2)]
+    grid8.plan.assign_many(dict.fromkeys(moved, "T1"))
+    scene.apply_assignment(moved)
+    geoms = [scene.geoms[scene.index_of[u]] for u in moved]
+    assert scene.last_units_bounds == pytest.approx(shapely.total_bounds(geoms))
+    assert scene.last_units_bounds[2] - scene.last_units_bounds[0] < \
+        scene.last_change_bounds[2] - scene.last_change_bounds[0]
+
+
+def test_window_stroke_holds_route_columns_until_release(open_window, grid8, qtbot):
+    """During a brush stroke the window's totals follow (throttled) while the route columns wait greyed;
+    after the release they hold the service's route workload for the new plan."""
+    from PySide6.QtCore import QPointF
+
+    from territory_desktop.services.workload import territory_route_table
+
+    window = open_window(grid8)
+    canvas, model = window.canvas, window.table_model
+    canvas.set_tool("brush")
+    canvas.active_territory = "T1"
+    canvas.brush_radius_px = 3.0
+    stroke = canvas.begin_stroke()
+    c = canvas.scene.geoms[canvas.scene.index_of[unit_id(3, 2)]].centroid
+    assert canvas.brush_at(canvas.to_widget(QPointF(c.x, c.y)), stroke) == 1
+    row = next(r for r in range(model.rowCount()) if cell(model, r, "name", ID_ROLE) == "T1")
+    qtbot.waitUntil(lambda: cell(model, row, "units") == f"{3 * NY + 1}", timeout=2000)
+    qtbot.wait(50)
+    assert model.route_pending  # held while the stroke goes on
+    canvas.end_stroke()
+    qtbot.waitUntil(lambda: not model.route_pending, timeout=2000)
+    hours = territory_route_table(grid8).loc["T1", "route_workload_hours"]
+    assert cell(model, row, "route_workload_hours") == f"{hours:,.0f}"
+    assert_cells(model, grid8)
