@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/ruff check territory_desktop tests benchmarks
 	$(BIN)/python -m mypy
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 setup: system $(STAMP)
 
