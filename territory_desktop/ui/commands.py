@@ -181,9 +181,8 @@ class SnapshotCommand(QUndoCommand):
             self.restore(self.before_state)
 
 
-class ProjectEditCommand(SnapshotCommand):
-    """Run ``edit(project)`` (a services.editing call); undo restores territories, units' locks,
-    assignments and overrides as they were (snapshot), firing the Plan's listeners."""
+class ProjectSnapshotCommand(SnapshotCommand):
+    """A :class:`SnapshotCommand` on one project, calling ``after()`` (if given) after every change."""
 
     def __init__(self, project: Project, edit: Callable[[Project], object], text: str,
                  after: Callable[[], None] | None = None) -> None:
@@ -193,6 +192,11 @@ class ProjectEditCommand(SnapshotCommand):
 
     def target(self) -> Project:
         return self.project
+
+
+class ProjectEditCommand(ProjectSnapshotCommand):
+    """Run ``edit(project)`` (a services.editing call); undo restores territories, units' locks,
+    assignments and overrides as they were (snapshot), firing the Plan's listeners."""
 
     def snapshot(self) -> tuple:
         p = self.project

@@ -6,8 +6,6 @@ replaced only after "Replace?"."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QAction
@@ -34,7 +32,7 @@ from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError, Project, TerritoryError
 from ..services import quotas as sq
 from . import plaintext as msg
-from .commands import SnapshotCommand
+from .commands import ProjectSnapshotCommand
 from .workers import Worker, run_job
 
 BLEND_BASES = [m for m in METHODS if m != "blend"]
@@ -46,20 +44,11 @@ METHOD_TIPS = {"even": "the same quota for every territory", "potential": "by th
                "blend": "by a weighted mix of the other bases"}
 
 
-class SaveQuotasCommand(SnapshotCommand):
+class SaveQuotasCommand(ProjectSnapshotCommand):
     """Store a quota set (``edit`` calls ``save_quotas``); undo puts the quotas table back as it was (the
     new set gone, a replaced one back), redo puts the saved set back. ``after()`` follows each change."""
 
     restore_on_error = False  # save_quotas refuses before it changes anything
-
-    def __init__(self, project: Project, edit: Callable[[Project], object], text: str,
-                 after: Callable[[], None] | None = None) -> None:
-        super().__init__(edit, text)
-        self.project = project
-        self.after = after
-
-    def target(self) -> Project:
-        return self.project
 
     def snapshot(self) -> tuple:
         return (self.project.quotas.copy(),)
