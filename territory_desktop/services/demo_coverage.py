@@ -6,8 +6,8 @@ rest by phone and e-mail (visit frequency 0: never due in a visit plan, no route
 
 - every account's rep is the one of its county's territory in the initial (nearest-home) alignment;
 - an account more than :data:`REMOTE_DRIVE_HOURS` one-way drive from that rep's home is remote;
-- a rep's field book is filled in priority order (A accounts, then B, then C; nearest first within a
-  segment) while the book's route workload (``services.workload.home_route_workload``, the estimator
+- C accounts are remote; a rep's field book is filled in priority order (A accounts, then B; nearest
+  first within a segment) while the book's route workload (``services.workload.home_route_workload``, the estimator
   ``size`` and the balancer use) stays within :data:`FIELD_LOAD` of the rep's capacity; the accounts
   that do not fit are remote too (a C account two hours away is not worth a day's drive).
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.routing.workload import DEFAULT_MODEL
 from ..engine.travel import GreatCircleProvider, haversine_km
 from ..models import Project
 from .ownership import account_reps
@@ -27,7 +26,8 @@ from .workload import home_route_workload
 
 REMOTE_DRIVE_HOURS = 2.5  # one way from the rep's home (great-circle x 1.3 at the app's speed bands)
 FIELD_LOAD = 0.82  # share of a rep's capacity that the field book's route workload may fill
-#: visit frequency (weeks) of a field account by segment: A every 4 weeks, B every 8, C every 13 weeks
+#: visit frequency (weeks) of a field account by segment: -1 keeps the generator's draw (A: every 2 or 4
+#: weeks), B every 4 weeks, 0 never (C accounts are served remotely)
 FIELD_WEEKS = {"A": -1, "B": 4, "C": 0}
 SEGMENT_RANK = {"A": 0, "B": 1, "C": 2}
 
@@ -42,8 +42,9 @@ def drive_hours_from_rep(project: Project) -> tuple[np.ndarray, np.ndarray]:
     hy = np.full(len(acc), np.nan)
     hx[has] = reps.loc[owner[has]].geometry.x.to_numpy()
     hy[has] = reps.loc[owner[has]].geometry.y.to_numpy()
-    km = haversine_km(acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy(), hx, hy) * DEFAULT_MODEL.circuity
-    hours = GreatCircleProvider().hours(np.nan_to_num(km, nan=0.0))
+    drive = GreatCircleProvider()  # the same circuity and speed bands as the route workload's travel
+    km = haversine_km(acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy(), hx, hy) * drive.circuity
+    hours = drive.hours(np.nan_to_num(km, nan=0.0))
     return owner, np.where(np.isfinite(km), hours, np.inf)
 
 
