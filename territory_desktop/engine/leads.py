@@ -22,12 +22,14 @@ nobody can take has its reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .leads_match import AccountMatch
+from .leads_text import Note, combinations, concat, joined, running_count
 
 TERRITORY_RULES = ("account_match", "account_rule", "location")
 REP_RULES = ("value_tier", "expertise", "availability", "capacity")
@@ -117,104 +119,101 @@ def assign_leads(data: LeadData, world: World, rules: LeadRules, rotation: dict 
     ``rotation`` is the state a previous run returned: {pool "R1|R2": {"counts": {rep: n}, "last": rep}}.
     """
     n = len(data.ids)
-    notes: list[np.ndarray] = []
+    notes: list[Note] = []
     territory, source = _territories(data, world, rules, notes)
     pools, pool_of, why = _pools(data, world, rules, territory, source, notes)
     state = {k: {"counts": dict(v.get("counts", {})), "last": v.get("last")} for k, v in (rotation or {}).items()}
     chooser = _Chooser(data, world, rules, state, pools)
     chooser.run(np.lexsort((np.arange(n), data.day.astype("datetime64[D]").astype(np.int64))), pool_of, territory)
-    not_applied = _joined(notes, n, "; ")
-    head = _territory_text(data, world, territory, source)
+    not_applied = joined(notes, n, "; ")
+
+    def head(rows: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
+        return _territory_pieces(data, world, territory, source, rows)
+
     explanation = chooser.explanations(head, why)
     reason = chooser.reason.copy()
     lost = territory < 0
     reason[lost] = np.where(not_applied[lost] != "", "no territory: " + not_applied[lost].astype(str),
                             "no territory rule is enabled")
-    failed = (territory >= 0) & (chooser.rep < 0)
-    reason[failed] = head[failed] + "; " + reason[failed]
+    failed = np.flatnonzero((territory >= 0) & (chooser.rep < 0))
+    if len(failed):
+        reason[failed] = concat([*head(failed), (["; "], np.zeros(len(failed), dtype=np.int64))]) + reason[failed]
     return LeadOutcome(territory, chooser.rep, explanation, not_applied, reason, chooser.state)
-
-
-def _joined(parts: list[np.ndarray], n: int, sep: str) -> np.ndarray:
-    """Element-wise join of the non-empty strings of several object arrays.
-
-    The parts hold few distinct texts (a rule's reason is mostly one sentence), so the rows are grouped by
-    their combination of texts and each distinct combination is joined once."""
-    if not parts:
-        return np.full(n, "", dtype=object)
-    first, inverse = _combinations(parts)
-    texts = np.empty(len(first), dtype=object)
-    for k, row in enumerate(first.tolist()):
-        texts[k] = sep.join(str(part[row]) for part in parts if isinstance(part[row], str) and part[row])
-    return texts[inverse]
-
-
-def _combinations(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct combinations of values across ``parts`` (arrays of one length): the first row of each
-    and each row's combination number."""
-    key = np.zeros(len(parts[0]), dtype=np.int64)
-    for part in parts:
-        codes, uniques = pd.factorize(part)
-        key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]  # stays below n: no overflow
-    _combos, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse
 
 
 # ------------------------------------------------------------------------------------------ territories
 
-def _territories(data: LeadData, world: World, rules: LeadRules, notes: list[np.ndarray]):
+#: ``source`` codes: which territory rule placed the lead (0: none)
+SOURCE = {rule: k + 1 for k, rule in enumerate(TERRITORY_RULES)}
+#: how the territory was found, by source code (and 4: location, nearest territory)
+HOW = ["", " by account; matched account ", " by account rule", " by location",
+       " by location (nearest territory; the lead lies outside all)"]
+
+
+def _territories(data: LeadData, world: World, rules: LeadRules, notes: list[Note]):
+    """Territory index per lead (-1 none) and the ``SOURCE`` code of the rule that placed it."""
     n = len(data.ids)
     territory = np.full(n, -1, dtype=np.int64)
-    source = np.full(n, "", dtype=object)
+    source = np.zeros(n, dtype=np.int64)
     for rule in (r for r in rules.order if r in TERRITORY_RULES and rules.active(r)):
-        candidate, reasons = _territory_candidate(rule, data, world, rules)
         open_ = territory < 0
+        note = Note(n)
+        candidate = _territory_candidate(rule, data, world, rules, open_, note)
         hit = open_ & (candidate >= 0)
         territory[hit] = candidate[hit]
-        source[hit] = rule
-        note = np.full(n, "", dtype=object)
-        miss = open_ & (candidate < 0)
-        note[miss] = reasons[miss]
+        source[hit] = SOURCE[rule]
         notes.append(note)
     return territory, source
 
 
-def _territory_candidate(rule: str, data: LeadData, world: World, rules: LeadRules):
-    n = len(data.ids)
+def _territory_candidate(rule: str, data: LeadData, world: World, rules: LeadRules, open_: np.ndarray,
+                         note: Note) -> np.ndarray:
+    """The rule's territory per lead (-1: it does not apply); why not, for the open leads, in ``note``."""
     if rule == "account_match":
         acc = data.match.account
         owners = np.append(np.asarray(world.account_territory, dtype=np.int64), -1)
         terr = owners[np.where(acc >= 0, acc, len(owners) - 1)]
-        reasons = np.full(n, f"account match: no account with this domain or a name scoring "
-                             f"{rules.fuzzy_threshold:g} or more", dtype=object)
-        no_terr = np.flatnonzero((acc >= 0) & (terr < 0))
-        reasons[no_terr] = [f"account match: account {world.account_ids[a]} has no territory" for a in acc[no_terr]]
-        return terr, reasons
+        miss = open_ & (terr < 0)
+        note.put(miss, f"account match: no account with this domain or a name scoring "
+                       f"{rules.fuzzy_threshold:g} or more")
+        no_terr = np.flatnonzero(miss & (acc >= 0))
+        if len(no_terr):
+            accounts, inverse = np.unique(acc[no_terr], return_inverse=True)
+            codes = [note.code(f"account match: account {world.account_ids[a]} has no territory")
+                     for a in accounts.tolist()]
+            note.codes[no_terr] = np.array(codes, dtype=np.int64)[inverse]
+        return terr
     if rule == "account_rule":
-        return data.rule_territory, np.full(n, "account rule: no account-attribute rule matches", dtype=object)
-    reasons = np.full(n, "location: no coordinates, or no territory has units", dtype=object)
-    return data.location, reasons
+        note.put(open_ & (data.rule_territory < 0), "account rule: no account-attribute rule matches")
+        return data.rule_territory
+    note.put(open_ & (data.location < 0), "location: no coordinates, or no territory has units")
+    return data.location
 
 
-def _territory_text(data: LeadData, world: World, territory: np.ndarray, source: np.ndarray) -> np.ndarray:
-    label = np.array([f"{t} {nm}".strip() for t, nm in zip(world.territory_ids, world.territory_names,
-                                                           strict=True)] + [""], dtype=object)
-    head = label[territory].copy()
-    how = np.full(len(territory), "", dtype=object)
-    how[source == "location"] = " by location"
-    how[(source == "location") & ~data.inside] = " by location (nearest territory; the lead lies outside all)"
-    how[source == "account_rule"] = " by account rule"
-    matched = np.flatnonzero(source == "account_match")
-    if len(matched):  # column-wise concatenation; each distinct score formatted once
-        acc, by = data.match.account[matched], data.match.how[matched]
-        values, inverse = np.unique(data.match.score[matched], return_inverse=True)
-        scores = np.array([f" (score {v:.0f})" for v in values.tolist()], dtype=object)[inverse]
-        ids = np.asarray(world.account_ids, dtype=object)[acc]
-        names = np.asarray(world.account_names, dtype=object)[acc]
-        how[matched] = (" by account; matched account " + ids.astype(str).astype(object) + " '"
-                        + names.astype(str).astype(object) + "' by " + by.astype(str).astype(object)
-                        + np.where(by == "fuzzy name", scores, ""))
-    return head + how
+def _territory_pieces(data: LeadData, world: World, territory: np.ndarray, source: np.ndarray,
+                      rows: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
+    """"T07 Denver by location" (or "... by account; matched account A123 'Acme' by domain") for ``rows``,
+    as ``concat`` pieces."""
+    label = [f"{t} {nm}".strip() for t, nm in zip(world.territory_ids, world.territory_names, strict=True)]
+    terr, src = territory[rows], source[rows]
+    how = src.copy()
+    how[(src == SOURCE["location"]) & ~data.inside[rows]] = len(HOW) - 1
+    pieces = [([*label, ""], np.where(terr >= 0, terr, len(label))), (HOW, how)]
+    matched = src == SOURCE["account_match"]
+    if not matched.any():
+        return pieces
+    acc_codes, accounts = pd.factorize(np.where(matched, data.match.account[rows], -1))
+    by_codes, by = pd.factorize(np.where(matched, data.match.how[rows], ""))
+    by_text = [str(b) for b in by]
+    scores, score_codes = np.unique(np.where(matched, data.match.score[rows], np.nan), return_inverse=True)
+    score_text = [f" (score {v:.0f})" if v == v else "" for v in scores.tolist()]
+    fuzzy = matched & (np.asarray(by_text, dtype=object)[by_codes] == "fuzzy name")
+    off = (~matched).astype(np.int64)
+    ids = [str(world.account_ids[a]) if a >= 0 else "" for a in accounts.tolist()]
+    names = [str(world.account_names[a]) if a >= 0 else "" for a in accounts.tolist()]
+    return [*pieces, (ids, acc_codes), ([" '", ""], off), (names, acc_codes), (["' by ", ""], off),
+            ([*by_text, ""], np.where(matched, by_codes, len(by_text))),
+            ([*score_text, ""], np.where(fuzzy, score_codes, len(score_text)))]
 
 
 # ---------------------------------------------------------------------------------------------- rep pools
@@ -237,28 +236,30 @@ class _PoolSet:
 
 
 def _pools(data: LeadData, world: World, rules: LeadRules, territory: np.ndarray, source: np.ndarray,
-           notes: list[np.ndarray]):
-    """The candidate reps of each lead: (pool tuples, pool index per lead, why text per lead)."""
+           notes: list[Note]):
+    """The candidate reps of each lead: (pool tuples, pool index per lead, the why notes in rule order)."""
+    n = len(data.ids)
     pools = _PoolSet(world.territory_reps)
     pool_of = np.where(territory >= 0, territory, len(world.territory_reps)).astype(np.int64)
-    why = np.full(len(data.ids), "", dtype=object)
-    owner = source == "account_match"
+    why: list[Note] = []
+    owner = source == SOURCE["account_match"]
     for rule in (r for r in rules.order if r in ("value_tier", "expertise") and rules.active(r)):
-        note = np.full(len(data.ids), "", dtype=object)
-        note[(territory >= 0) & owner] = f"{rule.replace('_', ' ')}: the lead goes to the account's owner"
+        note, reason = Note(n), Note(n)
+        note.put((territory >= 0) & owner, f"{rule.replace('_', ' ')}: the lead goes to the account's owner")
         live = (territory >= 0) & ~owner
         if rule == "value_tier":
-            _apply_tiers(data, world, rules, pools, pool_of, why, live, note)
+            _apply_tiers(data, world, rules, pools, pool_of, reason, live, note)
         else:
-            _apply_expertise(data, world, pools, pool_of, why, live, note)
+            _apply_expertise(data, world, pools, pool_of, reason, live, note)
         notes.append(note)
+        why.append(reason)
     return pools.members, pool_of, why
 
 
-def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
+def _apply_tiers(data, world, rules, pools, pool_of, why: Note, live, note: Note) -> None:
     tiers = sorted(rules.tiers, key=lambda t: -t.min_value)
     if not tiers:
-        note[live] = "value tier: no tiers set"
+        note.put(live, "value tier: no tiers set")
         return
     rep_index = {r: i for i, r in enumerate(world.rep_ids)}
     chosen = np.full(len(live), -1)
@@ -266,29 +267,36 @@ def _apply_tiers(data, world, rules, pools, pool_of, why, live, note) -> None:
         chosen[live & (chosen < 0) & (data.value >= tier.min_value)] = k
     under = live & (chosen < 0)
     lowest = tiers[-1].min_value
-    note[under] = f"value tier: the value is under the lowest tier ({lowest:,.0f})"
+    note.put(under, f"value tier: the value is under the lowest tier ({lowest:,.0f})")
     for k, tier in enumerate(tiers):
         rows = chosen == k
         pool_of[rows] = pools.id_of(tuple(rep_index[r] for r in tier.rep_ids if r in rep_index))
-        text = np.full(int(rows.sum()), f"tier '{tier.name}' (value {tier.min_value:,.0f} or more)", dtype=object)
-        why[rows] = _joined([why[rows], text], len(text), ", ")
+        why.put(rows, f"tier '{tier.name}' (value {tier.min_value:,.0f} or more)")
 
 
-def _apply_expertise(data, world, pools, pool_of, why, live, note) -> None:
+def _apply_expertise(data, world, pools, pool_of, why: Note, live, note: Note) -> None:
+    """Keep the reps skilled in the lead's industry (else product); each distinct (pool, industry,
+    product) is decided once."""
     idx = np.flatnonzero(live)
-    skill_text = np.full(len(why), "", dtype=object)
-    frame = pd.DataFrame({"p": pool_of[idx], "i": data.industry[idx], "r": data.product[idx]})
-    for (p, industry, product), pos in frame.groupby(["p", "i", "r"], sort=False).indices.items():
-        rows = idx[pos]
-        topics = tuple(t for t in (industry, product) if t)
+    industry, industries = pd.factorize(data.industry[idx], use_na_sentinel=False)
+    product, products = pd.factorize(data.product[idx], use_na_sentinel=False)
+    key = (pool_of[idx] * (len(industries) + 1) + industry) * (len(products) + 1) + product
+    first, group = combinations([key])
+    new_pool = np.empty(len(first), dtype=np.int64)
+    why_code, note_code = np.zeros(len(first), dtype=np.int64), np.zeros(len(first), dtype=np.int64)
+    for g, row in enumerate(first.tolist()):
+        p = int(pool_of[idx[row]])
+        topics = tuple(t for t in (industries[industry[row]], products[product[row]]) if t)
         kept, skill = _skilled(world, pools.members[p], topics)
-        if not kept:
+        new_pool[g] = pools.id_of(kept) if kept else p
+        if kept:
+            why_code[g] = why.code(f"skill '{skill}'")
+        else:
             named = " or ".join(f"'{t}'" for t in topics) or "(the lead has no industry or product)"
-            note[rows] = f"expertise: no candidate rep has skill {named}"
-            continue
-        pool_of[rows] = pools.id_of(kept)
-        skill_text[rows] = f"skill '{skill}'"
-    why[:] = _joined([why, skill_text], len(why), ", ")  # one join, not one per group
+            note_code[g] = note.code(f"expertise: no candidate rep has skill {named}")
+    pool_of[idx] = new_pool[group]
+    why.codes[idx] = why_code[group]
+    note.codes[idx] = note_code[group]
 
 
 def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
@@ -302,10 +310,12 @@ def _skilled(world: World, pool: tuple[int, ...], topics: tuple[str, ...]):
 # ----------------------------------------------------------------------------------- availability, turns
 
 class _Chooser:
-    """Availability, capacity and round robin, one lead at a time in date order, counting as it assigns.
+    """Availability, capacity and round robin, in date order, counting as it assigns.
 
-    The loop keeps plain Python ints and lists (numpy scalars cost more than the work); texts are built
-    for all leads afterwards (``explanations``)."""
+    A lead whose one candidate rep shares no pool with another rep (or can never be blocked) does not
+    interact with other reps' leads: those are decided per rep at once (``_alone``). The others go through
+    one loop in order, kept to plain Python ints and lists (numpy scalars cost more than the work); texts
+    are built for all leads afterwards (``explanations``)."""
 
     def __init__(self, data: LeadData, world: World, rules: LeadRules, state: dict, pools: list[tuple[int, ...]]):
         self.world, self.rules, self.state, self.pools = world, rules, state, pools
@@ -317,13 +327,13 @@ class _Chooser:
                 cap[index[rep_id]] = value
         self.cap = cap.tolist()
         self.open = np.asarray(world.open_leads, dtype=np.int64).tolist()
-        labels = period_keys(data.day, rules.period)
-        codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
-        self.period, self.period_labels = codes.tolist(), list(uniques)
+        self.period_code, self.period_labels = period_codes(data.day, rules.period)
+        self.period = self.period_code.tolist()
         self.width = width = len(self.period_labels) + 1
         slot = {k: j for j, k in enumerate(self.period_labels)}
         self.period_count = {r * width + slot[k]: c for (r, k), c in world.period_leads.items() if k in slot}
-        self.day = data.day.astype("datetime64[D]").astype(np.int64).tolist()
+        self.day_number = data.day.astype("datetime64[D]").astype(np.int64)
+        self.day = self.day_number.tolist()
         self.absent = {r * 1_000_000 + d for r, d in _absent_days(rules.absences, index)}
         self.weights = [float(rules.weights.get(r, 1.0)) for r in world.rep_ids]
         self.even = [1.0] * reps
@@ -336,25 +346,36 @@ class _Chooser:
         self.pool_state: dict[int, tuple] = {}
 
     def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
-        """Assign in ``order``. Leads whose only candidate can never be blocked (no absence, and every lead
-        it could take still fits its caps) are assigned at once; the loop takes the others, in order. The
-        held counts in the texts are then counted from the final assignment, in order (same numbers)."""
+        """Assign in ``order``: the leads of lone reps per rep at once, the others in one loop (the two never
+        share a rep that a cap or an absence can stop, so neither changes the other's outcome). The held
+        counts in the texts are then counted from the final assignment, in order (same numbers)."""
         self.open0, self.period_count0 = list(self.open), dict(self.period_count)
-        fast = self._never_blocked(pool_of, territory)
-        self._loop(order[~fast[order]], pool_of, territory)
-        single = np.array([p[0] if len(p) == 1 else -1 for p in self.pools], dtype=np.int64)
-        self.rep[fast] = single[pool_of[fast]]
+        has = territory >= 0
+        size = np.array([len(p) for p in self.pools], dtype=np.int64)[pool_of]
+        single = np.array([p[0] if len(p) == 1 else -1 for p in self.pools], dtype=np.int64)[pool_of]
+        shared = np.zeros(len(self.cap) + 1, dtype=bool)  # the last: no rep
+        for p in np.unique(pool_of[has]).tolist():
+            if len(self.pools[p]) > 1:
+                shared[list(self.pools[p])] = True
+        lone = ~shared
+        lone[:-1] |= self._never_blocked(pool_of, territory)
+        alone = has & (size == 1) & lone[single]
+        nobody = np.flatnonzero(has & (size == 0))
+        self.reason[nobody] = "no rep: the territory has no rep and no tier or team covers the lead"
+        self._alone(order[alone[order]], single)
+        self._loop(order[(has & (size > 0) & ~alone)[order]], pool_of)
         self._held_counts(order)
 
     def _never_blocked(self, pool_of: np.ndarray, territory: np.ndarray) -> np.ndarray:
-        """Leads with a territory whose pool is one rep that no absence or cap can stop, whatever the order."""
+        """Per rep: no absence or cap can stop it, whatever the order (it could take every lead of every
+        pool it is in and stay within its caps)."""
         has = territory >= 0
         reps = len(self.cap)
         safe = np.ones(reps, dtype=bool)
         if self.rules.active("availability"):
             safe[sorted({k // 1_000_000 for k in self.absent})] = False
         if self.rules.active("capacity"):
-            per_pool = np.bincount(pool_of[has] * self.width + np.array(self.period)[has],
+            per_pool = np.bincount(pool_of[has] * self.width + self.period_code[has],
                                    minlength=len(self.pools) * self.width).reshape(len(self.pools), self.width)
             most = np.zeros((reps, self.width), dtype=np.int64)  # leads each rep could get, per period
             for p, members in enumerate(self.pools):
@@ -364,42 +385,61 @@ class _Chooser:
             safe &= (cap < 0) | (np.array(self.open0) + most.sum(axis=1) <= cap)
             limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
             if limit >= 0:
-                held = np.zeros(reps * self.width, dtype=np.int64)
-                for slot, c in self.period_count0.items():
-                    held[slot] = c
-                safe &= (held.reshape(reps, self.width) + most <= limit).all(axis=1)
-        fast_pool = np.array([len(p) == 1 and bool(safe[p[0]]) for p in self.pools], dtype=bool)
-        return has & fast_pool[pool_of]
+                safe &= (self._held0().reshape(reps, self.width) + most <= limit).all(axis=1)
+        return safe
+
+    def _held0(self) -> np.ndarray:
+        """Leads held before this run per (rep, period) slot, as a flat array."""
+        held = np.zeros(len(self.cap) * self.width, dtype=np.int64)
+        for slot, c in self.period_count0.items():
+            held[slot] = c
+        return held
+
+    def _alone(self, rows: np.ndarray, single: np.ndarray) -> None:
+        """``rows`` (in order), each with one rep no other lead of the loop can take: per rep, a lead is taken
+        unless the rep is absent that day, until the rep's period cap (in the lead's period) or open cap is
+        reached; a cap once reached stays reached, so the counts are running counts."""
+        rep, period = single[rows], self.period_code[rows]
+        away = np.zeros(len(rows), dtype=bool)
+        if self.rules.active("availability") and self.absent:
+            away = np.isin(rep * 1_000_000 + self.day_number[rows], np.fromiter(self.absent, dtype=np.int64))
+        take = ~away
+        if self.rules.active("capacity"):
+            slot = rep * self.width + period
+            limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
+            if limit >= 0:
+                take &= running_count(slot, take) <= limit - self._held0()[slot]
+            cap, open0 = np.array(self.cap, dtype=np.int64)[rep], np.array(self.open0, dtype=np.int64)[rep]
+            take &= (cap < 0) | (running_count(rep, take) <= cap - open0)
+        self.rep[rows[take]] = rep[take]
+        refused = np.flatnonzero(~take)
+        if not len(refused):
+            return
+        open_now = (np.array(self.open0, dtype=np.int64)[rep] + running_count(rep, take))[refused]
+        in_period = (self._held0()[rep * self.width + period] + running_count(rep * self.width + period, take))
+        names = self.world.rep_names
+        for k, i, r, o, q in zip(refused.tolist(), rows[refused].tolist(), rep[refused].tolist(),
+                                 open_now.tolist(), in_period[refused].tolist(), strict=True):
+            self.reason[i] = (f"no rep: {names[r]} absent on {np.datetime64(self.day[i], 'D')}" if away[k]
+                              else f"no rep: capacity reached ({names[r]} {self._load(r, o, q, i)})")
 
     def _held_counts(self, order: np.ndarray) -> None:
         """``open_at``/``period_at``: the rep's open leads and leads in the period once each lead is taken."""
-        n = len(self.rep)
-        position = np.empty(n, dtype=np.int64)
-        position[order] = np.arange(len(order))
-        done = np.flatnonzero(self.rep >= 0)
-        rep, period = self.rep[done], np.array(self.period, dtype=np.int64)[done]
-        held = np.zeros(len(self.cap) * self.width, dtype=np.int64)  # leads held before this run
-        for slot, c in self.period_count0.items():
-            held[slot] = c
+        done = order[self.rep[order] >= 0]
+        rep = self.rep[done]
         for key, start, target in ((rep, np.array(self.open0, dtype=np.int64), "open_at"),
-                                   (rep * self.width + period, held, "period_at")):
-            seq = np.lexsort((position[done], key))
-            k = key[seq]
-            first = np.r_[True, k[1:] != k[:-1]]
-            run_start = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
-            rank = np.empty(len(k), dtype=np.int64)
-            rank[seq] = np.arange(len(k)) - run_start + 1
-            out = np.zeros(n, dtype=np.int64)
-            out[done] = start[key] + rank
+                                   (rep * self.width + self.period_code[done], self._held0(), "period_at")):
+            out = np.zeros(len(self.rep), dtype=np.int64)
+            out[done] = start[key] + running_count(key, np.ones(len(key), dtype=bool))
             setattr(self, target, out)
 
-    def _loop(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
+    def _loop(self, order: np.ndarray, pool_of: np.ndarray) -> None:
         avail = self.rules.active("availability") and bool(self.absent)
         capacity = self.rules.active("capacity")
         limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
-        n = len(pool_of)
-        rep, turns = [-1] * n, [-1] * n
-        pool_list, has_terr = pool_of.tolist(), (territory >= 0).tolist()
+        rows = order.tolist()
+        rep, turns = [-1] * len(rows), [0] * len(rows)
+        pool_list = pool_of[order].tolist()
         pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
         absent, day, period = self.absent, self.day, self.period
         away = {k // 1_000_000 for k in absent}
@@ -408,10 +448,9 @@ class _Chooser:
             return ((avail and r in away and r * 1_000_000 + day[i] in absent)
                     or (capacity and (0 <= cap[r] <= open_[r] or 0 <= limit <= count.get(r * width + period[i], 0))))
 
-        for i in order.tolist():
-            if not has_terr[i]:
-                continue
-            pool = pools[pool_list[i]]
+        for k, i in enumerate(rows):
+            p = pool_list[k]
+            pool = pools[p]
             if len(pool) == 1 and not blocked(pool[0], i):
                 r = pool[0]
             else:
@@ -419,17 +458,16 @@ class _Chooser:
                 if not left:
                     self.reason[i] = self._refusal(i, pool, avail, capacity)
                     continue
-                r = left[0] if len(pool) == 1 else self._turn(pool_list[i], left)
-                turns[i] = len(left) if len(pool) > 1 else 0
+                r = left[0] if len(pool) == 1 else self._turn(p, left)
+                turns[k] = len(left) if len(pool) > 1 else 0
             open_[r] += 1
             key = r * width + period[i]
             count[key] = count.get(key, 0) + 1
-            rep[i] = r
-        self.rep, self.turns = np.array(rep, dtype=np.int64), np.maximum(np.array(turns), 0)
+            rep[k] = r
+        self.rep[order] = rep
+        self.turns[order] = turns
 
     def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
-        if not pool:
-            return "no rep: the territory has no rep and no tier or team covers the lead"
         names = self.world.rep_names
         away = [r for r in pool if avail and r * 1_000_000 + self.day[i] in self.absent]
         if len(away) == len(pool):
@@ -451,7 +489,7 @@ class _Chooser:
 
     def _loads(self, r: np.ndarray, done: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
         """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, as (lookup table, index per
-        lead) pieces of the numbers' and the reps' texts (``_concat`` joins them; no per-lead formatting)."""
+        lead) pieces of the numbers' and the reps' texts (``concat`` joins them; no per-lead formatting)."""
         held, in_period = self.open_at[done], self.period_at[done]
         numbers = [str(k) for k in range(int(max(held.max(initial=0), in_period.max(initial=0))) + 1)]
         caps = [f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap]
@@ -459,7 +497,7 @@ class _Chooser:
         pieces = [([", "], zero), (numbers, held), (caps, r)]
         if self.rules.max_per_period is not None:
             labels = [f" of {self.rules.max_per_period} in {k}" for k in self.period_labels]
-            pieces += [([", "], zero), (numbers, in_period), (labels, np.array(self.period)[done])]
+            pieces += [([", "], zero), (numbers, in_period), (labels, self.period_code[done])]
         return pieces
 
     def _turn(self, p: int, left: list[int]) -> int:
@@ -495,37 +533,28 @@ class _Chooser:
         st["last"] = chosen
         return rep
 
-    def explanations(self, head: np.ndarray, why: np.ndarray) -> np.ndarray:
-        out = np.full(len(head), "", dtype=object)
+    def explanations(self, head: Callable[[np.ndarray], list[tuple[list[str], np.ndarray]]],
+                     why: list[Note]) -> np.ndarray:
+        """The explanation of every assigned lead: ``head(rows)`` (the territory part), the rep with why it
+        was kept and the round robin, then the held counts; each distinct rep part is formatted once."""
+        out = np.full(len(self.rep), "", dtype=object)
         done = np.flatnonzero(self.rep >= 0)
         if not len(done):
             return out
-        r = self.rep[done]
-        reasons, turns = why[done], self.turns[done]
+        r, turns = self.rep[done], self.turns[done]
         names, mode = self.world.rep_names, self.rules.round_robin
-        first, inverse = _combinations([r, reasons, turns])  # few distinct: format each once
-        texts = np.array([f"; rep {names[r[i]]}" + (f": {reasons[i]}" if reasons[i] else "")
-                          + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "")
-                          for i in first.tolist()], dtype=object)
-        pieces = [(head[done].tolist(), np.arange(len(done))), (texts.tolist(), inverse)]
+        first, inverse = combinations([r, turns, *(note.codes[done] for note in why)])
+        texts = []
+        for i in first.tolist():
+            reasons = ", ".join(t for note in why if (t := note.text(done[i])))
+            texts.append(f"; rep {names[r[i]]}" + (f": {reasons}" if reasons else "")
+                         + (f", round robin ({mode}) among {turns[i]}" if turns[i] else ""))
+        pieces = [*head(done), (texts, inverse)]
         if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
                                               or self.rules.max_per_period is not None):
             pieces += self._loads(r, done)
-        out[done] = _concat(pieces)
+        out[done] = concat(pieces)
         return out
-
-
-def _concat(pieces: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
-    """Element-wise concatenation of ``table[index]`` of each (table, index) piece, as an object array.
-
-    Joined by Arrow in one pass (each piece a ``take`` from its small table): cheaper than one numpy
-    object addition per piece, each of which makes a Python string per row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    columns = [pa.array(table, type=pa.string()).take(pa.array(np.asarray(index, dtype=np.int64)))
-               for table, index in pieces]
-    return pc.binary_join_element_wise(*columns, "").to_numpy(zero_copy_only=False).astype(object)
 
 
 def _absent_days(absences: dict[str, list[tuple[str, str]]], index: dict) -> set:
@@ -550,3 +579,11 @@ def period_keys(days: np.ndarray, period: str) -> np.ndarray:
     iso = pd.Series(pd.to_datetime(days)).dt.isocalendar()
     out = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
     return out.fillna("").to_numpy(dtype=object)
+
+
+def period_codes(days: np.ndarray, period: str) -> tuple[np.ndarray, list[str]]:
+    """Per day, a code into the list of period labels (``period_keys``); each distinct day labelled once."""
+    numbers = np.asarray(days, dtype="datetime64[D]").astype(np.int64)
+    day_codes, distinct = pd.factorize(numbers)
+    codes, labels = pd.factorize(pd.Series(period_keys(distinct.astype("datetime64[D]"), period), dtype=object))
+    return codes[day_codes], list(labels)
