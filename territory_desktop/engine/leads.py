@@ -198,22 +198,22 @@ def _territory_pieces(data: LeadData, world: World, territory: np.ndarray, sourc
     terr, src = territory[rows], source[rows]
     how = src.copy()
     how[(src == SOURCE["location"]) & ~data.inside[rows]] = len(HOW) - 1
-    pieces = [([*label, ""], np.where(terr >= 0, terr, len(label))), (HOW, how)]
+    heads = [t + h for t in [*label, ""] for h in HOW]  # (territory, how) pairs: few, joined up front
+    pieces = [(heads, np.where(terr >= 0, terr, len(label)) * len(HOW) + how)]
     matched = src == SOURCE["account_match"]
     if not matched.any():
         return pieces
     acc_codes, accounts = pd.factorize(np.where(matched, data.match.account[rows], -1))
     by_codes, by = pd.factorize(np.where(matched, data.match.how[rows], ""))
-    by_text = [str(b) for b in by]
     scores, score_codes = np.unique(np.where(matched, data.match.score[rows], np.nan), return_inverse=True)
-    score_text = [f" (score {v:.0f})" if v == v else "" for v in scores.tolist()]
-    fuzzy = matched & (np.asarray(by_text, dtype=object)[by_codes] == "fuzzy name")
-    off = (~matched).astype(np.int64)
+    fuzzy = (np.asarray([str(b) == "fuzzy name" for b in by], dtype=bool)[by_codes]).astype(np.int64)
+    # "<id> '<name>' by <how>[ (score 97)]": the id, the quoted name, the how with its score
+    combo_first, combo = combinations([by_codes, np.where(fuzzy > 0, score_codes, -1)])
+    how_text = [f"{by[by_codes[i]]}" + (f" (score {scores[score_codes[i]]:.0f})" if fuzzy[i] else "")
+                if matched[i] else "" for i in combo_first.tolist()]
     ids = [str(world.account_ids[a]) if a >= 0 else "" for a in accounts.tolist()]
-    names = [str(world.account_names[a]) if a >= 0 else "" for a in accounts.tolist()]
-    return [*pieces, (ids, acc_codes), ([" '", ""], off), (names, acc_codes), (["' by ", ""], off),
-            ([*by_text, ""], np.where(matched, by_codes, len(by_text))),
-            ([*score_text, ""], np.where(fuzzy, score_codes, len(score_text)))]
+    names = [f" '{world.account_names[a]}' by " if a >= 0 else "" for a in accounts.tolist()]
+    return [*pieces, (ids, acc_codes), (names, acc_codes), (how_text, combo)]
 
 
 # ---------------------------------------------------------------------------------------------- rep pools
@@ -343,7 +343,8 @@ class _Chooser:
         self.turns = np.zeros(n, dtype=np.int64)
         self.open_at = np.zeros(n, dtype=np.int64)
         self.period_at = np.zeros(n, dtype=np.int64)
-        self.pool_state: dict[int, tuple] = {}
+        self.pool_turns: dict[int, list] = {}
+        self.turn_state: dict[str, list] = {}
 
     def run(self, order: np.ndarray, pool_of: np.ndarray, territory: np.ndarray) -> None:
         """Assign in ``order``: the leads of lone reps per rep at once, the others in one loop (the two never
@@ -466,6 +467,7 @@ class _Chooser:
             rep[k] = r
         self.rep[order] = rep
         self.turns[order] = turns
+        self._save_turns()
 
     def _refusal(self, i: int, pool: tuple[int, ...], avail: bool, capacity: bool) -> str:
         names = self.world.rep_names
@@ -488,50 +490,74 @@ class _Chooser:
         return ", ".join(parts)
 
     def _loads(self, r: np.ndarray, done: np.ndarray) -> list[tuple[list[str], np.ndarray]]:
-        """", 12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, as (lookup table, index per
+        """"12 of 20 open leads, 3 of 40 in 2026-12" for every assigned lead, as (lookup table, index per
         lead) pieces of the numbers' and the reps' texts (``concat`` joins them; no per-lead formatting)."""
         held, in_period = self.open_at[done], self.period_at[done]
         numbers = [str(k) for k in range(int(max(held.max(initial=0), in_period.max(initial=0))) + 1)]
         caps = [f" of {c} open leads" if c >= 0 else " open leads" for c in self.cap]
-        zero = np.zeros(len(done), dtype=np.int64)
-        pieces = [([", "], zero), (numbers, held), (caps, r)]
-        if self.rules.max_per_period is not None:
-            labels = [f" of {self.rules.max_per_period} in {k}" for k in self.period_labels]
-            pieces += [([", "], zero), (numbers, in_period), (labels, self.period_code[done])]
-        return pieces
+        if self.rules.max_per_period is None:
+            return [(numbers, held), (caps, r)]
+        labels = [f" of {self.rules.max_per_period} in {k}" for k in self.period_labels]
+        return [(numbers, held), ([c + ", " for c in caps], r), (numbers, in_period), (labels, self.period_code[done])]
 
     def _turn(self, p: int, left: list[int]) -> int:
-        if p not in self.pool_state:
-            pool = self.pools[p]
-            ids = [str(self.world.rep_ids[r]) for r in pool]
-            st = self.state.setdefault("|".join(ids), {"counts": {}, "last": None})
+        """The round-robin pick among ``left`` (the pool's reps not blocked), counted in the pool's turns."""
+        turns = self.pool_turns.get(p)
+        if turns is None:
+            turns = self.pool_turns[p] = self._pool_turns(p)
+        counts, last, slot, size = turns[0], turns[1], turns[2], turns[3]
+        if self.rules.round_robin == "order":
+            rep = min(left, key=lambda r: (slot[r] - last - 1) % size)
+        else:
+            w = self.weights if self.rules.round_robin == "weighted" else self.even
+            total, weight = 1, 0
+            for r in left:
+                total += counts[r]
+                weight += w[r]
+            rep, best, tie = -1, 0.0, 0
+            for r in left:  # the first of the largest (share owed, then the next in turn), as max()
+                owed, turn = w[r] * total / weight - counts[r], -((slot[r] - last - 1) % size)
+                if rep < 0 or owed > best or (owed == best and turn > tie):
+                    rep, best, tie = r, owed, turn
+        held = counts[rep]
+        counts[rep] = held + 1
+        if not held:
+            turns[5].append(rep)
+        turns[1] = slot[rep]
+        turns[7] = True
+        return rep
+
+    def _pool_turns(self, p: int) -> list:
+        """Pool ``p``'s rotation state as the loop keeps it: [count per rep, place of the last rep, first
+        place of each rep, pool size, the state dict it came from, reps first counted in this run, the rep ids
+        by place, whether it picked in this run]. Pools
+        with the same rep ids share one (the state is kept per "R1|R2" key)."""
+        pool = self.pools[p]
+        ids = [str(self.world.rep_ids[r]) for r in pool]
+        name = "|".join(ids)
+        if name not in self.turn_state:
+            st = self.state.setdefault(name, {"counts": {}, "last": None})
             slot: dict[int, int] = {}
             id_slot: dict[str, int] = {}
             for k, (r, i) in enumerate(zip(pool, ids, strict=True)):  # the first place of each, as list.index
                 slot.setdefault(r, k)
                 id_slot.setdefault(i, k)
-            self.pool_state[p] = (pool, st, slot, id_slot)
-        pool, st, slot, id_slot = self.pool_state[p]
-        counts = st["counts"]
-        last = id_slot.get(st["last"], -1)
-        size = len(pool)
-        if self.rules.round_robin == "order":
-            rep = min(left, key=lambda r: (slot[r] - last - 1) % size)
-        else:
-            w = self.weights if self.rules.round_robin == "weighted" else self.even
-            rid = self.rid
-            held = [counts.get(rid[r], 0) for r in left]
-            total = sum(held) + 1
-            weight = sum(w[r] for r in left)
-            rep, best = -1, (0.0, 0)
-            for r, c in zip(left, held, strict=True):  # the first of the largest, as max()
-                key = (w[r] * total / weight - c, -((slot[r] - last - 1) % size))
-                if rep < 0 or key > best:
-                    rep, best = r, key
-        chosen = str(self.world.rep_ids[rep])
-        counts[chosen] = counts.get(chosen, 0) + 1
-        st["last"] = chosen
-        return rep
+            counts = {r: st["counts"].get(ids[k], 0) for r, k in slot.items()}
+            self.turn_state[name] = [counts, id_slot.get(st["last"], -1), slot, len(pool), st, [], ids, False]
+        return self.turn_state[name]
+
+    def _save_turns(self) -> None:
+        """Write the loop's rotation counts and last reps back into ``state`` (keys in the order a dict
+        counting one pick at a time would have)."""
+        for counts, last, slot, _size, st, added, ids, picked in self.turn_state.values():
+            kept = st["counts"]
+            for r, k in slot.items():
+                if ids[k] in kept:
+                    kept[ids[k]] = counts[r]
+            for r in added:
+                kept[ids[slot[r]]] = counts[r]
+            if picked:
+                st["last"] = ids[last]
 
     def explanations(self, head: Callable[[np.ndarray], list[tuple[list[str], np.ndarray]]],
                      why: list[Note]) -> np.ndarray:
@@ -544,14 +570,15 @@ class _Chooser:
         r, turns = self.rep[done], self.turns[done]
         names, mode = self.world.rep_names, self.rules.round_robin
         first, inverse = combinations([r, turns, *(note.codes[done] for note in why)])
+        loads = self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
+                                                   or self.rules.max_per_period is not None)
         texts = []
         for i in first.tolist():
             reasons = ", ".join(t for note in why if (t := note.text(done[i])))
             texts.append(f"; rep {names[r[i]]}" + (f": {reasons}" if reasons else "")
-                         + (f", round robin ({mode}) among {turns[i]}" if turns[i] else ""))
+                         + (f", round robin ({mode}) among {turns[i]}" if turns[i] else "") + (", " if loads else ""))
         pieces = [*head(done), (texts, inverse)]
-        if self.rules.active("capacity") and (self.rules.max_open is not None or self.rules.max_open_by_rep
-                                              or self.rules.max_per_period is not None):
+        if loads:
             pieces += self._loads(r, done)
         out[done] = concat(pieces)
         return out
