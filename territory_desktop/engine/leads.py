@@ -200,20 +200,27 @@ def _territory_pieces(data: LeadData, world: World, territory: np.ndarray, sourc
     how[(src == SOURCE["location"]) & ~data.inside[rows]] = len(HOW) - 1
     heads = [t + h for t in [*label, ""] for h in HOW]  # (territory, how) pairs: few, joined up front
     pieces = [(heads, np.where(terr >= 0, terr, len(label)) * len(HOW) + how)]
-    matched = src == SOURCE["account_match"]
-    if not matched.any():
+    matched = np.flatnonzero(src == SOURCE["account_match"])
+    if not len(matched):
         return pieces
-    acc_codes, accounts = pd.factorize(np.where(matched, data.match.account[rows], -1))
-    by_codes, by = pd.factorize(np.where(matched, data.match.how[rows], ""))
-    scores, score_codes = np.unique(np.where(matched, data.match.score[rows], np.nan), return_inverse=True)
-    fuzzy = (np.asarray([str(b) == "fuzzy name" for b in by], dtype=bool)[by_codes]).astype(np.int64)
+    hit = rows[matched]
+    acc_codes, accounts = pd.factorize(data.match.account[hit])
+    by_codes, by = pd.factorize(data.match.how[hit])
+    fuzzy = np.asarray([str(b) == "fuzzy name" for b in by], dtype=bool)[by_codes]
+    scores, score_codes = np.unique(data.match.score[hit], return_inverse=True)
     # "<id> '<name>' by <how>[ (score 97)]": the id, the quoted name, the how with its score
-    combo_first, combo = combinations([by_codes, np.where(fuzzy > 0, score_codes, -1)])
-    how_text = [f"{by[by_codes[i]]}" + (f" (score {scores[score_codes[i]]:.0f})" if fuzzy[i] else "")
-                if matched[i] else "" for i in combo_first.tolist()]
-    ids = [str(world.account_ids[a]) if a >= 0 else "" for a in accounts.tolist()]
-    names = [f" '{world.account_names[a]}' by " if a >= 0 else "" for a in accounts.tolist()]
-    return [*pieces, (ids, acc_codes), (names, acc_codes), (how_text, combo)]
+    combo_first, combo = combinations([by_codes, np.where(fuzzy, score_codes, -1)])
+    how_text = [str(by[by_codes[i]]) + (f" (score {scores[score_codes[i]]:.0f})" if fuzzy[i] else "")
+                for i in combo_first.tolist()]
+    ids = [str(world.account_ids[a]) for a in accounts.tolist()]
+    names = [f" '{world.account_names[a]}' by " for a in accounts.tolist()]
+
+    def spread(codes: np.ndarray, table: list[str]) -> tuple[list[str], np.ndarray]:
+        out = np.full(len(rows), len(table), dtype=np.int64)  # the last entry: "" (not matched)
+        out[matched] = codes
+        return [*table, ""], out
+
+    return [*pieces, spread(acc_codes, ids), spread(acc_codes, names), spread(combo, how_text)]
 
 
 # ---------------------------------------------------------------------------------------------- rep pools
@@ -435,35 +442,33 @@ class _Chooser:
             setattr(self, target, out)
 
     def _loop(self, order: np.ndarray, pool_of: np.ndarray) -> None:
+        """The leads of reps that share a pool, one at a time in ``order``; a rule that is off checks nothing
+        (no one away, caps of -1)."""
         avail = self.rules.active("availability") and bool(self.absent)
         capacity = self.rules.active("capacity")
-        limit = self.rules.max_per_period if self.rules.max_per_period is not None else -1
+        limit = self.rules.max_per_period if capacity and self.rules.max_per_period is not None else -1
         rows = order.tolist()
         rep, turns = [-1] * len(rows), [0] * len(rows)
         pool_list = pool_of[order].tolist()
-        pools, cap, open_, count, width = self.pools, self.cap, self.open, self.period_count, self.width
-        absent, day, period = self.absent, self.day, self.period
-        away = {k // 1_000_000 for k in absent}
-
-        def blocked(r: int, i: int) -> bool:
-            return ((avail and r in away and r * 1_000_000 + day[i] in absent)
-                    or (capacity and (0 <= cap[r] <= open_[r] or 0 <= limit <= count.get(r * width + period[i], 0))))
-
+        pools, open_, width, absent, day, period = self.pools, self.open, self.width, self.absent, self.day, self.period
+        cap = self.cap if capacity else [-1] * len(self.cap)
+        self.count = count = self._held0().tolist()  # leads per (rep, period) slot, as they are taken
+        away = {k // 1_000_000 for k in absent} if avail else set()
         for k, i in enumerate(rows):
-            p = pool_list[k]
-            pool = pools[p]
-            if len(pool) == 1 and not blocked(pool[0], i):
-                r = pool[0]
+            pool = pools[pool_list[k]]
+            d, slot = day[i], period[i]
+            left = [r for r in pool if not ((r in away and r * 1_000_000 + d in absent) or 0 <= cap[r] <= open_[r]
+                                            or 0 <= limit <= count[r * width + slot])]
+            if not left:
+                self.reason[i] = self._refusal(i, pool, avail, capacity)
+                continue
+            if len(pool) == 1:
+                r = left[0]
             else:
-                left = [r for r in pool if not blocked(r, i)]
-                if not left:
-                    self.reason[i] = self._refusal(i, pool, avail, capacity)
-                    continue
-                r = left[0] if len(pool) == 1 else self._turn(p, left)
-                turns[k] = len(left) if len(pool) > 1 else 0
+                r = self._turn(pool_list[k], left)
+                turns[k] = len(left)
             open_[r] += 1
-            key = r * width + period[i]
-            count[key] = count.get(key, 0) + 1
+            count[r * width + slot] += 1
             rep[k] = r
         self.rep[order] = rep
         self.turns[order] = turns
@@ -480,7 +485,7 @@ class _Chooser:
         return f"no rep: capacity reached ({full})"
 
     def _in_period(self, r: int, i: int) -> int:
-        return self.period_count.get(r * self.width + self.period[i], 0)
+        return self.count[r * self.width + self.period[i]]
 
     def _load(self, r: int, open_now: int, period_now: int, i: int) -> str:
         cap = self.cap[r]
@@ -510,7 +515,7 @@ class _Chooser:
             rep = min(left, key=lambda r: (slot[r] - last - 1) % size)
         else:
             w = self.weights if self.rules.round_robin == "weighted" else self.even
-            total, weight = 1, 0
+            total, weight = 1, 0.0
             for r in left:
                 total += counts[r]
                 weight += w[r]

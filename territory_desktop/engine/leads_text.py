@@ -77,7 +77,8 @@ def concat(pieces: list[tuple[list[str], np.ndarray]]) -> np.ndarray:
 
 def running_count(group: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per row: how many rows of its group, up to and including it (in row order), have ``mask``."""
-    seq = np.argsort(group, kind="stable")
+    small = bool(len(group)) and group.min() >= 0 and group.max() < 2**15
+    seq = np.argsort(group.astype(np.int16) if small else group, kind="stable")  # 16 bits: numpy's radix sort
     g, m = group[seq], mask[seq].astype(np.int64)
     total = np.cumsum(m)
     start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
