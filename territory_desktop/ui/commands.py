@@ -194,6 +194,28 @@ class ProjectSnapshotCommand(SnapshotCommand):
         return self.project
 
 
+class TablesSnapshotCommand(ProjectSnapshotCommand):
+    """A :class:`ProjectSnapshotCommand` whose snapshot is the project's frames named by ``tables`` (each
+    also its dirty flag, e.g. "quotas", "lead_rules"): undo and redo put them back and call ``after()``,
+    as does the edit. The edit must refuse before it changes anything (nothing is restored on error)."""
+
+    tables: tuple[str, ...] = ()
+    restore_on_error = False
+
+    def snapshot(self) -> tuple:
+        return tuple(getattr(self.project, name).copy() for name in self.tables)
+
+    def restore(self, state: tuple) -> None:
+        for name, frame in zip(self.tables, state, strict=True):
+            setattr(self.project, name, frame.copy())
+        self.project.mark_dirty(*self.tables)
+        self.edited()
+
+    def edited(self) -> None:
+        if self.after:
+            self.after()
+
+
 class ProjectEditCommand(ProjectSnapshotCommand):
     """Run ``edit(project)`` (a services.editing call); undo restores territories, units' locks,
     assignments and overrides as they were (snapshot), firing the Plan's listeners."""

@@ -32,7 +32,7 @@ from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError, Project, TerritoryError
 from ..services import quotas as sq
 from . import plaintext as msg
-from .commands import ProjectSnapshotCommand
+from .commands import TablesSnapshotCommand
 from .workers import Worker, run_job
 
 BLEND_BASES = [m for m in METHODS if m != "blend"]
@@ -44,23 +44,12 @@ METHOD_TIPS = {"even": "the same quota for every territory", "potential": "by th
                "blend": "by a weighted mix of the other bases"}
 
 
-class SaveQuotasCommand(ProjectSnapshotCommand):
-    """Store a quota set (``edit`` calls ``save_quotas``); undo puts the quotas table back as it was (the
-    new set gone, a replaced one back), redo puts the saved set back. ``after()`` follows each change."""
+class SaveQuotasCommand(TablesSnapshotCommand):
+    """Store a quota set (``edit`` calls ``save_quotas``, which refuses before it changes anything); undo puts
+    the quotas table back as it was (the new set gone, a replaced one back), redo puts the saved set back.
+    ``after()`` follows each change."""
 
-    restore_on_error = False  # save_quotas refuses before it changes anything
-
-    def snapshot(self) -> tuple:
-        return (self.project.quotas.copy(),)
-
-    def restore(self, state: tuple) -> None:
-        self.project.quotas = state[0].copy()
-        self.project.mark_dirty("quotas")
-        self.edited()
-
-    def edited(self) -> None:
-        if self.after:
-            self.after()
+    tables = ("quotas",)
 
 
 def save_quota_set(window, project: Project, result: dict, parent: QWidget | None = None) -> int | None:

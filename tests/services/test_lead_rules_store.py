@@ -69,7 +69,7 @@ def test_bad_rules_are_refused_and_bad_stored_rules_named(saved):
     with pytest.raises(InvalidInputError, match=r"(?s)lead_rules.*teams\.E.*no rep 'r3'"):
         project_rules(p, set(p.reps["rep_id"]))
     p.lead_rules.loc[0, "rules"] = "{not json"
-    with pytest.raises(InvalidInputError, match="(?s)table lead_rules.*not valid JSON"):
+    with pytest.raises(InvalidInputError, match=r"(?s)table lead_rules.*not valid JSON"):
         stored_rules(p)
 
 
