@@ -146,7 +146,7 @@ class LeadsPanel(QWidget):
     def _watch_rules(self) -> None:
         """Every change of the rules (ticks, order, form) stores them, shortly after (see ``rules_edited``)."""
         model = self.rules.model()
-        for signal in (model.rowsMoved, model.rowsInserted, model.dataChanged):
+        for signal in (model.rowsMoved, model.rowsInserted, model.rowsRemoved, model.dataChanged):
             signal.connect(lambda *_a: self._schedule_store(0))
         self.round_robin.currentIndexChanged.connect(lambda _i: self._schedule_store(0))
         for spin in (self.threshold, self.max_open):

@@ -142,8 +142,12 @@ class SetQuotasDialog(QDialog):
         self.total.setDecimals(0)
         self.total.setSingleStep(100_000)
         self.total.setGroupSeparatorShown(True)
-        self.total.setValue(_default_total(self.project))
+        total, why = default_total(self.project)
+        self.total.setValue(total)
         self.total.setToolTip("The total quota to split (with bottom-up: the forecast is scaled to it)")
+        self.total_hint = msg.plain_label(f"Start: {why}")
+        self.total_hint.setWordWrap(True)
+        self.total_hint.setEnabled(False)  # greyed: a note, not an input
         self.method = QComboBox()
         for i, name in enumerate(METHODS):
             self.method.addItem(name)
@@ -157,6 +161,7 @@ class SetQuotasDialog(QDialog):
         self.ramp.setCurrentText("3")
         self.ramp.setToolTip("Months a new rep takes to full productivity")
         form.addRow("Total", self.total)
+        form.addRow("", self.total_hint)
         form.addRow("Method", self.method)
         form.addRow("First month", self.start)
         form.addRow("Ramp (months)", self.ramp)
@@ -271,10 +276,10 @@ class SetQuotasDialog(QDialog):
             return
         self.result = result
         self._fill(result)
-        ramped = f"; after ramps {result['ramped_total']:,.2f}" if result["ramped_total"] != result["total"] else ""
+        ramped = f"; after ramps {money(result['ramped_total'])}" if result["ramped_total"] != result["total"] else ""
         basis = result["bases"].get(result["method"], "")
         self.summary.setText(f"{len(result['territories'])} territories, {result['plan_months']}: total "
-                             f"{result['total']:,.2f}{ramped}" + (f" (basis: {basis})" if basis else ""))
+                             f"{money(result['total'])}{ramped}" + (f" (basis: {basis})" if basis else ""))
         self.save_button.setEnabled(True)
 
     def _fill(self, result: dict) -> None:
@@ -287,12 +292,14 @@ class SetQuotasDialog(QDialog):
             basis = r.get(f"basis_{method}")
             first_month = r["monthly"][first] if "monthly" in r else None
             cells = (str(r["territory_id"]), _text(r["name"]), _text(r["rep_id"]),
-                     "-" if basis is None else f"{basis:,.0f}", f"{100 * r['share']:.2f}", f"{r['quota']:,.2f}",
-                     "-" if first_month is None else f"{first_month:,.2f}")
+                     "-" if basis is None else money(basis), f"{100 * r['share']:.2f}", money(r["quota"]),
+                     "-" if first_month is None else money(first_month))
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if j == 5:
+                    item.setToolTip(f"{r['quota']:,.2f} (stored to the cent)")
                 self.preview.setItem(i, j, item)
         self.preview.resizeColumnsToContents()
         self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -315,15 +322,22 @@ def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def _default_total(project: Project) -> float:
-    """The total of the active scenario's newest stored set, else 1,000,000."""
+def default_total(project: Project) -> tuple[float, str]:
+    """The total the dialog starts from and why: the active scenario's newest stored set (the planner's own
+    figure), else ``suggested_total`` (last year's sales, or the trailing 12 months, or the potential)."""
     q = project.quotas
     if len(q):
         q = q[q["scenario_id"].astype(str) == project.active_scenario]
     if not len(q):
-        return 1_000_000.0
+        return sq.suggested_total(project)
     newest = q[q["created_at"].astype(str) == q["created_at"].astype(str).max()]
-    return max(1.0, round(float(pd.to_numeric(newest["quota"]).sum())))
+    total = max(1.0, round(float(pd.to_numeric(newest["quota"]).sum())))
+    return total, f"the stored quotas {newest['period'].iat[0]} (by {newest['method'].iat[0]})"
+
+
+def money(value: float) -> str:
+    """A quota as shown: whole currency units with thousands separators (the stored value keeps its cents)."""
+    return f"{value:,.0f}"
 
 
 def open_quota_dialog(window) -> SetQuotasDialog | None:
