@@ -42,16 +42,32 @@ class PlanBridge(QObject):
 
 class PlanUndoStack(QUndoStack):
     """The window's undo stack: a command that would change a frozen scenario (under review or published,
-    ``Plan.frozen``) is not pushed (nor run); ``refused(reason, during_stroke)`` says why instead."""
+    ``Plan.frozen``) is not pushed (nor run), nor undone or redone (a scenario frozen after the command was
+    pushed keeps what it holds); ``refused(reason, during_stroke)`` says why instead. A command says
+    why it may not run with ``refusal()`` (None: it may)."""
 
     refused = Signal(str, bool)
 
     def push(self, command: QUndoCommand) -> None:
+        if not self._refused(command):
+            super().push(command)
+
+    def undo(self) -> None:
+        """Undo the command before the index, unless its ``refusal()`` says no (the index stays)."""
+        if self.index() > 0 and not self._refused(self.command(self.index() - 1), "Undo"):
+            super().undo()
+
+    def redo(self) -> None:
+        """Redo the command at the index, unless its ``refusal()`` says no (the index stays)."""
+        if self.index() < self.count() and not self._refused(self.command(self.index()), "Redo"):
+            super().redo()
+
+    def _refused(self, command: QUndoCommand | None, step: str = "") -> bool:
         reason = getattr(command, "refusal", lambda: None)()
         if reason:
-            self.refused.emit(reason, getattr(command, "stroke", None) is not None)
-            return
-        super().push(command)
+            text = f"{step} of '{command.text()}' refused: {reason}" if step else reason
+            self.refused.emit(text, getattr(command, "stroke", None) is not None)
+        return bool(reason)
 
 
 class AssignUnitsCommand(QUndoCommand):

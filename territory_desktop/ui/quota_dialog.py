@@ -51,6 +51,18 @@ class SaveQuotasCommand(TablesSnapshotCommand):
 
     tables = ("quotas",)
 
+    def __init__(self, project: Project, edit, text: str, after=None, plan_months: str = "") -> None:
+        super().__init__(project, edit, text, after)
+        self.scenario, self.plan_months = project.active_scenario, plan_months
+
+    def refusal(self) -> str | None:
+        """Why the set may not be stored, removed or put back now: its scenario is frozen (under review or
+        published), also when that happened after the save (``PlanUndoStack`` asks before undo and redo)."""
+        from ..services.review import frozen_reason
+
+        reason = frozen_reason(self.project, self.scenario)
+        return None if reason is None else f"the quotas {self.plan_months} stay as they are: {reason}"
+
 
 def save_quota_set(window, project: Project, result: dict, parent: QWidget | None = None) -> int | None:
     """Store ``result`` as one undo step on ``window.undo_stack``; a clash asks "Replace?" first. Returns the
@@ -65,7 +77,7 @@ def save_quota_set(window, project: Project, result: dict, parent: QWidget | Non
         replace = True
     text = f"Set quotas {result['plan_months']} ({result['method']})"
     command = SaveQuotasCommand(project, lambda p: sq.save_quotas(p, result, replace=replace), text,
-                                after=lambda: _quotas_changed(window))
+                                after=lambda: _quotas_changed(window), plan_months=result["plan_months"])
     try:
         rows = command.apply_first()
     except TerritoryError as exc:

@@ -182,3 +182,27 @@ def test_the_total_starts_from_last_years_sales_else_potential_else_a_stored_set
     dialog = SetQuotasDialog(FakeWindow(project))
     qtbot.addWidget(dialog)
     assert dialog.total.value() == 4321.0 and "stored quotas 2027-01..2027-12 (by even)" in dialog.total_hint.text()
+
+
+def test_undo_and_redo_of_a_save_are_refused_once_its_scenario_is_frozen(qtbot, project):
+    """The review step in the window clears the undo history, but a scenario can be frozen with the save
+    still on the stack (``review.transition`` from elsewhere): undo and redo then refuse, saying why."""
+    from territory_desktop.services.review import transition
+    from territory_desktop.ui.commands import PlanUndoStack
+
+    window = FakeWindow(project)
+    window.undo_stack = PlanUndoStack()
+    refused = []
+    window.undo_stack.refused.connect(lambda reason, stroke: refused.append(reason))
+    dialog_for(qtbot, window, method="even").save()
+    transition(project, "base", "propose")
+    window.undo_stack.undo()
+    assert project.quotas["quota"].tolist() == [500.0, 500.0] and window.undo_stack.index() == 1
+    assert refused[0].startswith("Undo of 'Set quotas 2027-01..2027-12 (even)' refused: the quotas "
+                                 "2027-01..2027-12 stay as they are: scenario 'base' is proposed")
+    transition(project, "base", "send-back")
+    window.undo_stack.undo()  # a draft again: undone
+    assert len(project.quotas) == 0 and window.undo_stack.index() == 0
+    transition(project, "base", "propose")
+    window.undo_stack.redo()
+    assert len(project.quotas) == 0 and window.undo_stack.index() == 0 and refused[-1].startswith("Redo of")
