@@ -93,13 +93,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(result: dict) -> None:
-    print(f"quotas of {result['total']:,.2f} by {result['method']} for {result['plan_months']}; after ramps "
-          f"{result['ramped_total']:,.2f}")
+    """The table in whole currency units with thousands separators (--json and --out keep the cents)."""
+    print(f"quotas of {result['total']:,.0f} by {result['method']} for {result['plan_months']}; after ramps "
+          f"{result['ramped_total']:,.0f}")
     for r in result["territories"]:
-        ramp = (f"  new rep from {r['in_role_from']}, {r['ramp_months']}-month ramp: {r['ramped_quota']:,.2f}"
+        ramp = (f"  new rep from {r['in_role_from']}, {r['ramp_months']}-month ramp: {r['ramped_quota']:,.0f}"
                 if "ramped_quota" in r else "")
         label = printable(f"{r['territory_id']} {r['name']}")[:28]
-        print(f"  {label:<28} {printable(r['rep_id'] or '-'):<6} {r['share']:>7.2%} {r['quota']:>16,.2f}{ramp}")
+        print(f"  {label:<28} {printable(r['rep_id'] or '-'):<6} {r['share']:>7.2%} {r['quota']:>13,.0f}{ramp}")
     cap = result.get("capacity")
     if cap:
         print(f"capacity: {cap['reps_needed']} reps cover {cap['coverage']:.0%} of {cap['workload_hours']:,.0f} "

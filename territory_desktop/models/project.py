@@ -19,6 +19,7 @@ Tables (pandas / GeoPandas, one row per record):
   row's id in the file; NaN for rows added since), by which saves update and delete rows.
 - ``leads``, ``lead_rotation``: imported leads with their territory, rep and explanation; round-robin state.
 - ``quotas``: quota sets stored by ``quotas --save`` (``QUOTA_COLUMNS``), read by the report and the KPI dock.
+- ``lead_rules``: the planner's lead rules (``LEAD_RULE_COLUMNS``, schema 6), used when no rules file is given.
 - ``planned_visits``: saved visit plans, one row per planned stop (see ``PLANNED_VISIT_COLUMNS``).
 - ``scenario_reviews``, ``snapshots``, ``comments``, ``project_users``: the review flow, published snapshots, comment
   threads and the people of the project (``models.review``); ``plans_in_force`` the dated plan history.
@@ -55,6 +56,9 @@ LEAD_ROTATION_COLUMNS = ["pool", "state"]
 #: a new rep's ramp; ``created_at`` ISO UTC
 QUOTA_COLUMNS = ["scenario_id", "period", "territory_id", "rep_id", "period_start", "period_end", "quota", "share",
                  "method", "ramp_months", "in_role_from", "ramped_quota", "monthly", "created_at"]
+#: stored lead rules (``services.lead_rules.store_rules``, schema 6): one row per named rule set (the one in use
+#: is "default"); ``rules`` is the rules file's JSON object, ``updated_at`` ISO UTC, ``updated_by`` the user
+LEAD_RULE_COLUMNS = ["name", "rules", "updated_at", "updated_by"]
 OPPORTUNITY_COLUMNS = ["opportunity_id", "account_id", "rep_id", "created", "closed", "stage", "amount", "won"]
 
 
@@ -109,6 +113,8 @@ class Project:
     lead_rotation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_ROTATION_COLUMNS))
     #: quota sets per (scenario, period) (dirty flag "quotas")
     quotas: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUOTA_COLUMNS))
+    #: the planner's lead rules (dirty flag "lead_rules")
+    lead_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEAD_RULE_COLUMNS))
     #: plans in force over time, [(from ISO date, scenario id or Plan)], for attributing history (services.kpi);
     #: empty: today's plan (the active scenario) owned every sale
     plans_in_force: list = field(default_factory=list)

@@ -14,6 +14,10 @@ Every key is optional::
      "round_robin": "weighted", "weights": {"R07": 2}}
 
 ``teams`` gives a territory several reps (default: the territory's rep); round robin runs among them.
+
+The rules can be stored in the project (schema 6, table ``lead_rules``, the same JSON object as a rules
+file): ``store_rules`` keeps them (the Leads dock, ``assign-leads --save-rules``), ``project_rules`` gives
+them back, checked, to a run without a rules file.
 """
 
 from __future__ import annotations
@@ -23,11 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..engine.leads import ROUND_ROBIN, RULES, LeadRules, Tier
-from ..models import InvalidInputError, RowProblem
+from ..models import InvalidInputError, Project, RowProblem
+from ..models.project import LEAD_RULE_COLUMNS
 
 PERIODS = ("day", "week", "month")
+#: the stored rule set a run uses (``lead_rules.name``)
+DEFAULT_SET = "default"
+#: how an error in the stored rules names where they came from
+STORED = "the project's lead rules (table lead_rules)"
 
 
 @dataclass
@@ -42,6 +52,11 @@ def read_rules(path: str | Path | None, rep_ids: set[str] | None = None) -> Rule
     """Read and check a rules file (None: the defaults). Errors name the key at fault."""
     if path is None:
         return RuleSet()
+    return parse_rules(read_rules_data(path), Path(path).name, rep_ids)
+
+
+def read_rules_data(path: str | Path) -> dict:
+    """A rules file's JSON as read (not yet checked: ``parse_rules`` does that)."""
     source = Path(path).name
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -49,7 +64,58 @@ def read_rules(path: str | Path | None, rep_ids: set[str] | None = None) -> Rule
         raise InvalidInputError(source, [f"cannot read the rules file: {exc}"]) from exc
     except ValueError as exc:
         raise InvalidInputError(source, [f"not valid JSON: {exc}"]) from exc
-    return parse_rules(data, source, rep_ids)
+    if not isinstance(data, dict):
+        raise InvalidInputError(source, ["the rules must be a JSON object"])
+    return data
+
+
+def stored_rules(project: Project, name: str = DEFAULT_SET) -> dict | None:
+    """The rules stored in the project under ``name`` (a rules file's JSON object), or None when none are.
+    Stored text that is not a JSON object (edited in another program) is refused, naming the table."""
+    rows = project.lead_rules
+    hit = rows[rows["name"].astype(str) == name] if len(rows) else rows
+    if not len(hit):
+        return None
+    text = hit["rules"].iat[0]
+    try:
+        data = json.loads(text) if isinstance(text, str) and text.strip() else {}
+    except ValueError as exc:
+        raise InvalidInputError(STORED, [f"the stored rules of '{name}' are not valid JSON: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError(STORED, [f"the stored rules of '{name}' are not a JSON object"])
+    return data
+
+
+def project_rules(project: Project, rep_ids: set[str] | None = None) -> tuple[RuleSet, str]:
+    """The rules a run without a rules file uses, and where they came from: the stored set, checked against
+    today's reps ("project"), else the defaults ("defaults")."""
+    data = stored_rules(project)
+    if data is None:
+        return RuleSet(), "defaults"
+    return parse_rules(data, STORED, rep_ids), "project"
+
+
+def store_rules(project: Project, data: dict, source: str = "rules", rep_ids: set[str] | None = None,
+                name: str = DEFAULT_SET) -> bool:
+    """Check ``data`` (``parse_rules``: errors name the key) and store it as the project's rule set
+    ``name``; the next save writes it (dirty flag "lead_rules") with an audit entry. Returns False (and
+    changes nothing) when the same rules are stored already."""
+    from ..storage.project_file import now
+    from .people import current_user
+
+    parse_rules(data, source, rep_ids)
+    if stored_rules(project, name) == data:
+        return False
+    rows = project.lead_rules
+    kept = rows[rows["name"].astype(str) != name] if len(rows) else rows
+    row = pd.DataFrame([{"name": name, "rules": json.dumps(data, sort_keys=True, ensure_ascii=False),
+                         "updated_at": now(), "updated_by": current_user(project)}], columns=LEAD_RULE_COLUMNS)
+    project.lead_rules = pd.concat([kept, row], ignore_index=True) if len(kept) else row
+    project.mark_dirty("lead_rules")
+    off = ", ".join(data.get("disabled") or []) or "none"
+    project.log("store lead rules", f"rule set '{name}' from {source}: order "
+                                    f"{', '.join(data.get('order') or RULES)}; switched off: {off}")
+    return True
 
 
 def parse_rules(data, source: str = "rules", rep_ids: set[str] | None = None) -> RuleSet:

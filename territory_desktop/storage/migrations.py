@@ -78,8 +78,13 @@ def _to_v5(conn: Connection) -> None:
     schema.create_all(conn)
 
 
+def _to_v6(conn: Connection) -> None:
+    """Schema 5 -> 6: the ``lead_rules`` table (the planner's lead rules stored in the project)."""
+    schema.create_all(conn)
+
+
 #: version -> step that upgrades a file from version - 1 to version
-MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
+MIGRATIONS: dict[int, Migration] = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
 
 
 def file_version(conn: Connection) -> int:

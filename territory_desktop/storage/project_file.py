@@ -36,6 +36,7 @@ from ..models import CRS, Plan, Project, ProjectFileError
 from ..models.project import (
     LEAD_COLUMNS,
     LEAD_ROTATION_COLUMNS,
+    LEAD_RULE_COLUMNS,
     OPPORTUNITY_COLUMNS,
     QUOTA_COLUMNS,
     SCENARIO_COLUMNS,
@@ -436,6 +437,7 @@ def _read_project(conn: Connection, path: Path, history: bool = True) -> Project
     project.leads = _read_frame(conn, "leads", LEAD_COLUMNS)
     project.lead_rotation = _read_frame(conn, "lead_rotation", LEAD_ROTATION_COLUMNS)
     project.quotas = _read_frame(conn, "quotas", QUOTA_COLUMNS)
+    project.lead_rules = _read_frame(conn, "lead_rules", LEAD_RULE_COLUMNS)
     for name, columns in REVIEW_TABLES.items():
         setattr(project, name, _read_frame(conn, name, [*columns, "fid"] if SPECS[name].key == ("fid",) else columns))
     project.plans_in_force = [(str(d), str(r)) for d, r in conn.exec_driver_sql(
@@ -514,7 +516,7 @@ def snapshot(project: Project) -> Project:
     tables a save touches."""
     copy = Project(name=project.name, active_scenario=project.active_scenario)
     for name in ("units", "accounts", "reps", "territories", "scenarios", "opportunities", "leads", "lead_rotation",
-                 "quotas", *HISTORY_COLUMNS, *REVIEW_TABLES):
+                 "quotas", "lead_rules", *HISTORY_COLUMNS, *REVIEW_TABLES):
         setattr(copy, name, getattr(project, name).copy(deep=False))
     copy.plans_in_force = list(project.plans_in_force)
     copy.plans = {sid: Plan(p.as_dict(), p.account_overrides()) for sid, p in project.plans.items()}

@@ -16,6 +16,7 @@ from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 from ..models.project import (
     LEAD_COLUMNS,
     LEAD_ROTATION_COLUMNS,
+    LEAD_RULE_COLUMNS,
     OPPORTUNITY_COLUMNS,
     PLANNED_VISIT_COLUMNS,
     QUOTA_COLUMNS,
@@ -83,6 +84,7 @@ SPECS: dict[str, TableSpec] = {
     "comments": _spec("comments", ("comment_id",)),
     "project_users": _spec("project_users", ("user_id",)),
     "quotas": _spec("quotas", ("scenario_id", "period", "territory_id")),
+    "lead_rules": _spec("lead_rules", ("name",)),
 }
 
 #: which tables each dirty flag of the model (``Project.mark_dirty``) may have changed
@@ -95,6 +97,7 @@ DIRTY_TABLES: dict[str, tuple[str, ...]] = {
     "planned_visits": ("planned_visits",),
     "leads": ("leads", "lead_rotation"),
     "quotas": ("quotas",),
+    "lead_rules": ("lead_rules",),
     **{name: (name,) for name in (*REVIEW_TABLES, "plans_in_force")},
 }
 
@@ -195,6 +198,7 @@ BUILDERS: dict[str, Callable[[Project], pd.DataFrame]] = {
     "leads": _table_frame("leads", LEAD_COLUMNS),
     "lead_rotation": _table_frame("lead_rotation", LEAD_ROTATION_COLUMNS),
     "quotas": _table_frame("quotas", QUOTA_COLUMNS),
+    "lead_rules": _table_frame("lead_rules", LEAD_RULE_COLUMNS),
     **{name: _table_frame(name, columns) for name, columns in REVIEW_TABLES.items()},
     "plans_in_force": _plans_in_force,
 }

@@ -30,7 +30,7 @@ from sqlalchemy.types import UserDefinedType
 
 from ..models.fields import ACCOUNT_FIELDS, REP_FIELDS, UNIT_FIELDS, Field
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class _Declared(UserDefinedType):
@@ -189,6 +189,12 @@ quotas = _table(
     UniqueConstraint("scenario_id", "period", "territory_id"),
 )
 
+lead_rules = _table(
+    "lead_rules",  # schema 6: the planner's lead rules (the Leads dock, ``assign-leads --save-rules``)
+    *_required("name", unique=True),  # the rule set in use is "default"
+    *_columns(rules=Text, updated_at=DATETIME, updated_by=Text),  # rules: the rules file's JSON object
+)
+
 notes = _table(
     "notes",
     *_required("entity_type", "entity_id"),  # entity_type: account, rep, territory, unit
@@ -278,6 +284,8 @@ LAYERS: dict[str, Layer] = {
     "project_users": Layer(None, "People of the project who comment and can be mentioned"),
     "quotas": Layer(None, "Quotas per territory and rep for a scenario and period (quotas --save), with new "
                     "reps' ramps", ("monthly",)),
+    "lead_rules": Layer(None, "Lead distribution rules: order, switched-off rules, tiers, teams, caps, absences, "
+                        "round robin (JSON, as in a rules file)", ("rules",)),
 }
 
 

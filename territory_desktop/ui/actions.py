@@ -81,6 +81,9 @@ def _undo_redo(b: _Builder) -> None:
     redo = stack.createRedoAction(w, "&Redo")
     redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
     redo.setIcon(icon("redo"))
+    for action, step in ((undo, stack.undo), (redo, stack.redo)):
+        action.triggered.disconnect()  # Qt's own connection calls QUndoStack's C++ slot, past the
+        action.triggered.connect(step)  # stack's Python undo/redo and their refusal (PlanUndoStack)
     acts["undo"], acts["redo"] = undo, redo
 
 

@@ -42,16 +42,32 @@ class PlanBridge(QObject):
 
 class PlanUndoStack(QUndoStack):
     """The window's undo stack: a command that would change a frozen scenario (under review or published,
-    ``Plan.frozen``) is not pushed (nor run); ``refused(reason, during_stroke)`` says why instead."""
+    ``Plan.frozen``) is not pushed (nor run), nor undone or redone (a scenario frozen after the command was
+    pushed keeps what it holds); ``refused(reason, during_stroke)`` says why instead. A command says
+    why it may not run with ``refusal()`` (None: it may)."""
 
     refused = Signal(str, bool)
 
     def push(self, command: QUndoCommand) -> None:
+        if not self._refused(command):
+            super().push(command)
+
+    def undo(self) -> None:
+        """Undo the command before the index, unless its ``refusal()`` says no (the index stays)."""
+        if self.index() > 0 and not self._refused(self.command(self.index() - 1), "Undo"):
+            super().undo()
+
+    def redo(self) -> None:
+        """Redo the command at the index, unless its ``refusal()`` says no (the index stays)."""
+        if self.index() < self.count() and not self._refused(self.command(self.index()), "Redo"):
+            super().redo()
+
+    def _refused(self, command: QUndoCommand | None, step: str = "") -> bool:
         reason = getattr(command, "refusal", lambda: None)()
         if reason:
-            self.refused.emit(reason, getattr(command, "stroke", None) is not None)
-            return
-        super().push(command)
+            text = f"{step} of '{command.text()}' refused: {reason}" if step else reason
+            self.refused.emit(text, getattr(command, "stroke", None) is not None)
+        return bool(reason)
 
 
 class AssignUnitsCommand(QUndoCommand):
@@ -192,6 +208,28 @@ class ProjectSnapshotCommand(SnapshotCommand):
 
     def target(self) -> Project:
         return self.project
+
+
+class TablesSnapshotCommand(ProjectSnapshotCommand):
+    """A :class:`ProjectSnapshotCommand` whose snapshot is the project's frames named by ``tables`` (each
+    also its dirty flag, e.g. "quotas", "lead_rules"): undo and redo put them back and call ``after()``,
+    as does the edit. The edit must refuse before it changes anything (nothing is restored on error)."""
+
+    tables: tuple[str, ...] = ()
+    restore_on_error = False
+
+    def snapshot(self) -> tuple:
+        return tuple(getattr(self.project, name).copy() for name in self.tables)
+
+    def restore(self, state: tuple) -> None:
+        for name, frame in zip(self.tables, state, strict=True):
+            setattr(self.project, name, frame.copy())
+        self.project.mark_dirty(*self.tables)
+        self.edited()
+
+    def edited(self) -> None:
+        if self.after:
+            self.after()
 
 
 class ProjectEditCommand(ProjectSnapshotCommand):

@@ -1,6 +1,10 @@
 """The Leads dock: the rule list (reorder by drag or the arrows, enable by the check boxes), a preview of
 the assignments with their explanations, Apply as one undo step, and the leads on the map.
 
+The rules are stored in the project (``services.lead_rules.store_rules``, table ``lead_rules``): the dock
+shows the stored rules when a project opens, and each change of the list, the form or a rules file is
+stored as one undo step (:class:`StoreRulesCommand`; a spin box's steps within 0.4 s make one).
+
 The rules, the matching and the assignment are ``services.leads`` / ``engine.leads``, run in a worker
 through ``workers.run_job``; this module only shows them.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen, QUndoCommand
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,9 +35,10 @@ from PySide6.QtWidgets import (
 
 from ..engine.leads import ROUND_ROBIN, RULES
 from ..models import TerritoryError
-from ..services.lead_rules import parse_rules
+from ..services.lead_rules import parse_rules, store_rules, stored_rules
 from ..services.leads import apply_leads, override_rep, propose_leads, read_leads
 from . import plaintext as msg
+from .commands import TablesSnapshotCommand
 from .plaintext import plain_label
 from .renderer import Layer, RenderView
 from .routes import to_drawing
@@ -45,6 +50,8 @@ RULE_TITLES = {"account_match": "Account match (domain, name, fuzzy name)", "acc
                "location": "Location (nearest when outside)", "value_tier": "Value tiers",
                "expertise": "Expertise (skills)", "availability": "Availability (absences)",
                "capacity": "Capacity caps"}
+#: how long after a spin box's last step its value is stored (the steps of one spin make one undo step)
+SPIN_STORE_MS = 400
 
 
 class LeadsLayer:
@@ -84,6 +91,13 @@ class ApplyLeadsCommand(QUndoCommand):
         self.project.log("undo assign leads", self.source)
 
 
+class StoreRulesCommand(TablesSnapshotCommand):
+    """Store the dock's rules (``edit`` calls ``store_rules``); undo and redo put the ``lead_rules`` table
+    back, and ``after()`` shows the rules then stored."""
+
+    tables = ("lead_rules",)
+
+
 class LeadsPanel(QWidget):
     def __init__(self, window) -> None:
         super().__init__()
@@ -92,6 +106,10 @@ class LeadsPanel(QWidget):
         self.source = ""
         self.extra: dict = {}
         self.proposal = None
+        self._showing = False  # filling the widgets from stored rules: their change signals store nothing
+        self._shown: dict | None = None  # the rules as last shown or stored
+        self._store_timer = QTimer(self, singleShot=True)
+        self._store_timer.timeout.connect(lambda: self.rules_edited())
         self.rules = QListWidget()
         self.rules.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.rules.setToolTip("Rules are tried top to bottom; drag to reorder, untick to switch one off")
@@ -121,6 +139,22 @@ class LeadsPanel(QWidget):
         self.override_button.clicked.connect(self.override_selected)
         self.override_button.setEnabled(False)
         self._layout()
+        self._watch_rules()
+        window.state.project_changed.connect(lambda _p: self.show_stored_rules())
+        self.show_stored_rules()
+
+    def _watch_rules(self) -> None:
+        """Every change of the rules (ticks, order, form) stores them, shortly after (see ``rules_edited``)."""
+        model = self.rules.model()
+        for signal in (model.rowsMoved, model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            signal.connect(lambda *_a: self._schedule_store(0))
+        self.round_robin.currentIndexChanged.connect(lambda _i: self._schedule_store(0))
+        for spin in (self.threshold, self.max_open):
+            spin.valueChanged.connect(lambda _v: self._schedule_store(SPIN_STORE_MS))
+
+    def _schedule_store(self, delay_ms: int) -> None:
+        if not self._showing:
+            self._store_timer.start(delay_ms)
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
@@ -161,6 +195,7 @@ class LeadsPanel(QWidget):
             item = self.rules.takeItem(row)
             self.rules.insertItem(row + step, item)
             self.rules.setCurrentRow(row + step)
+            self.rules_edited()
 
     def rule_data(self) -> dict:
         """The rules as the rules file spells them: the list's order and ticks, the form, a loaded file's rest."""
@@ -200,9 +235,57 @@ class LeadsPanel(QWidget):
         except (OSError, ValueError, TerritoryError) as exc:
             msg.warning(self, "Rules file", str(exc))
             return
-        self._show_rules(data)
+        self._show_rules(data, stored=False)
+        self.rules_edited(Path(path).name)
 
-    def _show_rules(self, data: dict) -> None:
+    def rules_edited(self, source: str = "the Leads dock") -> None:
+        """Store the rules the dock shows in the project as one undo step, unless they are the ones stored."""
+        self._store_timer.stop()
+        project = self.window.state.project
+        data = self.rule_data()
+        if project is None or self._showing or data == self._shown:
+            return
+        command = StoreRulesCommand(project, lambda p: store_rules(p, data, source, self._rep_ids()),
+                                    f"Lead rules ({source})", after=self._rules_stored)
+        try:
+            command.apply_first()
+        except TerritoryError as exc:
+            msg.warning(self, "Lead rules", str(exc))
+            self.show_stored_rules()
+            return
+        self._shown = data
+        self.window.undo_stack.push(command)
+
+    def _rules_stored(self) -> None:
+        """After a store, its undo or redo: show the stored rules if the dock shows others."""
+        stored = self._stored()
+        if stored is None or stored != self.rule_data():
+            self.show_stored_rules()
+
+    def _stored(self) -> dict | None:
+        project = self.window.state.project
+        try:
+            return stored_rules(project) if project is not None else None
+        except TerritoryError as exc:
+            self.status.setText(f"The stored lead rules cannot be read ({exc}); the defaults are shown.")
+            return None
+
+    def show_stored_rules(self) -> None:
+        """Show the project's stored rules (the defaults when it has none)."""
+        self._show_rules(self._stored() or {})
+
+    def _show_rules(self, data: dict, stored: bool = True) -> None:
+        """Fill the widgets from ``data`` without storing; ``stored``: these are the project's rules."""
+        self._showing = True
+        try:
+            self._fill_rules(data)
+        finally:
+            self._showing = False
+        self._store_timer.stop()
+        if stored:
+            self._shown = self.rule_data()
+
+    def _fill_rules(self, data: dict) -> None:
         self.extra = {k: v for k, v in data.items() if k not in ("order", "disabled")}
         order = list(data.get("order", RULES)) + [r for r in RULES if r not in data.get("order", RULES)]
         taken = [self.rules.takeItem(0) for _ in range(self.rules.count())]

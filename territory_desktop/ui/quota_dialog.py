@@ -32,7 +32,7 @@ from ..engine.quotas import METHODS, RAMPS
 from ..models import InvalidInputError, Project, TerritoryError
 from ..services import quotas as sq
 from . import plaintext as msg
-from .commands import ProjectSnapshotCommand
+from .commands import TablesSnapshotCommand
 from .workers import Worker, run_job
 
 BLEND_BASES = [m for m in METHODS if m != "blend"]
@@ -44,23 +44,24 @@ METHOD_TIPS = {"even": "the same quota for every territory", "potential": "by th
                "blend": "by a weighted mix of the other bases"}
 
 
-class SaveQuotasCommand(ProjectSnapshotCommand):
-    """Store a quota set (``edit`` calls ``save_quotas``); undo puts the quotas table back as it was (the
-    new set gone, a replaced one back), redo puts the saved set back. ``after()`` follows each change."""
+class SaveQuotasCommand(TablesSnapshotCommand):
+    """Store a quota set (``edit`` calls ``save_quotas``, which refuses before it changes anything); undo puts
+    the quotas table back as it was (the new set gone, a replaced one back), redo puts the saved set back.
+    ``after()`` follows each change."""
 
-    restore_on_error = False  # save_quotas refuses before it changes anything
+    tables = ("quotas",)
 
-    def snapshot(self) -> tuple:
-        return (self.project.quotas.copy(),)
+    def __init__(self, project: Project, edit, text: str, after=None, plan_months: str = "") -> None:
+        super().__init__(project, edit, text, after)
+        self.scenario, self.plan_months = project.active_scenario, plan_months
 
-    def restore(self, state: tuple) -> None:
-        self.project.quotas = state[0].copy()
-        self.project.mark_dirty("quotas")
-        self.edited()
+    def refusal(self) -> str | None:
+        """Why the set may not be stored, removed or put back now: its scenario is frozen (under review or
+        published), also when that happened after the save (``PlanUndoStack`` asks before undo and redo)."""
+        from ..services.review import frozen_reason
 
-    def edited(self) -> None:
-        if self.after:
-            self.after()
+        reason = frozen_reason(self.project, self.scenario)
+        return None if reason is None else f"the quotas {self.plan_months} stay as they are: {reason}"
 
 
 def save_quota_set(window, project: Project, result: dict, parent: QWidget | None = None) -> int | None:
@@ -76,7 +77,7 @@ def save_quota_set(window, project: Project, result: dict, parent: QWidget | Non
         replace = True
     text = f"Set quotas {result['plan_months']} ({result['method']})"
     command = SaveQuotasCommand(project, lambda p: sq.save_quotas(p, result, replace=replace), text,
-                                after=lambda: _quotas_changed(window))
+                                after=lambda: _quotas_changed(window), plan_months=result["plan_months"])
     try:
         rows = command.apply_first()
     except TerritoryError as exc:
@@ -153,8 +154,12 @@ class SetQuotasDialog(QDialog):
         self.total.setDecimals(0)
         self.total.setSingleStep(100_000)
         self.total.setGroupSeparatorShown(True)
-        self.total.setValue(_default_total(self.project))
+        total, why = default_total(self.project)
+        self.total.setValue(total)
         self.total.setToolTip("The total quota to split (with bottom-up: the forecast is scaled to it)")
+        self.total_hint = msg.plain_label(f"Start: {why}")
+        self.total_hint.setWordWrap(True)
+        self.total_hint.setEnabled(False)  # greyed: a note, not an input
         self.method = QComboBox()
         for i, name in enumerate(METHODS):
             self.method.addItem(name)
@@ -168,6 +173,7 @@ class SetQuotasDialog(QDialog):
         self.ramp.setCurrentText("3")
         self.ramp.setToolTip("Months a new rep takes to full productivity")
         form.addRow("Total", self.total)
+        form.addRow("", self.total_hint)
         form.addRow("Method", self.method)
         form.addRow("First month", self.start)
         form.addRow("Ramp (months)", self.ramp)
@@ -282,10 +288,10 @@ class SetQuotasDialog(QDialog):
             return
         self.result = result
         self._fill(result)
-        ramped = f"; after ramps {result['ramped_total']:,.2f}" if result["ramped_total"] != result["total"] else ""
+        ramped = f"; after ramps {money(result['ramped_total'])}" if result["ramped_total"] != result["total"] else ""
         basis = result["bases"].get(result["method"], "")
         self.summary.setText(f"{len(result['territories'])} territories, {result['plan_months']}: total "
-                             f"{result['total']:,.2f}{ramped}" + (f" (basis: {basis})" if basis else ""))
+                             f"{money(result['total'])}{ramped}" + (f" (basis: {basis})" if basis else ""))
         self.save_button.setEnabled(True)
 
     def _fill(self, result: dict) -> None:
@@ -298,12 +304,14 @@ class SetQuotasDialog(QDialog):
             basis = r.get(f"basis_{method}")
             first_month = r["monthly"][first] if "monthly" in r else None
             cells = (str(r["territory_id"]), _text(r["name"]), _text(r["rep_id"]),
-                     "-" if basis is None else f"{basis:,.0f}", f"{100 * r['share']:.2f}", f"{r['quota']:,.2f}",
-                     "-" if first_month is None else f"{first_month:,.2f}")
+                     "-" if basis is None else money(basis), f"{100 * r['share']:.2f}", money(r["quota"]),
+                     "-" if first_month is None else money(first_month))
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if j == 5:
+                    item.setToolTip(f"{r['quota']:,.2f} (stored to the cent)")
                 self.preview.setItem(i, j, item)
         self.preview.resizeColumnsToContents()
         self.preview.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -326,15 +334,22 @@ def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def _default_total(project: Project) -> float:
-    """The total of the active scenario's newest stored set, else 1,000,000."""
+def default_total(project: Project) -> tuple[float, str]:
+    """The total the dialog starts from and why: the active scenario's newest stored set (the planner's own
+    figure), else ``suggested_total`` (last year's sales, or the trailing 12 months, or the potential)."""
     q = project.quotas
     if len(q):
         q = q[q["scenario_id"].astype(str) == project.active_scenario]
     if not len(q):
-        return 1_000_000.0
+        return sq.suggested_total(project)
     newest = q[q["created_at"].astype(str) == q["created_at"].astype(str).max()]
-    return max(1.0, round(float(pd.to_numeric(newest["quota"]).sum())))
+    total = max(1.0, round(float(pd.to_numeric(newest["quota"]).sum())))
+    return total, f"the stored quotas {newest['period'].iat[0]} (by {newest['method'].iat[0]})"
+
+
+def money(value: float) -> str:
+    """A quota as shown: whole currency units with thousands separators (the stored value keeps its cents)."""
+    return f"{value:,.0f}"
 
 
 def open_quota_dialog(window) -> SetQuotasDialog | None:

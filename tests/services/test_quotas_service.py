@@ -173,3 +173,38 @@ def test_a_frozen_scenario_refuses_saved_quotas(project):
     with pytest.raises(InfeasibleError, match="is proposed"):
         save_quotas(project, result, replace=True)
     assert len(project.quotas) == 2
+
+
+def test_suggested_total_from_the_last_complete_year_trailing_months_or_potential(project):
+    from territory_desktop.services.quotas import suggested_total
+
+    # the fixture's history runs 2025-02..2026-05: no complete year, so the trailing 12 months 2025-06..2026-05
+    assert suggested_total(project) == (400.0, "sales 2025-06..2026-05: 400, rounded")
+    project.sales = pd.DataFrame({"account_id": ["a1", "a2", "a3", "a1", "a4"],
+                                  "period": ["2024-12", "2025-01", "2025-06", "2025-12", "2026-03"],
+                                  "product": "x", "amount": [500.0, 1_234_000.0, 2_345.6, 10.0, 999.0]})
+    total, why = suggested_total(project)  # 2025: 1,234,000 + 2,345.6 + 10 = 1,236,355.6
+    assert total == 1_240_000.0 and why == "2025 sales: 1,236,356, rounded"
+    assert suggested_total(project, growth=0.1)[0] == 1_360_000.0  # 1,359,991.16
+    project.sales = project.sales.iloc[:0]
+    assert suggested_total(project) == (185.0, "the accounts' annual potential: 185, rounded")  # 100+50+25+10
+    project.sales = pd.DataFrame({"account_id": ["a1"] * 3, "period": ["2026-01", "2026-02", "2026-03"],
+                                  "product": "x", "amount": [100.0, 100.0, 100.0]})
+    assert suggested_total(project) == (1200.0, "sales 2026-01..2026-03 annualised from 3 months: 1,200, rounded")
+    project.sales = project.sales.iloc[:0]
+    project.accounts["potential"] = 0.0
+    assert suggested_total(project) == (1_000_000.0, "no sales history or potential")
+
+
+def test_cli_table_shows_whole_units_and_the_json_keeps_the_cents(project, tmp_path, capsys):
+    save_project(project, tmp_path / "p.gpkg")
+    args = ["quotas", "--project", str(tmp_path / "p.gpkg"), "--total", "1234567.89", "--method", "potential"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    west = 1234567.89 * 150 / 185  # W: a1 100 + a2 50 of the grid's 185 potential
+    assert "quotas of 1,234,568 by potential" in text and f"{west:,.0f}" in text
+    assert ".89" not in text and f"{west:,.2f}" not in text
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["total"] == 1234567.89 and sum(r["quota"] for r in out["territories"]) == pytest.approx(1234567.89)
+    assert out["territories"][0]["quota"] == pytest.approx(west, abs=0.005)

@@ -3,6 +3,7 @@ plan in force for KPIs, and a schema-3 file migrates to 4 (checked by GDAL's val
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pandas as pd
@@ -191,21 +192,29 @@ def test_a_republication_on_the_same_date_replaces_the_plan_in_force():
     assert p.plans_in_force == [("2026-08-01", "base@2")]
 
 
-def _downgrade_to_schema_4(path):
+def _drop_tables(path, tables, version: int) -> None:
+    """Drop ``tables`` and their GeoPackage registration, and mark the file as schema ``version``."""
     with sqlite3.connect(path) as con:
-        con.execute('DROP TABLE "quotas"')
-        for meta in ("gpkg_contents", "gpkg_ogr_contents", "gpkg_data_columns"):
-            con.execute(f"DELETE FROM {meta} WHERE table_name = 'quotas'")
-        con.execute("UPDATE td_meta SET value = '4' WHERE key = 'schema_version'")
+        for table in tables:
+            con.execute(f'DROP TABLE "{table}"')
+            for meta in ("gpkg_contents", "gpkg_ogr_contents", "gpkg_data_columns"):
+                con.execute(f"DELETE FROM {meta} WHERE table_name = ?", (table,))
+        con.execute("UPDATE td_meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+
+def _downgrade_to_schema_5(path):
+    _drop_tables(path, ["lead_rules"], 5)
+
+
+def _downgrade_to_schema_4(path):
+    _downgrade_to_schema_5(path)
+    _drop_tables(path, ["quotas"], 4)
 
 
 def _downgrade_to_schema_3(path):
     _downgrade_to_schema_4(path)
+    _drop_tables(path, ["scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users"], 4)
     with sqlite3.connect(path) as con:
-        for table in ("scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users"):
-            con.execute(f'DROP TABLE "{table}"')
-            for meta in ("gpkg_contents", "gpkg_ogr_contents", "gpkg_data_columns"):
-                con.execute(f"DELETE FROM {meta} WHERE table_name = ?", (table,))
         for column in schema.AUDIT_CHANGE_COLUMNS:
             con.execute(f'ALTER TABLE audit_log DROP COLUMN "{column}"')
         con.execute("INSERT INTO audit_log (ts, user, action, details) VALUES "
@@ -222,8 +231,9 @@ def test_a_schema_3_file_migrates_to_4_and_passes_gdal(saved):
         version = con.execute("SELECT value FROM td_meta WHERE key = 'schema_version'").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
         audit = con.execute("SELECT user, action, entity_id FROM audit_log").fetchall()
-    assert version == "5"
-    assert {"scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users", "quotas"} <= tables
+    assert version == str(schema.SCHEMA_VERSION) == "6"
+    assert {"scenario_reviews", "snapshots", "plans_in_force", "comments", "project_users", "quotas",
+            "lead_rules"} <= tables
     assert audit == [("carol", "import units", None)]
     p.plan.assign_many({"u0": "E"})
     for step in ("propose", "approve", "publish"):
@@ -297,9 +307,33 @@ def test_a_schema_4_file_migrates_to_5_stores_quotas_and_passes_gdal(saved):
         version = con.execute("SELECT value FROM td_meta WHERE key = 'schema_version'").fetchone()[0]
         described = con.execute("SELECT data_type, description FROM gpkg_contents WHERE table_name = 'quotas'"
                                 ).fetchone()
-    assert version == "5" and described[0] == "attributes" and "Quotas per territory" in described[1]
+    assert version == "6" and described[0] == "attributes" and "Quotas per territory" in described[1]
     again = open_project(saved)
     share = 1000.0 / len(again.scenario_territories()) / 4
     assert stored_quotas(again, "2026-Q2").tolist() == pytest.approx([share] * len(again.scenario_territories()))
+    if _have_gdal():
+        assert validate(saved) == ""
+
+
+def test_a_schema_5_file_migrates_to_6_stores_lead_rules_and_passes_gdal(saved):
+    from territory_desktop.services.lead_rules import store_rules, stored_rules
+    from tests.storage.test_gis_interop import _have_gdal, validate
+
+    _downgrade_to_schema_5(saved)
+    with sqlite3.connect(saved) as con:
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'lead_rules'").fetchone()[0] == 0
+    p = open_project(saved)
+    assert len(p.lead_rules) == 0 and stored_rules(p) is None
+    rules = {"order": ["location"], "disabled": ["capacity"], "round_robin": "weighted", "weights": {"r1": 2}}
+    assert store_rules(p, rules, "rules.json", {"r1"})
+    save_project(p)
+    with sqlite3.connect(saved) as con:
+        version = con.execute("SELECT value FROM td_meta WHERE key = 'schema_version'").fetchone()[0]
+        described = con.execute("SELECT data_type, description FROM gpkg_contents WHERE table_name = 'lead_rules'"
+                                ).fetchone()
+        stored = con.execute("SELECT name, rules FROM lead_rules").fetchall()
+    assert version == "6" and described[0] == "attributes" and "Lead distribution rules" in described[1]
+    assert [(n, json.loads(r)) for n, r in stored] == [("default", rules)]
+    assert stored_rules(open_project(saved)) == rules
     if _have_gdal():
         assert validate(saved) == ""

@@ -136,3 +136,18 @@ def test_quotas_file_gives_attainment_columns(qtbot, tmp_path, monkeypatch):
     rows = {widget.proxy.index(i, 0).data(): widget.proxy.index(i, len(headers) - 1).data()
             for i in range(widget.proxy.rowCount())}
     assert rows == {"T1": "125.0%", "T2": "85.0%"}  # Q3 sales 100 / 80 and 85 / 100 (hand-computed in test_kpi)
+
+
+def test_quota_cells_are_whole_units_with_thousands_separators(qtbot, tmp_path, monkeypatch):
+    project = tiny_project()
+    widget = KpiDock(FakeWindow(project))
+    qtbot.addWidget(widget)
+    path = tmp_path / "q.csv"
+    path.write_text("territory_id,quota,period\nT1,12345.67,2026-Q3\nT2,1000000.4,2026-Q3\n")
+    monkeypatch.setattr(widget, "refresh", lambda: widget.set_data(dashboard(project, "2026-Q3", "territory",
+                                                                             widget.quotas_file)))
+    widget.set_quotas_file(str(path))
+    headers = [widget.model.horizontalHeaderItem(j).text() for j in range(widget.model.columnCount())]
+    j = headers.index("quota")
+    rows = {widget.proxy.index(i, 0).data(): widget.proxy.index(i, j).data() for i in range(widget.proxy.rowCount())}
+    assert rows == {"T1": "12,346", "T2": "1,000,000"}

@@ -65,8 +65,12 @@ def test_preview_is_plan_quotas(qtbot, project):
     assert dialog.preview.horizontalHeaderItem(3).text() == "Basis (potential)"
     assert cells(dialog, "Basis") == ["150", "35"]
     assert cells(dialog, "Share %") == [f"{100 * 150 / 185:.2f}", f"{100 * 35 / 185:.2f}"]
-    assert cells(dialog, "Quota") == [f"{west:,.2f}", f"{1000 - west:,.2f}"]
-    assert cells(dialog, "Month 1 (ramped)") == [f"{west / 12 / 3:,.2f}", "-"]  # month 1 of a 3-month ramp: a third
+    assert cells(dialog, "Quota") == ["811", "189"]  # 810.81 and 189.19 in whole units
+    assert dialog.preview.item(0, PREVIEW_COLUMNS.index("Quota")).toolTip().startswith(f"{west:,.2f}")
+    assert cells(dialog, "Month 1 (ramped)") == [f"{west / 12 / 3:,.0f}", "-"]  # month 1 of a 3-month ramp: a third
+    ramped = 1000 - west / 12  # the ramp's first two months lose a twelfth of W's quota: 932.43
+    assert f"total 1,000; after ramps {ramped:,.0f} (basis" in dialog.summary.text() and ".43" not in \
+        dialog.summary.text()
     dialog.method.setCurrentText("blend")
     assert dialog.blend.isVisibleTo(dialog) and dialog.save_button.isEnabled() is False
 
@@ -159,3 +163,46 @@ def test_closing_while_the_preview_runs(qtbot, project):
     with qtbot.waitSignal(dialog.worker.signals.finished, timeout=5000):
         dialog.close()  # deleted on close: the preview's result, delivered afterwards, is dropped (no error)
     qtbot.waitUntil(lambda: not window.findChildren(SetQuotasDialog), timeout=5000)
+
+
+def test_the_total_starts_from_last_years_sales_else_potential_else_a_stored_set(qtbot, project):
+    import pandas as pd
+
+    project.sales = pd.DataFrame({"account_id": ["a1", "a3", "a2"], "period": ["2025-01", "2025-07", "2026-02"],
+                                  "product": "x", "amount": [1_234_000.0, 5_678.0, 9.0]})
+    dialog = SetQuotasDialog(FakeWindow(project))
+    qtbot.addWidget(dialog)
+    assert dialog.total.value() == 1_240_000.0  # 2025: 1,239,678, three significant figures
+    assert dialog.total.text() == "1,240,000" and "2025 sales: 1,239,678" in dialog.total_hint.text()
+    project.sales = project.sales.iloc[:0]
+    dialog = SetQuotasDialog(FakeWindow(project))
+    qtbot.addWidget(dialog)
+    assert dialog.total.value() == 185.0 and "potential" in dialog.total_hint.text()
+    dialog_for(qtbot, FakeWindow(project), method="even", total=4321.0).save()
+    dialog = SetQuotasDialog(FakeWindow(project))
+    qtbot.addWidget(dialog)
+    assert dialog.total.value() == 4321.0 and "stored quotas 2027-01..2027-12 (by even)" in dialog.total_hint.text()
+
+
+def test_undo_and_redo_of_a_save_are_refused_once_its_scenario_is_frozen(qtbot, project):
+    """The review step in the window clears the undo history, but a scenario can be frozen with the save
+    still on the stack (``review.transition`` from elsewhere): undo and redo then refuse, saying why."""
+    from territory_desktop.services.review import transition
+    from territory_desktop.ui.commands import PlanUndoStack
+
+    window = FakeWindow(project)
+    window.undo_stack = PlanUndoStack()
+    refused = []
+    window.undo_stack.refused.connect(lambda reason, stroke: refused.append(reason))
+    dialog_for(qtbot, window, method="even").save()
+    transition(project, "base", "propose")
+    window.undo_stack.undo()
+    assert project.quotas["quota"].tolist() == [500.0, 500.0] and window.undo_stack.index() == 1
+    assert refused[0].startswith("Undo of 'Set quotas 2027-01..2027-12 (even)' refused: the quotas "
+                                 "2027-01..2027-12 stay as they are: scenario 'base' is proposed")
+    transition(project, "base", "send-back")
+    window.undo_stack.undo()  # a draft again: undone
+    assert len(project.quotas) == 0 and window.undo_stack.index() == 0
+    transition(project, "base", "propose")
+    window.undo_stack.redo()
+    assert len(project.quotas) == 0 and window.undo_stack.index() == 0 and refused[-1].startswith("Redo of")

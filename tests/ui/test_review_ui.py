@@ -108,3 +108,25 @@ def test_a_marked_up_user_name_is_shown_as_text(window):
     take_step(window, "propose")
     tip = window.features.scenarios.itemData(0, Qt.ItemDataRole.ToolTipRole)
     assert "&lt;img src='x'&gt;Eve" in tip and "<img" not in tip
+
+
+def test_the_edit_menus_undo_refuses_a_quota_save_of_a_since_frozen_scenario(window, monkeypatch):
+    from territory_desktop.services import review
+    from territory_desktop.services.quotas import plan_quotas
+    from territory_desktop.ui.quota_dialog import save_quota_set
+
+    w = window
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a) or QMessageBox.StandardButton.Ok)
+    result = plan_quotas(w.project, 900.0, "even", start="2027-01")
+    assert save_quota_set(w, w.project, result) == len(w.project.scenario_territories())
+    review.transition(w.project, "base", "propose")  # not through take_step: the save stays on the stack
+    w.actions_["undo"].trigger()
+    assert len(w.project.quotas) == len(w.project.scenario_territories()) and w.undo_stack.index() == 1
+    assert "Undo of 'Set quotas 2027-01..2027-12 (even)' refused" in warnings[-1][2]
+    assert "is proposed (by dana" in warnings[-1][2]
+    review.transition(w.project, "base", "send-back")
+    w.actions_["undo"].trigger()
+    assert len(w.project.quotas) == 0 and w.undo_stack.index() == 0
+    w.actions_["redo"].trigger()
+    assert len(w.project.quotas) == len(w.project.scenario_territories())
