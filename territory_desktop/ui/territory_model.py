@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
 from ..models import Project
-from ..services.metrics import account_owners, territory_totals
+from ..services.live_totals import LiveTotals
+from ..services.metrics import territory_totals
 from ..services.workload import add_route_columns
 from .plaintext import tooltip
 
@@ -71,7 +74,11 @@ class TerritoryTableModel(QAbstractTableModel):
         #: during a brush stroke: deferred route columns stay greyed until :meth:`release_route` (a route
         #: refresh plus the repaints it causes ran to 55-70 ms in one turn, every 120 ms of a stroke)
         self.hold_route = False
-        self._owners: pd.Series | None = None
+        #: the totals' live snapshot, and the rep name and colour of each of its rows
+        self._live: LiveTotals | None = None
+        self._reps: list[str] = []
+        #: territory ids whose deferred route columns are still owed (None: all)
+        self._route_todo: set[str] | None = set()
         #: source rows whose cells the last refresh changed (all rows after a reset)
         self.changed_rows: list[int] = []
         self.refresh()
@@ -80,37 +87,64 @@ class TerritoryTableModel(QAbstractTableModel):
         self.project = project
         self.refresh()
 
-    def refresh(self, defer_route: bool = False) -> None:
+    def refresh(self, defer_route: bool = False, units: Iterable[str] | None = None) -> None:
         """Recompute totals; keeps rows in place when the territories are the same (live painting). With
-        ``defer_route`` and the same rows, the route columns follow in the next event-loop turn."""
-        frame = pd.DataFrame()
-        owners = None
-        if self.project is not None:  # one account_owners for both: the rule and override pass is shared
-            owners = account_owners(self.project)
-            frame = territory_totals(self.project, owners=owners)
+        ``defer_route`` and the same rows, the route columns follow in the next event-loop turn.
+
+        ``units``: the units reassigned since the last refresh, when nothing else changed (a brush step,
+        an undo): the live snapshot (:class:`LiveTotals`) then moves only their measures and the route
+        columns of the territories they left or joined are re-estimated; a full recompute otherwise."""
+        touched = self._live.update(units) if units is not None and self._live is not None \
+            and self._live.project is self.project else None
+        if touched is None:
+            self._rebuild()
+        live = self._live
+        frame = live.frame() if live is not None else pd.DataFrame()
         if len(frame):
-            self._add_rep_names(frame)
-            terr = self.project.scenario_territories()
-            self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
-                            if isinstance(c, str)}
-        ids = frame["territory_id"].astype(str).tolist() if len(frame) else []
-        deferred = defer_route and bool(ids) and ids == self._ids
-        if deferred:
-            for key in ROUTE_KEYS:  # the last numbers, shown greyed until _refresh_route has the new ones
+            frame["rep"] = self._reps
+        ids = live.ids if live is not None and len(frame) else []
+        same_rows = bool(ids) and ids == self._ids
+        todo = None if touched is None else {ids[r] for r in touched}
+        if same_rows:
+            for key in ROUTE_KEYS:  # the last numbers: kept where nothing changed, greyed while deferred
                 frame[key] = self.frame[key].to_numpy()
-            self._owners = owners
+        deferred = defer_route and same_rows and (todo is None or bool(todo) or self.route_pending)
+        if deferred:
+            self._route_todo = None if todo is None or self._route_todo is None else self._route_todo | todo
             # a timer, not a posted call: a posted call ran in the same event-loop pass as the table's and
             # the map's repaint (route 18 ms + paints 32 ms in one stall); a no-op if a full refresh or a
             # flush came first
             if not self.hold_route:
                 QTimer.singleShot(ROUTE_DELAY_MS, self._refresh_route)
-        else:
-            if len(frame):
-                add_route_columns(self.project, frame, owners=owners)
+        elif len(frame):
+            if same_rows and todo is not None and self.route_pending:
+                todo = None if self._route_todo is None else self._route_todo | todo
+            self._add_route(frame, todo if same_rows else None)
+            self._route_todo = set()
         self.route_pending = deferred
         self._publish(frame, ids)
         if not deferred:
             self.routeReady.emit()
+
+    def _rebuild(self) -> None:
+        """A new live snapshot of the project's totals, with the names and colours the rows show."""
+        self._live = LiveTotals(self.project) if self.project is not None else None
+        self._route_todo = None
+        if self._live is None or not self._live.ids:
+            return
+        terr = self._live.territories
+        reps = self.project.reps
+        names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
+        self._reps = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in terr["rep_id"].tolist()]
+        self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
+                        if isinstance(c, str)}
+
+    def _add_route(self, frame: pd.DataFrame, only: set[str] | None) -> None:
+        """The route columns of ``frame``: for the territory ids ``only`` (the others keep theirs) or all."""
+        live = self._live
+        if live is not None and (only is None or only):
+            add_route_columns(self.project, frame, live.scenario_id, owners=live.owners, only=only,
+                              accounts=live.route_accounts())
 
     def release_route(self, delay_ms: int = ROUTE_DELAY_MS) -> None:
         """The stroke is over: fill the held route columns ``delay_ms`` from now, in a turn of their own."""
@@ -128,8 +162,8 @@ class TerritoryTableModel(QAbstractTableModel):
         if not self.route_pending or self.project is None or not len(self.frame):
             return
         frame = self.frame.copy()
-        add_route_columns(self.project, frame, owners=self._owners)
-        self.route_pending, self._owners = False, None
+        self._add_route(frame, self._route_todo)
+        self.route_pending, self._route_todo = False, set()
         self._publish(frame, self._ids)
         self.routeReady.emit()
 
@@ -148,11 +182,6 @@ class TerritoryTableModel(QAbstractTableModel):
             self.frame, self._ids, self._cells = frame, ids, cells
             self.changed_rows = list(range(len(ids)))
             self.endResetModel()
-
-    def _add_rep_names(self, frame: pd.DataFrame) -> None:
-        reps = self.project.reps
-        names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
-        frame["rep"] = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in frame["rep_id"].tolist()]
 
     def _build_cells(self, frame: pd.DataFrame) -> dict[int, list[list]]:
         """Display text, sort key, tooltip, colours and alignment of every cell, column by column."""

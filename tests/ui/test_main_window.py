@@ -395,14 +395,20 @@ def test_set_parent_and_rep_from_the_menu(window, grid8, monkeypatch):
 
 
 def test_highlight_follows_the_territory_without_rebuilding_it_when_unchanged(window, grid8):
-    """The highlighted territory's outline is rebuilt (and its area repainted) only when its shape changed:
-    each refresh of a stroke used to rebuild it and repaint the whole map."""
+    """The highlighted territory's outline follows its shape as the map draws it, without a rebuild per
+    refresh (each refresh of a stroke used to dissolve it again and repaint the stroke's area)."""
     window.set_active_territory("T1")
-    overlay = window.canvas.renderer.overlays["territory"]
+    renderer, scene = window.canvas.renderer, window.canvas.scene
+    overlay = renderer.overlays["territory"]
+    level = scene.level_for(window.canvas.px)
+    before = overlay.resolve(scene, level).boundingRect()
     window._refresh_totals()
-    assert window.canvas.renderer.overlays["territory"] is overlay  # T1 did not change
+    assert renderer.overlays["territory"] is overlay
     grid8.plan.assign_many({unit_id(3, 0): "T1"})
     window._refresh_totals()
-    grown = window.canvas.renderer.overlays["territory"]
-    assert grown is not overlay
-    assert grown.path.boundingRect().width() > overlay.path.boundingRect().width()
+    assert renderer.overlays["territory"] is overlay  # the same overlay...
+    grown = overlay.resolve(scene, level).boundingRect()
+    assert grown.width() > before.width()  # ...outlines the grown territory
+    assert overlay.resolve(scene, level) is scene.territory_path("T1", level)  # the map's own cached path
+    window.set_active_territory("T2")
+    assert renderer.overlays["territory"].resolve(scene, level) is scene.territory_path("T2", level)
