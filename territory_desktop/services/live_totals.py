@@ -152,12 +152,16 @@ class LiveTotals:
     def frame(self) -> pd.DataFrame:
         """One row per territory, the columns of :func:`metrics.territory_totals`."""
         terr = self.territories
-        columns: dict[str, object] = {k: pd.Series(terr[k].to_numpy(), dtype=terr[k].dtype, copy=False) for k in LABELS}
+        labels = self.__dict__.get("_labels")
+        if labels is None:  # the territories' own dtypes (object ids stay objects), made once
+            labels = self._labels = {k: pd.Series(terr[k].to_numpy(), dtype=terr[k].dtype, copy=False) for k in LABELS}
+            self._geo = (terr["kind"] != "account").to_numpy()
+        columns: dict[str, object] = dict(labels)
         columns["units"] = self.units.copy()
         for k, m in enumerate(MEASURES):
             columns[m] = self.sums[:, k].copy()
         columns["accounts"] = np.rint(self.sums[:, 0]).astype(int) if len(self.ids) else np.zeros(0, int)
-        geo = (terr["kind"] != "account").to_numpy()
+        geo = self._geo
         dev = np.zeros(len(self.ids))
         if geo.any():
             dev[geo] = deviation_pct(self.sums[geo, 1])

@@ -26,6 +26,8 @@ NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviati
 ROUTE_KEYS = ("route_workload_hours", "route_load_pct")
 #: text colour of route cells that still show the numbers of an earlier plan
 PENDING_COLOUR = QColor("#9a9a9a")
+#: text colours of numbers well off target (deviation, route load) and a little off
+RED, AMBER = QColor("#c0392b"), QColor("#b9770e")
 HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",
                "workload_hours": "Yearly visit workload in hours (visits x service time)",
                "potential": "Summed sales potential of the accounts",
@@ -184,35 +186,54 @@ class TerritoryTableModel(QAbstractTableModel):
             self.endResetModel()
 
     def _build_cells(self, frame: pd.DataFrame) -> dict[int, list[list]]:
-        """Display text, sort key, tooltip, colours and alignment of every cell, column by column."""
+        """Display text, sort key, tooltip, colours and alignment of every cell, column by column (the
+        cells of the label columns, the same until the territories change, are made once)."""
         if not len(frame):
             return {}
-        values = {key: frame[key].to_numpy() for key, _title in COLUMNS}
-        account = (frame["kind"] == "account").to_numpy()
-        display = [_display_column(values[key], key, account) for key, _title in COLUMNS]
-        sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC
-                else [str(v).lower() for v in values[key].tolist()] for key, _title in COLUMNS]
-        n, blank = len(frame), [None] * len(frame)
-        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        dev = np.abs(values["workload_deviation_pct"].astype(float))
-        warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev.tolist()]
-        load = np.nan_to_num(values["route_load_pct"].astype(float))
-        over = [QColor("#c0392b") if v > 100 else QColor("#b9770e") if v > 90 else None for v in load.tolist()]
-        stale = [PENDING_COLOUR] * n if self.route_pending else None
         ids = frame["territory_id"].astype(str).tolist()
-        swatch = [self.colours.get(t, QColor("#cccccc")) for t in ids]
+        static = self._static_cells(frame, ids)
+        values = {key: frame[key].to_numpy() for key in NUMERIC}
+        n, blank = len(frame), [None] * len(frame)
+        display = [static[key][0] if key not in NUMERIC else _display_column(values[key], key, static["account"])
+                   for key, _title in COLUMNS]
+        sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC else static[key][1]
+                for key, _title in COLUMNS]
+        dev = np.abs(values["workload_deviation_pct"].astype(float))
+        warn = [RED if d > 15 else AMBER if d > 7.5 else None for d in dev.tolist()]
+        load = np.nan_to_num(values["route_load_pct"].astype(float))
+        over = [RED if v > 100 else AMBER if v > 90 else None for v in load.tolist()]
+        stale = [PENDING_COLOUR] * n if self.route_pending else None
         tips = _tooltips(frame, ids)
-        keys = [key for key, _ in COLUMNS]
         role = Qt.ItemDataRole
         foreground = {"workload_deviation_pct": warn, "route_load_pct": stale or over,
                       "route_workload_hours": stale or blank}
         return {
             role.DisplayRole: display, SORT_ROLE: sort, ID_ROLE: [ids] * len(COLUMNS),
             role.ToolTipRole: [tips] * len(COLUMNS),
-            role.DecorationRole: [swatch if k == "name" else blank for k in keys],
-            role.TextAlignmentRole: [[right] * n if k in NUMERIC else blank for k in keys],
-            role.ForegroundRole: [foreground.get(k, blank) for k in keys],
+            role.DecorationRole: static["decoration"], role.TextAlignmentRole: static["alignment"],
+            role.ForegroundRole: [foreground.get(k, blank) for k, _title in COLUMNS],
         }
+
+    def _static_cells(self, frame: pd.DataFrame, ids: list[str]) -> dict:
+        """Cells that follow the territories, not the numbers: texts and sort keys of the label columns,
+        swatches, alignment; cached for these rows, names, reps and colours."""
+        labels = [key for key, _title in COLUMNS if key not in NUMERIC]
+        key = (tuple(ids), *(tuple(frame[k].tolist()) for k in (*labels, "kind")),
+               tuple((t, c.rgba()) for t, c in self.colours.items()))
+        cached = self.__dict__.get("_static")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        n, blank = len(frame), [None] * len(frame)
+        account = (frame["kind"] == "account").to_numpy()
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        swatch = [self.colours.get(t, QColor("#cccccc")) for t in ids]
+        static: dict = {k: (_display_column(frame[k].to_numpy(), k, account),
+                            [str(v).lower() for v in frame[k].tolist()]) for k in labels}
+        static.update(account=account,
+                      decoration=[swatch if k == "name" else blank for k, _title in COLUMNS],
+                      alignment=[[right] * n if k in NUMERIC else blank for k, _title in COLUMNS])
+        self._static = (key, static)
+        return static
 
     # ---- Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008

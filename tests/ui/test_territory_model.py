@@ -74,6 +74,26 @@ def test_cells_follow_an_edit_and_its_undo(qapp, grid8):
     assert cell(model, 0, "units") == f"{3 * NY}"
 
 
+def test_incremental_refresh_equals_independent_totals_and_a_fresh_model(qapp, grid8):
+    """``refresh(units=...)`` moves only the reassigned units' measures: after each edit its cells equal
+    the hand-computed totals and those of a model computed from scratch (route columns too)."""
+    model = TerritoryTableModel(grid8)
+    live = model._live
+    roles = (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)
+    edits = [{unit_id(3, j): "T1" for j in range(NY)}, {unit_id(0, 0): "T3", unit_id(7, 4): "T2"},
+             {unit_id(3, j): "T2" for j in range(NY)}]
+    for changes in edits:
+        grid8.plan.assign_many(changes)
+        model.refresh(units=list(changes))
+        assert_cells(model, grid8)
+        fresh = TerritoryTableModel(grid8)
+        for role in roles:
+            for r in range(model.rowCount()):
+                for c in range(model.columnCount()):
+                    assert model.data(model.index(r, c), role) == fresh.data(fresh.index(r, c), role), (role, r, c)
+    assert model._live is live  # moved along, never rebuilt
+
+
 def test_window_table_shows_new_numbers_soon_after_undo(open_window, grid8, qtbot):
     window = open_window(grid8)
     window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(3, j): "T1" for j in range(NY)}))
