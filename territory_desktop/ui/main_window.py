@@ -437,8 +437,7 @@ class MainWindow(QMainWindow):
         self.table_model.refresh(defer_route=not paint_now, units=units or None)
         self._update_totals_label()
         if paint_now:
-            self.territory_panel.totals.update()
-            self.territory_panel.table.viewport().repaint()  # paints every dirty widget: table and totals
+            self.territory_panel.repaint_rows(self.table_model.changed_rows)
         if getattr(self, "_highlighted", None) is not None:
             self.highlight_territory(self._highlighted)
         self._refresh_account_colours()
