@@ -59,7 +59,8 @@ class TerritoryTableModel(QAbstractTableModel):
 
     ``refresh(defer_route=True)`` (the live refresh after an edit) publishes the totals at once and the
     route-workload columns (Route h/yr, Load %) one event-loop turn later (``routePending`` meanwhile:
-    those cells keep their last numbers, greyed); ``routeReady`` says when they hold the plan's numbers.
+    the cells of the territories the edit touched keep their last numbers, greyed); ``routeReady`` says
+    when they hold the plan's numbers.
     """
 
     routeReady = Signal()
@@ -193,7 +194,7 @@ class TerritoryTableModel(QAbstractTableModel):
         ids = frame["territory_id"].astype(str).tolist()
         static = self._static_cells(frame, ids)
         values = {key: frame[key].to_numpy() for key in NUMERIC}
-        n, blank = len(frame), [None] * len(frame)
+        blank = [None] * len(frame)
         display = [static[key][0] if key not in NUMERIC else _display_column(values[key], key, static["account"])
                    for key, _title in COLUMNS]
         sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC else static[key][1]
@@ -202,11 +203,14 @@ class TerritoryTableModel(QAbstractTableModel):
         warn = [RED if d > 15 else AMBER if d > 7.5 else None for d in dev.tolist()]
         load = np.nan_to_num(values["route_load_pct"].astype(float))
         over = [RED if v > 100 else AMBER if v > 90 else None for v in load.tolist()]
-        stale = [PENDING_COLOUR] * n if self.route_pending else None
+        # greyed: the route cells of the territories whose deferred numbers are owed (all when None)
+        todo = self._route_todo if self.route_pending else set()
+        stale = [todo is None or t in todo for t in ids]
         tips = _tooltips(frame, ids)
         role = Qt.ItemDataRole
-        foreground = {"workload_deviation_pct": warn, "route_load_pct": stale or over,
-                      "route_workload_hours": stale or blank}
+        foreground = {"workload_deviation_pct": warn,
+                      "route_load_pct": [PENDING_COLOUR if s else c for s, c in zip(stale, over, strict=True)],
+                      "route_workload_hours": [PENDING_COLOUR if s else None for s in stale]}
         return {
             role.DisplayRole: display, SORT_ROLE: sort, ID_ROLE: [ids] * len(COLUMNS),
             role.ToolTipRole: [tips] * len(COLUMNS),

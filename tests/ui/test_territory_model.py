@@ -188,6 +188,30 @@ def test_deferred_route_columns_show_the_last_numbers_greyed_then_the_new_ones(q
     assert_cells(model, grid8)
 
 
+def test_deferred_route_greys_only_the_territories_the_edit_touched(qapp, grid8, qtbot):
+    """A live refresh from reassigned units re-estimates (and greys meanwhile) only the route cells of the
+    territories the units left or joined; afterwards every row holds the service's route workload."""
+    from territory_desktop.services.workload import territory_route_table
+    from territory_desktop.ui.territory_model import PENDING_COLOUR
+
+    model = TerritoryTableModel(grid8)
+    changes = {unit_id(3, j): "T1" for j in range(NY)}  # from T2 to T1; T3 untouched
+    grid8.plan.assign_many(changes)
+    model.refresh(defer_route=True, units=list(changes))
+    rows = {cell(model, r, "name", ID_ROLE): r for r in range(model.rowCount())}
+
+    def colour(tid):
+        return cell(model, rows[tid], "route_workload_hours", Qt.ItemDataRole.ForegroundRole)
+
+    assert model.route_pending and colour("T1") == colour("T2") == PENDING_COLOUR and colour("T3") is None
+    qtbot.waitUntil(lambda: not model.route_pending, timeout=1000)
+    assert colour("T1") is None and colour("T2") is None
+    table = territory_route_table(grid8)
+    for tid, r in rows.items():
+        hours = table["route_workload_hours"].get(tid)
+        assert cell(model, r, "route_workload_hours") == ("" if hours is None else f"{hours:,.0f}")
+
+
 def test_refresh_signals_only_the_rows_that_changed(qapp, grid8):
     """Moving a unit from T2 to T3 keeps the total workload and so the mean: T1's row is unchanged and
     not signalled; T2's and T3's are."""
