@@ -113,6 +113,8 @@ class MainWindow(QMainWindow):
         #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
         self._totals_due = False
         self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
+        #: a change asked for a totals refresh that has not run yet
+        self._totals_owed = False
         #: units reassigned since the last totals refresh (None: something else changed ownership too)
         self._changed_units: set[str] | None = set()
 
@@ -374,6 +376,7 @@ class MainWindow(QMainWindow):
         """Refresh the totals at the next idle moment (so a burst of plan changes refreshes once); during a
         brush stroke at most every 120 ms (a throttle, not a debounce, so the totals stay live while the
         planner paints). A command on the undo stack refreshes at once (:meth:`_command_done`)."""
+        self._totals_owed = True
         if not self._totals_timer.isActive():
             self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
@@ -406,7 +409,7 @@ class MainWindow(QMainWindow):
         self._totals_fallback.stop()
         self._totals_due = False
         if owed:
-            QTimer.singleShot(90, self._refresh_totals)  # not held: its route columns follow 12 ms later
+            QTimer.singleShot(90, self._refresh_owed)  # not held: its route columns follow 12 ms later
         else:
             self.table_model.release_route(delay_ms=90)
 
@@ -414,7 +417,14 @@ class MainWindow(QMainWindow):
         if self._totals_due:
             self._totals_due = False
             self._totals_fallback.stop()
-            QTimer.singleShot(4, self._refresh_totals)  # a timer: a posted call joined the paint's pass
+            QTimer.singleShot(4, self._refresh_owed)  # a timer: a posted call joined the paint's pass
+
+    def _refresh_owed(self) -> None:
+        """A timer's refresh: only when a change asked for one since the last refresh (the fallback and
+        the post-paint timer could both fire for one change, and a refresh asked for nothing recomputes
+        everything)."""
+        if self._totals_owed:
+            self._refresh_totals()
 
     def _refresh_if_due(self) -> None:
         if self._totals_due:
@@ -424,7 +434,7 @@ class MainWindow(QMainWindow):
     def _refresh_totals(self, paint_now: bool = False) -> None:
         """Totals of the table and the panel's summary line (painted at once with ``paint_now``), then the
         highlight, account colours and selection totals that follow the plan."""
-        self._totals_due = False
+        self._totals_due = self._totals_owed = False
         if self.project is None:
             return
         # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
