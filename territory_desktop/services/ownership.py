@@ -32,8 +32,31 @@ def _rule_mask(accounts: pd.DataFrame, rule: dict) -> np.ndarray:
     return mask
 
 
-def account_owners(project: Project, scenario_id: str | None = None) -> pd.Series:
-    """Territory id owning each account (index account_id; None where no territory owns it)."""
+def fixed_owners(project: Project, scenario_id: str | None = None) -> np.ndarray:
+    """Per account (``project.accounts`` order): the territory that owns it whatever its unit's territory
+    (an account override, else the last account-type territory whose rule matches it), or None where the
+    account follows its unit (rule 3). The live totals move only the accounts that follow their unit."""
+    sid = scenario_id or project.active_scenario
+    plan = project.plans[sid]
+    a = project.accounts
+    fixed = np.full(len(a), None, dtype=object)
+    terr = project.scenario_territories(sid)
+    rules = terr[terr["kind"].to_numpy() == "account"]
+    for territory_id, rule in zip(rules["territory_id"], rules["rule"], strict=True):
+        if rule:
+            fixed[_rule_mask(a, json.loads(rule) if isinstance(rule, str) else dict(rule))] = territory_id
+    overrides = plan.account_overrides()
+    if overrides:
+        ids = a["account_id"].to_numpy()
+        for i in np.flatnonzero(pd.Series(ids, dtype=object).isin(list(overrides)).to_numpy()):
+            fixed[i] = overrides[ids[i]]
+    return fixed
+
+
+def account_owners(project: Project, scenario_id: str | None = None,
+                   fixed: np.ndarray | None = None) -> pd.Series:
+    """Territory id owning each account (index account_id; None where no territory owns it).
+    ``fixed``: the scenario's :func:`fixed_owners` when the caller has them already."""
     sid = scenario_id or project.active_scenario
     plan = project.plans[sid]
     a = project.accounts
@@ -41,16 +64,9 @@ def account_owners(project: Project, scenario_id: str | None = None) -> pd.Serie
     territories = np.array([*unit_to_territory.values(), None], dtype=object)
     territories[pd.isna(territories)] = None  # per unit, not per account: a tenth of the work
     owners = territories[positions(list(unit_to_territory), a["unit_id"].to_numpy(dtype=object))]  # -1: None
-    terr = project.scenario_territories(sid)
-    rules = terr[terr["kind"].to_numpy() == "account"]
-    for territory_id, rule in zip(rules["territory_id"], rules["rule"], strict=True):
-        if rule:
-            owners[_rule_mask(a, json.loads(rule) if isinstance(rule, str) else dict(rule))] = territory_id
-    overrides = plan.account_overrides()
-    if overrides:
-        ids = a["account_id"].to_numpy()
-        for i in np.flatnonzero(pd.Series(ids, dtype=object).isin(list(overrides)).to_numpy()):
-            owners[i] = overrides[ids[i]]
+    fixed = fixed_owners(project, sid) if fixed is None else fixed
+    pinned = pd.notna(fixed)
+    owners[pinned] = fixed[pinned]
     # object index: pandas would otherwise convert a million ids to Arrow strings (a tenth of a second)
     return pd.Series(owners, index=pd.Index(a["account_id"].to_numpy(), dtype=object), name="territory_id",
                      dtype=object)

@@ -68,8 +68,12 @@ _CACHE: dict[tuple, RouteWorkload] = {}
 _CACHE_SIZE = 4096
 
 
-def _account_arrays(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """lon, lat, visits per week, service minutes and has-a-location of every account."""
+AccountArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def account_arrays(project: Project) -> AccountArrays:
+    """lon, lat, visits per week, service minutes and has-a-location of every account (what the route
+    workload reads of them; the live table keeps them between edits of the plan)."""
     acc = project.accounts
     points = acc.geometry.to_numpy()
     lon, lat = point_xy(points)  # NaN: none or empty
@@ -87,29 +91,42 @@ def _rep_homes(project: Project) -> dict[str, tuple[float, float]]:
 
 
 def territory_workloads(project: Project, scenario_id: str | None = None,
-                        model: WorkloadModel = ROUTE_MODEL,
-                        owners: pd.Series | None = None) -> dict[str, RouteWorkload]:
+                        model: WorkloadModel = ROUTE_MODEL, owners: pd.Series | np.ndarray | None = None,
+                        only: set[str] | None = None, accounts: AccountArrays | None = None
+                        ) -> dict[str, RouteWorkload]:
     """Route workload (per week) of every territory that has a rep with a home and accounts.
-    ``owners``: the scenario's :func:`account_owners` when the caller has them already."""
+    ``owners``: the scenario's :func:`account_owners` when the caller has them already; ``only``: the
+    territory ids to estimate (default: all; the live table re-estimates the ones an edit touched);
+    ``accounts``: the project's :func:`account_arrays` when the caller keeps them."""
     sid = scenario_id or project.active_scenario
-    owned = (account_owners(project, sid) if owners is None else owners).to_numpy()
-    lon, lat, visits, service, located = _account_arrays(project)
+    owned = np.asarray(account_owners(project, sid) if owners is None else owners)
+    lon, lat, visits, service, located = account_arrays(project) if accounts is None else accounts
     homes = _rep_homes(project)
     terr = project.scenario_territories(sid)
     tids = terr["territory_id"].astype(str).tolist()
     row = positions(tids, owned)  # -1: no territory of the scenario owns the account
     row[~located] = -1
-    # a stable radix sort on 16-bit codes: a fifth of the time of the 64-bit one
-    order = np.argsort(row.astype(np.int16) if len(tids) < 32767 else row, kind="stable")
-    starts = np.searchsorted(row[order], np.arange(len(tids) + 1))
+    members = _members_by_row(row, len(tids), None if only is None else
+                              [k for k, t in enumerate(tids) if t in only])
+    rep_ids = terr["rep_id"].tolist()
     out = {}
-    for k, (tid, rep_id) in enumerate(zip(tids, terr["rep_id"], strict=True)):
+    for k, idx in members.items():
+        rep_id = rep_ids[k]
         home = homes.get(str(rep_id)) if isinstance(rep_id, str) else None
-        if home is None:
-            continue
-        idx = order[starts[k]:starts[k + 1]]
-        out[tid] = home_route_workload(home, lon[idx], lat[idx], visits[idx], service[idx], model)
+        if home is not None:
+            out[tids[k]] = home_route_workload(home, lon[idx], lat[idx], visits[idx], service[idx], model)
     return out
+
+
+def _members_by_row(row: np.ndarray, n: int, wanted: list[int] | None) -> dict[int, np.ndarray]:
+    """Positions of the accounts with each ``row`` value: for the rows ``wanted`` (one scan each), or for
+    all ``n`` rows (one sort)."""
+    if wanted is not None:
+        return {k: np.flatnonzero(row == k) for k in wanted}
+    # a stable radix sort on 16-bit codes: a fifth of the time of the 64-bit one
+    order = np.argsort(row.astype(np.int16) if n < 32767 else row, kind="stable")
+    starts = np.searchsorted(row[order], np.arange(n + 1))
+    return {k: order[starts[k]:starts[k + 1]] for k in range(n)}
 
 
 def home_route_workload(home: tuple[float, float], lon: np.ndarray, lat: np.ndarray, visits_per_week: np.ndarray,
@@ -159,17 +176,18 @@ ROUTE_COLUMNS = ["territory_id", "rep_id", "route_workload_hours", "service_hour
 
 
 def territory_route_rows(project: Project, scenario_id: str | None = None, coverage: float = 1.0,
-                         model: WorkloadModel = ROUTE_MODEL, owners: pd.Series | None = None) -> list[dict]:
+                         model: WorkloadModel = ROUTE_MODEL, owners: pd.Series | np.ndarray | None = None,
+                         only: set[str] | None = None, accounts: AccountArrays | None = None) -> list[dict]:
     """The rows of :func:`territory_route_table` as dicts (``ROUTE_COLUMNS``), without building a frame
-    (the live table refresh reads two of the columns). ``owners``: the scenario's
-    :func:`account_owners` when the caller has them already."""
+    (the live table refresh reads two of the columns). ``owners``, ``only`` and ``accounts``: as for
+    :func:`territory_workloads`."""
     sid = scenario_id or project.active_scenario
     terr = project.scenario_territories(sid)
     rep_of = dict(zip(terr["territory_id"].astype(str), terr["rep_id"], strict=True))
     reps = project.reps
     caps = dict(zip(reps["rep_id"], reps["capacity_hours"].astype(float), strict=True))
     rows = []
-    for tid, w in territory_workloads(project, sid, model, owners).items():
+    for tid, w in territory_workloads(project, sid, model, owners, only, accounts).items():
         rep_id = rep_of[tid]
         cap = float(caps.get(rep_id, np.nan))
         hours = w.hours_per_year
@@ -225,17 +243,23 @@ def size_team(project: Project, coverage: float = 0.95, scenario_id: str | None 
 
 
 def add_route_columns(project: Project, frame: pd.DataFrame, scenario_id: str | None = None,
-                      model: WorkloadModel = ROUTE_MODEL, owners: pd.Series | None = None) -> pd.DataFrame:
+                      model: WorkloadModel = ROUTE_MODEL, owners: pd.Series | np.ndarray | None = None,
+                      only: set[str] | None = None, accounts: AccountArrays | None = None) -> pd.DataFrame:
     """``frame`` (rows with a ``territory_id``, e.g. ``metrics.territory_totals``) with
     ``route_workload_hours`` (h/yr) and ``route_load_pct`` (% of the rep's capacity) from
-    :func:`territory_route_table`; NaN for territories without a rep home or accounts. ``owners``: the
-    scenario's :func:`account_owners` when the caller has them already."""
-    rows = {r["territory_id"]: r for r in territory_route_rows(project, scenario_id, 1.0, model, owners)}
-    found = [rows.get(t) for t in frame["territory_id"].astype(str).tolist()]
-    frame["route_workload_hours"] = np.array([np.nan if r is None else r["route_workload_hours"] for r in found],
-                                             dtype=float)
-    frame["route_load_pct"] = np.array([np.nan if r is None or r["load_pct"] is None else r["load_pct"]
-                                        for r in found], dtype=float)
+    :func:`territory_route_table`; NaN for territories without a rep home or accounts. ``owners`` and
+    ``accounts``: as for :func:`territory_workloads`; ``only``: recompute the rows of these territory ids
+    and keep the others' numbers (``frame`` has both columns already: the live table after an edit)."""
+    rows = {r["territory_id"]: r for r in territory_route_rows(project, scenario_id, 1.0, model, owners, only, accounts)}
+    ids = frame["territory_id"].astype(str).tolist()
+    redo = np.ones(len(ids), dtype=bool) if only is None else np.array([t in only for t in ids], dtype=bool)
+    found = [rows.get(t) for t in ids]
+    hours = np.array([np.nan if r is None else r["route_workload_hours"] for r in found], dtype=float)
+    load = np.array([np.nan if r is None or r["load_pct"] is None else r["load_pct"] for r in found], dtype=float)
+    if only is not None:
+        hours = np.where(redo, hours, frame["route_workload_hours"].to_numpy(float))
+        load = np.where(redo, load, frame["route_load_pct"].to_numpy(float))
+    frame["route_workload_hours"], frame["route_load_pct"] = hours, load
     return frame
 
 

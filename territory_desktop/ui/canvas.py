@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pyproj
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QRegion, QUndoStack
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from ..models import Project
@@ -66,7 +66,6 @@ class MapCanvas(QWidget):
         self._last: QPointF | None = None
         self._lasso: list[QPointF] = []
         self._stroke: int | None = None
-        self._stroke_dirty = QRegion()  # what the stroke's steps repainted (take_stroke_dirty)
         self._mouse = QPointF(-1, -1)
         self._to_lonlat: pyproj.Transformer | None = None
         self._painted = False
@@ -150,10 +149,9 @@ class MapCanvas(QWidget):
             # labels are held during a stroke (placed again when it ends), so only the reassigned units'
             # fills and the outline pieces along them change: repaint their box plus an outline's width,
             # not the touched territories' whole extent (a third of the map at full extent, 20 ms a paint)
-            rect = self.update_drawing_rect(QRectF(QPointF(*self.scene.last_units_bounds[:2]),
-                                                   QPointF(*self.scene.last_units_bounds[2:])), margin_px=6)
-            if rect is not None:
-                self._stroke_dirty = self._stroke_dirty.united(rect)
+            # (the highlighted territory's outline, drawn from the same paths, changes there too)
+            self.update_drawing_rect(QRectF(QPointF(*self.scene.last_units_bounds[:2]),
+                                            QPointF(*self.scene.last_units_bounds[2:])), margin_px=6)
             return
         box = self.scene.last_change_bounds
         if box is None:
@@ -175,12 +173,6 @@ class MapCanvas(QWidget):
         area = QRectF(a, b).normalized().adjusted(-m, -m, m, m).toAlignedRect()
         self.update(area)
         return area
-
-    def take_stroke_dirty(self) -> QRegion:
-        """The widget area the current stroke's steps changed since the last call (and forget it): where
-        an overlay that follows the territories (the highlight) can differ, instead of their whole extent."""
-        region, self._stroke_dirty = self._stroke_dirty, QRegion()
-        return region
 
     def _repaint_changed_area(self) -> None:
         """Mark the changed area for repaint one event-loop turn after a change that is not a brush stroke,
@@ -335,7 +327,6 @@ class MapCanvas(QWidget):
 
     def begin_stroke(self) -> int:
         self._stroke = next(_strokes)
-        self._stroke_dirty = QRegion()
         if self.renderer is not None:
             self.renderer.hold_labels = True  # placed again when the stroke ends
         return self._stroke

@@ -113,6 +113,10 @@ class MainWindow(QMainWindow):
         #: during a brush stroke: the throttle's time is up and the refresh waits for the map's next paint
         self._totals_due = False
         self._totals_fallback = QTimer(self, singleShot=True, interval=40, timeout=self._refresh_if_due)
+        #: a change asked for a totals refresh that has not run yet
+        self._totals_owed = False
+        #: units reassigned since the last totals refresh (None: something else changed ownership too)
+        self._changed_units: set[str] | None = set()
 
     def _build_docks(self) -> None:
         """Territories on top of one right-hand column, Layers / Properties / Validation tabbed below it
@@ -145,7 +149,7 @@ class MainWindow(QMainWindow):
         self.canvas.cursorMoved.connect(lambda lon, lat: self.coords.setText(f"{lat:.4f}°, {lon:.4f}°"))
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.assignmentChanged.connect(self._assignment_changed)
-        self.canvas.accountOverridesChanged.connect(self._assignment_changed)
+        self.canvas.accountOverridesChanged.connect(self._overrides_changed)
         self.canvas.framePainted.connect(self._map_painted)
         self.canvas.strokeEnded.connect(self._stroke_ended)
         self.layer_panel.changed.connect(self._layers_changed)
@@ -333,37 +337,46 @@ class MainWindow(QMainWindow):
         self.highlight_territory(territory_id)
 
     def highlight_territory(self, territory_id: str | None) -> None:
-        """Outline one territory in a bright overlay (the one picked in the table)."""
+        """Outline one territory in a bright overlay (the one picked in the table). The overlay draws the
+        territory's path as the map paints it (:class:`TerritoryOverlay`), so it follows edits and zoom by
+        itself: an edit's own repaint covers the outline's new place, and nothing is rebuilt per refresh."""
         from PySide6.QtGui import QPainterPath
 
-        from .renderer import Overlay
+        from .renderer import TerritoryOverlay
 
         self._highlighted = territory_id
         scene = self.canvas.scene
         if scene is None:
             return
-        path = scene.territory_path(territory_id, 1) if territory_id in scene.drawn_keys() else QPainterPath()
         old = self.canvas.renderer.overlays.get("territory")
-        if old is not None and old.path is path:
-            return  # the scene's cached path: the territory did not change
-        self.canvas.renderer.overlays["territory"] = Overlay(path, QColor(0, 0, 0, 0), QColor("#00d5ff"), 3.0)
-        if self.canvas.stroking() and old is not None:  # changed only where the stroke's steps reassigned units
-            self.canvas.update(self.canvas.take_stroke_dirty())
+        if isinstance(old, TerritoryOverlay) and old.territory == territory_id:
             return
-        # repaint where the outline was and where it is (a full repaint after each stroke refresh stalled it)
-        self.canvas.update_drawing_rect(path.boundingRect().united(old.path.boundingRect()) if old is not None
-                                        else path.boundingRect(), margin_px=4)
+        overlay = TerritoryOverlay(QPainterPath(), QColor(0, 0, 0, 0), QColor("#00d5ff"), 3.0, territory=territory_id)
+        self.canvas.renderer.overlays["territory"] = overlay
+        level = scene.level_for(self.canvas.px)
+        rect = overlay.resolve(scene, level).boundingRect()
+        if old is not None:  # repaint where the outline was and where it is
+            rect = rect.united(old.resolve(scene, level).boundingRect())
+        self.canvas.update_drawing_rect(rect, margin_px=4)
 
     # ---- live updates
-    def _assignment_changed(self, _ids: list) -> None:
+    def _assignment_changed(self, ids: list) -> None:
+        if self._changed_units is not None:
+            self._changed_units.update(ids)  # the next totals refresh moves just these units' measures
         self._unit_measures = None
         self._schedule_totals()
         self.validation_view.plan_changed()
+
+    def _overrides_changed(self, _account_ids: list) -> None:
+        """Accounts changed owner regardless of their units: the next totals refresh recomputes all."""
+        self._changed_units = None
+        self._assignment_changed([])
 
     def _schedule_totals(self) -> None:
         """Refresh the totals at the next idle moment (so a burst of plan changes refreshes once); during a
         brush stroke at most every 120 ms (a throttle, not a debounce, so the totals stay live while the
         planner paints). A command on the undo stack refreshes at once (:meth:`_command_done`)."""
+        self._totals_owed = True
         if not self._totals_timer.isActive():
             self._totals_timer.start(120 if self.canvas.stroking() else 0)
 
@@ -396,7 +409,7 @@ class MainWindow(QMainWindow):
         self._totals_fallback.stop()
         self._totals_due = False
         if owed:
-            QTimer.singleShot(90, self._refresh_totals)  # not held: its route columns follow 12 ms later
+            QTimer.singleShot(90, self._refresh_owed)  # not held: its route columns follow 12 ms later
         else:
             self.table_model.release_route(delay_ms=90)
 
@@ -404,7 +417,14 @@ class MainWindow(QMainWindow):
         if self._totals_due:
             self._totals_due = False
             self._totals_fallback.stop()
-            QTimer.singleShot(4, self._refresh_totals)  # a timer: a posted call joined the paint's pass
+            QTimer.singleShot(4, self._refresh_owed)  # a timer: a posted call joined the paint's pass
+
+    def _refresh_owed(self) -> None:
+        """A timer's refresh: only when a change asked for one since the last refresh (the fallback and
+        the post-paint timer could both fire for one change, and a refresh asked for nothing recomputes
+        everything)."""
+        if self._totals_owed:
+            self._refresh_totals()
 
     def _refresh_if_due(self) -> None:
         if self._totals_due:
@@ -414,18 +434,20 @@ class MainWindow(QMainWindow):
     def _refresh_totals(self, paint_now: bool = False) -> None:
         """Totals of the table and the panel's summary line (painted at once with ``paint_now``), then the
         highlight, account colours and selection totals that follow the plan."""
-        self._totals_due = False
+        self._totals_due = self._totals_owed = False
         if self.project is None:
             return
         # a stroke's refresh fills the route columns in the next turn (two short turns); a command's at once,
         # so the one repaint below shows the whole table (that repaint may also paint a map made dirty by
         # the same change, e.g. a cleared validation overlay, after the table)
         self.table_model.hold_route = self.canvas.stroking()
-        self.table_model.refresh(defer_route=not paint_now)
+        # only units reassigned since the last refresh: the model moves their measures (anything else,
+        # or a refresh no reassignment asked for, recomputes from scratch)
+        units, self._changed_units = self._changed_units, set()
+        self.table_model.refresh(defer_route=not paint_now, units=units or None)
         self._update_totals_label()
         if paint_now:
-            self.territory_panel.totals.update()
-            self.territory_panel.table.viewport().repaint()  # paints every dirty widget: table and totals
+            self.territory_panel.repaint_rows(self.table_model.changed_rows)
         if getattr(self, "_highlighted", None) is not None:
             self.highlight_territory(self._highlighted)
         self._refresh_account_colours()

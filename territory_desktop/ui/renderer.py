@@ -56,6 +56,24 @@ class Overlay:
     casing: QColor | None = None
     dashed: bool = False  # a dashed 1-px line instead of ``stroke_thick`` (former boundaries)
 
+    def resolve(self, scene: MapScene, level: int) -> QPainterPath:
+        """The path to paint at LOD ``level``: the overlay's own."""
+        return self.path
+
+
+@dataclass
+class TerritoryOverlay(Overlay):
+    """An outline of one territory as the map draws it: the scene's cached territory path at the level
+    being painted, so it follows every edit and zoom without being rebuilt (a highlight rebuilt after each
+    refresh of a brush stroke cost a dissolve and a repaint of the stroke's area every time)."""
+
+    territory: str | None = None
+
+    def resolve(self, scene: MapScene, level: int) -> QPainterPath:
+        if self.territory is None or self.territory not in scene.bounds:
+            return QPainterPath()
+        return scene.territory_path(self.territory, level)
+
 
 def selection_overlay(path: QPainterPath) -> Overlay:
     """The selection: a white wash and a dark hatch inside, a dark outline on a white casing - visible on
@@ -152,9 +170,11 @@ class MapRenderer:
         self._paint_layers(painter, view, [layer for layer in self.layers if layer.key not in ON_TOP])
         painter.save()
         painter.setTransform(transform, True)
+        level = self.scene.level_for(px)
         for overlay in self.overlays.values():
-            if not overlay.path.isEmpty():
-                self._paint_overlay(painter, overlay)
+            path = overlay.resolve(self.scene, level)
+            if not path.isEmpty():
+                self._paint_overlay(painter, overlay, path)
         painter.restore()
         self._paint_layers(painter, view, [layer for layer in self.layers if layer.key in ON_TOP])
         for layer in self.layers:  # legends of visible layers, in device pixels at the lower left
@@ -180,25 +200,25 @@ class MapRenderer:
             painter.restore()
 
     @staticmethod
-    def _paint_overlay(painter: QPainter, overlay: Overlay) -> None:
+    def _paint_overlay(painter: QPainter, overlay: Overlay, path: QPainterPath) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         if overlay.wash is not None:
             painter.setBrush(overlay.wash)
-            painter.drawPath(overlay.path)
+            painter.drawPath(path)
         if overlay.fill.alpha() > 0:
             painter.setBrush(QBrush(overlay.fill, overlay.style))
-            painter.drawPath(overlay.path)
+            painter.drawPath(path)
         if overlay.casing is not None:
-            stroke_thick(painter, [overlay.path], overlay.casing, overlay.width + 2.6)
+            stroke_thick(painter, [path], overlay.casing, overlay.width + 2.6)
         if overlay.pen.alpha() > 0 and overlay.width > 0 and overlay.dashed:
             pen = QPen(overlay.pen, overlay.width, Qt.PenStyle.CustomDashLine)
             pen.setDashPattern([4.0, 3.0])
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(overlay.path)
+            painter.drawPath(path)
         elif overlay.pen.alpha() > 0 and overlay.width > 0:
-            stroke_thick(painter, [overlay.path], overlay.pen, overlay.width)
+            stroke_thick(painter, [path], overlay.pen, overlay.width)
 
     def _visible_keys(self, view: RenderView, cull: bool = True) -> list:
         """Territories whose bounding box meets the area to paint (``cull``) or the whole view."""

@@ -220,9 +220,12 @@ class MapScene:
 
     def label_circle(self, key: str | None) -> tuple[float, float, float] | None:
         """(x, y, radius) of the largest circle inside the territory's largest part (its pole of
-        inaccessibility, by shapely's maximum inscribed circle), where its label goes (drawing space)."""
+        inaccessibility, by shapely's maximum inscribed circle), where its label goes (drawing space). From
+        the coarsest level of detail (0.6 full-extent pixels): the map draws it at full extent, so after a
+        stroke it is usually dissolved already, and the circle moves by far less than a label's size
+        (level 1 cost the stroke's end a dissolve per touched territory)."""
         if key not in self._labels:
-            geom = self.level_geometry(key, min(1, len(self.tolerances) - 1))
+            geom = self.level_geometry(key, 0)
             if geom is None:
                 return None
             self._labels[key] = label_anchor(geom, self.full_px)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 
 from ..models import Project
-from ..services.metrics import account_owners, territory_totals
+from ..services.live_totals import LiveTotals
+from ..services.metrics import territory_totals
 from ..services.workload import add_route_columns
 from .plaintext import tooltip
 
@@ -23,6 +26,8 @@ NUMERIC = {"units", "accounts", "workload_hours", "potential", "workload_deviati
 ROUTE_KEYS = ("route_workload_hours", "route_load_pct")
 #: text colour of route cells that still show the numbers of an earlier plan
 PENDING_COLOUR = QColor("#9a9a9a")
+#: text colours of numbers well off target (deviation, route load) and a little off
+RED, AMBER = QColor("#c0392b"), QColor("#b9770e")
 HEADER_TIPS = {"units": "Units (counties, ZIPs...) in the territory", "accounts": "Accounts the territory owns",
                "workload_hours": "Yearly visit workload in hours (visits x service time)",
                "potential": "Summed sales potential of the accounts",
@@ -54,7 +59,8 @@ class TerritoryTableModel(QAbstractTableModel):
 
     ``refresh(defer_route=True)`` (the live refresh after an edit) publishes the totals at once and the
     route-workload columns (Route h/yr, Load %) one event-loop turn later (``routePending`` meanwhile:
-    those cells keep their last numbers, greyed); ``routeReady`` says when they hold the plan's numbers.
+    the cells of the territories the edit touched keep their last numbers, greyed); ``routeReady`` says
+    when they hold the plan's numbers.
     """
 
     routeReady = Signal()
@@ -71,7 +77,11 @@ class TerritoryTableModel(QAbstractTableModel):
         #: during a brush stroke: deferred route columns stay greyed until :meth:`release_route` (a route
         #: refresh plus the repaints it causes ran to 55-70 ms in one turn, every 120 ms of a stroke)
         self.hold_route = False
-        self._owners: pd.Series | None = None
+        #: the totals' live snapshot, and the rep name and colour of each of its rows
+        self._live: LiveTotals | None = None
+        self._reps: list[str] = []
+        #: territory ids whose deferred route columns are still owed (None: all)
+        self._route_todo: set[str] | None = set()
         #: source rows whose cells the last refresh changed (all rows after a reset)
         self.changed_rows: list[int] = []
         self.refresh()
@@ -80,37 +90,64 @@ class TerritoryTableModel(QAbstractTableModel):
         self.project = project
         self.refresh()
 
-    def refresh(self, defer_route: bool = False) -> None:
+    def refresh(self, defer_route: bool = False, units: Iterable[str] | None = None) -> None:
         """Recompute totals; keeps rows in place when the territories are the same (live painting). With
-        ``defer_route`` and the same rows, the route columns follow in the next event-loop turn."""
-        frame = pd.DataFrame()
-        owners = None
-        if self.project is not None:  # one account_owners for both: the rule and override pass is shared
-            owners = account_owners(self.project)
-            frame = territory_totals(self.project, owners=owners)
+        ``defer_route`` and the same rows, the route columns follow in the next event-loop turn.
+
+        ``units``: the units reassigned since the last refresh, when nothing else changed (a brush step,
+        an undo): the live snapshot (:class:`LiveTotals`) then moves only their measures and the route
+        columns of the territories they left or joined are re-estimated; a full recompute otherwise."""
+        touched = self._live.update(units) if units is not None and self._live is not None \
+            and self._live.project is self.project else None
+        if touched is None:
+            self._rebuild()
+        live = self._live
+        frame = live.frame() if live is not None else pd.DataFrame()
         if len(frame):
-            self._add_rep_names(frame)
-            terr = self.project.scenario_territories()
-            self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
-                            if isinstance(c, str)}
-        ids = frame["territory_id"].astype(str).tolist() if len(frame) else []
-        deferred = defer_route and bool(ids) and ids == self._ids
-        if deferred:
-            for key in ROUTE_KEYS:  # the last numbers, shown greyed until _refresh_route has the new ones
+            frame["rep"] = self._reps
+        ids = live.ids if live is not None and len(frame) else []
+        same_rows = bool(ids) and ids == self._ids
+        todo = None if touched is None else {ids[r] for r in touched}
+        if same_rows:
+            for key in ROUTE_KEYS:  # the last numbers: kept where nothing changed, greyed while deferred
                 frame[key] = self.frame[key].to_numpy()
-            self._owners = owners
+        deferred = defer_route and same_rows and (todo is None or bool(todo) or self.route_pending)
+        if deferred:
+            self._route_todo = None if todo is None or self._route_todo is None else self._route_todo | todo
             # a timer, not a posted call: a posted call ran in the same event-loop pass as the table's and
             # the map's repaint (route 18 ms + paints 32 ms in one stall); a no-op if a full refresh or a
             # flush came first
             if not self.hold_route:
                 QTimer.singleShot(ROUTE_DELAY_MS, self._refresh_route)
-        else:
-            if len(frame):
-                add_route_columns(self.project, frame, owners=owners)
+        elif len(frame):
+            if same_rows and todo is not None and self.route_pending:
+                todo = None if self._route_todo is None else self._route_todo | todo
+            self._add_route(frame, todo if same_rows else None)
+            self._route_todo = set()
         self.route_pending = deferred
         self._publish(frame, ids)
         if not deferred:
             self.routeReady.emit()
+
+    def _rebuild(self) -> None:
+        """A new live snapshot of the project's totals, with the names and colours the rows show."""
+        self._live = LiveTotals(self.project) if self.project is not None else None
+        self._route_todo = None
+        if self._live is None or not self._live.ids:
+            return
+        terr = self._live.territories
+        reps = self.project.reps
+        names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
+        self._reps = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in terr["rep_id"].tolist()]
+        self.colours = {str(t): QColor(c) for t, c in zip(terr["territory_id"], terr["colour"], strict=True)
+                        if isinstance(c, str)}
+
+    def _add_route(self, frame: pd.DataFrame, only: set[str] | None) -> None:
+        """The route columns of ``frame``: for the territory ids ``only`` (the others keep theirs) or all."""
+        live = self._live
+        if live is not None and (only is None or only):
+            add_route_columns(self.project, frame, live.scenario_id, owners=live.owners, only=only,
+                              accounts=live.route_accounts())
 
     def release_route(self, delay_ms: int = ROUTE_DELAY_MS) -> None:
         """The stroke is over: fill the held route columns ``delay_ms`` from now, in a turn of their own."""
@@ -128,8 +165,8 @@ class TerritoryTableModel(QAbstractTableModel):
         if not self.route_pending or self.project is None or not len(self.frame):
             return
         frame = self.frame.copy()
-        add_route_columns(self.project, frame, owners=self._owners)
-        self.route_pending, self._owners = False, None
+        self._add_route(frame, self._route_todo)
+        self.route_pending, self._route_todo = False, set()
         self._publish(frame, self._ids)
         self.routeReady.emit()
 
@@ -149,41 +186,58 @@ class TerritoryTableModel(QAbstractTableModel):
             self.changed_rows = list(range(len(ids)))
             self.endResetModel()
 
-    def _add_rep_names(self, frame: pd.DataFrame) -> None:
-        reps = self.project.reps
-        names = dict(zip(reps["rep_id"].astype(str), reps["name"].astype(str), strict=True)) if len(reps) else {}
-        frame["rep"] = [names.get(str(r), str(r)) if pd.notna(r) else "" for r in frame["rep_id"].tolist()]
-
     def _build_cells(self, frame: pd.DataFrame) -> dict[int, list[list]]:
-        """Display text, sort key, tooltip, colours and alignment of every cell, column by column."""
+        """Display text, sort key, tooltip, colours and alignment of every cell, column by column (the
+        cells of the label columns, the same until the territories change, are made once)."""
         if not len(frame):
             return {}
-        values = {key: frame[key].to_numpy() for key, _title in COLUMNS}
-        account = (frame["kind"] == "account").to_numpy()
-        display = [_display_column(values[key], key, account) for key, _title in COLUMNS]
-        sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC
-                else [str(v).lower() for v in values[key].tolist()] for key, _title in COLUMNS]
-        n, blank = len(frame), [None] * len(frame)
-        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        dev = np.abs(values["workload_deviation_pct"].astype(float))
-        warn = [QColor("#c0392b") if d > 15 else QColor("#b9770e") if d > 7.5 else None for d in dev.tolist()]
-        load = np.nan_to_num(values["route_load_pct"].astype(float))
-        over = [QColor("#c0392b") if v > 100 else QColor("#b9770e") if v > 90 else None for v in load.tolist()]
-        stale = [PENDING_COLOUR] * n if self.route_pending else None
         ids = frame["territory_id"].astype(str).tolist()
-        swatch = [self.colours.get(t, QColor("#cccccc")) for t in ids]
+        static = self._static_cells(frame, ids)
+        values = {key: frame[key].to_numpy() for key in NUMERIC}
+        blank = [None] * len(frame)
+        display = [static[key][0] if key not in NUMERIC else _display_column(values[key], key, static["account"])
+                   for key, _title in COLUMNS]
+        sort = [np.nan_to_num(values[key].astype(float), nan=-1.0).tolist() if key in NUMERIC else static[key][1]
+                for key, _title in COLUMNS]
+        dev = np.abs(values["workload_deviation_pct"].astype(float))
+        warn = [RED if d > 15 else AMBER if d > 7.5 else None for d in dev.tolist()]
+        load = np.nan_to_num(values["route_load_pct"].astype(float))
+        over = [RED if v > 100 else AMBER if v > 90 else None for v in load.tolist()]
+        # greyed: the route cells of the territories whose deferred numbers are owed (all when None)
+        todo = self._route_todo if self.route_pending else set()
+        stale = [todo is None or t in todo for t in ids]
         tips = _tooltips(frame, ids)
-        keys = [key for key, _ in COLUMNS]
         role = Qt.ItemDataRole
-        foreground = {"workload_deviation_pct": warn, "route_load_pct": stale or over,
-                      "route_workload_hours": stale or blank}
+        foreground = {"workload_deviation_pct": warn,
+                      "route_load_pct": [PENDING_COLOUR if s else c for s, c in zip(stale, over, strict=True)],
+                      "route_workload_hours": [PENDING_COLOUR if s else None for s in stale]}
         return {
             role.DisplayRole: display, SORT_ROLE: sort, ID_ROLE: [ids] * len(COLUMNS),
             role.ToolTipRole: [tips] * len(COLUMNS),
-            role.DecorationRole: [swatch if k == "name" else blank for k in keys],
-            role.TextAlignmentRole: [[right] * n if k in NUMERIC else blank for k in keys],
-            role.ForegroundRole: [foreground.get(k, blank) for k in keys],
+            role.DecorationRole: static["decoration"], role.TextAlignmentRole: static["alignment"],
+            role.ForegroundRole: [foreground.get(k, blank) for k, _title in COLUMNS],
         }
+
+    def _static_cells(self, frame: pd.DataFrame, ids: list[str]) -> dict:
+        """Cells that follow the territories, not the numbers: texts and sort keys of the label columns,
+        swatches, alignment; cached for these rows, names, reps and colours."""
+        labels = [key for key, _title in COLUMNS if key not in NUMERIC]
+        key = (tuple(ids), *(tuple(frame[k].tolist()) for k in (*labels, "kind")),
+               tuple((t, c.rgba()) for t, c in self.colours.items()))
+        cached = self.__dict__.get("_static")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        n, blank = len(frame), [None] * len(frame)
+        account = (frame["kind"] == "account").to_numpy()
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        swatch = [self.colours.get(t, QColor("#cccccc")) for t in ids]
+        static: dict = {k: (_display_column(frame[k].to_numpy(), k, account),
+                            [str(v).lower() for v in frame[k].tolist()]) for k in labels}
+        static.update(account=account,
+                      decoration=[swatch if k == "name" else blank for k, _title in COLUMNS],
+                      alignment=[[right] * n if k in NUMERIC else blank for k, _title in COLUMNS])
+        self._static = (key, static)
+        return static
 
     # ---- Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008

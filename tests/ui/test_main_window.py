@@ -395,14 +395,44 @@ def test_set_parent_and_rep_from_the_menu(window, grid8, monkeypatch):
 
 
 def test_highlight_follows_the_territory_without_rebuilding_it_when_unchanged(window, grid8):
-    """The highlighted territory's outline is rebuilt (and its area repainted) only when its shape changed:
-    each refresh of a stroke used to rebuild it and repaint the whole map."""
+    """The highlighted territory's outline follows its shape as the map draws it, without a rebuild per
+    refresh (each refresh of a stroke used to dissolve it again and repaint the stroke's area)."""
     window.set_active_territory("T1")
-    overlay = window.canvas.renderer.overlays["territory"]
+    renderer, scene = window.canvas.renderer, window.canvas.scene
+    overlay = renderer.overlays["territory"]
+    level = scene.level_for(window.canvas.px)
+    before = overlay.resolve(scene, level).boundingRect()
     window._refresh_totals()
-    assert window.canvas.renderer.overlays["territory"] is overlay  # T1 did not change
+    assert renderer.overlays["territory"] is overlay
     grid8.plan.assign_many({unit_id(3, 0): "T1"})
     window._refresh_totals()
-    grown = window.canvas.renderer.overlays["territory"]
-    assert grown is not overlay
-    assert grown.path.boundingRect().width() > overlay.path.boundingRect().width()
+    assert renderer.overlays["territory"] is overlay  # the same overlay...
+    grown = overlay.resolve(scene, level).boundingRect()
+    assert grown.width() > before.width()  # ...outlines the grown territory
+    assert overlay.resolve(scene, level) is scene.territory_path("T1", level)  # the map's own cached path
+    window.set_active_territory("T2")
+    assert renderer.overlays["territory"].resolve(scene, level) is scene.territory_path("T2", level)
+
+
+def test_totals_refresh_moves_the_reassigned_units_and_a_timer_with_nothing_owed_does_nothing(window, grid8,
+                                                                                              monkeypatch):
+    """The window hands the model the units reassigned since its last refresh (the live snapshot moves
+    just those); a timer's refresh that nothing asked for since (the stroke's post-paint timer and its
+    fallback could both fire) does not run, so it cannot recompute everything from scratch; an account
+    override asks for a full recompute."""
+    from territory_desktop.ui.commands import AccountOverrideCommand
+
+    window._refresh_totals()
+    calls = []
+    original = window.table_model.refresh
+    monkeypatch.setattr(window.table_model, "refresh", lambda **kw: (calls.append(kw), original(**kw)))
+    window._refresh_owed()
+    assert calls == []
+    grid8.plan.assign_many({unit_id(3, 0): "T1", unit_id(3, 1): "T1"})
+    window._refresh_owed()
+    assert calls == [{"defer_route": True, "units": {unit_id(3, 0), unit_id(3, 1)}}]
+    assert window.table_model.frame.set_index("territory_id").loc["T1", "units"] == 3 * NY + 2
+    calls.clear()
+    window.undo_stack.push(AccountOverrideCommand(grid8, {grid8.accounts["account_id"].iloc[0]: "T3"}))
+    window._refresh_owed()
+    assert calls and calls[-1]["units"] is None

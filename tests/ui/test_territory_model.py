@@ -74,6 +74,26 @@ def test_cells_follow_an_edit_and_its_undo(qapp, grid8):
     assert cell(model, 0, "units") == f"{3 * NY}"
 
 
+def test_incremental_refresh_equals_independent_totals_and_a_fresh_model(qapp, grid8):
+    """``refresh(units=...)`` moves only the reassigned units' measures: after each edit its cells equal
+    the hand-computed totals and those of a model computed from scratch (route columns too)."""
+    model = TerritoryTableModel(grid8)
+    live = model._live
+    roles = (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)
+    edits = [{unit_id(3, j): "T1" for j in range(NY)}, {unit_id(0, 0): "T3", unit_id(7, 4): "T2"},
+             {unit_id(3, j): "T2" for j in range(NY)}]
+    for changes in edits:
+        grid8.plan.assign_many(changes)
+        model.refresh(units=list(changes))
+        assert_cells(model, grid8)
+        fresh = TerritoryTableModel(grid8)
+        for role in roles:
+            for r in range(model.rowCount()):
+                for c in range(model.columnCount()):
+                    assert model.data(model.index(r, c), role) == fresh.data(fresh.index(r, c), role), (role, r, c)
+    assert model._live is live  # moved along, never rebuilt
+
+
 def test_window_table_shows_new_numbers_soon_after_undo(open_window, grid8, qtbot):
     window = open_window(grid8)
     window.undo_stack.push(AssignUnitsCommand(grid8, {unit_id(3, j): "T1" for j in range(NY)}))
@@ -166,6 +186,30 @@ def test_deferred_route_columns_show_the_last_numbers_greyed_then_the_new_ones(q
     assert cell(model, row, "route_workload_hours") == f"{after:,.0f}"
     assert cell(model, row, "route_load_pct", Qt.ItemDataRole.ForegroundRole) != PENDING_COLOUR
     assert_cells(model, grid8)
+
+
+def test_deferred_route_greys_only_the_territories_the_edit_touched(qapp, grid8, qtbot):
+    """A live refresh from reassigned units re-estimates (and greys meanwhile) only the route cells of the
+    territories the units left or joined; afterwards every row holds the service's route workload."""
+    from territory_desktop.services.workload import territory_route_table
+    from territory_desktop.ui.territory_model import PENDING_COLOUR
+
+    model = TerritoryTableModel(grid8)
+    changes = {unit_id(3, j): "T1" for j in range(NY)}  # from T2 to T1; T3 untouched
+    grid8.plan.assign_many(changes)
+    model.refresh(defer_route=True, units=list(changes))
+    rows = {cell(model, r, "name", ID_ROLE): r for r in range(model.rowCount())}
+
+    def colour(tid):
+        return cell(model, rows[tid], "route_workload_hours", Qt.ItemDataRole.ForegroundRole)
+
+    assert model.route_pending and colour("T1") == colour("T2") == PENDING_COLOUR and colour("T3") is None
+    qtbot.waitUntil(lambda: not model.route_pending, timeout=1000)
+    assert colour("T1") is None and colour("T2") is None
+    table = territory_route_table(grid8)
+    for tid, r in rows.items():
+        hours = table["route_workload_hours"].get(tid)
+        assert cell(model, r, "route_workload_hours") == ("" if hours is None else f"{hours:,.0f}")
 
 
 def test_refresh_signals_only_the_rows_that_changed(qapp, grid8):
