@@ -5,16 +5,28 @@ times faster than one statement per row.
 :func:`insert_blocks` streams a large insert: a worker thread converts the next block of rows and lays out
 its parameters while SQLite writes the previous statements (the ``sqlite3`` module releases the GIL while
 a statement runs), so on two cores converting and writing overlap.
+
+:func:`insert_arrow` is the path for a million rows: binding values one by one through Python's ``sqlite3``
+costs about 7 s a million rows; instead the ADBC SQLite driver writes the Arrow columns (C, no Python
+object per value) into a scratch SQLite file and one ``INSERT ... SELECT`` copies them into the table,
+inside the caller's transaction (about 2.5 s in all).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import queue
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _PARAMETERS = 30_000  # SQLite allows 32,766 parameters per statement
 #: statements of rows converted at a time by the worker of :func:`insert_blocks`
@@ -122,3 +134,49 @@ def _run_statements(conn: Connection, sql: str, full: int, items: queue.Queue, s
         raise value
     if kind == "rows" and isinstance(value, list):  # the shorter last statement ("done" comes after it)
         raw.execute(sql_for(len(value)), value)
+
+
+def insert_arrow(conn: Connection, table: str, columns: dict[str, pa.Array]) -> None:
+    """Insert the Arrow ``columns`` (name -> equal-length arrays) into ``table`` inside the caller's
+    transaction, rows in the order given.
+
+    The ADBC driver writes them into a scratch SQLite file (unjournaled: it is thrown away), which is
+    attached to ``conn`` and copied with one ``INSERT ... SELECT``: only ``table``'s file is written in
+    the transaction, so a crash or kill leaves it as before (its own journal rolls it back). The scratch
+    database stays attached until the connection closes (SQLite refuses to detach a database the open
+    transaction has read); its file is removed at once where the system allows it (POSIX), else when the
+    connection closes.
+    """
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+
+    names = list(columns)
+    if not names or not len(columns[names[0]]):
+        return
+    folder = tempfile.mkdtemp(prefix="td-bulk-")
+    try:
+        path = os.path.join(folder, "rows.sqlite")
+        with adbc.connect(path, autocommit=True) as scratch:
+            cursor = scratch.cursor()
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.fetchall()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.adbc_ingest("rows", pa.table(list(columns.values()), names=[f"c{i}" for i in range(len(names))]),
+                               mode="create")
+            cursor.close()
+        alias = f"td_bulk_{os.path.basename(folder).replace('-', '_')}"
+        conn.exec_driver_sql(f"ATTACH DATABASE ? AS {quote(alias)}", (path,))
+        picked = ", ".join(f"c{i}" for i in range(len(names)))
+        conn.exec_driver_sql(f"INSERT INTO main.{quote(table)} ({', '.join(map(quote, names))}) "
+                             f"SELECT {picked} FROM {quote(alias)}.rows")
+    finally:
+        _remove_when_closed(conn, folder)
+
+
+def _remove_when_closed(conn: Connection, folder: str) -> None:
+    """Remove the scratch ``folder`` now, or (where an open file cannot be removed) when ``conn``'s
+    DBAPI connection closes."""
+    try:
+        shutil.rmtree(folder)
+    except OSError:
+        event.listen(conn.engine, "close", lambda *_: shutil.rmtree(folder, ignore_errors=True), once=True)
