@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, event
@@ -136,34 +137,30 @@ def _run_statements(conn: Connection, sql: str, full: int, items: queue.Queue, s
         raw.execute(sql_for(len(value)), value)
 
 
-def insert_arrow(conn: Connection, table: str, columns: dict[str, pa.Array]) -> None:
-    """Insert the Arrow ``columns`` (name -> equal-length arrays) into ``table`` inside the caller's
-    transaction, rows in the order given.
+#: rows per Arrow batch of :func:`insert_arrow`: converted in a worker while the driver writes the last
+ARROW_BATCH = 100_000
 
-    The ADBC driver writes them into a scratch SQLite file (unjournaled: it is thrown away), which is
+
+def insert_arrow(conn: Connection, table: str, names: list[str], rows: int,
+                 block: Callable[[int, int], dict[str, pa.Array]]) -> None:
+    """Insert ``rows`` rows into the columns ``names`` of ``table`` inside the caller's transaction, in
+    order; ``block(start, stop)`` gives rows ``start:stop`` as Arrow arrays (name -> array, at least
+    ``names``). An exception ``block`` raises is raised here before ``table`` is written.
+
+    The ADBC driver writes them into a scratch SQLite file (unjournaled: it is thrown away), batch by batch
+    while a worker thread converts the next (the driver releases the GIL), then the scratch database is
     attached to ``conn`` and copied with one ``INSERT ... SELECT``: only ``table``'s file is written in
     the transaction, so a crash or kill leaves it as before (its own journal rolls it back). The scratch
     database stays attached until the connection closes (SQLite refuses to detach a database the open
     transaction has read); its file is removed at once where the system allows it (POSIX), else when the
     connection closes.
     """
-    import adbc_driver_sqlite.dbapi as adbc
-    import pyarrow as pa
-
-    names = list(columns)
-    if not names or not len(columns[names[0]]):
+    if not names or rows <= 0:
         return
     folder = tempfile.mkdtemp(prefix="td-bulk-")
     try:
         path = os.path.join(folder, "rows.sqlite")
-        with adbc.connect(path, autocommit=True) as scratch:
-            cursor = scratch.cursor()
-            cursor.execute("PRAGMA journal_mode=OFF")
-            cursor.fetchall()
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.adbc_ingest("rows", pa.table(list(columns.values()), names=[f"c{i}" for i in range(len(names))]),
-                               mode="create")
-            cursor.close()
+        _ingest(path, names, rows, block)
         alias = f"td_bulk_{os.path.basename(folder).replace('-', '_')}"
         conn.exec_driver_sql(f"ATTACH DATABASE ? AS {quote(alias)}", (path,))
         picked = ", ".join(f"c{i}" for i in range(len(names)))
@@ -171,6 +168,46 @@ def insert_arrow(conn: Connection, table: str, columns: dict[str, pa.Array]) -> 
                              f"SELECT {picked} FROM {quote(alias)}.rows")
     finally:
         _remove_when_closed(conn, folder)
+
+
+def _ingest(path: str, names: list[str], rows: int, block: Callable[[int, int], dict[str, pa.Array]]) -> None:
+    """Write the rows into table ``rows`` (columns ``c0, c1, ...``) of a new SQLite file at ``path``."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+
+    labels = [f"c{i}" for i in range(len(names))]
+    failed: list[BaseException] = []
+
+    def batch(start: int) -> pa.RecordBatch:
+        columns = block(start, min(rows, start + ARROW_BATCH))
+        return pa.record_batch([columns[n] for n in names], names=labels)
+
+    with ThreadPoolExecutor(1) as pool:
+        first = batch(0)
+
+        def batches():
+            current, pending = first, None
+            for start in range(0, rows, ARROW_BATCH):
+                if start + ARROW_BATCH < rows:
+                    pending = pool.submit(batch, start + ARROW_BATCH)
+                yield current if current.schema == first.schema else current.cast(first.schema)
+                if pending is None:
+                    return
+                try:
+                    current, pending = pending.result(), None
+                except BaseException as exc:  # raised by insert_arrow, not lost inside the driver
+                    failed.append(exc)
+                    return
+
+        with adbc.connect(path, autocommit=True) as scratch:
+            cursor = scratch.cursor()
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.fetchall()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.adbc_ingest("rows", pa.RecordBatchReader.from_batches(first.schema, batches()), mode="create")
+            cursor.close()
+    if failed:
+        raise failed[0]
 
 
 def _remove_when_closed(conn: Connection, folder: str) -> None:

@@ -161,7 +161,8 @@ def write(conn: Connection, rtree: str, packed: Packed) -> None:
     try:
         import pyarrow as pa
 
-        insert_arrow(conn, f"{rtree}_rowid", {"rowid": pa.array(packed.rowids), "nodeno": pa.array(packed.leaf_of)})
+        insert_arrow(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
+                     lambda a, b: {"rowid": pa.array(packed.rowids[a:b]), "nodeno": pa.array(packed.leaf_of[a:b])})
     except ImportError:  # no ADBC driver: bound by sqlite3
         insert_blocks(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
                       lambda a, b: {"rowid": packed.rowids[a:b].tolist(), "nodeno": packed.leaf_of[a:b].tolist()})

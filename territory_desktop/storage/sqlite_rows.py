@@ -283,9 +283,11 @@ def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
             try:
                 import pyarrow
 
-                columns = db_columns(spec, rows, order=order, only=names, arrow=True)
-                columns["fid"] = pyarrow.array(row_fids[order].astype(np.int64))
-                insert_arrow(conn, spec.name, {name: columns[name] for name in names})
+                def arrow_block(a: int, b: int) -> dict:
+                    return {**db_columns(spec, rows, order=order[a:b], only=names, arrow=True),
+                            "fid": pyarrow.array(row_fids[order[a:b]].astype(np.int64))}
+
+                insert_arrow(conn, spec.name, names, len(rows), arrow_block)
             except (NotArrow, ImportError):  # odd values, or no ADBC driver: bound by sqlite3
                 insert_blocks(conn, spec.name, names, len(rows), block)
         if geometry:
