@@ -157,7 +157,8 @@ def insert_arrow(conn: Connection, table: str, names: list[str], rows: int,
     """
     if not names or rows <= 0:
         return
-    folder = tempfile.mkdtemp(prefix="td-bulk-")
+    remove_stale_scratch()
+    folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
         path = os.path.join(folder, "rows.sqlite")
         _ingest(path, names, rows, block)
@@ -208,6 +209,26 @@ def _ingest(path: str, names: list[str], rows: int, block: Callable[[int, int], 
             cursor.close()
     if failed:
         raise failed[0]
+
+
+#: scratch folders of :func:`insert_arrow` in the temporary folder: ``td-bulk-<pid>-<random>``
+SCRATCH_PREFIX = "td-bulk-"
+
+
+def remove_stale_scratch(folder: str | None = None) -> None:
+    """Remove the scratch folders that processes no longer running left behind (a save killed while it
+    wrote): those of a live process (this one included) are in use."""
+    import psutil
+
+    root = folder or tempfile.gettempdir()
+    try:
+        entries = [e for e in os.scandir(root) if e.name.startswith(SCRATCH_PREFIX) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _remove_when_closed(conn: Connection, folder: str) -> None:

@@ -240,3 +240,23 @@ def test_bulk_insert_keeps_extra_columns_and_odd_values_either_path(grid_project
     assert reopened.loc[ids[1], "crm_tier"] == "gold"
     assert set(Path(tempfile.gettempdir()).glob("td-bulk-*")) == before
     assert tables == ["accounts"]  # tried first; on the odd value it wrote nothing and sqlite3 did it all
+
+
+def test_scratch_folders_of_dead_processes_are_removed(tmp_path):
+    """A save killed while it wrote leaves its scratch folder; the next bulk insert removes it, never a
+    live process's."""
+    import os
+    import subprocess
+    import sys
+
+    from territory_desktop.storage import bulk
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale, live = tmp_path / f"td-bulk-{dead}-abc", tmp_path / f"td-bulk-{os.getpid()}-def"
+    other = tmp_path / "td-bulkish"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "rows.sqlite").write_bytes(b"x")
+    bulk.remove_stale_scratch(str(tmp_path))
+    assert not stale.exists() and live.exists() and other.exists()
