@@ -249,9 +249,10 @@ def _merged_column(old: pd.DataFrame, new: pd.DataFrame, column: str, provided: 
     """One column of an upsert: old values, updated where the file provides the column, then new rows."""
     n_old = len(old)
     head = old[column].to_numpy(copy=True) if column in old else np.full(n_old, None, dtype=object)
-    tail = new[column].to_numpy()[~exists] if column in new else np.full(int((~exists).sum()), None, dtype=object)
-    if provided and column in new:
-        update = new[column].to_numpy()[exists]
+    values = new[column].to_numpy() if column in new else None  # once: Arrow text -> objects costs
+    tail = values[~exists] if values is not None else np.full(int((~exists).sum()), None, dtype=object)
+    if provided and values is not None:
+        update = values[exists]
         if head.dtype != update.dtype and head.dtype != object:
             head = head.astype(np.result_type(head.dtype, update.dtype) if update.dtype != object else object)
         head[position[exists]] = update

@@ -5,16 +5,29 @@ times faster than one statement per row.
 :func:`insert_blocks` streams a large insert: a worker thread converts the next block of rows and lays out
 its parameters while SQLite writes the previous statements (the ``sqlite3`` module releases the GIL while
 a statement runs), so on two cores converting and writing overlap.
+
+:func:`insert_arrow` is the path for a million rows: binding values one by one through Python's ``sqlite3``
+costs about 7 s a million rows; instead the ADBC SQLite driver writes the Arrow columns (C, no Python
+object per value) into a scratch SQLite file and one ``INSERT ... SELECT`` copies them into the table,
+inside the caller's transaction (about 2.5 s in all).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import queue
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _PARAMETERS = 30_000  # SQLite allows 32,766 parameters per statement
 #: statements of rows converted at a time by the worker of :func:`insert_blocks`
@@ -122,3 +135,106 @@ def _run_statements(conn: Connection, sql: str, full: int, items: queue.Queue, s
         raise value
     if kind == "rows" and isinstance(value, list):  # the shorter last statement ("done" comes after it)
         raw.execute(sql_for(len(value)), value)
+
+
+#: rows per Arrow batch of :func:`insert_arrow`: converted in a worker while the driver writes the last
+ARROW_BATCH = 100_000
+
+
+def insert_arrow(conn: Connection, table: str, names: list[str], rows: int,
+                 block: Callable[[int, int], dict[str, pa.Array]]) -> None:
+    """Insert ``rows`` rows into the columns ``names`` of ``table`` inside the caller's transaction, in
+    order; ``block(start, stop)`` gives rows ``start:stop`` as Arrow arrays (name -> array, at least
+    ``names``). An exception ``block`` raises is raised here before ``table`` is written.
+
+    The ADBC driver writes them into a scratch SQLite file (unjournaled: it is thrown away), batch by batch
+    while a worker thread converts the next (the driver releases the GIL), then the scratch database is
+    attached to ``conn`` and copied with one ``INSERT ... SELECT``: only ``table``'s file is written in
+    the transaction, so a crash or kill leaves it as before (its own journal rolls it back). The scratch
+    database stays attached until the connection closes (SQLite refuses to detach a database the open
+    transaction has read); its file is removed at once where the system allows it (POSIX), else when the
+    connection closes.
+    """
+    if not names or rows <= 0:
+        return
+    remove_stale_scratch()
+    folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+    try:
+        path = os.path.join(folder, "rows.sqlite")
+        _ingest(path, names, rows, block)
+        alias = f"td_bulk_{os.path.basename(folder).replace('-', '_')}"
+        conn.exec_driver_sql(f"ATTACH DATABASE ? AS {quote(alias)}", (path,))
+        picked = ", ".join(f"c{i}" for i in range(len(names)))
+        conn.exec_driver_sql(f"INSERT INTO main.{quote(table)} ({', '.join(map(quote, names))}) "
+                             f"SELECT {picked} FROM {quote(alias)}.rows")
+    finally:
+        _remove_when_closed(conn, folder)
+
+
+def _ingest(path: str, names: list[str], rows: int, block: Callable[[int, int], dict[str, pa.Array]]) -> None:
+    """Write the rows into table ``rows`` (columns ``c0, c1, ...``) of a new SQLite file at ``path``."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import pyarrow as pa
+
+    labels = [f"c{i}" for i in range(len(names))]
+    failed: list[BaseException] = []
+
+    def batch(start: int) -> pa.RecordBatch:
+        columns = block(start, min(rows, start + ARROW_BATCH))
+        return pa.record_batch([columns[n] for n in names], names=labels)
+
+    with ThreadPoolExecutor(1) as pool:
+        first = batch(0)
+
+        def batches():
+            current, pending = first, None
+            for start in range(0, rows, ARROW_BATCH):
+                if start + ARROW_BATCH < rows:
+                    pending = pool.submit(batch, start + ARROW_BATCH)
+                yield current if current.schema == first.schema else current.cast(first.schema)
+                if pending is None:
+                    return
+                try:
+                    current, pending = pending.result(), None
+                except BaseException as exc:  # raised by insert_arrow, not lost inside the driver
+                    failed.append(exc)
+                    return
+
+        with adbc.connect(path, autocommit=True) as scratch:
+            cursor = scratch.cursor()
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.fetchall()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.adbc_ingest("rows", pa.RecordBatchReader.from_batches(first.schema, batches()), mode="create")
+            cursor.close()
+    if failed:
+        raise failed[0]
+
+
+#: scratch folders of :func:`insert_arrow` in the temporary folder: ``td-bulk-<pid>-<random>``
+SCRATCH_PREFIX = "td-bulk-"
+
+
+def remove_stale_scratch(folder: str | None = None) -> None:
+    """Remove the scratch folders that processes no longer running left behind (a save killed while it
+    wrote): those of a live process (this one included) are in use."""
+    import psutil
+
+    root = folder or tempfile.gettempdir()
+    try:
+        entries = [e for e in os.scandir(root) if e.name.startswith(SCRATCH_PREFIX) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _remove_when_closed(conn: Connection, folder: str) -> None:
+    """Remove the scratch ``folder`` now, or (where an open file cannot be removed) when ``conn``'s
+    DBAPI connection closes."""
+    try:
+        shutil.rmtree(folder)
+    except OSError:
+        event.listen(conn.engine, "close", lambda *_: shutil.rmtree(folder, ignore_errors=True), once=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection
 
-from .bulk import insert_blocks, insert_columns
+from .bulk import insert_arrow, insert_blocks, insert_columns
 
 _CELL = 24  # 8-byte id + 4 float32
 
@@ -158,8 +158,14 @@ def write(conn: Connection, rtree: str, packed: Packed) -> None:
     """Replace the R-tree's shadow tables with ``packed``."""
     for table in ("node", "rowid", "parent"):
         conn.exec_driver_sql(f'DELETE FROM "{rtree}_{table}"')
-    insert_blocks(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
-                  lambda a, b: {"rowid": packed.rowids[a:b].tolist(), "nodeno": packed.leaf_of[a:b].tolist()})
+    try:
+        import pyarrow as pa
+
+        insert_arrow(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
+                     lambda a, b: {"rowid": pa.array(packed.rowids[a:b]), "nodeno": pa.array(packed.leaf_of[a:b])})
+    except ImportError:  # no ADBC driver: bound by sqlite3
+        insert_blocks(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
+                      lambda a, b: {"rowid": packed.rowids[a:b].tolist(), "nodeno": packed.leaf_of[a:b].tolist()})
     insert_columns(conn, f"{rtree}_parent", {"nodeno": packed.parents[0].tolist(),
                                              "parentnode": packed.parents[1].tolist()})
     conn.exec_driver_sql(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', packed.nodes)

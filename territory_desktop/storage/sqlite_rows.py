@@ -11,6 +11,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,34 @@ import shapely
 from sqlalchemy import Connection
 
 from . import edit_stamp, gpkg, rtree_bulk
-from .bulk import insert_blocks, insert_columns, quote
+from .bulk import insert_arrow, insert_blocks, insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class NotArrow(Exception):
+    """A column the Arrow bulk path cannot carry as its SQLite type (text holding other objects): the
+    caller inserts through ``sqlite3``, which binds every value as it is."""
+
+
+def _arrow_values(values: np.ndarray, kind: str) -> pa.Array:
+    """:func:`_db_values` as an Arrow array: the same SQLite values (NaN -> NULL), whole columns, no Python
+    object per value. Raises NotArrow for a text column that holds anything but text and missing values."""
+    import pyarrow as pa
+
+    if kind == GEOMETRY:
+        return gpkg.encode_arrow(values)
+    if kind in ("real", "int", "bool"):
+        numbers = np.asarray(values, dtype=float)
+        missing = np.isnan(numbers)
+        mask = missing if missing.any() else None
+        return pa.array(numbers if kind == "real" else np.where(missing, 0, numbers).astype(np.int64), mask=mask)
+    try:
+        return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise NotArrow(str(exc)) from exc
 
 
 def _db_values(values: np.ndarray, kind: str) -> list:
@@ -60,19 +87,22 @@ def _json_default(value):
 
 
 def db_columns(spec: TableSpec, frame: pd.DataFrame, with_geometry: bool = True,
-               order: np.ndarray | None = None, only: list[str] | None = None) -> dict[str, list]:
+               order: np.ndarray | None = None, only: list[str] | None = None, arrow: bool = False) -> dict:
     """The database columns (name -> values) of a record frame: known columns by kind, extras as attrs;
-    rows in ``order`` (positions) when given; only the columns ``only`` when given."""
-    out: dict[str, list] = {}
+    rows in ``order`` (positions) when given; only the columns ``only`` when given; as Arrow arrays
+    (``arrow``: see :func:`_arrow_values`) or lists of Python values."""
+    convert = _arrow_values if arrow else _db_values
+    out: dict = {}
     for column in frame.columns:
         kind = spec.kinds.get(column)
         if kind is None or (kind == GEOMETRY and not with_geometry) or (only is not None and column not in only):
             continue
         values = frame[column].to_numpy()
-        out[column] = _db_values(values if order is None else values[order], kind)
+        out[column] = convert(values if order is None else values[order], kind)
     if spec.extras and (only is None or "attrs" in only):
         extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key]
-        out["attrs"] = _attrs(frame if order is None or not extras else frame.iloc[order], extras)
+        attrs = _attrs(frame if order is None or not extras else frame.iloc[order], extras)
+        out["attrs"] = _arrow_values(np.array(attrs, dtype=object), "text") if arrow else attrs
     return out
 
 
@@ -250,7 +280,16 @@ def _bulk(conn: Connection, changes: RowChanges, fids: np.ndarray) -> None:
                     "fid": row_fids[order[a:b]].astype(np.int64).tolist()}
 
         def insert() -> None:
-            insert_blocks(conn, spec.name, names, len(rows), block)
+            try:
+                import pyarrow
+
+                def arrow_block(a: int, b: int) -> dict:
+                    return {**db_columns(spec, rows, order=order[a:b], only=names, arrow=True),
+                            "fid": pyarrow.array(row_fids[order[a:b]].astype(np.int64))}
+
+                insert_arrow(conn, spec.name, names, len(rows), arrow_block)
+            except (NotArrow, ImportError):  # odd values, or no ADBC driver: bound by sqlite3
+                insert_blocks(conn, spec.name, names, len(rows), block)
         if geometry:
             fill_rtree(conn, spec.name, np.concatenate([row_fids, moved_fids]),
                        np.concatenate([rows["geom"].to_numpy(), moved["geom"].to_numpy()]), meanwhile=insert)

@@ -184,3 +184,79 @@ def test_streamed_insert_raises_what_fails_on_either_side():
             return {"a": list(range(1_000_000, 1_000_000 + e))}
         with pytest.raises(ValueError, match="block 2"):
             insert_blocks(conn, "t", ["a"], 200_000, broken)
+
+
+def test_arrow_point_blobs_are_the_same_bytes_as_encode():
+    geoms = np.array([shapely.Point(-99.0, 0.0), None, shapely.Point(), shapely.Point(1, 2, 3),
+                      shapely.box(0, 0, 1, 1), shapely.Point(2.5, -1.25)], dtype=object)
+    assert gpkg.encode_arrow(geoms).to_pylist() == gpkg.encode(geoms)
+    points = shapely.points(np.random.default_rng(3).uniform(-100, 100, (500, 2)))
+    assert gpkg.encode_arrow(points).to_pylist() == gpkg.encode(points)
+
+
+def _bulk_rows(p, n: int, names) -> None:
+    rng = np.random.default_rng(11)
+    new = gpd.GeoDataFrame({"account_id": [f"b{i:05d}" for i in rng.permutation(n)], "name": names,
+                            "potential": 1.0, "crm_tier": np.where(np.arange(n) % 3 == 0, None, "gold")},
+                           geometry=gpd.points_from_xy(rng.uniform(-100, -97, n), rng.uniform(40, 43, n)), crs=CRS)
+    p.accounts = pd.concat([p.accounts, new], ignore_index=True)
+    p.mark_dirty("accounts")
+
+
+@pytest.mark.parametrize("odd", [False, True])
+def test_bulk_insert_keeps_extra_columns_and_odd_values_either_path(grid_project, tmp_path, odd, monkeypatch):
+    """The Arrow path (text names) and the sqlite3 path it falls back to (a name that is a number) store
+    the same values; extra columns go into attrs on both; no scratch file is left behind."""
+    import tempfile
+    from pathlib import Path
+
+    from territory_desktop.storage import bulk, sqlite_rows
+
+    tables: list[str] = []
+    real = sqlite_rows.insert_arrow
+    monkeypatch.setattr(sqlite_rows, "insert_arrow", lambda conn, table, *args: (tables.append(table),
+                                                                                real(conn, table, *args)))
+    monkeypatch.setattr(bulk, "ARROW_BATCH", 500)  # several batches: the odd value is in the last one
+
+    before = set(Path(tempfile.gettempdir()).glob("td-bulk-*"))
+    path = tmp_path / "p.gpkg"
+    save_project(grid_project, path)
+    p = open_project(path)
+    n = BULK_ROWS + 10
+    names = [f"Name {i}" for i in range(n)]
+    if odd:
+        names[n - 5] = 12345  # not text: Arrow refuses the column, sqlite3 binds it (stored as '12345')
+    _bulk_rows(p, n, names)
+    save_project(p)
+    con = sqlite3.connect(path)
+    rows = dict(con.execute("SELECT account_id, name FROM accounts WHERE account_id LIKE 'b%'").fetchall())
+    assert len(rows) == n
+    ids = p.accounts["account_id"].iloc[-n:].tolist()
+    assert rows[ids[n - 5]] == ("12345" if odd else f"Name {n - 5}") and rows[ids[6]] == "Name 6"
+    tiers = dict(con.execute("SELECT account_id, json_extract(attrs, '$.crm_tier') FROM accounts "
+                             "WHERE account_id LIKE 'b%'").fetchall())
+    assert tiers[ids[0]] is None and tiers[ids[1]] == "gold"
+    reopened = open_project(path).accounts.set_index("account_id")
+    assert reopened.loc[ids[1], "crm_tier"] == "gold"
+    assert set(Path(tempfile.gettempdir()).glob("td-bulk-*")) == before
+    assert tables == ["accounts"]  # tried first; on the odd value it wrote nothing and sqlite3 did it all
+
+
+def test_scratch_folders_of_dead_processes_are_removed(tmp_path):
+    """A save killed while it wrote leaves its scratch folder; the next bulk insert removes it, never a
+    live process's."""
+    import os
+    import subprocess
+    import sys
+
+    from territory_desktop.storage import bulk
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale, live = tmp_path / f"td-bulk-{dead}-abc", tmp_path / f"td-bulk-{os.getpid()}-def"
+    other = tmp_path / "td-bulkish"
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "rows.sqlite").write_bytes(b"x")
+    bulk.remove_stale_scratch(str(tmp_path))
+    assert not stale.exists() and live.exists() and other.exists()
