@@ -17,11 +17,13 @@ import pandas as pd
 
 from ..engine.geometry import point_xy
 from ..engine.metrics import WEEKS_PER_YEAR, positions
+from ..engine.routing.day import DaySettings
 from ..engine.routing.workload import (
     DEFAULT_MODEL,
     RouteWorkload,
     WorkloadModel,
     estimate_route_workload,
+    usable_day_hours,
     visit_hours,
 )
 from ..engine.travel import GreatCircleProvider, TrafficProfile, haversine_km
@@ -35,15 +37,24 @@ EARTH_KM = 6371.0088
 
 
 def planner_model(traffic: TrafficProfile | None = None, start_minute: int = 480, end_minute: int = 1020,
-                  base: WorkloadModel = DEFAULT_MODEL) -> WorkloadModel:
-    """``base`` with the congestion the field planner drives in (``route``'s default traffic profile):
-    legs between visits at the working day's mean factor (Monday to Friday), the drive from home and
-    back at the mean of the factors of the day's first hour (leaving home) and last hour (coming back)."""
+                  base: WorkloadModel = DEFAULT_MODEL, lunch_minutes: float | None = None) -> WorkloadModel:
+    """``base`` with the working day, lunch break and congestion of the field planner (``route``'s
+    defaults: 8:00-17:00, a 30-minute lunch, the weekday/hour traffic profile).
+
+    A planned day is as long as its work: it starts at ``start_minute`` and ends after the lunch and
+    ``usable_day_hours`` of driving and visits (the model's ``fill`` of the day). The drive out leaves
+    in the first hour and the drive back sets off in the last hour of that day, so the line haul is
+    timed at the mean of those two hours' factors; the legs between visits at the mean factor of the
+    hours in between (Monday to Friday)."""
     t = traffic or TrafficProfile()
+    lunch = DaySettings().lunch_minutes if lunch_minutes is None else lunch_minutes
+    day = replace(base, day_hours=(end_minute - start_minute) / 60.0, lunch_hours=lunch / 60.0)
+    end_used = start_minute + lunch + 60.0 * usable_day_hours(day)
     days = range(5)
-    local = float(np.mean([t.day_factor(d, start_minute, end_minute) for d in days]))
-    haul = float(np.mean([(t.factor(d, start_minute) + t.factor(d, end_minute - 60)) / 2 for d in days]))
-    return replace(base, local_traffic=local, haul_traffic=haul)
+    local = float(np.mean([t.day_factor(d, start_minute + 60, max(end_used - 60, start_minute + 61)) for d in days]))
+    haul = float(np.mean([(t.factor(d, start_minute) + t.factor(d, max(end_used - 60, start_minute))) / 2
+                          for d in days]))
+    return replace(day, local_traffic=local, haul_traffic=haul)
 
 
 #: the route workload of the app (size, balance, territory table, map): what the planner's plans take

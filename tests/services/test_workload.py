@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from territory_desktop.engine.travel import TrafficProfile
 from territory_desktop.services.project import save_project
-from territory_desktop.services.workload import size_team, territory_workloads, unit_route_workload
+from territory_desktop.services.workload import (
+    planner_model,
+    size_team,
+    territory_workloads,
+    unit_route_workload,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,12 +90,20 @@ def test_balance_accepts_route_workload_as_a_measure(staffed):
 
 
 def _east_hours_by_hand() -> float:
-    """East: a3 every 4 weeks, 30 min, at its rep's home (no line haul). Its area is a 1 km disc, so a
-    week's local travel is 0.31 x sqrt(pi x 0.25) km x 1.3 circuity at 30 km/h (the first speed band), in
-    the working day's mean congestion: the route planner's factors for 8:00-16:00 starts (1.35, 1.15, 1, 1,
-    1.1, 1.1, 1, 1, 1.4) average 10.1 / 9."""
-    local_km = 0.31 * math.sqrt(math.pi * 0.25) * 1.3
-    return 52 * (0.25 * 0.5 + local_km / 30.0 * 10.1 / 9)
+    """East: a3 every 4 weeks, 30 min, at its rep's home. One account has no neighbour to drive to (no
+    legs between visits) and its home is on site (no drive out and back): service only."""
+    return 52 * 0.25 * 0.5
+
+
+def test_planner_model_times_the_drives_in_the_hours_they_fall_in():
+    # 8:00-17:00 with a 30 min lunch and fill 0.94: a planned day ends at 8:00 + 0.5 h + 0.94 x 8.5 h =
+    # 16:29.4, so the drive back sets off at 15:29 (factor 1.0) and the drive out at 8:00 (1.35): haul
+    # factor 1.175. The legs between run 9:00-15:29 (389 minutes): 60 min x 1.15, 120 x 1.1, 209 x 1.0
+    m = planner_model()
+    assert m.lunch_hours == 0.5 and m.day_hours == 9.0
+    assert m.haul_traffic == pytest.approx((1.35 + 1.0) / 2)
+    assert m.local_traffic == pytest.approx((60 * 1.15 + 120 * 1.1 + 209 * 1.0) / 389)
+    assert planner_model(TrafficProfile.none()).haul_traffic == 1.0
 
 
 def test_territory_table_shows_route_workload_and_load(staffed):
