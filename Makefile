@@ -17,7 +17,8 @@ run: setup $(DEMO)
 		cat demo/info.txt && echo "wrote demo/demo.gpkg, demo/info.txt, demo/info.json, demo/screenshot.png"; \
 	fi
 
-$(DEMO): $(STAMP) territory_desktop/services/demo.py
+$(DEMO): $(STAMP) $(wildcard territory_desktop/services/demo*.py) territory_desktop/services/workload.py \
+		territory_desktop/engine/routing/workload.py
 	@mkdir -p demo
 	$(BIN)/territory-desktop demo $(DEMO) --force
 
