@@ -42,8 +42,9 @@ class ViolationTabu:
     """Tabu search state on ``plan`` (changed in place); ``run`` lowers ``plan.violation()``."""
 
     def __init__(self, plan: Plan, rng: np.random.Generator, tenure: tuple[int, int] = (5, 20),
-                 restart: int = 1500, centre: float = 0.01) -> None:
+                 restart: int = 1500, centre: float = 0.01, keep_connected: bool = True) -> None:
         self.plan, self.rng, self.centre = plan, rng, centre
+        self.keep_connected = keep_connected  # False: any unit may leave (measures how much contiguity costs)
         self.tenure, self.restart = tenure, restart
         self.tabu = np.zeros(len(plan.lab), np.int64)  # iteration until which a unit may not move
         self.movable = plan.pin < 0
@@ -97,7 +98,7 @@ class ViolationTabu:
         """The transfer of u from a to c (alone when a stays connected, else with its branch) and its
         change of the energy."""
         p = self.plan
-        if connected_without(p.adj, p.labl, u, a, int(p.size[a])):
+        if (p.size[a] > 1 and not self.keep_connected) or connected_without(p.adj, p.labl, u, a, int(p.size[a])):
             return d_spread, [u]
         if p.size[a] <= 1:
             return None
