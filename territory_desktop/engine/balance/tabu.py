@@ -42,8 +42,9 @@ class ViolationTabu:
     """Tabu search state on ``plan`` (changed in place); ``run`` lowers ``plan.violation()``."""
 
     def __init__(self, plan: Plan, rng: np.random.Generator, tenure: tuple[int, int] = (5, 20),
-                 restart: int = 1500, centre: float = 0.01, keep_connected: bool = True) -> None:
-        self.plan, self.rng, self.centre = plan, rng, centre
+                 restart: int = 1500, centre: float = 0.01, keep_connected: bool = True,
+                 focus: bool = True) -> None:
+        self.plan, self.rng, self.centre, self.focus = plan, rng, centre, focus
         self.keep_connected = keep_connected  # False: any unit may leave (measures how much contiguity costs)
         self.tenure, self.restart = tenure, restart
         self.tabu = np.zeros(len(plan.lab), np.int64)  # iteration until which a unit may not move
@@ -120,6 +121,11 @@ class ViolationTabu:
             return False
         d_spread, d_viol = self._deltas(u, a, c)
         allowed = (self.tabu[u] <= self.it) | (viol + d_viol < best_viol - 1e-9)
+        if self.focus:  # only transfers out of or into a violated territory: excess travels as a chain
+            bad = p.viol(p.loads) > 1e-12
+            near = allowed & (bad[a] | bad[c])
+            if near.any():
+                allowed = near
         score = np.where(allowed, d_spread + self.rng.random(len(u)) * 1e-7, np.inf)
         best: tuple[float, list[int], int, int] | None = None
         for i in np.argsort(score, kind="stable")[:MAX_CHECKS].tolist():
@@ -138,25 +144,31 @@ class ViolationTabu:
             self.tabu[x] = self.it + int(self.rng.integers(lo, hi + 1))
         return True
 
+    def _key(self) -> tuple[float, float]:
+        """(violation, energy): among equally violated plans the more centred one is better, so that a
+        restart does not throw away the slack the search made."""
+        p = self.plan
+        return p.violation(), float(self.energy(p.loads).sum())
+
     def run(self, max_iters: int, deadline: float) -> bool:
         """At most ``max_iters`` transfers (or until ``deadline``, perf_counter seconds); the plan ends
-        at the least violated plan seen. True when it is within the bounds."""
+        at the best plan seen (least violated, then least energy). True when it is within the bounds."""
         p = self.plan
-        best_viol, best_lab, best_it = p.violation(), p.lab.copy(), self.it
-        viol = best_viol
+        best_key, best_lab, best_it = self._key(), p.lab.copy(), self.it
+        key = best_key
         end = self.it + max_iters
-        while best_viol > 0 and self.it < end:
+        while best_key[0] > 0 and self.it < end:
             if self.it % 64 == 0 and time.perf_counter() > deadline:
                 break
             self.it += 1
-            if not self.step(best_viol, viol):
+            if not self.step(best_key[0], key[0]):
                 self.tabu[:] = 0  # everything blocked: forget the tabu list
-            viol = p.violation()
-            if viol < best_viol - 1e-12:
-                best_viol, best_lab, best_it = viol, p.lab.copy(), self.it
+            key = self._key()
+            if key[0] < best_key[0] - 1e-12 or (key[0] <= best_key[0] + 1e-12 and key[1] < best_key[1] - 1e-9):
+                best_key, best_lab, best_it = key, p.lab.copy(), self.it
             elif self.it - best_it > self.restart:
                 p.reset(best_lab)
-                viol, best_it = best_viol, self.it
+                key, best_it = best_key, self.it
                 self.tabu[:] = 0
         p.reset(best_lab)
-        return best_viol <= 0
+        return best_key[0] <= 0
