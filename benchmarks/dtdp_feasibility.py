@@ -8,8 +8,8 @@ spanning trees of the whole graph (each cut takes the subtree nearest the bounds
 measures, the rest keeping its share); with ``--plan`` (``node,district``, e.g. the ``--out`` of
 ``dtdp.py``) that plan. Prints the violation (excess beyond +/-5 % summed over districts and measures,
 in tolerances), the largest deviation, the iterations and the seconds, and checks contiguity with networkx.
-``--ignore-contiguity`` lets any unit leave its district: on the grids the engine's off-balance plans
-then reach the bounds within a few iterations, so contiguity is what makes them hard.
+``--ignore-contiguity`` lets any unit leave its district: on the grids every off-balance plan of the
+engine then reaches the bounds within a few hundred transfers, so contiguity is what makes them hard.
 """
 
 from __future__ import annotations
