@@ -36,6 +36,7 @@ from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
 from .region import random_region, recombine_region
+from .tabu import ViolationTabu
 
 #: annealing temperature of repairs, in tolerances: lets excess travel through balanced territories
 REPAIR_TEMPERATURE = 0.05
@@ -45,6 +46,11 @@ STALL_EXACT_SETS = 2_000
 
 #: with a time limit: steps without a better plan before solver recombinations of three territories
 REGION_IDLE = 200
+
+#: with several measures off balance: repair steps without a better plan before a burst of the violation
+#: tabu search (:mod:`.tabu`), and the transfers of one burst
+TABU_IDLE = 30
+TABU_ITERS = 1500
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -243,6 +249,18 @@ class RegionBudget:
         return ok
 
 
+def _repair(plan: Plan, rng: np.random.Generator, settings: ImproveSettings, tabu: ViolationTabu | None,
+            idle: int) -> bool:
+    """One step towards balance: a recombination repair, or (several measures, every TABU_IDLE steps
+    without a better plan) a burst of the violation tabu search, which moves excess through balanced
+    territories where merge-and-split of pairs is stuck; the burst ends at its best plan, never worse."""
+    if tabu is None or idle < TABU_IDLE or idle % TABU_IDLE:
+        return _repair_step(plan, rng, settings.exact_sets)
+    before = plan.lab.copy()
+    tabu.run(TABU_ITERS, settings.deadline)
+    return not np.array_equal(before, plan.lab)
+
+
 def _apply(plan: Plan, pair: Pair, obj, split: tuple) -> None:
     energy, side, to_a, payload = split
     apply_cut(plan, pair, side, to_a)
@@ -289,6 +307,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     # searching until a stall (a plain balance), one full exact split would outlast the whole search
     exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
+    tabu = ViolationTabu(plan, np.random.default_rng(settings.seed + 1)) if plan.W.shape[1] > 1 else None
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
                                           steps)) is None:
         if stop is not None and steps % 8 == 0:
@@ -297,7 +316,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             ok = True
             obj = factory(plan)
         elif plan.violation() > 0:
-            ok = _repair_step(plan, rng, settings.exact_sets)
+            ok = _repair(plan, rng, settings, tabu, steps - best_step)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
         else:

@@ -1,0 +1,109 @@
+"""Experiment for #17 (grid instances of the DTDP benchmark off balance): starts and the violation tabu
+search (:mod:`territory_desktop.engine.balance.tabu`) on one instance, outside the engine's pipeline.
+
+    python benchmarks/dtdp_feasibility.py INSTANCE.graphml [--trees N] [--iters N] [--seed S] [--plan PLAN.csv]
+
+Without ``--plan`` the start is the least violated of ``--trees`` recursive partitions of random
+spanning trees of the whole graph (each cut takes the subtree nearest the bounds on all three
+measures, the rest keeping its share); with ``--plan`` (``node,district``, e.g. the ``--out`` of
+``dtdp.py``) that plan. Prints the violation (excess beyond +/-5 % summed over districts and measures,
+in tolerances), the largest deviation, the iterations and the seconds, and checks contiguity with networkx.
+``--ignore-contiguity`` lets any unit leave its district: on the grids every off-balance plan of the
+engine then reaches the bounds within a few hundred transfers, so contiguity is what makes them hard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from districting import contiguous, graph_arrays
+from dtdp import MEASURES, TOLERANCE, K
+
+from territory_desktop.engine.balance import BalanceProblem
+from territory_desktop.engine.balance.anytime import Plan
+from territory_desktop.engine.balance.solve import adjacency_lists
+from territory_desktop.engine.balance.tabu import ViolationTabu
+
+
+def _excess(x: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Per row: the excess beyond +/-1 tolerance around ``share`` (measures in tolerances)."""
+    return np.maximum(np.abs(x - share) - 1, 0).sum(-1)
+
+
+def tree_partition(adjacency: sp.csr_matrix, scaled: np.ndarray, k: int, rng: np.random.Generator,
+                   share: np.ndarray | None = None) -> np.ndarray:
+    """(n,) k connected districts cut from one random spanning tree: k - 1 times the subtree whose
+    measures (``scaled``: in tolerances of the target) are nearest the bounds around ``share`` (default
+    the mean), with the remainder's mean per district near it too."""
+    n = adjacency.shape[0]
+    tri = sp.triu(adjacency, k=1).tocoo()
+    g = sp.coo_matrix((rng.random(len(tri.row)) + 0.01, (tri.row, tri.col)), shape=(n, n)).tocsr()
+    order, pred = depth_first_order(minimum_spanning_tree(g), int(rng.integers(n)), directed=False)
+    share = scaled.sum(0) / k if share is None else share
+    size = np.ones(n, np.int64)
+    for v in order[:0:-1].tolist():
+        size[pred[v]] += size[v]
+    pos = np.empty(n, np.int64)
+    pos[order] = np.arange(n)
+    lab, alive = np.full(n, k - 1, np.int64), np.ones(n, bool)
+    for t in range(k - 1):
+        sums = np.where(alive[:, None], scaled, 0.0)
+        for v in order[:0:-1].tolist():
+            sums[pred[v]] += sums[v]
+        cand = np.flatnonzero(alive)
+        cand = cand[cand != order[0]]
+        left = k - t - 1
+        score = _excess(sums[cand], share) + 0.5 * left * _excess((sums[order[0]] - sums[cand]) / left, share)
+        v = int(cand[int(np.argmin(score + rng.random(len(cand)) * 1e-6))])
+        members = order[pos[v]:pos[v] + size[v]]  # a subtree is contiguous in preorder
+        members = members[alive[members]]
+        lab[members], alive[members] = t, False
+    return lab
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("instance")
+    ap.add_argument("--trees", type=int, default=100)
+    ap.add_argument("--iters", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plan", help="start from this node,district plan instead of tree partitions")
+    ap.add_argument("--ignore-contiguity", action="store_true",
+                    help="let any unit leave its district (how much of the difficulty is contiguity)")
+    args = ap.parse_args(argv)
+    g = nx.read_graphml(args.instance)
+    nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
+    p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)
+    tol = np.full(3, TOLERANCE)
+    make = lambda lab: Plan(w, tol, K, adj, adjacency_lists(p), lab, np.full(p.n, -1))  # noqa: E731
+    t0 = time.perf_counter()
+    if args.plan:
+        df = pd.read_csv(args.plan, dtype={"node": str})
+        plan = make(df.set_index("node").loc[nodes, "district"].to_numpy())
+    else:
+        starts = [make(tree_partition(adj, w / (p.targets * tol), K, np.random.default_rng(args.seed + i)))
+                  for i in range(args.trees)]
+        plan = min(starts, key=lambda s: s.violation())
+    print(f"start: violation {plan.violation():.3f}, max deviation {plan.max_deviation():.2%}, "
+          f"{time.perf_counter() - t0:.1f} s")
+    search = ViolationTabu(plan, np.random.default_rng(args.seed), keep_connected=not args.ignore_contiguity)
+    ok = search.run(args.iters, time.perf_counter() + 600)
+    print(f"tabu: {'within the bounds' if ok else 'off balance'}, violation {plan.violation():.3f}, max deviation "
+          f"{plan.max_deviation():.2%}, {search.it} iterations, {time.perf_counter() - t0:.1f} s, contiguous "
+          f"{contiguous(g, nodes, plan.lab, K)}, load average {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
