@@ -32,6 +32,7 @@ from .anytime import (
     spanning_tree,
     touching,
 )
+from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
@@ -182,6 +183,8 @@ def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float,
         return False
     _apply(plan, pair, obj, best)
     local_search(plan, obj, list(ab))
+    if isinstance(obj, Diameter):
+        diameter_descent(plan, obj, rng)
     return True
 
 
