@@ -4,8 +4,8 @@ The largest diameter is set by one territory, and only moving an *end* of its di
 the farthest distance from another member) can shrink it. :func:`diameter_descent` takes the
 territories from the largest diameter down, moves an end to a neighbouring territory, and when the
 move leaves a territory outside the bounds on any measure follows it with up to two compensating
-moves (an ejection chain: the receiver passes a unit on, or a neighbour gives the donor one). A chain
-is kept when the plan is balanced again and better on (largest diameter, soft-maximum energy); else
+moves (an ejection chain: the receiver passes a unit on, or a neighbour gives the donor one; the
+excess may pass to the next territory, which then compensates in turn). A chain is kept when the plan is balanced again and better on (largest diameter, soft-maximum energy); else
 every move of it is undone. Diameters are judged incrementally by :class:`.objectives.Diameter`.
 """
 
@@ -85,8 +85,8 @@ def _repair_candidates(plan: Plan, t: int) -> list[tuple[int, int, int]]:
 
 
 def _best_repair(plan: Plan, obj: Diameter, t: int, limit: tuple[float, float]) -> tuple | None:
-    """The compensating move that lowers t's violation, leaves the other territory no more violated
-    and gives the best key below ``limit``. Screened on all candidates at once (loads, the receiver's
+    """The compensating move that lowers t's violation, does not raise the violation of t and the
+    other territory together, and gives the best key whose largest diameter is within ``limit``. Screened on all candidates at once (loads, the receiver's
     new diameter), then judged one by one."""
     cands = _repair_candidates(plan, t)
     if not cands:
@@ -97,15 +97,17 @@ def _best_repair(plan: Plan, obj: Diameter, t: int, limit: tuple[float, float]) 
     other = np.where(out_of_t, e, f)
     t_new = np.where(out_of_t[:, None], new_f, new_e)
     o_new = np.where(out_of_t[:, None], new_e, new_f)
-    ok = (plan.viol(t_new) < float(plan.viol(plan.loads[t])) - 1e-12) & (plan.pin[w] < 0)
-    ok &= plan.viol(o_new) <= plan.viol(plan.loads[other]) + 1e-12
+    v_t = float(plan.viol(plan.loads[t]))
+    ok = (plan.viol(t_new) < v_t - 1e-12) & (plan.pin[w] < 0)
+    # the violation may pass on to the other territory (an ejection chain) but not grow
+    ok &= plan.viol(t_new) + plan.viol(o_new) <= v_t + plan.viol(plan.loads[other]) + 1e-12
     ok &= np.maximum(obj.d[e], obj.M[w, e]) <= limit[0] * (1 + EPS)
     best = None
     for i in np.flatnonzero(ok).tolist():
         wi, fi, ei = int(w[i]), int(f[i]), int(e[i])
         new = _move_values(plan, obj, wi, fi, ei)
         key = _key_of(obj, new)
-        if not _better(key, limit) or (best is not None and not _better(key, best[0])):
+        if key[0] > limit[0] * (1 + EPS) or (best is not None and not _better(key, best[0])):
             continue
         if connected_without(plan.adj, plan.labl, wi, fi, int(plan.size[fi])):
             best = (key, wi, fi, ei, new)
@@ -160,3 +162,4 @@ def diameter_descent(plan: Plan, obj: Diameter, rng: np.random.Generator, rounds
             break
         kept += 1
     return kept
+

@@ -47,6 +47,9 @@ STALL_EXACT_SETS = 2_000
 #: with a time limit: steps without a better plan before solver recombinations of three territories
 REGION_IDLE = 200
 
+#: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
+DIAMETER_KICKS = 0.5
+
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
 
@@ -170,7 +173,33 @@ def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | N
     return random_pair(plan, rng)
 
 
+def _diameter_kick(plan: Plan, obj: Diameter, rng: np.random.Generator) -> bool:
+    """An iterated-local-search step for the diameter: recombine the largest territory with a
+    neighbour on the best of a few random balanced cuts whatever its energy, then descend with
+    ejection chains (:mod:`.diameter`); kept when (largest diameter, energy) is no worse, else undone."""
+    a = int(np.argmax(obj.d))
+    b = touching(plan, a, rng)
+    if b is None:
+        return False
+    pair = Pair(plan, a, b)
+    tree = spanning_tree(plan, pair, rng)
+    best = None if tree is None else best_objective_cut(plan, pair, tree, obj, rng)
+    if best is None:
+        return False
+    old, lab, state = (obj.value(), obj.energy), plan.lab.copy(), obj.save()
+    _apply(plan, pair, obj, best)
+    local_search(plan, obj, [a, b])
+    diameter_descent(plan, obj, rng)
+    if (obj.value(), obj.energy) <= old:
+        return True
+    plan.reset(lab)
+    obj.restore(state)
+    return False
+
+
 def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, exact: ExactBudget) -> bool:
+    if isinstance(obj, Diameter) and rng.random() < DIAMETER_KICKS:
+        return _diameter_kick(plan, obj, rng)
     ab = _pick_pair(plan, obj, rng)
     if ab is None:
         return False
