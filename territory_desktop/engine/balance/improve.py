@@ -48,7 +48,7 @@ STALL_EXACT_SETS = 2_000
 REGION_IDLE = 200
 
 #: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
-DIAMETER_KICKS = 0.5
+DIAMETER_KICKS = 0.25
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
