@@ -32,6 +32,7 @@ from .anytime import (
     spanning_tree,
     touching,
 )
+from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
@@ -51,6 +52,8 @@ REGION_IDLE = 200
 #: tabu search (:mod:`.tabu`), and the transfers of one burst
 TABU_IDLE = 30
 TABU_ITERS = 1500
+#: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
+DIAMETER_KICKS = 0.25
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -175,7 +178,33 @@ def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | N
     return random_pair(plan, rng)
 
 
+def _diameter_kick(plan: Plan, obj: Diameter, rng: np.random.Generator) -> bool:
+    """An iterated-local-search step for the diameter: recombine the largest territory with a
+    neighbour on the best of a few random balanced cuts whatever its energy, then descend with
+    ejection chains (:mod:`.diameter`); kept when (largest diameter, energy) is no worse, else undone."""
+    a = int(np.argmax(obj.d))
+    b = touching(plan, a, rng)
+    if b is None:
+        return False
+    pair = Pair(plan, a, b)
+    tree = spanning_tree(plan, pair, rng)
+    best = None if tree is None else best_objective_cut(plan, pair, tree, obj, rng)
+    if best is None:
+        return False
+    old, lab, state = (obj.value(), obj.energy), plan.lab.copy(), obj.save()
+    _apply(plan, pair, obj, best)
+    local_search(plan, obj, [a, b])
+    diameter_descent(plan, obj, rng)
+    if (obj.value(), obj.energy) <= old:
+        return True
+    plan.reset(lab)
+    obj.restore(state)
+    return False
+
+
 def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, exact: ExactBudget) -> bool:
+    if isinstance(obj, Diameter) and rng.random() < DIAMETER_KICKS:
+        return _diameter_kick(plan, obj, rng)
     ab = _pick_pair(plan, obj, rng)
     if ab is None:
         return False
@@ -188,6 +217,8 @@ def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float,
         return False
     _apply(plan, pair, obj, best)
     local_search(plan, obj, list(ab))
+    if isinstance(obj, Diameter):
+        diameter_descent(plan, obj, rng)
     return True
 
 

@@ -90,14 +90,24 @@ class CutEdges:
 
 
 class Diameter:
-    """Per-territory diameters on all-pairs shortest paths; energy = soft maximum of them."""
+    """Per-territory diameters on all-pairs shortest paths; energy = soft maximum of them.
+
+    Keeps ``M[v, t]``, the farthest member of territory t from unit v, so that a one-unit move is
+    judged in O(1) unless the unit leaving is an end of its territory's diameter (only then does the
+    donor's diameter need its members' pairs again)."""
 
     symmetric = True
 
     def __init__(self, lab: np.ndarray, k: int, dist: np.ndarray) -> None:
         self.D = dist
-        self.d = np.array([self._diam(np.flatnonzero(lab == t)) for t in range(k)])
+        self.M = np.zeros((dist.shape[0], k), np.float32)
+        for t in range(k):
+            self._column(t, np.flatnonzero(lab == t))
+        self.d = np.array([float(self.M[lab == t, t].max()) if (lab == t).any() else 0.0 for t in range(k)])
         self.energy = self._soft(self.d)
+
+    def _column(self, t: int, members: np.ndarray) -> None:
+        self.M[:, t] = self.D[:, members].max(1) if len(members) else 0.0
 
     def _diam(self, members: np.ndarray) -> float:
         return float(self.D[np.ix_(members, members)].max()) if len(members) > 1 else 0.0
@@ -130,29 +140,47 @@ class Diameter:
         return self._with(new), new
 
     def apply_split(self, ctx, side: np.ndarray, to_a: bool, payload: object, energy: float) -> None:
+        first, second = (ctx.a, ctx.b) if to_a else (ctx.b, ctx.a)
+        self._column(first, ctx.nodes[side])
+        self._column(second, ctx.nodes[~side])
         for t, v in payload.items():  # type: ignore[attr-defined]
             self.d[t] = v
         self.energy = energy
 
+    def without(self, plan, u: int, a: int) -> float:
+        """Territory a's diameter once u leaves it (unchanged unless u is an end of it)."""
+        if self.M[u, a] < self.d[a]:
+            return float(self.d[a])
+        mem = plan.members(a)
+        return self._diam(mem[mem != u])
+
     def move(self, plan, u: int, a: int, c: int) -> tuple[float, object]:
-        rest = np.array([v for v in plan.members(a) if v != u])
-        da = self._diam(rest)
-        mc = plan.members(c)
-        dc = max(self.d[c], float(self.D[u, mc].max()) if len(mc) else 0.0)
-        new = {a: da, c: dc}
+        new = {a: self.without(plan, u, a), c: max(float(self.d[c]), float(self.M[u, c]))}
         return self._with(new), new
 
     def apply_move(self, plan, u: int, a: int, c: int, payload: object, energy: float) -> None:
-        self.apply_split(None, np.zeros(0, bool), True, payload, energy)
+        """After ``plan.move(u, a, c)``: both territories' columns of M and their diameters."""
+        self.M[:, c] = np.maximum(self.M[:, c], self.D[:, u])
+        self._column(a, plan.members(a))
+        for t, v in payload.items():  # type: ignore[attr-defined]
+            self.d[t] = v
+        self.energy = energy
+
+    def ends(self, plan, t: int) -> np.ndarray:
+        """Members of t at an end of its diameter."""
+        mem = plan.members(t)
+        return mem[self.M[mem, t] >= self.d[t]] if len(mem) > 1 else mem[:0]
 
     def movers(self, plan, t: int) -> list[int]:
         """Boundary units at an end of t's diameter: moving any other unit cannot shrink it."""
-        mem = plan.members(t)
-        if len(mem) < 2:
-            return []
-        far = self.D[np.ix_(mem, mem)].max(1) >= self.d[t] - 1e-6
-        ends = set(mem[far].tolist())
+        ends = set(self.ends(plan, t).tolist())
         return [u for u in plan.boundary(t) if u in ends]
+
+    def save(self) -> tuple:
+        return self.M.copy(), self.d.copy(), self.energy
+
+    def restore(self, state: tuple) -> None:
+        self.M, self.d, self.energy = state[0], state[1], state[2]
 
 
 class Travel:
