@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..models.plan import REALIGN_GOALS
 from ._common import TextProgress, json_text, number_in, printable, project_command
 
 DESCRIPTION = """\
@@ -26,11 +27,9 @@ Examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..services.realign import GOALS
-
     p = project_command(sub, "realign", "propose realignments that move the least accounts and revenue",
                         DESCRIPTION, raw=True)
-    p.add_argument("--goal", required=True, choices=GOALS)
+    p.add_argument("--goal", required=True, choices=REALIGN_GOALS)
     p.add_argument("--rep", metavar="REP_ID", help="add-rep: the new rep; remove-rep: the rep who leaves")
     p.add_argument("--scenario", help="start from this scenario (id or name; default: the active one)")
     p.add_argument("--measure", default="workload_hours",

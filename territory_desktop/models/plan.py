@@ -13,6 +13,10 @@ from .errors import InfeasibleError
 
 Listener = Callable[[list[str]], None]
 
+#: what a realignment aims at (services.realign; the CLI's --goal choices, kept here so that building the
+#: command line does not import the balancer)
+REALIGN_GOALS = ("balance", "add-rep", "remove-rep", "new-market")
+
 
 def units_digest(unit_ids: Iterable[str]) -> str:
     """A short digest of a set of unit ids (order does not matter): equal digests, same units."""

@@ -25,6 +25,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..models import InfeasibleError, InvalidInputError, Project
+from ..models.plan import REALIGN_GOALS
 from ..models.progress import Progress, StopFlag, no_progress
 from .balancing import BalanceMode, BalanceOptions
 from .compare import compare_scenarios
@@ -33,7 +34,7 @@ from .kpi import PERFORMANCE_MEASURES, account_performance
 from .metrics import MEASURE_LABELS, MEASURES, unit_measures
 from .scenarios import add_scenario, scenario_name
 
-GOALS = ("balance", "add-rep", "remove-rep", "new-market")
+GOALS = REALIGN_GOALS
 #: the loosest tolerance the engine takes (below 1): the capped measure is counted, hardly balanced
 _UNBOUNDED = 0.999
 #: caps tried when none is given: fractions of the capped measure's total

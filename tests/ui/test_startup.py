@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings
 from territory_desktop.services.project import open_project, save_project
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("mapclassify", "matplotlib", "sklearn", "pyqtgraph", "scipy.optimize", "ortools", "pyvrp")
+HEAVY = ("mapclassify", "matplotlib", "sklearn", "pyqtgraph", "scipy.optimize", "scipy.spatial", "ortools", "pyvrp")
 
 
 def test_gui_module_imports_no_heavy_dependency():
@@ -26,6 +26,16 @@ def test_gui_module_imports_no_heavy_dependency():
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                        env=dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen"))
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_the_command_line_parser_imports_no_engine():
+    """`territory-desktop gui` builds the whole parser first: registering a command must not import the
+    balancer (0.5 s) or the solvers."""
+    code = ("import sys, territory_desktop.cli as c; c.build_parser(); "
+            f"print([m for m in {HEAVY + ('territory_desktop.engine.balance',)!r} if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..metrics import WEEKS_PER_YEAR
 
@@ -83,6 +82,8 @@ def nearest_neighbour_km(xy_km: np.ndarray, weights: np.ndarray | None = None) -
     xy_km = np.asarray(xy_km, dtype=float).reshape(-1, 2)
     if len(xy_km) < 2:
         return 0.0
+    from scipy.spatial import cKDTree  # scipy.spatial takes 0.3 s to import: not on the GUI's start-up path
+
     dist, _ = cKDTree(xy_km).query(xy_km, k=2)
     w = None if weights is None else np.asarray(weights, dtype=float)
     return float(np.average(dist[:, 1], weights=w))
