@@ -305,8 +305,9 @@ def _manual_target(project: Project, ids: pd.Series, lead_ids, rep_id: str, sour
     lead id and an unknown rep."""
     wanted = list(dict.fromkeys(str(i) for i in lead_ids))
     known = ids.astype(str)
+    present = set(known)
     problems = [] if wanted else ["no lead ids given"]
-    problems += [f"no lead '{m}' {where}" for m in wanted if m not in set(known)]
+    problems += [f"no lead '{m}' {where}" for m in wanted if m not in present]
     rep_ids = project.reps["rep_id"].astype(str)
     if str(rep_id) not in set(rep_ids):
         problems.append(f"no rep '{rep_id}' in the project")
@@ -412,9 +413,10 @@ def reassign_leads(project: Project, lead_ids: list[str], rep_id: str, reason: s
         return result
     stamp, user = now(), current_user(project)
     names = dict(zip(project.reps["rep_id"].astype(str), project.reps["name"].astype(str), strict=True))
+    before = frame["explanation"].to_numpy(dtype=object)[take]
     frame.iloc[take, frame.columns.get_loc("explanation")] = [
-        _reassigned_text(frame["explanation"].iat[i], rep, result, str(ids[i]), f"{user} on {stamp[:10]}",
-                         reason, names) for i in take]
+        _reassigned_text(text, rep, result, str(lead), f"{user} on {stamp[:10]}", reason, names)
+        for text, lead in zip(before, ids[take], strict=True)]
     frame.iloc[take, frame.columns.get_loc("assigned")] = stamp
     project.leads = frame
     project.mark_dirty("leads")
@@ -425,14 +427,13 @@ def reassign_leads(project: Project, lead_ids: list[str], rep_id: str, reason: s
 
 def _give(frame: pd.DataFrame, take: np.ndarray, rep: ManualRep, result: Reassignment) -> None:
     """Set the rep and territory of rows ``take`` of ``frame``, noting each lead's rep and territory before."""
-    territories = []
-    for i in take:
-        lead = str(frame["lead_id"].iat[i])
-        result.previous_rep[lead] = _text_or_none(frame["rep_id"].iat[i])
-        old = _text_or_none(frame["territory_id"].iat[i])
-        territories.append(rep.territory_for(old))
-        if territories[-1] != old:
-            result.moved[lead] = (old, territories[-1])
+    leads = frame["lead_id"].astype(str).to_numpy(dtype=object)[take]
+    reps = frame["rep_id"].to_numpy(dtype=object)[take]
+    olds = [_text_or_none(t) for t in frame["territory_id"].to_numpy(dtype=object)[take]]
+    territories = [rep.territory_for(t) for t in olds]
+    result.previous_rep.update(zip(leads, map(_text_or_none, reps), strict=True))
+    result.moved.update((lead, (old, new)) for lead, old, new in zip(leads, olds, territories, strict=True)
+                        if new != old)
     frame.iloc[take, frame.columns.get_loc("rep_id")] = rep.rep_id
     frame.iloc[take, frame.columns.get_loc("territory_id")] = territories
 
