@@ -2,7 +2,8 @@
 
 ``read_leads`` validates a CSV/XLSX (every bad row listed, with its column); ``propose_leads`` runs
 ``engine.leads.assign_leads`` on the project's active scenario and returns a preview (nothing changed);
-``apply_leads`` stores the assignments and the round-robin state in the project, with an audit entry.
+``apply_leads`` stores the assignments and the round-robin state in the project, with an audit entry;
+``override_rep`` (in a preview) and ``reassign_leads`` (saved leads, after Apply) give leads to a rep by hand.
 Account ownership comes from ``services.metrics.account_owners``; the territory's rep from the
 territories table (or the rules' ``teams``).
 """

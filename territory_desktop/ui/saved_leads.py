@@ -67,7 +67,7 @@ class SavedLeadsView(QWidget):
         self.window = window
         self._shown_frame = None  # the project.leads frame shown (every change replaces the frame)
         self.filter = QLineEdit(placeholderText="Filter: lead, company, territory or rep id")
-        self.filter.textChanged.connect(lambda _t: self.refresh(force=True))
+        self.filter.textChanged.connect(self._filter_changed)
         self.count = plain_label("")
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Lead", "Territory", "Rep", "Status", "Explanation"])
@@ -80,9 +80,19 @@ class SavedLeadsView(QWidget):
         self.reassign_button = QPushButton("Reassign selected to rep")
         self.reassign_button.clicked.connect(self.reassign_selected)
         self._layout()
-        window.state.project_changed.connect(lambda _p: self.refresh(force=True, reps=True))
-        window.undo_stack.indexChanged.connect(lambda _i: self.refresh())
+        # bound methods, not lambdas: Qt drops the connections when this widget is deleted
+        window.state.project_changed.connect(self._project_changed)
+        window.undo_stack.indexChanged.connect(self._undo_index_changed)
         self.refresh(force=True, reps=True)
+
+    def _filter_changed(self, _text: str) -> None:
+        self.refresh(force=True)
+
+    def _project_changed(self, _project) -> None:
+        self.refresh(force=True, reps=True)
+
+    def _undo_index_changed(self, _index: int) -> None:
+        self.refresh()
 
     def _layout(self) -> None:
         layout = QVBoxLayout(self)
