@@ -153,3 +153,11 @@ def test_cli_reassigns_saves_and_refuses(project, tmp_path, capsys):
     with sqlite3.connect(target) as con:
         actions = [r[0] for r in con.execute("SELECT action FROM audit_log WHERE action = 'reassign leads'")]
     assert actions == ["reassign leads", "reassign leads"]
+
+
+def test_stored_rules_naming_a_rep_who_left_do_not_stop_a_reassignment(project):
+    store_rules(project, {"teams": {"W": ["r1", "r3"]}, "max_open": 1}, rep_ids={"r1", "r2", "r3"})
+    project.reps = project.reps[project.reps["rep_id"] != "r3"]  # Tao left; the stored team still names him
+    done = reassign_leads(project, ["L2"], "r1")
+    assert row(project, "L2")["rep_id"] == "r1" and done.cap is None  # teams and caps not used
+    assert any(n.startswith("the stored lead rules were not used") and "no rep 'r3'" in n for n in done.notes)
