@@ -17,11 +17,11 @@ import sys
 
 from ..models import TerritoryError
 from ..services.about import app_version
-from . import allocate, assign_leads, demo, importing, info, quotas, report
+from . import allocate, assign_leads, demo, importing, info, quotas, reassign_leads, report
 from ._common import CliParser, printable
 
 #: modules with register(subparsers); later issues append theirs here
-COMMAND_MODULES = [demo, importing, info, report, assign_leads, allocate, quotas]
+COMMAND_MODULES = [demo, importing, info, report, assign_leads, reassign_leads, allocate, quotas]
 
 
 def _optional_modules() -> list:

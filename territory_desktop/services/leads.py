@@ -2,7 +2,8 @@
 
 ``read_leads`` validates a CSV/XLSX (every bad row listed, with its column); ``propose_leads`` runs
 ``engine.leads.assign_leads`` on the project's active scenario and returns a preview (nothing changed);
-``apply_leads`` stores the assignments and the round-robin state in the project, with an audit entry.
+``apply_leads`` stores the assignments and the round-robin state in the project, with an audit entry;
+``override_rep`` (in a preview) and ``reassign_leads`` (saved leads, after Apply) give leads to a rep by hand.
 Account ownership comes from ``services.metrics.account_owners``; the territory's rep from the
 territories table (or the rules' ``teams``).
 """
@@ -265,24 +266,73 @@ def preview_table(leads: pd.DataFrame, world: World, data: LeadData, outcome: Le
 
 
 def override_rep(project: Project, proposal: LeadProposal, lead_ids: list[str], rep_id: str) -> int:
-    """The planner's override in a preview: ``lead_ids`` go to ``rep_id`` (a lead without a territory takes
-    the rep's territory); the explanation says so and what the rules had chosen. Returns leads changed."""
-    reps = project.reps.set_index(project.reps["rep_id"].astype(str))
-    if rep_id not in reps.index:
-        raise InvalidInputError("override", [f"no rep '{rep_id}' in the project"])
-    name = str(reps.loc[rep_id, "name"])
-    terr = project.scenario_territories()
-    home = terr.loc[terr["rep_id"].astype(str) == rep_id, "territory_id"]
+    """The planner's override in a preview: ``lead_ids`` go to ``rep_id``, the territory as
+    :meth:`ManualRep.territory_for` says; the explanation says so and what the rules had chosen. Unknown
+    lead or rep ids are refused, naming them. Returns leads changed."""
     table = proposal.table
-    rows = table.index[table["lead_id"].astype(str).isin([str(i) for i in lead_ids])]
-    for i in rows:
+    rep, rows = _manual_target(project, table["lead_id"], lead_ids, rep_id, "override", "in the preview")
+    for i in table.index[rows]:
         before = table.at[i, "rep_name"] or "nobody"
-        table.at[i, "rep_id"], table.at[i, "rep_name"], table.at[i, "reason"] = rep_id, name, None
-        if table.at[i, "territory_id"] is None and len(home):
-            table.at[i, "territory_id"] = home.iat[0]
-        table.at[i, "explanation"] = f"{table.at[i, 'territory_id'] or '-'}; rep {name} by manual override " \
+        table.at[i, "rep_id"], table.at[i, "rep_name"], table.at[i, "reason"] = rep.rep_id, rep.name, None
+        table.at[i, "territory_id"] = rep.territory_for(table.at[i, "territory_id"])
+        table.at[i, "explanation"] = f"{table.at[i, 'territory_id'] or '-'}; rep {rep.name} by manual override " \
                                      f"(the rules gave {before})"
     return len(rows)
+
+
+@dataclass(frozen=True)
+class ManualRep:
+    """The rep a planner gives leads to by hand (in the preview or after Apply), and the territories of the
+    active scenario the rep serves: the rep's own first, then those whose ``teams`` (stored rules) name the
+    rep."""
+
+    rep_id: str
+    name: str
+    serves: tuple[str, ...]
+
+    def territory_for(self, territory) -> str | None:
+        """A lead keeps its territory when the rep serves it (or serves none: a key-account rep works
+        anywhere); otherwise, and when it has none, it takes the rep's first territory, so the lead counts
+        where its rep works."""
+        current = _text_or_none(territory)
+        if not self.serves or current in self.serves:
+            return current
+        return self.serves[0]
+
+
+def _manual_target(project: Project, ids: pd.Series, lead_ids, rep_id: str, source: str,
+                   where: str) -> tuple[ManualRep, np.ndarray]:
+    """The rep and the positions in ``ids`` of ``lead_ids``, checked at once: one error names every unknown
+    lead id and an unknown rep."""
+    wanted = list(dict.fromkeys(str(i) for i in lead_ids))
+    known = ids.astype(str)
+    present = set(known)
+    problems = [] if wanted else ["no lead ids given"]
+    problems += [f"no lead '{m}' {where}" for m in wanted if m not in present]
+    rep_ids = project.reps["rep_id"].astype(str)
+    if str(rep_id) not in set(rep_ids):
+        problems.append(f"no rep '{rep_id}' in the project")
+    if problems:
+        raise InvalidInputError(source, problems)
+    rep_id = str(rep_id)
+    terr = project.scenario_territories()
+    own = terr.loc[terr["rep_id"].astype(object).map(str).to_numpy() == rep_id, "territory_id"].astype(str).tolist()
+    scenario = set(terr["territory_id"].astype(str))
+    teams = [str(t) for t, members in _stored_ruleset(project)[0].teams.items()
+             if rep_id in members and str(t) in scenario and str(t) not in own]
+    name = str(project.reps.loc[(rep_ids == rep_id).to_numpy(), "name"].iat[0])
+    return ManualRep(rep_id, name, tuple(own + teams)), np.flatnonzero(known.isin(wanted).to_numpy())
+
+
+def _stored_ruleset(project: Project) -> tuple[RuleSet, str | None]:
+    """The project's stored rules (teams, caps) for a manual reassignment, and why they could not be used
+    (stored rules naming a rep who has left must not stop an override: the defaults are used instead)."""
+    from .lead_rules import project_rules
+
+    try:
+        return project_rules(project, set(project.reps["rep_id"].astype(str)))[0], None
+    except InvalidInputError as exc:
+        return RuleSet(), f"the stored lead rules were not used ({str(exc).splitlines()[-1].strip()})"
 
 
 def apply_leads(project: Project, proposal: LeadProposal, source: str = "") -> int:
@@ -303,3 +353,130 @@ def apply_leads(project: Project, proposal: LeadProposal, source: str = "") -> i
     project.log("assign leads", f"{proposal.assigned} of {len(proposal.table)} leads assigned"
                                 f"{f' from {source}' if source else ''}; {unassigned} nobody could take")
     return len(added)
+
+
+#: the audit action of a reassignment of saved leads (and of its undo in the GUI: "undo reassign leads")
+REASSIGN_ACTION = "reassign leads"
+
+
+@dataclass
+class Reassignment:
+    """What :func:`reassign_leads` did: the leads given to the rep (with their rep and territory before),
+    those already with the rep (left alone), the rep's open leads afterwards against the cap (None: no
+    cap), the audit entry's text, and notes for the planner."""
+
+    rep_id: str
+    rep_name: str
+    changed: list[str]
+    previous_rep: dict[str, str | None]
+    moved: dict[str, tuple[str | None, str | None]]
+    unchanged: list[str]
+    open_leads: int
+    cap: int | None
+    audit: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def over_cap(self) -> bool:
+        return self.cap is not None and self.open_leads > self.cap
+
+
+def reassign_leads(project: Project, lead_ids: list[str], rep_id: str, reason: str = "") -> Reassignment:
+    """Give saved leads (``project.leads``) to ``rep_id`` by hand, after Apply.
+
+    The territory follows :meth:`ManualRep.territory_for` (kept unless the rep does not serve it). A manual
+    reassignment overrides the capacity caps: it is made even when the rep is at or over the cap, and the
+    explanation then says so. Each changed lead's explanation gets "reassigned manually to ... by USER on
+    DAY (was ...)" and the reason appended, its ``assigned`` time is now; one audit entry covers the batch.
+    Leads already with the rep are left alone. Unknown lead or rep ids are refused (nothing changed)."""
+    from ..storage.project_file import now
+    from .people import current_user
+
+    leads = project.leads
+    rep, rows = _manual_target(project, leads["lead_id"], lead_ids, rep_id, "reassign-leads", "in the project")
+    reps_before = leads["rep_id"].to_numpy(dtype=object)[rows]
+    take = rows[np.array([_text_or_none(r) != rep.rep_id for r in reps_before], dtype=bool)]
+    ids = leads["lead_id"].astype(str).to_numpy(dtype=object)
+    result = Reassignment(rep.rep_id, rep.name, [str(i) for i in ids[take]], {}, {},
+                          [str(i) for i in ids[np.setdiff1d(rows, take)]], 0, None)
+    ruleset, why_not = _stored_ruleset(project)
+    result.notes += [why_not] if why_not else []
+    if result.unchanged:
+        result.notes.append(f"{len(result.unchanged)} lead(s) already with {rep.name} were left as they are: "
+                            f"{', '.join(result.unchanged)}")
+    frame = leads.copy()
+    if len(take):
+        _give(frame, take, rep, result)
+    result.open_leads = int(((frame["rep_id"].astype(object).map(str) == rep.rep_id)
+                             & (frame["status"].astype(str) == "open")).sum())
+    result.cap = _open_cap(ruleset, rep.rep_id)
+    if not len(take):
+        return result
+    stamp, user = now(), current_user(project)
+    names = dict(zip(project.reps["rep_id"].astype(str), project.reps["name"].astype(str), strict=True))
+    before = frame["explanation"].to_numpy(dtype=object)[take]
+    frame.iloc[take, frame.columns.get_loc("explanation")] = [
+        _reassigned_text(text, rep, result, str(lead), f"{user} on {stamp[:10]}", reason, names)
+        for text, lead in zip(before, ids[take], strict=True)]
+    frame.iloc[take, frame.columns.get_loc("assigned")] = stamp
+    project.leads = frame
+    project.mark_dirty("leads")
+    result.audit = _reassign_audit(result, user, reason)
+    project.log(REASSIGN_ACTION, result.audit)
+    return result
+
+
+def _give(frame: pd.DataFrame, take: np.ndarray, rep: ManualRep, result: Reassignment) -> None:
+    """Set the rep and territory of rows ``take`` of ``frame``, noting each lead's rep and territory before."""
+    leads = frame["lead_id"].astype(str).to_numpy(dtype=object)[take]
+    reps = frame["rep_id"].to_numpy(dtype=object)[take]
+    olds = [_text_or_none(t) for t in frame["territory_id"].to_numpy(dtype=object)[take]]
+    territories = [rep.territory_for(t) for t in olds]
+    result.previous_rep.update(zip(leads, map(_text_or_none, reps), strict=True))
+    result.moved.update((lead, (old, new)) for lead, old, new in zip(leads, olds, territories, strict=True)
+                        if new != old)
+    frame.iloc[take, frame.columns.get_loc("rep_id")] = rep.rep_id
+    frame.iloc[take, frame.columns.get_loc("territory_id")] = territories
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _open_cap(ruleset: RuleSet, rep_id: str) -> int | None:
+    """The rep's cap of open leads under the rules (None: no cap, or the capacity rule is off)."""
+    rules = ruleset.rules
+    if not rules.active("capacity"):
+        return None
+    return rules.max_open_by_rep.get(rep_id, rules.max_open)
+
+
+def _reassigned_text(explanation, rep: ManualRep, result: Reassignment, lead: str, by: str, reason: str,
+                     names: dict[str, str]) -> str:
+    """The lead's explanation with its manual reassignment appended (``by``: "USER on DAY"; the rep before,
+    the territory move, the reason, and the rep's cap when the override put the rep over it)."""
+    before = result.previous_rep.get(lead)
+    was = f"{names.get(before, before)} ({before})" if before else "nobody"
+    parts = [f"reassigned manually to {rep.name} ({rep.rep_id}) by {by} (was {was})"]
+    if lead in result.moved:
+        old, new = result.moved[lead]
+        parts.append(f"territory {old or '-'} -> {new}" + (f" ({rep.name} does not serve {old})" if old else ""))
+    if reason.strip():
+        parts.append(f"reason: {reason.strip()}")
+    if result.over_cap:
+        parts.append(f"{rep.name} now holds {result.open_leads} open leads, over the cap of {result.cap}")
+    text = "" if explanation is None or pd.isna(explanation) else str(explanation)
+    return "; ".join([text, *parts]) if text else "; ".join(parts)
+
+
+def _reassign_audit(result: Reassignment, user: str, reason: str) -> str:
+    """The batch's audit text: every lead with the rep it came from, territory moves, reason and cap."""
+    leads = ", ".join(f"{lead} (from {result.previous_rep[lead] or 'nobody'})" for lead in result.changed)
+    text = f"{len(result.changed)} lead(s) to {result.rep_name} ({result.rep_id}) by {user}: {leads}"
+    if result.moved:
+        text += "; territory " + ", ".join(f"{k} {a or '-'} -> {b}" for k, (a, b) in result.moved.items())
+    if reason.strip():
+        text += f"; reason: {reason.strip()}"
+    if result.over_cap:
+        text += f"; over the cap: {result.open_leads} of {result.cap} open leads"
+    return text

@@ -1,5 +1,6 @@
 """The Leads dock: the rule list (reorder by drag or the arrows, enable by the check boxes), a preview of
-the assignments with their explanations, Apply as one undo step, and the leads on the map.
+the assignments with their explanations, Apply as one undo step, and the leads on the map. The "Saved
+leads" tab (``ui.saved_leads``) lists the leads kept in the project and reassigns selected ones by hand.
 
 The rules are stored in the project (``services.lead_rules.store_rules``, table ``lead_rules``): the dock
 shows the stored rules when a project opens, and each change of the list, the form or a rules file is
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +44,7 @@ from .commands import TablesSnapshotCommand
 from .plaintext import plain_label
 from .renderer import Layer, RenderView
 from .routes import to_drawing
+from .saved_leads import SavedLeadsView, fill_reps
 from .workers import run_job
 
 LAYER_KEY = "leads"
@@ -138,6 +141,7 @@ class LeadsPanel(QWidget):
         self.override_button = QPushButton("Give selected to rep")
         self.override_button.clicked.connect(self.override_selected)
         self.override_button.setEnabled(False)
+        self.saved = SavedLeadsView(window)
         self._layout()
         self._watch_rules()
         window.state.project_changed.connect(lambda _p: self.show_stored_rules())
@@ -183,11 +187,18 @@ class LeadsPanel(QWidget):
         layout.addLayout(rules_row)
         layout.addLayout(form)
         layout.addWidget(self.status)
-        layout.addWidget(self.table, 1)
+        preview = QWidget()
+        inner = QVBoxLayout(preview)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.table, 1)
         override = QHBoxLayout()
         override.addWidget(self.override_rep, 1)
         override.addWidget(self.override_button)
-        layout.addLayout(override)
+        inner.addLayout(override)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(preview, "Preview")
+        self.tabs.addTab(self.saved, "Saved leads")
+        layout.addWidget(self.tabs, 1)
 
     def move_rule(self, step: int) -> None:
         row = self.rules.currentRow()
@@ -331,17 +342,10 @@ class LeadsPanel(QWidget):
         override_rep(project, self.proposal, ids, rep_id)
         self.show_proposal(self.proposal)
 
-    def _fill_reps(self) -> None:
-        project = self.window.state.project
-        self.override_rep.clear()
-        if project is not None:
-            for rid, name in zip(project.reps["rep_id"].astype(str), project.reps["name"].astype(str), strict=True):
-                self.override_rep.addItem(f"{name} ({rid})", rid)
-
     def show_proposal(self, proposal) -> None:
         self.preview_button.setEnabled(True)
         if proposal is not self.proposal or not self.override_rep.count():
-            self._fill_reps()
+            fill_reps(self.override_rep, self.window.state.project)
         self.override_button.setEnabled(self.override_rep.count() > 0)
         self.proposal = proposal
         table = proposal.table
