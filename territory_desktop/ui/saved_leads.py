@@ -8,6 +8,7 @@ this module only shows the leads and pushes :class:`ReassignLeadsCommand`.
 from __future__ import annotations
 
 import pandas as pd
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +29,8 @@ from . import plaintext as msg
 from .commands import TablesSnapshotCommand
 from .plaintext import plain_label
 
+#: milliseconds after the last key before the filter runs
+FILTER_DELAY_MS = 250
 #: saved leads shown at most (the filter finds the others)
 SHOWN_SAVED = 2000
 #: columns of the saved leads searched by the filter
@@ -68,6 +71,9 @@ class SavedLeadsView(QWidget):
         self._shown_frame = None  # the project.leads frame shown (every change replaces the frame)
         self.filter = QLineEdit(placeholderText="Filter: lead, company, territory or rep id")
         self.filter.textChanged.connect(self._filter_changed)
+        # typing restarts the timer: one search (0.15 s at 100,000 leads) when the planner pauses, not per key
+        self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
         self.count = plain_label("")
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Lead", "Territory", "Rep", "Status", "Explanation"])
@@ -86,6 +92,9 @@ class SavedLeadsView(QWidget):
         self.refresh(force=True, reps=True)
 
     def _filter_changed(self, _text: str) -> None:
+        self._filter_timer.start()
+
+    def _apply_filter(self) -> None:
         self.refresh(force=True)
 
     def _project_changed(self, _project) -> None:
