@@ -66,3 +66,16 @@ def grid_project() -> Project:
     p.plans = {"base": Plan({f"u{k}": ("E" if k % 3 == 2 else "W") for k in range(9)})}
     p.mark_dirty("units", "accounts", "reps", "territories", "scenarios", "plans")
     return p
+
+
+@pytest.fixture
+def three_reps_project(grid_project) -> Project:
+    """:func:`grid_project` with Rita (r1) on West, Sam (r2) on East and Tao (r3) without a territory, all
+    living at (-99.5, 40.5)."""
+    p = grid_project
+    p.reps = gpd.GeoDataFrame({"rep_id": ["r1", "r2", "r3"], "name": ["Rita", "Sam", "Tao"],
+                               "capacity_hours": 1600.0, "skills": "", "work_start_minute": 480,
+                               "work_end_minute": 1020, "zip": ""},
+                              geometry=gpd.points_from_xy([-99.5] * 3, [40.5] * 3), crs=CRS)
+    p.territories["rep_id"] = ["r1", "r2"]
+    return p

@@ -6,11 +6,10 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-import geopandas as gpd
 import pytest
 
 from territory_desktop.cli import main
-from territory_desktop.models import CRS, InvalidInputError
+from territory_desktop.models import InvalidInputError
 from territory_desktop.services.lead_rules import store_rules
 from territory_desktop.services.leads import apply_leads, propose_leads, read_leads, reassign_leads
 from territory_desktop.services.project import open_project, save_project
@@ -20,14 +19,9 @@ LEADS = "lead_id,lat,lon,status\nL1,40.5,-99.5,open\nL2,42.5,-97.5,open\nL3,40.5
 
 
 @pytest.fixture
-def project(grid_project, tmp_path):
+def project(three_reps_project, tmp_path):
     """Rita (r1) has W, Sam (r2) has E, Tao (r3) no territory; L1, L3 saved with Rita, L2, L4 with Sam."""
-    p = grid_project
-    p.reps = gpd.GeoDataFrame({"rep_id": ["r1", "r2", "r3"], "name": ["Rita", "Sam", "Tao"],
-                               "capacity_hours": 1600.0, "skills": "", "work_start_minute": 480,
-                               "work_end_minute": 1020, "zip": ""},
-                              geometry=gpd.points_from_xy([-99.5] * 3, [40.5] * 3), crs=CRS)
-    p.territories["rep_id"] = ["r1", "r2"]
+    p = three_reps_project
     p.user = "alice"
     path = tmp_path / "leads.csv"
     path.write_text(LEADS, encoding="utf-8")

@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import geopandas as gpd
 import pytest
 
 from territory_desktop.cli import main
-from territory_desktop.models import CRS, InvalidInputError
+from territory_desktop.models import InvalidInputError
 from territory_desktop.services.lead_rules import project_rules, store_rules, stored_rules
 from territory_desktop.services.project import open_project, save_project
 
 
 @pytest.fixture
-def saved(grid_project, tmp_path):
-    p = grid_project
-    p.reps = gpd.GeoDataFrame({"rep_id": ["r1", "r2", "r3"], "name": ["Rita", "Sam", "Tao"],
-                               "capacity_hours": 1600.0, "skills": "", "work_start_minute": 480,
-                               "work_end_minute": 1020, "zip": ""},
-                              geometry=gpd.points_from_xy([-99.5] * 3, [40.5] * 3), crs=CRS)
-    p.territories["rep_id"] = ["r1", "r2"]
+def saved(three_reps_project, tmp_path):
+    p = three_reps_project
     path = tmp_path / "p.gpkg"
     save_project(p, path)
     return path

@@ -121,17 +121,23 @@ def test_several_rows_compare_side_by_side(grid8, open_window):
     assert dock.peers.toPlainText().startswith("Peer groups")
 
 
-def test_quotas_file_gives_attainment_columns(qtbot, tmp_path, monkeypatch):
+def _dock_with_quotas(qtbot, tmp_path, monkeypatch, csv_text: str):
+    """A KPI dock on the tiny project for 2026-Q3 with the quotas file ``csv_text``, and its headers."""
     project = tiny_project()
     widget = KpiDock(FakeWindow(project))
     qtbot.addWidget(widget)
     path = tmp_path / "q.csv"
-    path.write_text("territory_id,quota,period\nT1,80,2026-Q3\nT2,100,2026-Q3\nT1,5,2026-Q2\n")
+    path.write_text(csv_text)
     monkeypatch.setattr(widget, "refresh", lambda: widget.set_data(dashboard(project, "2026-Q3", "territory",
                                                                              widget.quotas_file)))
     widget.set_quotas_file(str(path))
+    return widget, [widget.model.horizontalHeaderItem(j).text() for j in range(widget.model.columnCount())]
+
+
+def test_quotas_file_gives_attainment_columns(qtbot, tmp_path, monkeypatch):
+    widget, headers = _dock_with_quotas(qtbot, tmp_path, monkeypatch,
+                                        "territory_id,quota,period\nT1,80,2026-Q3\nT2,100,2026-Q3\nT1,5,2026-Q2\n")
     assert widget.quotas_button.text() == "Quotas: q.csv"
-    headers = [widget.model.horizontalHeaderItem(j).text() for j in range(widget.model.columnCount())]
     assert headers[-2:] == ["quota", "attainment"]
     rows = {widget.proxy.index(i, 0).data(): widget.proxy.index(i, len(headers) - 1).data()
             for i in range(widget.proxy.rowCount())}
@@ -139,15 +145,8 @@ def test_quotas_file_gives_attainment_columns(qtbot, tmp_path, monkeypatch):
 
 
 def test_quota_cells_are_whole_units_with_thousands_separators(qtbot, tmp_path, monkeypatch):
-    project = tiny_project()
-    widget = KpiDock(FakeWindow(project))
-    qtbot.addWidget(widget)
-    path = tmp_path / "q.csv"
-    path.write_text("territory_id,quota,period\nT1,12345.67,2026-Q3\nT2,1000000.4,2026-Q3\n")
-    monkeypatch.setattr(widget, "refresh", lambda: widget.set_data(dashboard(project, "2026-Q3", "territory",
-                                                                             widget.quotas_file)))
-    widget.set_quotas_file(str(path))
-    headers = [widget.model.horizontalHeaderItem(j).text() for j in range(widget.model.columnCount())]
+    widget, headers = _dock_with_quotas(qtbot, tmp_path, monkeypatch,
+                                        "territory_id,quota,period\nT1,12345.67,2026-Q3\nT2,1000000.4,2026-Q3\n")
     j = headers.index("quota")
     rows = {widget.proxy.index(i, 0).data(): widget.proxy.index(i, j).data() for i in range(widget.proxy.rowCount())}
     assert rows == {"T1": "12,346", "T2": "1,000,000"}

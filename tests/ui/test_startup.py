@@ -33,7 +33,7 @@ def test_the_command_line_parser_imports_no_engine():
     """`territory-desktop gui` builds the whole parser first: registering a command must not import the
     balancer (0.5 s) or the solvers."""
     code = ("import sys, territory_desktop.cli as c; c.build_parser(); "
-            f"print([m for m in {HEAVY + ('territory_desktop.engine.balance',)!r} if m in sys.modules])")
+            f"print([m for m in {(*HEAVY, 'territory_desktop.engine.balance')!r} if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
