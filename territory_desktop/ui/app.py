@@ -131,7 +131,7 @@ def render_screenshot(project_path: str | os.PathLike, out: str | os.PathLike, s
     if setup is not None:
         setup(window)
     QApplication.processEvents()
-    window._refresh_totals()
+    window._refresh_totals(paint_now=True)  # the route columns too, not greyed as owed for a next turn
     image = window.grab()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
