@@ -22,7 +22,7 @@ from .anytime import Plan
 from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
 from .improve import Improvement, ImproveSettings, ObjectiveFactory, improve
-from .objectives import Objective, all_pairs, edge_length_matrix
+from .objectives import MAX_DIAMETER_UNITS, Objective, all_pairs, edge_length_matrix
 from .pcenter import compact_start
 from .phases import balance
 from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
@@ -322,9 +322,11 @@ def _diameter_start(b: _Build, attempt: int) -> np.ndarray:
 
 def _with_distances(b: _Build, objective: str) -> _Build:
     """For the diameter objective on a plan without homes or locks, the all-pairs shortest paths the
-    compact start grows on; other objectives and anchored plans keep their starts unchanged."""
+    compact start grows on; other objectives and anchored plans keep their starts unchanged, and a
+    layer too large for the matrix keeps the usual start (the search refuses it later, as before)."""
     p = b.p
-    if Objective(objective) == Objective.DIAMETER and not b.fixed and not p.locked.any():
+    if Objective(objective) == Objective.DIAMETER and not b.fixed and not p.locked.any() \
+            and p.n <= MAX_DIAMETER_UNITS:
         b.dist = all_pairs(edge_length_matrix(p.adjacency, p.xy, p.edge_lengths))
     return b
 
