@@ -22,7 +22,8 @@ from .anytime import Plan
 from .graph import connected_without
 from .grow import _distinct_nearest, bisect_partition, fill_orphans, grow, repair, spread_seeds
 from .improve import Improvement, ImproveSettings, ObjectiveFactory, improve
-from .objectives import Objective
+from .objectives import MAX_DIAMETER_UNITS, Objective, all_pairs, edge_length_matrix
+from .pcenter import compact_start
 from .phases import balance
 from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
 from .search import Search, SearchParams
@@ -218,6 +219,7 @@ class _Build:
     pin: np.ndarray
     pin_to: np.ndarray
     home_units: np.ndarray | None = None
+    dist: np.ndarray | None = None  # all-pairs shortest paths: the diameter objective's compact start
 
     @property
     def fixed(self) -> bool:
@@ -292,7 +294,9 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
     p = b.p
     grown = bool(p.locked.any()) or (b.fixed and attempt == 1)
     start = _anchored(b) if b.fixed and attempt == 1 else None
-    if start is not None:
+    if b.dist is not None:
+        labels = _diameter_start(b, attempt)
+    elif start is not None:
         labels = start
     elif grown:
         labels = grow(b.adj, b.w, seeds, p.xy, p.k, b.fixed, b.locked_sources, stop=stop)
@@ -304,6 +308,27 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
     labels = repair(labels, b.adj, b.w, p.k, pin, pin_to)
     labels = _fill_empty(labels, p, b.adj, b.w)
     return _search_for(b, labels, pin)
+
+
+def _diameter_start(b: _Build, attempt: int) -> np.ndarray:
+    """The compact start of :mod:`.pcenter` (the first attempt from the graph's centre, later ones
+    from a random first seed of the build's random stream)."""
+    p = b.p
+    first = None if attempt == 1 else int(b.rng.integers(p.n))
+    assert b.dist is not None
+    return compact_start(b.adj, b.dist, p.weights, p.targets * (1 - p.tolerance), p.targets * (1 + p.tolerance),
+                         b.w, p.k, first)
+
+
+def _with_distances(b: _Build, objective: str) -> _Build:
+    """For the diameter objective on a plan without homes or locks, the all-pairs shortest paths the
+    compact start grows on; other objectives and anchored plans keep their starts unchanged, and a
+    layer too large for the matrix keeps the usual start (the search refuses it later, as before)."""
+    p = b.p
+    if Objective(objective) == Objective.DIAMETER and not b.fixed and not p.locked.any() \
+            and p.n <= MAX_DIAMETER_UNITS:
+        b.dist = all_pairs(edge_length_matrix(p.adjacency, p.xy, p.edge_lengths))
+    return b
 
 
 def _search_for(b: _Build, labels: np.ndarray, pin: np.ndarray) -> Search:
@@ -400,6 +425,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
+    b = _with_distances(b, objective)
     share = 0.5 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
     best_key = (np.inf, 0)
