@@ -250,15 +250,22 @@ def _merged_column(old: pd.DataFrame, new: pd.DataFrame, column: str, provided: 
     n_old = len(old)
     head = old[column].to_numpy(copy=True) if column in old else np.full(n_old, None, dtype=object)
     values = new[column].to_numpy() if column in new else None  # once: Arrow text -> objects costs
-    tail = values[~exists] if values is not None else np.full(int((~exists).sum()), None, dtype=object)
-    if provided and values is not None:
+    n_new = len(exists) - int(np.count_nonzero(exists))
+    if provided and values is not None and n_new < len(exists):
         update = values[exists]
         if head.dtype != update.dtype and head.dtype != object:
             head = head.astype(np.result_type(head.dtype, update.dtype) if update.dtype != object else object)
         head[position[exists]] = update
-    if head.dtype != tail.dtype:
-        head, tail = head.astype(object), tail.astype(object)
-    return np.concatenate([head, tail])
+    tail_dtype = values.dtype if values is not None else np.dtype(object)
+    out = np.empty(n_old + n_new, dtype=head.dtype if head.dtype == tail_dtype else object)
+    out[:n_old] = head
+    if values is None:
+        out[n_old:] = None
+    elif n_new == len(values):  # every row is new (a big append): copied once, not gathered then copied
+        out[n_old:] = values
+    else:
+        np.compress(~exists, values, out=out[n_old:])
+    return out
 
 
 def _refuse_existing(ids: list[str], id_col: str, source: str) -> None:

@@ -107,6 +107,9 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
 
 def _header(text: str, sep: str, source: str) -> list[str]:
     csv.field_size_limit(sys.maxsize if sys.maxsize < 2**63 else 2**62)
+    end = text.find("\n")
+    if end >= 0 and '"' not in text[:end]:  # a plain first line is the header: no copy of the whole file
+        text = text[:end + 1]
     try:
         return [h.strip() for h in next(csv.reader(io.StringIO(text, newline=None), delimiter=sep), [])]
     except csv.Error as exc:
@@ -135,7 +138,8 @@ def _arrow_csv(data: bytes, sep: str, width: int) -> pd.DataFrame | None:
         filled = cell if filled is None else pc.or_(filled, cell)
     keep = filled.to_numpy(zero_copy_only=False) if filled is not None else np.zeros(table.num_rows, dtype=bool)
     keep[:1] = False
-    frame = table.filter(pa.array(keep)).to_pandas()  # pandas' Arrow-backed "str" columns (pandas 3)
+    # pandas' Arrow-backed "str" columns (pandas 3); no filter (a copy of every column) when no row is blank
+    frame = (table.slice(1) if keep[1:].all() else table.filter(pa.array(keep))).to_pandas()
     frame.index = np.flatnonzero(keep) + 1
     return frame
 

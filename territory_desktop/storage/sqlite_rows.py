@@ -324,10 +324,24 @@ def _insert_names(conn: Connection, spec: TableSpec, frame: pd.DataFrame) -> lis
                     if r[4] is None and not r[3]}
     names = [c for c in frame.columns if c in spec.kinds]
     extras = [c for c in frame.columns if c not in spec.kinds and c not in spec.key] if spec.extras else []
-    empty = {c for c in names if c in null_default and frame[c].isna().all()}
+    empty = {c for c in names if c in null_default and _all_missing(frame[c].to_numpy())}
     if spec.extras and "attrs" in null_default and not extras:
         empty.add("attrs")
     return [c for c in names if c not in empty] + (["attrs"] if spec.extras and "attrs" not in empty else [])
+
+
+def _all_missing(values: np.ndarray) -> bool:
+    """True when every value is missing; a column whose first or last value is there is answered without
+    a pass over a million values."""
+    if len(values) and not (_null(values[0]) and _null(values[-1])):
+        return False
+    return bool(pd.isna(values).all())
+
+
+def _null(value) -> bool:
+    """None or NaN: a missing value of a record frame (any other value, even pd.NA, counts as present
+    here, which only means the column is checked in full)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def key_order(keys: np.ndarray) -> np.ndarray:

@@ -260,3 +260,27 @@ def test_scratch_folders_of_dead_processes_are_removed(tmp_path):
         (folder / "rows.sqlite").write_bytes(b"x")
     bulk.remove_stale_scratch(str(tmp_path))
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_diff_of_an_append_finds_new_updated_and_removed_rows_wherever_they_are():
+    """The new rows of an import come last (taken as a slice, not copied); new rows elsewhere, updates,
+    removals and the empty-column check give the same answer as row-by-row reasoning."""
+    from territory_desktop.storage.rows import TableSpec, diff, record_frame
+    from territory_desktop.storage.sqlite_rows import _all_missing
+
+    spec = TableSpec("t", ("k",), {"k": "text", "v": "real", "s": "text"})
+    base = record_frame({"k": np.array(["a", "b", "c"], dtype=object), "v": np.array([1.0, 2.0, np.nan]),
+                         "s": np.array([None, "x", None], dtype=object)})
+    tail = record_frame({"k": np.array(["a", "b", "c", "d", "e"], dtype=object),
+                         "v": np.array([1.0, 5.0, np.nan, 4.0, 6.0]),
+                         "s": np.array([None, "x", None, None, None], dtype=object)})
+    changes = diff(spec, base, tail)
+    assert changes.inserts["k"].tolist() == ["d", "e"] and changes.updates["k"].tolist() == ["b"]
+    assert not len(changes.deletes)
+    mixed = tail.iloc[[3, 0, 4, 1]].reset_index(drop=True)  # "c" removed, new rows first and last
+    changes = diff(spec, base, mixed)
+    assert changes.inserts["k"].tolist() == ["d", "e"] and changes.updates["k"].tolist() == ["b"]
+    assert changes.deletes["k"].tolist() == ["c"]
+    assert _all_missing(changes.inserts["s"].to_numpy()) and not _all_missing(tail["v"].to_numpy())
+    assert not _all_missing(np.array([None, "y", None], dtype=object))
+    assert _all_missing(np.array([], dtype=object)) and _all_missing(np.array([np.nan, np.nan]))
