@@ -469,12 +469,24 @@ def _reassigned_text(explanation, rep: ManualRep, result: Reassignment, lead: st
     return "; ".join([text, *parts]) if text else "; ".join(parts)
 
 
+#: leads named one by one in a reassignment's audit entry (each lead's explanation names its own change)
+AUDIT_LISTED = 50
+
+
+def _more(n: int) -> str:
+    return f" and {n:,} more (see each lead's explanation)" if n > 0 else ""
+
+
 def _reassign_audit(result: Reassignment, user: str, reason: str) -> str:
     """The batch's audit text: every lead with the rep it came from, territory moves, reason and cap."""
-    leads = ", ".join(f"{lead} (from {result.previous_rep[lead] or 'nobody'})" for lead in result.changed)
+    shown = result.changed[:AUDIT_LISTED]
+    leads = ", ".join(f"{lead} (from {result.previous_rep[lead] or 'nobody'})" for lead in shown)
+    leads += _more(len(result.changed) - len(shown))
     text = f"{len(result.changed)} lead(s) to {result.rep_name} ({result.rep_id}) by {user}: {leads}"
     if result.moved:
-        text += "; territory " + ", ".join(f"{k} {a or '-'} -> {b}" for k, (a, b) in result.moved.items())
+        moves = list(result.moved.items())
+        text += "; territory " + ", ".join(f"{k} {a or '-'} -> {b}" for k, (a, b) in moves[:AUDIT_LISTED])
+        text += _more(len(moves) - AUDIT_LISTED)
     if reason.strip():
         text += f"; reason: {reason.strip()}"
     if result.over_cap:

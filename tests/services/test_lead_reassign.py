@@ -155,3 +155,12 @@ def test_stored_rules_naming_a_rep_who_left_do_not_stop_a_reassignment(project):
     done = reassign_leads(project, ["L2"], "r1")
     assert row(project, "L2")["rep_id"] == "r1" and done.cap is None  # teams and caps not used
     assert any(n.startswith("the stored lead rules were not used") and "no rep 'r3'" in n for n in done.notes)
+
+
+def test_a_large_batch_names_the_first_leads_in_its_audit_entry_and_counts_the_rest(project, monkeypatch):
+    import territory_desktop.services.leads as leads_service
+
+    monkeypatch.setattr(leads_service, "AUDIT_LISTED", 1)
+    result = reassign_leads(project, ["L1", "L3"], "r2")
+    assert result.audit.startswith("2 lead(s) to Sam (r2) by alice: L1 (from r1) and 1 more (see each lead's")
+    assert "L3" not in result.audit
