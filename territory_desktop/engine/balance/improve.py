@@ -94,12 +94,16 @@ class ObjectiveFactory:
     """Builds the objective for a plan, keeping the shortest paths it needs across restarts."""
 
     def __init__(self, kind: Objective, adjacency: sp.csr_matrix, xy: np.ndarray | None,
-                 lengths: sp.spmatrix | None, home_units: np.ndarray | None, w: np.ndarray) -> None:
+                 lengths: sp.spmatrix | None, home_units: np.ndarray | None, w: np.ndarray,
+                 dist: np.ndarray | None = None) -> None:
+        """``dist``: the all-pairs shortest paths when the caller already has them (the diameter start)."""
         self.kind = Objective(kind)
         self.adjacency, self.xy, self.w = adjacency, xy, w
         self.home_units = home_units
         self.lengths = None if self.kind == Objective.COMPACT else edge_length_matrix(adjacency, xy, lengths)
-        self.dist = all_pairs(self.lengths) if self.kind == Objective.DIAMETER else None
+        self.dist = None
+        if self.kind == Objective.DIAMETER:
+            self.dist = dist if dist is not None else all_pairs(self.lengths)
 
     def __call__(self, plan: Plan):
         if self.dist is not None:  # the diameter objective

@@ -371,7 +371,7 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
     labels = s.labels()
     pin, pin_to = _pins(b, labels, every_home=False)
     plan = Plan(p.weights, p.tolerance, p.k, p.adjacency, b.adj, labels, np.where(pin, pin_to, -1))
-    factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w)
+    factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w, b.dist)
     now = time.perf_counter()
     settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
                                stall=max(300, 6 * p.k), seed=run.seed, exact_sets=20_000, max_steps=STALL_STEPS,
