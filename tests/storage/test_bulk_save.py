@@ -206,7 +206,8 @@ def _bulk_rows(p, n: int, names) -> None:
 @pytest.mark.parametrize("odd", [False, True])
 def test_bulk_insert_keeps_extra_columns_and_odd_values_either_path(grid_project, tmp_path, odd, monkeypatch):
     """The Arrow path (text names) and the sqlite3 path it falls back to (a name that is a number) store
-    the same values; extra columns go into attrs on both; no scratch file is left behind."""
+    the same values; extra columns go into attrs on both; no scratch file is left behind; the rows the
+    Arrow path copied before it met the odd value are rolled back (no duplicate, no missing row)."""
     import tempfile
     from pathlib import Path
 
@@ -217,6 +218,7 @@ def test_bulk_insert_keeps_extra_columns_and_odd_values_either_path(grid_project
     monkeypatch.setattr(sqlite_rows, "insert_arrow", lambda conn, table, *args: (tables.append(table),
                                                                                 real(conn, table, *args)))
     monkeypatch.setattr(bulk, "ARROW_BATCH", 500)  # several batches: the odd value is in the last one
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 700)  # three scratch files: two are copied before the odd value
 
     before = set(Path(tempfile.gettempdir()).glob("td-bulk-*"))
     path = tmp_path / "p.gpkg"
