@@ -19,6 +19,7 @@ listed in the report, never dropped.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,7 +37,7 @@ from ..storage.rows import record_frame
 from ..storage.sheets import SHEET_SUFFIXES, TABLE_SUFFIXES
 from ..storage.tabular import TableRead, read_and_validate
 from ..storage.vector import UnitsRead, read_units
-from .placement import units_of_points
+from .placement import units_of_points, units_of_xy
 from .project import ensure_history
 from .review import check_editable
 
@@ -160,14 +161,19 @@ def prepare_import(project: Project, kind: Kind, read: TableRead | UnitsRead, so
     data = frame.drop(columns=["lon", "lat"])
     if kind == "accounts":  # one concat: a wide file's frame is not fragmented further
         data = pd.concat([data, pd.DataFrame({"unit_id": None}, index=data.index, dtype=object)], axis=1)
-    points = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
-    new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(points, index=data.index, crs=CRS), crs=CRS, copy=False)
-    provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]
-    old = project.accounts if kind == "accounts" else project.reps
-    table, changed, removed, counts = _merge(old, new, ID_COLUMN[kind], mode, provided, source)
+    lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    with ThreadPoolExecutor(1) as pool:  # the accounts are placed (GEOS, numpy: mostly without the GIL)
+        # while the table is merged (Python objects)
+        placing = pool.submit(units_of_xy, lon, lat, project.units) if kind == "accounts" else None
+        new = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(shapely.points(lon, lat), index=data.index, crs=CRS),
+                               crs=CRS, copy=False)
+        provided = [*read.provided, *[c for c in data.columns if c not in _field_names(kind)], "geometry"]
+        old = project.accounts if kind == "accounts" else project.reps
+        table, changed, removed, counts, sources = _merge_rows(old, new, ID_COLUMN[kind], mode, provided, source)
+        placed = placing.result() if placing is not None else None
     prepared = PreparedImport(kind, source, mode, len(new), table, counts, notes=list(read.notes))
     if kind == "accounts":
-        prepared.outside = _place_rows(table, project.units, changed)
+        prepared.outside = _place_rows(table, project.units, changed, None if placed is None else placed[sources])
         prepared.accounts = table
         _account_references(project, removed, prepared)
     else:
@@ -214,6 +220,12 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
     """The table after the import, the positions of rows that changed, the removed ids, and counts.
 
     ``old`` and ``new`` are GeoDataFrames (entities) or plain DataFrames (history rows)."""
+    return _merge_rows(old, new, id_col, mode, provided, source)[:4]
+
+
+def _merge_rows(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode, provided: list[str],
+                source: str) -> tuple[gpd.GeoDataFrame, np.ndarray, list[str], ImportCounts, np.ndarray]:
+    """:func:`_merge`, and the row of ``new`` each changed row comes from (same order as the positions)."""
     old_ids = _text_ids(old[id_col]) if len(old) else pd.Index([], dtype=object)
     new_ids = _text_ids(new[id_col])
     position = old_ids.get_indexer(new_ids)
@@ -223,13 +235,14 @@ def _merge(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, id_col: str, mode: Mode
     if mode == "replace" or not len(old):
         removed = [] if not len(old) else sorted(set(old_ids) - set(new_ids))
         counts = ImportCounts(int((~exists).sum()), int(exists.sum()), len(removed))
-        return new.reset_index(drop=True), np.arange(len(new)), removed, counts
+        return new.reset_index(drop=True), np.arange(len(new)), removed, counts, np.arange(len(new))
     columns = list(old.columns) + [c for c in new.columns if c not in old.columns]
     data = {c: _merged_column(old, new, c, c in provided, position, exists) for c in columns}
     table = (gpd.GeoDataFrame(record_frame(data, copy=False), geometry=old.geometry.name, crs=CRS, copy=False)
              if isinstance(old, gpd.GeoDataFrame) else record_frame(data, copy=False))
     changed = np.concatenate([position[exists], len(old) + np.arange(int((~exists).sum()))])
-    return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0)
+    sources = np.concatenate([np.flatnonzero(exists), np.flatnonzero(~exists)])
+    return table, changed, [], ImportCounts(int((~exists).sum()), int(exists.sum()), 0), sources
 
 
 merge_tables = _merge
@@ -319,8 +332,10 @@ def _place(project: Project) -> list[str]:
     return _place_rows(project.accounts, project.units, np.arange(len(project.accounts)))
 
 
-def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.ndarray) -> list[str]:
-    """Set ``unit_id`` of the accounts at positions ``rows`` by point-in-polygon (in place).
+def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.ndarray,
+                placed: np.ndarray | None = None) -> list[str]:
+    """Set ``unit_id`` of the accounts at positions ``rows`` by point-in-polygon (in place), or to
+    ``placed`` (their units, computed already by ``placement.units_of_xy``).
 
     Returns the ids of those accounts that lie outside every unit.
     """
@@ -330,7 +345,8 @@ def _place_rows(accounts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, rows: np.nd
     if not len(units):
         accounts.iloc[rows, unit_col] = None
         return []
-    placed = units_of_points(accounts.geometry.to_numpy()[rows], units)
+    if placed is None:
+        placed = units_of_points(accounts.geometry.to_numpy()[rows], units)
     values = accounts["unit_id"].to_numpy(dtype=object, copy=True)
     values[rows] = placed
     accounts["unit_id"] = pd.Series(values, index=accounts.index, dtype=object)
