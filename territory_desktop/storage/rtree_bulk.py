@@ -41,11 +41,11 @@ def _str_order(cx: np.ndarray, cy: np.ndarray, per_node: int) -> np.ndarray:
     nodes = math.ceil(n / per_node)
     slices = max(1, math.ceil(math.sqrt(nodes)))
     per_slice = math.ceil(nodes / slices) * per_node
-    by_x = np.argsort(cx, kind="stable")
+    by_x = np.argsort(cx)  # ties in any order: numpy's default sort is several times faster than stable
     rows = -(-n // per_slice)  # slice k is by_x[k * per_slice:(k + 1) * per_slice]: sort each by y at once
     padded = np.full(rows * per_slice, np.inf)
     padded[:n] = cy[by_x]
-    within = np.argsort(padded.reshape(rows, per_slice), axis=1, kind="stable")
+    within = np.argsort(padded.reshape(rows, per_slice), axis=1)
     flat = (within + (np.arange(rows) * per_slice)[:, None]).ravel()
     return by_x[flat[flat < n]]  # the padding sorts last in the last slice
 
@@ -144,7 +144,7 @@ def _pack_levels(levels: list, per_node: int, size: int) -> Packed:
         nodes.extend(zip(numbers[depth].tolist(), blobs, strict=True))
         node_of_cell = np.repeat(numbers[depth], per_node)[:len(order)]
         if depth == 0:
-            by_id = np.argsort(cell_ids, kind="stable")  # in key order: appends, not random B-tree inserts
+            by_id = np.argsort(cell_ids)  # in key order (ids are unique): appends, not random B-tree inserts
             rowids, leaf_of = cell_ids[by_id], node_of_cell[by_id]
         else:
             parents.append((cell_ids, node_of_cell))
