@@ -317,3 +317,32 @@ def test_a_table_given_as_units_is_refused(tmp_path):
     path = write(tmp_path, "units.csv", "id,name\nu1,A\n")
     with pytest.raises(InvalidInputError, match="the file has no geometry"):
         import_units(Project(), path, "id")
+
+
+def test_quoted_newlines_at_every_block_edge_are_read_as_python_csv_does(monkeypatch):
+    """Arrow parses the file in blocks on several threads: a record whose quoted value holds a newline
+    right where a block would be cut stays one record (parsed as Python's csv module parses it)."""
+    import csv
+    import io
+
+    from territory_desktop.storage import sheets
+
+    monkeypatch.setattr(sheets, "CSV_BLOCK", 1 << 12)  # 4 KB blocks: a few hundred cuts in the file
+    lines = ["id,name,segment"] + [f"a{i},name {i},x" for i in range(1, 3000)]
+    for i in range(5, 3000, 7):  # quoted newlines all over, so some sit at a block's edge
+        lines[i] = f'a{i},"multi\nline, {i}",x'
+    data = ("\n".join(lines) + "\n").encode()
+    frame = sheets._arrow_csv(data, ",", 3)
+    assert frame is not None
+    assert frame.to_numpy().tolist() == list(csv.reader(io.StringIO(data.decode())))[1:]
+
+
+def test_a_row_longer_than_several_blocks_is_still_read_by_arrow(monkeypatch):
+    """Arrow refuses a record that straddles several blocks; the file is then read as one block (still
+    Arrow, not the row-by-row reader)."""
+    from territory_desktop.storage import sheets
+
+    monkeypatch.setattr(sheets, "CSV_BLOCK", 1 << 12)
+    data = f'id,notes\na1,"{"x" * 40_000}"\na2,short\n'.encode()
+    frame = sheets._arrow_csv(data, ",", 2)
+    assert frame is not None and frame.to_numpy().tolist() == [["a1", "x" * 40_000], ["a2", "short"]]
