@@ -26,7 +26,7 @@ def normalise_ids(ids: pd.Series) -> tuple[pd.Series, list[str]]:
     Returns the cleaned ids and a note naming how many changed (with a few examples), so that "a1" and
     "a<zero-width space>1" are one id (reported as a duplicate), never two that look the same.
     """
-    text = ids.astype(object).where(ids.notna(), "").astype(str)
+    text = ids if ids.dtype == "str" and not ids.hasnans else ids.astype(object).where(ids.notna(), "").astype(str)
     odd = text.str.contains(r"[^\x20-\x7e]", regex=True)  # anything beyond printable ASCII
     if not odd.any():
         return text.str.strip(), []

@@ -268,7 +268,7 @@ def validate_table(raw: RawTable, fields: tuple[Field, ...], id_field: str | Non
     problems += check_required(frame, fields, mapping, rows)
     notes: list[str] = []
     if id_field:
-        ids, notes = normalise_ids(pd.Series(out[id_field].to_numpy(), index=out.index))
+        ids, notes = normalise_ids(_stripped(frame[mapping[id_field]]))  # the id column's text as Arrow
         out[id_field] = ids.to_numpy(dtype=object)
         problems += check_ids(ids, rows, mapping[id_field])
     geocoded = 0
