@@ -120,10 +120,9 @@ def _entity(project: Project, *, name: str) -> pd.DataFrame:
     if geometry is not None and frame.crs is not None and len(frame) and frame.crs != CRS:
         frame = frame.to_crs(CRS)
     geoms = frame.geometry.to_numpy() if geometry is not None else np.full(len(frame), None, dtype=object)
-    if name == "units":
-        geoms = as_multipolygons(geoms)
-    data["geom"] = geoms
-    return record_frame(data)
+    # every normalised column is a new array (``normalise`` copies); the geometry array may be the frame's
+    data["geom"] = as_multipolygons(geoms) if name == "units" else np.array(geoms, dtype=object, copy=True)
+    return record_frame(data, copy=False)
 
 
 def _territories(project: Project) -> pd.DataFrame:
