@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, event
@@ -142,15 +143,44 @@ def _run_statements(conn: Connection, sql: str, full: int, items: queue.Queue, s
 
 #: rows per Arrow batch of :func:`insert_arrow`: converted in a worker while the driver writes the last
 ARROW_BATCH = 100_000
-#: rows per scratch file of :func:`insert_arrow`: one file is copied while the next is written
+#: rows per scratch file of :func:`insert_arrow` (about; the last is half the size): one file is copied
+#: while the next is written
 CHUNK_ROWS = 300_000
 #: the most scratch files one :func:`insert_arrow` attaches (they stay attached until the connection
 #: closes, and SQLite allows 10 by default: later inserts of the same save need theirs)
-MAX_CHUNKS = 3
+MAX_CHUNKS = 4
+
+
+@dataclass
+class Scratch:
+    """Rows written ahead of the insert into a scratch file by :func:`write_scratch`."""
+
+    folder: str
+    path: str
+
+
+def write_scratch(names: list[str], rows: int, block: Callable[[int, int], dict[str, pa.Array]]) -> Scratch:
+    """Write ``rows`` rows (see :func:`insert_arrow`) into one scratch file now, for a later
+    ``insert_arrow(..., written=...)``. Touches no connection: safe in a worker thread. Whoever does not
+    hand it to ``insert_arrow`` removes it (:func:`discard`)."""
+    remove_stale_scratch()
+    folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+    path = os.path.join(folder, "rows.sqlite")
+    try:
+        _ingest(path, names, rows, block)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Scratch(folder, path)
+
+
+def discard(scratch: Scratch) -> None:
+    """Remove a scratch file :func:`insert_arrow` was not given."""
+    shutil.rmtree(scratch.folder, ignore_errors=True)
 
 
 def insert_arrow(conn: Connection, table: str, names: list[str], rows: int,
-                 block: Callable[[int, int], dict[str, pa.Array]]) -> None:
+                 block: Callable[[int, int], dict[str, pa.Array]], written: Scratch | None = None) -> None:
     """Insert ``rows`` rows into the columns ``names`` of ``table`` inside the caller's transaction, in
     order; ``block(start, stop)`` gives rows ``start:stop`` as Arrow arrays (name -> array, at least
     ``names``). When ``block`` raises, the exception is raised here and ``table`` is left as it was
@@ -163,18 +193,23 @@ def insert_arrow(conn: Connection, table: str, names: list[str], rows: int,
     transaction, so a crash or kill leaves it as before (its own journal rolls it back). A scratch database
     stays attached until the connection closes (SQLite refuses to detach a database the open transaction
     has read); its file is removed at once where the system allows it (POSIX), else when the connection
-    closes.
+    closes. ``written``: the rows are in that scratch file already (:func:`write_scratch`); it is copied.
     """
-    if not names or rows <= 0:
+    if written is None and (not names or rows <= 0):
         return
     remove_stale_scratch()
-    chunks = _chunk_count(conn, rows)
-    edges = [rows * i // chunks for i in range(chunks + 1)]
-    folders = [tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") for _ in range(chunks)]
+    chunks = 1 if written is not None else _chunk_count(conn, rows)
+    weights = [0, *([2] * (chunks - 1)), 1]  # the last file half the size: the copy after the last write
+    # is what the pipeline cannot overlap
+    edges = [rows * w // (2 * chunks - 1) for w in itertools.accumulate(weights)]
+    folders = [written.folder] if written is not None else \
+        [tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") for _ in range(chunks)]
     target = f"INSERT INTO main.{quote(table)} ({', '.join(map(quote, names))}) SELECT " + \
         ", ".join(f"c{i}" for i in range(len(names)))
 
     def write(i: int) -> str:
+        if written is not None:
+            return written.path
         path = os.path.join(folders[i], "rows.sqlite")
         a = edges[i]
         _ingest(path, names, edges[i + 1] - a, lambda s, e: block(a + s, a + e))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection
 
-from .bulk import insert_arrow, insert_blocks, insert_columns
+from .bulk import Scratch, insert_arrow, insert_blocks, insert_columns, write_scratch
 
 _CELL = 24  # 8-byte id + 4 float32
 
@@ -154,15 +154,29 @@ def _pack_levels(levels: list, per_node: int, size: int) -> Packed:
     return Packed(nodes, rowids, leaf_of, (joined[0], joined[1]))
 
 
-def write(conn: Connection, rtree: str, packed: Packed) -> None:
-    """Replace the R-tree's shadow tables with ``packed``."""
+def _rowid_block(packed: Packed):
+    import pyarrow as pa
+
+    return lambda a, b: {"rowid": pa.array(packed.rowids[a:b]), "nodeno": pa.array(packed.leaf_of[a:b])}
+
+
+def write_rowids(packed: Packed) -> Scratch | None:
+    """The ``_rowid`` rows of ``packed`` written ahead into a scratch file (no connection: in the packing
+    worker), for :func:`write`; None without the ADBC driver."""
+    try:
+        return write_scratch(["rowid", "nodeno"], len(packed.rowids), _rowid_block(packed))
+    except ImportError:
+        return None
+
+
+def write(conn: Connection, rtree: str, packed: Packed, rowids: Scratch | None = None) -> None:
+    """Replace the R-tree's shadow tables with ``packed`` (its ``_rowid`` rows from ``rowids`` when they
+    were written ahead by :func:`write_rowids`)."""
     for table in ("node", "rowid", "parent"):
         conn.exec_driver_sql(f'DELETE FROM "{rtree}_{table}"')
     try:
-        import pyarrow as pa
-
-        insert_arrow(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
-                     lambda a, b: {"rowid": pa.array(packed.rowids[a:b]), "nodeno": pa.array(packed.leaf_of[a:b])})
+        insert_arrow(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids), _rowid_block(packed),
+                     written=rowids)
     except ImportError:  # no ADBC driver: bound by sqlite3
         insert_blocks(conn, f"{rtree}_rowid", ["rowid", "nodeno"], len(packed.rowids),
                       lambda a, b: {"rowid": packed.rowids[a:b].tolist(), "nodeno": packed.leaf_of[a:b].tolist()})

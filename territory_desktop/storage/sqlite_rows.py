@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
-from . import edit_stamp, gpkg, rtree_bulk
+from . import bulk, edit_stamp, gpkg, rtree_bulk
 from .bulk import insert_arrow, insert_blocks, insert_columns, quote
 from .rows import GEOMETRY, RowChanges, TableSpec
 
@@ -204,11 +204,24 @@ def fill_rtree(conn: Connection, table: str, fids: np.ndarray, geoms: np.ndarray
     old = np.array(raw.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(r)}").fetchall(),
                    dtype=float).reshape(-1, 5)
     both = np.concatenate([old[~np.isin(old[:, 0], fids)], new])
-    with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL while SQLite writes the rows
-        packing = pool.submit(rtree_bulk.pack, rtree_bulk.node_size(conn, r), both[:, 0].astype(np.int64),
-                              both[:, 1], both[:, 2], both[:, 3], both[:, 4])
-        meanwhile()
-        rtree_bulk.write(conn, r, packing.result())
+    size = rtree_bulk.node_size(conn, r)
+
+    def pack() -> tuple[rtree_bulk.Packed, bulk.Scratch | None]:
+        packed = rtree_bulk.pack(size, both[:, 0].astype(np.int64), both[:, 1], both[:, 2], both[:, 3], both[:, 4])
+        return packed, rtree_bulk.write_rowids(packed)
+
+    with ThreadPoolExecutor(1) as pool:  # numpy sorts without the GIL, and the driver writes the index's
+        packing = pool.submit(pack)  # rows into a scratch file, while SQLite writes the table's rows
+        try:
+            meanwhile()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                scratch = packing.result()[1]
+                if scratch is not None:
+                    bulk.discard(scratch)
+            raise
+        packed, scratch = packing.result()
+        rtree_bulk.write(conn, r, packed, scratch)
 
 
 def apply(conn: Connection, changes: RowChanges) -> np.ndarray | None:
