@@ -32,6 +32,7 @@ from .anytime import (
     spanning_tree,
     touching,
 )
+from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
@@ -54,6 +55,10 @@ TABU_IDLE = 30
 TABU_ITERS = 1500
 #: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
 DIAMETER_KICKS = 0.25
+
+#: diameter with a time limit: steps of the search without a better plan before a phase of the bounded
+#: (decision-version) search of :mod:`.bounded` from the best plan; the first phase starts once balanced
+BOUNDED_IDLE = 150
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -343,12 +348,17 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
     tabu = ViolationTabu(plan, np.random.default_rng(settings.seed + 1)) if plan.W.shape[1] > 1 else None
+    bounded = _Bounded(factory, settings) if factory.dist is not None and not settings.until_stall else None
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
                                           steps)) is None:
         if stop is not None and steps % 8 == 0:
             stop.check()
         if regions is not None and steps - best_step >= REGION_IDLE and regions.step(plan, obj, rng):
             ok = True
+            obj = factory(plan)
+        elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
+            plan.reset(best_lab)
+            ok = bounded.run(plan, steps, finish, stop)
             obj = factory(plan)
         elif plan.violation() > 0:
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
@@ -371,6 +381,32 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind)
+
+
+class _Bounded:
+    """Phases of the bounded search (:mod:`.bounded`) inside a diameter search with a time limit: the
+    first once a plan is balanced, then each time the search goes BOUNDED_IDLE steps without a better
+    plan since the last phase; a phase starts from the best plan and ends after two bounds given up."""
+
+    def __init__(self, factory: ObjectiveFactory, settings: ImproveSettings) -> None:
+        assert factory.dist is not None
+        self.dist, self.settings = factory.dist, settings
+        self.rng = np.random.default_rng(settings.seed + 2)
+        self.last: int | None = None
+        self.phases = 0
+
+    def due(self, steps: int, best_step: int) -> bool:
+        return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE
+
+    def run(self, plan: Plan, steps: int, finish: StopFlag | None, stop: StopFlag | None) -> bool:
+        """One phase on ``plan`` (balanced, changed in place to the phase's best); True when better.
+        ``finish`` or ``stop`` end it at once (the caller then stops or raises)."""
+        self.last = steps
+        self.phases += 1
+        search = BoundedSearch(plan, self.dist, self.rng)
+        flags = [f for f in (finish, stop) if f is not None]
+        return search.run(self.settings.deadline, should_stop=lambda: any(f.is_set() for f in flags),
+                          max_fails=2).bounds_met > 0
 
 
 def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:
