@@ -51,6 +51,9 @@ BETA_FACTOR = 1.15
 BETA_EVERY = 50
 BETA_RANGE = (0.02, 50.0)
 
+#: every BETA_EVERY iterations with conflicts, each conflicting pair's weight grows by this (breakout)
+PAIR_BUMP = 1.0
+
 
 def largest_diameter(lab: np.ndarray, dist: np.ndarray, k: int) -> float:
     out = 0.0
@@ -90,7 +93,8 @@ class BoundedSearch:
         """Conflicts are the pairs farther apart than ``bound``; counts rebuilt from the plan."""
         p = self.plan
         self.bound = bound
-        self.B = (self.dist > bound).astype(np.float32)
+        self.B = (self.dist > bound).astype(np.float32)  # pair weights: 1 per conflict, grown by _bump
+        self.conflict = self.dist > bound
         onehot = np.zeros((len(p.lab), p.k), np.float32)
         onehot[np.arange(len(p.lab)), p.lab] = 1.0
         self.C = self.B @ onehot
@@ -114,7 +118,7 @@ class BoundedSearch:
         return float(self.e_t.sum()) + self.beta * self.conf
 
     def feasible(self) -> bool:
-        return self.conf <= 0 and float(self.v_t.sum()) <= 0
+        return self.conf < 0.5 and float(self.v_t.sum()) <= 0  # a conflict weighs at least 1
 
     def move(self, u: int, a: int, c: int) -> None:
         out, into = float(self.C[u, a]), float(self.C[u, c])
@@ -157,7 +161,7 @@ class BoundedSearch:
         now = self.energy()
         allowed = (self.tabu[u] <= self.it) | (now + delta < best_energy - 1e-9)
         # only transfers touching a territory with a conflict or off balance: the repair travels as a chain
-        bad = (self.v_t > 1e-12) | (self.conf_t > 0)
+        bad = (self.v_t > 1e-12) | (self.conf_t >= 0.5)
         near = allowed & (bad[a] | bad[c])
         if near.any():
             allowed = near
@@ -174,8 +178,25 @@ class BoundedSearch:
                 return True
         return False
 
+    def _bump(self) -> None:
+        """Weigh every pair conflicting now by PAIR_BUMP more, so that a conflict that will not go costs
+        more than new ones elsewhere (the breakout method)."""
+        p = self.plan
+        for t in np.flatnonzero(self.conf_t >= 0.5).tolist():
+            mem = p.members(t)
+            sub = self.conflict[np.ix_(mem, mem)]
+            if not sub.any():
+                continue
+            i, j = np.nonzero(sub)
+            self.B[mem[i], mem[j]] += PAIR_BUMP  # both orders: i, j runs over ordered pairs
+            self.C[mem, t] += PAIR_BUMP * sub.sum(1)
+            self.conf_t[t] += PAIR_BUMP * sub.sum() / 2
+        self.conf = float(self.conf_t.sum())
+
     def _adapt(self) -> None:
-        if self.conf > 0:
+        if self.conf >= 0.5 and PAIR_BUMP > 0:
+            self._bump()
+        if self.conf >= 0.5:
             self.beta = min(self.beta * BETA_FACTOR, BETA_RANGE[1])
         elif self.plan.violation() > 0:
             self.beta = max(self.beta / BETA_FACTOR, BETA_RANGE[0])
