@@ -113,7 +113,7 @@ def test_bounded_search_reaches_the_brute_force_optimum():
 
 
 def test_bounded_search_counts_conflicts_as_the_pairs_farther_than_the_bound():
-    g, nodes, adj, lengths, w = _instance(4, 4, 5)
+    _, nodes, adj, lengths, w = _instance(4, 4, 5)
     dist = all_pairs(lengths)
     plan = _plan(adj, np.array([r for r, c in nodes]), w, np.array([0.0, 1.0]), 4)
     search = BoundedSearch(plan, dist, np.random.default_rng(0))
@@ -128,3 +128,17 @@ def test_bounded_search_counts_conflicts_as_the_pairs_farther_than_the_bound():
         pairs = sum(1 for i in range(16) for j in range(i + 1, 16)
                     if plan.lab[i] == plan.lab[j] and dist[i, j] > 10.0)
         assert search.conf == pairs
+
+
+def test_a_diameter_build_with_a_time_limit_reaches_the_brute_force_optimum():
+    from territory_desktop.engine.balance import BalanceProblem
+    from territory_desktop.engine.balance.solve import balance_territories
+
+    tol = np.array([0.0, 0.25])
+    g, nodes, adj, lengths, w = _instance(4, 4, 3)
+    optimum = _brute_force(g, nodes, w, 4, tol)
+    p = BalanceProblem(adj, w, ["units", "demand"], list(tol), None, 4, edge_lengths=lengths)
+    res = balance_territories(p, seed=0, time_limit=2.0, objective="diameter", use_time_limit=True)
+    got = _check(g, nodes, res.labels, w, 4, tol)
+    assert abs(got - optimum) < 1e-4
+    assert abs(res.objective_value - got) < 1e-4

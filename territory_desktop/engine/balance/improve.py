@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -358,7 +359,9 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             obj = factory(plan)
         elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
             plan.reset(best_lab)
-            ok = bounded.run(plan, steps, finish, stop)
+            ok = bounded.run(plan, steps, finish, stop, lambda v, cur=best_key[1]: progress(
+                min((time.perf_counter() - t0) / max(settings.deadline - t0, 1e-9), 1.0),
+                _progress_text(factory.kind, (0.0, min(v, cur), 0.0))))
             obj = factory(plan)
         elif plan.violation() > 0:
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
@@ -398,14 +401,28 @@ class _Bounded:
     def due(self, steps: int, best_step: int) -> bool:
         return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE
 
-    def run(self, plan: Plan, steps: int, finish: StopFlag | None, stop: StopFlag | None) -> bool:
+    def run(self, plan: Plan, steps: int, finish: StopFlag | None, stop: StopFlag | None,
+            report: Callable[[float], None]) -> bool:
         """One phase on ``plan`` (balanced, changed in place to the phase's best); True when better.
-        ``finish`` or ``stop`` end it at once (the caller then stops or raises)."""
+        ``finish`` or ``stop`` end it at once (the caller then stops or raises); ``report(value)`` gets
+        the phase's best largest diameter about every half second."""
         self.last = steps
         self.phases += 1
         search = BoundedSearch(plan, self.dist, self.rng)
         flags = [f for f in (finish, stop) if f is not None]
-        return search.run(self.settings.deadline, should_stop=lambda: any(f.is_set() for f in flags),
+        best, last = [float(self.dist.max())], [time.perf_counter()]
+
+        def should_stop() -> bool:
+            now = time.perf_counter()
+            if now - last[0] > 0.5:
+                last[0] = now
+                report(best[0])
+            return any(f.is_set() for f in flags)
+
+        def better(_labels: np.ndarray, value: float) -> None:
+            best[0] = value
+
+        return search.run(self.settings.deadline, should_stop=should_stop, on_better=better,
                           max_fails=2).bounds_met > 0
 
 
