@@ -359,9 +359,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             obj = factory(plan)
         elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
             plan.reset(best_lab)
-            ok = bounded.run(plan, steps, finish, stop, lambda v, cur=best_key[1]: progress(
-                min((time.perf_counter() - t0) / max(settings.deadline - t0, 1e-9), 1.0),
-                _progress_text(factory.kind, (0.0, min(v, cur), 0.0))))
+            ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
+                                                                  best_key[1]))
             obj = factory(plan)
         elif plan.violation() > 0:
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
@@ -384,6 +383,15 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind)
+
+
+def _reporter(progress: Progress, kind: Objective, t0: float, deadline: float,
+              current: float) -> Callable[[float], None]:
+    """Progress for a bounded phase: the better of ``current`` and the phase's best so far."""
+    def report(value: float) -> None:
+        frac = min((time.perf_counter() - t0) / max(deadline - t0, 1e-9), 1.0)
+        progress(frac, _progress_text(kind, (0.0, min(value, current), 0.0)))
+    return report
 
 
 class _Bounded:
