@@ -13,7 +13,9 @@ neighbouring territory (the donor stays connected and non-empty) on
 even when that is worse, and forbids the moved unit from moving again for a random tenure (a tabu
 move is allowed when it reaches a plan with less energy than any seen at this bound). ``beta`` adapts
 (strategic oscillation): it grows while the plan keeps conflicts and shrinks while it keeps a balance
-violation. A plan with neither is balanced with every diameter <= D: it is recorded, and D drops to
+violation; and each pair still in conflict every BETA_EVERY iterations weighs PAIR_BUMP more (the
+breakout method), so a conflict that will not go ends up costing more than the new ones that moving
+one of its ends creates elsewhere (without the weights the search stalls with one or two pairs left). A plan with neither is balanced with every diameter <= D: it is recorded, and D drops to
 its largest diameter less ``step`` (which grows after a success and halves after a failure, i.e. a
 bound not met within ``patience`` iterations, after which the search goes back to the best plan).
 

@@ -5,7 +5,10 @@ balanced plan always beats an unbalanced one; among unbalanced plans the smaller
 With a time limit the search anneals (the temperature falls linearly to 0 at the deadline) and goes
 back to the best plan after a long run without improvement; with ``until_stall`` it is greedy
 (equal-energy moves are accepted, so it drifts along plateaus) and stops after ``stall`` steps
-without a better plan.
+without a better plan. For the diameter with a time limit, phases of the bounded search of
+:mod:`.bounded` (the decision version: a balanced plan with every diameter <= D, D lowered on each
+success) start from the best plan once it is balanced and whenever the search idles (one phase
+counts as one step).
 """
 
 from __future__ import annotations
