@@ -5,13 +5,17 @@ balanced plan always beats an unbalanced one; among unbalanced plans the smaller
 With a time limit the search anneals (the temperature falls linearly to 0 at the deadline) and goes
 back to the best plan after a long run without improvement; with ``until_stall`` it is greedy
 (equal-energy moves are accepted, so it drifts along plateaus) and stops after ``stall`` steps
-without a better plan.
+without a better plan. For the diameter with a time limit, phases of the bounded search of
+:mod:`.bounded` (the decision version: a balanced plan with every diameter <= D, D lowered on each
+success) start from the best plan once it is balanced and whenever the search idles (one phase
+counts as one step).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +36,7 @@ from .anytime import (
     spanning_tree,
     touching,
 )
+from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
@@ -54,6 +59,10 @@ TABU_IDLE = 30
 TABU_ITERS = 1500
 #: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
 DIAMETER_KICKS = 0.25
+
+#: diameter with a time limit: steps of the search without a better plan before a phase of the bounded
+#: (decision-version) search of :mod:`.bounded` from the best plan; the first phase starts once balanced
+BOUNDED_IDLE = 150
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
                    Objective.TRAVEL: "weighted travel"}
@@ -343,12 +352,18 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
     tabu = ViolationTabu(plan, np.random.default_rng(settings.seed + 1)) if plan.W.shape[1] > 1 else None
+    bounded = _Bounded(factory, settings) if factory.dist is not None and not settings.until_stall else None
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
                                           steps)) is None:
         if stop is not None and steps % 8 == 0:
             stop.check()
         if regions is not None and steps - best_step >= REGION_IDLE and regions.step(plan, obj, rng):
             ok = True
+            obj = factory(plan)
+        elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
+            plan.reset(best_lab)
+            ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
+                                                                  best_key[1]))
             obj = factory(plan)
         elif plan.violation() > 0:
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
@@ -371,6 +386,55 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind)
+
+
+def _reporter(progress: Progress, kind: Objective, t0: float, deadline: float,
+              current: float) -> Callable[[float], None]:
+    """Progress for a bounded phase: the better of ``current`` and the phase's best so far."""
+    def report(value: float) -> None:
+        frac = min((time.perf_counter() - t0) / max(deadline - t0, 1e-9), 1.0)
+        progress(frac, _progress_text(kind, (0.0, min(value, current), 0.0)))
+    return report
+
+
+class _Bounded:
+    """Phases of the bounded search (:mod:`.bounded`) inside a diameter search with a time limit: the
+    first once a plan is balanced, then each time the search goes BOUNDED_IDLE steps without a better
+    plan since the last phase; a phase starts from the best plan and ends after two bounds given up."""
+
+    def __init__(self, factory: ObjectiveFactory, settings: ImproveSettings) -> None:
+        assert factory.dist is not None
+        self.dist, self.settings = factory.dist, settings
+        self.rng = np.random.default_rng(settings.seed + 2)
+        self.last: int | None = None
+        self.phases = 0
+
+    def due(self, steps: int, best_step: int) -> bool:
+        return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE
+
+    def run(self, plan: Plan, steps: int, finish: StopFlag | None, stop: StopFlag | None,
+            report: Callable[[float], None]) -> bool:
+        """One phase on ``plan`` (balanced, changed in place to the phase's best); True when better.
+        ``finish`` or ``stop`` end it at once (the caller then stops or raises); ``report(value)`` gets
+        the phase's best largest diameter about every half second."""
+        self.last = steps
+        self.phases += 1
+        search = BoundedSearch(plan, self.dist, self.rng)
+        flags = [f for f in (finish, stop) if f is not None]
+        best, last = [float(self.dist.max())], [time.perf_counter()]
+
+        def should_stop() -> bool:
+            now = time.perf_counter()
+            if now - last[0] > 0.5:
+                last[0] = now
+                report(best[0])
+            return any(f.is_set() for f in flags)
+
+        def better(_labels: np.ndarray, value: float) -> None:
+            best[0] = value
+
+        return search.run(self.settings.deadline, should_stop=should_stop, on_better=better,
+                          max_fails=2).bounds_met > 0
 
 
 def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:

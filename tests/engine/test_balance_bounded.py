@@ -1,0 +1,144 @@
+"""The bounded (decision-version) diameter search (#17, planar DTDP). The optimum it must reach is found
+here by brute force over every partition into connected territories, with networkx shortest paths."""
+
+from __future__ import annotations
+
+import time
+from itertools import combinations
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from territory_desktop.engine.balance.anytime import Plan
+from territory_desktop.engine.balance.bounded import BoundedSearch
+from territory_desktop.engine.balance.objectives import all_pairs
+
+
+def _instance(rows: int, cols: int, seed: int):
+    g = nx.grid_2d_graph(rows, cols)
+    rng = np.random.default_rng(seed)
+    for a, b in g.edges:
+        g.edges[a, b]["d"] = float(rng.integers(1, 9))
+    nodes = list(g.nodes)
+    idx = {v: i for i, v in enumerate(nodes)}
+    n = len(nodes)
+    lengths = sp.lil_matrix((n, n))
+    for a, b in g.edges:
+        lengths[idx[a], idx[b]] = lengths[idx[b], idx[a]] = g.edges[a, b]["d"]
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
+    # two measures: units (exact: tolerance 0) and a random demand (+/-25 %)
+    w = np.column_stack([np.ones(n), rng.integers(1, 4, n).astype(float)])
+    return g, nodes, adj, lengths.tocsr(), w
+
+
+def _plan(adj, labels, w, tol, k) -> Plan:
+    lists = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]].tolist() for i in range(adj.shape[0])]
+    return Plan(w, np.asarray(tol, float), k, adj, lists, labels, np.full(len(labels), -1))
+
+
+def _brute_force(g, nodes, w, k, tol) -> float:
+    """The smallest largest diameter over all partitions into k connected territories within the bounds."""
+    dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
+    n = len(nodes)
+    size = n // k
+    target = w.sum(0) / k
+    lo, hi = target * (1 - tol) - 1e-9, target * (1 + tol) + 1e-9
+    parts = []
+    for comb in combinations(range(n), size):
+        load = w[list(comb)].sum(0)
+        if (load < lo).any() or (load > hi).any() or not nx.is_connected(g.subgraph([nodes[i] for i in comb])):
+            continue
+        diam = max(dist[nodes[a]][nodes[b]] for a in comb for b in comb)
+        parts.append((diam, frozenset(comb)))
+    parts.sort(key=lambda x: x[0])
+    by_first: dict[int, list] = {}
+    for diam, s in parts:
+        by_first.setdefault(min(s), []).append((diam, s))
+    best = [np.inf]
+
+    def cover(free: frozenset, worst: float) -> None:
+        if not free:
+            best[0] = min(best[0], worst)
+            return
+        first = min(free)
+        for diam, s in by_first.get(first, []):
+            if max(worst, diam) >= best[0]:
+                break  # sorted by diameter: no later part does better
+            if s <= free:
+                cover(free - s, max(worst, diam))
+
+    cover(frozenset(range(n)), 0.0)
+    return best[0]
+
+
+def _check(g, nodes, labels, w, k, tol) -> float:
+    """Contiguity and bounds checked independently; returns the largest diameter (networkx)."""
+    dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
+    target = w.sum(0) / k
+    worst = 0.0
+    for t in range(k):
+        members = np.flatnonzero(labels == t)
+        part = [nodes[i] for i in members]
+        assert part and nx.is_connected(g.subgraph(part))
+        load = w[members].sum(0)
+        assert (load >= target * (1 - tol) - 1e-9).all() and (load <= target * (1 + tol) + 1e-9).all()
+        worst = max(worst, max(dist[a][b] for a in part for b in part))
+    return worst
+
+
+def test_bounded_search_reaches_the_brute_force_optimum():
+    tol = np.array([0.0, 0.25])
+    checked = 0
+    for seed in (1, 2, 3, 4):
+        g, nodes, adj, lengths, w = _instance(4, 4, seed)
+        optimum = _brute_force(g, nodes, w, 4, tol)
+        start = np.array([r for r, c in nodes])  # four rows: balanced on units; demand may be off
+        plan = _plan(adj, start, w, tol, 4)
+        if plan.violation() > 0:
+            start = np.array([c for r, c in nodes])
+            plan = _plan(adj, start, w, tol, 4)
+        if plan.violation() > 0:
+            continue  # neither start is balanced on this seed
+        before = _check(g, nodes, start, w, 4, tol)
+        search = BoundedSearch(plan, all_pairs(lengths), np.random.default_rng(seed))
+        res = search.run(time.perf_counter() + 0.5)
+        got = _check(g, nodes, res.labels, w, 4, tol)
+        assert abs(got - res.value) < 1e-4  # the value it reports is the plan's largest diameter
+        assert got <= before + 1e-9  # never worse than its start
+        assert abs(got - optimum) < 1e-4, (seed, before, got, optimum)
+        assert np.array_equal(plan.lab, res.labels)  # the plan ends at the best plan found
+        checked += 1
+    assert checked >= 2
+
+
+def test_bounded_search_counts_conflicts_as_the_pairs_farther_than_the_bound():
+    _, nodes, adj, lengths, w = _instance(4, 4, 5)
+    dist = all_pairs(lengths)
+    plan = _plan(adj, np.array([r for r, c in nodes]), w, np.array([0.0, 1.0]), 4)
+    search = BoundedSearch(plan, dist, np.random.default_rng(0))
+    search.set_bound(10.0)
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # random moves: the O(1) counts must match a recount
+        u = int(rng.integers(16))
+        a = plan.labl[u]
+        targets = sorted({plan.labl[v] for v in plan.adj[u]} - {a})
+        if targets and plan.size[a] > 1:  # contiguity does not matter to the counts
+            search.move(u, a, targets[0])
+        pairs = sum(1 for i in range(16) for j in range(i + 1, 16)
+                    if plan.lab[i] == plan.lab[j] and dist[i, j] > 10.0)
+        assert search.conf == pairs
+
+
+def test_a_diameter_build_with_a_time_limit_reaches_the_brute_force_optimum():
+    from territory_desktop.engine.balance import BalanceProblem
+    from territory_desktop.engine.balance.solve import balance_territories
+
+    tol = np.array([0.0, 0.25])
+    g, nodes, adj, lengths, w = _instance(4, 4, 3)
+    optimum = _brute_force(g, nodes, w, 4, tol)
+    p = BalanceProblem(adj, w, ["units", "demand"], list(tol), None, 4, edge_lengths=lengths)
+    res = balance_territories(p, seed=0, time_limit=2.0, objective="diameter", use_time_limit=True)
+    got = _check(g, nodes, res.labels, w, 4, tol)
+    assert abs(got - optimum) < 1e-4
+    assert abs(res.objective_value - got) < 1e-4
