@@ -1,29 +1,27 @@
-"""Exact balance repair with contiguity (OR-Tools CP-SAT): territories reassigned so that every measure of
-every one lies within the bounds, each connected; for plans the local searches leave off balance.
+"""Balance with contiguity, exactly: proofs that no balanced plan with connected territories exists, and
+an OR-Tools CP-SAT feasibility model (and repair) for plans the local searches leave off balance.
 
 On sparse, nearly tree-shaped graphs with several measures (the grid instances of the delivery
-territory design benchmark: 486 units, 623 edges, 148 bridges) merge-and-split and one-unit transfers
-stall in pockets although a balanced contiguous plan exists. Here a set of territories (a region of
-neighbours, or all of them) is handed to CP-SAT as a pure feasibility model:
+territory design benchmark: 486 units, 623 edges, 148 bridges) the searches stall off balance. Either
+the search is the problem or no plan exists; this module decides where it can:
 
-- ``x[u, t]``: unit u in territory t (each unit in one territory of the region);
-- every measure of every territory within the bounds (integers as they are when the weights are
-  integers, else scaled with the bounds tightened by more than the rounding error);
-- contiguity by one single-commodity flow: each territory has one root (``r[u, t]``); an edge carries
-  flow only when both ends lie in the same territory; every unit that is not a root takes in one unit of
-  flow more than it sends on. A piece of a territory without its root could not be fed, so every
-  territory is connected;
-- symmetry broken (territories interchangeable unless pinned units name them): a territory's root is
-  its member of smallest index, and the roots are in increasing order;
-- implied structure fixed up front: when removing a cut unit v leaves a piece C whose total on some
-  measure is below the lower bound, no territory fits inside C, so the territory of v holds all of C
-  (one territory can contain v); the same on a bridge. On the grids this ties about a third of the
-  units to a neighbour before the search.
+- ties (:func:`tie_groups`): when removing a cut unit v leaves a piece C whose total on some measure is
+  below the lower bound, no territory fits inside C and every territory meeting C passes through v, so
+  all of C lies in v's territory. On the grids this ties a third to a half of the units to a neighbour;
+  a group of tied units above an upper bound is a proof;
+- :func:`presolve`: each connected piece left must hold a whole number of territories, a group no
+  neighbouring group can join is a whole territory (removed, and the rest examined again);
+- :func:`piece_feasible`: CP-SAT on one piece C cut off by v: C must hold whole territories plus the part
+  of v's territory that enters it; INFEASIBLE is a proof (a small model, often decided in well under 1 s);
+- :class:`FeasibilityModel` / :func:`repair`: the whole plan or a region of territories: ``x[u, t]`` on the
+  tie groups, every measure within the bounds, contiguity by one single-commodity flow from one root per
+  territory (roots ordered: symmetry broken), the current plan as the hint. It is complete and finds
+  plans on small graphs, but on the grids it decided neither feasibility nor infeasibility in 150 s
+  (2 workers), nor for regions of 5-7 territories in 15-20 s, so the engine does not call it.
 
-The current plan is the hint. Units outside the region keep their territory. The result is checked on
-the float loads and the graph before it is used. ``num_workers`` = 1 with a fixed seed: the same input
-gives the same plan as long as the time limit is not what stops the search (CP-SAT's deterministic
-time is not used; a solve cut by the wall clock may differ between runs).
+The engine (:mod:`.improve`) runs :func:`infeasibility_proof` on a plan that stays off balance and reports
+the reason; the search still uses its whole time for the least violated plan. Solves use one worker
+and a fixed seed (a solve cut by its time limit may still differ between runs).
 """
 
 from __future__ import annotations
