@@ -48,11 +48,12 @@ class Outcome:
     fixed: int  # units tied to a neighbour by the cut-unit argument
 
 
-def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray) -> list[tuple[int, list[int]]]:
-    """(v, piece) for every cut unit v of the subgraph on ``units`` and every piece its removal cuts off
-    that does not hold the DFS root; plus (root, piece) for the root's children when it is a cut unit.
-    Iterative Tarjan DFS; each piece is a DFS subtree (the rest of the graph is the complement)."""
-    out: list[tuple[int, list[int]]] = []
+def _cut_ranges(adj: list[list[int]], units: list[int], inside: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """The DFS preorder of the subgraph on ``units`` and (v, start, end) for every cut unit v and every
+    piece its removal cuts off that does not hold the DFS root (the root's children too): the piece is
+    ``order[start:end]``, a DFS subtree (the rest of the graph is the complement). Iterative Tarjan DFS,
+    linear in the graph (ranges, not lists, so that a path of n units costs O(n), not O(n^2))."""
+    out: list[tuple[int, int, int]] = []
     disc: dict[int, int] = {}
     low: dict[int, int] = {}
     order: list[int] = []
@@ -82,11 +83,16 @@ def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray) -> l
             if parent >= 0:
                 low[parent] = min(low[parent], low[v])
                 if low[v] >= disc[parent]:
-                    # subtree of v (contiguous in preorder: from disc[v] to the current end of order)
-                    out.append((parent, order[disc[v]:]))
-    # the preorder slices above are taken when v finishes: everything discovered after v so far is v's
-    # subtree, which is exactly order[disc[v]:] at that moment
-    return out
+                    # everything discovered since v is v's subtree
+                    out.append((parent, disc[v], len(order)))
+    return order, out
+
+
+def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray,
+                max_units: int | None = None) -> list[tuple[int, list[int]]]:
+    """(v, piece) of :func:`_cut_ranges`, the pieces of at most ``max_units`` units when given."""
+    order, ranges = _cut_ranges(adj, units, inside)
+    return [(v, order[a:b]) for v, a, b in ranges if max_units is None or b - a <= max_units]
 
 
 def integer_measures(plan: Plan, units: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,15 +125,17 @@ def tie_groups(adj: list[list[int]], units: list[int], inside: np.ndarray, w: np
         return a
 
     total = w.sum(0)
-    for v, piece in _cut_pieces(adj, units, inside):
-        idx = [index[u] for u in piece]
-        s = w[idx].sum(0)
+    order, ranges = _cut_ranges(adj, units, inside)
+    at = np.array([index[u] for u in order], np.int64)
+    prefix = np.vstack([np.zeros((1, w.shape[1]), w.dtype), np.cumsum(w[at], 0)])  # piece sums in O(1)
+    for v, a, b in ranges:
+        s = prefix[b] - prefix[a]
         iv = index[v]
         if (s < lo).any():
-            tied = idx
+            tied = at[a:b].tolist()
         elif (total - s - w[iv] < lo).any():  # the rest (every other piece) is below the bound
             mask = np.ones(len(units), bool)
-            mask[idx] = False
+            mask[at[a:b]] = False
             mask[iv] = False
             tied = np.flatnonzero(mask).tolist()
         else:
@@ -526,9 +534,11 @@ def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5,
     n = len(plan.lab)
     units = list(range(n))
     w, lo, hi = integer_measures(plan, units)
-    for v, piece in sorted(_cut_pieces(plan.adj, units, np.ones(n, bool)), key=lambda c: len(c[1])):
+    if deadline - time.perf_counter() <= 0.05:
+        return None
+    for v, piece in sorted(_cut_pieces(plan.adj, units, np.ones(n, bool), max_units), key=lambda c: len(c[1])):
         left = deadline - time.perf_counter()
-        if left <= 0.05 or len(piece) > max_units:
+        if left <= 0.05:
             break
         if (w[piece].sum(0) < lo).any():
             continue  # a tie, handled by the presolve
