@@ -44,7 +44,8 @@ def _one(args: tuple) -> dict:
     r = balance_territories(problem, seed=seed, time_limit=time_limit, strict=False, objective=objective,
                             use_time_limit=True)
     return {"labels": r.labels, "seed": seed, "within": r.within_tolerance, "value": r.objective_value,
-            "seconds": time.perf_counter() - t0, "stopped": r.stopped, "steps": r.steps}
+            "seconds": time.perf_counter() - t0, "stopped": r.stopped, "steps": r.steps,
+            "infeasible": r.infeasible}
 
 
 def run_engine(problem: BalanceProblem, time_limit: float, objective: str, workers: int) -> dict:

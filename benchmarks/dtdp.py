@@ -89,7 +89,9 @@ def solve(path: Path, args, many: bool) -> dict:
             "max_diameter": round(diam, 3), "best_known": bks,
             "gap": None if not bks else round(diam / bks - 1, 4), "objective": args.objective,
             "seconds": round(run["seconds"], 2), "stopped": run["stopped"], "steps": run["steps"],
-            "runs": run["runs"], "plan": out}
+            "runs": run["runs"], "plan": out,
+            "proved_infeasible": None if ok and conn else next((r["infeasible"] for r in run["runs"] if r["infeasible"]),
+                                                               None)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,14 @@ measures, the rest keeping its share); with ``--plan`` (``node,district``, e.g. 
 in tolerances), the largest deviation, the iterations and the seconds, and checks contiguity with networkx.
 ``--ignore-contiguity`` lets any unit leave its district: on the grids every off-balance plan of the
 engine then reaches the bounds within a few hundred transfers, so contiguity is what makes them hard.
+
+``--exact [SECONDS]`` instead tries to prove that no plan with connected districts meets the bounds
+(:mod:`territory_desktop.engine.balance.feasible`): first the ties re-derived here with networkx (a piece
+that removing one node cuts off and that is below the lower bound on some measure holds no whole
+district, so it lies in that node's district; a group of tied nodes above an upper bound is a proof),
+then the engine's presolve (forced districts, whole numbers of districts per piece left) and CP-SAT on
+each piece cut off by one node (can it hold whole districts plus the part of that node's district?),
+SECONDS per piece (default 3); without a proof, CP-SAT on the whole instance (10 x SECONDS, 2 workers).
 """
 
 from __future__ import annotations
@@ -72,6 +80,49 @@ def tree_partition(adjacency: sp.csr_matrix, scaled: np.ndarray, k: int, rng: np
     return lab
 
 
+def networkx_ties(g: nx.Graph) -> tuple[int, float, bool]:
+    """(tied nodes, largest load of a tie group over the upper bound, proof): the tie argument re-derived
+    with networkx alone, independently of the engine."""
+    total = {m: sum(float(g.nodes[v][m]) for v in g) for m in MEASURES}
+    lo = {m: (1 - TOLERANCE) * total[m] / K for m in MEASURES}
+    hi = {m: (1 + TOLERANCE) * total[m] / K for m in MEASURES}
+    ties = nx.Graph()
+    ties.add_nodes_from(g)
+    for v in nx.articulation_points(g):
+        h = g.subgraph(set(g) - {v})
+        for comp in nx.connected_components(h):
+            if any(sum(float(g.nodes[u][m]) for u in comp) < lo[m] - 1e-9 for m in MEASURES):
+                ties.add_edges_from((v, u) for u in comp)
+    worst = 0.0
+    for grp in nx.connected_components(ties):
+        worst = max(worst, max(sum(float(g.nodes[u][m]) for u in grp) / hi[m] for m in MEASURES))
+    tied = sum(len(c) - 1 for c in nx.connected_components(ties))
+    return tied, worst, worst > 1 + 1e-12
+
+
+def exact(instance: str, seconds: float) -> int:
+    from territory_desktop.engine.balance.feasible import FeasibilityModel, infeasibility_proof, presolve
+    g = nx.read_graphml(instance)
+    nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
+    p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)
+    plan = Plan(w, np.full(3, TOLERANCE), K, adj, adjacency_lists(p), np.zeros(p.n, np.int64), np.full(p.n, -1))
+    t0 = time.perf_counter()
+    tied, worst, proof = networkx_ties(g)
+    print(f"networkx ties: {tied} nodes tied to a neighbour, the heaviest group at {worst:.3f} x the upper bound"
+          f"{': INFEASIBLE' if proof else ''}")
+    pre = presolve(plan)
+    print(f"presolve: {len(pre.districts)} forced districts, {pre.rounds} rounds: {pre.infeasible or 'no proof'}")
+    why = infeasibility_proof(plan, time.perf_counter() + 600, piece_seconds=seconds, max_units=300)
+    if why:
+        print(f"INFEASIBLE with connected districts: {why} ({time.perf_counter() - t0:.1f} s)")
+        return 0
+    left = max(600 - (time.perf_counter() - t0), 1.0)
+    out = FeasibilityModel(plan).solve(min(left, 10 * seconds), workers=2)
+    print(f"no proof; CP-SAT on the whole instance: {out.status} ({out.seconds:.1f} s, load average "
+          f"{os.getloadavg()[0]:.1f})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("instance")
@@ -81,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plan", help="start from this node,district plan instead of tree partitions")
     ap.add_argument("--ignore-contiguity", action="store_true",
                     help="let any unit leave its district (how much of the difficulty is contiguity)")
+    ap.add_argument("--exact", type=float, nargs="?", const=3.0, metavar="SECONDS",
+                    help="prove infeasibility with contiguity (seconds per piece, default 3)")
     args = ap.parse_args(argv)
+    if args.exact is not None:
+        return exact(args.instance, args.exact)
     g = nx.read_graphml(args.instance)
     nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
     p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)

@@ -39,6 +39,7 @@ from .anytime import (
 from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
+from .feasible import infeasibility_proof
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
 from .region import random_region, recombine_region
@@ -57,6 +58,11 @@ REGION_IDLE = 200
 #: tabu search (:mod:`.tabu`), and the transfers of one burst
 TABU_IDLE = 30
 TABU_ITERS = 1500
+#: off balance: at the first repair step the presolve, after this many the solver on pieces try to prove
+#: that no balanced contiguous plan exists (:func:`.feasible.infeasibility_proof`), the solver with at
+#: most PROOF_SHARE of the time left
+PROOF_IDLE = 2 * TABU_IDLE
+PROOF_SHARE = 0.15
 #: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
 DIAMETER_KICKS = 0.25
 
@@ -83,6 +89,7 @@ class Improvement:
     accepted: int
     stopped: str
     objective: Objective
+    proof: str | None = None  # why no balanced contiguous plan exists, when that was shown (:mod:`.feasible`)
 
 
 @dataclass
@@ -353,6 +360,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
     tabu = ViolationTabu(plan, np.random.default_rng(settings.seed + 1)) if plan.W.shape[1] > 1 else None
     bounded = _Bounded(factory, settings) if factory.dist is not None and not settings.until_stall else None
+    proof, repairs = None, 0
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
                                           steps)) is None:
         if stop is not None and steps % 8 == 0:
@@ -366,6 +374,14 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
                                                                   best_key[1]))
             obj = factory(plan)
         elif plan.violation() > 0:
+            repairs += 1
+            if proof is None and repairs in (1, PROOF_IDLE):
+                # the search goes on for the whole time either way (the least violated plan is returned);
+                # first the presolve alone (no solver, milliseconds), later the solver on pieces (not when
+                # searching until a stall)
+                late = repairs == PROOF_IDLE and not settings.until_stall
+                budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
+                proof = infeasibility_proof(plan, time.perf_counter() + budget)
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
@@ -385,7 +401,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0), _progress_text(factory.kind, best_key))
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
-                       factory.kind)
+                       factory.kind, proof if best_key[0] > 0 else None)
 
 
 def _reporter(progress: Progress, kind: Objective, t0: float, deadline: float,

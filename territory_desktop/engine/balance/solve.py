@@ -63,6 +63,7 @@ class BalanceResult:
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel of the plan
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" (None: not run)
     steps: int = 0  # anytime recombination steps
+    infeasible: str | None = None  # off balance and shown that no balanced contiguous plan exists: why
 
 
 def adjacency_lists(p: BalanceProblem) -> list[list[int]]:
@@ -200,6 +201,10 @@ def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMod
     if imp is not None:
         res.objective, res.objective_value = str(imp.objective), imp.value
         res.stopped, res.steps = imp.stopped, imp.steps
+        if imp.proof and failure is not None:
+            res.infeasible = imp.proof
+            res.failure = failure = (f"{failure}. No plan with connected territories meets these bounds: "
+                                     f"{imp.proof}")
     if strict and failure is not None:
         raise InfeasibleError[BalanceResult](failure, result=res)
     return res

@@ -1,0 +1,549 @@
+"""Balance with contiguity, exactly: proofs that no balanced plan with connected territories exists, and
+an OR-Tools CP-SAT feasibility model (and repair) for plans the local searches leave off balance.
+
+On sparse, nearly tree-shaped graphs with several measures (the grid instances of the delivery
+territory design benchmark: 486 units, 623 edges, 148 bridges) the searches stall off balance. Either
+the search is the problem or no plan exists; this module decides where it can:
+
+- ties (:func:`tie_groups`): when removing a cut unit v leaves a piece C whose total on some measure is
+  below the lower bound, no territory fits inside C and every territory meeting C passes through v, so
+  all of C lies in v's territory. On the grids this ties a third to a half of the units to a neighbour;
+  a group of tied units above an upper bound is a proof;
+- :func:`presolve`: each connected piece left must hold a whole number of territories, a group no
+  neighbouring group can join is a whole territory (removed, and the rest examined again);
+- :func:`piece_feasible`: CP-SAT on one piece C cut off by v: C must hold whole territories plus the part
+  of v's territory that enters it; INFEASIBLE is a proof (a small model, often decided in well under 1 s);
+- :class:`FeasibilityModel` / :func:`repair`: the whole plan or a region of territories: ``x[u, t]`` on the
+  tie groups, every measure within the bounds, contiguity by one single-commodity flow from one root per
+  territory (roots ordered: symmetry broken), the current plan as the hint. It is complete and finds
+  plans on small graphs, but on the grids it decided neither feasibility nor infeasibility in 150 s
+  (2 workers), nor for regions of 5-7 territories in 15-20 s, so the engine does not call it.
+
+The engine (:mod:`.improve`) runs :func:`infeasibility_proof` on a plan that stays off balance and reports
+the reason; the search still uses its whole time for the least violated plan. Solves use one worker
+and a fixed seed (a solve cut by its time limit may still differ between runs).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .anytime import Plan
+
+#: integer scale of a measure when the weights are not integers (its target becomes SCALE)
+SCALE = 1_000_000
+
+
+@dataclass
+class Outcome:
+    """A solve: ``labels`` of the region's units (None unless feasible), the CP-SAT status name."""
+
+    labels: np.ndarray | None
+    status: str
+    seconds: float
+    fixed: int  # units tied to a neighbour by the cut-unit argument
+
+
+def _cut_ranges(adj: list[list[int]], units: list[int], inside: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """The DFS preorder of the subgraph on ``units`` and (v, start, end) for every cut unit v and every
+    piece its removal cuts off that does not hold the DFS root (the root's children too): the piece is
+    ``order[start:end]``, a DFS subtree (the rest of the graph is the complement). Iterative Tarjan DFS,
+    linear in the graph (ranges, not lists, so that a path of n units costs O(n), not O(n^2))."""
+    out: list[tuple[int, int, int]] = []
+    disc: dict[int, int] = {}
+    low: dict[int, int] = {}
+    order: list[int] = []
+    for s in units:
+        if s in disc:
+            continue
+        disc[s] = low[s] = len(order)
+        order.append(s)
+        stack = [(s, -1, iter(adj[s]))]
+        while stack:
+            v, parent, it = stack[-1]
+            advanced = False
+            for y in it:
+                if not inside[y] or y == parent:
+                    continue
+                if y in disc:
+                    low[v] = min(low[v], disc[y])
+                else:
+                    disc[y] = low[y] = len(order)
+                    order.append(y)
+                    stack.append((y, v, iter(adj[y])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            if parent >= 0:
+                low[parent] = min(low[parent], low[v])
+                if low[v] >= disc[parent]:
+                    # everything discovered since v is v's subtree
+                    out.append((parent, disc[v], len(order)))
+    return order, out
+
+
+def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray,
+                max_units: int | None = None) -> list[tuple[int, list[int]]]:
+    """(v, piece) of :func:`_cut_ranges`, the pieces of at most ``max_units`` units when given."""
+    order, ranges = _cut_ranges(adj, units, inside)
+    return [(v, order[a:b]) for v, a, b in ranges if max_units is None or b - a <= max_units]
+
+
+def integer_measures(plan: Plan, units: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(len(units), J) integer weights and (J,) integer bounds of the measures with a positive target:
+    the weights as they are when they are integers (bounds rounded inwards), else scaled so that the
+    target is ``SCALE`` with the bounds tightened by more than the rounding error of any sum."""
+    keep = plan.targets > 0
+    w = plan.W[units][:, keep]
+    lo, hi, t = plan.lo[keep], plan.hi[keep], plan.targets[keep]
+    if np.all(w == np.rint(w)) and np.all(np.abs(w) < 2**40):
+        return np.rint(w).astype(np.int64), np.ceil(lo - 1e-9).astype(np.int64), np.floor(hi + 1e-9).astype(np.int64)
+    margin = len(units) // 2 + 1
+    return (np.rint(w * SCALE / t).astype(np.int64), np.ceil(lo * SCALE / t).astype(np.int64) + margin,
+            np.floor(hi * SCALE / t).astype(np.int64) - margin)
+
+
+def tie_groups(adj: list[list[int]], units: list[int], inside: np.ndarray, w: np.ndarray,
+               lo: np.ndarray) -> list[list[int]]:
+    """Units that lie in one territory in every balanced contiguous plan of ``units`` (w: their integer
+    weights, lo: the lower bounds): a piece cut off by a cut unit v whose total is below ``lo`` on some
+    measure holds no whole territory, and every territory meeting it passes through v, so the piece
+    and v share v's territory. Groups (each connected) of the union of these ties."""
+    index = {u: i for i, u in enumerate(units)}
+    parent = list(range(len(units)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    total = w.sum(0)
+    order, ranges = _cut_ranges(adj, units, inside)
+    at = np.array([index[u] for u in order], np.int64)
+    prefix = np.vstack([np.zeros((1, w.shape[1]), w.dtype), np.cumsum(w[at], 0)])  # piece sums in O(1)
+    for v, a, b in ranges:
+        s = prefix[b] - prefix[a]
+        iv = index[v]
+        if (s < lo).any():
+            tied = at[a:b].tolist()
+        elif (total - s - w[iv] < lo).any():  # the rest (every other piece) is below the bound
+            mask = np.ones(len(units), bool)
+            mask[at[a:b]] = False
+            mask[iv] = False
+            tied = np.flatnonzero(mask).tolist()
+        else:
+            continue
+        for i in tied:
+            parent[find(i)] = find(iv)
+    groups: dict[int, list[int]] = {}
+    for i, u in enumerate(units):
+        groups.setdefault(find(i), []).append(u)
+    return sorted(groups.values(), key=min)
+
+
+class FeasibilityModel:
+    """The CP-SAT model of the territories ``region`` of ``plan`` (all of them by default), on the tie
+    groups (:func:`tie_groups`) of its units. ``proved_infeasible`` is set when a group alone exceeds
+    an upper bound (no model is then needed)."""
+
+    def __init__(self, plan: Plan, region: list[int] | None = None, structure: bool = True,
+                 anchored: bool = False) -> None:
+        self.plan = plan
+        self.region = sorted(range(plan.k)) if region is None else sorted(region)
+        self.units = np.flatnonzero(np.isin(plan.lab, self.region))
+        units = self.units.tolist()
+        self.inside = np.zeros(len(plan.lab), bool)
+        self.inside[self.units] = True
+        w, lo, hi = integer_measures(plan, units)
+        self.groups = tie_groups(plan.adj, units, self.inside, w, lo) if structure else [[u] for u in units]
+        self.fixed = len(units) - len(self.groups)
+        g_of = {u: gi for gi, grp in enumerate(self.groups) for u in grp}
+        index = {u: i for i, u in enumerate(units)}
+        gw = np.stack([w[[index[u] for u in grp]].sum(0) for grp in self.groups])
+        self.proved_infeasible = bool((gw > hi).any())
+        ts = range(len(self.region))
+        # pinned units name their territory; two different ones in one group: no plan
+        pins: dict[int, int] = {}
+        for u in units:
+            if plan.pin[u] >= 0:
+                t = self.region.index(int(plan.pin[u]))
+                if pins.setdefault(g_of[u], t) != t:
+                    self.proved_infeasible = True
+        # territories in the order of their smallest group in the current plan (the symmetry breaking's
+        # order) unless pins name them; a group's hint is the territory of most of its units
+        lab_of = {u: int(plan.lab[u]) for u in units}
+        votes = [np.bincount([lab_of[u] for u in grp], minlength=plan.k) for grp in self.groups]
+        ghint_lab = [int(np.argmax(v)) for v in votes]
+        present = [t for t in self.region if t in ghint_lab]
+        first = sorted(present, key=ghint_lab.index) + [t for t in self.region if t not in present]
+        self.order = self.region if pins or anchored else first
+        pos = {t: i for i, t in enumerate(self.order)}
+        ghint = [pos[t] for t in ghint_lab]
+        anchors: dict[int, int] | None = None
+        if anchored:  # each territory keeps its deepest group (farthest from its boundary): no symmetry
+            anchors = self._anchors(g_of, ghint, pos)
+            for t, g in anchors.items():
+                if pins.setdefault(g, t) != t:
+                    self.proved_infeasible = True
+        m = self.m = cp_model.CpModel()
+        ng = len(self.groups)
+        self.x = {(g, t): m.new_bool_var("") for g in range(ng) for t in ts}
+        for g in range(ng):
+            m.add_exactly_one(self.x[g, t] for t in ts)
+            if g in pins:
+                m.add(self.x[g, pins[g]] == 1)
+            for t in ts:
+                m.add_hint(self.x[g, t], int(ghint[g] == t))
+        for j in range(len(lo)):
+            col = gw[:, j].tolist()
+            for t in ts:
+                m.add_linear_constraint(sum(c * self.x[g, t] for g, c in enumerate(col)), int(lo[j]), int(hi[j]))
+        edges = sorted({(min(g_of[u], g_of[v]), max(g_of[u], g_of[v])) for u in units for v in plan.adj[u]
+                        if self.inside[v] and g_of[u] != g_of[v]})
+        self._flow(ng, edges, ts, ghint, symmetric=not pins, anchors=anchors)
+
+    def _anchors(self, g_of: dict[int, int], ghint: list[int], pos: dict[int, int]) -> dict[int, int]:
+        """Per territory (model index) the group of its unit farthest, in edges, from its boundary."""
+        plan, lab = self.plan, self.plan.lab
+        out = {}
+        for t in self.region:
+            mem = plan.members(t).tolist()
+            depth = {u: 0 for u in mem if any(lab[v] != t for v in plan.adj[u])}
+            queue = list(depth)
+            for x in queue:
+                for y in plan.adj[x]:
+                    if lab[y] == t and y not in depth:
+                        depth[y] = depth[x] + 1
+                        queue.append(y)
+            deepest = max(mem, key=lambda u: (depth.get(u, 0), -u))
+            out[pos[t]] = g_of[deepest]
+        return out
+
+    def _flow(self, ng: int, edges: list[tuple[int, int]], ts: range, hint: list[int], symmetric: bool,
+              anchors: dict[int, int] | None = None) -> None:
+        """One root per territory (the anchor's group when given); flow only along edges inside a
+        territory; every group but a root takes in one unit more than it sends on: each territory is
+        connected."""
+        m = self.m
+        root = {(g, t): m.new_bool_var("") for g in range(ng) for t in ts}
+        for t in ts:
+            m.add_exactly_one(root[g, t] for g in range(ng))
+            for g in range(ng):
+                m.add_implication(root[g, t], self.x[g, t])
+        smallest = {t: next((g for g in range(ng) if hint[g] == t), 0) for t in ts}
+        if anchors is not None:
+            for t, g in anchors.items():
+                m.add(root[g, t] == 1)
+            smallest = dict(anchors)
+        for (g, t), r in root.items():
+            m.add_hint(r, int(smallest[t] == g))
+        if symmetric and anchors is None:
+            rootpos = [m.new_int_var(0, ng - 1, "") for _ in ts]
+            for t in ts:
+                m.add(rootpos[t] == sum(g * root[g, t] for g in range(ng)))
+                m.add_hint(rootpos[t], smallest[t])
+                for g in range(ng):
+                    m.add(rootpos[t] <= g).only_enforce_if(self.x[g, t])
+            for t in ts[1:]:
+                m.add(rootpos[t - 1] < rootpos[t])
+        nb: list[list[int]] = [[] for _ in range(ng)]
+        for a, b in edges:
+            nb[a].append(b)
+            nb[b].append(a)
+        flow_hint = self._flow_hint(nb, hint, smallest)
+        inflow: list[list] = [[] for _ in range(ng)]
+        outflow: list[list] = [[] for _ in range(ng)]
+        for a, b in edges:
+            same = m.new_bool_var("")
+            m.add_hint(same, int(hint[a] == hint[b]))
+            for t in ts:
+                m.add(self.x[a, t] == self.x[b, t]).only_enforce_if(same)
+            for s, e in ((a, b), (b, a)):
+                f = m.new_int_var(0, ng - 1, "")
+                m.add(f == 0).only_enforce_if(same.negated())
+                m.add_hint(f, flow_hint.get((s, e), 0))
+                outflow[s].append(f)
+                inflow[e].append(f)
+        for g in range(ng):
+            m.add(sum(inflow[g]) - sum(outflow[g]) >= 1 - ng * sum(root[g, t] for t in ts))
+
+    @staticmethod
+    def _flow_hint(nb: list[list[int]], hint: list[int], roots: dict[int, int]) -> dict[tuple[int, int], int]:
+        """The flow of the hinted plan: along a breadth-first tree of each territory from its root, an
+        arc carries the size of the subtree below it (a complete hint when the hinted plan is connected)."""
+        flow: dict[tuple[int, int], int] = {}
+        for t, r in roots.items():
+            order, parent = [r], {r: -1}
+            for a in order:
+                for b in nb[a]:
+                    if b not in parent and hint[b] == t:
+                        parent[b] = a
+                        order.append(b)
+            size = dict.fromkeys(order, 1)
+            for b in reversed(order[1:]):
+                size[parent[b]] += size[b]
+                flow[parent[b], b] = size[b]
+        return flow
+
+    def solve(self, seconds: float, seed: int = 0, workers: int = 1, log: bool = False) -> Outcome:
+        """Labels of ``self.units`` within the bounds and connected, or None (status INFEASIBLE when
+        proved, UNKNOWN when ``seconds`` ran out)."""
+        if self.proved_infeasible:
+            return Outcome(None, "INFEASIBLE", 0.0, self.fixed)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        solver.parameters.log_search_progress = log
+        status = solver.solve(self.m)
+        name = solver.status_name(status)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Outcome(None, name, solver.wall_time, self.fixed)
+        ts = range(len(self.region))
+        glab = [self.order[next(t for t in ts if solver.boolean_value(self.x[g, t]))] for g in range(len(self.groups))]
+        lab = {u: glab[g] for g, grp in enumerate(self.groups) for u in grp}
+        new = np.array([lab[u] for u in self.units.tolist()], np.int64)
+        return Outcome(new, name, solver.wall_time, self.fixed)
+
+
+def connected_labels(adj: list[list[int]], lab: np.ndarray, units: np.ndarray) -> bool:
+    """Every territory among ``lab[units]`` is connected (checked by a plain search)."""
+    lab_list = lab.tolist()
+    for t in np.unique(lab[units]).tolist():
+        mem = np.flatnonzero(lab == t).tolist()
+        seen = {mem[0]}
+        stack = [mem[0]]
+        while stack:
+            x = stack.pop()
+            for y in adj[x]:
+                if y not in seen and lab_list[y] == t:
+                    seen.add(y)
+                    stack.append(y)
+        if len(seen) != len(mem):
+            return False
+    return True
+
+
+def repair(plan: Plan, region: list[int] | None, seconds: float, seed: int = 0) -> bool:
+    """Reassign the units of ``region`` (all territories by default) so that they are within the bounds
+    and connected; True (``plan`` changed in place) when CP-SAT found such a plan within ``seconds`` and
+    the whole plan is then balanced on the float loads, else the plan is left as it was."""
+    model = FeasibilityModel(plan, region)
+    out = model.solve(seconds, seed)
+    if out.labels is None:
+        return False
+    old = plan.lab[model.units].copy()
+    before = plan.violation()
+    plan.relabel(model.units, out.labels)
+    if plan.violation() < before - 1e-12 and connected_labels(plan.adj, plan.lab, model.units):
+        return True
+    plan.relabel(model.units, old)
+    return False
+
+
+@dataclass
+class Presolve:
+    """What the bounds and the cut structure imply for a balanced contiguous plan of ``k`` territories:
+    ``districts`` found to be whole territories in every such plan, the ``components`` left (units, the
+    numbers of territories each can hold) and, when no plan exists, ``infeasible`` says why."""
+
+    districts: list[list[int]]
+    components: list[tuple[list[int], list[int]]]
+    infeasible: str | None
+    rounds: int
+
+
+def _components(adj: list[list[int]], units: list[int], inside: np.ndarray) -> list[list[int]]:
+    seen: set[int] = set()
+    out = []
+    for s in units:
+        if s in seen:
+            continue
+        seen.add(s)
+        comp, stack = [s], [s]
+        while stack:
+            x = stack.pop()
+            for y in adj[x]:
+                if inside[y] and y not in seen:
+                    seen.add(y)
+                    comp.append(y)
+                    stack.append(y)
+        out.append(comp)
+    return out
+
+
+def _counts(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int) -> list[int]:
+    """The numbers j of territories a connected set of total ``s`` can be cut into: j x lo <= s <= j x hi
+    on every measure."""
+    return [j for j in range(1, k + 1) if (j * lo <= s).all() and (s <= j * hi).all()]
+
+
+def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
+    """Propagate to a fixed point, on the units not yet in a forced territory:
+
+    - each connected piece left must hold a whole number j of territories: j x lo <= total <= j x hi on
+      every measure, and the pieces' numbers must add up to the territories left;
+    - tie groups (:func:`tie_groups`) on each piece; a group above an upper bound: no plan;
+    - a piece that can hold exactly one territory is one; so is a group within the bounds to which no
+      neighbouring group can be added without exceeding an upper bound (each neighbour brings its whole
+      group); forced territories are removed and the rest is examined again (new cut units appear).
+
+    Every step follows from the bounds and contiguity alone, so ``infeasible`` is a proof (for the
+    plan's bounds and k), and ``districts`` hold in every balanced contiguous plan."""
+    n = len(plan.lab)
+    units = list(range(n))
+    w, lo, hi = integer_measures(plan, units)
+    inside = np.ones(n, bool)
+    left = plan.k
+    districts: list[list[int]] = []
+    comps: list[tuple[list[int], list[int]]] = []
+    for rounds in range(1, max_rounds + 1):
+        rest = np.flatnonzero(inside).tolist()
+        comps = []
+        for comp in _components(plan.adj, rest, inside):
+            js = _counts(w[comp].sum(0), lo, hi, left)
+            if not js:
+                return Presolve(districts, comps, f"a connected piece of {len(comp)} units "
+                                f"left after {len(districts)} forced territories holds no whole number of "
+                                "territories within the bounds", rounds)
+            comps.append((comp, js))
+        reachable = {0}
+        for _, js in comps:
+            reachable = {r + j for r in reachable for j in js if r + j <= left}
+        if left not in reachable:
+            return Presolve(districts, comps, f"the {len(comps)} connected pieces left after {len(districts)} "
+                            f"forced territories cannot hold exactly {left} territories", rounds)
+        forced: list[list[int]] = []
+        for comp, js in comps:
+            if js == [1]:
+                forced.append(comp)
+                continue
+            groups = tie_groups(plan.adj, comp, inside, w[comp], lo)
+            g_of = {u: gi for gi, grp in enumerate(groups) for u in grp}
+            sums = [w[grp].sum(0) for grp in groups]
+            for gi, grp in enumerate(groups):
+                if (sums[gi] > hi).any():
+                    return Presolve(districts, comps, f"{len(grp)} units that must share one "
+                                    "territory exceed an upper bound", rounds)
+                if (sums[gi] < lo).any():
+                    continue
+                nbrs = {g_of[v] for u in grp for v in plan.adj[u] if inside[v] and g_of[v] != gi}
+                if all((sums[gi] + sums[h] > hi).any() for h in nbrs):
+                    forced.append(grp)
+        if not forced:
+            break
+        for grp in forced:
+            districts.append(grp)
+            inside[grp] = False
+        left -= len(forced)
+        if left < 0:
+            return Presolve(districts, [], f"more than {plan.k} territories are forced", rounds)
+    return Presolve(districts, comps, None, rounds)
+
+
+def _unit_flow(m: cp_model.CpModel, adj: list[list[int]], units: list[int], x: dict, root: dict,
+               ts: range) -> None:
+    """Connectivity of every territory by one flow over ``units``: an edge carries flow only inside a
+    territory; every unit but a root takes in one unit more than it sends on."""
+    n = len(units)
+    index = {u: i for i, u in enumerate(units)}
+    inflow: list[list] = [[] for _ in range(n)]
+    outflow: list[list] = [[] for _ in range(n)]
+    for a in units:
+        for b in adj[a]:
+            if b not in index or b < a:
+                continue
+            ia, ib = index[a], index[b]
+            same = m.new_bool_var("")
+            for t in ts:
+                m.add(x[ia, t] == x[ib, t]).only_enforce_if(same)
+            for s, e in ((ia, ib), (ib, ia)):
+                f = m.new_int_var(0, n - 1, "")
+                m.add(f == 0).only_enforce_if(same.negated())
+                outflow[s].append(f)
+                inflow[e].append(f)
+    for i in range(n):
+        m.add(sum(inflow[i]) - sum(outflow[i]) >= 1 - n * sum(root[i, t] for t in ts))
+
+
+def piece_feasible(adj: list[list[int]], piece: list[int], v: int, w: np.ndarray, lo: np.ndarray,
+                   hi: np.ndarray, seconds: float, seed: int = 0) -> str:
+    """Can the piece C cut off by the cut unit v (``piece`` = C, w: integer weights of C and then v) be
+    covered by whole territories plus the part of v's territory that enters it? In any balanced
+    contiguous plan C holds j whole territories (j x lo <= their loads) and the rest of C lies with v in
+    one territory (connected within C + v, at most hi with v). CP-SAT status: INFEASIBLE proves that no
+    plan exists; FEASIBLE/OPTIMAL or UNKNOWN prove nothing."""
+    units = [*piece, v]
+    n = len(units)
+    jmax = int(np.min(w[:-1].sum(0) // np.maximum(lo, 1)))
+    m = cp_model.CpModel()
+    ts = range(jmax + 1)  # 0: v's territory; 1..jmax: whole territories, used or empty
+    x = {(i, t): m.new_bool_var("") for i in range(n) for t in ts}
+    used = [m.new_bool_var("") for _ in ts]
+    m.add(used[0] == 1)
+    m.add(x[n - 1, 0] == 1)
+    for i in range(n):
+        m.add_exactly_one(x[i, t] for t in ts)
+        for t in ts:
+            m.add_implication(x[i, t], used[t])
+    for t in ts[2:]:
+        m.add_implication(used[t], used[t - 1])
+    for j in range(w.shape[1]):
+        for t in ts:
+            load = sum(int(w[i, j]) * x[i, t] for i in range(n))
+            m.add(load <= int(hi[j]))
+            if t > 0:
+                m.add(load >= int(lo[j])).only_enforce_if(used[t])
+    root = {(i, t): m.new_bool_var("") for i in range(n) for t in ts}
+    for t in ts:
+        m.add(sum(root[i, t] for i in range(n)) == used[t])
+        for i in range(n):
+            m.add_implication(root[i, t], x[i, t])
+    m.add(root[n - 1, 0] == 1)
+    # symmetry: a whole territory's root is its smallest member (n when empty); the used roots increase
+    pos = [m.new_int_var(0, n, "") for _ in ts]
+    for t in ts[1:]:
+        m.add(pos[t] == sum(i * root[i, t] for i in range(n)) + n * used[t].negated())
+        for i in range(n):
+            m.add(pos[t] <= i).only_enforce_if(x[i, t])
+        if t > 1:
+            m.add(pos[t - 1] < pos[t]).only_enforce_if(used[t])
+    _unit_flow(m, adj, units, x, root, ts)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    return solver.status_name(solver.solve(m))
+
+
+def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200) -> str | None:
+    """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
+    None when neither :func:`presolve` nor :func:`piece_feasible` on the pieces cut off by one unit (at
+    most ``max_units`` units, while ``deadline``, perf_counter seconds, allows) shows it. Pinned and
+    locked units are ignored: a plan that does not exist without them does not exist with them."""
+    pre = presolve(plan)
+    if pre.infeasible:
+        return pre.infeasible
+    n = len(plan.lab)
+    units = list(range(n))
+    w, lo, hi = integer_measures(plan, units)
+    if deadline - time.perf_counter() <= 0.05:
+        return None
+    for v, piece in sorted(_cut_pieces(plan.adj, units, np.ones(n, bool), max_units), key=lambda c: len(c[1])):
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            break
+        if (w[piece].sum(0) < lo).any():
+            continue  # a tie, handled by the presolve
+        if piece_feasible(plan.adj, piece, v, np.vstack([w[piece], w[v]]), lo, hi, min(piece_seconds, left)) \
+                == "INFEASIBLE":
+            return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories plus "
+                    f"the part of that unit's territory within the bounds")
+    return None
