@@ -422,21 +422,10 @@ def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
                             f"forced territories cannot hold exactly {left} territories", rounds)
         forced: list[list[int]] = []
         for comp, js in comps:
-            if js == [1]:
-                forced.append(comp)
-                continue
-            groups = tie_groups(plan.adj, comp, inside, w[comp], lo)
-            g_of = {u: gi for gi, grp in enumerate(groups) for u in grp}
-            sums = [w[grp].sum(0) for grp in groups]
-            for gi, grp in enumerate(groups):
-                if (sums[gi] > hi).any():
-                    return Presolve(districts, comps, f"{len(grp)} units that must share one "
-                                    "territory exceed an upper bound", rounds)
-                if (sums[gi] < lo).any():
-                    continue
-                nbrs = {g_of[v] for u in grp for v in plan.adj[u] if inside[v] and g_of[v] != gi}
-                if all((sums[gi] + sums[h] > hi).any() for h in nbrs):
-                    forced.append(grp)
+            found = [comp] if js == [1] else _forced_groups(plan, comp, inside, w, lo, hi)
+            if isinstance(found, str):
+                return Presolve(districts, comps, found, rounds)
+            forced += found
         if not forced:
             break
         for grp in forced:
@@ -446,6 +435,25 @@ def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
         if left < 0:
             return Presolve(districts, [], f"more than {plan.k} territories are forced", rounds)
     return Presolve(districts, comps, None, rounds)
+
+
+def _forced_groups(plan: Plan, comp: list[int], inside: np.ndarray, w: np.ndarray, lo: np.ndarray,
+                   hi: np.ndarray) -> list[list[int]] | str:
+    """The tie groups of a piece that are whole territories (within the bounds, and no neighbouring group
+    can join without exceeding an upper bound), or why there is no plan (a group above an upper bound)."""
+    groups = tie_groups(plan.adj, comp, inside, w[comp], lo)
+    g_of = {u: gi for gi, grp in enumerate(groups) for u in grp}
+    sums = [w[grp].sum(0) for grp in groups]
+    forced = []
+    for gi, grp in enumerate(groups):
+        if (sums[gi] > hi).any():
+            return f"{len(grp)} units that must share one territory exceed an upper bound"
+        if (sums[gi] < lo).any():
+            continue
+        nbrs = {g_of[v] for u in grp for v in plan.adj[u] if inside[v] and g_of[v] != gi}
+        if all((sums[gi] + sums[h] > hi).any() for h in nbrs):
+            forced.append(grp)
+    return forced
 
 
 def _unit_flow(m: cp_model.CpModel, adj: list[list[int]], units: list[int], x: dict, root: dict,
