@@ -106,6 +106,21 @@ class Plan:
         self.size[c] += 1
 
 
+def cut_transfers(plan: Plan, movable: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct one-unit transfers along the cut edges: (unit, its territory, the neighbouring territory
+    it would join), units not ``movable`` left out, in (unit, to) order."""
+    lab = plan.lab
+    lr, lc = lab[plan.er], lab[plan.ec]
+    cut = lr != lc
+    u = np.concatenate([plan.er[cut], plan.ec[cut]])
+    c = np.concatenate([lc[cut], lr[cut]])
+    key = np.unique(u * plan.k + c)
+    u, c = key // plan.k, key % plan.k
+    keep = movable[u]
+    u, c = u[keep], c[keep]
+    return u, lab[u], c
+
+
 class Pair:
     """Two territories a and b merged: their units, the union's edges (local indices) and caches."""
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .anytime import Plan
+from .anytime import Plan, cut_transfers
 from .graph import connected_without
 
 #: transfers checked for connectivity per iteration (best candidates first)
@@ -137,17 +137,7 @@ class BoundedSearch:
         self.v_t[[a, c]] = p.viol(rows)
 
     def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p = self.plan
-        lab = p.lab
-        lr, lc = lab[p.er], lab[p.ec]
-        cut = lr != lc
-        u = np.concatenate([p.er[cut], p.ec[cut]])
-        c = np.concatenate([lc[cut], lr[cut]])
-        key = np.unique(u * p.k + c)
-        u, c = key // p.k, key % p.k
-        keep = self.movable[u]
-        u, c = u[keep], c[keep]
-        return u, lab[u], c
+        return cut_transfers(self.plan, self.movable)
 
     def step(self, best_energy: float) -> bool:
         """One transfer: the best allowed one among the MAX_CHECKS best candidates that keep the donor

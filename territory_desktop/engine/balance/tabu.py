@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from .anytime import Plan
+from .anytime import Plan, cut_transfers
 from .graph import connected_without, pieces_without
 
 #: connectivity checks per iteration before the iteration gives up (best candidates first)
@@ -64,17 +64,7 @@ class ViolationTabu:
 
     def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct (unit, from, to) transfers along the cut edges, pinned units left out."""
-        p = self.plan
-        lab = p.lab
-        lr, lc = lab[p.er], lab[p.ec]
-        cut = lr != lc
-        u = np.concatenate([p.er[cut], p.ec[cut]])
-        c = np.concatenate([lc[cut], lr[cut]])
-        key = np.unique(u * p.k + c)
-        u, c = key // p.k, key % p.k
-        keep = self.movable[u]
-        u, c = u[keep], c[keep]
-        return u, lab[u], c
+        return cut_transfers(self.plan, self.movable)
 
     def _deltas(self, u: np.ndarray, a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per transfer: the change of the energy and of the violation."""
