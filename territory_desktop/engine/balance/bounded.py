@@ -33,6 +33,7 @@ import numpy as np
 
 from .anytime import Plan, cut_transfers
 from .graph import connected_without
+from .pcenter import largest_diameter
 
 #: transfers checked for connectivity per iteration (best candidates first)
 MAX_CHECKS = 30
@@ -55,15 +56,6 @@ BETA_RANGE = (0.02, 50.0)
 
 #: every BETA_EVERY iterations with conflicts, each conflicting pair's weight grows by this (breakout)
 PAIR_BUMP = 1.0
-
-
-def largest_diameter(lab: np.ndarray, dist: np.ndarray, k: int) -> float:
-    out = 0.0
-    for t in range(k):
-        mem = np.flatnonzero(lab == t)
-        if len(mem) > 1:
-            out = max(out, float(dist[np.ix_(mem, mem)].max()))
-    return out
 
 
 @dataclass
