@@ -131,3 +131,43 @@ def test_repair_balances_where_single_unit_moves_are_blocked():
     lab = tuple(plan.lab.tolist())
     canon = {t: i for i, t in enumerate(dict.fromkeys(lab))}
     assert tuple(canon[t] for t in lab) in plans
+
+
+def _networkx_ties(g: nx.Graph, w: np.ndarray, lo: np.ndarray) -> set[frozenset[int]]:
+    """The tie groups re-derived with networkx: every piece of every articulation point below ``lo``
+    on some measure joins that point."""
+    ties = nx.Graph()
+    ties.add_nodes_from(g)
+    for v in nx.articulation_points(g):
+        for comp in nx.connected_components(g.subgraph(set(g) - {v})):
+            if (w[sorted(comp)].sum(0) < lo).any():
+                ties.add_edges_from((v, u) for u in comp)
+    return {frozenset(c) for c in nx.connected_components(ties)}
+
+
+def test_ties_examine_every_piece_of_a_cut_unit():
+    """A cut unit with two split-off subtrees and a light rest: the rest is tied (it was missed when
+    only the union of the other pieces was compared with the bound), on random sparse graphs too."""
+    # 0 - 1 - 2, with 2 the centre of two heavy arms (3-4 and 5-6); unit 0-1 is the light rest
+    g = nx.Graph([(0, 1), (1, 2), (2, 3), (3, 4), (2, 5), (5, 6)])
+    w = np.array([[1], [1], [1], [5], [5], [5], [5]])
+    lo = np.array([4])
+    for root in range(7):  # whatever unit the DFS starts from
+        units = [root, *[u for u in range(7) if u != root]]
+        adj = [sorted(g.neighbors(u)) for u in range(7)]
+        groups = {frozenset(grp) for grp in tie_groups(adj, units, np.ones(7, bool), w[units], lo)}
+        assert groups == _networkx_ties(g, w, lo) == {frozenset({0, 1, 2}), frozenset({3}), frozenset({4}),
+                                                      frozenset({5}), frozenset({6})}
+    rng = np.random.default_rng(5)
+    for seed in range(40):
+        n = int(rng.integers(8, 40))
+        g = nx.random_labeled_tree(n, seed=seed) if hasattr(nx, "random_labeled_tree") else nx.random_tree(n, seed=seed)
+        for _ in range(int(rng.integers(0, 6))):
+            u, v = rng.choice(n, 2, replace=False).tolist()
+            g.add_edge(u, v)
+        w = rng.integers(1, 12, size=(n, 2))
+        lo = (w.sum(0) / int(rng.integers(2, 6)) * 0.9).astype(np.int64)
+        adj = [sorted(g.neighbors(u)) for u in range(n)]
+        units = rng.permutation(n).tolist()
+        groups = {frozenset(grp) for grp in tie_groups(adj, units, np.ones(n, bool), w[units], lo)}
+        assert groups == _networkx_ties(g, w, lo), seed

@@ -48,20 +48,55 @@ class Outcome:
     fixed: int  # units tied to a neighbour by the cut-unit argument
 
 
-def _cut_ranges(adj: list[list[int]], units: list[int], inside: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
-    """The DFS preorder of the subgraph on ``units`` and (v, start, end) for every cut unit v and every
-    piece its removal cuts off that does not hold the DFS root (the root's children too): the piece is
-    ``order[start:end]``, a DFS subtree (the rest of the graph is the complement). Iterative Tarjan DFS,
-    linear in the graph (ranges, not lists, so that a path of n units costs O(n), not O(n^2))."""
-    out: list[tuple[int, int, int]] = []
+@dataclass
+class _Cuts:
+    """The cut structure of the subgraph on some units, from one DFS: ``order`` the preorder, ``pos`` a
+    unit's place in it, ``end[i]`` the end of the subtree of ``order[i]`` (a subtree is
+    ``order[i:end[i]]``), ``root[i]`` the place of the root of the DFS tree (connected piece) holding
+    ``order[i]``, and ``split[v]``: the (start, end) of each child subtree that removing the unit v cuts off
+    from the rest of its piece (for a DFS root: every child subtree)."""
+
+    order: list[int]
+    pos: dict[int, int]
+    end: list[int]
+    root: list[int]
+    split: dict[int, list[tuple[int, int]]]
+
+    def pieces(self, v: int) -> list[list[tuple[int, int]]]:
+        """Every connected piece left when v is removed from its piece, each as ranges of ``order``: the
+        split-off subtrees and, unless v is the root, the rest (up to three ranges: before v's subtree,
+        the gaps between the split-off subtrees inside it, after it)."""
+        i = self.pos[v]
+        spans = sorted(self.split.get(v, []))
+        out = [[s] for s in spans]
+        r = self.root[i]
+        if r != i:
+            rest, at = [(r, i)], i + 1
+            for a, b in spans:
+                rest.append((at, a))
+                at = b
+            rest.append((at, self.end[i]))
+            rest.append((self.end[i], self.end[r]))
+            out.append([(a, b) for a, b in rest if b > a])
+        return [p for p in out if p]
+
+
+def _cuts(adj: list[list[int]], units: list[int], inside: np.ndarray) -> _Cuts:
+    """The :class:`_Cuts` of the subgraph on ``units`` (``inside``: their mask): iterative Tarjan DFS, linear
+    in the graph (ranges, not lists, so that a path of n units costs O(n), not O(n^2))."""
+    split: dict[int, list[tuple[int, int]]] = {}
     disc: dict[int, int] = {}
     low: dict[int, int] = {}
     order: list[int] = []
+    end: list[int] = []
+    root: list[int] = []
     for s in units:
         if s in disc:
             continue
-        disc[s] = low[s] = len(order)
+        r = disc[s] = low[s] = len(order)
         order.append(s)
+        end.append(0)
+        root.append(r)
         stack = [(s, -1, iter(adj[s]))]
         while stack:
             v, parent, it = stack[-1]
@@ -74,25 +109,34 @@ def _cut_ranges(adj: list[list[int]], units: list[int], inside: np.ndarray) -> t
                 else:
                     disc[y] = low[y] = len(order)
                     order.append(y)
+                    end.append(0)
+                    root.append(r)
                     stack.append((y, v, iter(adj[y])))
                     advanced = True
                     break
             if advanced:
                 continue
             stack.pop()
+            end[disc[v]] = len(order)
             if parent >= 0:
                 low[parent] = min(low[parent], low[v])
                 if low[v] >= disc[parent]:
-                    # everything discovered since v is v's subtree
-                    out.append((parent, disc[v], len(order)))
-    return order, out
+                    # everything discovered since v is v's subtree, cut off by the parent
+                    split.setdefault(parent, []).append((disc[v], len(order)))
+    return _Cuts(order, disc, end, root, split)
 
 
 def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray,
                 max_units: int | None = None) -> list[tuple[int, list[int]]]:
-    """(v, piece) of :func:`_cut_ranges`, the pieces of at most ``max_units`` units when given."""
-    order, ranges = _cut_ranges(adj, units, inside)
-    return [(v, order[a:b]) for v, a, b in ranges if max_units is None or b - a <= max_units]
+    """(v, piece) for every cut unit v and every connected piece its removal leaves (of at most
+    ``max_units`` units when given)."""
+    cuts = _cuts(adj, units, inside)
+    out = []
+    for v in cuts.split:
+        for ranges in cuts.pieces(v):
+            if max_units is None or sum(b - a for a, b in ranges) <= max_units:
+                out.append((v, [u for a, b in ranges for u in cuts.order[a:b]]))
+    return out
 
 
 def integer_measures(plan: Plan, units: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,11 +156,18 @@ def integer_measures(plan: Plan, units: list[int]) -> tuple[np.ndarray, np.ndarr
 def tie_groups(adj: list[list[int]], units: list[int], inside: np.ndarray, w: np.ndarray,
                lo: np.ndarray) -> list[list[int]]:
     """Units that lie in one territory in every balanced contiguous plan of ``units`` (w: their integer
-    weights, lo: the lower bounds): a piece cut off by a cut unit v whose total is below ``lo`` on some
-    measure holds no whole territory, and every territory meeting it passes through v, so the piece
-    and v share v's territory. Groups (each connected) of the union of these ties."""
+    weights, lo: the lower bounds): a piece left by removing a cut unit v whose total is below ``lo`` on
+    some measure holds no whole territory, and every territory meeting it passes through v, so the piece
+    and v share v's territory. Every piece of every cut unit is examined (the split-off subtrees and the
+    rest). Groups (each connected) of the union of these ties; linear in the graph but for the
+    union-find (a range of the DFS order is tied by linking its neighbours in the order, each pair once)."""
     index = {u: i for i, u in enumerate(units)}
-    parent = list(range(len(units)))
+    cuts = _cuts(adj, units, inside)
+    n = len(cuts.order)
+    at = np.array([index[u] for u in cuts.order], np.int64)
+    prefix = np.vstack([np.zeros((1, w.shape[1]), w.dtype), np.cumsum(w[at], 0)])  # range sums in O(1)
+    parent = list(range(n))
+    jump = list(range(n))  # jump[i]: the first j >= i not yet linked to j + 1 (path-compressed)
 
     def find(a: int) -> int:
         while parent[a] != a:
@@ -124,27 +175,31 @@ def tie_groups(adj: list[list[int]], units: list[int], inside: np.ndarray, w: np
             a = parent[a]
         return a
 
-    total = w.sum(0)
-    order, ranges = _cut_ranges(adj, units, inside)
-    at = np.array([index[u] for u in order], np.int64)
-    prefix = np.vstack([np.zeros((1, w.shape[1]), w.dtype), np.cumsum(w[at], 0)])  # piece sums in O(1)
-    for v, a, b in ranges:
-        s = prefix[b] - prefix[a]
-        iv = index[v]
-        if (s < lo).any():
-            tied = at[a:b].tolist()
-        elif (total - s - w[iv] < lo).any():  # the rest (every other piece) is below the bound
-            mask = np.ones(len(units), bool)
-            mask[at[a:b]] = False
-            mask[iv] = False
-            tied = np.flatnonzero(mask).tolist()
-        else:
-            continue
-        for i in tied:
-            parent[find(i)] = find(iv)
+    def unlinked(i: int) -> int:
+        r = i
+        while jump[r] != r:
+            r = jump[r]
+        while jump[i] != r:
+            jump[i], i = r, jump[i]
+        return r
+
+    def tie(i: int, a: int, b: int) -> None:  # positions a..b-1 join position i
+        parent[find(a)] = find(i)
+        j = unlinked(a)
+        while j < b - 1:
+            parent[find(j + 1)] = find(j)
+            jump[j] = j + 1
+            j = unlinked(j + 1)
+
+    for v in cuts.split:
+        for ranges in cuts.pieces(v):
+            s = sum(prefix[b] - prefix[a] for a, b in ranges)
+            if (s < lo).any():
+                for a, b in ranges:
+                    tie(cuts.pos[v], a, b)
     groups: dict[int, list[int]] = {}
-    for i, u in enumerate(units):
-        groups.setdefault(find(i), []).append(u)
+    for u in units:
+        groups.setdefault(find(cuts.pos[u]), []).append(u)
     return sorted(groups.values(), key=min)
 
 
