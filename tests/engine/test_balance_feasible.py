@@ -6,6 +6,7 @@ tabu burst reaches balance although a balanced contiguous plan exists."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import networkx as nx
 import numpy as np
@@ -15,6 +16,8 @@ from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.feasible import (
     FeasibilityModel,
     _cut_pieces,
+    _two_cut_pieces,
+    infeasibility_proof,
     integer_measures,
     piece_feasible,
     presolve,
@@ -82,7 +85,15 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
             for lab in plans:
                 assert sorted(u for u in units if lab[u] == lab[d[0]]) == sorted(d), seed
         for v, piece in _cut_pieces(plan.adj, units, np.ones(9, bool)):
-            st = piece_feasible(plan.adj, piece, v, np.vstack([wi[piece], wi[v]]), lo, hi, 10.0)
+            st = piece_feasible(plan.adj, piece, [v], np.vstack([wi[piece], wi[v]]), lo, hi, 10.0)
+            if st == "INFEASIBLE":
+                proved += 1
+                assert not plans, seed
+        ties = [grp for grp in tie_groups(plan.adj, units, np.ones(9, bool), wi, lo) if len(grp) > 1]
+        for piece, boundary in _two_cut_pieces(plan.adj, 9, 9, float("inf")):
+            assert len(boundary) == 2 and not set(piece) & set(boundary)
+            st = piece_feasible(plan.adj, piece, boundary, np.vstack([wi[piece], wi[boundary]]), lo, hi, 10.0,
+                                ties=ties)
             if st == "INFEASIBLE":
                 proved += 1
                 assert not plans, seed
@@ -94,6 +105,27 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
             assert tuple(canon[t] for t in out.labels.tolist()) in plans
     # the cases exercise every branch: some infeasible, some feasible, some ties
     assert proved >= 3 and feasible >= 3 and tied >= 3, (proved, feasible, tied)
+
+
+
+def test_a_piece_cut_off_by_two_units_proves_what_one_unit_cannot():
+    """A ring of 10 units (no cut unit, so no tie and no one-unit piece), two measures, +/-20 %, k = 3
+    (found by a random search): the 7 units that units 3 and 5 cut off cannot hold whole territories
+    plus the parts of those two units' territories, and indeed no balanced plan exists."""
+    g = nx.cycle_graph(10)
+    w = np.array([[9, 10], [2, 1], [5, 5], [8, 10], [7, 5], [8, 7], [5, 4], [6, 1], [10, 8], [2, 5]], float)
+    k, tol = 3, 0.2
+    assert not _balanced_plans(g, w, k, tol)
+    plan = _plan(g, w, tol, k, [0] * 10)
+    assert presolve(plan).infeasible is None and not _cut_pieces(plan.adj, list(range(10)), np.ones(10, bool))
+    wi, lo, hi = integer_measures(plan, list(range(10)))
+    pieces = {(frozenset(p), frozenset(b)) for p, b in _two_cut_pieces(plan.adj, 10, 10, float("inf"))}
+    assert (frozenset({0, 1, 2, 9, 8, 7, 6}), frozenset({3, 5})) in pieces
+    assert len(pieces) == 10 * 7  # every arc of 1-7 units, cut off by its two neighbours (not adjacent)
+    assert piece_feasible(plan.adj, [0, 1, 2, 6, 7, 8, 9], [3, 5], wi[[0, 1, 2, 6, 7, 8, 9, 3, 5]], lo, hi,
+                          10.0) == "INFEASIBLE"
+    why = infeasibility_proof(plan, time.perf_counter() + 30, max_units=10)
+    assert why is not None and "cut off by two units" in why
 
 
 def _blocked_case():

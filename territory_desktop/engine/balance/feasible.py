@@ -54,7 +54,7 @@ class _Cuts:
     unit's place in it, ``end[i]`` the end of the subtree of ``order[i]`` (a subtree is
     ``order[i:end[i]]``), ``root[i]`` the place of the root of the DFS tree (connected piece) holding
     ``order[i]``, and ``split[v]``: the (start, end) of each child subtree that removing the unit v cuts off
-    from the rest of its piece (for a DFS root: every child subtree)."""
+    from the rest of its piece (for a DFS root with two children or more: every child subtree)."""
 
     order: list[int]
     pos: dict[int, int]
@@ -123,6 +123,8 @@ def _cuts(adj: list[list[int]], units: list[int], inside: np.ndarray) -> _Cuts:
                 if low[v] >= disc[parent]:
                     # everything discovered since v is v's subtree, cut off by the parent
                     split.setdefault(parent, []).append((disc[v], len(order)))
+        if len(split.get(s, ())) == 1:  # a root with one child cuts nothing off
+            del split[s]
     return _Cuts(order, disc, end, root, split)
 
 
@@ -512,73 +514,75 @@ def _forced_groups(plan: Plan, comp: list[int], inside: np.ndarray, w: np.ndarra
 
 
 def _unit_flow(m: cp_model.CpModel, adj: list[list[int]], units: list[int], x: dict, root: dict,
-               ts: range) -> None:
-    """Connectivity of every territory by one flow over ``units``: an edge carries flow only inside a
-    territory; every unit but a root takes in one unit more than it sends on."""
+               ts: range, extra: tuple[tuple[int, int], ...] = ()) -> None:
+    """Connectivity of every territory by one flow over ``units`` (on the edges among them and the
+    ``extra`` edges): an edge carries flow only inside a territory; every unit but a root takes in one
+    unit more than it sends on."""
     n = len(units)
     index = {u: i for i, u in enumerate(units)}
+    pairs = {(min(a, b), max(a, b)) for a in units for b in adj[a] if b in index}
+    pairs |= {(min(a, b), max(a, b)) for a, b in extra}
     inflow: list[list] = [[] for _ in range(n)]
     outflow: list[list] = [[] for _ in range(n)]
-    for a in units:
-        for b in adj[a]:
-            if b not in index or b < a:
-                continue
-            ia, ib = index[a], index[b]
-            same = m.new_bool_var("")
-            for t in ts:
-                m.add(x[ia, t] == x[ib, t]).only_enforce_if(same)
-            for s, e in ((ia, ib), (ib, ia)):
-                f = m.new_int_var(0, n - 1, "")
-                m.add(f == 0).only_enforce_if(same.negated())
-                outflow[s].append(f)
-                inflow[e].append(f)
+    for a, b in sorted(pairs):
+        ia, ib = index[a], index[b]
+        same = m.new_bool_var("")
+        for t in ts:
+            m.add(x[ia, t] == x[ib, t]).only_enforce_if(same)
+        for s, e in ((ia, ib), (ib, ia)):
+            f = m.new_int_var(0, n - 1, "")
+            m.add(f == 0).only_enforce_if(same.negated())
+            outflow[s].append(f)
+            inflow[e].append(f)
     for i in range(n):
         m.add(sum(inflow[i]) - sum(outflow[i]) >= 1 - n * sum(root[i, t] for t in ts))
 
 
-def piece_feasible(adj: list[list[int]], piece: list[int], v: int, w: np.ndarray, lo: np.ndarray,
-                   hi: np.ndarray, seconds: float, seed: int = 0) -> str:
-    """Can the piece C cut off by the cut unit v (``piece`` = C, w: integer weights of C and then v) be
-    covered by whole territories plus the part of v's territory that enters it? In any balanced
-    contiguous plan C holds j whole territories (j x lo <= their loads) and the rest of C lies with v in
-    one territory (connected within C + v, at most hi with v). CP-SAT status: INFEASIBLE proves that no
-    plan exists; FEASIBLE/OPTIMAL or UNKNOWN prove nothing."""
-    units = [*piece, v]
-    n = len(units)
-    jmax = int(np.min(w[:-1].sum(0) // np.maximum(lo, 1)))
+def piece_feasible(adj: list[list[int]], piece: list[int], boundary: list[int], w: np.ndarray, lo: np.ndarray,
+                   hi: np.ndarray, seconds: float, seed: int = 0, ties: list[list[int]] | None = None) -> str:
+    """Can the piece C that removing the ``boundary`` units (one or two) cuts off be covered by whole
+    territories plus the parts of the boundary units' territories that enter it (``piece`` = C, w: the
+    integer weights of C and then of the boundary)? In any balanced contiguous plan a territory meeting C
+    and holding no boundary unit lies inside C (j x lo <= its loads <= hi); the rest of C lies in the
+    territories of the boundary units (each part at most hi with its units). Contiguity: a part of the
+    territory of u, one boundary unit, is connected within C + u; when both boundary units share a
+    territory, its part is connected within C + both with an edge between them (the way round through
+    the rest of the graph). ``ties``: groups of units that share a territory in every plan (those inside
+    the model are kept together). CP-SAT status: INFEASIBLE proves that no plan exists; FEASIBLE/OPTIMAL
+    or UNKNOWN prove nothing."""
+    units = [*piece, *boundary]
+    n, b = len(units), len(boundary)
+    jmax = int(np.min(w[:-b].sum(0) // np.maximum(lo, 1)))
     m = cp_model.CpModel()
-    ts = range(jmax + 1)  # 0: v's territory; 1..jmax: whole territories, used or empty
+    ts = range(jmax + b)  # 0..b-1: the boundary units' territories; then whole territories, used or empty
     x = {(i, t): m.new_bool_var("") for i in range(n) for t in ts}
     used = [m.new_bool_var("") for _ in ts]
+    root = {(i, t): m.new_bool_var("") for i in range(n) for t in ts}
     m.add(used[0] == 1)
-    m.add(x[n - 1, 0] == 1)
+    m.add(x[n - b, 0] == 1)
+    m.add(root[n - b, 0] == 1)
+    if b == 2:  # the second boundary unit: in the first one's territory, or the root of its own
+        m.add(x[n - 1, 0] + x[n - 1, 1] == 1)
+        m.add(used[1] == x[n - 1, 1])
+        m.add(root[n - 1, 1] == x[n - 1, 1])
     for i in range(n):
         m.add_exactly_one(x[i, t] for t in ts)
         for t in ts:
             m.add_implication(x[i, t], used[t])
-    for t in ts[2:]:
-        m.add_implication(used[t], used[t - 1])
+    index = {u: i for i, u in enumerate(units)}
+    for grp in ties or []:
+        inner = [index[u] for u in grp if u in index]
+        for i in inner[1:]:
+            for t in ts:
+                m.add(x[i, t] == x[inner[0], t])
     for j in range(w.shape[1]):
         for t in ts:
             load = sum(int(w[i, j]) * x[i, t] for i in range(n))
             m.add(load <= int(hi[j]))
-            if t > 0:
+            if t >= b:
                 m.add(load >= int(lo[j])).only_enforce_if(used[t])
-    root = {(i, t): m.new_bool_var("") for i in range(n) for t in ts}
-    for t in ts:
-        m.add(sum(root[i, t] for i in range(n)) == used[t])
-        for i in range(n):
-            m.add_implication(root[i, t], x[i, t])
-    m.add(root[n - 1, 0] == 1)
-    # symmetry: a whole territory's root is its smallest member (n when empty); the used roots increase
-    pos = [m.new_int_var(0, n, "") for _ in ts]
-    for t in ts[1:]:
-        m.add(pos[t] == sum(i * root[i, t] for i in range(n)) + n * used[t].negated())
-        for i in range(n):
-            m.add(pos[t] <= i).only_enforce_if(x[i, t])
-        if t > 1:
-            m.add(pos[t - 1] < pos[t]).only_enforce_if(used[t])
-    _unit_flow(m, adj, units, x, root, ts)
+    _roots(m, x, used, root, n, ts, b)
+    _unit_flow(m, adj, units, x, root, ts, ((boundary[0], boundary[-1]),) if b == 2 else ())
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 1
@@ -586,11 +590,56 @@ def piece_feasible(adj: list[list[int]], piece: list[int], v: int, w: np.ndarray
     return solver.status_name(solver.solve(m))
 
 
+def _roots(m: cp_model.CpModel, x: dict, used: list, root: dict, n: int, ts: range, b: int) -> None:
+    """One root per used territory, in it; the whole territories (after the first ``b``) are used in
+    order and, to break their symmetry, each one's root is its smallest member (n when empty), the used
+    roots increasing."""
+    for t in ts:
+        m.add(sum(root[i, t] for i in range(n)) == used[t])
+        for i in range(n):
+            m.add_implication(root[i, t], x[i, t])
+    for t in ts[b + 1:]:
+        m.add_implication(used[t], used[t - 1])
+    pos = [m.new_int_var(0, n, "") for _ in ts]
+    for t in ts[b:]:
+        m.add(pos[t] == sum(i * root[i, t] for i in range(n)) + n * used[t].negated())
+        for i in range(n):
+            m.add(pos[t] <= i).only_enforce_if(x[i, t])
+        if t > b:
+            m.add(pos[t - 1] < pos[t]).only_enforce_if(used[t])
+
+
+def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: float) -> list[tuple[list[int], list[int]]]:
+    """(piece, [u, v]) for the connected pieces of at most ``max_units`` units that removing two units
+    u and v cuts off and that touch both (a piece touching one is cut off by that unit alone), each
+    piece once, while ``deadline`` allows: the cut units of the graph without u, for every u."""
+    seen: set[frozenset[int]] = set()
+    out = []
+    units = list(range(n))
+    for u in units:
+        if time.perf_counter() > deadline:
+            break
+        inside = np.ones(n, bool)
+        inside[u] = False
+        cuts = _cuts(adj, [x for x in units if x != u], inside)
+        for v in cuts.split:
+            for ranges in cuts.pieces(v):
+                if sum(b - a for a, b in ranges) > max_units:
+                    continue
+                piece = [x for a, b in ranges for x in cuts.order[a:b]]
+                key = frozenset(piece)
+                if key not in seen and any(u in adj[c] for c in piece):
+                    seen.add(key)
+                    out.append((piece, [u, v]))
+    return out
+
+
 def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200) -> str | None:
     """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
-    None when neither :func:`presolve` nor :func:`piece_feasible` on the pieces cut off by one unit (at
-    most ``max_units`` units, while ``deadline``, perf_counter seconds, allows) shows it. Pinned and
-    locked units are ignored: a plan that does not exist without them does not exist with them."""
+    None when neither :func:`presolve` nor :func:`piece_feasible` on the pieces cut off by one unit and
+    then by two units (at most ``max_units`` units, smallest first, while ``deadline``, perf_counter
+    seconds, allows) shows it. Pinned and locked units are ignored: a plan that does not exist without
+    them does not exist with them."""
     pre = presolve(plan)
     if pre.infeasible:
         return pre.infeasible
@@ -599,14 +648,21 @@ def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5,
     w, lo, hi = integer_measures(plan, units)
     if deadline - time.perf_counter() <= 0.05:
         return None
-    for v, piece in sorted(_cut_pieces(plan.adj, units, np.ones(n, bool), max_units), key=lambda c: len(c[1])):
-        left = deadline - time.perf_counter()
-        if left <= 0.05:
-            break
-        if (w[piece].sum(0) < lo).any():
-            continue  # a tie, handled by the presolve
-        if piece_feasible(plan.adj, piece, v, np.vstack([w[piece], w[v]]), lo, hi, min(piece_seconds, left)) \
-                == "INFEASIBLE":
-            return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories plus "
-                    f"the part of that unit's territory within the bounds")
+    ties = [grp for grp in tie_groups(plan.adj, units, np.ones(n, bool), w, lo) if len(grp) > 1]
+    one = [(piece, [v]) for v, piece in _cut_pieces(plan.adj, units, np.ones(n, bool), max_units)]
+    for cut in (1, 2):
+        pieces = one if cut == 1 else _two_cut_pieces(plan.adj, n, max_units, deadline)
+        for piece, boundary in sorted(pieces, key=lambda c: len(c[0])):
+            left = deadline - time.perf_counter()
+            if left <= 0.05:
+                return None
+            if (w[piece].sum(0) < lo).any():
+                continue  # no whole territory fits: a tie (one unit) or rarely a proof (two)
+            if piece_feasible(plan.adj, piece, boundary, np.vstack([w[piece], w[boundary]]), lo, hi,
+                              min(piece_seconds, left), ties=ties) == "INFEASIBLE":
+                if cut == 1:
+                    return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories "
+                            "plus the part of that unit's territory within the bounds")
+                return (f"the {len(piece)} units cut off by two units cannot be split into whole territories "
+                        "plus the parts of the two units' territories within the bounds")
     return None
