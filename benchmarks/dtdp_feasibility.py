@@ -17,12 +17,15 @@ that removing one node cuts off and that is below the lower bound on some measur
 district, so it lies in that node's district; a group of tied nodes above an upper bound is a proof),
 then the engine's presolve (forced districts, whole numbers of districts per piece left) and CP-SAT on
 each piece cut off by one node (can it hold whole districts plus the part of that node's district?),
-SECONDS per piece (default 3); without a proof, CP-SAT on the whole instance (10 x SECONDS, 2 workers).
+then on each piece cut off by two nodes (whole districts plus the parts of both nodes' districts),
+smallest first, SECONDS per piece (default 3), pieces of at most 300 nodes, 600 s in all; without a
+proof, CP-SAT on the whole instance (10 x SECONDS, 2 workers).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -80,12 +83,16 @@ def tree_partition(adjacency: sp.csr_matrix, scaled: np.ndarray, k: int, rng: np
     return lab
 
 
-def networkx_ties(g: nx.Graph) -> tuple[int, float, bool]:
-    """(tied nodes, largest load of a tie group over the upper bound, proof): the tie argument re-derived
-    with networkx alone, independently of the engine."""
+def _bounds(g: nx.Graph) -> tuple[dict[str, float], dict[str, float]]:
     total = {m: sum(float(g.nodes[v][m]) for v in g) for m in MEASURES}
-    lo = {m: (1 - TOLERANCE) * total[m] / K for m in MEASURES}
-    hi = {m: (1 + TOLERANCE) * total[m] / K for m in MEASURES}
+    return ({m: (1 - TOLERANCE) * total[m] / K for m in MEASURES},
+            {m: (1 + TOLERANCE) * total[m] / K for m in MEASURES})
+
+
+def networkx_tie_graph(g: nx.Graph) -> nx.Graph:
+    """Nodes joined when they share a district in every balanced connected plan: each component of the
+    graph without an articulation point v that is below the lower bound on some measure joins v."""
+    lo, _ = _bounds(g)
     ties = nx.Graph()
     ties.add_nodes_from(g)
     for v in nx.articulation_points(g):
@@ -93,11 +100,69 @@ def networkx_ties(g: nx.Graph) -> tuple[int, float, bool]:
         for comp in nx.connected_components(h):
             if any(sum(float(g.nodes[u][m]) for u in comp) < lo[m] - 1e-9 for m in MEASURES):
                 ties.add_edges_from((v, u) for u in comp)
+    return ties
+
+
+def networkx_ties(g: nx.Graph) -> tuple[int, float, bool]:
+    """(tied nodes, largest load of a tie group over the upper bound, proof): the tie argument re-derived
+    with networkx alone, independently of the engine."""
+    _, hi = _bounds(g)
+    ties = networkx_tie_graph(g)
     worst = 0.0
     for grp in nx.connected_components(ties):
         worst = max(worst, max(sum(float(g.nodes[u][m]) for u in grp) / hi[m] for m in MEASURES))
     tied = sum(len(c) - 1 for c in nx.connected_components(ties))
     return tied, worst, worst > 1 + 1e-12
+
+
+def enumerate_cover(g: nx.Graph, v, piece: set, max_groups: int = 20) -> bool | None:
+    """Independently of the engine (networkx ties, plain sums, enumeration): can the ``piece`` that the
+    node v cuts off be covered by whole districts within the bounds plus a part of v's district (connected
+    with v, at most the upper bound with v)? Over the tie groups of piece + v (None when there are more
+    than ``max_groups`` or a group leaves the piece): every connected set of groups holding v's is tried
+    as v's part, and every piece left must split into connected districts within the bounds."""
+    lo, hi = _bounds(g)
+    model = set(piece) | {v}
+    groups = [c for c in nx.connected_components(networkx_tie_graph(g).subgraph(model))]
+    whole = [c for c in nx.connected_components(networkx_tie_graph(g)) if c & model]
+    if len(groups) > max_groups or any(not c <= model for c in whole):
+        return None
+    gid = {u: i for i, c in enumerate(groups) for u in c}
+    a = nx.Graph()
+    a.add_nodes_from(range(len(groups)))
+    a.add_edges_from((gid[x], gid[y]) for x, y in g.subgraph(model).edges if gid[x] != gid[y])
+    load = [{m: sum(float(g.nodes[u][m]) for u in c) for m in MEASURES} for c in groups]
+
+    def total(ids) -> dict[str, float]:
+        return {m: sum(load[i][m] for i in ids) for m in MEASURES}
+
+    def within(ids) -> bool:
+        t = total(ids)
+        return all(lo[m] - 1e-9 <= t[m] <= hi[m] + 1e-9 for m in MEASURES)
+
+    def splits(ids: set) -> bool:
+        if any(total(ids)[m] < lo[m] - 1e-9 for m in MEASURES):
+            return False
+        if within(ids):
+            return True
+        first, rest = min(ids), sorted(ids - {min(ids)})
+        for r in range(len(rest)):
+            for sub in itertools.combinations(rest, r):
+                part = {first, *sub}
+                if within(part) and nx.is_connected(a.subgraph(part)) and \
+                        all(splits(c) for c in nx.connected_components(a.subgraph(ids - part))):
+                    return True
+        return False
+
+    home, others = gid[v], [i for i in range(len(groups)) if i != gid[v]]
+    for r in range(len(others) + 1):
+        for sub in itertools.combinations(others, r):
+            part = {home, *sub}
+            if any(total(part)[m] > hi[m] + 1e-9 for m in MEASURES) or not nx.is_connected(a.subgraph(part)):
+                continue
+            if all(splits(c) for c in nx.connected_components(a.subgraph(set(range(len(groups))) - part))):
+                return True
+    return False
 
 
 def exact(instance: str, seconds: float) -> int:
@@ -115,12 +180,37 @@ def exact(instance: str, seconds: float) -> int:
     why = infeasibility_proof(plan, time.perf_counter() + 600, piece_seconds=seconds, max_units=300)
     if why:
         print(f"INFEASIBLE with connected districts: {why} ({time.perf_counter() - t0:.1f} s)")
+        if "cut off by one unit" in why:
+            _check_piece(g, nodes, plan, seconds)
         return 0
     left = max(600 - (time.perf_counter() - t0), 1.0)
     out = FeasibilityModel(plan).solve(min(left, 10 * seconds), workers=2)
     print(f"no proof; CP-SAT on the whole instance: {out.status} ({out.seconds:.1f} s, load average "
           f"{os.getloadavg()[0]:.1f})")
     return 0
+
+
+def _check_piece(g: nx.Graph, nodes: list, plan: Plan, seconds: float) -> None:
+    """The first piece cut off by one node that the engine's model rejects, checked by
+    :func:`enumerate_cover` when it has few tie groups."""
+    from territory_desktop.engine.balance.feasible import (
+        _cut_pieces,
+        integer_measures,
+        piece_feasible,
+        tie_groups,
+    )
+    n = len(nodes)
+    w, lo, hi = integer_measures(plan, list(range(n)))
+    ties = [grp for grp in tie_groups(plan.adj, list(range(n)), np.ones(n, bool), w, lo) if len(grp) > 1]
+    for v, piece in sorted(_cut_pieces(plan.adj, list(range(n)), np.ones(n, bool), 300), key=lambda c: len(c[1])):
+        if (w[piece].sum(0) >= lo).all() and piece_feasible(plan.adj, piece, [v], np.vstack([w[piece], w[v]]), lo,
+                                                            hi, seconds, ties=ties) == "INFEASIBLE":
+            cover = enumerate_cover(g, nodes[v], {nodes[u] for u in piece})
+            verdict = {None: "too many tie groups to enumerate", True: "a cover EXISTS: the proof is WRONG",
+                       False: "no cover: the proof holds"}[cover]
+            print(f"checked independently (networkx ties, enumeration) on the {len(piece)} nodes cut off by node "
+                  f"{nodes[v]}: {verdict}")
+            return
 
 
 def main(argv: list[str] | None = None) -> int:
