@@ -64,8 +64,8 @@ class _Cuts:
 
     def pieces(self, v: int) -> list[list[tuple[int, int]]]:
         """Every connected piece left when v is removed from its piece, each as ranges of ``order``: the
-        split-off subtrees and, unless v is the root, the rest (up to three ranges: before v's subtree,
-        the gaps between the split-off subtrees inside it, after it)."""
+        split-off subtrees and, unless v is the root, the rest (connected through the root: the ranges
+        before v's subtree, between the split-off subtrees inside it, and after it)."""
         i = self.pos[v]
         spans = sorted(self.split.get(v, []))
         out = [[s] for s in spans]
