@@ -123,8 +123,9 @@ def enumerate_cover(g: nx.Graph, v, piece: set, max_groups: int = 20) -> bool | 
     as v's part, and every piece left must split into connected districts within the bounds."""
     lo, hi = _bounds(g)
     model = set(piece) | {v}
-    groups = [c for c in nx.connected_components(networkx_tie_graph(g).subgraph(model))]
-    whole = [c for c in nx.connected_components(networkx_tie_graph(g)) if c & model]
+    ties = networkx_tie_graph(g)
+    groups = [c for c in nx.connected_components(ties.subgraph(model))]
+    whole = [c for c in nx.connected_components(ties) if c & model]
     if len(groups) > max_groups or any(not c <= model for c in whole):
         return None
     gid = {u: i for i, c in enumerate(groups) for u in c}
@@ -191,26 +192,18 @@ def exact(instance: str, seconds: float) -> int:
 
 
 def _check_piece(g: nx.Graph, nodes: list, plan: Plan, seconds: float) -> None:
-    """The first piece cut off by one node that the engine's model rejects, checked by
-    :func:`enumerate_cover` when it has few tie groups."""
-    from territory_desktop.engine.balance.feasible import (
-        _cut_pieces,
-        integer_measures,
-        piece_feasible,
-        tie_groups,
-    )
-    n = len(nodes)
-    w, lo, hi = integer_measures(plan, list(range(n)))
-    ties = [grp for grp in tie_groups(plan.adj, list(range(n)), np.ones(n, bool), w, lo) if len(grp) > 1]
-    for v, piece in sorted(_cut_pieces(plan.adj, list(range(n)), np.ones(n, bool), 300), key=lambda c: len(c[1])):
-        if (w[piece].sum(0) >= lo).all() and piece_feasible(plan.adj, piece, [v], np.vstack([w[piece], w[v]]), lo,
-                                                            hi, seconds, ties=ties) == "INFEASIBLE":
-            cover = enumerate_cover(g, nodes[v], {nodes[u] for u in piece})
-            verdict = {None: "too many tie groups to enumerate", True: "a cover EXISTS: the proof is WRONG",
-                       False: "no cover: the proof holds"}[cover]
-            print(f"checked independently (networkx ties, enumeration) on the {len(piece)} nodes cut off by node "
-                  f"{nodes[v]}: {verdict}")
-            return
+    """The piece behind the engine's proof, checked by :func:`enumerate_cover` when it is cut off by one
+    node and has few tie groups."""
+    from territory_desktop.engine.balance.feasible import infeasible_piece
+    found = infeasible_piece(plan, time.perf_counter() + 600, piece_seconds=seconds, max_units=300)
+    if found is None or len(found[1]) != 1:
+        return
+    piece, (v,) = found
+    cover = enumerate_cover(g, nodes[v], {nodes[u] for u in piece})
+    verdict = {None: "too many tie groups to enumerate", True: "a cover EXISTS: the proof is WRONG",
+               False: "no cover: the proof holds"}[cover]
+    print(f"checked independently (networkx ties, enumeration) on the {len(piece)} nodes cut off by node "
+          f"{nodes[v]}: {verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:

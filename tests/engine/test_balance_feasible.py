@@ -84,12 +84,12 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
         for d in pre.districts:
             for lab in plans:
                 assert sorted(u for u in units if lab[u] == lab[d[0]]) == sorted(d), seed
+        ties = [grp for grp in tie_groups(plan.adj, units, np.ones(9, bool), wi, lo) if len(grp) > 1]
         for v, piece in _cut_pieces(plan.adj, units, np.ones(9, bool)):
-            st = piece_feasible(plan.adj, piece, [v], np.vstack([wi[piece], wi[v]]), lo, hi, 10.0)
+            st = piece_feasible(plan.adj, piece, [v], np.vstack([wi[piece], wi[v]]), lo, hi, 10.0, ties=ties)
             if st == "INFEASIBLE":
                 proved += 1
                 assert not plans, seed
-        ties = [grp for grp in tie_groups(plan.adj, units, np.ones(9, bool), wi, lo) if len(grp) > 1]
         for piece, boundary in _two_cut_pieces(plan.adj, 9, 9, float("inf")):
             assert len(boundary) == 2 and not set(piece) & set(boundary)
             st = piece_feasible(plan.adj, piece, boundary, np.vstack([wi[piece], wi[boundary]]), lo, hi, 10.0,

@@ -80,6 +80,9 @@ class _Cuts:
             out.append([(a, b) for a, b in rest if b > a])
         return [p for p in out if p]
 
+    def units(self, ranges: list[tuple[int, int]]) -> list[int]:
+        return [u for a, b in ranges for u in self.order[a:b]]
+
 
 def _cuts(adj: list[list[int]], units: list[int], inside: np.ndarray) -> _Cuts:
     """The :class:`_Cuts` of the subgraph on ``units`` (``inside``: their mask): iterative Tarjan DFS, linear
@@ -137,7 +140,7 @@ def _cut_pieces(adj: list[list[int]], units: list[int], inside: np.ndarray,
     for v in cuts.split:
         for ranges in cuts.pieces(v):
             if max_units is None or sum(b - a for a, b in ranges) <= max_units:
-                out.append((v, [u for a, b in ranges for u in cuts.order[a:b]]))
+                out.append((v, cuts.units(ranges)))
     return out
 
 
@@ -626,7 +629,7 @@ def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: floa
             for ranges in cuts.pieces(v):
                 if sum(b - a for a, b in ranges) > max_units:
                     continue
-                piece = [x for a, b in ranges for x in cuts.order[a:b]]
+                piece = cuts.units(ranges)
                 key = frozenset(piece)
                 if key not in seen and any(u in adj[c] for c in piece):
                     seen.add(key)
@@ -634,15 +637,11 @@ def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: floa
     return out
 
 
-def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200) -> str | None:
-    """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
-    None when neither :func:`presolve` nor :func:`piece_feasible` on the pieces cut off by one unit and
-    then by two units (at most ``max_units`` units, smallest first, while ``deadline``, perf_counter
-    seconds, allows) shows it. Pinned and locked units are ignored: a plan that does not exist without
-    them does not exist with them."""
-    pre = presolve(plan)
-    if pre.infeasible:
-        return pre.infeasible
+def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5,
+                     max_units: int = 200) -> tuple[list[int], list[int]] | None:
+    """(piece, boundary units) of the first piece, cut off by one unit and then by two units (at most
+    ``max_units`` units, smallest first, while ``deadline``, perf_counter seconds, allows), that
+    :func:`piece_feasible` proves cannot be covered, or None."""
     n = len(plan.lab)
     units = list(range(n))
     w, lo, hi = integer_measures(plan, units)
@@ -660,9 +659,23 @@ def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5,
                 continue  # no whole territory fits: a tie (one unit) or rarely a proof (two)
             if piece_feasible(plan.adj, piece, boundary, np.vstack([w[piece], w[boundary]]), lo, hi,
                               min(piece_seconds, left), ties=ties) == "INFEASIBLE":
-                if cut == 1:
-                    return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories "
-                            "plus the part of that unit's territory within the bounds")
-                return (f"the {len(piece)} units cut off by two units cannot be split into whole territories "
-                        "plus the parts of the two units' territories within the bounds")
+                return piece, boundary
     return None
+
+
+def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200) -> str | None:
+    """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
+    None when neither :func:`presolve` nor :func:`infeasible_piece` shows it. Pinned and locked units
+    are ignored: a plan that does not exist without them does not exist with them."""
+    pre = presolve(plan)
+    if pre.infeasible:
+        return pre.infeasible
+    found = infeasible_piece(plan, deadline, piece_seconds, max_units)
+    if found is None:
+        return None
+    piece, boundary = found
+    if len(boundary) == 1:
+        return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories "
+                "plus the part of that unit's territory within the bounds")
+    return (f"the {len(piece)} units cut off by two units cannot be split into whole territories "
+            "plus the parts of the two units' territories within the bounds")
