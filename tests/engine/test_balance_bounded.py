@@ -142,3 +142,36 @@ def test_a_diameter_build_with_a_time_limit_reaches_the_brute_force_optimum():
     got = _check(g, nodes, res.labels, w, 4, tol)
     assert abs(got - optimum) < 1e-4
     assert abs(res.objective_value - got) < 1e-4
+
+
+def test_bounded_search_moves_an_articulation_unit_with_its_branch():
+    """A caterpillar (a path s0-s5, a leaf on each): no unit can leave its territory alone (a spine
+    unit would cut off its leaf, a leaf touches only its own spine unit), so only moving s3 with its
+    leaf shortens the wider territory. The optimum comes from every split into two connected parts."""
+    g = nx.Graph()
+    for i in range(6):
+        g.add_edge(f"s{i}", f"l{i}", d=1.0)
+        if i:
+            g.add_edge(f"s{i - 1}", f"s{i}", d=1.0)
+    nodes = [f"s{i}" for i in range(6)] + [f"l{i}" for i in range(6)]
+    n = len(nodes)
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
+    lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight="d"))
+    w = np.ones((n, 1))
+    tol = np.array([1 / 3])  # 4 to 8 units a territory
+    dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
+    optimum = np.inf
+    for mask in range(1, 1 << (n - 1)):  # unit 0 (s0) in the first part
+        first = [nodes[0]] + [nodes[i] for i in range(1, n) if mask >> (i - 1) & 1]
+        second = [v for v in nodes if v not in first]
+        if not 4 <= len(first) <= 8 or not nx.is_connected(g.subgraph(first)) or \
+                not nx.is_connected(g.subgraph(second)):
+            continue
+        optimum = min(optimum, max(max(dist[a][b] for a in part for b in part) for part in (first, second)))
+    start = np.array([0, 0, 0, 0, 1, 1] * 2)  # s0-s3 with their leaves (8 units, diameter 5), the rest
+    plan = _plan(adj, start, w, tol, 2)
+    res = BoundedSearch(plan, all_pairs(lengths), np.random.default_rng(0)).run(time.perf_counter() + 0.5)
+    got = _check(g, nodes, res.labels, w, 2, tol)
+    assert _check(g, nodes, start, w, 2, tol) == 5.0 and optimum == 4.0
+    assert abs(got - optimum) < 1e-9 and abs(res.value - got) < 1e-9
+    assert res.labels[3] == res.labels[9] == 1  # s3 went over with its leaf

@@ -5,7 +5,9 @@ Fix a bound D. Two units farther apart than D (shortest path, on the edge length
 territory: they *conflict*. ``C[u, t]`` counts the members of territory t that conflict with unit u,
 so moving u from a to c changes the number of conflicting pairs by ``C[u, c] - C[u, a]`` (O(1)), and
 the counts follow a move in O(n). Each iteration makes the best transfer of a boundary unit to a
-neighbouring territory (the donor stays connected and non-empty) on
+neighbouring territory (the donor stays connected and non-empty), or of an articulation unit with the
+few units its leaving cuts off (on the nearly tree-shaped grids of the DTDP benchmark most ends of a
+diameter hold such a branch, and without these moves the search met no bound at all there), on
 
     energy = balance violation (in tolerances, plus 1 % of the squared deviations from the mean)
              + beta x conflicting pairs
@@ -32,11 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .anytime import Plan, cut_transfers
-from .graph import connected_without
+from .graph import connected_without, cut_off
 from .pcenter import largest_diameter
 
 #: transfers checked for connectivity per iteration (best candidates first)
 MAX_CHECKS = 30
+
+#: the most units an articulation unit may take along when it moves (the pieces its leaving cuts off)
+MAX_BRANCH = 12
 
 #: the first bound is the start's largest diameter less this share; the step adapts within the limits
 FIRST_STEP = 0.02
@@ -132,8 +137,10 @@ class BoundedSearch:
         return cut_transfers(self.plan, self.movable)
 
     def step(self, best_energy: float) -> bool:
-        """One transfer: the best allowed one among the MAX_CHECKS best candidates that keep the donor
-        connected; False when none is allowed."""
+        """One transfer: the best allowed one among the MAX_CHECKS best single-unit candidates, each
+        with the units its leaving cuts off where the donor would not stay connected (at most
+        MAX_BRANCH: on nearly tree-shaped graphs most boundary units hold a branch); False when none
+        is allowed."""
         p = self.plan
         u, a, c = self._candidates()
         if len(u) == 0:
@@ -150,17 +157,43 @@ class BoundedSearch:
         if near.any():
             allowed = near
         score = np.where(allowed, delta + self.rng.random(len(u)) * 1e-7, np.inf)
-        order = np.argsort(score, kind="stable")[:MAX_CHECKS]
-        for i in order.tolist():
-            if not np.isfinite(score[i]):
-                break
-            ui, ai = int(u[i]), int(a[i])
+        best: tuple[float, list[int], int, int] | None = None
+        for i in np.argsort(score, kind="stable")[:MAX_CHECKS].tolist():
+            if not np.isfinite(score[i]) or (best is not None and score[i] > best[0] + 1e-12):
+                break  # single deltas sorted: no later single move beats the best option
+            ui, ai, ci = int(u[i]), int(a[i]), int(c[i])
             if connected_without(p.adj, p.labl, ui, ai, int(p.size[ai])):
-                self.move(ui, ai, int(c[i]))
-                lo, hi = self.tenure
-                self.tabu[ui] = self.it + int(self.rng.integers(lo, hi + 1))
-                return True
-        return False
+                option: tuple[float, list[int]] | None = (float(delta[i]), [ui])
+            else:
+                option = self._branch_option(ui, ai, ci, now, best_energy)
+            if option is not None and (best is None or option[0] < best[0]):
+                best = (option[0], option[1], ai, ci)
+        if best is None:
+            return False
+        _, units, ai, ci = best
+        lo, hi = self.tenure
+        for x in units:
+            self.move(x, ai, ci)
+            self.tabu[x] = self.it + int(self.rng.integers(lo, hi + 1))
+        return True
+
+    def _branch_option(self, u: int, a: int, c: int, now: float, best_energy: float) -> tuple[float, list[int]] | None:
+        """u with the units of a its leaving cuts off, moved together to c, and the change of the energy;
+        None when they are too many, pinned, all of a, or tabu without reaching a new best energy."""
+        p = self.plan
+        small = cut_off(p.adj, p.labl, u, a, MAX_BRANCH)
+        if small is None or len(small) + 1 >= p.size[a] or not self.movable[small].all():
+            return None
+        units = np.array([u, *small])
+        w = p.W[units].sum(0)
+        d_bal = float(self.balance_energy(p.loads[a] - w) + self.balance_energy(p.loads[c] + w)
+                      - self.e_t[a] - self.e_t[c])
+        # pairs lost in a: each unit's conflicts there less those inside the group; gained in c: all of them
+        d_conf = float(self.C[units, c].sum() - self.C[units, a].sum() + self.B[np.ix_(units, units)].sum())
+        delta = d_bal + self.beta * d_conf
+        if self.tabu[units].max() > self.it and now + delta >= best_energy - 1e-9:
+            return None
+        return delta, units.tolist()
 
     def _bump(self) -> None:
         """Weigh every pair conflicting now by PAIR_BUMP more, so that a conflict that will not go costs

@@ -79,6 +79,18 @@ def pieces_without(adj: list[list[int]], lab: Labels, u: int, a: int) -> list[li
     return pieces
 
 
+def cut_off(adj: list[list[int]], lab: Labels, u: int, a: int, limit: int) -> list[int] | None:
+    """The units of territory a that u's leaving cuts off (every piece next to u but the largest),
+    or None when they are more than ``limit`` or nothing of a would remain. Moving them with u keeps
+    a connected where u alone cannot leave (an articulation unit on a nearly tree-shaped graph)."""
+    pieces = pieces_without(adj, lab, u, a)
+    if not pieces:
+        return None
+    pieces.sort(key=len)
+    out = [v for piece in pieces[:-1] for v in piece]
+    return out if len(out) <= limit else None
+
+
 def graph_layout(adjacency, lengths=None) -> np.ndarray:
     """(n, 2) positions for a graph without coordinates: the Laplacian's two smallest non-trivial
     eigenvectors (a spectral layout), scaled so that the mean edge is as long as the mean of

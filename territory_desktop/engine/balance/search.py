@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...models.progress import StopFlag
-from .graph import EPS, connected_without, pieces_without
+from .graph import EPS, connected_without, cut_off
 
 
 @dataclass(frozen=True)
@@ -193,12 +193,8 @@ class Search:
     def tail(self, u: int, a: int, limit: int) -> list[int] | None:
         """Units of a cut off when u leaves (all but the largest remaining piece), or None if more than
         ``limit`` units, a locked unit, or nothing would remain."""
-        pieces = pieces_without(self.adj, self.lab, u, a)
-        if not pieces:
-            return None
-        pieces.sort(key=len)
-        out = [v for piece in pieces[:-1] for v in piece]
-        if len(out) > limit or any(self.locked[v] for v in out):
+        out = cut_off(self.adj, self.lab, u, a, limit)
+        if out is None or any(self.locked[v] for v in out):
             return None
         return out
 

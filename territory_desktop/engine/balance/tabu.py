@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from .anytime import Plan, cut_transfers
-from .graph import connected_without, pieces_without
+from .graph import connected_without, cut_off
 
 #: connectivity checks per iteration before the iteration gives up (best candidates first)
 MAX_CHECKS = 40
@@ -80,12 +80,8 @@ class ViolationTabu:
         """u and the pieces of a that leaving cuts off (all but the largest, at most MAX_BRANCH units),
         or None: moving them together keeps a connected on a nearly tree-shaped graph where u alone
         cannot leave."""
-        p = self.plan
-        pieces = sorted(pieces_without(p.adj, p.labl, u, a), key=len)
-        if not pieces:
-            return None
-        small = [v for piece in pieces[:-1] for v in piece]
-        if len(small) > MAX_BRANCH or not self.movable[small].all():
+        small = cut_off(self.plan.adj, self.plan.labl, u, a, MAX_BRANCH)
+        if small is None or not self.movable[small].all():
             return None
         return [u, *small]
 
