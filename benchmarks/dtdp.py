@@ -68,6 +68,57 @@ def within_bounds(g: nx.Graph, nodes: list, labels: np.ndarray) -> tuple[bool, f
     return ok, worst
 
 
+def bounds(g: nx.Graph) -> tuple[dict[str, float], dict[str, float]]:
+    """The lower and upper bound of a district on each measure."""
+    total = {m: sum(float(g.nodes[v][m]) for v in g) for m in MEASURES}
+    return ({m: (1 - TOLERANCE) * total[m] / K for m in MEASURES},
+            {m: (1 + TOLERANCE) * total[m] / K for m in MEASURES})
+
+
+def networkx_tie_graph(g: nx.Graph) -> nx.Graph:
+    """Nodes joined when they share a district in every balanced connected plan: each component of the
+    graph without an articulation point v that is below the lower bound on some measure joins v."""
+    lo, _ = bounds(g)
+    ties = nx.Graph()
+    ties.add_nodes_from(g)
+    for v in nx.articulation_points(g):
+        h = g.subgraph(set(g) - {v})
+        for comp in nx.connected_components(h):
+            if any(sum(float(g.nodes[u][m]) for u in comp) < lo[m] - 1e-9 for m in MEASURES):
+                ties.add_edges_from((v, u) for u in comp)
+    return ties
+
+
+def diameter_lower_bound(g: nx.Graph, dist: dict) -> float:
+    """A lower bound on the largest diameter of every balanced plan with connected districts, with
+    networkx alone (``dist``: all-pairs shortest paths on ``distance``). Each group of nodes tied
+    together (:func:`networkx_tie_graph`; a node alone is a group too) lies in one district, whose
+    every node is within the diameter D of every node of the group, and which is connected and at
+    least the lower bound on every measure. So D is at least the smallest value for which the nodes
+    within D of the whole group, in the connected piece that holds the group, reach the lower bound;
+    the bound is the largest of these over the groups."""
+    lo, _ = bounds(g)
+    best = 0.0
+    for grp in nx.connected_components(networkx_tie_graph(g)):
+        reach = {v: max(dist[u][v] for u in grp) for v in g}
+        values = sorted({d for d in reach.values() if d >= max(reach[u] for u in grp)})
+
+        def heavy(d: float) -> bool:
+            near = g.subgraph(v for v in g if reach[v] <= d)
+            piece = nx.node_connected_component(near, next(iter(grp)))
+            return grp <= piece and all(sum(float(g.nodes[v][m]) for v in piece) >= lo[m] - 1e-9 for m in MEASURES)
+
+        i, j = 0, len(values) - 1  # the smallest heavy value: heavy is monotone in d
+        while i < j:
+            mid = (i + j) // 2
+            if heavy(values[mid]):
+                j = mid
+            else:
+                i = mid + 1
+        best = max(best, values[i])
+    return best
+
+
 def solve(path: Path, args, many: bool) -> dict:
     g = nx.read_graphml(path)
     nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
@@ -80,6 +131,9 @@ def solve(path: Path, args, many: bool) -> dict:
     ok, dev = within_bounds(g, nodes, labels)
     conn = contiguous(g, nodes, labels, K)
     diam = max_diameter(g, nodes, labels)
+    bound = None
+    if args.lower_bound:
+        bound = diameter_lower_bound(g, dict(nx.all_pairs_dijkstra_path_length(g, weight="distance")))
     bks = best_known(path, args.bks).get(path.stem)
     out = plan_path(args.out, path.stem, many)
     if out:
@@ -88,6 +142,8 @@ def solve(path: Path, args, many: bool) -> dict:
             "contiguous": conn, "within_bounds": ok, "max_abs_deviation": round(dev, 4),
             "max_diameter": round(diam, 3), "best_known": bks,
             "gap": None if not bks else round(diam / bks - 1, 4), "objective": args.objective,
+            "lower_bound": None if bound is None else round(bound, 3),
+            "gap_to_lower_bound": None if bound is None or not bound else round(diam / bound - 1, 4),
             "seconds": round(run["seconds"], 2), "stopped": run["stopped"], "steps": run["steps"],
             "runs": run["runs"], "plan": out,
             "proved_infeasible": None if ok and conn else next((r["infeasible"] for r in run["runs"] if r["infeasible"]),
@@ -103,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bks", help="bks.csv (default: next to the instance or its folder)")
     ap.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes (default 2)")
+    ap.add_argument("--lower-bound", action="store_true",
+                    help="also a lower bound on the largest diameter of any balanced plan with connected "
+                         "districts (networkx; a few seconds per instance)")
     args = ap.parse_args(argv)
     paths = inputs(args.instances, ".graphml")
     rows = [solve(p, args, len(paths) > 1) for p in paths]

@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from districting import contiguous, graph_arrays
-from dtdp import MEASURES, TOLERANCE, K
+from dtdp import MEASURES, TOLERANCE, K, bounds, networkx_tie_graph
 
 from territory_desktop.engine.balance import BalanceProblem
 from territory_desktop.engine.balance.anytime import Plan
@@ -83,30 +83,10 @@ def tree_partition(adjacency: sp.csr_matrix, scaled: np.ndarray, k: int, rng: np
     return lab
 
 
-def _bounds(g: nx.Graph) -> tuple[dict[str, float], dict[str, float]]:
-    total = {m: sum(float(g.nodes[v][m]) for v in g) for m in MEASURES}
-    return ({m: (1 - TOLERANCE) * total[m] / K for m in MEASURES},
-            {m: (1 + TOLERANCE) * total[m] / K for m in MEASURES})
-
-
-def networkx_tie_graph(g: nx.Graph) -> nx.Graph:
-    """Nodes joined when they share a district in every balanced connected plan: each component of the
-    graph without an articulation point v that is below the lower bound on some measure joins v."""
-    lo, _ = _bounds(g)
-    ties = nx.Graph()
-    ties.add_nodes_from(g)
-    for v in nx.articulation_points(g):
-        h = g.subgraph(set(g) - {v})
-        for comp in nx.connected_components(h):
-            if any(sum(float(g.nodes[u][m]) for u in comp) < lo[m] - 1e-9 for m in MEASURES):
-                ties.add_edges_from((v, u) for u in comp)
-    return ties
-
-
 def networkx_ties(g: nx.Graph) -> tuple[int, float, bool]:
     """(tied nodes, largest load of a tie group over the upper bound, proof): the tie argument re-derived
     with networkx alone, independently of the engine."""
-    _, hi = _bounds(g)
+    _, hi = bounds(g)
     ties = networkx_tie_graph(g)
     worst = 0.0
     for grp in nx.connected_components(ties):
@@ -121,7 +101,7 @@ def enumerate_cover(g: nx.Graph, v, piece: set, max_groups: int = 20) -> bool | 
     with v, at most the upper bound with v)? Over the tie groups of piece + v (None when there are more
     than ``max_groups`` or a group leaves the piece): every connected set of groups holding v's is tried
     as v's part, and every piece left must split into connected districts within the bounds."""
-    lo, hi = _bounds(g)
+    lo, hi = bounds(g)
     model = set(piece) | {v}
     ties = networkx_tie_graph(g)
     groups = [c for c in nx.connected_components(ties.subgraph(model))]
