@@ -89,6 +89,14 @@ def networkx_tie_graph(g: nx.Graph) -> nx.Graph:
     return ties
 
 
+def _heavy_within(g: nx.Graph, grp: set, reach: dict, d: float, lo: dict[str, float]) -> bool:
+    """Whether the nodes within ``d`` of the whole group (``reach``), in the connected piece that holds
+    the group, reach the lower bound on every measure."""
+    near = g.subgraph(v for v in g if reach[v] <= d)
+    piece = nx.node_connected_component(near, next(iter(grp)))
+    return grp <= piece and all(sum(float(g.nodes[v][m]) for v in piece) >= lo[m] - 1e-9 for m in MEASURES)
+
+
 def diameter_lower_bound(g: nx.Graph, dist: dict) -> float:
     """A lower bound on the largest diameter of every balanced plan with connected districts, with
     networkx alone (``dist``: all-pairs shortest paths on ``distance``). Each group of nodes tied
@@ -103,15 +111,10 @@ def diameter_lower_bound(g: nx.Graph, dist: dict) -> float:
         reach = {v: max(dist[u][v] for u in grp) for v in g}
         values = sorted({d for d in reach.values() if d >= max(reach[u] for u in grp)})
 
-        def heavy(d: float) -> bool:
-            near = g.subgraph(v for v in g if reach[v] <= d)
-            piece = nx.node_connected_component(near, next(iter(grp)))
-            return grp <= piece and all(sum(float(g.nodes[v][m]) for v in piece) >= lo[m] - 1e-9 for m in MEASURES)
-
         i, j = 0, len(values) - 1  # the smallest heavy value: heavy is monotone in d
         while i < j:
             mid = (i + j) // 2
-            if heavy(values[mid]):
+            if _heavy_within(g, grp, reach, values[mid], lo):
                 j = mid
             else:
                 i = mid + 1

@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
-import dtdp  # noqa: E402
+import dtdp
 
 
 def _graph(seed: int, n: int = 9) -> nx.Graph:
