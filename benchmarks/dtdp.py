@@ -11,7 +11,9 @@ used in full (one seed per ``--workers`` process, the best kept). Checked indepe
 and plain sums: contiguity, the bounds on the three measures and the largest district diameter (the
 longest shortest path, on the whole graph and the ``distance`` weights, between two units of one
 district). The gap is diameter / best known - 1 against ``bks.csv`` (next to the instance folder, or
-``--bks``). PLAN.csv has the columns ``node,district`` (GraphML node ids); with several instances
+``--bks``). ``--lower-bound`` adds ``lower_bound``, a bound on the largest diameter of every balanced
+plan with connected districts (:func:`diameter_lower_bound`, networkx alone), and ``gap_to_lower_bound``
+for a feasible plan (0: the plan is optimal). PLAN.csv has the columns ``node,district`` (GraphML node ids); with several instances
 ``--out`` is a folder.
 """
 
@@ -146,11 +148,19 @@ def solve(path: Path, args, many: bool) -> dict:
             "max_diameter": round(diam, 3), "best_known": bks,
             "gap": None if not bks else round(diam / bks - 1, 4), "objective": args.objective,
             "lower_bound": None if bound is None else round(bound, 3),
-            "gap_to_lower_bound": None if bound is None or not bound else round(diam / bound - 1, 4),
+            # the bound holds for balanced connected plans only
+            "gap_to_lower_bound": None if not bound or not (ok and conn) else round(diam / bound - 1, 4),
             "seconds": round(run["seconds"], 2), "stopped": run["stopped"], "steps": run["steps"],
             "runs": run["runs"], "plan": out,
             "proved_infeasible": None if ok and conn else next((r["infeasible"] for r in run["runs"] if r["infeasible"]),
                                                                None)}
+
+
+def _line(r: dict) -> str:
+    gap = "n/a" if r["gap"] is None else format(r["gap"], ".1%")
+    bound = "" if r["lower_bound"] is None else f"; lower bound {r['lower_bound']:g}"
+    return (f"{r['instance']}: {'feasible' if r['feasible'] else 'INFEASIBLE'} (dev {r['max_abs_deviation']:.1%}) "
+            f"diameter {r['max_diameter']:g} (best known {r['best_known']}, gap {gap}{bound}) {r['seconds']} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,12 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     paths = inputs(args.instances, ".graphml")
     rows = [solve(p, args, len(paths) > 1) for p in paths]
+    to_bound = [r["gap_to_lower_bound"] for r in rows if r["gap_to_lower_bound"] is not None]
+    extra = {"mean_gap_to_lower_bound": round(float(np.mean(to_bound)), 4)} if to_bound else {}
     report(rows, args.json, {"time_limit": args.time_limit, "objective": args.objective,
-                             "workers": args.workers, "load_average": os.getloadavg()[0]},
-           lambda r: (f"{r['instance']}: {'feasible' if r['feasible'] else 'INFEASIBLE'} (dev "
-                      f"{r['max_abs_deviation']:.1%}) diameter {r['max_diameter']:g} (best known "
-                      f"{r['best_known']}, gap {'n/a' if r['gap'] is None else format(r['gap'], '.1%')}) "
-                      f"{r['seconds']} s"))
+                             "workers": args.workers, "load_average": os.getloadavg()[0], **extra},
+           _line)
     return 0
 
 
