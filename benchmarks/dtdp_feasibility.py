@@ -156,9 +156,10 @@ def exact(instance: str, seconds: float) -> int:
     tied, worst, proof = networkx_ties(g)
     print(f"networkx ties: {tied} nodes tied to a neighbour, the heaviest group at {worst:.3f} x the upper bound"
           f"{': INFEASIBLE' if proof else ''}")
-    pre = presolve(plan)
+    name = lambda i: str(nodes[i])  # noqa: E731 -- the GraphML node ids in the messages
+    pre = presolve(plan, name=name)
     print(f"presolve: {len(pre.districts)} forced districts, {pre.rounds} rounds: {pre.infeasible or 'no proof'}")
-    why = infeasibility_proof(plan, time.perf_counter() + 600, piece_seconds=seconds, max_units=300)
+    why = infeasibility_proof(plan, time.perf_counter() + 600, piece_seconds=seconds, max_units=300, name=name)
     if why:
         print(f"INFEASIBLE with connected districts: {why} ({time.perf_counter() - t0:.1f} s)")
         if "cut off by one unit" in why:

@@ -203,3 +203,24 @@ def test_ties_examine_every_piece_of_a_cut_unit():
         units = rng.permutation(n).tolist()
         groups = {frozenset(grp) for grp in tie_groups(adj, units, np.ones(n, bool), w[units], lo)}
         assert groups == _networkx_ties(g, w, lo), seed
+
+
+def test_the_engine_names_the_units_behind_a_proof():
+    """A path north - centre - south, k = 2, weights 3, 4, 3 (+/-10 %: 4.5 to 5.5): each end alone is too
+    light for a territory, so both share centre's, which is then too heavy: no balanced plan. The
+    result says so with the planner's unit names; a proof on a piece names the cut unit."""
+    from territory_desktop.engine.balance import BalanceProblem
+    from territory_desktop.engine.balance.solve import balance_territories
+
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(nx.path_graph(3), format="csr", weight=None))
+    p = BalanceProblem(adj, np.array([[3.0], [4.0], [3.0]]), ["calls"], [0.1], None, 2,
+                       unit_names=["north", "centre", "south"])
+    res = balance_territories(p, seed=0, time_limit=1.0, strict=False)
+    assert not res.within_tolerance
+    assert res.infeasible == ("3 units that must share one territory (units north, centre, south) exceed an "
+                              "upper bound")
+    g = nx.cycle_graph(10)  # the ring of the test above: the piece that units 3 and 5 cut off
+    w = np.array([[9, 10], [2, 1], [5, 5], [8, 10], [7, 5], [8, 7], [5, 4], [6, 1], [10, 8], [2, 5]], float)
+    why = infeasibility_proof(_plan(g, w, 0.2, 3, [0] * 10), time.perf_counter() + 30, max_units=10,
+                              name=lambda u: f"Z{u}")
+    assert why is not None and "cut off by two units (Z" in why

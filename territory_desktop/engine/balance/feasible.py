@@ -27,6 +27,7 @@ and a fixed seed (a solve cut by its time limit may still differ between runs).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -445,7 +446,7 @@ def _counts(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int) -> list[int]:
     return [j for j in range(1, k + 1) if (j * lo <= s).all() and (s <= j * hi).all()]
 
 
-def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
+def presolve(plan: Plan, max_rounds: int = 50, name: Callable[[int], str] = str) -> Presolve:
     """Propagate to a fixed point, on the units not yet in a forced territory:
 
     - each connected piece left must hold a whole number j of territories: j x lo <= total <= j x hi on
@@ -456,7 +457,8 @@ def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
       group); forced territories are removed and the rest is examined again (new cut units appear).
 
     Every step follows from the bounds and contiguity alone, so ``infeasible`` is a proof (for the
-    plan's bounds and k), and ``districts`` hold in every balanced contiguous plan."""
+    plan's bounds and k), and ``districts`` hold in every balanced contiguous plan. ``name(unit)``: how a
+    message names a unit (its index by default)."""
     n = len(plan.lab)
     units = list(range(n))
     w, lo, hi = integer_measures(plan, units)
@@ -482,7 +484,7 @@ def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
                             f"forced territories cannot hold exactly {left} territories", rounds)
         forced: list[list[int]] = []
         for comp, js in comps:
-            found = [comp] if js == [1] else _forced_groups(plan, comp, inside, w, lo, hi)
+            found = [comp] if js == [1] else _forced_groups(plan, comp, inside, w, lo, hi, name)
             if isinstance(found, str):
                 return Presolve(districts, comps, found, rounds)
             forced += found
@@ -498,7 +500,7 @@ def presolve(plan: Plan, max_rounds: int = 50) -> Presolve:
 
 
 def _forced_groups(plan: Plan, comp: list[int], inside: np.ndarray, w: np.ndarray, lo: np.ndarray,
-                   hi: np.ndarray) -> list[list[int]] | str:
+                   hi: np.ndarray, name: Callable[[int], str] = str) -> list[list[int]] | str:
     """The tie groups of a piece that are whole territories (within the bounds, and no neighbouring group
     can join without exceeding an upper bound), or why there is no plan (a group above an upper bound)."""
     groups = tie_groups(plan.adj, comp, inside, w[comp], lo)
@@ -507,13 +509,20 @@ def _forced_groups(plan: Plan, comp: list[int], inside: np.ndarray, w: np.ndarra
     forced = []
     for gi, grp in enumerate(groups):
         if (sums[gi] > hi).any():
-            return f"{len(grp)} units that must share one territory exceed an upper bound"
+            return f"{len(grp)} units that must share one territory ({_some(grp, name)}) exceed an upper bound"
         if (sums[gi] < lo).any():
             continue
         nbrs = {g_of[v] for u in grp for v in plan.adj[u] if inside[v] and g_of[v] != gi}
         if all((sums[gi] + sums[h] > hi).any() for h in nbrs):
             forced.append(grp)
     return forced
+
+
+def _some(units: list[int], name: Callable[[int], str], shown: int = 3) -> str:
+    """A few of ``units`` by name, "units A, B, C and 48 more"."""
+    names = [name(u) for u in sorted(units)[:shown]]
+    more = f" and {len(units) - shown} more" if len(units) > shown else ""
+    return f"unit{'s' if len(units) > 1 else ''} {', '.join(names)}{more}"
 
 
 def _unit_flow(m: cp_model.CpModel, adj: list[list[int]], units: list[int], x: dict, root: dict,
@@ -663,11 +672,13 @@ def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5,
     return None
 
 
-def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200) -> str | None:
+def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
+                        name: Callable[[int], str] = str) -> str | None:
     """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
-    None when neither :func:`presolve` nor :func:`infeasible_piece` shows it. Pinned and locked units
-    are ignored: a plan that does not exist without them does not exist with them."""
-    pre = presolve(plan)
+    None when neither :func:`presolve` nor :func:`infeasible_piece` shows it; ``name(unit)`` names the
+    units the message points at. Pinned and locked units are ignored: a plan that does not exist
+    without them does not exist with them."""
+    pre = presolve(plan, name=name)
     if pre.infeasible:
         return pre.infeasible
     found = infeasible_piece(plan, deadline, piece_seconds, max_units)
@@ -675,7 +686,7 @@ def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5,
         return None
     piece, boundary = found
     if len(boundary) == 1:
-        return (f"the {len(piece)} units cut off by one unit cannot be split into whole territories "
-                "plus the part of that unit's territory within the bounds")
-    return (f"the {len(piece)} units cut off by two units cannot be split into whole territories "
-            "plus the parts of the two units' territories within the bounds")
+        return (f"the {len(piece)} units cut off by one unit ({name(boundary[0])}) cannot be split into whole "
+                "territories plus the part of that unit's territory within the bounds")
+    return (f"the {len(piece)} units cut off by two units ({name(boundary[0])} and {name(boundary[1])}) cannot "
+            "be split into whole territories plus the parts of the two units' territories within the bounds")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +104,7 @@ class ImproveSettings:
     kick: int = 0  # random balanced recombinations after a restart (0: twice the territories)
     exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
     seed: int = 0
+    unit_names: Sequence[str] = ()  # how messages (an infeasibility proof) name units; indices without
 
 
 class ObjectiveFactory:
@@ -381,7 +382,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
                 # searching until a stall)
                 late = repairs == PROOF_IDLE and not settings.until_stall
                 budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
-                proof = infeasibility_proof(plan, time.perf_counter() + budget)
+                proof = infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names))
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
@@ -402,6 +403,10 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind, proof if best_key[0] > 0 else None)
+
+
+def _namer(names: Sequence[str]) -> Callable[[int], str]:
+    return (lambda u: str(names[u])) if len(names) else str
 
 
 def _reporter(progress: Progress, kind: Objective, t0: float, deadline: float,

@@ -380,7 +380,8 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
     now = time.perf_counter()
     settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
                                stall=max(300, 6 * p.k), seed=run.seed, exact_sets=20_000, max_steps=STALL_STEPS,
-                               stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)))
+                               stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)),
+                               unit_names=p.unit_names)
     imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m), run.finish)
     if np.array_equal(imp.labels, labels):
         return s, imp  # nothing better found: no new Search (0.2 s on 29,000 ZIP cells)
