@@ -9,32 +9,18 @@ from itertools import combinations
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from balance_cases import grid_with_lengths, plan_on
 
-from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.bounded import BoundedSearch
 from territory_desktop.engine.balance.objectives import all_pairs
 
 
 def _instance(rows: int, cols: int, seed: int):
-    g = nx.grid_2d_graph(rows, cols)
     rng = np.random.default_rng(seed)
-    for a, b in g.edges:
-        g.edges[a, b]["d"] = float(rng.integers(1, 9))
-    nodes = list(g.nodes)
-    idx = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    lengths = sp.lil_matrix((n, n))
-    for a, b in g.edges:
-        lengths[idx[a], idx[b]] = lengths[idx[b], idx[a]] = g.edges[a, b]["d"]
-    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
+    g, nodes, adj, lengths = grid_with_lengths(rows, cols, rng)
     # two measures: units (exact: tolerance 0) and a random demand (+/-25 %)
-    w = np.column_stack([np.ones(n), rng.integers(1, 4, n).astype(float)])
-    return g, nodes, adj, lengths.tocsr(), w
-
-
-def _plan(adj, labels, w, tol, k) -> Plan:
-    lists = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]].tolist() for i in range(adj.shape[0])]
-    return Plan(w, np.asarray(tol, float), k, adj, lists, labels, np.full(len(labels), -1))
+    w = np.column_stack([np.ones(len(nodes)), rng.integers(1, 4, len(nodes)).astype(float)])
+    return g, nodes, adj, lengths, w
 
 
 def _brute_force(g, nodes, w, k, tol) -> float:
@@ -94,10 +80,10 @@ def test_bounded_search_reaches_the_brute_force_optimum():
         g, nodes, adj, lengths, w = _instance(4, 4, seed)
         optimum = _brute_force(g, nodes, w, 4, tol)
         start = np.array([r for r, c in nodes])  # four rows: balanced on units; demand may be off
-        plan = _plan(adj, start, w, tol, 4)
+        plan = plan_on(adj, start, w, tol, 4)
         if plan.violation() > 0:
             start = np.array([c for r, c in nodes])
-            plan = _plan(adj, start, w, tol, 4)
+            plan = plan_on(adj, start, w, tol, 4)
         if plan.violation() > 0:
             continue  # neither start is balanced on this seed
         before = _check(g, nodes, start, w, 4, tol)
@@ -115,7 +101,7 @@ def test_bounded_search_reaches_the_brute_force_optimum():
 def test_bounded_search_counts_conflicts_as_the_pairs_farther_than_the_bound():
     _, nodes, adj, lengths, w = _instance(4, 4, 5)
     dist = all_pairs(lengths)
-    plan = _plan(adj, np.array([r for r, c in nodes]), w, np.array([0.0, 1.0]), 4)
+    plan = plan_on(adj, np.array([r for r, c in nodes]), w, np.array([0.0, 1.0]), 4)
     search = BoundedSearch(plan, dist, np.random.default_rng(0))
     search.set_bound(10.0)
     rng = np.random.default_rng(0)
@@ -169,7 +155,7 @@ def test_bounded_search_moves_an_articulation_unit_with_its_branch():
             continue
         optimum = min(optimum, max(max(dist[a][b] for a in part for b in part) for part in (first, second)))
     start = np.array([0, 0, 0, 0, 1, 1] * 2)  # s0-s3 with their leaves (8 units, diameter 5), the rest
-    plan = _plan(adj, start, w, tol, 2)
+    plan = plan_on(adj, start, w, tol, 2)
     res = BoundedSearch(plan, all_pairs(lengths), np.random.default_rng(0)).run(time.perf_counter() + 0.5)
     got = _check(g, nodes, res.labels, w, 2, tol)
     assert _check(g, nodes, start, w, 2, tol) == 5.0 and optimum == 4.0

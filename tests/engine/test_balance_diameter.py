@@ -7,30 +7,11 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from balance_cases import grid_with_lengths, plan_on
 
 from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.diameter import diameter_descent
 from territory_desktop.engine.balance.objectives import Diameter, all_pairs
-
-
-def _grid(rows: int, cols: int, seed: int):
-    g = nx.grid_2d_graph(rows, cols)
-    rng = np.random.default_rng(seed)
-    for a, b in g.edges:
-        g.edges[a, b]["d"] = float(rng.integers(1, 9))
-    nodes = list(g.nodes)
-    idx = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    lengths = sp.lil_matrix((n, n))
-    for a, b in g.edges:
-        lengths[idx[a], idx[b]] = lengths[idx[b], idx[a]] = g.edges[a, b]["d"]
-    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
-    return g, nodes, adj, lengths.tocsr()
-
-
-def _plan(adj, labels, w, tol, k) -> Plan:
-    lists = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]].tolist() for i in range(adj.shape[0])]
-    return Plan(w, np.full(w.shape[1], tol), k, adj, lists, labels, np.full(len(labels), -1))
 
 
 def _diameters(g, nodes, labels, k) -> list[float]:
@@ -43,9 +24,9 @@ def _diameters(g, nodes, labels, k) -> list[float]:
 
 
 def test_incremental_moves_keep_the_diameters_networkx_computes():
-    g, nodes, adj, lengths = _grid(6, 6, seed=3)
+    g, nodes, adj, lengths = grid_with_lengths(6, 6, np.random.default_rng(3))
     labels = np.array([(r // 3) * 2 + c // 3 for r, c in nodes])
-    plan = _plan(adj, labels, np.ones((36, 1)), 0.5, 4)
+    plan = plan_on(adj, labels, np.ones((36, 1)), 0.5, 4)
     obj = Diameter(plan.lab, 4, all_pairs(lengths))
     rng = np.random.default_rng(0)
     moved = 0
@@ -65,11 +46,11 @@ def test_incremental_moves_keep_the_diameters_networkx_computes():
 
 
 def test_descent_keeps_the_plan_balanced_and_connected_and_never_raises_the_largest_diameter():
-    g, nodes, adj, lengths = _grid(8, 8, seed=7)
+    g, nodes, adj, lengths = grid_with_lengths(8, 8, np.random.default_rng(7))
     rng = np.random.default_rng(4)
     w = np.c_[np.ones(64), rng.integers(5, 15, size=64).astype(float)]
     labels = np.array([(r // 4) * 2 + c // 4 for r, c in nodes])
-    plan = _plan(adj, labels, w, 0.25, 4)
+    plan = plan_on(adj, labels, w, 0.25, 4)
     assert plan.violation() == 0, "fixture: the quadrants are balanced"
     obj = Diameter(plan.lab, 4, all_pairs(lengths))
     before = max(_diameters(g, nodes, plan.lab, 4))
@@ -117,7 +98,7 @@ def test_when_no_single_move_is_within_the_bounds_a_chain_with_compensating_move
         labels = np.zeros(12, np.int64)
         for t, (s, e) in enumerate(zip(cuts, np.r_[cuts[1:], cuts[0] + 12], strict=True)):
             labels[np.arange(s, e) % 12] = t
-        plan = _plan(adj, labels, np.ones((12, 1)), 0.15, 3)
+        plan = plan_on(adj, labels, np.ones((12, 1)), 0.15, 3)
         obj = Diameter(plan.lab, 3, dist)
         if plan.violation() > 0 or not _single_moves_blocked(plan, obj):
             continue

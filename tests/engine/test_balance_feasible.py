@@ -11,8 +11,8 @@ import time
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from balance_cases import plan_of_graph
 
-from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.feasible import (
     FeasibilityModel,
     _cut_pieces,
@@ -24,13 +24,6 @@ from territory_desktop.engine.balance.feasible import (
     repair,
     tie_groups,
 )
-
-
-def _plan(g: nx.Graph, w: np.ndarray, tol: float, k: int, labels) -> Plan:
-    nodes = list(range(g.number_of_nodes()))
-    a = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
-    adj = [sorted(g.neighbors(u)) for u in nodes]
-    return Plan(w, np.full(w.shape[1], tol), k, a, adj, np.array(labels), np.full(len(nodes), -1))
 
 
 def _balanced_plans(g: nx.Graph, w: np.ndarray, k: int, tol: float) -> list[tuple[int, ...]]:
@@ -69,7 +62,7 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
     for seed in range(60):
         g, w = _random_case(seed)
         plans = _balanced_plans(g, w, k, tol)
-        plan = _plan(g, w, tol, k, [0] * 9)
+        plan = plan_of_graph(g, w, tol, k, [0] * 9)
         pre = presolve(plan)
         if pre.infeasible:
             proved += 1
@@ -116,7 +109,7 @@ def test_a_piece_cut_off_by_two_units_proves_what_one_unit_cannot():
     w = np.array([[9, 10], [2, 1], [5, 5], [8, 10], [7, 5], [8, 7], [5, 4], [6, 1], [10, 8], [2, 5]], float)
     k, tol = 3, 0.2
     assert not _balanced_plans(g, w, k, tol)
-    plan = _plan(g, w, tol, k, [0] * 10)
+    plan = plan_of_graph(g, w, tol, k, [0] * 10)
     assert presolve(plan).infeasible is None and not _cut_pieces(plan.adj, list(range(10)), np.ones(10, bool))
     wi, lo, hi = integer_measures(plan, list(range(10)))
     pieces = {(frozenset(p), frozenset(b)) for p, b in _two_cut_pieces(plan.adj, 10, 10, float("inf"))}
@@ -158,7 +151,7 @@ def test_repair_balances_where_single_unit_moves_are_blocked():
         parts = [[x for x in range(14) if lab[x] == t] for t in range(k)]
         if all(parts) and all(nx.is_connected(g.subgraph(p)) for p in parts):
             assert _violation(g, w, lab, k, tol) >= v0 - 1e-12
-    plan = _plan(g, w, tol, k, start)
+    plan = plan_of_graph(g, w, tol, k, start)
     assert repair(plan, None, 10.0)
     lab = tuple(plan.lab.tolist())
     canon = {t: i for i, t in enumerate(dict.fromkeys(lab))}
@@ -221,6 +214,6 @@ def test_the_engine_names_the_units_behind_a_proof():
                               "upper bound")
     g = nx.cycle_graph(10)  # the ring of the test above: the piece that units 3 and 5 cut off
     w = np.array([[9, 10], [2, 1], [5, 5], [8, 10], [7, 5], [8, 7], [5, 4], [6, 1], [10, 8], [2, 5]], float)
-    why = infeasibility_proof(_plan(g, w, 0.2, 3, [0] * 10), time.perf_counter() + 30, max_units=10,
+    why = infeasibility_proof(plan_of_graph(g, w, 0.2, 3, [0] * 10), time.perf_counter() + 30, max_units=10,
                               name=lambda u: f"Z{u}")
     assert why is not None and "cut off by two units (Z" in why

@@ -9,8 +9,8 @@ import itertools
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from balance_cases import plan_on
 
-from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.region import recombine_region
 
 TOL = 0.4
@@ -48,11 +48,6 @@ def _plans() -> list[tuple[np.ndarray, int, float]]:
     return out
 
 
-def _plan(adj, w, labels) -> Plan:
-    adj_lists = [adj.indices[adj.indptr[i]:adj.indptr[i + 1]].tolist() for i in range(adj.shape[0])]
-    return Plan(w, np.array([TOL, TOL]), 3, adj, adj_lists, labels, -np.ones(len(labels), np.int64))
-
-
 def _connected(g, nodes, labels) -> bool:
     return _parts_connected(g, nodes, labels.tolist())
 
@@ -64,7 +59,7 @@ def test_cut_mode_reaches_the_brute_force_minimum_from_the_worst_balanced_plan()
     worst = max(balanced, key=lambda x: x[1])
     best = min(cut for _, cut in balanced)
     assert worst[1] > best
-    plan = _plan(adj, w, worst[0])
+    plan = plan_on(adj, worst[0], w, TOL, 3)
     assert recombine_region(plan, [0, 1, 2], 5.0)
     assert _connected(g, nodes, plan.lab) and plan.violation() == 0
     assert sum(1 for a, b in g.edges if plan.lab[nodes.index(a)] != plan.lab[nodes.index(b)]) == best

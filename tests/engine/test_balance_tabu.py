@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
+from balance_cases import plan_of_graph
 
-from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.tabu import ViolationTabu
-
-
-def _plan(g: nx.Graph, w: np.ndarray, tol: float, k: int, labels: list[int], pin=None) -> Plan:
-    nodes = list(range(g.number_of_nodes()))
-    a = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
-    adj = [sorted(g.neighbors(u)) for u in nodes]
-    pins = np.full(len(nodes), -1) if pin is None else pin
-    return Plan(w, np.full(w.shape[1], tol), k, a, adj, np.array(labels), pins)
 
 
 def _balanced(g: nx.Graph, labels: np.ndarray, w: np.ndarray, k: int, tol: float) -> bool:
@@ -44,7 +35,7 @@ def test_tabu_balances_a_grid_on_two_measures_and_is_reproducible():
     g, w, start = _grid_case()
     runs = []
     for _ in range(2):
-        plan = _plan(g, w, 0.0, 2, start)
+        plan = plan_of_graph(g, w, 0.0, 2, start)
         assert plan.violation() > 0
         ok = ViolationTabu(plan, np.random.default_rng(3)).run(2000, float("inf"))
         assert ok and _balanced(g, plan.lab, w, 2, 0.0)
@@ -56,7 +47,7 @@ def test_pinned_units_stay():
     g, w, start = _grid_case()
     pin = np.full(16, -1)
     pin[[0, 15]] = [0, 1]
-    plan = _plan(g, w, 0.0, 2, start, pin)
+    plan = plan_of_graph(g, w, 0.0, 2, start, pin)
     ViolationTabu(plan, np.random.default_rng(0)).run(2000, float("inf"))
     assert plan.lab[0] == 0 and plan.lab[15] == 1
 
@@ -66,7 +57,7 @@ def test_an_articulation_unit_leaves_with_its_branch():
     together, so no single unit can move; the only balanced plan is {h1, h2} against the rest."""
     g = nx.Graph([(0, 1), (1, 2), (1, 3), (1, 4), (4, 5)])  # 0 = x, 1 = c, 2 = l1, 3 = l2, 4-5 = h1-h2
     w = np.array([[1.0], [1.0], [1.0], [1.0], [2.5], [2.5]])  # total 9, target 4.5
-    plan = _plan(g, w, 0.15, 2, [1, 0, 0, 0, 0, 0])
+    plan = plan_of_graph(g, w, 0.15, 2, [1, 0, 0, 0, 0, 0])
     assert ViolationTabu(plan, np.random.default_rng(0)).run(50, float("inf"))
     assert _balanced(g, plan.lab, w, 2, 0.15)
     assert plan.lab[4] == plan.lab[5] != plan.lab[1]
