@@ -11,16 +11,20 @@ import scipy.sparse as sp
 from territory_desktop.engine.balance.anytime import Plan
 
 
-def grid_with_lengths(rows: int, cols: int, rng: np.random.Generator):
-    """(graph, nodes, CSR adjacency, CSR edge lengths): a rows x cols grid, each edge an integer length
-    1-8 drawn from ``rng`` (kept on the graph as ``d``)."""
-    g = nx.grid_2d_graph(rows, cols)
+def with_random_lengths(g: nx.Graph, rng: np.random.Generator):
+    """(graph, nodes, CSR adjacency, CSR edge lengths): each edge of ``g`` gets an integer length 1-8
+    drawn from ``rng`` (kept on the graph as ``d``)."""
     for a, b in g.edges:
         g.edges[a, b]["d"] = float(rng.integers(1, 9))
     nodes = list(g.nodes)
     adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
     lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight="d"))
     return g, nodes, adj, lengths
+
+
+def grid_with_lengths(rows: int, cols: int, rng: np.random.Generator):
+    """A rows x cols grid with random edge lengths (:func:`with_random_lengths`)."""
+    return with_random_lengths(nx.grid_2d_graph(rows, cols), rng)
 
 
 def plan_on(adj: sp.csr_matrix, labels, w: np.ndarray, tol, k: int, pin=None) -> Plan:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-import scipy.sparse as sp
-from balance_cases import grid_with_lengths, plan_on
+from balance_cases import grid_with_lengths, plan_on, with_random_lengths
 
 from territory_desktop.engine.balance.anytime import Plan
 from territory_desktop.engine.balance.diameter import diameter_descent
@@ -66,17 +65,6 @@ def test_descent_keeps_the_plan_balanced_and_connected_and_never_raises_the_larg
     assert kept > 0 and max(after) < before  # the quadrants of this grid are not a local optimum
 
 
-def _cycle(n: int, seed: int):
-    g = nx.cycle_graph(n)
-    rng = np.random.default_rng(seed)
-    for a, b in g.edges:
-        g.edges[a, b]["d"] = float(rng.integers(1, 9))
-    nodes = list(g.nodes)
-    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight=None))
-    lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=nodes, format="csr", weight="d"))
-    return g, nodes, adj, lengths
-
-
 def _single_moves_blocked(plan: Plan, obj: Diameter) -> bool:
     """No end of the largest territory may move alone to a neighbour within the bounds."""
     a = int(np.argmax(obj.d))
@@ -91,7 +79,7 @@ def test_when_no_single_move_is_within_the_bounds_a_chain_with_compensating_move
     # leave a balanced, connected plan with the diameters networkx computes.
     blocked = improved = 0
     for seed in range(60):
-        g, nodes, adj, lengths = _cycle(12, seed)
+        g, nodes, adj, lengths = with_random_lengths(nx.cycle_graph(12), np.random.default_rng(seed))
         dist = all_pairs(lengths)
         rng = np.random.default_rng(seed)
         cuts = (np.arange(3) * 4 + rng.integers(4)) % 12

@@ -36,6 +36,7 @@ import numpy as np
 from .anytime import Plan, cut_transfers
 from .graph import connected_without, cut_off
 from .pcenter import largest_diameter
+from .tabu import best_transfer
 
 #: transfers checked for connectivity per iteration (best candidates first)
 MAX_CHECKS = 30
@@ -157,23 +158,20 @@ class BoundedSearch:
         if near.any():
             allowed = near
         score = np.where(allowed, delta + self.rng.random(len(u)) * 1e-7, np.inf)
-        best: tuple[float, list[int], int, int] | None = None
-        for i in np.argsort(score, kind="stable")[:MAX_CHECKS].tolist():
-            if not np.isfinite(score[i]) or (best is not None and score[i] > best[0] + 1e-12):
-                break  # single deltas sorted: no later single move beats the best option
-            ui, ai, ci = int(u[i]), int(a[i]), int(c[i])
+
+        def option(i: int) -> tuple[float, list[int]] | None:
+            ui, ai = int(u[i]), int(a[i])
             if connected_without(p.adj, p.labl, ui, ai, int(p.size[ai])):
-                option: tuple[float, list[int]] | None = (float(delta[i]), [ui])
-            else:
-                option = self._branch_option(ui, ai, ci, now, best_energy)
-            if option is not None and (best is None or option[0] < best[0]):
-                best = (option[0], option[1], ai, ci)
+                return float(delta[i]), [ui]
+            return self._branch_option(ui, ai, int(c[i]), now, best_energy)
+
+        best = best_transfer(score, MAX_CHECKS, option)
         if best is None:
             return False
-        _, units, ai, ci = best
+        units, i = best
         lo, hi = self.tenure
         for x in units:
-            self.move(x, ai, ci)
+            self.move(x, int(a[i]), int(c[i]))
             self.tabu[x] = self.it + int(self.rng.integers(lo, hi + 1))
         return True
 

@@ -29,6 +29,7 @@ measures the search alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,6 +41,23 @@ MAX_CHECKS = 40
 
 #: the most units a branch moved with its articulation unit may hold
 MAX_BRANCH = 12
+
+
+def best_transfer(score: np.ndarray, checks: int,
+                  option: Callable[[int], tuple[float, list[int]] | None]) -> tuple[list[int], int] | None:
+    """(units, candidate) of the best option among the ``checks`` best-scored candidates: ``option(i)``
+    gives candidate i's change of the energy and the units it moves (alone, or an articulation unit
+    with its branch), or None when it is not allowed. ``score``: the single-unit changes (inf: not
+    allowed), checked in order until one is above the best option so far (no later single move can
+    beat it; a later branch might, a chance given up to keep the connectivity checks few)."""
+    best: tuple[float, list[int], int] | None = None
+    for i in np.argsort(score, kind="stable")[:checks].tolist():
+        if not np.isfinite(score[i]) or (best is not None and score[i] > best[0] + 1e-12):
+            break
+        opt = option(i)
+        if opt is not None and (best is None or opt[0] < best[0]):
+            best = (opt[0], opt[1], i)
+    return None if best is None else (best[1], best[2])
 
 
 class ViolationTabu:
@@ -117,20 +135,14 @@ class ViolationTabu:
             if near.any():
                 allowed = near
         score = np.where(allowed, d_spread + self.rng.random(len(u)) * 1e-7, np.inf)
-        best: tuple[float, list[int], int, int] | None = None
-        for i in np.argsort(score, kind="stable")[:MAX_CHECKS].tolist():
-            if not np.isfinite(score[i]) or (best is not None and score[i] > best[0] + 1e-12):
-                break  # single deltas sorted: no later single move beats the best option
-            ai, ci = int(a[i]), int(c[i])
-            opt = self._option(int(u[i]), ai, ci, float(d_spread[i]))
-            if opt is not None and (best is None or opt[0] < best[0]):
-                best = (opt[0], opt[1], ai, ci)
+        best = best_transfer(score, MAX_CHECKS, lambda i: self._option(int(u[i]), int(a[i]), int(c[i]),
+                                                                       float(d_spread[i])))
         if best is None:
             return False
-        _, units, ai, ci = best
+        units, i = best
         lo, hi = self.tenure
         for x in units:
-            p.move(x, ai, ci)
+            p.move(x, int(a[i]), int(c[i]))
             self.tabu[x] = self.it + int(self.rng.integers(lo, hi + 1))
         return True
 
