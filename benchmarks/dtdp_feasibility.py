@@ -20,6 +20,11 @@ each piece cut off by one node (can it hold whole districts plus the part of tha
 then on each piece cut off by two nodes (whole districts plus the parts of both nodes' districts),
 smallest first, SECONDS per piece (default 3), pieces of at most 300 nodes, 600 s in all; without a
 proof, CP-SAT on the whole instance (10 x SECONDS, 2 workers).
+
+``--diameter-bound D [--exact SECONDS]`` tries to prove that every balanced plan with connected
+districts has a largest diameter above D: the same piece models, with the nodes of a piece farther
+apart than D kept in different districts (SECONDS per piece, default 2, 600 s in all). On Center726_G3
+it proves 277, the engine's value, optimal (`bks.csv`: 241, from plans without connected districts).
 """
 
 from __future__ import annotations
@@ -172,6 +177,26 @@ def exact(instance: str, seconds: float) -> int:
     return 0
 
 
+def diameter_bound(instance: str, bound: float, seconds: float) -> int:
+    """Try to prove that every balanced plan with connected districts has a diameter above ``bound``:
+    the piece models of ``--exact`` with the nodes of a piece farther apart than the bound kept in
+    different districts (at most 600 s)."""
+    from territory_desktop.engine.balance.feasible import diameter_bound_proof
+    from territory_desktop.engine.balance.objectives import all_pairs
+    g = nx.read_graphml(instance)
+    nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
+    p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)
+    plan = Plan(w, np.full(3, TOLERANCE), K, adj, adjacency_lists(p), np.zeros(p.n, np.int64), np.full(p.n, -1))
+    t0 = time.perf_counter()
+    why = diameter_bound_proof(plan, all_pairs(lengths), bound, t0 + 600, seconds, name=lambda i: str(nodes[i]))
+    took = f"{time.perf_counter() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}"
+    if why:
+        print(f"every balanced connected plan has a diameter above {bound:g}: {why} ({took})")
+    else:
+        print(f"no proof that the diameter must exceed {bound:g} ({took})")
+    return 0
+
+
 def _check_piece(g: nx.Graph, nodes: list, plan: Plan, seconds: float) -> None:
     """The piece behind the engine's proof, checked by :func:`enumerate_cover` when it is cut off by one
     node and has few tie groups."""
@@ -198,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="let any unit leave its district (how much of the difficulty is contiguity)")
     ap.add_argument("--exact", type=float, nargs="?", const=3.0, metavar="SECONDS",
                     help="prove infeasibility with contiguity (seconds per piece, default 3)")
+    ap.add_argument("--diameter-bound", type=float, metavar="D",
+                    help="prove that no balanced connected plan has every diameter <= D (--exact: seconds per "
+                         "piece, default 2)")
     args = ap.parse_args(argv)
+    if args.diameter_bound is not None:
+        return diameter_bound(args.instance, args.diameter_bound, args.exact or 2.0)
     if args.exact is not None:
         return exact(args.instance, args.exact)
     g = nx.read_graphml(args.instance)

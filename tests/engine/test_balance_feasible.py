@@ -17,6 +17,7 @@ from territory_desktop.engine.balance.feasible import (
     FeasibilityModel,
     _cut_pieces,
     _two_cut_pieces,
+    diameter_bound_proof,
     infeasibility_proof,
     integer_measures,
     piece_feasible,
@@ -99,6 +100,49 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
     # the cases exercise every branch: some infeasible, some feasible, some ties
     assert proved >= 3 and feasible >= 3 and tied >= 3, (proved, feasible, tied)
 
+
+
+def test_piece_proofs_with_a_diameter_bound_agree_with_enumeration():
+    """With the pairs farther apart than D kept in different territories, a piece model may prove that
+    no balanced plan has every diameter <= D: never at the optimum D* of the enumeration (networkx
+    shortest paths on random lengths), and on some cases just below it."""
+    k, tol = 3, 0.3
+    checked = below = 0
+    for seed in range(60):
+        g, w = _random_case(seed)
+        plans = _balanced_plans(g, w, k, tol)
+        if not plans:
+            continue
+        rng = np.random.default_rng(1000 + seed)
+        for a, b in g.edges:
+            g.edges[a, b]["d"] = int(rng.integers(1, 10))
+        dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
+        best = min(max(dist[u][v] for u in range(9) for v in range(9) if lab[u] == lab[v]) for lab in plans)
+        plan = plan_of_graph(g, w, tol, k, [0] * 9)
+        units = list(range(9))
+        wi, lo, hi = integer_measures(plan, units)
+        ties = [grp for grp in tie_groups(plan.adj, units, np.ones(9, bool), wi, lo) if len(grp) > 1]
+        pieces = [(piece, [v]) for v, piece in _cut_pieces(plan.adj, units, np.ones(9, bool))]
+        pieces += _two_cut_pieces(plan.adj, 9, 9, float("inf"))
+        proof_below = False
+        for piece, boundary in pieces:
+            for bound in (best, best - 1):
+                apart = [(u, v) for u in range(9) for v in range(u + 1, 9) if dist[u][v] > bound]
+                st = piece_feasible(plan.adj, piece, boundary, np.vstack([wi[piece], wi[boundary]]), lo, hi,
+                                    10.0, ties=ties, apart=apart)
+                assert st != "UNKNOWN"
+                if bound == best:
+                    assert st != "INFEASIBLE", (seed, piece, boundary)  # a plan meets D*: no proof
+                else:
+                    proof_below |= st == "INFEASIBLE"
+        matrix = np.array([[dist[u][v] for v in range(9)] for u in range(9)], float)
+        assert diameter_bound_proof(plan, matrix, best, float("inf"), max_units=9) is None
+        found = diameter_bound_proof(plan, matrix, best - 1, float("inf"), max_units=9, name=lambda u: f"u{u}")
+        assert (found is not None) == proof_below, seed  # the same pieces in the engine's own search
+        assert found is None or f"farther apart than {best - 1:g}" in found
+        checked += 1
+        below += proof_below
+    assert checked >= 15 and below >= 10, (checked, below)
 
 
 def test_a_piece_cut_off_by_two_units_proves_what_one_unit_cannot():

@@ -551,7 +551,8 @@ def _unit_flow(m: cp_model.CpModel, adj: list[list[int]], units: list[int], x: d
 
 
 def piece_feasible(adj: list[list[int]], piece: list[int], boundary: list[int], w: np.ndarray, lo: np.ndarray,
-                   hi: np.ndarray, seconds: float, seed: int = 0, ties: list[list[int]] | None = None) -> str:
+                   hi: np.ndarray, seconds: float, seed: int = 0, ties: list[list[int]] | None = None,
+                   apart: list[tuple[int, int]] | None = None) -> str:
     """Can the piece C that removing the ``boundary`` units (one or two) cuts off be covered by whole
     territories plus the parts of the boundary units' territories that enter it (``piece`` = C, w: the
     integer weights of C and then of the boundary)? In any balanced contiguous plan a territory meeting C
@@ -560,8 +561,9 @@ def piece_feasible(adj: list[list[int]], piece: list[int], boundary: list[int], 
     territory of u, one boundary unit, is connected within C + u; when both boundary units share a
     territory, its part is connected within C + both with an edge between them (the way round through
     the rest of the graph). ``ties``: groups of units that share a territory in every plan (those inside
-    the model are kept together). CP-SAT status: INFEASIBLE proves that no plan exists; FEASIBLE/OPTIMAL
-    or UNKNOWN prove nothing."""
+    the model are kept together). ``apart``: pairs of units that may not share a territory (e.g. farther
+    apart than a bound on the diameter: INFEASIBLE then proves that no plan meets that bound).
+    CP-SAT status: INFEASIBLE proves that no plan exists; FEASIBLE/OPTIMAL or UNKNOWN prove nothing."""
     units = [*piece, *boundary]
     n, b = len(units), len(boundary)
     jmax = int(np.min(w[:-b].sum(0) // np.maximum(lo, 1)))
@@ -587,6 +589,10 @@ def piece_feasible(adj: list[list[int]], piece: list[int], boundary: list[int], 
         for i in inner[1:]:
             for t in ts:
                 m.add(x[i, t] == x[inner[0], t])
+    for u, v in apart or []:
+        if u in index and v in index:
+            for t in ts:
+                m.add_bool_or([x[index[u], t].negated(), x[index[v], t].negated()])
     for j in range(w.shape[1]):
         for t in ts:
             load = sum(int(w[i, j]) * x[i, t] for i in range(n))
@@ -646,11 +652,14 @@ def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: floa
     return out
 
 
-def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5,
-                     max_units: int = 200) -> tuple[list[int], list[int]] | None:
+def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
+                     dist: np.ndarray | None = None, bound: float = np.inf) -> tuple[list[int], list[int]] | None:
     """(piece, boundary units) of the first piece, cut off by one unit and then by two units (at most
     ``max_units`` units, smallest first, while ``deadline``, perf_counter seconds, allows), that
-    :func:`piece_feasible` proves cannot be covered, or None."""
+    :func:`piece_feasible` proves cannot be covered, or None. With ``dist`` (all-pairs shortest paths)
+    and a ``bound``, the units of a piece farther apart than it may not share a territory, so a piece
+    proves that no balanced plan has every territory's diameter <= bound; pieces without such a pair
+    are skipped."""
     n = len(plan.lab)
     units = list(range(n))
     w, lo, hi = integer_measures(plan, units)
@@ -666,10 +675,35 @@ def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5,
                 return None
             if (w[piece].sum(0) < lo).any():
                 continue  # no whole territory fits: a tie (one unit) or rarely a proof (two)
+            apart = None if dist is None else _apart(dist, [*piece, *boundary], bound)
+            if apart == []:
+                continue
             if piece_feasible(plan.adj, piece, boundary, np.vstack([w[piece], w[boundary]]), lo, hi,
-                              min(piece_seconds, left), ties=ties) == "INFEASIBLE":
+                              min(piece_seconds, left), ties=ties, apart=apart) == "INFEASIBLE":
                 return piece, boundary
     return None
+
+
+def _apart(dist: np.ndarray, units: list[int], bound: float) -> list[tuple[int, int]]:
+    """The pairs of ``units`` farther apart than ``bound``."""
+    u = np.asarray(units)
+    i, j = np.nonzero(np.triu(dist[np.ix_(u, u)] > bound, 1))
+    return list(zip(u[i].tolist(), u[j].tolist(), strict=True))
+
+
+def diameter_bound_proof(plan: Plan, dist: np.ndarray, bound: float, deadline: float, piece_seconds: float = 2.0,
+                         max_units: int = 300, name: Callable[[int], str] = str) -> str | None:
+    """Why no balanced contiguous plan has every territory's diameter (on ``dist``) at most ``bound``,
+    so that the smallest largest diameter is above it, or None when no piece shows it in time."""
+    found = infeasible_piece(plan, deadline, piece_seconds, max_units, dist, bound)
+    if found is None:
+        return None
+    piece, boundary = found
+    one = len(boundary) == 1
+    by = f"unit {name(boundary[0])}" if one else f"units {name(boundary[0])} and {name(boundary[1])}"
+    parts = "the part of that unit's territory" if one else "the parts of those units' territories"
+    return (f"the {len(piece)} units cut off by {by} cannot be split into whole territories plus {parts} "
+            f"within the bounds with no two units farther apart than {bound:g} in one territory")
 
 
 def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
