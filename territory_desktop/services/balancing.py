@@ -81,7 +81,7 @@ class PlanSummary:
     failure: str | None = None  # why the plan misses the request, in words
     objective: str = "compact"
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel
-    stopped: str | None = None  # how the anytime search ended: "time limit" or "stalled"
+    stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" or "optimal"
 
     @property
     def units_moved(self) -> int:

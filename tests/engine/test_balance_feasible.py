@@ -102,6 +102,43 @@ def test_ties_forced_territories_and_proofs_agree_with_enumeration():
 
 
 
+def _diameter_case(seed: int, k: int, tol: float):
+    """(graph with random lengths ``d``, weights, networkx shortest paths, the smallest largest diameter of
+    a balanced plan by enumeration) on the random case of ``seed``, or None when it has no balanced plan."""
+    g, w = _random_case(seed)
+    plans = _balanced_plans(g, w, k, tol)
+    if not plans:
+        return None
+    rng = np.random.default_rng(1000 + seed)
+    for a, b in g.edges:
+        g.edges[a, b]["d"] = int(rng.integers(1, 10))
+    dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
+    best = min(max(dist[u][v] for u in range(9) for v in range(9) if lab[u] == lab[v]) for lab in plans)
+    return g, w, dist, best
+
+
+def test_a_diameter_search_stops_when_it_proves_its_plan_optimal():
+    """With a time limit the diameter search stops ("optimal") once a diameter bound proof shows that no
+    balanced plan has a smaller largest diameter; the value is then the enumeration's optimum."""
+    from territory_desktop.engine.balance import BalanceProblem
+    from territory_desktop.engine.balance.solve import balance_territories
+
+    proved = 0
+    for seed in (0, 3, 7, 53):  # 53: no piece proves its optimum
+        g, w, _, best = _diameter_case(seed, 3, 0.3)
+        adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight=None))
+        lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight="d"))
+        p = BalanceProblem(adj, w, ["a", "b"], [0.3, 0.3], None, 3, edge_lengths=lengths)
+        t0 = time.perf_counter()
+        res = balance_territories(p, seed=0, time_limit=8.0, objective="diameter", use_time_limit=True, strict=False)
+        assert res.within_tolerance
+        if res.stopped == "optimal":
+            assert res.objective_value == best, seed
+            assert time.perf_counter() - t0 < 8.0
+            proved += 1
+    assert proved >= 3
+
+
 def test_piece_proofs_with_a_diameter_bound_agree_with_enumeration():
     """With the pairs farther apart than D kept in different territories, a piece model may prove that
     no balanced plan has every diameter <= D: never at the optimum D* of the enumeration (networkx
@@ -109,15 +146,10 @@ def test_piece_proofs_with_a_diameter_bound_agree_with_enumeration():
     k, tol = 3, 0.3
     checked = below = 0
     for seed in range(60):
-        g, w = _random_case(seed)
-        plans = _balanced_plans(g, w, k, tol)
-        if not plans:
+        case = _diameter_case(seed, k, tol)
+        if case is None:
             continue
-        rng = np.random.default_rng(1000 + seed)
-        for a, b in g.edges:
-            g.edges[a, b]["d"] = int(rng.integers(1, 10))
-        dist = dict(nx.all_pairs_dijkstra_path_length(g, weight="d"))
-        best = min(max(dist[u][v] for u in range(9) for v in range(9) if lab[u] == lab[v]) for lab in plans)
+        g, w, dist, best = case
         plan = plan_of_graph(g, w, tol, k, [0] * 9)
         units = list(range(9))
         wi, lo, hi = integer_measures(plan, units)

@@ -39,7 +39,7 @@ from .anytime import (
 from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
-from .feasible import infeasibility_proof
+from .feasible import diameter_bound_proof, infeasibility_proof
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
 from .region import random_region, recombine_region
@@ -66,6 +66,10 @@ PROOF_SHARE = 0.15
 #: the share of diameter steps that are iterated-local-search kicks (:func:`_diameter_kick`)
 DIAMETER_KICKS = 0.25
 
+#: diameter with a time limit: bounded phases at one best value that meet no bound before trying to prove
+#: that value optimal (:meth:`_Bounded.proves_optimal`)
+OPTIMAL_AFTER = 3
+
 #: diameter with a time limit: steps of the search without a better plan before a phase of the bounded
 #: (decision-version) search of :mod:`.bounded` from the best plan; the first phase starts once balanced
 BOUNDED_IDLE = 150
@@ -78,7 +82,8 @@ OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest 
 class Improvement:
     """The best plan of an anytime search and how the search ended.
 
-    ``stopped``: "time limit", "stalled" (no better plan in the last steps) or "stopped" (the
+    ``stopped``: "time limit", "stalled" (no better plan in the last steps), "optimal" (the diameter
+    with a time limit: no balanced contiguous plan has a smaller one, :mod:`.feasible`) or "stopped" (the
     ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
 
     labels: np.ndarray
@@ -373,6 +378,9 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             plan.reset(best_lab)
             ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
                                                                   best_key[1]))
+            if not ok and bounded.proves_optimal(plan, best_key[1], _namer(settings.unit_names)):
+                stopped = "optimal"
+                break
             obj = factory(plan)
         elif plan.violation() > 0:
             repairs += 1
@@ -429,6 +437,24 @@ class _Bounded:
         self.rng = np.random.default_rng(settings.seed + 2)
         self.last: int | None = None
         self.phases = 0
+        self.stalls: dict[float, int] = {}  # per best value: phases that met no bound from it
+        self.proof: str | None = None  # why the best plan is optimal, once shown
+
+    def proves_optimal(self, plan: Plan, value: float, name: Callable[[int], str]) -> bool:
+        """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
+        balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
+        at the next smaller distance, with at most PROOF_SHARE of the time left). Tried once per value,
+        after OPTIMAL_AFTER such phases at it, so that a search still improving does not pay for it."""
+        self.stalls[value] = self.stalls.get(value, 0) + 1
+        if self.stalls[value] != OPTIMAL_AFTER:
+            return False
+        smaller = self.dist[self.dist < value - 1e-9]
+        if not len(smaller):
+            return True  # nothing below: every plan has this value (the whole graph is one territory)
+        now = time.perf_counter()
+        self.proof = diameter_bound_proof(plan, self.dist, float(smaller.max()),
+                                          now + PROOF_SHARE * max(self.settings.deadline - now, 0.0), name=name)
+        return self.proof is not None
 
     def due(self, steps: int, best_step: int) -> bool:
         return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE

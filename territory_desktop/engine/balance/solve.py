@@ -61,7 +61,7 @@ class BalanceResult:
     failure: str | None = None
     objective: str = "compact"
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel of the plan
-    stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" (None: not run)
+    stopped: str | None = None  # how the anytime search ended: "time limit", "stalled", "optimal" (None: not run)
     steps: int = 0  # anytime recombination steps
     infeasible: str | None = None  # off balance and shown that no balanced contiguous plan exists: why
 
