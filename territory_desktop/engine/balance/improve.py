@@ -69,6 +69,8 @@ DIAMETER_KICKS = 0.25
 #: diameter with a time limit: bounded phases at one best value that meet no bound before trying to prove
 #: that value optimal (:meth:`_Bounded.proves_optimal`)
 OPTIMAL_AFTER = 3
+#: ... with at most this share of the time left (the search has been stuck at that value meanwhile)
+OPTIMAL_SHARE = 0.3
 
 #: diameter with a time limit: steps of the search without a better plan before a phase of the bounded
 #: (decision-version) search of :mod:`.bounded` from the best plan; the first phase starts once balanced
@@ -443,7 +445,7 @@ class _Bounded:
     def proves_optimal(self, plan: Plan, value: float, name: Callable[[int], str]) -> bool:
         """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
         balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
-        at the next smaller distance, with at most PROOF_SHARE of the time left). Tried once per value,
+        at the next smaller distance, with at most OPTIMAL_SHARE of the time left). Tried once per value,
         after OPTIMAL_AFTER such phases at it, so that a search still improving does not pay for it."""
         self.stalls[value] = self.stalls.get(value, 0) + 1
         if self.stalls[value] != OPTIMAL_AFTER:
@@ -453,7 +455,7 @@ class _Bounded:
             return True  # nothing below: every plan has this value (the whole graph is one territory)
         now = time.perf_counter()
         self.proof = diameter_bound_proof(plan, self.dist, float(smaller.max()),
-                                          now + PROOF_SHARE * max(self.settings.deadline - now, 0.0), name=name)
+                                          now + OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0), name=name)
         return self.proof is not None
 
     def due(self, steps: int, best_step: int) -> bool:
