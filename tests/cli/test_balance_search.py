@@ -90,3 +90,11 @@ def test_road_lengths_need_roads_and_roads_need_road_lengths(layer, tmp_path, ca
     assert code == 2 and "--osm" in err
     code, _, err = run([*base, "--osrm", "http://localhost:5000"], capsys)
     assert code == 2 and "only used with --edge-lengths road" in err
+
+
+def test_a_search_proved_optimal_says_so():
+    from territory_desktop.cli.balance import _search_line
+
+    line = _search_line({"search_stopped": "optimal", "seconds": 12.3, "objective": "diameter",
+                         "objective_value": 277.0})
+    assert line == "search stopped: the plan is proved optimal after 12.3 s (objective diameter; largest diameter 277)"
