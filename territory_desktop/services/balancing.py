@@ -24,7 +24,9 @@ from ..engine.balance import (
     balance_territories,
     rebalance_plan,
 )
+from ..engine.balance.improve import OBJECTIVE_WORDS
 from ..engine.balance.objectives import Objective
+from ..engine.balance.problem import number
 from ..engine.scores import PlanScores, align_labels, score_plan
 from ..engine.travel import TravelProvider
 from ..models import InfeasibleError, InvalidInputError
@@ -93,6 +95,14 @@ class PlanSummary:
         value = self.scores.cut_edges if self.objective == "compact" or self.objective_value is None \
             else self.objective_value
         return (not self.within_tolerance, value, self.units_moved, self.seed)
+
+    def objective_text(self) -> str | None:
+        """The objective the search lowered when it is not cut edges (those are in the scores), in words:
+        "largest diameter 277, proved optimal"; None for cut edges or without a value."""
+        if self.objective == "compact" or self.objective_value is None:
+            return None
+        text = f"{OBJECTIVE_WORDS[Objective(self.objective)]} {number(self.objective_value)}"
+        return f"{text}, proved optimal" if self.stopped == "optimal" else text
 
     def to_json(self) -> dict:
         out = self.scores.to_json()

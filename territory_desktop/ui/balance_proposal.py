@@ -57,6 +57,8 @@ def score_text(p: Proposal) -> str:
         parts.append(f"Polsby-Popper mean <b>{sc.polsby_popper_mean:.2f}</b>, min {sc.polsby_popper_min:.2f}")
     if sc.split_territories:
         parts.append(f"<b style='color:#b00'>{sc.split_territories} split territories</b>")
+    if (objective := s.objective_text()) is not None:
+        parts.insert(0, f"<b>{esc(objective)}</b>")
     lines.append(", ".join(parts))
     moved = f"units moved <b>{len(p.changes):,}</b>"
     if sc.disruption is not None:

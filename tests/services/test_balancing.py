@@ -367,3 +367,16 @@ def test_anchored_build_on_the_demo_is_balanced_and_names_every_rep_outside():
     territory = p.accounts["unit_id"].map(pd.Series(proposal.assignment)).to_numpy()
     loads = hours.groupby(territory).sum()
     assert len(loads) == 40 and (loads / loads.mean() - 1).abs().max() <= 0.05 + 1e-9
+
+
+def test_the_objective_in_words_says_when_the_plan_is_proved_optimal():
+    from territory_desktop.services.balancing import BalanceMode, PlanSummary
+
+    def summary(objective, value, stopped):
+        return PlanSummary(None, 0, BalanceMode.BUILD, 1.0, 0, True, 0, objective=objective,
+                           objective_value=value, stopped=stopped)
+
+    assert summary("diameter", 277.0, "optimal").objective_text() == "largest diameter 277, proved optimal"
+    assert summary("diameter", 42.5, "time limit").objective_text() == "largest diameter 42.5"
+    assert summary("travel", 1234.0, "stalled").objective_text() == "weighted travel 1,234"
+    assert summary("compact", 17.0, "optimal").objective_text() is None  # cut edges are in the scores

@@ -380,7 +380,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             plan.reset(best_lab)
             ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
                                                                   best_key[1]))
-            if not ok and bounded.proves_optimal(plan, best_key[1], _namer(settings.unit_names)):
+            if not ok and bounded.proves_optimal(plan, best_key[1]):
                 stopped = "optimal"
                 break
             obj = factory(plan)
@@ -440,9 +440,8 @@ class _Bounded:
         self.last: int | None = None
         self.phases = 0
         self.stalls: dict[float, int] = {}  # per best value: phases that met no bound from it
-        self.proof: str | None = None  # why the best plan is optimal, once shown
 
-    def proves_optimal(self, plan: Plan, value: float, name: Callable[[int], str]) -> bool:
+    def proves_optimal(self, plan: Plan, value: float) -> bool:
         """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
         balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
         at the next smaller distance, with at most OPTIMAL_SHARE of the time left). Tried once per value,
@@ -452,11 +451,10 @@ class _Bounded:
             return False
         smaller = self.dist[self.dist < value - 1e-9]
         if not len(smaller):
-            return True  # nothing below: every plan has this value (the whole graph is one territory)
+            return True  # value 0: nothing is smaller
         now = time.perf_counter()
-        self.proof = diameter_bound_proof(plan, self.dist, float(smaller.max()),
-                                          now + OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0), name=name)
-        return self.proof is not None
+        return diameter_bound_proof(plan, self.dist, float(smaller.max()),
+                                    now + OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0)) is not None
 
     def due(self, steps: int, best_step: int) -> bool:
         return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE
