@@ -386,13 +386,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             obj = factory(plan)
         elif plan.violation() > 0:
             repairs += 1
-            if proof is None and repairs in (1, PROOF_IDLE):
-                # the search goes on for the whole time either way (the least violated plan is returned);
-                # first the presolve alone (no solver, milliseconds), later the solver on pieces (not when
-                # searching until a stall)
-                late = repairs == PROOF_IDLE and not settings.until_stall
-                budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
-                proof = infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names))
+            proof = proof or _infeasibility(plan, settings, repairs, now)
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
@@ -413,6 +407,18 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind, proof if best_key[0] > 0 else None)
+
+
+def _infeasibility(plan: Plan, settings: ImproveSettings, repairs: int, now: float) -> str | None:
+    """At the first repair step the presolve alone (no solver, milliseconds), at the PROOF_IDLE-th the
+    solver on pieces too (with PROOF_SHARE of the time left; not when searching until a stall): why no
+    balanced contiguous plan exists, or None. The search goes on for the whole time either way (the
+    least violated plan is returned)."""
+    if repairs not in (1, PROOF_IDLE):
+        return None
+    late = repairs == PROOF_IDLE and not settings.until_stall
+    budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
+    return infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names))
 
 
 def _namer(names: Sequence[str]) -> Callable[[int], str]:
