@@ -13,8 +13,8 @@ longest shortest path, on the whole graph and the ``distance`` weights, between 
 district). The gap is diameter / best known - 1 against ``bks.csv`` (next to the instance folder, or
 ``--bks``). ``--lower-bound`` adds ``lower_bound``, a bound on the largest diameter of every balanced
 plan with connected districts (:func:`diameter_lower_bound`, networkx alone), and ``gap_to_lower_bound``
-for a feasible plan (0: the plan is optimal). PLAN.csv has the columns ``node,district`` (GraphML node ids); with several instances
-``--out`` is a folder.
+for a feasible plan (0: the plan is optimal). PLAN.csv has the columns ``node,district`` (GraphML node
+ids); with several instances ``--out`` is a folder.
 """
 
 from __future__ import annotations
@@ -112,7 +112,6 @@ def diameter_lower_bound(g: nx.Graph, dist: dict) -> float:
     for grp in nx.connected_components(networkx_tie_graph(g)):
         reach = {v: max(dist[u][v] for u in grp) for v in g}
         values = sorted({d for d in reach.values() if d >= max(reach[u] for u in grp)})
-
         i, j = 0, len(values) - 1  # the smallest heavy value: heavy is monotone in d
         while i < j:
             mid = (i + j) // 2
