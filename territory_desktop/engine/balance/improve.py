@@ -450,7 +450,8 @@ class _Bounded:
     def proves_optimal(self, plan: Plan, value: float) -> bool:
         """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
         balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
-        at the next smaller distance, with at most OPTIMAL_SHARE of the time left). Tried once per value,
+        at the next smaller distance, with at most OPTIMAL_SHARE of the time left and REGION_MAX_SECONDS).
+        Tried once per value,
         after OPTIMAL_AFTER such phases at it, so that a search still improving does not pay for it."""
         self.stalls[value] = self.stalls.get(value, 0) + 1
         if self.stalls[value] != OPTIMAL_AFTER:
@@ -459,8 +460,9 @@ class _Bounded:
         if not len(smaller):
             return True  # value 0: nothing is smaller
         now = time.perf_counter()
-        return diameter_bound_proof(plan, self.dist, float(smaller.max()),
-                                    now + OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0)) is not None
+        # the proof does not look at Stop: at most REGION_MAX_SECONDS, as a solver recombination
+        seconds = min(OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0), REGION_MAX_SECONDS)
+        return diameter_bound_proof(plan, self.dist, float(smaller.max()), now + seconds) is not None
 
     def due(self, steps: int, best_step: int) -> bool:
         return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE
