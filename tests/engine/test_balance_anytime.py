@@ -140,3 +140,22 @@ def test_plain_run_stops_when_improvement_stalls():
     cut = sum(1 for a, b in g.edges if r.labels[nodes.index(a)] != r.labels[nodes.index(b)])
     assert r.objective_value == cut
     assert cut <= 2 * 12 + 4  # four quarters cut 24 edges; a staircase costs a few more
+
+
+def test_finish_ends_the_restarts_of_a_plan_that_cannot_be_balanced():
+    """The planner's Finish during the restarts (no balanced plan yet) returns the best plan so far:
+    no second attempt. Three units 3, 4, 3 in two territories at +/-10 % cannot be balanced, so
+    without Finish a run restarts up to 50 times."""
+    from territory_desktop.models.progress import StopFlag
+
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(nx.path_graph(3), format="csr", weight=None))
+    p = BalanceProblem(adj, np.array([[3.0], [4.0], [3.0]]), ["calls"], [0.1], None, 2)
+    said: list[str] = []
+    plain = balance_territories(p, seed=0, time_limit=2, strict=False, progress=lambda f, m: said.append(m))
+    assert "attempt 2: initial territories" in said and not plain.within_tolerance
+    finish, said = StopFlag(), []
+    finish.set()
+    r = balance_territories(p, seed=0, time_limit=600, strict=False, use_time_limit=True, finish=finish,
+                            progress=lambda f, m: said.append(m))
+    assert not r.within_tolerance and r.stopped == "stopped"
+    assert "attempt 1: initial territories" in said and "attempt 2: initial territories" not in said

@@ -193,6 +193,12 @@ def test_a_piece_cut_off_by_two_units_proves_what_one_unit_cannot():
                           10.0) == "INFEASIBLE"
     why = infeasibility_proof(plan, time.perf_counter() + 30, max_units=10)
     assert why is not None and "cut off by two units" in why
+    # a Stop or Finish of the planner (halt) ends the proof at once, without a verdict: asked once
+    # more after it is set (the 70 pieces would ask at least 70 times)
+    asked = []
+    assert infeasibility_proof(plan, time.perf_counter() + 30, max_units=10,
+                               halt=lambda: asked.append(1) or len(asked) >= 3) is None
+    assert len(asked) == 4
 
 
 def _blocked_case():

@@ -35,6 +35,14 @@ from ortools.sat.python import cp_model
 
 from .anytime import Plan
 
+#: a caller's "give up now" (a Stop or Finish): checked between two solves
+Halt = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
 #: integer scale of a measure when the weights are not integers (its target becomes SCALE)
 SCALE = 1_000_000
 
@@ -627,15 +635,17 @@ def _roots(m: cp_model.CpModel, x: dict, used: list, root: dict, n: int, ts: ran
             m.add(pos[t - 1] < pos[t]).only_enforce_if(used[t])
 
 
-def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: float) -> list[tuple[list[int], list[int]]]:
+def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: float,
+                    halt: Halt = _never) -> list[tuple[list[int], list[int]]]:
     """(piece, [u, v]) for the connected pieces of at most ``max_units`` units that removing two units
     u and v cuts off and that touch both (a piece touching one is cut off by that unit alone), each
-    piece once, while ``deadline`` allows: the cut units of the graph without u, for every u."""
+    piece once, while ``deadline`` allows and until ``halt()``: the cut units of the graph without u,
+    for every u."""
     seen: set[frozenset[int]] = set()
     out = []
     units = list(range(n))
     for u in units:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or halt():
             break
         inside = np.ones(n, bool)
         inside[u] = False
@@ -653,13 +663,15 @@ def _two_cut_pieces(adj: list[list[int]], n: int, max_units: int, deadline: floa
 
 
 def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
-                     dist: np.ndarray | None = None, bound: float = np.inf) -> tuple[list[int], list[int]] | None:
+                     dist: np.ndarray | None = None, bound: float = np.inf,
+                     halt: Halt = _never) -> tuple[list[int], list[int]] | None:
     """(piece, boundary units) of the first piece, cut off by one unit and then by two units (at most
     ``max_units`` units, smallest first, while ``deadline``, perf_counter seconds, allows), that
     :func:`piece_feasible` proves cannot be covered, or None. With ``dist`` (all-pairs shortest paths)
     and a ``bound``, the units of a piece farther apart than it may not share a territory, so a piece
     proves that no balanced plan has every territory's diameter <= bound; pieces without such a pair
-    are skipped."""
+    are skipped. ``halt()`` (a Stop or Finish of the planner) ends it with None between two pieces, so it
+    answers within ``piece_seconds``."""
     n = len(plan.lab)
     units = list(range(n))
     w, lo, hi = integer_measures(plan, units)
@@ -668,10 +680,10 @@ def infeasible_piece(plan: Plan, deadline: float, piece_seconds: float = 0.5, ma
     ties = [grp for grp in tie_groups(plan.adj, units, np.ones(n, bool), w, lo) if len(grp) > 1]
     one = [(piece, [v]) for v, piece in _cut_pieces(plan.adj, units, np.ones(n, bool), max_units)]
     for cut in (1, 2):
-        pieces = one if cut == 1 else _two_cut_pieces(plan.adj, n, max_units, deadline)
+        pieces = one if cut == 1 else _two_cut_pieces(plan.adj, n, max_units, deadline, halt)
         for piece, boundary in sorted(pieces, key=lambda c: len(c[0])):
             left = deadline - time.perf_counter()
-            if left <= 0.05:
+            if left <= 0.05 or halt():
                 return None
             if (w[piece].sum(0) < lo).any():
                 continue  # no whole territory fits: a tie (one unit) or rarely a proof (two)
@@ -692,10 +704,12 @@ def _apart(dist: np.ndarray, units: list[int], bound: float) -> list[tuple[int, 
 
 
 def diameter_bound_proof(plan: Plan, dist: np.ndarray, bound: float, deadline: float, piece_seconds: float = 2.0,
-                         max_units: int = 300, name: Callable[[int], str] = str) -> str | None:
+                         max_units: int = 300, name: Callable[[int], str] = str,
+                         halt: Halt = _never) -> str | None:
     """Why no balanced contiguous plan has every territory's diameter (on ``dist``) at most ``bound``,
-    so that the smallest largest diameter is above it, or None when no piece shows it in time."""
-    found = infeasible_piece(plan, deadline, piece_seconds, max_units, dist, bound)
+    so that the smallest largest diameter is above it, or None when no piece shows it in time (or
+    before ``halt()``, see :func:`infeasible_piece`)."""
+    found = infeasible_piece(plan, deadline, piece_seconds, max_units, dist, bound, halt)
     if found is None:
         return None
     piece, boundary = found
@@ -707,15 +721,15 @@ def diameter_bound_proof(plan: Plan, dist: np.ndarray, bound: float, deadline: f
 
 
 def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
-                        name: Callable[[int], str] = str) -> str | None:
+                        name: Callable[[int], str] = str, halt: Halt = _never) -> str | None:
     """Why no plan of ``plan``'s k territories is within the bounds with every territory connected, or
-    None when neither :func:`presolve` nor :func:`infeasible_piece` shows it; ``name(unit)`` names the
-    units the message points at. Pinned and locked units are ignored: a plan that does not exist
-    without them does not exist with them."""
+    None when neither :func:`presolve` nor :func:`infeasible_piece` shows it (in time, or before
+    ``halt()``); ``name(unit)`` names the units the message points at. Pinned and locked units are
+    ignored: a plan that does not exist without them does not exist with them."""
     pre = presolve(plan, name=name)
     if pre.infeasible:
         return pre.infeasible
-    found = infeasible_piece(plan, deadline, piece_seconds, max_units)
+    found = infeasible_piece(plan, deadline, piece_seconds, max_units, halt=halt)
     if found is None:
         return None
     piece, boundary = found

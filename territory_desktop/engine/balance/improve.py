@@ -39,7 +39,7 @@ from .anytime import (
 from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
-from .feasible import diameter_bound_proof, infeasibility_proof
+from .feasible import Halt, diameter_bound_proof, infeasibility_proof
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
 from .problem import number
 from .region import random_region, recombine_region
@@ -380,13 +380,13 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             plan.reset(best_lab)
             ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
                                                                   best_key[1]))
-            if not ok and bounded.proves_optimal(plan, best_key[1]):
+            if not ok and bounded.proves_optimal(plan, best_key[1], _halt(stop, finish)):
                 stopped = "optimal"
                 break
             obj = factory(plan)
         elif plan.violation() > 0:
             repairs += 1
-            proof = proof or _infeasibility(plan, settings, repairs, now)
+            proof = proof or _infeasibility(plan, settings, repairs, now, _halt(stop, finish))
             ok = _repair(plan, rng, settings, tabu, steps - best_step)
             if ok and plan.violation() <= 0:
                 obj = factory(plan)
@@ -409,16 +409,21 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
                        factory.kind, proof if best_key[0] > 0 else None)
 
 
-def _infeasibility(plan: Plan, settings: ImproveSettings, repairs: int, now: float) -> str | None:
+def _infeasibility(plan: Plan, settings: ImproveSettings, repairs: int, now: float, halt: Halt) -> str | None:
     """At the first repair step the presolve alone (no solver, milliseconds), at the PROOF_IDLE-th the
-    solver on pieces too (with PROOF_SHARE of the time left; not when searching until a stall): why no
-    balanced contiguous plan exists, or None. The search goes on for the whole time either way (the
-    least violated plan is returned)."""
+    solver on pieces too (with PROOF_SHARE of the time left, ended by ``halt()`` between two pieces;
+    not when searching until a stall): why no balanced contiguous plan exists, or None. The search goes
+    on for the whole time either way (the least violated plan is returned)."""
     if repairs not in (1, PROOF_IDLE):
         return None
     late = repairs == PROOF_IDLE and not settings.until_stall
     budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
-    return infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names))
+    return infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names), halt=halt)
+
+
+def _halt(*flags: StopFlag | None) -> Halt:
+    """Whether any of ``flags`` (Stop, Finish) is set: a proof gives up between two solves."""
+    return lambda: any(f is not None and f.is_set() for f in flags)
 
 
 def _namer(names: Sequence[str]) -> Callable[[int], str]:
@@ -447,12 +452,12 @@ class _Bounded:
         self.phases = 0
         self.stalls: dict[float, int] = {}  # per best value: phases that met no bound from it
 
-    def proves_optimal(self, plan: Plan, value: float) -> bool:
+    def proves_optimal(self, plan: Plan, value: float, halt: Halt) -> bool:
         """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
         balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
-        at the next smaller distance, with at most OPTIMAL_SHARE of the time left and REGION_MAX_SECONDS).
-        Tried once per value,
-        after OPTIMAL_AFTER such phases at it, so that a search still improving does not pay for it."""
+        at the next smaller distance, with at most OPTIMAL_SHARE of the time left and REGION_MAX_SECONDS,
+        given up between two pieces once ``halt()``). Tried once per value, after OPTIMAL_AFTER such
+        phases at it, so that a search still improving does not pay for it."""
         self.stalls[value] = self.stalls.get(value, 0) + 1
         if self.stalls[value] != OPTIMAL_AFTER:
             return False
@@ -460,9 +465,9 @@ class _Bounded:
         if not len(smaller):
             return True  # value 0: nothing is smaller
         now = time.perf_counter()
-        # the proof does not look at Stop: at most REGION_MAX_SECONDS, as a solver recombination
+        # at most REGION_MAX_SECONDS: a long run should not sink minutes into a proof that may not come
         seconds = min(OPTIMAL_SHARE * max(self.settings.deadline - now, 0.0), REGION_MAX_SECONDS)
-        return diameter_bound_proof(plan, self.dist, float(smaller.max()), now + seconds) is not None
+        return diameter_bound_proof(plan, self.dist, float(smaller.max()), now + seconds, halt=halt) is not None
 
     def due(self, steps: int, best_step: int) -> bool:
         return self.last is None or steps - max(best_step, self.last) >= BOUNDED_IDLE

@@ -449,7 +449,8 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
             best, best_key = s, key
         # with homes, a balanced plan with a rep outside their territory is worth another attempt
         done = ok and best_key[1] == 0
-        if done or time.perf_counter() > t0 + time_limit * share or attempt >= max_attempts:
+        finished = finish is not None and finish.is_set()  # the planner's Finish: the best plan so far
+        if done or finished or time.perf_counter() > t0 + time_limit * share or attempt >= max_attempts:
             break
     s = best
     progress(0.8, "improving compactness")
