@@ -239,10 +239,10 @@ def _report(args: argparse.Namespace, scores: dict) -> None:
 
 def _search_line(scores: dict) -> str:
     """How the anytime search ended, in words: "search stopped: improvement stalled after 3.2 s"."""
-    words = {"compact": "cut edges", "diameter": "largest diameter", "travel": "weighted travel"}
+    from ..services.balancing import objective_words
+
     why = {"stalled": "improvement stalled", "optimal": "the plan is proved optimal"}.get(
         scores["search_stopped"], "time limit reached")
     value = scores.get("objective_value")
-    amount = "" if value is None else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
-    shown = f"; {words.get(scores['objective'], scores['objective'])} {amount}" if amount else ""
+    shown = "" if value is None else f"; {objective_words(scores['objective'], value, scores.get('objective_unit'))}"
     return f"search stopped: {why} after {scores['seconds']:.1f} s (objective {scores['objective']}{shown})"

@@ -31,7 +31,7 @@ from ..engine.scores import PlanScores, align_labels, score_plan
 from ..engine.travel import TravelProvider
 from ..models import InfeasibleError, InvalidInputError
 from ..models.progress import Progress, StopFlag, no_progress
-from .edge_lengths import edge_lengths
+from .edge_lengths import edge_lengths, length_unit
 from .metrics import MEASURE_LABELS
 from .projection import project_units
 
@@ -84,6 +84,7 @@ class PlanSummary:
     objective: str = "compact"
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" or "optimal"
+    objective_unit: str | None = None  # of a diameter: "m", "s" (road time) or None (a lengths file's own)
 
     @property
     def units_moved(self) -> int:
@@ -101,7 +102,7 @@ class PlanSummary:
         "largest diameter 277, proved optimal"; None for cut edges or without a value."""
         if self.objective == "compact" or self.objective_value is None:
             return None
-        text = f"{OBJECTIVE_WORDS[Objective(self.objective)]} {number(self.objective_value)}"
+        text = objective_words(self.objective, self.objective_value, self.objective_unit)
         return f"{text}, proved optimal" if self.stopped == "optimal" else text
 
     def to_json(self) -> dict:
@@ -109,8 +110,20 @@ class PlanSummary:
         out.update({"seed": self.seed, "mode": str(self.mode), "seconds": round(self.seconds, 3),
                     "moves": self.moves, "within_tolerance": self.within_tolerance, "bridges": self.bridges,
                     "objective": self.objective, "objective_value": self.objective_value,
-                    "search_stopped": self.stopped})
+                    "objective_unit": self.objective_unit, "search_stopped": self.stopped})
         return out
+
+
+def objective_words(objective: str, value: float, unit: str | None = None) -> str:
+    """An objective and its value in words: "cut edges 27", "largest diameter 253 km" (a diameter in
+    metres shown in km, in seconds of road time in minutes, in a lengths file's units as it is),
+    "weighted travel 1,234" (a load-weighted sum: no unit of its own)."""
+    kind = Objective(objective)
+    if kind is Objective.DIAMETER and unit == "m":
+        return f"{OBJECTIVE_WORDS[kind]} {number(value / 1000)} km"
+    if kind is Objective.DIAMETER and unit == "s":
+        return f"{OBJECTIVE_WORDS[kind]} {number(value / 60)} min"
+    return f"{OBJECTIVE_WORDS[kind]} {number(value)}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,7 @@ class Prepared:
     problem: BalanceProblem
     adjacency: Adjacency
     geoms: np.ndarray
+    length_unit: str | None = "m"  # of the edge lengths (services.edge_lengths.length_unit)
 
 
 def _tolerances(opts: BalanceOptions) -> np.ndarray:
@@ -186,7 +200,7 @@ def prepare(units: gpd.GeoDataFrame, inp: ProblemInputs, opts: BalanceOptions) -
                        home_units=inp.home_units, territory_names=inp.territory_names,
                        measure_units=[MEASURE_LABELS.get(m, (m, m))[1] for m in names],
                        measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names], edge_lengths=lengths)
-    return Prepared(p, adj, geoms)
+    return Prepared(p, adj, geoms, length_unit(opts.edge_lengths))
 
 
 # ---------------------------------------------------------------- the one seed loop and ranking
@@ -217,7 +231,8 @@ def _summary(r: BalanceResult, prep: Prepared) -> PlanSummary:
     s = score_plan(r.labels, prep.adjacency.matrix, p.weights, p.measure_names, p.k, p.tolerance, prep.geoms,
                    p.current)
     return PlanSummary(s, r.seed, r.mode, r.seconds, r.moves, r.within_tolerance, len(prep.adjacency.bridges),
-                       r.failure, r.objective, r.objective_value, r.stopped)
+                       r.failure, r.objective, r.objective_value, r.stopped,
+                       prep.length_unit if r.objective == "diameter" else None)
 
 
 def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress,

@@ -95,6 +95,13 @@ def file_lengths(path: str, ids: list[str], adjacency: sp.spmatrix, fallback: sp
     return _symmetric(len(ids), r, c, np.array(length, float))
 
 
+def length_unit(choice: str | None) -> str | None:
+    """The unit of the lengths the balancer measures a diameter on: "m" (straight lines between the
+    projected unit centres without ``--edge-lengths``, or great-circle), "s" (road travel time), None
+    for a file (its own units, unknown here)."""
+    return {None: "m", "": "m", "great-circle": "m", "road": "s"}.get(choice)
+
+
 def edge_lengths(choice: str, ids: list[str], adjacency: sp.spmatrix, lon: np.ndarray, lat: np.ndarray,
                  provider: TravelProvider | None = None) -> sp.csr_matrix:
     """The lengths for ``--edge-lengths road|great-circle|FILE``."""

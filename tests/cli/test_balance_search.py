@@ -50,12 +50,28 @@ def test_diameter_on_file_lengths_matches_networkx(layer, tmp_path, capsys):
     assert code == 0
     scores = json.loads(out)
     assert scores["objective"] == "diameter" and scores["search_stopped"] == "time limit"
+    assert scores["objective_unit"] is None  # a lengths file's own units: not named
     plan = pd.read_csv(tmp_path / "plan.csv", dtype=str).set_index("unit_id")["territory"].to_dict()
     g = nx.Graph()
     g.add_weighted_edges_from(lengths.itertuples(index=False, name=None))
     dist = dict(nx.all_pairs_dijkstra_path_length(g))
     diam = max(dist[a][b] for a in plan for b in plan if plan[a] == plan[b])
     assert scores["objective_value"] == pytest.approx(diam)
+
+
+def test_a_great_circle_diameter_is_named_in_km(layer, tmp_path, capsys):
+    """The JSON keeps the value in metres and names the unit; the text line shows it in km."""
+    _, path = layer
+    base = ["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--tolerance", "0.1",
+            "--objective", "diameter", "--edge-lengths", "great-circle"]
+    code, out, _ = run([*base, "--out", tmp_path / "plan.csv", "--json", "--quiet"], capsys)
+    assert code == 0
+    scores = json.loads(out)
+    assert scores["objective_unit"] == "m" and scores["objective_value"] > 1000  # grid cells are km apart
+    code, out, _ = run([*base, "--out", tmp_path / "again.csv", "--quiet"], capsys)
+    km = scores["objective_value"] / 1000  # the same seed: the same plan
+    assert code == 0
+    assert f"; largest diameter {km:,.0f} km)" in out if km >= 100 else f"; largest diameter {km:,.3g} km)" in out
 
 
 def test_plain_run_says_the_search_stalled(layer, tmp_path, capsys):

@@ -372,11 +372,15 @@ def test_anchored_build_on_the_demo_is_balanced_and_names_every_rep_outside():
 def test_the_objective_in_words_says_when_the_plan_is_proved_optimal():
     from territory_desktop.services.balancing import BalanceMode, PlanSummary
 
-    def summary(objective, value, stopped):
+    def summary(objective, value, stopped, unit=None):
         return PlanSummary(None, 0, BalanceMode.BUILD, 1.0, 0, True, 0, objective=objective,
-                           objective_value=value, stopped=stopped)
+                           objective_value=value, stopped=stopped, objective_unit=unit)
 
     assert summary("diameter", 277.0, "optimal").objective_text() == "largest diameter 277, proved optimal"
     assert summary("diameter", 42.5, "time limit").objective_text() == "largest diameter 42.5"
     assert summary("travel", 1234.0, "stalled").objective_text() == "weighted travel 1,234"
     assert summary("compact", 17.0, "optimal").objective_text() is None  # cut edges are in the scores
+    # the unit of a diameter: metres shown in km, seconds of road time in minutes, a file's units as given
+    assert summary("diameter", 252_679.0, "optimal", "m").objective_text() == "largest diameter 253 km, proved optimal"
+    assert summary("diameter", 42_500.0, "stalled", "m").objective_text() == "largest diameter 42.5 km"
+    assert summary("diameter", 5400.0, "stalled", "s").objective_text() == "largest diameter 90 min"
