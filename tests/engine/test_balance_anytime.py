@@ -5,6 +5,7 @@ number is computed here by brute force or networkx, never by the engine."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import networkx as nx
 import numpy as np
@@ -159,3 +160,34 @@ def test_finish_ends_the_restarts_of_a_plan_that_cannot_be_balanced():
                             progress=lambda f, m: said.append(m))
     assert not r.within_tolerance and r.stopped == "stopped"
     assert "attempt 1: initial territories" in said and "attempt 2: initial territories" not in said
+
+
+def test_fresh_starts_keep_the_best_plan_and_tell_each_search_the_best_so_far(monkeypatch):
+    """The loop of fresh starts, with scripted searches: it starts again while a search ends "stuck",
+    passes the best value so far as ``known``, keeps the better plan (balance first, then value), says
+    how the last search ended and counts every search's steps."""
+    import territory_desktop.engine.balance.solve as solve
+    from territory_desktop.engine.balance.improve import Improvement
+
+    script = [("stuck", 254.0, 10), ("stuck", 260.0, 20), ("stuck", 246.0, 30), ("time limit", 250.0, 40)]
+    seen = []
+
+    def scripted(b, s, run, deadline, stop, progress):
+        stopped, value, steps = script[len(seen)]
+        seen.append(run)
+        return f"plan {len(seen)}", Improvement(np.zeros(2, int), True, value, 0.0, steps, steps, stopped, "diameter")
+
+    monkeypatch.setattr(solve, "_anytime", scripted)
+    monkeypatch.setattr(solve, "_attempt", lambda *a: "start")
+    monkeypatch.setattr(solve, "_balanced", lambda b, s, deadline, stop: (s, True))
+
+    class Build:
+        dist = np.zeros((2, 2))
+
+    run = solve._Run(use_time_limit=True)
+    s, imp = solve._anytime_with_fresh_starts(Build(), "first", run, time.perf_counter() + 60, None,
+                                              lambda f, m: None, 1)
+    assert [r.known for r in seen] == [None, 254.0, 254.0, 246.0]
+    assert all(r.give_up for r in seen) and [r.fresh for r in seen] == [0, 1, 2, 3]
+    assert s == "plan 3" and imp.value == 246.0
+    assert imp.stopped == "time limit" and imp.steps == 100

@@ -297,3 +297,26 @@ def test_the_engine_names_the_units_behind_a_proof():
     why = infeasibility_proof(plan_of_graph(g, w, 0.2, 3, [0] * 10), time.perf_counter() + 30, max_units=10,
                               name=lambda u: f"Z{u}")
     assert why is not None and "cut off by two units (Z" in why
+
+
+def test_a_stuck_diameter_search_starts_again_from_new_plans_and_keeps_the_best():
+    """Case 53 has no piece that proves its optimum, so the search from the first plan ends "stuck"
+    (bounded phases keep failing) and starts again from new compact starts while time is left; the
+    plan returned is balanced, connected and at the enumeration's optimum (networkx diameters)."""
+    from territory_desktop.engine.balance import BalanceProblem
+    from territory_desktop.engine.balance.solve import balance_territories
+
+    g, w, dist, best = _diameter_case(53, 3, 0.3)
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight=None))
+    lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight="d"))
+    p = BalanceProblem(adj, w, ["a", "b"], [0.3, 0.3], None, 3, edge_lengths=lengths)
+    said: list[str] = []
+    # stuck after three failed phases (about 3 s here); a fresh start needs FRESH_START_SECONDS left
+    res = balance_territories(p, seed=0, time_limit=12.0, objective="diameter", use_time_limit=True, strict=False,
+                              progress=lambda f, m: said.append(m))
+    assert any(m.startswith(f"new start plan 2 (best {best:g} so far)") for m in said), said[-5:]
+    assert res.within_tolerance and res.stopped == "time limit"
+    lab = res.labels
+    assert all(nx.is_connected(g.subgraph([u for u in range(9) if lab[u] == t])) for t in range(3))
+    got = max(dist[u][v] for u in range(9) for v in range(9) if lab[u] == lab[v])
+    assert got == best and res.objective_value == got

@@ -71,6 +71,10 @@ DIAMETER_KICKS = 0.25
 OPTIMAL_AFTER = 3
 #: ... with at most this share of the time left (the search has been stuck at that value meanwhile)
 OPTIMAL_SHARE = 0.3
+#: ... and with ``ImproveSettings.give_up``, this many such phases end the search ("stuck") so that the
+#: caller can start again from a new plan (on the DTDP grids the bounded phases from one plan at
+#: 254 all failed for 59 s, while other start plans lead to 246)
+STUCK_AFTER = OPTIMAL_AFTER
 
 #: diameter with a time limit: steps of the search without a better plan before a phase of the bounded
 #: (decision-version) search of :mod:`.bounded` from the best plan; the first phase starts once balanced
@@ -85,8 +89,10 @@ class Improvement:
     """The best plan of an anytime search and how the search ended.
 
     ``stopped``: "time limit", "stalled" (no better plan in the last steps), "optimal" (the diameter
-    with a time limit: no balanced contiguous plan has a smaller one, :mod:`.feasible`) or "stopped" (the
-    ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over territories and measures."""
+    with a time limit: no balanced contiguous plan has a smaller one, :mod:`.feasible`), "stuck" (the
+    diameter with ``ImproveSettings.give_up``: bounded phases from the best plan keep failing) or
+    "stopped" (the ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over
+    territories and measures."""
 
     labels: np.ndarray
     balanced: bool
@@ -112,6 +118,8 @@ class ImproveSettings:
     exact_sets: int = 20_000  # connected sets an exact split of a small pair visits at most
     seed: int = 0
     unit_names: Sequence[str] = ()  # how messages (an infeasibility proof) name units; indices without
+    give_up: bool = False  # the diameter with a time limit: end "stuck" after STUCK_AFTER failed phases at one value
+    known: float | None = None  # the best value of an earlier search on the same problem (it is balanced)
 
 
 class ObjectiveFactory:
@@ -379,9 +387,9 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
         elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
             plan.reset(best_lab)
             ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
-                                                                  best_key[1]))
-            if not ok and bounded.proves_optimal(plan, best_key[1], _halt(stop, finish)):
-                stopped = "optimal"
+                                                                  _shown(best_key, settings)[1]))
+            if not ok and (verdict := bounded.verdict(plan, best_key[1], _halt(stop, finish))) is not None:
+                stopped = verdict
                 break
             obj = factory(plan)
         elif plan.violation() > 0:
@@ -403,7 +411,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             obj, best_step, kick = factory(plan), steps, settings.kick or 2 * plan.k
         if now - last_report > 0.5:
             last_report = now
-            progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0), _progress_text(factory.kind, best_key))
+            progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0),
+                     _progress_text(factory.kind, _shown(best_key, settings)))
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind, proof if best_key[0] > 0 else None)
@@ -414,11 +423,18 @@ def _infeasibility(plan: Plan, settings: ImproveSettings, repairs: int, now: flo
     solver on pieces too (with PROOF_SHARE of the time left, ended by ``halt()`` between two pieces;
     not when searching until a stall): why no balanced contiguous plan exists, or None. The search goes
     on for the whole time either way (the least violated plan is returned)."""
-    if repairs not in (1, PROOF_IDLE):
+    if repairs not in (1, PROOF_IDLE) or settings.known is not None:  # known: a balanced plan exists
         return None
     late = repairs == PROOF_IDLE and not settings.until_stall
     budget = PROOF_SHARE * max(settings.deadline - now, 0.0) if late else 0.0
     return infeasibility_proof(plan, time.perf_counter() + budget, name=_namer(settings.unit_names), halt=halt)
+
+
+def _shown(key: tuple, settings: ImproveSettings) -> tuple:
+    """The best key to report: with an earlier search's balanced ``known`` value, the better of the two."""
+    if settings.known is None or (key[0] <= 0 and key[1] <= settings.known):
+        return key
+    return (0.0, settings.known, 0.0)
 
 
 def _halt(*flags: StopFlag | None) -> Halt:
@@ -452,14 +468,23 @@ class _Bounded:
         self.phases = 0
         self.stalls: dict[float, int] = {}  # per best value: phases that met no bound from it
 
-    def proves_optimal(self, plan: Plan, value: float, halt: Halt) -> bool:
-        """After a phase that met no bound from the best plan (largest diameter ``value``): whether no
-        balanced contiguous plan has every diameter below ``value`` (:func:`.feasible.diameter_bound_proof`
-        at the next smaller distance, with at most OPTIMAL_SHARE of the time left and REGION_MAX_SECONDS,
-        given up between two pieces once ``halt()``). Tried once per value, after OPTIMAL_AFTER such
-        phases at it, so that a search still improving does not pay for it."""
+    def verdict(self, plan: Plan, value: float, halt: Halt) -> str | None:
+        """After a phase that met no bound from the best plan (largest diameter ``value``): "optimal"
+        when :meth:`proves_optimal` says so, "stuck" after STUCK_AFTER such phases at ``value`` with
+        ``give_up``, else None (search on)."""
         self.stalls[value] = self.stalls.get(value, 0) + 1
-        if self.stalls[value] != OPTIMAL_AFTER:
+        if self.stalls[value] == OPTIMAL_AFTER and self.proves_optimal(plan, value, halt):
+            return "optimal"
+        return "stuck" if self.settings.give_up and self.stalls[value] >= STUCK_AFTER else None
+
+    def proves_optimal(self, plan: Plan, value: float, halt: Halt) -> bool:
+        """Whether no balanced contiguous plan has every diameter below ``value``
+        (:func:`.feasible.diameter_bound_proof` at the next smaller distance, with at most OPTIMAL_SHARE
+        of the time left and REGION_MAX_SECONDS, given up between two pieces once ``halt()``). Tried
+        once per value, after OPTIMAL_AFTER failed phases at it, so that a search still improving does
+        not pay for it, and only below an earlier search's ``known`` value (that search, stuck at
+        ``known``, tried it there)."""
+        if self.settings.known is not None and value >= self.settings.known:
             return False
         smaller = self.dist[self.dist < value - 1e-9]
         if not len(smaller):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -35,6 +35,11 @@ from .search import Search, SearchParams
 STALL_STEPS = 40
 STALL_SHARE = 0.5
 STALL_MIN_SECONDS = 0.5
+
+#: the diameter with a time limit: a search that ends "stuck" (:data:`.improve.STUCK_AFTER`) starts again
+#: from a new compact start while at least this many seconds are left; with less, the search goes on
+#: from the best plan for the rest of the time
+FRESH_START_SECONDS = 5.0
 
 
 class BalanceMode(StrEnum):
@@ -379,10 +384,16 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
     factory = ObjectiveFactory(run.objective, p.adjacency, p.xy, p.edge_lengths, b.home_units, b.w, b.dist)
     now = time.perf_counter()
     settings = ImproveSettings(run.objective, deadline, until_stall=not run.use_time_limit,
-                               stall=max(300, 6 * p.k), seed=run.seed, exact_sets=20_000, max_steps=STALL_STEPS,
+                               stall=max(300, 6 * p.k), seed=run.seed + 1000 * run.fresh, exact_sets=20_000,
+                               max_steps=STALL_STEPS,
                                stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)),
-                               unit_names=p.unit_names)
-    imp = improve(plan, factory, settings, stop, lambda f, m: progress(0.85 + 0.15 * f, m), run.finish)
+                               unit_names=p.unit_names, give_up=run.give_up, known=run.known)
+    origin = run.search_t0 or now  # a fresh start's progress goes on from where the first search was
+
+    def part(_fraction: float, message: str) -> None:
+        progress(_search_share(origin, deadline), message)
+
+    imp = improve(plan, factory, settings, stop, part, run.finish)
     if np.array_equal(imp.labels, labels):
         return s, imp  # nothing better found: no new Search (0.2 s on 29,000 ZIP cells)
     out = _search_for(b, imp.labels, pin)
@@ -399,6 +410,48 @@ class _Run:
     seed: int = 0
     finish: StopFlag | None = None
     t0: float = 0.0  # perf_counter at the start of the build
+    give_up: bool = False  # end a stuck diameter search so that it can start again (ImproveSettings.give_up)
+    known: float | None = None  # the best value of the searches before a fresh start
+    fresh: int = 0  # fresh starts so far (a new random stream for each)
+    search_t0: float = 0.0  # perf_counter when the first anytime search began (0: this one)
+
+
+def _search_share(origin: float, deadline: float) -> float:
+    """The progress of a build in its anytime search (the last 15 %), by the time since ``origin``."""
+    return 0.85 + 0.15 * min((time.perf_counter() - origin) / max(deadline - origin, 1e-9), 1.0)
+
+
+def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | None,
+                               progress: Progress, attempt: int) -> tuple[Search, Improvement | None]:
+    """The anytime search, and with the diameter objective and a time limit, while it ends "stuck"
+    (bounded phases from its best plan keep failing), again: from a new compact start (a random first
+    unit; only where the build has the compact start's distances) while FRESH_START_SECONDS are left,
+    else from the best plan for the rest of the time. Each search knows the best value so far. The
+    best plan (balance first, then value) is returned; its ``stopped`` says how the last search
+    ended, ``steps`` counts every search's."""
+    run = replace(run, give_up=run.use_time_limit and b.dist is not None, search_t0=time.perf_counter())
+    s, imp = _anytime(b, s, run, deadline, stop, progress)
+    steps = imp.steps if imp is not None else 0
+    while imp is not None and imp.stopped == "stuck":
+        fresh = deadline - time.perf_counter() > FRESH_START_SECONDS
+        start = s
+        run = replace(run, give_up=fresh, known=imp.value, fresh=run.fresh + 1)
+        if fresh:
+            attempt += 1
+            progress(_search_share(run.search_t0, deadline),
+                     f"new start plan {run.fresh + 1} (best {number(imp.value)} so far)")
+            start, _ = _balanced(b, _attempt(b, attempt, np.zeros(0, int), stop), deadline, stop)
+        again_s, again = _anytime(b, start, run, deadline, stop, progress)
+        if again is None:
+            imp.stopped = "time limit"
+            break
+        steps += again.steps
+        if (not again.balanced, again.value) < (not imp.balanced, imp.value):
+            s, imp = again_s, again
+        imp.stopped = again.stopped
+    if imp is not None:
+        imp.steps = steps
+    return s, imp
 
 
 def _homes_outside(b: _Build, s: Search) -> int:
@@ -457,7 +510,8 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     s.polish(deadline, stop)
     if not s.within() and time.perf_counter() < deadline:
         balance(s, t0 + time_limit * (share + 0.1), stop)
-    s, imp = _anytime(b, s, _Run(Objective(objective), use_time_limit, seed, finish, t0), deadline, stop, progress)
+    s, imp = _anytime_with_fresh_starts(b, s, _Run(Objective(objective), use_time_limit, seed, finish, t0), deadline,
+                                        stop, progress, attempt)
     progress(1.0, "done")
     return _finish(p, s, t0, seed, BalanceMode.BUILD, strict, f"could not balance {p.k} territories", imp)
 
