@@ -245,4 +245,6 @@ def _search_line(scores: dict) -> str:
         scores["search_stopped"], "time limit reached")
     value = scores.get("objective_value")
     shown = "" if value is None else f"; {objective_words(scores['objective'], value, scores.get('objective_unit'))}"
+    if scores.get("start_plans", 1) > 1:
+        shown += f"; best of {scores['start_plans']} start plans"
     return f"search stopped: {why} after {scores['seconds']:.1f} s (objective {scores['objective']}{shown})"

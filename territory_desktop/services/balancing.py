@@ -85,6 +85,7 @@ class PlanSummary:
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" or "optimal"
     objective_unit: str | None = None  # of a diameter: "m", "s" (road time) or None (a lengths file's own)
+    start_plans: int = 1  # anytime searches from different start plans (engine BalanceResult.starts)
 
     @property
     def units_moved(self) -> int:
@@ -110,7 +111,8 @@ class PlanSummary:
         out.update({"seed": self.seed, "mode": str(self.mode), "seconds": round(self.seconds, 3),
                     "moves": self.moves, "within_tolerance": self.within_tolerance, "bridges": self.bridges,
                     "objective": self.objective, "objective_value": self.objective_value,
-                    "objective_unit": self.objective_unit, "search_stopped": self.stopped})
+                    "objective_unit": self.objective_unit, "search_stopped": self.stopped,
+                    "start_plans": self.start_plans})
         return out
 
 
@@ -232,7 +234,7 @@ def _summary(r: BalanceResult, prep: Prepared) -> PlanSummary:
                    p.current)
     return PlanSummary(s, r.seed, r.mode, r.seconds, r.moves, r.within_tolerance, len(prep.adjacency.bridges),
                        r.failure, r.objective, r.objective_value, r.stopped,
-                       prep.length_unit if r.objective == "diameter" else None)
+                       prep.length_unit if r.objective == "diameter" else None, r.starts)
 
 
 def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress,

@@ -114,3 +114,7 @@ def test_a_search_proved_optimal_says_so():
     line = _search_line({"search_stopped": "optimal", "seconds": 12.3, "objective": "diameter",
                          "objective_value": 277.0})
     assert line == "search stopped: the plan is proved optimal after 12.3 s (objective diameter; largest diameter 277)"
+    line = _search_line({"search_stopped": "time limit", "seconds": 60.0, "objective": "diameter",
+                         "objective_value": 246_000.0, "objective_unit": "m", "start_plans": 3})
+    assert line == ("search stopped: time limit reached after 60.0 s (objective diameter; largest diameter 246 km; "
+                    "best of 3 start plans)")

@@ -190,4 +190,4 @@ def test_fresh_starts_keep_the_best_plan_and_tell_each_search_the_best_so_far(mo
     assert [r.known for r in seen] == [None, 254.0, 254.0, 246.0]
     assert all(r.give_up for r in seen) and [r.fresh for r in seen] == [0, 1, 2, 3]
     assert s == "plan 3" and imp.value == 246.0
-    assert imp.stopped == "time limit" and imp.steps == 100
+    assert imp.stopped == "time limit" and imp.steps == 100 and imp.starts == 4

@@ -316,6 +316,7 @@ def test_a_stuck_diameter_search_starts_again_from_new_plans_and_keeps_the_best(
                               progress=lambda f, m: said.append(m))
     assert any(m.startswith(f"new start plan 2 (best {best:g} so far)") for m in said), said[-5:]
     assert res.within_tolerance and res.stopped == "time limit"
+    assert res.starts == 1 + sum(m.startswith("new start plan") for m in set(said))
     lab = res.labels
     assert all(nx.is_connected(g.subgraph([u for u in range(9) if lab[u] == t])) for t in range(3))
     got = max(dist[u][v] for u in range(9) for v in range(9) if lab[u] == lab[v])

@@ -103,6 +103,7 @@ class Improvement:
     stopped: str
     objective: Objective
     proof: str | None = None  # why no balanced contiguous plan exists, when that was shown (:mod:`.feasible`)
+    starts: int = 1  # searches from different start plans (a stuck diameter search starts again)
 
 
 @dataclass

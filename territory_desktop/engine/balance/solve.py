@@ -68,6 +68,7 @@ class BalanceResult:
     objective_value: float | None = None  # cut edges, largest diameter or weighted travel of the plan
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled", "optimal" (None: not run)
     steps: int = 0  # anytime recombination steps
+    starts: int = 1  # anytime searches from different start plans (more when a diameter search got stuck)
     infeasible: str | None = None  # off balance and shown that no balanced contiguous plan exists: why
 
 
@@ -205,7 +206,7 @@ def _finish(p: BalanceProblem, s: Search, t0: float, seed: int, mode: BalanceMod
     res = BalanceResult(s.labels(), seed, failure is None, seconds, s.moves, s.homes.copy(), mode, failure)
     if imp is not None:
         res.objective, res.objective_value = str(imp.objective), imp.value
-        res.stopped, res.steps = imp.stopped, imp.steps
+        res.stopped, res.steps, res.starts = imp.stopped, imp.steps, imp.starts
         if imp.proof and failure is not None:
             res.infeasible = imp.proof
             res.failure = failure = (f"{failure}. No plan with connected territories meets these bounds: "
@@ -431,15 +432,14 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
     ended, ``steps`` counts every search's."""
     run = replace(run, give_up=run.use_time_limit and b.dist is not None, search_t0=time.perf_counter())
     s, imp = _anytime(b, s, run, deadline, stop, progress)
-    steps = imp.steps if imp is not None else 0
+    steps, starts = (imp.steps if imp is not None else 0), 1
     while imp is not None and imp.stopped == "stuck":
         fresh = deadline - time.perf_counter() > FRESH_START_SECONDS
         start = s
         run = replace(run, give_up=fresh, known=imp.value, fresh=run.fresh + 1)
         if fresh:
-            attempt += 1
-            progress(_search_share(run.search_t0, deadline),
-                     f"new start plan {run.fresh + 1} (best {number(imp.value)} so far)")
+            attempt, starts = attempt + 1, starts + 1
+            progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {number(imp.value)} so far)")
             start, _ = _balanced(b, _attempt(b, attempt, np.zeros(0, int), stop), deadline, stop)
         again_s, again = _anytime(b, start, run, deadline, stop, progress)
         if again is None:
@@ -450,7 +450,7 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
             s, imp = again_s, again
         imp.stopped = again.stopped
     if imp is not None:
-        imp.steps = steps
+        imp.steps, imp.starts = steps, starts
     return s, imp
 
 
