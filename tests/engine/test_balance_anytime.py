@@ -191,3 +191,49 @@ def test_fresh_starts_keep_the_best_plan_and_tell_each_search_the_best_so_far(mo
     assert all(r.give_up for r in seen) and [r.fresh for r in seen] == [0, 1, 2, 3]
     assert s == "plan 3" and imp.value == 246.0
     assert imp.stopped == "time limit" and imp.steps == 100 and imp.starts == 4
+
+
+def test_a_fresh_start_left_off_balance_is_followed_by_the_best_plan(monkeypatch):
+    """A fresh start that is not balanced by its ``balance_by`` ends "stuck" (scripted here); the next
+    search then goes on from the best plan (no deadline to balance), and the one after that is a fresh
+    start again."""
+    import territory_desktop.engine.balance.solve as solve
+    from territory_desktop.engine.balance.improve import Improvement
+
+    script = [("stuck", 254.0, True), ("stuck", 300.0, False), ("stuck", 254.0, True), ("time limit", 250.0, True)]
+    starts, runs = [], []
+
+    def scripted(b, s, run, deadline, stop, progress):
+        stopped, value, balanced = script[len(runs)]
+        starts.append(s)
+        runs.append(run)
+        return f"plan {len(runs)}", Improvement(np.zeros(2, int), balanced, value, 0.0, 1, 1, stopped, "diameter")
+
+    monkeypatch.setattr(solve, "_anytime", scripted)
+    monkeypatch.setattr(solve, "_attempt", lambda *a: "fresh")
+    monkeypatch.setattr(solve, "_balanced", lambda b, s, deadline, stop: (s, False))
+
+    class Build:
+        dist = np.zeros((2, 2))
+
+    s, imp = solve._anytime_with_fresh_starts(Build(), "first", solve._Run(use_time_limit=True),
+                                              time.perf_counter() + 60, None, lambda f, m: None, 1)
+    assert starts == ["first", "fresh", "plan 1", "fresh"]
+    assert [r.balance_by < float("inf") for r in runs] == [False, True, False, True]
+    assert s == "plan 4" and imp.value == 250.0 and imp.starts == 3
+
+
+def test_an_unbalanced_search_past_its_balance_deadline_ends_stuck():
+    from balance_cases import plan_on
+
+    from territory_desktop.engine.balance.improve import ImproveSettings, ObjectiveFactory, improve
+
+    g = nx.path_graph(6)
+    nodes, adj = _arrays(g)
+    w = np.ones((6, 1))
+    plan = plan_on(adj, [0, 0, 0, 0, 0, 1], w, 0.05, 2)  # 5 and 1 against 3 and 3: off balance
+    factory = ObjectiveFactory("diameter", adj, None, None, None, w[:, 0])
+    settings = ImproveSettings("diameter", time.perf_counter() + 30, until_stall=False,
+                               balance_by=time.perf_counter() - 1)
+    imp = improve(plan, factory, settings)
+    assert imp.stopped == "stuck" and not imp.balanced and imp.steps == 0

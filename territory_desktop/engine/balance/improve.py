@@ -90,7 +90,8 @@ class Improvement:
 
     ``stopped``: "time limit", "stalled" (no better plan in the last steps), "optimal" (the diameter
     with a time limit: no balanced contiguous plan has a smaller one, :mod:`.feasible`), "stuck" (the
-    diameter with ``ImproveSettings.give_up``: bounded phases from the best plan keep failing) or
+    diameter with ``ImproveSettings.give_up``: bounded phases from the best plan keep failing, or a
+    fresh start is not balanced by ``ImproveSettings.balance_by``) or
     "stopped" (the ``finish`` flag); ``max_deviation``: the largest |load / target - 1| over
     territories and measures."""
 
@@ -121,6 +122,7 @@ class ImproveSettings:
     unit_names: Sequence[str] = ()  # how messages (an infeasibility proof) name units; indices without
     give_up: bool = False  # the diameter with a time limit: end "stuck" after STUCK_AFTER failed phases at one value
     known: float | None = None  # the best value of an earlier search on the same problem (it is balanced)
+    balance_by: float = float("inf")  # perf_counter: end "stuck" if no plan is balanced by then (a fresh start)
 
 
 class ObjectiveFactory:
@@ -343,6 +345,8 @@ def _stop_reason(settings: ImproveSettings, best_key: tuple, idle: int, now: flo
                  finish: StopFlag | None, steps: int = 0) -> str | None:
     if now >= settings.deadline:
         return "time limit"
+    if best_key[0] > 0 and now >= settings.balance_by:
+        return "stuck"  # a fresh start not balanced in its time: the caller goes back to the best plan
     done = idle > settings.stall or now >= settings.stall_deadline or \
         (settings.max_steps is not None and steps >= settings.max_steps)
     if settings.until_stall and best_key[0] <= 0 and done:

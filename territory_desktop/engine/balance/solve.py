@@ -40,6 +40,10 @@ STALL_MIN_SECONDS = 0.5
 #: from a new compact start while at least this many seconds are left; with less, the search goes on
 #: from the best plan for the rest of the time
 FRESH_START_SECONDS = 5.0
+#: ... and a fresh start not balanced within this share of the time left (at least FRESH_BALANCE_SECONDS)
+#: is given up for the best plan (on Corners726_G4 one stayed off balance for the last 42 s of 60)
+FRESH_BALANCE_SHARE = 0.25
+FRESH_BALANCE_SECONDS = 3.0
 
 
 class BalanceMode(StrEnum):
@@ -388,7 +392,8 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
                                stall=max(300, 6 * p.k), seed=run.seed + 1000 * run.fresh, exact_sets=20_000,
                                max_steps=STALL_STEPS,
                                stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)),
-                               unit_names=p.unit_names, give_up=run.give_up, known=run.known)
+                               unit_names=p.unit_names, give_up=run.give_up, known=run.known,
+                               balance_by=run.balance_by)
     origin = run.search_t0 or now  # a fresh start's progress goes on from where the first search was
 
     def part(_fraction: float, message: str) -> None:
@@ -413,6 +418,7 @@ class _Run:
     t0: float = 0.0  # perf_counter at the start of the build
     give_up: bool = False  # end a stuck diameter search so that it can start again (ImproveSettings.give_up)
     known: float | None = None  # the best value of the searches before a fresh start
+    balance_by: float = float("inf")  # a fresh start: perf_counter by which it must be balanced
     fresh: int = 0  # fresh starts so far (a new random stream for each)
     search_t0: float = 0.0  # perf_counter when the first anytime search began (0: this one)
 
@@ -427,16 +433,19 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
     """The anytime search, and with the diameter objective and a time limit, while it ends "stuck"
     (bounded phases from its best plan keep failing), again: from a new compact start (a random first
     unit; only where the build has the compact start's distances) while FRESH_START_SECONDS are left,
-    else from the best plan for the rest of the time. Each search knows the best value so far. The
+    else from the best plan for the rest of the time; a fresh start not balanced in its share of the
+    time is followed by the best plan again. Each search knows the best value so far. The
     best plan (balance first, then value) is returned; its ``stopped`` says how the last search
     ended, ``steps`` counts every search's."""
     run = replace(run, give_up=run.use_time_limit and b.dist is not None, search_t0=time.perf_counter())
     s, imp = _anytime(b, s, run, deadline, stop, progress)
-    steps, starts = (imp.steps if imp is not None else 0), 1
+    steps, starts, failed = (imp.steps if imp is not None else 0), 1, False
     while imp is not None and imp.stopped == "stuck":
-        fresh = deadline - time.perf_counter() > FRESH_START_SECONDS
+        left = deadline - time.perf_counter()
+        fresh = left > FRESH_START_SECONDS and not failed  # after a fresh start left off balance: the best plan
         start = s
-        run = replace(run, give_up=fresh, known=imp.value, fresh=run.fresh + 1)
+        by = time.perf_counter() + max(FRESH_BALANCE_SECONDS, FRESH_BALANCE_SHARE * left) if fresh else float("inf")
+        run = replace(run, give_up=left > FRESH_START_SECONDS, known=imp.value, fresh=run.fresh + 1, balance_by=by)
         if fresh:
             attempt, starts = attempt + 1, starts + 1
             progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {number(imp.value)} so far)")
@@ -446,6 +455,7 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
             imp.stopped = "time limit"
             break
         steps += again.steps
+        failed = fresh and not again.balanced
         if (not again.balanced, again.value) < (not imp.balanced, imp.value):
             s, imp = again_s, again
         imp.stopped = again.stopped
