@@ -229,7 +229,7 @@ def test_an_unbalanced_search_past_its_balance_deadline_ends_stuck():
     from territory_desktop.engine.balance.improve import ImproveSettings, ObjectiveFactory, improve
 
     g = nx.path_graph(6)
-    nodes, adj = _arrays(g)
+    _, adj = _arrays(g)
     w = np.ones((6, 1))
     plan = plan_on(adj, [0, 0, 0, 0, 0, 1], w, 0.05, 2)  # 5 and 1 against 3 and 3: off balance
     factory = ObjectiveFactory("diameter", adj, None, None, None, w[:, 0])
