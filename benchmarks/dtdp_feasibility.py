@@ -151,12 +151,19 @@ def enumerate_cover(g: nx.Graph, v, piece: set, max_groups: int = 20) -> bool | 
     return False
 
 
-def exact(instance: str, seconds: float) -> int:
-    from territory_desktop.engine.balance.feasible import FeasibilityModel, infeasibility_proof, presolve
+def _instance_plan(instance: str):
+    """(graph, node ids, edge lengths, the engine's plan of every node in district 0) of a GraphML instance:
+    what the proofs start from (they look at the bounds and the graph, not at the districts)."""
     g = nx.read_graphml(instance)
     nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
     p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)
     plan = Plan(w, np.full(3, TOLERANCE), K, adj, adjacency_lists(p), np.zeros(p.n, np.int64), np.full(p.n, -1))
+    return g, nodes, lengths, plan
+
+
+def exact(instance: str, seconds: float) -> int:
+    from territory_desktop.engine.balance.feasible import FeasibilityModel, infeasibility_proof, presolve
+    g, nodes, _, plan = _instance_plan(instance)
     t0 = time.perf_counter()
     tied, worst, proof = networkx_ties(g)
     print(f"networkx ties: {tied} nodes tied to a neighbour, the heaviest group at {worst:.3f} x the upper bound"
@@ -183,10 +190,7 @@ def diameter_bound(instance: str, bound: float, seconds: float) -> int:
     different districts (at most 600 s)."""
     from territory_desktop.engine.balance.feasible import diameter_bound_proof
     from territory_desktop.engine.balance.objectives import all_pairs
-    g = nx.read_graphml(instance)
-    nodes, adj, w, lengths = graph_arrays(g, MEASURES, length="distance")
-    p = BalanceProblem(adj, w, MEASURES, [TOLERANCE] * 3, None, K, unit_names=list(nodes), edge_lengths=lengths)
-    plan = Plan(w, np.full(3, TOLERANCE), K, adj, adjacency_lists(p), np.zeros(p.n, np.int64), np.full(p.n, -1))
+    _, nodes, lengths, plan = _instance_plan(instance)
     t0 = time.perf_counter()
     why = diameter_bound_proof(plan, all_pairs(lengths), bound, t0 + 600, seconds, name=lambda i: str(nodes[i]))
     took = f"{time.perf_counter() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}"

@@ -170,6 +170,7 @@ def test_piece_proofs_with_a_diameter_bound_agree_with_enumeration():
         found = diameter_bound_proof(plan, matrix, best - 1, float("inf"), max_units=9, name=lambda u: f"u{u}")
         assert (found is not None) == proof_below, seed  # the same pieces in the engine's own search
         assert found is None or f"farther apart than {best - 1:g}" in found
+        assert found is None or "cut off by one unit (u" in found or "cut off by two units (u" in found
         checked += 1
         below += proof_below
     assert checked >= 15 and below >= 10, (checked, below)

@@ -712,12 +712,16 @@ def diameter_bound_proof(plan: Plan, dist: np.ndarray, bound: float, deadline: f
     found = infeasible_piece(plan, deadline, piece_seconds, max_units, dist, bound, halt)
     if found is None:
         return None
-    piece, boundary = found
-    one = len(boundary) == 1
-    by = f"unit {name(boundary[0])}" if one else f"units {name(boundary[0])} and {name(boundary[1])}"
-    parts = "the part of that unit's territory" if one else "the parts of those units' territories"
-    return (f"the {len(piece)} units cut off by {by} cannot be split into whole territories plus {parts} "
-            f"within the bounds with no two units farther apart than {bound:g} in one territory")
+    return f"{_piece_words(*found, name)} with no two units farther apart than {bound:g} in one territory"
+
+
+def _piece_words(piece: list[int], boundary: list[int], name: Callable[[int], str]) -> str:
+    """Why a piece of :func:`infeasible_piece` holds no plan, in words naming its boundary units."""
+    if len(boundary) == 1:
+        return (f"the {len(piece)} units cut off by one unit ({name(boundary[0])}) cannot be split into whole "
+                "territories plus the part of that unit's territory within the bounds")
+    return (f"the {len(piece)} units cut off by two units ({name(boundary[0])} and {name(boundary[1])}) cannot "
+            "be split into whole territories plus the parts of the two units' territories within the bounds")
 
 
 def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5, max_units: int = 200,
@@ -730,11 +734,4 @@ def infeasibility_proof(plan: Plan, deadline: float, piece_seconds: float = 0.5,
     if pre.infeasible:
         return pre.infeasible
     found = infeasible_piece(plan, deadline, piece_seconds, max_units, halt=halt)
-    if found is None:
-        return None
-    piece, boundary = found
-    if len(boundary) == 1:
-        return (f"the {len(piece)} units cut off by one unit ({name(boundary[0])}) cannot be split into whole "
-                "territories plus the part of that unit's territory within the bounds")
-    return (f"the {len(piece)} units cut off by two units ({name(boundary[0])} and {name(boundary[1])}) cannot "
-            "be split into whole territories plus the parts of the two units' territories within the bounds")
+    return None if found is None else _piece_words(*found, name)
