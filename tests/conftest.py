@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import geopandas as gpd
 import pandas as pd
@@ -36,9 +37,21 @@ def _garbage_collected_in_the_main_thread():
     was_enabled = gc.isenabled()
     gc.disable()
     yield
+    _delete_deferred_qt_objects()
     if was_enabled:
         gc.enable()
     gc.collect()
+
+
+def _delete_deferred_qt_objects() -> None:
+    """Delete the Qt objects a test's teardown closed with ``deleteLater`` (a window) now, before the
+    collection above frees their wrappers. Left pending, they were deleted in the next test's first
+    event loop turn while the Python wrappers of their C++-made children (menus, toggle actions) still
+    lived: a C++ object made after that at the same address came back as the dead object's wrapper,
+    of another type ("QMenu.addAction called with wrong argument types", seen at random in CI)."""
+    core = sys.modules.get("PySide6.QtCore")  # no Qt imported: nothing to delete
+    if core is not None and core.QCoreApplication.instance() is not None:
+        core.QCoreApplication.sendPostedEvents(None, core.QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture

@@ -312,9 +312,9 @@ def test_a_stuck_diameter_search_starts_again_from_new_plans_and_keeps_the_best(
     lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight="d"))
     p = BalanceProblem(adj, w, ["a", "b"], [0.3, 0.3], None, 3, edge_lengths=lengths)
     said: list[str] = []
-    # stuck after three failed phases (about 3.5 s alone, twice that under load); a fresh start needs
-    # FRESH_START_SECONDS left
-    res = balance_territories(p, seed=0, time_limit=15.0, objective="diameter", use_time_limit=True, strict=False,
+    # stuck after three failed phases (0.9 s alone, 1.8 s at a third of a core: bounded.patience_for
+    # 9 units); a fresh start needs FRESH_START_SECONDS left
+    res = balance_territories(p, seed=0, time_limit=10.0, objective="diameter", use_time_limit=True, strict=False,
                               progress=lambda f, m: said.append(m))
     assert any(m.startswith(f"new start plan 2 (best {best:g} so far)") for m in said), said[-5:]
     assert res.within_tolerance and res.stopped == "time limit"

@@ -49,8 +49,12 @@ FIRST_STEP = 0.02
 MIN_STEP = 0.002
 MAX_STEP = 0.05
 
-#: iterations at one bound without a better plan at it before the bound is given up
+#: iterations at one bound without a better plan at it before the bound is given up: PATIENCE_PER_UNIT
+#: per unit within [MIN_PATIENCE, PATIENCE] (all DTDP instances have 486 units or more: PATIENCE; a
+#: 9-unit plan needs no 2000 tries per bound, and its phases would take seconds on a slow machine)
 PATIENCE = 2000
+MIN_PATIENCE = 200
+PATIENCE_PER_UNIT = 20
 
 #: consecutive bounds given up after which :meth:`BoundedSearch.run` returns (with ``max_fails``)
 MAX_FAILS = 2
@@ -62,6 +66,11 @@ BETA_RANGE = (0.02, 50.0)
 
 #: every BETA_EVERY iterations with conflicts, each conflicting pair's weight grows by this (breakout)
 PAIR_BUMP = 1.0
+
+
+def patience_for(n: int) -> int:
+    """Iterations without a better plan before a bound is given up, on a plan of ``n`` units."""
+    return min(PATIENCE, max(MIN_PATIENCE, PATIENCE_PER_UNIT * n))
 
 
 @dataclass
@@ -216,12 +225,16 @@ class BoundedSearch:
         elif self.plan.violation() > 0:
             self.beta = max(self.beta / BETA_FACTOR, BETA_RANGE[0])
 
-    def run(self, deadline: float, patience: int = PATIENCE, should_stop: Callable[[], bool] | None = None,
+    def run(self, deadline: float, patience: int | None = None, should_stop: Callable[[], bool] | None = None,
             on_better: Callable[[np.ndarray, float], None] | None = None,
             max_fails: int | None = None) -> BoundedResult:
         """Lower the bound until ``deadline`` (perf_counter seconds), ``should_stop()`` or ``max_fails``
-        bounds given up in a row; the plan must start balanced and ends at the best plan found."""
+        bounds given up in a row (a bound is given up after ``patience`` iterations without a better
+        plan at it, by default :func:`patience_for` the plan's size); the plan must start balanced and
+        ends at the best plan found."""
         p = self.plan
+        if patience is None:
+            patience = patience_for(len(p.lab))
         k = p.k
         best_lab = p.lab.copy()
         best_val = largest_diameter(best_lab, self.dist, k)
