@@ -4,8 +4,8 @@
     python benchmarks/cutedge.py ../shared/benchmarks/cutedge --time-limit 30 --json     # every instance
 
 GRAPH.json is a networkx adjacency JSON (DeFord's dual graphs); the population is ``TOTPOP``. The
-engine builds K districts (objective ``compact`` = fewest cut edges, ``--time-limit`` used in full, one
-seed per ``--workers`` process, the best kept). Checked independently with networkx and plain sums:
+engine builds K districts (objective ``compact`` = fewest cut edges, ``--time-limit`` used in full, ``--workers``
+seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked independently with networkx and plain sums:
 every district connected, every population in [L, U] with L = ceil((1 - tol) P / K) and
 U = floor((1 + tol) P / K), and the cut edges counted on the graph's edges. The gap is
 cut / optimum - 1 against ``optima.csv`` (next to the graph, or ``--optima``). PLAN.csv has the
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", metavar="PLAN.csv")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--optima", help="optima.csv (default: next to the graph)")
-    ap.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="seeds searched at once, one per core (default 2)")
     ap.add_argument("--no-coords", action="store_true", help="ignore the coordinates in the graph")
     args = ap.parse_args(argv)
     paths = inputs(args.graphs, ".json")

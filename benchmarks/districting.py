@@ -8,8 +8,6 @@ import json
 import math
 import os
 import statistics
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -17,7 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from territory_desktop.engine.balance import BalanceProblem, balance_territories
+from territory_desktop.engine.balance import BalanceProblem
+from territory_desktop.services.parallel_search import run_searches
 from territory_desktop.storage.export import write_table
 
 
@@ -38,25 +37,14 @@ def graph_arrays(g: nx.Graph, measures: list[str], length: str | None = None):
     return nodes, adj, w, lengths
 
 
-def _one(args: tuple) -> dict:
-    problem, seed, time_limit, objective = args
-    t0 = time.perf_counter()
-    r = balance_territories(problem, seed=seed, time_limit=time_limit, strict=False, objective=objective,
-                            use_time_limit=True)
-    return {"labels": r.labels, "seed": seed, "within": r.within_tolerance, "value": r.objective_value,
-            "seconds": time.perf_counter() - t0, "stopped": r.stopped, "steps": r.steps,
-            "infeasible": r.infeasible}
-
-
 def run_engine(problem: BalanceProblem, time_limit: float, objective: str, workers: int) -> dict:
-    """The engine with the whole time limit; with ``workers`` > 1, seeds 0.. in parallel processes and
-    the best plan kept (balanced first, then the lowest objective value)."""
-    jobs = [(problem, seed, time_limit, objective) for seed in range(workers)]
-    if workers == 1:
-        runs = [_one(jobs[0])]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            runs = list(pool.map(_one, jobs))
+    """The engine with the whole time limit as the app runs it (``balance --time-limit S --workers N``:
+    :func:`territory_desktop.services.parallel_search.run_searches`, seeds 0.. one per core, each for
+    the whole time limit); the best plan kept (balanced first, then the lowest objective value)."""
+    results = run_searches(problem, objective, list(range(workers)), time_limit, workers)
+    runs = [{"labels": r.labels, "seed": r.seed, "within": r.within_tolerance, "value": r.objective_value,
+             "seconds": r.seconds, "stopped": r.stopped, "steps": r.steps, "infeasible": r.infeasible}
+            for r in results]
     best = min(runs, key=lambda r: (not r["within"], r["value"] if r["value"] is not None else math.inf))
     best["runs"] = [{k: v for k, v in r.items() if k != "labels"} for r in runs]
     return best

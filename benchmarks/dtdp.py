@@ -7,7 +7,7 @@ Each GraphML instance: p = 10 districts, every district connected and within (1 
 on each of ``n_customers``, ``demand`` and ``workload``; edges carry ``distance``. The engine gets the
 edge distances as its edge lengths, the x/y coordinates when the instance has them (the grids have
 none: the engine derives a layout from the graph) and the chosen objective, with ``--time-limit``
-used in full (one seed per ``--workers`` process, the best kept). Checked independently with networkx
+used in full (``--workers`` seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked independently with networkx
 and plain sums: contiguity, the bounds on the three measures and the largest district diameter (the
 longest shortest path, on the whole graph and the ``distance`` weights, between two units of one
 district). The gap is diameter / best known - 1 against ``bks.csv`` (next to the instance folder, or
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", metavar="PLAN.csv")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--bks", help="bks.csv (default: next to the instance or its folder)")
-    ap.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="seeds searched at once, one per core (default 2)")
     ap.add_argument("--lower-bound", action="store_true",
                     help="also a lower bound on the largest diameter of any balanced plan with connected "
                          "districts (networkx; a few seconds per instance)")

@@ -74,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="search for S seconds per plan (more than 0, at most 3600), improving the objective "
                         f"all that time; without it the search stops when improvement stalls (at most "
                         f"{DEFAULT_TIME_CAP:g} s)")
+    p.add_argument("--workers", type=number_in(1, 64, int), default=None, metavar="N",
+                   help="with --time-limit: N searches at once from seeds SEED, SEED+1, ..., one per core, and the "
+                        "best plan kept (default: the machine's cores, at most 2; 1 to 64)")
     p.add_argument("--objective", choices=OBJECTIVE_CHOICES, default="compact",
                    help="what a balanced plan minimises: compact = fewest cut edges (default), diameter = the "
                         "largest territory diameter on the edge lengths, travel = travel from each rep's home "
@@ -136,7 +139,16 @@ def _options(args: argparse.Namespace, mode):
                           use_time_limit=args.time_limit is not None, alternatives=args.alternatives,
                           use_rep_homes=args.rep_homes, max_distance_km=args.max_distance,
                           objective=args.objective, edge_lengths=args.edge_lengths,
-                          road_provider=_road_provider(args))
+                          road_provider=_road_provider(args), workers=_workers(args))
+
+
+def _workers(args: argparse.Namespace) -> int:
+    """--workers (with --time-limit only), by default one search per core."""
+    from ..services.parallel_search import default_workers
+
+    if args.workers is not None and args.time_limit is None:
+        raise InvalidInputError("--workers", ["only used with --time-limit (a plain balance is one quick search)"])
+    return args.workers or default_workers()
 
 
 def _road_provider(args: argparse.Namespace):
@@ -247,4 +259,6 @@ def _search_line(scores: dict) -> str:
     shown = "" if value is None else f"; {objective_words(scores['objective'], value, scores.get('objective_unit'))}"
     if scores.get("start_plans", 1) > 1:
         shown += f"; best of {scores['start_plans']} start plans"
+    if scores.get("searches", 1) > 1:
+        shown += f"; best of {scores['searches']} searches, one per core"
     return f"search stopped: {why} after {scores['seconds']:.1f} s (objective {scores['objective']}{shown})"

@@ -24,15 +24,15 @@ from ..engine.balance import (
     balance_territories,
     rebalance_plan,
 )
-from ..engine.balance.improve import OBJECTIVE_WORDS
+from ..engine.balance.improve import OBJECTIVE_WORDS, objective_value_text
 from ..engine.balance.objectives import Objective
-from ..engine.balance.problem import number
 from ..engine.scores import PlanScores, align_labels, score_plan
 from ..engine.travel import TravelProvider
 from ..models import InfeasibleError, InvalidInputError
 from ..models.progress import Progress, StopFlag, no_progress
 from .edge_lengths import edge_lengths, length_unit
 from .metrics import MEASURE_LABELS
+from .parallel_search import run_searches
 from .projection import project_units
 
 OBJECTIVES = tuple(str(o) for o in Objective)
@@ -60,6 +60,7 @@ class BalanceOptions:
     objective: str = "compact"  # compact | diameter | travel (engine.balance.objectives)
     edge_lengths: str | None = None  # road | great-circle | a CSV from,to,length (services.edge_lengths)
     use_time_limit: bool = False  # search for the whole time limit; else stop when improvement stalls
+    workers: int = 1  # with use_time_limit when building: searches at once, one per core (parallel_search)
     road_provider: TravelProvider | None = None  # the roads for edge_lengths="road"
     finish: StopFlag | None = field(default=None, compare=False)  # set: end the search, keep the best plan
 
@@ -86,6 +87,7 @@ class PlanSummary:
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" or "optimal"
     objective_unit: str | None = None  # of a diameter: "m", "s" (road time) or None (a lengths file's own)
     start_plans: int = 1  # anytime searches from different start plans (engine BalanceResult.starts)
+    searches: int = 1  # searches (seeds) this plan was the best of, run one per core (parallel_search)
 
     @property
     def units_moved(self) -> int:
@@ -112,7 +114,7 @@ class PlanSummary:
                     "moves": self.moves, "within_tolerance": self.within_tolerance, "bridges": self.bridges,
                     "objective": self.objective, "objective_value": self.objective_value,
                     "objective_unit": self.objective_unit, "search_stopped": self.stopped,
-                    "start_plans": self.start_plans})
+                    "start_plans": self.start_plans, "searches": self.searches})
         return out
 
 
@@ -121,11 +123,7 @@ def objective_words(objective: str, value: float, unit: str | None = None) -> st
     metres shown in km, in seconds of road time in minutes, in a lengths file's units as it is),
     "weighted travel 1,234" (a load-weighted sum: no unit of its own)."""
     kind = Objective(objective)
-    if kind is Objective.DIAMETER and unit == "m":
-        return f"{OBJECTIVE_WORDS[kind]} {number(value / 1000)} km"
-    if kind is Objective.DIAMETER and unit == "s":
-        return f"{OBJECTIVE_WORDS[kind]} {number(value / 60)} min"
-    return f"{OBJECTIVE_WORDS[kind]} {number(value)}"
+    return f"{OBJECTIVE_WORDS[kind]} {objective_value_text(kind, value, unit)}"
 
 
 @dataclass(frozen=True)
@@ -201,8 +199,9 @@ def prepare(units: gpd.GeoDataFrame, inp: ProblemInputs, opts: BalanceOptions) -
                        None if opts.max_distance_km is None else opts.max_distance_km * 1000,
                        home_units=inp.home_units, territory_names=inp.territory_names,
                        measure_units=[MEASURE_LABELS.get(m, (m, m))[1] for m in names],
-                       measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names], edge_lengths=lengths)
-    return Prepared(p, adj, geoms, length_unit(opts.edge_lengths))
+                       measure_labels=[MEASURE_LABELS.get(m, (m, m))[0] for m in names], edge_lengths=lengths,
+                       length_unit=length_unit(opts.edge_lengths))
+    return Prepared(p, adj, geoms, p.length_unit)
 
 
 # ---------------------------------------------------------------- the one seed loop and ranking
@@ -242,6 +241,8 @@ def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress
     """Every plan asked for (``opts.alternatives`` seeds when building, else one), best first by
     :meth:`PlanSummary.rank_key`. A provably impossible request raises InfeasibleError at once."""
     n = max(1, opts.alternatives) if opts.mode is BalanceMode.BUILD else 1
+    if opts.mode is BalanceMode.BUILD and opts.use_time_limit:
+        return _solve_searches(prep, opts, n, progress, stop)
     out = []
     for i in range(n):
         def part(fraction: float, message: str, i: int = i) -> None:
@@ -251,6 +252,20 @@ def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress
         out.append((r, _summary(r, prep)))
     out.sort(key=lambda rs: rs[1].rank_key())
     return out
+
+
+def _solve_searches(prep: Prepared, opts: BalanceOptions, n: int, progress: Progress,
+                    stop: StopFlag | None) -> list[tuple[BalanceResult, PlanSummary]]:
+    """The ``n`` best plans of searches for the whole time limit, ``opts.workers`` at a time (one per
+    core, :mod:`.parallel_search`): as many as fill every round, so the cores are never idle."""
+    workers = max(1, opts.workers)
+    seeds = [opts.seed + i for i in range(-(-n // workers) * workers)]
+    results = run_searches(prep.problem, opts.objective, seeds, opts.time_limit, workers, progress, stop,
+                           opts.finish)
+    out = [(r, replace(_summary(r, prep), searches=len(results))) for r in
+           (_aligned(r, prep.problem, opts) for r in results)]
+    out.sort(key=lambda rs: rs[1].rank_key())
+    return out[:n]
 
 
 # ---------------------------------------------------------------- a units layer

@@ -155,14 +155,7 @@ class _PoolRunner:
         if self.client is not None:
             self.workers = max(1, sum(self.client.nthreads().values()))
             return self.client.get_executor(pure=False)
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        for name, value in ONE_THREAD.items():
-            os.environ.setdefault(name, value)  # inherited by the spawned processes
-        # spawn: never fork a process that may hold Qt or threads
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_quiet_worker)
+        return spawn_pool(self.workers)
 
     def run(self, stop: StopFlag | None) -> list[TaskOutcome]:
         try:
@@ -190,7 +183,7 @@ class _PoolRunner:
             if slot is None:
                 return
             slot.started, slot.attempts = time.perf_counter(), slot.attempts + 1
-            self.running[self.executor.submit(_guarded, self.fn, *slot.args)] = slot
+            self.running[self.executor.submit(guarded, self.fn, *slot.args)] = slot
             if self.again or slot.attempts > 1:
                 return  # a task sent again runs alone, so a crash tells which task caused it
 
@@ -241,8 +234,7 @@ class _PoolRunner:
         for future in self.running:
             future.cancel()
         if self.client is None:
-            for process in list((getattr(self.executor, "_processes", None) or {}).values()):
-                process.terminate()  # a running solve would otherwise finish first
+            terminate_pool(self.executor)
         self.running.clear()
 
     def _close(self) -> None:
@@ -253,14 +245,35 @@ class _PoolRunner:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _quiet_worker() -> None:
-    """Pool processes ignore Ctrl+C: the parent stops them (no traceback from every worker)."""
+def spawn_pool(workers: int, setup: Callable | None = None, setup_args: tuple = ()) -> Executor:
+    """A pool of ``workers`` spawned processes (never forked from a process that may hold Qt or threads),
+    one BLAS thread each, ignoring Ctrl+C (the parent stops them: no traceback from every worker); each
+    process runs ``setup(*setup_args)`` first (``setup_args`` may hold the spawn context's Events and
+    Queues, which only cross to a process when it starts)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name, value in ONE_THREAD.items():
+        os.environ.setdefault(name, value)  # inherited by the spawned processes
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_setup, initargs=(setup, setup_args))
+
+
+def terminate_pool(executor: Executor) -> None:
+    """End the processes of a :func:`spawn_pool` pool now (a running solve would otherwise finish first)."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+
+
+def _worker_setup(setup: Callable | None, setup_args: tuple) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if setup is not None:
+        setup(*setup_args)
 
 
-def _guarded(fn: Callable, *args) -> tuple[bool, Any]:
+def guarded(fn: Callable, *args) -> tuple[bool, Any]:
     """Run a task in a worker: (True, value), or (False, the reason) when it raised, so no exception (which
     may not pickle) crosses back; a dead process still shows as the executor's error."""
     try:

@@ -6,6 +6,7 @@ Wiring: ``install_balance_ui(window)`` adds the action to the window's Tools men
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from ..models import InfeasibleError, Project, TerritoryError
 from ..models.progress import StopFlag
 from ..services.balancing import BalanceMode, BalanceOptions
+from ..services.parallel_search import default_workers
 from ..services.scenario_balance import BalanceRun, run_project_balance
 from . import plaintext as msg
 from .actions import icon
@@ -180,13 +182,24 @@ class BalanceDialog(QDialog):
         self.lengths.activated.connect(self._lengths_chosen)
         self.objective.currentIndexChanged.connect(self._objective_changed)
         self.whole_time = QCheckBox("Search for the whole time limit (else stop when improvement stalls)")
+        self.cores = QSpinBox()
+        self.cores.setRange(1, max(os.cpu_count() or 1, 1))
+        self.cores.setValue(default_workers())
+        self.cores.setToolTip("With the whole time limit: this many searches at once (seeds seed, seed+1, ...), "
+                              "one per core; the best plan is kept")
+        self.whole_time.toggled.connect(self._whole_time_changed)
         box = QGroupBox("Search")
         form = QFormLayout(box)
         form.addRow("Objective", self.objective)
         form.addRow("Edge lengths", self.lengths)
         form.addRow("", self.whole_time)
+        form.addRow("Cores", self.cores)
+        self._whole_time_changed()
         self._objective_changed()
         return box
+
+    def _whole_time_changed(self, *_args) -> None:
+        self.cores.setEnabled(self.whole_time.isChecked() and self.mode_build.isChecked())
 
     def _objective_changed(self, *_args) -> None:
         self.lengths.setEnabled(self.objective.currentData() != "compact")
@@ -224,6 +237,7 @@ class BalanceDialog(QDialog):
         self.k.setEnabled(build)
         self.max_moved.setEnabled(self.mode_rebalance.isChecked())
         self.alternatives.setEnabled(build)
+        self._whole_time_changed()
         self.anchor.setEnabled(build and self.homes_ok and self.k.value() == self.n_terr)
 
     def options(self) -> BalanceOptions:
@@ -242,7 +256,8 @@ class BalanceDialog(QDialog):
                               alternatives=self.alternatives.value() if build else 1,
                               use_rep_homes=build and self.anchor.isEnabled() and self.anchor.isChecked(),
                               objective=self.objective.currentData(), edge_lengths=self._edge_lengths(),
-                              use_time_limit=self.whole_time.isChecked(), finish=StopFlag())
+                              use_time_limit=self.whole_time.isChecked(), finish=StopFlag(),
+                              workers=self.cores.value())
 
     def _project_for_run(self) -> Project:
         """The project, or a shallow copy with unlocked units when locks are to be ignored."""

@@ -5,6 +5,7 @@ stopped because improvement stalled."""
 from __future__ import annotations
 
 import json
+import re
 
 import networkx as nx
 import numpy as np
@@ -72,6 +73,9 @@ def test_a_great_circle_diameter_is_named_in_km(layer, tmp_path, capsys):
     km = scores["objective_value"] / 1000  # the same seed: the same plan
     assert code == 0
     assert f"; largest diameter {km:,.0f} km)" in out if km >= 100 else f"; largest diameter {km:,.3g} km)" in out
+    # the search's progress names the unit too (on stderr, one search: no other process's lines)
+    code, _, err = run([*base, "--time-limit", "1", "--workers", "1", "--out", tmp_path / "third.csv"], capsys)
+    assert code == 0 and re.search(r"best largest diameter so far: [\d,.]+ km", err), err[-300:]
 
 
 def test_plain_run_says_the_search_stalled(layer, tmp_path, capsys):
@@ -118,3 +122,35 @@ def test_a_search_proved_optimal_says_so():
                          "objective_value": 246_000.0, "objective_unit": "m", "start_plans": 3})
     assert line == ("search stopped: time limit reached after 60.0 s (objective diameter; largest diameter 246 km; "
                     "best of 3 start plans)")
+    line = _search_line({"search_stopped": "time limit", "seconds": 60.0, "objective": "compact",
+                         "objective_value": 31.0, "searches": 2})
+    assert line == ("search stopped: time limit reached after 60.0 s (objective compact; cut edges 31; "
+                    "best of 2 searches, one per core)")
+
+
+def test_workers_run_searches_at_once_and_keep_the_best(layer, tmp_path, capsys):
+    """--alternatives 3 on 2 workers: 4 searches in two rounds of 2 (seeds 0-3), the best 3 returned,
+    ranked; every plan written or scored is balanced and its diameter is networkx's."""
+    units, path = layer
+    pairs = _neighbours(units)
+    lengths = pd.DataFrame({"from": [a for a, _ in pairs], "to": [b for _, b in pairs],
+                            "length": np.random.default_rng(3).integers(1, 50, len(pairs))})
+    lengths.to_csv(tmp_path / "lengths.csv", index=False)
+    base = ["balance", path, "--id", "unit_id", "--weight", "w", "-k", "2", "--tolerance", "0.1",
+            "--objective", "diameter", "--edge-lengths", tmp_path / "lengths.csv"]
+    code, _, err = run([*base, "--workers", "2", "--out", tmp_path / "plan.csv"], capsys)
+    assert code == 2 and "--workers" in err and "only used with --time-limit" in err
+    code, out, _ = run([*base, "--time-limit", "1.5", "--workers", "2", "--alternatives", "3",
+                        "--out", tmp_path / "plan.csv", "--json", "--quiet"], capsys)
+    assert code == 0
+    best = json.loads(out)
+    plans = [best, *best["alternatives"]]
+    assert len(plans) == 3 and all(p["searches"] == 4 for p in plans)
+    assert len({p["seed"] for p in plans}) == 3 and {p["seed"] for p in plans} <= {0, 1, 2, 3}
+    values = [p["objective_value"] for p in plans]
+    assert values == sorted(values) and all(p["within_tolerance"] for p in plans)
+    plan = pd.read_csv(tmp_path / "plan.csv", dtype=str).set_index("unit_id")["territory"].to_dict()
+    g = nx.Graph()
+    g.add_weighted_edges_from(lengths.itertuples(index=False, name=None))
+    dist = dict(nx.all_pairs_dijkstra_path_length(g))
+    assert best["objective_value"] == pytest.approx(max(dist[a][b] for a in plan for b in plan if plan[a] == plan[b]))

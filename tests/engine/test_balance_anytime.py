@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -183,10 +184,13 @@ def test_fresh_starts_keep_the_best_plan_and_tell_each_search_the_best_so_far(mo
 
     class Build:
         dist = np.zeros((2, 2))
+        p = SimpleNamespace(length_unit="m")
 
     run = solve._Run(use_time_limit=True)
+    said: list[str] = []
     s, imp = solve._anytime_with_fresh_starts(Build(), "first", run, time.perf_counter() + 60, None,
-                                              lambda f, m: None, 1)
+                                              lambda f, m: said.append(m), 1)
+    assert said[0] == "new start plan 2 (best 0.254 km so far)"  # the lengths' unit: metres shown in km
     assert [r.known for r in seen] == [None, 254.0, 254.0, 246.0]
     assert all(r.give_up for r in seen) and [r.fresh for r in seen] == [0, 1, 2, 3]
     assert s == "plan 3" and imp.value == 246.0
@@ -215,6 +219,7 @@ def test_a_fresh_start_left_off_balance_is_followed_by_the_best_plan(monkeypatch
 
     class Build:
         dist = np.zeros((2, 2))
+        p = SimpleNamespace(length_unit="m")
 
     s, imp = solve._anytime_with_fresh_starts(Build(), "first", solve._Run(use_time_limit=True),
                                               time.perf_counter() + 60, None, lambda f, m: None, 1)

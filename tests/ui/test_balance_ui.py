@@ -385,6 +385,16 @@ def test_search_choices_reach_the_options(qtbot, window, tmp_path, monkeypatch):
     assert "lengths.csv" in dialog.lengths.currentText()
     dialog.lengths.setCurrentIndex(dialog.lengths.findData("great-circle"))
     assert dialog.options().edge_lengths == "great-circle"
+    # searches at once, one per core: only for a whole-time search that builds
+    dialog.mode_build.setChecked(True)
+    assert dialog.cores.isEnabled() and dialog.options().workers == dialog.cores.value() >= 1
+    dialog.cores.setValue(1)
+    assert dialog.options().workers == 1
+    dialog.whole_time.setChecked(False)
+    assert not dialog.cores.isEnabled()
+    dialog.whole_time.setChecked(True)
+    dialog.mode_rebalance.setChecked(True)
+    assert not dialog.cores.isEnabled()
     dialog.reject()
 
 

@@ -41,7 +41,7 @@ from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .feasible import Halt, diameter_bound_proof, infeasibility_proof
 from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
-from .problem import number
+from .problem import length_text, number
 from .region import random_region, recombine_region
 from .tabu import ViolationTabu
 
@@ -123,6 +123,7 @@ class ImproveSettings:
     give_up: bool = False  # the diameter with a time limit: end "stuck" after STUCK_AFTER failed phases at one value
     known: float | None = None  # the best value of an earlier search on the same problem (it is balanced)
     balance_by: float = float("inf")  # perf_counter: end "stuck" if no plan is balanced by then (a fresh start)
+    length_unit: str | None = None  # of the edge lengths, for progress messages (BalanceProblem.length_unit)
 
 
 class ObjectiveFactory:
@@ -391,7 +392,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
             obj = factory(plan)
         elif bounded is not None and best_key[0] <= 0 and bounded.due(steps, best_step):
             plan.reset(best_lab)
-            ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings.deadline,
+            ok = bounded.run(plan, steps, finish, stop, _reporter(progress, factory.kind, t0, settings,
                                                                   _shown(best_key, settings)[1]))
             if not ok and (verdict := bounded.verdict(plan, best_key[1], _halt(stop, finish))) is not None:
                 stopped = verdict
@@ -417,7 +418,7 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
         if now - last_report > 0.5:
             last_report = now
             progress(min((now - t0) / max(settings.deadline - t0, 1e-9), 1.0),
-                     _progress_text(factory.kind, _shown(best_key, settings)))
+                     _progress_text(factory.kind, _shown(best_key, settings), settings.length_unit))
     plan.reset(best_lab)
     return Improvement(best_lab, best_key[0] <= 0, best_key[1], plan.max_deviation(), steps, accepted, stopped,
                        factory.kind, proof if best_key[0] > 0 else None)
@@ -451,12 +452,12 @@ def _namer(names: Sequence[str]) -> Callable[[int], str]:
     return (lambda u: str(names[u])) if len(names) else str
 
 
-def _reporter(progress: Progress, kind: Objective, t0: float, deadline: float,
+def _reporter(progress: Progress, kind: Objective, t0: float, settings: ImproveSettings,
               current: float) -> Callable[[float], None]:
     """Progress for a bounded phase: the better of ``current`` and the phase's best so far."""
     def report(value: float) -> None:
-        frac = min((time.perf_counter() - t0) / max(deadline - t0, 1e-9), 1.0)
-        progress(frac, _progress_text(kind, (0.0, min(value, current), 0.0)))
+        frac = min((time.perf_counter() - t0) / max(settings.deadline - t0, 1e-9), 1.0)
+        progress(frac, _progress_text(kind, (0.0, min(value, current), 0.0), settings.length_unit))
     return report
 
 
@@ -527,7 +528,13 @@ class _Bounded:
                           max_fails=2).bounds_met > 0
 
 
-def _progress_text(kind: Objective, key: tuple[float, float, float]) -> str:
+def objective_value_text(kind: Objective, value: float, unit: str | None) -> str:
+    """An objective's value for a message: a diameter on lengths in ``unit`` (:func:`.problem.length_text`),
+    else the number (cut edges; weighted travel, a load-weighted sum with no unit of its own)."""
+    return length_text(value, unit) if kind is Objective.DIAMETER else number(value)
+
+
+def _progress_text(kind: Objective, key: tuple[float, float, float], unit: str | None = None) -> str:
     if key[0] > 0:
         return f"balancing: violation {key[0]:.3g} tolerances"
-    return f"best {OBJECTIVE_WORDS[kind]} so far: {number(key[1])}"
+    return f"best {OBJECTIVE_WORDS[kind]} so far: {objective_value_text(kind, key[1], unit)}"

@@ -39,6 +39,8 @@ class BalanceProblem:
     measure_labels: m display names for messages, e.g. "Workload" (default the measure names).
     edge_lengths: (n, n) sparse lengths (travel time or distance) on the adjacency's edges, for the
     diameter and travel objectives (None: the distance between unit centres).
+    length_unit: of the lengths, for messages: "m" (shown in km), "s" (shown in minutes) or None (a
+    lengths file's own units, shown as they are).
     """
 
     adjacency: sp.csr_matrix
@@ -59,6 +61,7 @@ class BalanceProblem:
     measure_units: list[str] = field(default_factory=list)
     measure_labels: list[str] = field(default_factory=list)
     edge_lengths: sp.spmatrix | None = None
+    length_unit: str | None = None
 
     def __post_init__(self) -> None:
         self.weights = np.asarray(self.weights, dtype=float)
@@ -105,6 +108,15 @@ class BalanceProblem:
 def number(value: float) -> str:
     """A number for a message: thousands separated, whole above 100, else 3 significant digits."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def length_text(value: float, unit: str | None) -> str:
+    """A length for a message: metres in km ("1,357 km"), seconds in minutes ("23.5 min"), else as it is."""
+    if unit == "m":
+        return f"{number(value / 1000)} km"
+    if unit == "s":
+        return f"{number(value / 60)} min"
+    return number(value)
 
 
 def pct(fraction: float, sign: bool = False) -> str:

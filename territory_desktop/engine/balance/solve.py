@@ -25,7 +25,7 @@ from .improve import Improvement, ImproveSettings, ObjectiveFactory, improve
 from .objectives import MAX_DIAMETER_UNITS, Objective, all_pairs, edge_length_matrix
 from .pcenter import compact_start
 from .phases import balance
-from .problem import BalanceProblem, check_feasible, number, pct, validate, within_tolerance
+from .problem import BalanceProblem, check_feasible, length_text, number, pct, validate, within_tolerance
 from .search import Search, SearchParams
 
 #: without a time limit, a balanced plan's improvement stops when it stalls or after STALL_STEPS steps, so
@@ -393,7 +393,7 @@ def _anytime(b: _Build, s: Search, run: _Run, deadline: float, stop: StopFlag | 
                                max_steps=STALL_STEPS,
                                stall_deadline=now + max(STALL_MIN_SECONDS, STALL_SHARE * (now - run.t0)),
                                unit_names=p.unit_names, give_up=run.give_up, known=run.known,
-                               balance_by=run.balance_by)
+                               balance_by=run.balance_by, length_unit=p.length_unit)
     origin = run.search_t0 or now  # a fresh start's progress goes on from where the first search was
 
     def part(_fraction: float, message: str) -> None:
@@ -448,7 +448,7 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
         run = replace(run, give_up=left > FRESH_START_SECONDS, known=imp.value, fresh=run.fresh + 1, balance_by=by)
         if fresh:
             attempt, starts = attempt + 1, starts + 1
-            progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {number(imp.value)} so far)")
+            progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {length_text(imp.value, b.p.length_unit)} so far)")
             start, _ = _balanced(b, _attempt(b, attempt, np.zeros(0, int), stop), deadline, stop)
         again_s, again = _anytime(b, start, run, deadline, stop, progress)
         if again is None:
