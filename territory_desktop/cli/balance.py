@@ -20,7 +20,7 @@ from ._common import (
 MAX_ALTERNATIVES = 20
 #: seconds a plan may take at most without --time-limit (the search stops earlier when it stalls)
 DEFAULT_TIME_CAP = 60.0
-OBJECTIVE_CHOICES = ("compact", "diameter", "travel")
+OBJECTIVE_CHOICES = ("compact", "diameter", "travel", "total-diameter")
 PLAN_SUFFIXES = (".csv", ".xlsx")
 
 DESCRIPTION = """\
@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", choices=OBJECTIVE_CHOICES, default="compact",
                    help="what a balanced plan minimises: compact = fewest cut edges (default), diameter = the "
                         "largest territory diameter on the edge lengths, travel = travel from each rep's home "
-                        "(or the territory's centre)")
+                        "(or the territory's centre), total-diameter = the sum of the territory diameters")
     p.add_argument("--edge-lengths", metavar="road|great-circle|FILE",
                    help="lengths between neighbouring units for diameter and travel: road (travel time on --osm "
                         "or --osrm roads), great-circle (x 1.3 circuity), or a CSV from,to,length of unit ids "

@@ -233,7 +233,7 @@ def _summary(r: BalanceResult, prep: Prepared) -> PlanSummary:
                    p.current)
     return PlanSummary(s, r.seed, r.mode, r.seconds, r.moves, r.within_tolerance, len(prep.adjacency.bridges),
                        r.failure, r.objective, r.objective_value, r.stopped,
-                       prep.length_unit if r.objective == "diameter" else None, r.starts)
+                       prep.length_unit if Objective(r.objective).on_diameters else None, r.starts)
 
 
 def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress,

@@ -1,14 +1,15 @@
 """Anytime balance searches on several cores at once: one here, the others in spawned processes.
 
 A search with a time limit (:func:`.engine.balance.balance_territories` with ``use_time_limit``) is one
-process's work, and searches from different seeds end in different plans (on the DTDP grids at 60 s the
-two seeds' largest diameters differ by up to 16 %). :func:`run_searches` runs ``len(seeds)`` searches,
-``workers`` at a time, each for the whole time limit from its own start (a spawned process starts its
-search about a second later, after its imports, and ends as much later): the first of each round in this process
-(it reports progress, Stop cancels it and Finish ends it as usual), the others in a :func:`.batch.spawn_pool`
-pool. Their progress comes back through a queue and is shown with this process's; Finish, or a plan
-proved optimal here, ends them too (each returns its best plan at once); Stop terminates them. A search
-that fails in its process is left out (with a progress line saying why) and the others are kept.
+process's work, and searches from different seeds end in different plans (on the DTDP grid
+Corners726_G4 at 60 s, largest diameters 248 and 296). :func:`run_searches` runs ``len(seeds)``
+searches, ``workers`` at a time, each for the whole time limit from its own start (a spawned process
+starts about a second later, after its imports, and ends as much later): the first of each round in
+this process (it reports progress, Stop cancels it and Finish ends it as usual), the others in a
+:func:`.batch.spawn_pool` pool. Their progress comes back through a queue and is shown with this
+process's; Finish, or a plan proved optimal in any of them, ends them all (each returns its best plan
+at once); Stop terminates them. A search that fails in its process is left out (with a progress line saying
+why) and the others are kept.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def _round(problem: BalanceProblem, objective: str, seeds: list[int], time_limit
     try:
         futures = {pool.submit(guarded, _child_search, SearchJob(problem, objective, s, time_limit)): s
                    for s in seeds[1:]}
-        mine = _search(here, lambda f, m: progress(f, others.line(m)), stop, finish)
+        # this search ends on Finish or when another one proves its plan optimal (it sets ``end``)
+        mine = _search(here, lambda f, m: progress(f, others.line(m)), stop, _EitherFlag(finish, end))
         if mine.stopped == "optimal" or (finish is not None and finish.is_set()):
             end.set()  # nothing is better than a proved optimum; Finish ends every search
         results = [mine, *others.collect(futures, end, progress, stop, finish)]
@@ -154,10 +156,21 @@ def _child_setup(end: Any, messages: Any) -> None:
 
 
 class _EventFlag(StopFlag):
-    """A :class:`StopFlag` over the parent's multiprocessing Event (Finish or a proved optimum there)."""
+    """A :class:`StopFlag` over the round's multiprocessing Event (Finish, or a plan proved optimal)."""
 
     def __init__(self, event: Any) -> None:
         self._event = event
+
+
+class _EitherFlag(StopFlag):
+    """Set when the planner's ``finish`` or the round's ``end`` Event is."""
+
+    def __init__(self, finish: StopFlag | None, end: Any) -> None:
+        super().__init__()
+        self.finish, self.end = finish, end
+
+    def is_set(self) -> bool:
+        return self.end.is_set() or (self.finish is not None and self.finish.is_set())
 
 
 def _child_search(job: SearchJob) -> BalanceResult:
@@ -169,5 +182,8 @@ def _child_search(job: SearchJob) -> BalanceResult:
             last[0] = now
             messages.put((job.seed, message))
 
-    return _search(job, report, None, _EventFlag(_child["end"]))
+    result = _search(job, report, None, _EventFlag(_child["end"]))
+    if result.stopped == "optimal":
+        _child["end"].set()  # the other searches cannot do better: they end with their best plans
+    return result
 

@@ -47,6 +47,7 @@ MEASURES = (("workload_hours", "Workload (hours)", True, 2.0), ("accounts", "Acc
             ("potential", "Potential", False, 5.0))
 OBJECTIVE_ITEMS = (("compact", "Compact: fewest cut edges"),
                    ("diameter", "Smallest largest diameter (on the edge lengths)"),
+                   ("total-diameter", "Smallest total of the territory diameters"),
                    ("travel", "Shortest travel from each rep's home (or centre)"))
 LENGTH_ITEMS = (("", "Straight line between unit centres"), ("great-circle", "Great-circle x 1.3 (road detour)"),
                 ("file", "From a CSV file (from,to,length)..."))

@@ -154,3 +154,25 @@ def test_workers_run_searches_at_once_and_keep_the_best(layer, tmp_path, capsys)
     g.add_weighted_edges_from(lengths.itertuples(index=False, name=None))
     dist = dict(nx.all_pairs_dijkstra_path_length(g))
     assert best["objective_value"] == pytest.approx(max(dist[a][b] for a in plan for b in plan if plan[a] == plan[b]))
+
+
+def test_total_diameter_on_file_lengths_matches_networkx(layer, tmp_path, capsys):
+    """--objective total-diameter: the JSON value is the sum of the written plan's territory diameters."""
+    units, path = layer
+    pairs = _neighbours(units)
+    lengths = pd.DataFrame({"from": [a for a, _ in pairs], "to": [b for _, b in pairs],
+                            "length": np.random.default_rng(5).integers(1, 50, len(pairs))})
+    lengths.to_csv(tmp_path / "lengths.csv", index=False)
+    code, out, _ = run(["balance", path, "--id", "unit_id", "--weight", "w", "-k", "3", "--tolerance", "0.2",
+                        "--objective", "total-diameter", "--edge-lengths", tmp_path / "lengths.csv",
+                        "--time-limit", "1", "--workers", "1", "--out", tmp_path / "plan.csv", "--json", "--quiet"],
+                       capsys)
+    assert code == 0
+    scores = json.loads(out)
+    assert scores["objective"] == "total-diameter" and scores["within_tolerance"]
+    plan = pd.read_csv(tmp_path / "plan.csv", dtype=str).set_index("unit_id")["territory"].to_dict()
+    g = nx.Graph()
+    g.add_weighted_edges_from(lengths.itertuples(index=False, name=None))
+    dist = dict(nx.all_pairs_dijkstra_path_length(g))
+    total = sum(max(dist[a][b] for a in plan for b in plan if plan[a] == plan[b] == t) for t in set(plan.values()))
+    assert scores["objective_value"] == pytest.approx(total)

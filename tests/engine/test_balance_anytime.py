@@ -14,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 from territory_desktop.engine.balance import BalanceProblem, balance_territories
+from territory_desktop.engine.balance.objectives import Objective
 
 
 def _arrays(g: nx.Graph):
@@ -186,7 +187,7 @@ def test_fresh_starts_keep_the_best_plan_and_tell_each_search_the_best_so_far(mo
         dist = np.zeros((2, 2))
         p = SimpleNamespace(length_unit="m")
 
-    run = solve._Run(use_time_limit=True)
+    run = solve._Run(use_time_limit=True, objective=Objective.DIAMETER)
     said: list[str] = []
     s, imp = solve._anytime_with_fresh_starts(Build(), "first", run, time.perf_counter() + 60, None,
                                               lambda f, m: said.append(m), 1)
@@ -221,7 +222,7 @@ def test_a_fresh_start_left_off_balance_is_followed_by_the_best_plan(monkeypatch
         dist = np.zeros((2, 2))
         p = SimpleNamespace(length_unit="m")
 
-    s, imp = solve._anytime_with_fresh_starts(Build(), "first", solve._Run(use_time_limit=True),
+    s, imp = solve._anytime_with_fresh_starts(Build(), "first", solve._Run(use_time_limit=True, objective=Objective.DIAMETER),
                                               time.perf_counter() + 60, None, lambda f, m: None, 1)
     assert starts == ["first", "fresh", "plan 1", "fresh"]
     assert [r.balance_by < float("inf") for r in runs] == [False, True, False, True]

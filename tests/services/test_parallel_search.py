@@ -100,3 +100,32 @@ def test_a_search_whose_process_died_or_failed_is_left_out_with_a_message():
     assert kept == ["the result"]
     assert sorted(said) == ["the search from seed 1 failed: BrokenProcessPool: A process in the process pool "
                             "was terminated abruptly", "the search from seed 2 failed: MemoryError"]
+
+
+def test_a_search_that_proves_its_plan_optimal_ends_the_others():
+    """In a spawned process (run here: the same function), a search stopped "optimal" sets the round's
+    Event, which every other search's Finish flag watches."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+    from test_balance_feasible import _diameter_case
+
+    from territory_desktop.services import parallel_search as ps
+
+    g, w, _dist, best = _diameter_case(0, 3, 0.3)  # case 0 proves its optimum in about a second
+    adj = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight=None))
+    lengths = sp.csr_matrix(nx.to_scipy_sparse_array(g, nodelist=range(9), format="csr", weight="d"))
+    problem = BalanceProblem(adj, w, ["a", "b"], [0.3, 0.3], None, 3, edge_lengths=lengths)
+    ctx = multiprocessing.get_context("spawn")
+    end, messages = ctx.Event(), ctx.Queue()
+    watching = ps._EitherFlag(StopFlag(), end)
+    ps._child_setup(end, messages)
+    try:
+        assert not watching.is_set()
+        result = ps._child_search(ps.SearchJob(problem, "diameter", 0, 20.0))
+        assert result.stopped == "optimal" and result.objective_value == best
+        assert end.is_set() and watching.is_set()
+    finally:
+        ps._child.clear()
+        messages.close()

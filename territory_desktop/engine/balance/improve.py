@@ -40,7 +40,7 @@ from .bounded import BoundedSearch
 from .diameter import diameter_descent
 from .exact import MAX_UNION, exact_split
 from .feasible import Halt, diameter_bound_proof, infeasibility_proof
-from .objectives import CutEdges, Diameter, Objective, Travel, all_pairs, edge_length_matrix
+from .objectives import CutEdges, Diameter, Objective, TotalDiameter, Travel, all_pairs, edge_length_matrix
 from .problem import length_text, number
 from .region import random_region, recombine_region
 from .tabu import ViolationTabu
@@ -81,7 +81,7 @@ STUCK_AFTER = OPTIMAL_AFTER
 BOUNDED_IDLE = 150
 
 OBJECTIVE_WORDS = {Objective.COMPACT: "cut edges", Objective.DIAMETER: "largest diameter",
-                   Objective.TRAVEL: "weighted travel"}
+                   Objective.TRAVEL: "weighted travel", Objective.TOTAL_DIAMETER: "total diameter"}
 
 
 @dataclass
@@ -138,12 +138,13 @@ class ObjectiveFactory:
         self.home_units = home_units
         self.lengths = None if self.kind == Objective.COMPACT else edge_length_matrix(adjacency, xy, lengths)
         self.dist = None
-        if self.kind == Objective.DIAMETER:
+        if self.kind.on_diameters:
             self.dist = dist if dist is not None else all_pairs(self.lengths)
 
     def __call__(self, plan: Plan):
-        if self.dist is not None:  # the diameter objective
-            return Diameter(plan.lab, plan.k, self.dist)
+        if self.dist is not None:  # an objective on territory diameters
+            kind = Diameter if self.kind == Objective.DIAMETER else TotalDiameter
+            return kind(plan.lab, plan.k, self.dist)
         if self.kind == Objective.TRAVEL:
             if self.home_units is None:
                 self.home_units = centre_units(plan, self.xy, self.w)
@@ -218,6 +219,11 @@ def _pick_pair(plan: Plan, obj, rng: np.random.Generator) -> tuple[int, int] | N
     return random_pair(plan, rng)
 
 
+def _minmax(obj) -> bool:
+    """Whether ``obj`` is the largest diameter (its focused moves: :mod:`.diameter`, the kicks)."""
+    return isinstance(obj, Diameter) and obj.minmax
+
+
 def _diameter_kick(plan: Plan, obj: Diameter, rng: np.random.Generator) -> bool:
     """An iterated-local-search step for the diameter: recombine the largest territory with a
     neighbour on the best of a few random balanced cuts whatever its energy, then descend with
@@ -243,7 +249,7 @@ def _diameter_kick(plan: Plan, obj: Diameter, rng: np.random.Generator) -> bool:
 
 
 def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float, exact: ExactBudget) -> bool:
-    if isinstance(obj, Diameter) and rng.random() < DIAMETER_KICKS:
+    if _minmax(obj) and rng.random() < DIAMETER_KICKS:
         return _diameter_kick(plan, obj, rng)
     ab = _pick_pair(plan, obj, rng)
     if ab is None:
@@ -257,7 +263,7 @@ def _improve_step(plan: Plan, obj, rng: np.random.Generator, temperature: float,
         return False
     _apply(plan, pair, obj, best)
     local_search(plan, obj, list(ab))
-    if isinstance(obj, Diameter):
+    if _minmax(obj):
         diameter_descent(plan, obj, rng)
     return True
 
@@ -381,7 +387,8 @@ def improve(plan: Plan, factory: ObjectiveFactory, settings: ImproveSettings, st
     exact = ExactBudget(min(settings.exact_sets, STALL_EXACT_SETS) if settings.until_stall else settings.exact_sets)
     regions = None if settings.until_stall else RegionBudget(settings.deadline)
     tabu = ViolationTabu(plan, np.random.default_rng(settings.seed + 1)) if plan.W.shape[1] > 1 else None
-    bounded = _Bounded(factory, settings) if factory.dist is not None and not settings.until_stall else None
+    bounded = _Bounded(factory, settings) if factory.kind == Objective.DIAMETER and not settings.until_stall \
+        else None
     proof, repairs = None, 0
     while (stopped := _stop_reason(settings, best_key, steps - best_step, now := time.perf_counter(), finish,
                                           steps)) is None:
@@ -531,7 +538,7 @@ class _Bounded:
 def objective_value_text(kind: Objective, value: float, unit: str | None) -> str:
     """An objective's value for a message: a diameter on lengths in ``unit`` (:func:`.problem.length_text`),
     else the number (cut edges; weighted travel, a load-weighted sum with no unit of its own)."""
-    return length_text(value, unit) if kind is Objective.DIAMETER else number(value)
+    return length_text(value, unit) if kind.on_diameters else number(value)
 
 
 def _progress_text(kind: Objective, key: tuple[float, float, float], unit: str | None = None) -> str:

@@ -5,6 +5,8 @@
 - ``diameter``: the largest territory diameter, the longest shortest path (over the whole unit graph,
   on the edge lengths) between two units of one territory; searched on a soft maximum
   ``(sum d_t^16)^(1/16)`` so that shrinking any near-largest territory counts, reported as the maximum.
+- ``total-diameter``: the sum of the territory diameters (the same diameters; every territory counts,
+  not only the largest).
 - ``travel``: the total workload-weighted shortest-path length from each territory's home unit (the
   rep's home, else the unit nearest the territory's centre) to its units.
 
@@ -33,6 +35,12 @@ class Objective(StrEnum):
     COMPACT = "compact"
     DIAMETER = "diameter"
     TRAVEL = "travel"
+    TOTAL_DIAMETER = "total-diameter"
+
+    @property
+    def on_diameters(self) -> bool:
+        """Whether the objective is made of territory diameters (it needs all-pairs shortest paths)."""
+        return self in (Objective.DIAMETER, Objective.TOTAL_DIAMETER)
 
 
 def edge_length_matrix(adjacency: sp.spmatrix, xy: np.ndarray | None,
@@ -97,6 +105,7 @@ class Diameter:
     donor's diameter need its members' pairs again)."""
 
     symmetric = True
+    minmax = True  # the largest diameter: the focused moves of :mod:`.diameter` and the bounded search apply
 
     def __init__(self, lab: np.ndarray, k: int, dist: np.ndarray) -> None:
         self.D = dist
@@ -181,6 +190,22 @@ class Diameter:
 
     def restore(self, state: tuple) -> None:
         self.M, self.d, self.energy = state[0], state[1], state[2]
+
+
+class TotalDiameter(Diameter):
+    """Energy = value = the sum of the territory diameters (kept and judged as :class:`Diameter` does)."""
+
+    minmax = False
+
+    @staticmethod
+    def _soft(d: np.ndarray) -> float:
+        return float(d.sum())
+
+    def value(self) -> float:
+        return float(self.d.sum())
+
+    def temperature(self) -> float:
+        return 0.01 * self.value() / max(len(self.d), 1)
 
 
 class Travel:

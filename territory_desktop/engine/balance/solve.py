@@ -340,7 +340,7 @@ def _with_distances(b: _Build, objective: str) -> _Build:
     compact start grows on; other objectives and anchored plans keep their starts unchanged, and a
     layer too large for the matrix keeps the usual start (the search refuses it later, as before)."""
     p = b.p
-    if Objective(objective) == Objective.DIAMETER and not b.fixed and not p.locked.any() \
+    if Objective(objective).on_diameters and not b.fixed and not p.locked.any() \
             and p.n <= MAX_DIAMETER_UNITS:
         b.dist = all_pairs(edge_length_matrix(p.adjacency, p.xy, p.edge_lengths))
     return b
@@ -437,7 +437,8 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
     time is followed by the best plan again. Each search knows the best value so far. The
     best plan (balance first, then value) is returned; its ``stopped`` says how the last search
     ended, ``steps`` counts every search's."""
-    run = replace(run, give_up=run.use_time_limit and b.dist is not None, search_t0=time.perf_counter())
+    run = replace(run, give_up=run.use_time_limit and run.objective == Objective.DIAMETER,
+                  search_t0=time.perf_counter())
     s, imp = _anytime(b, s, run, deadline, stop, progress)
     steps, starts, failed = (imp.steps if imp is not None else 0), 1, False
     while imp is not None and imp.stopped == "stuck":
@@ -476,8 +477,8 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     ``p.homes`` each territory keeps the unit of its home).
 
     After the first plan an anytime search (:mod:`.improve`) recombines pairs of territories to lower
-    ``objective`` ("compact": cut edges, "diameter", "travel"; on ``p.edge_lengths``) within the whole
-    tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
+    ``objective`` ("compact": cut edges, "diameter", "travel", "total-diameter"; on ``p.edge_lengths``)
+    within the whole tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
     runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``);
     setting ``finish`` ends it early with the best plan so far (``stop`` cancels the whole run).
 
