@@ -3,14 +3,14 @@
     python benchmarks/cutedge.py GRAPH.json --k K --tolerance 0.005 --time-limit S --out PLAN.csv [--json]
     python benchmarks/cutedge.py ../shared/benchmarks/cutedge --time-limit 30 --json     # every instance
 
-GRAPH.json is a networkx adjacency JSON (DeFord's dual graphs); the population is ``TOTPOP``. The
-engine builds K districts (objective ``compact`` = fewest cut edges, ``--time-limit`` used in full, ``--workers``
-seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked independently with networkx and plain sums:
-every district connected, every population in [L, U] with L = ceil((1 - tol) P / K) and
-U = floor((1 + tol) P / K), and the cut edges counted on the graph's edges. The gap is
-cut / optimum - 1 against ``optima.csv`` (next to the graph, or ``--optima``). PLAN.csv has the
-columns ``node,district`` (the graph's node ids); with several graphs ``--out`` is a folder.
-Without ``--k`` the K of ``optima.csv`` is used. Coordinates (``C_X``/``C_Y``, else
+GRAPH.json is a networkx adjacency JSON (DeFord's dual graphs); the population is ``TOTPOP``. The engine
+builds K districts (objective ``compact`` = fewest cut edges, ``--time-limit`` used in full,
+``--workers`` seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked
+independently with networkx and plain sums: every district connected, every population in [L, U] with
+L = ceil((1 - tol) P / K) and U = floor((1 + tol) P / K), and the cut edges counted on the graph's edges.
+The gap is cut / optimum - 1 against ``optima.csv`` (next to the graph, or ``--optima``). PLAN.csv has
+the columns ``node,district`` (the graph's node ids); with several graphs ``--out`` is a folder. Without
+``--k`` the K of ``optima.csv`` is used. Coordinates (``C_X``/``C_Y``, else
 ``INTPTLON10``/``INTPTLAT10``) are used when present (``--no-coords``: derived from the graph).
 """
 

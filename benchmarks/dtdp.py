@@ -5,16 +5,16 @@
 
 Each GraphML instance: p = 10 districts, every district connected and within (1 +/- 0.05) x total / 10
 on each of ``n_customers``, ``demand`` and ``workload``; edges carry ``distance``. The engine gets the
-edge distances as its edge lengths, the x/y coordinates when the instance has them (the grids have
-none: the engine derives a layout from the graph) and the chosen objective, with ``--time-limit``
-used in full (``--workers`` seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked independently with networkx
-and plain sums: contiguity, the bounds on the three measures and the largest district diameter (the
-longest shortest path, on the whole graph and the ``distance`` weights, between two units of one
-district). The gap is diameter / best known - 1 against ``bks.csv`` (next to the instance folder, or
-``--bks``). ``--lower-bound`` adds ``lower_bound``, a bound on the largest diameter of every balanced
-plan with connected districts (:func:`diameter_lower_bound`, networkx alone), and ``gap_to_lower_bound``
-for a feasible plan (0: the plan is optimal). PLAN.csv has the columns ``node,district`` (GraphML node
-ids); with several instances ``--out`` is a folder.
+edge distances as its edge lengths, the x/y coordinates when the instance has them (the grids have none:
+the engine derives a layout from the graph) and the chosen objective, with ``--time-limit`` used in full
+(``--workers`` seeds at once, one per core, the best kept, as ``balance --workers`` runs them). Checked
+independently with networkx and plain sums: contiguity, the bounds on the three measures and the largest
+district diameter (the longest shortest path, on the whole graph and the ``distance`` weights, between
+two units of one district). The gap is diameter / best known - 1 against ``bks.csv`` (next to the
+instance folder, or ``--bks``). ``--lower-bound`` adds ``lower_bound``, a bound on the largest diameter
+of every balanced plan with connected districts (:func:`diameter_lower_bound`, networkx alone), and
+``gap_to_lower_bound`` for a feasible plan (0: the plan is optimal). PLAN.csv has the columns
+``node,district`` (GraphML node ids); with several instances ``--out`` is a folder.
 """
 
 from __future__ import annotations

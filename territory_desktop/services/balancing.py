@@ -57,7 +57,7 @@ class BalanceOptions:
     alternatives: int = 1  # from-scratch plans from seeds seed, seed+1, ...; the best is kept
     max_distance_km: float | None = None
     use_rep_homes: bool = False
-    objective: str = "compact"  # compact | diameter | travel (engine.balance.objectives)
+    objective: str = "compact"  # compact | diameter | travel | total-diameter (engine.balance.objectives)
     edge_lengths: str | None = None  # road | great-circle | a CSV from,to,length (services.edge_lengths)
     use_time_limit: bool = False  # search for the whole time limit; else stop when improvement stalls
     workers: int = 1  # with use_time_limit when building: searches at once, one per core (parallel_search)
@@ -87,7 +87,7 @@ class PlanSummary:
     stopped: str | None = None  # how the anytime search ended: "time limit", "stalled" or "optimal"
     objective_unit: str | None = None  # of a diameter: "m", "s" (road time) or None (a lengths file's own)
     start_plans: int = 1  # anytime searches from different start plans (engine BalanceResult.starts)
-    searches: int = 1  # searches (seeds) this plan was the best of, run one per core (parallel_search)
+    searches: int = 1  # searches (seeds) run for the request, one per core (parallel_search); plans are their best
 
     @property
     def units_moved(self) -> int:
@@ -239,7 +239,9 @@ def _summary(r: BalanceResult, prep: Prepared) -> PlanSummary:
 def solve(prep: Prepared, opts: BalanceOptions, progress: Progress = no_progress,
           stop: StopFlag | None = None) -> list[tuple[BalanceResult, PlanSummary]]:
     """Every plan asked for (``opts.alternatives`` seeds when building, else one), best first by
-    :meth:`PlanSummary.rank_key`. A provably impossible request raises InfeasibleError at once."""
+    :meth:`PlanSummary.rank_key`; a build searching for the whole time limit runs ``opts.workers``
+    searches at once (:func:`_solve_searches`). A provably impossible request raises InfeasibleError
+    at once."""
     n = max(1, opts.alternatives) if opts.mode is BalanceMode.BUILD else 1
     if opts.mode is BalanceMode.BUILD and opts.use_time_limit:
         return _solve_searches(prep, opts, n, progress, stop)
