@@ -235,6 +235,7 @@ class _Build:
     pin_to: np.ndarray
     home_units: np.ndarray | None = None
     dist: np.ndarray | None = None  # all-pairs shortest paths: the diameter objective's compact start
+    centre_start: bool = True  # the first compact start grows from the graph's centre (seed 0), else at random
 
     @property
     def fixed(self) -> bool:
@@ -326,10 +327,11 @@ def _attempt(b: _Build, attempt: int, seeds: np.ndarray, stop: StopFlag | None) 
 
 
 def _diameter_start(b: _Build, attempt: int) -> np.ndarray:
-    """The compact start of :mod:`.pcenter` (the first attempt from the graph's centre, later ones
-    from a random first seed of the build's random stream)."""
+    """The compact start of :mod:`.pcenter` (seed 0's first attempt from the graph's centre; other
+    seeds', and later attempts, from a random first unit of the build's random stream, so that
+    searches from several seeds at once do not all begin with the same plan)."""
     p = b.p
-    first = None if attempt == 1 else int(b.rng.integers(p.n))
+    first = None if attempt == 1 and b.centre_start else int(b.rng.integers(p.n))
     assert b.dist is not None
     return compact_start(b.adj, b.dist, p.weights, p.targets * (1 - p.tolerance), p.targets * (1 + p.tolerance),
                          b.w, p.k, first)
@@ -495,6 +497,7 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
+    b.centre_start = seed == 0
     b = _with_distances(b, objective)
     share = 0.5 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
