@@ -82,8 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "largest territory diameter on the edge lengths, travel = travel from each rep's home "
                         "(or the territory's centre), total-diameter = the sum of the territory diameters")
     p.add_argument("--edge-lengths", metavar="road|great-circle|FILE",
-                   help="lengths between neighbouring units for diameter and travel: road (travel time on --osm "
-                        "or --osrm roads), great-circle (x 1.3 circuity), or a CSV from,to,length of unit ids "
+                   help="lengths between neighbouring units for diameter, total-diameter and travel: road (travel "
+                        "time on --osm or --osrm roads), great-circle (x 1.3 circuity), or a CSV from,to,length of unit ids "
                         "(default: straight distance between unit centres)")
     p.add_argument("--osm", metavar="EXTRACT.osm.pbf", help="with --edge-lengths road: the roads of this "
                    "OpenStreetMap extract")
