@@ -31,5 +31,5 @@ class StopFlag:
         return self._event.is_set()
 
     def check(self) -> None:
-        if self._event.is_set():
+        if self.is_set():
             raise CancelledError("cancelled by the user")

@@ -8,12 +8,13 @@ starts about a second later, after its imports, and ends as much later): the fir
 this process (it reports progress, Stop cancels it and Finish ends it as usual), the others in a
 :func:`.batch.spawn_pool` pool. Their progress comes back through a queue and is shown with this
 process's; Finish, or a plan proved optimal in any of them, ends them all (each returns its best plan
-at once); Stop terminates them. A search that fails in its process is left out (with a progress line saying
-why) and the others are kept.
+at once); Stop terminates them. A search that fails in its process is left out (with a progress line
+saying why) and the others are kept.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from collections.abc import Sequence
@@ -42,8 +43,6 @@ class SearchJob:
 def default_workers() -> int:
     """Searches at once when a time limit is given: both cores of a two-core machine, at most 2 (each
     process holds its own copy of the problem and, for the diameter, all shortest paths)."""
-    import os
-
     return max(1, min(2, os.cpu_count() or 1))
 
 
@@ -81,7 +80,7 @@ def _round(problem: BalanceProblem, objective: str, seeds: list[int], time_limit
         futures = {pool.submit(guarded, _child_search, SearchJob(problem, objective, s, time_limit)): s
                    for s in seeds[1:]}
         # this search ends on Finish or when another one proves its plan optimal (it sets ``end``)
-        mine = _search(here, lambda f, m: progress(f, others.line(m)), stop, _EitherFlag(finish, end))
+        mine = _search(here, lambda f, m: progress(f, others.line(m)), stop, _AnyFlag(finish, end))
         if mine.stopped == "optimal" or (finish is not None and finish.is_set()):
             end.set()  # nothing is better than a proved optimum; Finish ends every search
         results = [mine, *others.collect(futures, end, progress, stop, finish)]
@@ -155,22 +154,16 @@ def _child_setup(end: Any, messages: Any) -> None:
     _child["end"], _child["messages"] = end, messages
 
 
-class _EventFlag(StopFlag):
-    """A :class:`StopFlag` over the round's multiprocessing Event (Finish, or a plan proved optimal)."""
+class _AnyFlag(StopFlag):
+    """A :class:`StopFlag` set when any of ``flags`` is (the planner's Finish, the round's
+    multiprocessing Event: Finish there or a plan proved optimal; None entries are ignored)."""
 
-    def __init__(self, event: Any) -> None:
-        self._event = event
-
-
-class _EitherFlag(StopFlag):
-    """Set when the planner's ``finish`` or the round's ``end`` Event is."""
-
-    def __init__(self, finish: StopFlag | None, end: Any) -> None:
+    def __init__(self, *flags: Any) -> None:
         super().__init__()
-        self.finish, self.end = finish, end
+        self.flags = [f for f in flags if f is not None]
 
     def is_set(self) -> bool:
-        return self.end.is_set() or (self.finish is not None and self.finish.is_set())
+        return any(f.is_set() for f in self.flags)
 
 
 def _child_search(job: SearchJob) -> BalanceResult:
@@ -182,7 +175,7 @@ def _child_search(job: SearchJob) -> BalanceResult:
             last[0] = now
             messages.put((job.seed, message))
 
-    result = _search(job, report, None, _EventFlag(_child["end"]))
+    result = _search(job, report, None, _AnyFlag(_child["end"]))
     if result.stopped == "optimal":
         _child["end"].set()  # the other searches cannot do better: they end with their best plans
     return result

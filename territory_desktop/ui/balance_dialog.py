@@ -184,7 +184,7 @@ class BalanceDialog(QDialog):
         self.objective.currentIndexChanged.connect(self._objective_changed)
         self.whole_time = QCheckBox("Search for the whole time limit (else stop when improvement stalls)")
         self.cores = QSpinBox()
-        self.cores.setRange(1, max(os.cpu_count() or 1, 1))
+        self.cores.setRange(1, os.cpu_count() or 1)
         self.cores.setValue(default_workers())
         self.cores.setToolTip("With the whole time limit: this many searches at once (seeds seed, seed+1, ...), "
                               "one per core; the best plan is kept")

@@ -66,3 +66,24 @@ def test_diameter_build_from_the_compact_start_is_within_both_bounds_and_reprodu
     load = np.stack([np.bincount(labels, weights=w[:, j], minlength=3) for j in range(2)], 1)
     target = w.sum(0) / 3
     assert (np.abs(load / target - 1) <= tol + 1e-9).all()
+
+
+def test_seed_0_starts_from_the_graph_centre_other_seeds_elsewhere():
+    """Searches from several seeds at once must not all begin with one plan: seed 0's first compact
+    start is the centre one (``first=None``), seed 1's grows from another unit and is another plan."""
+    from territory_desktop.engine.balance import solve
+
+    _g, _nodes, adj, lists = _grid(9, 9)
+    w = _weights(81)
+    tol = np.array([0.08, 0.08])
+    p = BalanceProblem(adj, w, ["a", "b"], tol, None, 3, edge_lengths=adj.astype(float))
+    dist = all_pairs(adj.astype(float))
+    starts = []
+    for seed in (0, 1):
+        b, _ = solve._build_setup(p, seed)
+        b = solve._with_distances(b, "diameter")
+        starts.append(solve._diameter_start(b, 1))
+    centre = compact_start(lists, dist, p.weights, p.targets * (1 - p.tolerance), p.targets * (1 + p.tolerance),
+                           solve.combined_weight(p), 3, None)
+    assert np.array_equal(starts[0], centre)
+    assert not np.array_equal(starts[1], centre)

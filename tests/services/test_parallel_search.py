@@ -126,7 +126,7 @@ def test_a_search_that_proves_its_plan_optimal_ends_the_others():
     problem = BalanceProblem(adj, w, ["a", "b"], [0.3, 0.3], None, 3, edge_lengths=lengths)
     ctx = multiprocessing.get_context("spawn")
     end, messages = ctx.Event(), ctx.Queue()
-    watching = ps._EitherFlag(StopFlag(), end)
+    watching = ps._AnyFlag(StopFlag(), end)
     ps._child_setup(end, messages)
     try:
         assert not watching.is_set()

@@ -288,7 +288,8 @@ def _build_setup(p: BalanceProblem, seed: int) -> tuple[_Build, np.ndarray]:
         pin[seeds[free]] = True
         pin_to[seeds[free]] = np.arange(p.k)[free]
     home_units = seeds.copy() if p.homes is not None else None
-    return _Build(p, rng, adjacency_lists(p), w, cw, forced, locked_sources, pin, pin_to, home_units), seeds
+    return _Build(p, rng, adjacency_lists(p), w, cw, forced, locked_sources, pin, pin_to, home_units,
+                  centre_start=seed == 0), seeds
 
 
 def _pins(b: _Build, labels: np.ndarray, every_home: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -451,7 +452,8 @@ def _anytime_with_fresh_starts(b: _Build, s: Search, run: _Run, deadline: float,
         run = replace(run, give_up=left > FRESH_START_SECONDS, known=imp.value, fresh=run.fresh + 1, balance_by=by)
         if fresh:
             attempt, starts = attempt + 1, starts + 1
-            progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {length_text(imp.value, b.p.length_unit)} so far)")
+            best = length_text(imp.value, b.p.length_unit)
+            progress(_search_share(run.search_t0, deadline), f"new start plan {starts} (best {best} so far)")
             start, _ = _balanced(b, _attempt(b, attempt, np.zeros(0, int), stop), deadline, stop)
         again_s, again = _anytime(b, start, run, deadline, stop, progress)
         if again is None:
@@ -480,8 +482,8 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
 
     After the first plan an anytime search (:mod:`.improve`) recombines pairs of territories to lower
     ``objective`` ("compact": cut edges, "diameter", "travel", "total-diameter"; on ``p.edge_lengths``)
-    within the whole tolerance band, and reaches the balance where single moves could not; with ``use_time_limit`` it
-    runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``);
+    within the whole tolerance band, and reaches the balance where single moves could not; with
+    ``use_time_limit`` it runs for the whole ``time_limit``, else it stops when improvement stalls (``result.stopped``);
     setting ``finish`` ends it early with the best plan so far (``stop`` cancels the whole run).
 
     The local search gets at most max(2000, n/4) moves per attempt; a stuck attempt restarts from a
@@ -497,7 +499,6 @@ def balance_territories(p: BalanceProblem, seed: int = 0, time_limit: float = 30
     check_feasible(p)
     progress(0.0, "preparing")
     b, seeds = _build_setup(p, seed)
-    b.centre_start = seed == 0
     b = _with_distances(b, objective)
     share = 0.5 if use_time_limit else 0.6  # of the time for restarts before recombination repairs
     best: Search | None = None
